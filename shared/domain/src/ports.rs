@@ -1,0 +1,453 @@
+//! Port traits: what the jobs need from the outside world. Adapters (the Intercom and Zendesk
+//! clients, the DynamoDB store, the SQS queue) implement them; tests use in-memory fakes.
+//!
+//! Methods return `impl Future + Send` so handlers generic over the ports can run under
+//! `lambda_http::run`, which requires `Send` futures.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{
+    AdminId, CompanyId, ContactId, ConversationId, OrganizationId, PartId, TicketId, UserId,
+};
+use crate::model::{
+    Company, Contact, Conversation, ConversationChange, FieldValue, Link, NewTicket, Organization,
+    OrganizationUpsert, OutboundMessage, Segment, Ticket, TicketComment, TicketUpdate, Timestamp,
+    User, UserUpsert,
+};
+
+/// A boxed error kept as the source of a [`PortError`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Which outside system an error came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Service {
+    /// Intercom REST API.
+    Intercom,
+    /// Zendesk Support API.
+    Zendesk,
+    /// DynamoDB.
+    Store,
+    /// SQS.
+    Queue,
+}
+
+impl std::fmt::Display for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Service::Intercom => "intercom",
+            Service::Zendesk => "zendesk",
+            Service::Store => "store",
+            Service::Queue => "queue",
+        })
+    }
+}
+
+/// A failure at a port, classified so the caller knows whether to retry.
+#[derive(Debug, thiserror::Error)]
+pub enum PortError {
+    /// The service asked us to slow down; retry after the given delay.
+    #[error("{service}: rate limited, retry after {}s", retry_after.as_secs())]
+    RateLimited {
+        /// Which service.
+        service: Service,
+        /// How long to wait.
+        retry_after: Duration,
+    },
+    /// A transient failure (5xx, timeout, connection reset): retry with backoff.
+    #[error("{service}: temporarily unavailable")]
+    Unavailable {
+        /// Which service.
+        service: Service,
+        /// The underlying error.
+        #[source]
+        source: BoxError,
+    },
+    /// The object does not exist (404).
+    #[error("{service}: {what} not found")]
+    NotFound {
+        /// Which service.
+        service: Service,
+        /// What was looked up (type and id, no personal data).
+        what: String,
+    },
+    /// An Intercom contact was merged into another (410 with a canonical link).
+    #[error("{service}: merged into {new_id}")]
+    Merged {
+        /// Which service.
+        service: Service,
+        /// The surviving id.
+        new_id: String,
+    },
+    /// The write conflicts with existing state (409, duplicate, closed ticket).
+    #[error("{service}: conflict: {detail}")]
+    Conflict {
+        /// Which service.
+        service: Service,
+        /// What conflicted (no personal data).
+        detail: String,
+    },
+    /// The request was refused and retrying will not help (400/401/403/422).
+    #[error("{service}: rejected")]
+    Rejected {
+        /// Which service.
+        service: Service,
+        /// The underlying error.
+        #[source]
+        source: BoxError,
+    },
+}
+
+impl PortError {
+    /// True when retrying the same request later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            PortError::RateLimited { .. } | PortError::Unavailable { .. }
+        )
+    }
+    /// The delay the service asked for, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            PortError::RateLimited { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
+    }
+    /// Shorthand for a permanent rejection with a message.
+    pub fn rejected(service: Service, msg: impl Into<String>) -> Self {
+        PortError::Rejected {
+            service,
+            source: msg.into().into(),
+        }
+    }
+    /// Shorthand for a transient failure with a message.
+    pub fn unavailable(service: Service, msg: impl Into<String>) -> Self {
+        PortError::Unavailable {
+            service,
+            source: msg.into().into(),
+        }
+    }
+}
+
+/// Result type of every port method.
+pub type PortResult<T> = Result<T, PortError>;
+
+/// The current time.
+pub trait Clock: Send + Sync {
+    /// Now.
+    fn now(&self) -> Timestamp;
+}
+
+/// Outcome of [`Store::claim`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The caller holds the lease and should act.
+    Acquired,
+    /// Another worker holds an unexpired lease: retry later.
+    Busy,
+    /// The intent was already carried out; the recorded result.
+    Done(String),
+}
+
+/// Outcome of [`Store::create_link`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum LinkCreated {
+    /// The link was written.
+    Created,
+    /// A link for the conversation or ticket already existed; here it is.
+    AlreadyLinked(Link),
+}
+
+/// A stored JSON document with its version, for optimistic updates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Versioned {
+    /// The document.
+    pub body: String,
+    /// Its version (1 on first write).
+    pub version: u64,
+}
+
+/// Durable state: delivery ledger, intent claims and done markers, links, documents
+/// (cursors, person state, loop-guard hashes).
+pub trait Store: Send + Sync {
+    /// Records a webhook delivery. `Ok(true)` the first time, `Ok(false)` for a repeat.
+    fn first_delivery(
+        &self,
+        vendor: &str,
+        delivery_id: &str,
+        ttl: Duration,
+    ) -> impl Future<Output = PortResult<bool>> + Send;
+
+    /// Takes a lease on an intent (`"escalate#<conversation>"`, `"note#<conversation>#<ticket>"`),
+    /// or reports that another holder has it, or that it is done.
+    fn claim(
+        &self,
+        intent: &str,
+        holder: &str,
+        lease: Duration,
+        now: Timestamp,
+    ) -> impl Future<Output = PortResult<Claim>> + Send;
+
+    /// Marks an intent done with its result; later claims answer [`Claim::Done`].
+    fn complete(&self, intent: &str, result: &str) -> impl Future<Output = PortResult<()>> + Send;
+
+    /// Gives up a lease early (after a failure) so a retry need not wait for it to expire.
+    fn release(&self, intent: &str, holder: &str) -> impl Future<Output = PortResult<()>> + Send;
+
+    /// The link of a conversation.
+    fn link_by_conversation(
+        &self,
+        conversation: &ConversationId,
+    ) -> impl Future<Output = PortResult<Option<Link>>> + Send;
+
+    /// The link that a ticket (live or former) belongs to.
+    fn link_by_ticket(
+        &self,
+        ticket: TicketId,
+    ) -> impl Future<Output = PortResult<Option<Link>>> + Send;
+
+    /// Writes both halves of a new link in one transaction, only if neither exists.
+    fn create_link(&self, link: &Link) -> impl Future<Output = PortResult<LinkCreated>> + Send;
+
+    /// Replaces a link if its stored version is `expected_version`; writes an index entry for
+    /// every ticket in `link.tickets`. `Ok(false)` when the version did not match.
+    fn update_link(
+        &self,
+        link: &Link,
+        expected_version: u64,
+    ) -> impl Future<Output = PortResult<bool>> + Send;
+
+    /// Reads a document.
+    fn load(&self, key: &str) -> impl Future<Output = PortResult<Option<Versioned>>> + Send;
+
+    /// Writes a document if its version is still `expected` (None = must not exist).
+    /// `Ok(false)` on a version mismatch.
+    fn save(
+        &self,
+        key: &str,
+        body: &str,
+        expected: Option<u64>,
+    ) -> impl Future<Output = PortResult<bool>> + Send;
+}
+
+/// The jobs' queues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum JobKind {
+    /// Job 1.
+    Escalate,
+    /// Job 3.
+    TicketStatus,
+    /// Job 4.
+    TagSync,
+    /// Jobs 5 and 6.
+    TicketIntake,
+    /// Job 2.
+    ProfileSync,
+}
+
+impl JobKind {
+    /// Every job.
+    pub const ALL: [JobKind; 5] = [
+        JobKind::Escalate,
+        JobKind::TicketStatus,
+        JobKind::TagSync,
+        JobKind::TicketIntake,
+        JobKind::ProfileSync,
+    ];
+    /// Kebab-case name, as used for queues and functions.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Escalate => "escalate",
+            JobKind::TicketStatus => "ticket-status",
+            JobKind::TagSync => "tag-sync",
+            JobKind::TicketIntake => "ticket-intake",
+            JobKind::ProfileSync => "profile-sync",
+        }
+    }
+}
+
+/// A verified webhook, as queued for a job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueuedEvent {
+    /// `intercom` or `zendesk`.
+    pub vendor: String,
+    /// The vendor's delivery id (dedup id).
+    pub delivery_id: String,
+    /// Topic (`conversation.admin.noted`, `zen:event-type:ticket.status_changed`, `trigger`).
+    pub topic: String,
+    /// The entity the event is about (message group): `conversation:<id>`, `ticket:<id>`.
+    pub entity: String,
+    /// When the ingress received it.
+    pub received_at: Timestamp,
+    /// The verified payload.
+    pub payload: serde_json::Value,
+}
+
+/// Sends events to a job's FIFO queue.
+pub trait Queue: Send + Sync {
+    /// Enqueues `event` for `job`, grouped by `event.entity`, deduplicated by `event.delivery_id`.
+    fn send(
+        &self,
+        job: JobKind,
+        event: &QueuedEvent,
+    ) -> impl Future<Output = PortResult<()>> + Send;
+}
+
+/// The Intercom side, as the jobs need it.
+pub trait Messenger: Send + Sync {
+    /// A conversation with all the parts the API returns (oldest first; opening message first).
+    fn conversation(
+        &self,
+        id: &ConversationId,
+    ) -> impl Future<Output = PortResult<Conversation>> + Send;
+    /// A contact. A merged contact answers [`PortError::Merged`].
+    fn contact(&self, id: &ContactId) -> impl Future<Output = PortResult<Contact>> + Send;
+    /// Finds a user contact by the customer's external id.
+    fn contact_by_external_id(
+        &self,
+        external_id: &str,
+    ) -> impl Future<Output = PortResult<Option<Contact>>> + Send;
+    /// Finds contacts by email (may be several: ambiguous).
+    fn contacts_by_email(
+        &self,
+        email: &str,
+    ) -> impl Future<Output = PortResult<Vec<Contact>>> + Send;
+    /// The companies a contact belongs to.
+    fn contact_companies(
+        &self,
+        id: &ContactId,
+    ) -> impl Future<Output = PortResult<Vec<Company>>> + Send;
+    /// The segments a contact is in.
+    fn contact_segments(
+        &self,
+        id: &ContactId,
+    ) -> impl Future<Output = PortResult<Vec<Segment>>> + Send;
+    /// A company.
+    fn company(&self, id: &CompanyId) -> impl Future<Output = PortResult<Company>> + Send;
+    /// Sets conversation custom attributes (idempotent).
+    fn set_conversation_attributes(
+        &self,
+        id: &ConversationId,
+        attributes: &BTreeMap<String, FieldValue>,
+    ) -> impl Future<Output = PortResult<()>> + Send;
+    /// Adds an internal note as `admin`; returns the new part's id.
+    fn add_note(
+        &self,
+        id: &ConversationId,
+        admin: &AdminId,
+        html: &str,
+    ) -> impl Future<Output = PortResult<PartId>> + Send;
+    /// Replies to the customer as `admin`; returns the new part's id.
+    fn reply(
+        &self,
+        id: &ConversationId,
+        admin: &AdminId,
+        html: &str,
+    ) -> impl Future<Output = PortResult<PartId>> + Send;
+    /// Closes, opens, snoozes or assigns the conversation as `admin`.
+    fn change_conversation(
+        &self,
+        id: &ConversationId,
+        admin: &AdminId,
+        change: &ConversationChange,
+    ) -> impl Future<Output = PortResult<()>> + Send;
+    /// Tags the conversation (creating the tag if needed).
+    fn tag_conversation(
+        &self,
+        id: &ConversationId,
+        admin: &AdminId,
+        tag: &str,
+    ) -> impl Future<Output = PortResult<()>> + Send;
+    /// Removes a tag from the conversation (absent tag is Ok).
+    fn untag_conversation(
+        &self,
+        id: &ConversationId,
+        admin: &AdminId,
+        tag: &str,
+    ) -> impl Future<Output = PortResult<()>> + Send;
+    /// Finds the admin with this email.
+    fn admin_by_email(
+        &self,
+        email: &str,
+    ) -> impl Future<Output = PortResult<Option<AdminId>>> + Send;
+    /// Sends a proactive message; returns the message id.
+    fn send_message(
+        &self,
+        message: &OutboundMessage,
+    ) -> impl Future<Output = PortResult<String>> + Send;
+}
+
+/// The Zendesk side, as the jobs need it.
+pub trait Helpdesk: Send + Sync {
+    /// A ticket.
+    fn ticket(&self, id: TicketId) -> impl Future<Output = PortResult<Ticket>> + Send;
+    /// Tickets carrying this external id (not unique in Zendesk).
+    fn tickets_by_external_id(
+        &self,
+        external_id: &str,
+    ) -> impl Future<Output = PortResult<Vec<Ticket>>> + Send;
+    /// Creates a ticket; the same `idempotency_key` returns the first ticket instead of a new one.
+    fn create_ticket(
+        &self,
+        ticket: &NewTicket,
+        idempotency_key: &str,
+    ) -> impl Future<Output = PortResult<Ticket>> + Send;
+    /// Applies a change (status, priority, group, assignee, comment) in one update.
+    fn update_ticket(
+        &self,
+        id: TicketId,
+        update: &TicketUpdate,
+    ) -> impl Future<Output = PortResult<Ticket>> + Send;
+    /// The ticket's comments, oldest first.
+    fn ticket_comments(
+        &self,
+        id: TicketId,
+    ) -> impl Future<Output = PortResult<Vec<TicketComment>>> + Send;
+    /// Adds tags without replacing the list.
+    fn add_ticket_tags(
+        &self,
+        id: TicketId,
+        tags: &[String],
+    ) -> impl Future<Output = PortResult<()>> + Send;
+    /// Removes tags without replacing the list.
+    fn remove_ticket_tags(
+        &self,
+        id: TicketId,
+        tags: &[String],
+    ) -> impl Future<Output = PortResult<()>> + Send;
+    /// A user.
+    fn user(&self, id: UserId) -> impl Future<Output = PortResult<User>> + Send;
+    /// Finds a user by external id.
+    fn user_by_external_id(
+        &self,
+        external_id: &str,
+    ) -> impl Future<Output = PortResult<Option<User>>> + Send;
+    /// Finds users by email.
+    fn users_by_email(&self, email: &str) -> impl Future<Output = PortResult<Vec<User>>> + Send;
+    /// Creates or updates a user (matched on email or external id).
+    fn upsert_user(&self, user: &UserUpsert) -> impl Future<Output = PortResult<User>> + Send;
+    /// Finds an organization by external id.
+    fn organization_by_external_id(
+        &self,
+        external_id: &str,
+    ) -> impl Future<Output = PortResult<Option<Organization>>> + Send;
+    /// Creates or updates an organization (matched on external id).
+    fn upsert_organization(
+        &self,
+        org: &OrganizationUpsert,
+    ) -> impl Future<Output = PortResult<Organization>> + Send;
+    /// The ticket's web URL for agents.
+    fn ticket_url(&self, id: TicketId) -> String;
+    /// Which Zendesk user the bridge acts as.
+    fn own_user_id(&self) -> impl Future<Output = PortResult<UserId>> + Send;
+    /// The organization of a user, if any (convenience for routing).
+    fn organization(
+        &self,
+        id: OrganizationId,
+    ) -> impl Future<Output = PortResult<Organization>> + Send;
+}

@@ -1,1 +1,68 @@
-//! Placeholder.
+//! AWS adapters of the bridge: [`DynamoStore`] implements the domain's
+//! [`Store`](bridge_domain::ports::Store) port over one DynamoDB table, [`SqsQueue`] implements
+//! [`Queue`](bridge_domain::ports::Queue) over one SQS FIFO queue (and DLQ) per job.
+//!
+//! # Table schema
+//!
+//! One table, on-demand billing, string keys `pk` (hash) and `sk` (range), TTL on
+//! `expires_at`. Every item type has a typed `pk` prefix and a fixed `sk`:
+//!
+//! | item | `pk` | `sk` | attributes |
+//! |------|------|------|------------|
+//! | delivery ledger | `EVT#<vendor>#<delivery id>` | `DELIVERY` | `expires_at` (N, epoch s, TTL) |
+//! | intent claim / done marker | `INTENT#<intent>` | `INTENT` | `state` (`claimed`\|`done`), `holder`, `lease_until` (N, epoch s) while claimed; `result`, `completed_at` once done |
+//! | link, conversation half | `IC#CONV#<conversation id>` | `LINK` | `link` (S, the [`Link`](bridge_domain::model::Link) as JSON), `version` (N), `conversation_id`, `ticket_id` (N, live ticket) |
+//! | link, ticket half (one per ticket in `link.tickets`) | `ZD#TICKET#<ticket id>` | `LINK` | same as the conversation half |
+//! | document (cursors, person state, loop-guard hashes, rate budgets) | `DOC#<key>` | `DOC` | `body` (S), `version` (N, 1 on first write) |
+//!
+//! Write rules:
+//!
+//! - Delivery: put if `attribute_not_exists(pk) OR expires_at < now` (an expired entry that TTL
+//!   has not swept yet counts as absent).
+//! - Claim: put if absent, or `claimed` with `lease_until < now`, or `claimed` by the same
+//!   holder. `complete` puts `done` unless already done (the first result wins); `release`
+//!   deletes only while still `claimed` by that holder.
+//! - `create_link`: one `TransactWriteItems` putting the conversation half and every ticket
+//!   half, each with `attribute_not_exists(pk)`. A failed condition answers `AlreadyLinked`
+//!   with the link read back (the conversation's, else the first ticket's).
+//! - `update_link`: one transaction; the conversation half is put if `version = expected`, the
+//!   ticket halves unconditionally. The stored version becomes `expected + 1` (the JSON's
+//!   `version` is set to the same value), so versions only grow.
+//! - `link_by_ticket` reads the ticket half, then the conversation half it points to, which is
+//!   authoritative.
+//! - Documents: put if `attribute_not_exists(pk)` (no expected version) or `version = expected`;
+//!   the new version is `expected + 1`.
+//!
+//! All reads are strongly consistent. SDK errors map onto
+//! [`PortError`](bridge_domain::ports::PortError): throttling -> `RateLimited`, timeouts,
+//! connection failures, 5xx and transaction conflicts -> `Unavailable`, the rest (validation,
+//! missing table, access denied) -> `Rejected`.
+//!
+//! # Queues
+//!
+//! Per [`JobKind`](bridge_domain::ports::JobKind): `<prefix>-<job>.fifo` with a redrive policy
+//! to `<prefix>-<job>-dlq.fifo`. Message group = the event's entity, deduplication id = hex
+//! SHA-256 of job, vendor and delivery id, body = the
+//! [`QueuedEvent`](bridge_domain::ports::QueuedEvent) as JSON.
+
+#![warn(missing_docs)]
+
+mod error;
+mod queue;
+mod store;
+
+pub use error::{AwsError, DecodeError, THROTTLE_BACKOFF};
+pub use queue::{
+    QueueSettings, QueueUrls, ReceivedMessage, SqsQueue, deduplication_id, dlq_name,
+    message_group_id, queue_name,
+};
+pub use store::{
+    DynamoStore, PK, SK, TTL_ATTRIBUTE, conversation_key, delivery_key, doc_key, intent_key,
+    ticket_key,
+};
+
+/// Re-exported SDK crates, so callers build clients with the exact versions used here.
+pub mod sdk {
+    pub use aws_sdk_dynamodb as dynamodb;
+    pub use aws_sdk_sqs as sqs;
+}

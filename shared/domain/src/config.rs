@@ -86,7 +86,7 @@ fn default_ticket_attribute() -> String {
 }
 
 /// Zendesk-side settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ZendeskSettings {
     /// Custom ticket field (by id) that receives the Intercom conversation id.
@@ -95,6 +95,15 @@ pub struct ZendeskSettings {
     /// Prefix of the ticket `external_id` (`<prefix><conversation id>`).
     #[serde(default = "default_external_id_prefix")]
     pub external_id_prefix: String,
+}
+
+impl Default for ZendeskSettings {
+    fn default() -> Self {
+        Self {
+            conversation_field_id: None,
+            external_id_prefix: default_external_id_prefix(),
+        }
+    }
 }
 
 fn default_external_id_prefix() -> String {
@@ -289,16 +298,15 @@ impl Config {
                         "keywords must not be empty",
                     ));
                 }
-                if let Some(t) = &when.threshold {
-                    if t.customer_replies.is_none()
-                        && t.waiting_minutes.is_none()
-                        && t.priority_at_least.is_none()
-                    {
-                        return Err(ConfigError::field(
-                            at("when.threshold"),
-                            "set at least one of customer_replies, waiting_minutes, priority_at_least",
-                        ));
-                    }
+                if let Some(t) = &when.threshold
+                    && t.customer_replies.is_none()
+                    && t.waiting_minutes.is_none()
+                    && t.priority_at_least.is_none()
+                {
+                    return Err(ConfigError::field(
+                        at("when.threshold"),
+                        "set at least one of customer_replies, waiting_minutes, priority_at_least",
+                    ));
                 }
             }
             if esc.subject_template.trim().is_empty() {
@@ -343,10 +351,11 @@ fn clean_message(msg: &str, field: &str) -> String {
         .and_then(|m| m.strip_prefix(": "))
         .unwrap_or(msg);
     // Conversion errors carry the enclosing mapping's path instead.
-    if let Some((prefix, rest)) = msg.split_once(": ") {
-        if field.starts_with(prefix) && !prefix.contains(' ') {
-            msg = rest;
-        }
+    if let Some((prefix, rest)) = msg.split_once(": ")
+        && field.starts_with(prefix)
+        && !prefix.contains(' ')
+    {
+        msg = rest;
     }
     match msg.find(" at line ") {
         Some(i) => msg[..i].to_string(),

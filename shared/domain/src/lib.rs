@@ -5,8 +5,12 @@
 //! adapters implement.
 
 pub mod config;
+pub mod escalation;
 pub mod ids;
 pub mod model;
 pub mod ports;
+pub mod retry;
+pub mod routing;
+pub mod text;
 
 pub use config::{Config, ConfigError};

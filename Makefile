@@ -1,0 +1,157 @@
+# intercom-zendesk-bridge: developer and CI entry points.
+#
+#   make demo    the scripted story, locally (moto + vendor simulators + `bridge serve`)
+#   make test    everything CI checks: fmt, clippy, cargo tests (moto started by the tests), infra lint
+#   make build   Lambda zips with cargo-lambda (arm64, or x86_64 when the arm64 std is unavailable)
+#   make deploy  sam deploy of infra/template.yaml with the zips from `make build`
+#
+# `make setup` is idempotent: stamp files under .venv/.stamps make re-runs instant.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+MAKEFLAGS += --no-builtin-rules
+
+# ---- pinned tools (verified versions, see /work/shared/reference/toolchain.md) -----------------
+PYTHON               ?= python3
+MOTO_VERSION         := 5.2.5
+CFN_LINT_VERSION     := 1.58.0
+CARGO_LAMBDA_VERSION := 1.9.2
+SAM_CLI_VERSION      := 1.170.0
+RUST_CHANNEL         := $(shell sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
+ARM64_TRIPLE         := aarch64-unknown-linux-gnu
+
+VENV     := .venv
+SAM_VENV := .venv-sam
+STAMPS   := $(VENV)/.stamps
+PY_STAMP   := $(STAMPS)/pip-moto$(MOTO_VERSION)-cfnlint$(CFN_LINT_VERSION)-cargolambda$(CARGO_LAMBDA_VERSION)
+RUST_STAMP := $(STAMPS)/rust-$(RUST_CHANNEL)
+SAM_STAMP  := $(SAM_VENV)/.stamp-sam$(SAM_CLI_VERSION)
+SAM        := $(SAM_VENV)/bin/sam
+
+# ---- project ------------------------------------------------------------------------------------
+# Lambda functions that exist today (folder = package = binary = log group suffix).
+FUNCTIONS  := intercom-webhook zendesk-webhook escalate
+TEMPLATE   := infra/template.yaml
+# The YAML config baked into the zips as /var/task/bridge.yaml (used when ConfigBucket is empty).
+CONFIG     ?= infra/config/escalate-conversation-to-zendesk.yaml
+DEPLOY_DIR := target/lambda-deploy
+SAMCONFIG  := $(CURDIR)/infra/samconfig.toml
+# ARCH=auto picks arm64 when the aarch64 std is installed, else x86_64. Force with ARCH=x86_64.
+ARCH       ?= auto
+TIMINGS    := target/make-test-timings.txt
+TEST_PHASES := setup fmt-check clippy test-rust lint-infra
+
+# ---- environment for every recipe ---------------------------------------------------------------
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export SAM_CLI_TELEMETRY := 0
+export AWS_EC2_METADATA_DISABLED := true
+export CARGO_TERM_COLOR ?= never
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help setup setup-sam fmt-check clippy test-rust lint-infra test build demo bench deploy \
+        clean distclean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
+
+# ---- setup --------------------------------------------------------------------------------------
+setup: $(PY_STAMP) $(RUST_STAMP) ## install pinned tools (.venv: moto, cfn-lint, cargo-lambda; rustup bits)
+
+setup-sam: $(SAM_STAMP) ## install SAM CLI into its own venv (.venv-sam; only lint-infra/deploy need it)
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(PY_STAMP): | $(VENV)/bin/python
+	$(VENV)/bin/python -m pip install -q --upgrade pip
+	$(VENV)/bin/python -m pip install -q 'moto[server]==$(MOTO_VERSION)' \
+	  'cfn-lint==$(CFN_LINT_VERSION)' 'cargo-lambda==$(CARGO_LAMBDA_VERSION)'
+	@mkdir -p $(STAMPS) && rm -f $(STAMPS)/pip-* && touch $@
+
+$(RUST_STAMP): | $(VENV)/bin/python
+	@# install the pinned toolchain only when missing: re-running `toolchain install` re-syncs it
+	rustup run $(RUST_CHANNEL) rustc --version >/dev/null 2>&1 \
+	  || rustup toolchain install $(RUST_CHANNEL) --profile minimal --component rustfmt,clippy
+	rustup component add rustfmt clippy
+	@rustup target add $(ARM64_TRIPLE) \
+	  || echo "warning: could not install the $(ARM64_TRIPLE) std; 'make build' will build x86_64" >&2
+	@mkdir -p $(STAMPS) && touch $@
+
+# SAM pins its own boto3/aws-sam-translator; a separate venv keeps moto's versions intact.
+$(SAM_STAMP):
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install -q --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install -q 'aws-sam-cli==$(SAM_CLI_VERSION)'
+	@rm -f $(SAM_VENV)/.stamp-sam* && touch $@
+
+# ---- checks -------------------------------------------------------------------------------------
+fmt-check: $(RUST_STAMP) ## cargo fmt --check
+	cargo fmt --all -- --check
+
+clippy: $(RUST_STAMP) ## clippy on every target, warnings denied
+	cargo clippy --workspace --all-targets -- -D warnings
+
+test-rust: $(PY_STAMP) $(RUST_STAMP) ## cargo test --workspace (dev profile; tests start .venv/bin/moto_server)
+	cargo test --workspace
+
+lint-infra: $(PY_STAMP) $(SAM_STAMP) ## cfn-lint + sam validate --lint + infra/check_template.py
+	cfn-lint $(TEMPLATE)
+	$(SAM) validate --lint --template-file $(TEMPLATE)
+	$(VENV)/bin/python infra/check_template.py $(TEMPLATE)
+
+test: ## setup, fmt-check, clippy, cargo test, lint-infra (timed per phase)
+	@mkdir -p $(dir $(TIMINGS)) && : > $(TIMINGS)
+	@for phase in $(TEST_PHASES); do \
+	  start=$$(date +%s); echo "==> $$phase"; \
+	  if ! $(MAKE) --no-print-directory $$phase; then \
+	    echo "$$phase FAILED $$(( $$(date +%s) - start ))" >> $(TIMINGS); \
+	    echo "<== $$phase FAILED after $$(( $$(date +%s) - start ))s" >&2; exit 1; \
+	  fi; \
+	  echo "$$phase ok $$(( $$(date +%s) - start ))" >> $(TIMINGS); \
+	  echo "<== $$phase ok in $$(( $$(date +%s) - start ))s"; \
+	done
+
+# ---- build and deploy ---------------------------------------------------------------------------
+build: $(PY_STAMP) $(RUST_STAMP) ## Lambda zips -> target/lambda-<arch>, staged in target/lambda-deploy
+	@arch='$(ARCH)'; \
+	if [ "$$arch" = auto ]; then \
+	  if rustup target list --installed | grep -qx '$(ARM64_TRIPLE)'; then arch=arm64; \
+	  else arch=x86_64; echo "warning: no $(ARM64_TRIPLE) std installed; building x86_64" >&2; fi; \
+	fi; \
+	case "$$arch" in arm64) flag=--arm64;; x86_64) flag=--x86-64;; \
+	  *) echo "ARCH must be auto, arm64 or x86_64 (got $$arch)" >&2; exit 2;; esac; \
+	set -x; \
+	cargo lambda build --release $$flag --output-format zip --lambda-dir target/lambda-$$arch \
+	  $(addprefix -p ,$(FUNCTIONS)); \
+	$(VENV)/bin/python scripts/stage-lambdas.py --arch $$arch --from target/lambda-$$arch \
+	  --to $(DEPLOY_DIR) --config $(CONFIG) $(FUNCTIONS)
+
+deploy: build $(SAM_STAMP) ## sam deploy (guided the first time, when infra/samconfig.toml is missing)
+	@arch=$$(cat $(DEPLOY_DIR)/ARCH); \
+	if [ ! -f '$(SAMCONFIG)' ]; then \
+	  $(SAM) deploy --guided --template-file $(TEMPLATE) --config-file '$(SAMCONFIG)' \
+	    --capabilities CAPABILITY_IAM --parameter-overrides Architecture=$$arch; \
+	else \
+	  stored=$$(grep -o 'Architecture=[^ ]*' '$(SAMCONFIG)' | head -n1 | tr -d '\\"' | cut -d= -f2 || true); \
+	  if [ -n "$$stored" ] && [ "$$stored" != "$$arch" ]; then \
+	    echo "error: built $$arch but $(SAMCONFIG) deploys Architecture=$$stored;" \
+	         "rebuild with ARCH=$$stored or edit the parameter" >&2; exit 1; \
+	  fi; \
+	  $(SAM) deploy --template-file $(TEMPLATE) --config-file '$(SAMCONFIG)'; \
+	fi
+
+# ---- demo, bench, clean -------------------------------------------------------------------------
+demo: setup ## the scripted local story (see scripts/demo.sh)
+	bash scripts/demo.sh
+
+bench: setup ## benchmarks (see scripts/bench.sh)
+	bash scripts/bench.sh
+
+clean: ## cargo clean and build leftovers (keeps the venvs)
+	cargo clean
+	rm -rf .aws-sam .demo
+
+distclean: clean ## clean, and remove .venv and .venv-sam
+	rm -rf $(VENV) $(SAM_VENV)

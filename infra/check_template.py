@@ -1,0 +1,266 @@
+#!/usr/bin/env python3
+"""Checks infra/template.yaml for the values cfn-lint and `sam validate --lint` do not check.
+
+cfn-lint validates plain CloudFormation resources, but inside `AWS::Serverless::Function` a typo
+such as `Runtime: provided.al2099` or `FunctionResponseTypes: [ReportBatchItemFailure]` passes
+both linters (see the toolchain notes). This script asserts what the bridge depends on:
+
+- every function: Runtime provided.al2023, Handler bootstrap, Architectures from the
+  `Architecture` parameter (arm64 | x86_64), JSON logging;
+- one build path: no `Metadata.BuildMethod` (no `sam build`); CodeUri is the zip staged by
+  `make build` (../target/lambda-deploy/<name>/bootstrap.zip), and <name> is a crate under
+  functions/<name> whose package name is <name> (folder = package = binary), listed in the
+  Makefile's FUNCTIONS; `Metadata.BuildProperties.Binary`, if present, is <name> too;
+- SQS events: FunctionResponseTypes contains ReportBatchItemFailures, BatchSize <= 10, and the
+  queue is FIFO with a DLQ (maxReceiveCount 5) and VisibilityTimeout >= 6 x the function timeout;
+- HTTP API events: payload format 2.0; every webhook path has both POST and HEAD;
+- IAM statements: no wildcard actions.
+
+Usage: python infra/check_template.py [infra/template.yaml] [--root REPO_ROOT]
+Exit status 0 when clean, 1 with one line per finding otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+EXPECTED_RUNTIME = "provided.al2023"
+EXPECTED_HANDLER = "bootstrap"
+ARCHITECTURES = {"arm64", "x86_64"}
+CODE_URI = re.compile(r"^\.\./target/lambda-deploy/(?P<name>[a-z0-9][a-z0-9-]*)/bootstrap\.zip$")
+MAX_FIFO_BATCH = 10
+MAX_RECEIVE_COUNT = 5
+VISIBILITY_FACTOR = 6
+DEFAULT_TIMEOUT = 3  # Lambda's default when neither the function nor Globals set one
+
+
+class CfnLoader(yaml.SafeLoader):
+    """SafeLoader that turns any CloudFormation short-form tag into its long form."""
+
+
+def _construct_tag(loader: CfnLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    if tag_suffix == "Ref":
+        return {"Ref": value}
+    if tag_suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {f"Fn::{tag_suffix}": value}
+
+
+CfnLoader.add_multi_constructor("!", _construct_tag)
+
+
+def load_template(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as f:
+        data = yaml.load(f, Loader=CfnLoader)  # noqa: S506 - SafeLoader subclass
+    if not isinstance(data, dict):
+        raise SystemExit(f"{path}: not a YAML mapping")
+    return data
+
+
+def merged(globals_: dict[str, Any], props: dict[str, Any], key: str) -> Any:
+    return props[key] if key in props else globals_.get(key)
+
+
+def getatt_target(value: Any, attribute: str) -> str | None:
+    """`!GetAtt X.<attribute>` -> X, else None."""
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        target = value["Fn::GetAtt"]
+        if isinstance(target, list) and len(target) == 2 and target[1] == attribute:
+            return str(target[0])
+    return None
+
+
+def iter_statements(policies: Any):
+    """Yields inline policy statements, looking through Fn::If branches."""
+    if isinstance(policies, dict):
+        if "Fn::If" in policies:
+            for branch in policies["Fn::If"][1:]:
+                yield from iter_statements(branch)
+            return
+        statements = policies.get("Statement")
+        if isinstance(statements, list):
+            yield from (s for s in statements if isinstance(s, dict))
+        return
+    if isinstance(policies, list):
+        for p in policies:
+            yield from iter_statements(p)
+
+
+def makefile_functions(root: Path) -> list[str] | None:
+    makefile = root / "Makefile"
+    if not makefile.is_file():
+        return None
+    for line in makefile.read_text(encoding="utf-8").splitlines():
+        m = re.match(r"^FUNCTIONS\s*:?=\s*(.*)$", line)
+        if m:
+            return m.group(1).split()
+    return None
+
+
+def check(template_path: Path, root: Path) -> list[str]:
+    tpl = load_template(template_path)
+    resources: dict[str, Any] = tpl.get("Resources") or {}
+    params: dict[str, Any] = tpl.get("Parameters") or {}
+    fn_globals: dict[str, Any] = (tpl.get("Globals") or {}).get("Function") or {}
+    problems: list[str] = []
+
+    def bad(where: str, msg: str) -> None:
+        problems.append(f"{template_path}: {where}: {msg}")
+
+    arch_param = params.get("Architecture")
+    if not arch_param:
+        bad("Parameters", "missing the Architecture parameter (arm64 | x86_64)")
+    else:
+        if set(arch_param.get("AllowedValues") or []) != ARCHITECTURES:
+            bad("Parameters.Architecture", f"AllowedValues must be {sorted(ARCHITECTURES)}")
+        if arch_param.get("Default") != "arm64":
+            bad("Parameters.Architecture", "Default must be arm64")
+
+    functions = {k: v for k, v in resources.items() if v.get("Type") == "AWS::Serverless::Function"}
+    if not functions:
+        bad("Resources", "no AWS::Serverless::Function")
+
+    http_routes: dict[str, set[str]] = {}
+    names: list[str] = []
+    for logical_id, res in functions.items():
+        where = f"Resources.{logical_id}"
+        props: dict[str, Any] = res.get("Properties") or {}
+        metadata: dict[str, Any] = res.get("Metadata") or {}
+
+        runtime = merged(fn_globals, props, "Runtime")
+        if runtime != EXPECTED_RUNTIME:
+            bad(where, f"Runtime is {runtime!r}, expected {EXPECTED_RUNTIME!r}")
+        handler = merged(fn_globals, props, "Handler")
+        if handler != EXPECTED_HANDLER:
+            bad(where, f"Handler is {handler!r}, expected {EXPECTED_HANDLER!r}")
+        archs = merged(fn_globals, props, "Architectures")
+        if archs != [{"Ref": "Architecture"}] and not (
+            isinstance(archs, list) and len(archs) == 1 and archs[0] in ARCHITECTURES
+        ):
+            bad(where, f"Architectures is {archs!r}, expected [!Ref Architecture]")
+        logging = merged(fn_globals, props, "LoggingConfig") or {}
+        log_format = logging.get("LogFormat") or (fn_globals.get("LoggingConfig") or {}).get("LogFormat")
+        if log_format != "JSON":
+            bad(where, "LoggingConfig.LogFormat must be JSON")
+
+        # One build path: make build -> staged zip -> CodeUri.
+        if "BuildMethod" in metadata:
+            bad(where, "Metadata.BuildMethod set: functions are built by `make build`, not `sam build`")
+        code_uri = props.get("CodeUri", fn_globals.get("CodeUri"))
+        m = CODE_URI.match(code_uri) if isinstance(code_uri, str) else None
+        if not m:
+            bad(where, f"CodeUri {code_uri!r} is not ../target/lambda-deploy/<function>/bootstrap.zip")
+        else:
+            name = m.group("name")
+            names.append(name)
+            binary = (metadata.get("BuildProperties") or {}).get("Binary")
+            if binary is not None and binary != name:
+                bad(where, f"BuildProperties.Binary {binary!r} differs from CodeUri's {name!r}")
+            crate = root / "functions" / name
+            manifest = crate / "Cargo.toml"
+            if not crate.is_dir():
+                bad(where, f"CodeUri names {name!r} but functions/{name}/ does not exist")
+            elif not manifest.is_file():
+                bad(where, f"functions/{name}/Cargo.toml does not exist")
+            else:
+                try:
+                    package = tomllib.loads(manifest.read_text(encoding="utf-8")).get("package", {})
+                except tomllib.TOMLDecodeError as e:
+                    bad(where, f"functions/{name}/Cargo.toml: {e}")
+                else:
+                    if package.get("name") != name:
+                        bad(where, f"functions/{name}/Cargo.toml names package {package.get('name')!r}, expected {name!r}")
+
+        timeout = merged(fn_globals, props, "Timeout") or DEFAULT_TIMEOUT
+        events: dict[str, Any] = props.get("Events") or {}
+        for event_id, event in events.items():
+            ewhere = f"{where}.Events.{event_id}"
+            etype = event.get("Type")
+            eprops: dict[str, Any] = event.get("Properties") or {}
+            if etype == "SQS":
+                frt = eprops.get("FunctionResponseTypes") or []
+                if "ReportBatchItemFailures" not in frt:
+                    bad(ewhere, f"FunctionResponseTypes {frt!r} lacks ReportBatchItemFailures")
+                batch = eprops.get("BatchSize", 10)
+                if not isinstance(batch, int) or not 1 <= batch <= MAX_FIFO_BATCH:
+                    bad(ewhere, f"BatchSize {batch!r} must be 1..{MAX_FIFO_BATCH} (FIFO)")
+                queue_id = getatt_target(eprops.get("Queue"), "Arn")
+                queue = resources.get(queue_id or "", {})
+                if queue.get("Type") != "AWS::SQS::Queue":
+                    bad(ewhere, "Queue must be !GetAtt <AWS::SQS::Queue in this template>.Arn")
+                    continue
+                qprops = queue.get("Properties") or {}
+                qwhere = f"Resources.{queue_id}"
+                if qprops.get("FifoQueue") is not True:
+                    bad(qwhere, "job queues must be FIFO")
+                vis = qprops.get("VisibilityTimeout", 30)
+                if isinstance(timeout, int) and (not isinstance(vis, int) or vis < VISIBILITY_FACTOR * timeout):
+                    bad(qwhere, f"VisibilityTimeout {vis!r} < {VISIBILITY_FACTOR} x {logical_id} Timeout {timeout}")
+                redrive = qprops.get("RedrivePolicy") or {}
+                dlq_id = getatt_target(redrive.get("deadLetterTargetArn"), "Arn")
+                dlq = resources.get(dlq_id or "", {})
+                if dlq.get("Type") != "AWS::SQS::Queue":
+                    bad(qwhere, "RedrivePolicy.deadLetterTargetArn must be !GetAtt <DLQ>.Arn")
+                elif (dlq.get("Properties") or {}).get("FifoQueue") is not True:
+                    bad(f"Resources.{dlq_id}", "the DLQ of a FIFO queue must be FIFO")
+                if redrive.get("maxReceiveCount") != MAX_RECEIVE_COUNT:
+                    bad(qwhere, f"RedrivePolicy.maxReceiveCount must be {MAX_RECEIVE_COUNT}")
+            elif etype == "HttpApi":
+                pfv = eprops.get("PayloadFormatVersion", "2.0")
+                if str(pfv) != "2.0":
+                    bad(ewhere, f"PayloadFormatVersion {pfv!r}; lambda_http is built for 2.0 (apigw_http)")
+                path, method = eprops.get("Path"), str(eprops.get("Method", "")).upper()
+                if isinstance(path, str):
+                    http_routes.setdefault(path, set()).add(method)
+
+        for stmt in iter_statements(props.get("Policies")):
+            actions = stmt.get("Action")
+            actions = actions if isinstance(actions, list) else [actions]
+            for action in actions:
+                if isinstance(action, str) and "*" in action:
+                    bad(where, f"IAM action {action!r} is a wildcard; name the actions")
+
+    for path, methods in sorted(http_routes.items()):
+        missing = {"POST", "HEAD"} - methods
+        if path.startswith("/webhooks/") and missing:
+            bad("HttpApi routes", f"{path} lacks {', '.join(sorted(missing))}")
+
+    listed = makefile_functions(root)
+    if listed is not None and sorted(listed) != sorted(names):
+        bad("Makefile FUNCTIONS", f"{sorted(listed)} differs from the template's {sorted(names)}")
+    if len(set(names)) != len(names):
+        bad("Resources", f"two functions share one CodeUri: {sorted(names)}")
+    return problems
+
+
+def main() -> int:
+    here = Path(__file__).resolve().parent
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("template", nargs="?", default=str(here / "template.yaml"))
+    ap.add_argument("--root", default=str(here.parent), help="repository root (default: infra/..)")
+    args = ap.parse_args()
+    problems = check(Path(args.template), Path(args.root))
+    for p in problems:
+        print(p, file=sys.stderr)
+    if problems:
+        print(f"check_template: {len(problems)} problem(s)", file=sys.stderr)
+        return 1
+    print(f"check_template: {args.template} ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,790 @@
+//! [`DynamoStore`]: the [`Store`] port over one DynamoDB table (schema in the crate docs).
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, Put,
+    ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
+    TimeToLiveStatus, TransactWriteItem,
+};
+use bridge_domain::ids::{ConversationId, TicketId};
+use bridge_domain::model::{Link, Timestamp};
+use bridge_domain::ports::{Claim, LinkCreated, PortError, PortResult, Service, Store, Versioned};
+
+use crate::error::{AwsError, DecodeError, dynamo, port_error};
+
+/// Partition key attribute.
+pub const PK: &str = "pk";
+/// Sort key attribute.
+pub const SK: &str = "sk";
+/// TTL attribute (epoch seconds) of delivery-ledger items.
+pub const TTL_ATTRIBUTE: &str = "expires_at";
+
+/// Sort key of each item type.
+mod sort {
+    pub const DELIVERY: &str = "DELIVERY";
+    pub const INTENT: &str = "INTENT";
+    pub const LINK: &str = "LINK";
+    pub const DOC: &str = "DOC";
+}
+
+/// Intent states.
+const CLAIMED: &str = "claimed";
+const DONE: &str = "done";
+
+/// Attempts at a link transaction that DynamoDB cancelled for a conflicting concurrent
+/// transaction (not for a failed condition).
+const TRANSACTION_ATTEMPTS: u32 = 6;
+/// Attempts at a claim whose conflicting item vanished before it could be read.
+const CLAIM_ATTEMPTS: u32 = 3;
+/// How long `create_table` waits for a new table to become active.
+const TABLE_ACTIVE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The [`Store`] port over one DynamoDB table.
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+type Item = HashMap<String, AttributeValue>;
+
+impl DynamoStore {
+    /// A store over `table`, which must exist (see [`DynamoStore::create_table`]).
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// The table name.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Creates the table (on-demand billing, string keys `pk`/`sk`), waits until it is active
+    /// and enables TTL on `expires_at`. Idempotent: an existing table is left as it is and
+    /// only TTL is switched on if it is off.
+    pub async fn create_table(client: &Client, name: &str) -> Result<(), AwsError> {
+        let created = client
+            .create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attribute_definition(PK)?)
+            .attribute_definitions(attribute_definition(SK)?)
+            .key_schema(key_element(PK, KeyType::Hash)?)
+            .key_schema(key_element(SK, KeyType::Range)?)
+            .send()
+            .await;
+        match created {
+            Ok(_) => tracing::info!(table = name, "created table"),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_resource_in_use_exception()) =>
+            {
+                tracing::debug!(table = name, "table already exists");
+            }
+            Err(e) => return Err(dynamo("CreateTable", e)),
+        }
+        wait_until_active(client, name).await?;
+
+        let ttl = client
+            .describe_time_to_live()
+            .table_name(name)
+            .send()
+            .await
+            .map_err(|e| dynamo("DescribeTimeToLive", e))?;
+        let enabled = ttl.time_to_live_description().is_some_and(|d| {
+            d.attribute_name() == Some(TTL_ATTRIBUTE)
+                && matches!(
+                    d.time_to_live_status(),
+                    Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
+                )
+        });
+        if !enabled {
+            let spec = TimeToLiveSpecification::builder()
+                .attribute_name(TTL_ATTRIBUTE)
+                .enabled(true)
+                .build()
+                .map_err(|e| AwsError::Dynamo {
+                    operation: "UpdateTimeToLive",
+                    source: Box::new(e),
+                })?;
+            client
+                .update_time_to_live()
+                .table_name(name)
+                .time_to_live_specification(spec)
+                .send()
+                .await
+                .map_err(|e| dynamo("UpdateTimeToLive", e))?;
+        }
+        Ok(())
+    }
+
+    fn put(
+        &self,
+        item: Item,
+    ) -> aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+    }
+
+    async fn get(&self, pk: String, sk: &str) -> PortResult<Option<Item>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(store_error)?;
+        Ok(out.item)
+    }
+
+    /// Reads an intent item and says what a claimer should hear.
+    async fn claim_state(&self, pk: &str) -> PortResult<Option<Claim>> {
+        Ok(self
+            .get(pk.to_owned(), sort::INTENT)
+            .await?
+            .map(|item| intent_claim(&item)))
+    }
+
+    async fn link_at(&self, pk: String) -> PortResult<Option<Link>> {
+        match self.get(pk.clone(), sort::LINK).await? {
+            Some(item) => decode_link(&pk, &item).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The link that blocks a new link, if any: the conversation's, else one of the tickets'.
+    async fn existing_link(&self, link: &Link, tickets: &[TicketId]) -> PortResult<Option<Link>> {
+        if let Some(found) = self.link_by_conversation(&link.conversation_id).await? {
+            return Ok(Some(found));
+        }
+        for ticket in tickets {
+            if let Some(found) = self.link_by_ticket(*ticket).await? {
+                return Ok(Some(found));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Runs a link transaction, retrying when DynamoDB cancels it for a concurrent transaction.
+    /// `Ok(true)` committed, `Ok(false)` a condition failed.
+    async fn transact_link(&self, items: Vec<TransactWriteItem>) -> PortResult<bool> {
+        let mut backoff = Duration::from_millis(20);
+        for attempt in 1..=TRANSACTION_ATTEMPTS {
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            let err = match result {
+                Ok(_) => return Ok(true),
+                Err(err) => err,
+            };
+            let reasons: Vec<String> = match err.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(e)) => e
+                    .cancellation_reasons()
+                    .iter()
+                    .filter_map(|r| r.code().map(str::to_owned))
+                    .collect(),
+                Some(e) if e.is_transaction_in_progress_exception() => {
+                    vec!["TransactionConflict".to_owned()]
+                }
+                _ => return Err(store_error(err)),
+            };
+            if reasons.iter().any(|r| r == "ConditionalCheckFailed") {
+                return Ok(false);
+            }
+            let conflict = reasons.iter().any(|r| r == "TransactionConflict");
+            if !conflict || attempt == TRANSACTION_ATTEMPTS {
+                tracing::warn!(
+                    reasons = reasons.join(",").as_str(),
+                    attempt,
+                    "link transaction cancelled"
+                );
+                return Err(cancelled_error(&reasons, err));
+            }
+            tokio::time::sleep(jitter(backoff)).await;
+            backoff = backoff.saturating_mul(2);
+        }
+        Err(PortError::unavailable(
+            Service::Store,
+            "link transaction kept conflicting",
+        ))
+    }
+}
+
+impl Store for DynamoStore {
+    async fn first_delivery(
+        &self,
+        vendor: &str,
+        delivery_id: &str,
+        ttl: Duration,
+    ) -> PortResult<bool> {
+        let now = unix_now();
+        let expires_at = now.saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX));
+        let mut item = key(delivery_key(vendor, delivery_id), sort::DELIVERY);
+        item.insert(TTL_ATTRIBUTE.into(), num(expires_at));
+        // An expired entry that TTL has not swept yet counts as absent.
+        let result = self
+            .put(item)
+            .condition_expression("attribute_not_exists(pk) OR expires_at < :now")
+            .expression_attribute_values(":now", num(now))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(store_error(e)),
+        }
+    }
+
+    async fn claim(
+        &self,
+        intent: &str,
+        holder: &str,
+        lease: Duration,
+        now: Timestamp,
+    ) -> PortResult<Claim> {
+        let pk = intent_key(intent);
+        let lease_secs = i64::try_from(lease.as_secs()).unwrap_or(i64::MAX);
+        for _ in 0..CLAIM_ATTEMPTS {
+            let mut item = key(pk.clone(), sort::INTENT);
+            item.insert("state".into(), text(CLAIMED));
+            item.insert("holder".into(), text(holder));
+            item.insert("lease_until".into(), num(now.0.saturating_add(lease_secs)));
+            // Free, or claimed with an expired lease, or claimed by the same holder (re-entrant).
+            let result = self
+                .put(item)
+                .condition_expression(
+                    "attribute_not_exists(pk) OR (#st = :claimed AND (lease_until < :now OR holder = :holder))",
+                )
+                .expression_attribute_names("#st", "state")
+                .expression_attribute_values(":claimed", text(CLAIMED))
+                .expression_attribute_values(":now", num(now.0))
+                .expression_attribute_values(":holder", text(holder))
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                .send()
+                .await;
+            let err = match result {
+                Ok(_) => return Ok(Claim::Acquired),
+                Err(err) => err,
+            };
+            let Some(PutItemError::ConditionalCheckFailedException(failed)) =
+                err.as_service_error()
+            else {
+                return Err(store_error(err));
+            };
+            if let Some(existing) = failed.item() {
+                return Ok(intent_claim(existing));
+            }
+            // Older DynamoDB-compatible servers do not return the item: read it.
+            if let Some(claim) = self.claim_state(&pk).await? {
+                return Ok(claim);
+            }
+            // Released between our put and our read: try again.
+        }
+        Ok(Claim::Busy)
+    }
+
+    async fn complete(&self, intent: &str, result: &str) -> PortResult<()> {
+        let mut item = key(intent_key(intent), sort::INTENT);
+        item.insert("state".into(), text(DONE));
+        item.insert("result".into(), text(result));
+        item.insert("completed_at".into(), num(unix_now()));
+        // The first recorded result wins.
+        let put = self
+            .put(item)
+            .condition_expression("attribute_not_exists(pk) OR #st <> :done")
+            .expression_attribute_names("#st", "state")
+            .expression_attribute_values(":done", text(DONE))
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(store_error(e)),
+        }
+    }
+
+    async fn release(&self, intent: &str, holder: &str) -> PortResult<()> {
+        let deleted = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(intent_key(intent), sort::INTENT)))
+            .condition_expression("#st = :claimed AND holder = :holder")
+            .expression_attribute_names("#st", "state")
+            .expression_attribute_values(":claimed", text(CLAIMED))
+            .expression_attribute_values(":holder", text(holder))
+            .send()
+            .await;
+        match deleted {
+            Ok(_) => Ok(()),
+            // Not ours any more (expired and taken, done, or gone): nothing to release.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(store_error(e)),
+        }
+    }
+
+    async fn link_by_conversation(
+        &self,
+        conversation: &ConversationId,
+    ) -> PortResult<Option<Link>> {
+        self.link_at(conversation_key(conversation)).await
+    }
+
+    async fn link_by_ticket(&self, ticket: TicketId) -> PortResult<Option<Link>> {
+        let Some(from_ticket) = self.link_at(ticket_key(ticket)).await? else {
+            return Ok(None);
+        };
+        // The conversation half is authoritative; the ticket half is a copy written in the same
+        // transaction, which may be stale only if a later update dropped this ticket.
+        match self
+            .link_by_conversation(&from_ticket.conversation_id)
+            .await?
+        {
+            Some(current) if current.tickets.contains(&ticket) || current.ticket_id == ticket => {
+                Ok(Some(current))
+            }
+            Some(_) => Ok(None),
+            None => Ok(Some(from_ticket)),
+        }
+    }
+
+    async fn create_link(&self, link: &Link) -> PortResult<LinkCreated> {
+        let tickets = link_tickets(link);
+        let body = encode_link(link)?;
+        let mut items = Vec::with_capacity(tickets.len() + 1);
+        items.push(self.link_put(
+            conversation_key(&link.conversation_id),
+            link,
+            &body,
+            link.version,
+            Condition::Absent,
+        )?);
+        for ticket in &tickets {
+            items.push(self.link_put(
+                ticket_key(*ticket),
+                link,
+                &body,
+                link.version,
+                Condition::Absent,
+            )?);
+        }
+        for _ in 0..CLAIM_ATTEMPTS {
+            if self.transact_link(items.clone()).await? {
+                return Ok(LinkCreated::Created);
+            }
+            if let Some(existing) = self.existing_link(link, &tickets).await? {
+                return Ok(LinkCreated::AlreadyLinked(existing));
+            }
+            // The blocking item vanished before we could read it: try again.
+        }
+        Err(PortError::unavailable(
+            Service::Store,
+            "link creation kept failing on a vanishing item",
+        ))
+    }
+
+    async fn update_link(&self, link: &Link, expected_version: u64) -> PortResult<bool> {
+        let version = expected_version.saturating_add(1);
+        let mut stored = link.clone();
+        stored.version = version;
+        let body = encode_link(&stored)?;
+        let mut items = Vec::with_capacity(stored.tickets.len() + 1);
+        items.push(self.link_put(
+            conversation_key(&stored.conversation_id),
+            &stored,
+            &body,
+            version,
+            Condition::Version(expected_version),
+        )?);
+        for ticket in link_tickets(&stored) {
+            items.push(self.link_put(
+                ticket_key(ticket),
+                &stored,
+                &body,
+                version,
+                Condition::None,
+            )?);
+        }
+        self.transact_link(items).await
+    }
+
+    async fn load(&self, key_: &str) -> PortResult<Option<Versioned>> {
+        let pk = doc_key(key_);
+        let Some(item) = self.get(pk.clone(), sort::DOC).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Versioned {
+            body: get_s(&pk, &item, "body")?.to_owned(),
+            version: get_u64(&pk, &item, "version")?,
+        }))
+    }
+
+    async fn save(&self, key_: &str, body: &str, expected: Option<u64>) -> PortResult<bool> {
+        let version = expected.map_or(1, |v| v.saturating_add(1));
+        let mut item = key(doc_key(key_), sort::DOC);
+        item.insert("body".into(), text(body));
+        item.insert("version".into(), num(version));
+        let put = self.put(item);
+        let put = match expected {
+            None => put.condition_expression("attribute_not_exists(pk)"),
+            Some(v) => put
+                .condition_expression("version = :expected")
+                .expression_attribute_values(":expected", num(v)),
+        };
+        match put.send().await {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(store_error(e)),
+        }
+    }
+}
+
+/// The condition on one half of a link.
+#[derive(Debug, Clone, Copy)]
+enum Condition {
+    /// Unconditional.
+    None,
+    /// Must not exist yet.
+    Absent,
+    /// Stored version must equal this.
+    Version(u64),
+}
+
+impl DynamoStore {
+    fn link_put(
+        &self,
+        pk: String,
+        link: &Link,
+        body: &str,
+        version: u64,
+        condition: Condition,
+    ) -> PortResult<TransactWriteItem> {
+        let mut item = key(pk, sort::LINK);
+        item.insert("link".into(), text(body));
+        item.insert("version".into(), num(version));
+        item.insert(
+            "conversation_id".into(),
+            text(link.conversation_id.as_str()),
+        );
+        item.insert("ticket_id".into(), num(link.ticket_id.get()));
+        let put = Put::builder().table_name(&self.table).set_item(Some(item));
+        let put = match condition {
+            Condition::None => put,
+            Condition::Absent => put.condition_expression("attribute_not_exists(pk)"),
+            Condition::Version(v) => put
+                .condition_expression("version = :expected")
+                .expression_attribute_values(":expected", num(v)),
+        };
+        let put = put.build().map_err(|e| PortError::Rejected {
+            service: Service::Store,
+            source: Box::new(e),
+        })?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+}
+
+/// Classifies a cancelled transaction by its reasons: throttled items -> `RateLimited`,
+/// conflicts and transient failures -> `Unavailable`, anything else (validation, item too
+/// large) -> `Rejected`; the SDK error is kept as the source where the variant has one.
+fn cancelled_error(
+    reasons: &[String],
+    err: aws_sdk_dynamodb::error::SdkError<
+        TransactWriteItemsError,
+        aws_sdk_dynamodb::config::http::HttpResponse,
+    >,
+) -> PortError {
+    let any = |codes: &[&str]| reasons.iter().any(|r| codes.contains(&r.as_str()));
+    if any(&[
+        "ThrottlingError",
+        "ProvisionedThroughputExceeded",
+        "RequestLimitExceeded",
+    ]) {
+        PortError::RateLimited {
+            service: Service::Store,
+            retry_after: crate::error::THROTTLE_BACKOFF,
+        }
+    } else if any(&["TransactionConflict", "InternalServerError"]) || reasons.is_empty() {
+        PortError::Unavailable {
+            service: Service::Store,
+            source: Box::new(err),
+        }
+    } else {
+        PortError::Rejected {
+            service: Service::Store,
+            source: Box::new(err),
+        }
+    }
+}
+
+async fn wait_until_active(client: &Client, name: &str) -> Result<(), AwsError> {
+    let deadline = tokio::time::Instant::now() + TABLE_ACTIVE_TIMEOUT;
+    loop {
+        let out = client
+            .describe_table()
+            .table_name(name)
+            .send()
+            .await
+            .map_err(|e| dynamo("DescribeTable", e))?;
+        let status = out
+            .table()
+            .and_then(|t| t.table_status())
+            .ok_or(AwsError::MissingField {
+                operation: "DescribeTable",
+                field: "Table.TableStatus",
+            })?;
+        if *status == TableStatus::Active {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(AwsError::Dynamo {
+                operation: "DescribeTable",
+                source: format!("table not active after {}s", TABLE_ACTIVE_TIMEOUT.as_secs())
+                    .into(),
+            });
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+fn attribute_definition(name: &str) -> Result<AttributeDefinition, AwsError> {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .map_err(|e| AwsError::Dynamo {
+            operation: "CreateTable",
+            source: Box::new(e),
+        })
+}
+
+fn key_element(name: &str, key_type: KeyType) -> Result<KeySchemaElement, AwsError> {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(key_type)
+        .build()
+        .map_err(|e| AwsError::Dynamo {
+            operation: "CreateTable",
+            source: Box::new(e),
+        })
+}
+
+fn store_error<E>(
+    err: aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
+) -> PortError
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    port_error(Service::Store, err)
+}
+
+/// `EVT#<vendor>#<delivery id>`.
+pub fn delivery_key(vendor: &str, delivery_id: &str) -> String {
+    format!("EVT#{vendor}#{delivery_id}")
+}
+
+/// `INTENT#<intent>`.
+pub fn intent_key(intent: &str) -> String {
+    format!("INTENT#{intent}")
+}
+
+/// `IC#CONV#<conversation id>`.
+pub fn conversation_key(conversation: &ConversationId) -> String {
+    format!("IC#CONV#{conversation}")
+}
+
+/// `ZD#TICKET#<ticket id>`.
+pub fn ticket_key(ticket: TicketId) -> String {
+    format!("ZD#TICKET#{ticket}")
+}
+
+/// `DOC#<key>`.
+pub fn doc_key(key: &str) -> String {
+    format!("DOC#{key}")
+}
+
+fn key(pk: String, sk: &str) -> Item {
+    HashMap::from([
+        (PK.to_owned(), AttributeValue::S(pk)),
+        (SK.to_owned(), AttributeValue::S(sk.to_owned())),
+    ])
+}
+
+fn text(s: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(s.into())
+}
+
+fn num(n: impl ToString) -> AttributeValue {
+    AttributeValue::N(n.to_string())
+}
+
+fn get_s<'a>(pk: &str, item: &'a Item, attribute: &'static str) -> PortResult<&'a str> {
+    match item.get(attribute) {
+        Some(AttributeValue::S(s)) => Ok(s),
+        _ => Err(DecodeError::Attribute {
+            key: pk.to_owned(),
+            attribute,
+        }
+        .into_port()),
+    }
+}
+
+fn get_u64(pk: &str, item: &Item, attribute: &'static str) -> PortResult<u64> {
+    match item.get(attribute) {
+        Some(AttributeValue::N(n)) => n.parse().map_err(|_| {
+            DecodeError::Attribute {
+                key: pk.to_owned(),
+                attribute,
+            }
+            .into_port()
+        }),
+        _ => Err(DecodeError::Attribute {
+            key: pk.to_owned(),
+            attribute,
+        }
+        .into_port()),
+    }
+}
+
+/// What an existing intent item means to someone who could not claim it.
+fn intent_claim(item: &Item) -> Claim {
+    match (item.get("state"), item.get("result")) {
+        (Some(AttributeValue::S(state)), Some(AttributeValue::S(result))) if state == DONE => {
+            Claim::Done(result.clone())
+        }
+        (Some(AttributeValue::S(state)), None) if state == DONE => Claim::Done(String::new()),
+        _ => Claim::Busy,
+    }
+}
+
+fn encode_link(link: &Link) -> PortResult<String> {
+    serde_json::to_string(link).map_err(|e| PortError::Rejected {
+        service: Service::Store,
+        source: Box::new(e),
+    })
+}
+
+fn decode_link(pk: &str, item: &Item) -> PortResult<Link> {
+    let body = get_s(pk, item, "link")?;
+    let mut link: Link = serde_json::from_str(body).map_err(|source| {
+        DecodeError::Json {
+            key: pk.to_owned(),
+            source,
+        }
+        .into_port()
+    })?;
+    link.version = get_u64(pk, item, "version")?;
+    Ok(link)
+}
+
+/// Every ticket of a link, live one included, each once, in order.
+fn link_tickets(link: &Link) -> Vec<TicketId> {
+    let mut out: Vec<TicketId> = Vec::with_capacity(link.tickets.len() + 1);
+    for t in link
+        .tickets
+        .iter()
+        .copied()
+        .chain(std::iter::once(link.ticket_id))
+    {
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    out
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or_default()
+}
+
+/// `base` plus up to 100% random jitter, so concurrent retries spread out.
+fn jitter(base: Duration) -> Duration {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    let millis = u64::try_from(base.as_millis()).unwrap_or(u64::MAX);
+    base + Duration::from_millis(u64::from(nanos) % millis.max(1))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn link(tickets: &[u64], live: u64) -> Link {
+        let conv = ConversationId::parse("c1").unwrap();
+        let mut l = Link::new(conv, TicketId::new(live).unwrap(), None, None, Timestamp(0));
+        l.tickets = tickets.iter().map(|t| TicketId::new(*t).unwrap()).collect();
+        l
+    }
+
+    #[test]
+    fn link_tickets_dedupes_and_includes_the_live_ticket() {
+        let got = link_tickets(&link(&[3, 4, 3], 5));
+        let ids: Vec<u64> = got.into_iter().map(TicketId::get).collect();
+        assert_eq!(ids, vec![3, 4, 5]);
+        let got = link_tickets(&link(&[7], 7));
+        assert_eq!(got.len(), 1);
+    }
+
+    #[test]
+    fn keys_carry_their_type_prefix() {
+        assert_eq!(delivery_key("intercom", "d-1"), "EVT#intercom#d-1");
+        assert_eq!(intent_key("escalate#c1"), "INTENT#escalate#c1");
+        assert_eq!(
+            conversation_key(&ConversationId::parse("c1").unwrap()),
+            "IC#CONV#c1"
+        );
+        assert_eq!(ticket_key(TicketId::new(42).unwrap()), "ZD#TICKET#42");
+        assert_eq!(doc_key("JOB#backfill"), "DOC#JOB#backfill");
+    }
+
+    #[test]
+    fn intent_claim_reads_done_and_busy() {
+        let mut item = key("INTENT#x".into(), sort::INTENT);
+        item.insert("state".into(), text(CLAIMED));
+        assert_eq!(intent_claim(&item), Claim::Busy);
+        item.insert("state".into(), text(DONE));
+        item.insert("result".into(), text("ticket:9"));
+        assert_eq!(intent_claim(&item), Claim::Done("ticket:9".into()));
+    }
+}

@@ -1,0 +1,458 @@
+//! Contract tests of the DynamoDB store and the SQS queue against a real moto server.
+//!
+//! Each test starts its own server (killed on drop) and uses its own table / queue names. A
+//! missing `.venv` fails the test with a message to run `make setup`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use bridge_aws::{DynamoStore, QueueSettings, SqsQueue};
+use bridge_domain::ids::{ConversationId, TicketId};
+use bridge_domain::model::{Link, LinkEvent, Timestamp};
+use bridge_domain::ports::{Claim, JobKind, LinkCreated, Queue, QueuedEvent, Store};
+use bridge_sim::moto::{Moto, unique_name};
+
+async fn store() -> (Moto, DynamoStore) {
+    let moto = Moto::start().expect("moto server (run `make setup`)");
+    let sdk = moto.sdk_config().await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    let table = unique_name("table");
+    DynamoStore::create_table(&client, &table)
+        .await
+        .expect("create table");
+    (moto, DynamoStore::new(client, table))
+}
+
+async fn queues(settings: QueueSettings) -> (Moto, SqsQueue) {
+    let moto = Moto::start().expect("moto server (run `make setup`)");
+    let sdk = moto.sdk_config().await;
+    let client = aws_sdk_sqs::Client::new(&sdk);
+    let urls = SqsQueue::create_queues(&client, &unique_name("q"), &settings)
+        .await
+        .expect("create queues");
+    (moto, SqsQueue::new(client, urls))
+}
+
+fn conv(id: &str) -> ConversationId {
+    ConversationId::parse(id).unwrap()
+}
+
+fn ticket(id: u64) -> TicketId {
+    TicketId::new(id).unwrap()
+}
+
+fn link(conversation: &str, ticket_id: u64) -> Link {
+    Link::new(
+        conv(conversation),
+        ticket(ticket_id),
+        None,
+        None,
+        Timestamp(1_000),
+    )
+}
+
+fn event(delivery: &str, entity: &str) -> QueuedEvent {
+    QueuedEvent {
+        vendor: "intercom".into(),
+        delivery_id: delivery.into(),
+        topic: "conversation.admin.noted".into(),
+        entity: entity.into(),
+        received_at: Timestamp(1_000),
+        payload: serde_json::json!({"id": delivery}),
+    }
+}
+
+#[tokio::test]
+async fn create_table_is_idempotent() {
+    let moto = Moto::start().expect("moto server");
+    let client = aws_sdk_dynamodb::Client::new(&moto.sdk_config().await);
+    let table = unique_name("idem");
+
+    DynamoStore::create_table(&client, &table).await.unwrap();
+    DynamoStore::create_table(&client, &table).await.unwrap();
+
+    let ttl = client
+        .describe_time_to_live()
+        .table_name(&table)
+        .send()
+        .await
+        .unwrap();
+    let desc = ttl.time_to_live_description().unwrap();
+    assert_eq!(desc.attribute_name(), Some("expires_at"));
+}
+
+#[tokio::test]
+async fn first_delivery_is_true_once() {
+    let (_moto, store) = store().await;
+    let ttl = Duration::from_secs(3600);
+
+    assert!(store.first_delivery("intercom", "d-1", ttl).await.unwrap());
+    assert!(!store.first_delivery("intercom", "d-1", ttl).await.unwrap());
+    // Same id from the other vendor is another delivery.
+    assert!(store.first_delivery("zendesk", "d-1", ttl).await.unwrap());
+}
+
+#[tokio::test]
+async fn claim_lease_expiry_and_completion() {
+    let (_moto, store) = store().await;
+    let lease = Duration::from_secs(60);
+    let intent = "escalate#c1";
+
+    // Arrange / Act / Assert: a free intent is acquired.
+    assert_eq!(
+        store
+            .claim(intent, "h1", lease, Timestamp(1_000))
+            .await
+            .unwrap(),
+        Claim::Acquired
+    );
+    // Another holder during the lease: busy. The holder itself may re-claim.
+    assert_eq!(
+        store
+            .claim(intent, "h2", lease, Timestamp(1_030))
+            .await
+            .unwrap(),
+        Claim::Busy
+    );
+    assert_eq!(
+        store
+            .claim(intent, "h1", lease, Timestamp(1_030))
+            .await
+            .unwrap(),
+        Claim::Acquired
+    );
+    // After the (renewed) lease expired, another holder takes over.
+    assert_eq!(
+        store
+            .claim(intent, "h2", lease, Timestamp(1_091))
+            .await
+            .unwrap(),
+        Claim::Acquired
+    );
+    assert_eq!(
+        store
+            .claim(intent, "h1", lease, Timestamp(1_100))
+            .await
+            .unwrap(),
+        Claim::Busy
+    );
+
+    store.complete(intent, "ticket:42").await.unwrap();
+    assert_eq!(
+        store
+            .claim(intent, "h3", lease, Timestamp(99_999))
+            .await
+            .unwrap(),
+        Claim::Done("ticket:42".into())
+    );
+    // A second completion keeps the first result; a release does not undo it.
+    store.complete(intent, "ticket:43").await.unwrap();
+    store.release(intent, "h2").await.unwrap();
+    assert_eq!(
+        store
+            .claim(intent, "h4", lease, Timestamp(99_999))
+            .await
+            .unwrap(),
+        Claim::Done("ticket:42".into())
+    );
+}
+
+#[tokio::test]
+async fn release_frees_only_the_holders_lease() {
+    let (_moto, store) = store().await;
+    let lease = Duration::from_secs(600);
+    let now = Timestamp(5_000);
+
+    assert_eq!(
+        store.claim("note#c1#7", "h1", lease, now).await.unwrap(),
+        Claim::Acquired
+    );
+    // Someone else's release is a no-op.
+    store.release("note#c1#7", "h2").await.unwrap();
+    assert_eq!(
+        store.claim("note#c1#7", "h2", lease, now).await.unwrap(),
+        Claim::Busy
+    );
+    // The holder's release frees it immediately.
+    store.release("note#c1#7", "h1").await.unwrap();
+    assert_eq!(
+        store.claim("note#c1#7", "h2", lease, now).await.unwrap(),
+        Claim::Acquired
+    );
+    // Releasing an unknown intent is fine.
+    store.release("never#claimed", "h1").await.unwrap();
+}
+
+#[tokio::test]
+async fn create_link_twice_answers_already_linked() {
+    let (_moto, store) = store().await;
+    let first = link("c1", 100);
+
+    assert_eq!(
+        store.create_link(&first).await.unwrap(),
+        LinkCreated::Created
+    );
+    assert_eq!(
+        store.create_link(&link("c1", 101)).await.unwrap(),
+        LinkCreated::AlreadyLinked(first.clone())
+    );
+    // The ticket is taken too: another conversation cannot claim it.
+    assert_eq!(
+        store.create_link(&link("c2", 100)).await.unwrap(),
+        LinkCreated::AlreadyLinked(first.clone())
+    );
+    assert_eq!(
+        store.link_by_conversation(&conv("c1")).await.unwrap(),
+        Some(first.clone())
+    );
+    assert_eq!(
+        store.link_by_ticket(ticket(100)).await.unwrap(),
+        Some(first)
+    );
+    assert_eq!(store.link_by_conversation(&conv("c2")).await.unwrap(), None);
+    assert_eq!(store.link_by_ticket(ticket(101)).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn concurrent_create_link_creates_exactly_one() {
+    let (_moto, store) = store().await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..20u64 {
+        let store = store.clone();
+        tasks.spawn(async move { (i, store.create_link(&link("c-race", 500 + i)).await) });
+    }
+
+    let mut created = Vec::new();
+    let mut existing = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        let (i, result) = joined.unwrap();
+        match result.unwrap() {
+            LinkCreated::Created => created.push(500 + i),
+            LinkCreated::AlreadyLinked(l) => existing.push(l),
+        }
+    }
+
+    assert_eq!(created.len(), 1, "exactly one Created, got {created:?}");
+    let winner = created[0];
+    assert_eq!(existing.len(), 19);
+    assert!(existing.iter().all(|l| l.ticket_id.get() == winner));
+    let stored = store
+        .link_by_conversation(&conv("c-race"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.ticket_id.get(), winner);
+    for i in 0..20u64 {
+        let found = store.link_by_ticket(ticket(500 + i)).await.unwrap();
+        assert_eq!(found.is_some(), 500 + i == winner, "ticket {}", 500 + i);
+    }
+}
+
+#[tokio::test]
+async fn update_link_indexes_every_ticket_and_checks_the_version() {
+    let (_moto, store) = store().await;
+    let original = link("c1", 100);
+    assert_eq!(
+        store.create_link(&original).await.unwrap(),
+        LinkCreated::Created
+    );
+
+    // Ticket 100 was merged into 200: the link moves to 200 and keeps 100 in its history.
+    let mut moved = original.clone();
+    moved.ticket_id = ticket(200);
+    moved.tickets.push(ticket(200));
+    moved.history.push(LinkEvent::Merged {
+        from: ticket(100),
+        to: ticket(200),
+        at: Timestamp(2_000),
+    });
+    assert!(store.update_link(&moved, 1).await.unwrap());
+
+    let by_old = store.link_by_ticket(ticket(100)).await.unwrap().unwrap();
+    let by_new = store.link_by_ticket(ticket(200)).await.unwrap().unwrap();
+    let by_conv = store
+        .link_by_conversation(&conv("c1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_old, by_new);
+    assert_eq!(by_new, by_conv);
+    assert_eq!(by_conv.ticket_id, ticket(200));
+    assert_eq!(by_conv.tickets, vec![ticket(100), ticket(200)]);
+    assert_eq!(by_conv.version, 2);
+    assert_eq!(by_conv.history.len(), 2);
+
+    // A writer that still holds version 1 loses and changes nothing.
+    let mut stale = original.clone();
+    stale.tickets.push(ticket(300));
+    stale.ticket_id = ticket(300);
+    assert!(!store.update_link(&stale, 1).await.unwrap());
+    assert_eq!(store.link_by_ticket(ticket(300)).await.unwrap(), None);
+    assert_eq!(
+        store
+            .link_by_conversation(&conv("c1"))
+            .await
+            .unwrap()
+            .unwrap(),
+        by_conv
+    );
+    // Updating a link that does not exist fails the version check.
+    assert!(!store.update_link(&link("c-none", 9), 1).await.unwrap());
+}
+
+#[tokio::test]
+async fn documents_are_versioned() {
+    let (_moto, store) = store().await;
+    let key = "JOB#backfill";
+
+    assert_eq!(store.load(key).await.unwrap(), None);
+    assert!(store.save(key, r#"{"cursor":"a"}"#, None).await.unwrap());
+    assert!(!store.save(key, r#"{"cursor":"x"}"#, None).await.unwrap());
+    let v1 = store.load(key).await.unwrap().unwrap();
+    assert_eq!((v1.body.as_str(), v1.version), (r#"{"cursor":"a"}"#, 1));
+
+    assert!(store.save(key, r#"{"cursor":"b"}"#, Some(1)).await.unwrap());
+    assert!(!store.save(key, r#"{"cursor":"y"}"#, Some(1)).await.unwrap());
+    let v2 = store.load(key).await.unwrap().unwrap();
+    assert_eq!((v2.body.as_str(), v2.version), (r#"{"cursor":"b"}"#, 2));
+    // A version for a missing document is a mismatch too.
+    assert!(!store.save("DOC#none", "{}", Some(3)).await.unwrap());
+}
+
+#[tokio::test]
+async fn create_queues_is_idempotent() {
+    let moto = Moto::start().expect("moto server");
+    let client = aws_sdk_sqs::Client::new(&moto.sdk_config().await);
+    let prefix = unique_name("idem");
+
+    let first = SqsQueue::create_queues(&client, &prefix, &QueueSettings::default())
+        .await
+        .unwrap();
+    let changed = QueueSettings {
+        visibility_timeout: Duration::from_secs(45),
+        ..QueueSettings::default()
+    };
+    let second = SqsQueue::create_queues(&client, &prefix, &changed)
+        .await
+        .unwrap();
+
+    assert_eq!(first, second);
+    assert_eq!(
+        first.keys().copied().collect::<BTreeSet<_>>(),
+        JobKind::ALL.into_iter().collect()
+    );
+    let urls = &first[&JobKind::TicketStatus];
+    assert!(urls.queue.ends_with("-ticket-status.fifo"));
+    assert!(
+        urls.dlq
+            .as_deref()
+            .unwrap()
+            .ends_with("-ticket-status-dlq.fifo")
+    );
+    let attrs = client
+        .get_queue_attributes()
+        .queue_url(&urls.queue)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
+        .send()
+        .await
+        .unwrap();
+    let attrs = attrs.attributes().unwrap();
+    assert_eq!(
+        attrs[&aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout],
+        "45"
+    );
+    assert!(attrs[&aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy].contains("dlq.fifo"));
+}
+
+#[tokio::test]
+async fn fifo_deduplicates_by_delivery_id() {
+    let (_moto, queue) = queues(QueueSettings::default()).await;
+
+    queue
+        .send(JobKind::Escalate, &event("d-1", "conversation:1"))
+        .await
+        .unwrap();
+    queue
+        .send(JobKind::Escalate, &event("d-1", "conversation:1"))
+        .await
+        .unwrap();
+    queue
+        .send(JobKind::Escalate, &event("d-2", "conversation:2"))
+        .await
+        .unwrap();
+
+    let mut received = Vec::new();
+    for _ in 0..3 {
+        let batch = queue.receive(JobKind::Escalate, 10, 1).await.unwrap();
+        for m in &batch {
+            queue
+                .delete(JobKind::Escalate, &m.receipt_handle)
+                .await
+                .unwrap();
+        }
+        received.extend(batch);
+    }
+    let mut deliveries: Vec<String> = received
+        .iter()
+        .map(|m| m.event().unwrap().delivery_id)
+        .collect();
+    deliveries.sort();
+    assert_eq!(deliveries, vec!["d-1".to_owned(), "d-2".to_owned()]);
+    assert_eq!(received[0].receive_count, 1);
+    // Other jobs' queues stay empty.
+    assert!(
+        queue
+            .receive(JobKind::TagSync, 10, 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn message_moves_to_dlq_after_max_receives() {
+    let settings = QueueSettings {
+        visibility_timeout: Duration::from_secs(30),
+        ..QueueSettings::default()
+    };
+    assert_eq!(settings.max_receive_count, 5);
+    let (_moto, queue) = queues(settings).await;
+    let sent = event("d-poison", "ticket:9");
+    queue.send(JobKind::TicketStatus, &sent).await.unwrap();
+
+    // Five failed attempts: each makes the message visible again at once.
+    for attempt in 1..=5u32 {
+        let batch = queue.receive(JobKind::TicketStatus, 1, 1).await.unwrap();
+        assert_eq!(batch.len(), 1, "attempt {attempt}");
+        assert_eq!(batch[0].receive_count, attempt);
+        queue
+            .change_visibility(JobKind::TicketStatus, &batch[0].receipt_handle, 0)
+            .await
+            .unwrap();
+    }
+
+    // The sixth receive finds the message gone to the DLQ, with its full context.
+    assert!(
+        queue
+            .receive(JobKind::TicketStatus, 1, 1)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let dead = queue.dlq_messages(JobKind::TicketStatus).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].event().unwrap(), sent);
+    queue
+        .delete_dead_letter(JobKind::TicketStatus, &dead[0].receipt_handle)
+        .await
+        .unwrap();
+    assert!(
+        queue
+            .dlq_messages(JobKind::TicketStatus)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

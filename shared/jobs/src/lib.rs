@@ -1,0 +1,115 @@
+//! The bridge's jobs as use cases over the domain ports.
+//!
+//! Each job reads the state that matters (the webhook is only a hint), asks the domain rules
+//! what to do, and performs the actions through the ports. Jobs never name an AWS or HTTP type;
+//! the runtime crate wires real adapters, tests wire in-memory fakes.
+
+use std::time::Duration;
+
+use bridge_domain::Config;
+use bridge_domain::ports::{Clock, Helpdesk, Messenger, PortError, QueuedEvent, Store};
+
+pub mod escalate;
+
+/// Everything a job may use. Implemented by the runtime's `App` and by test fixtures.
+pub trait Ports: Send + Sync {
+    /// DynamoDB (or a fake).
+    type Store: Store;
+    /// Intercom.
+    type Messenger: Messenger;
+    /// Zendesk.
+    type Helpdesk: Helpdesk;
+    /// The store.
+    fn store(&self) -> &Self::Store;
+    /// The Intercom client.
+    fn messenger(&self) -> &Self::Messenger;
+    /// The Zendesk client.
+    fn helpdesk(&self) -> &Self::Helpdesk;
+    /// The clock.
+    fn clock(&self) -> &dyn Clock;
+    /// The loaded configuration.
+    fn config(&self) -> &Config;
+    /// A name for this worker process, used as the holder of intent leases.
+    fn worker_id(&self) -> &str;
+}
+
+/// How a message ended when it did not fail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Work was done; a short summary with ids only.
+    Done(String),
+    /// Nothing to do, and why.
+    Skipped(String),
+}
+
+/// How a message failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// Try the message again later (after `after`, when the vendor said so).
+    #[error("retry later")]
+    Retry {
+        /// Requested delay.
+        after: Option<Duration>,
+        /// Why.
+        #[source]
+        source: PortError,
+    },
+    /// The message cannot succeed; it goes to the dead-letter queue with this reason.
+    #[error("cannot be processed: {reason}")]
+    Permanent {
+        /// What is wrong (ids only, no personal data).
+        reason: String,
+        /// The port error, if one caused it.
+        #[source]
+        source: Option<PortError>,
+    },
+}
+
+impl JobError {
+    /// A permanent failure with a reason.
+    pub fn permanent(reason: impl Into<String>) -> Self {
+        JobError::Permanent {
+            reason: reason.into(),
+            source: None,
+        }
+    }
+    /// True when the message should be retried.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, JobError::Retry { .. })
+    }
+}
+
+impl From<PortError> for JobError {
+    fn from(e: PortError) -> Self {
+        if e.is_retryable() {
+            JobError::Retry {
+                after: e.retry_after(),
+                source: e,
+            }
+        } else {
+            JobError::Permanent {
+                reason: e.to_string(),
+                source: Some(e),
+            }
+        }
+    }
+}
+
+/// Result of running a job on one message.
+pub type JobResult = Result<Outcome, JobError>;
+
+/// A lease holder name unique to this run of a job: the worker, the delivery and a
+/// process-wide counter, so two concurrent runs never share a lease even in one process.
+pub fn holder_for(p: &impl Ports, event: &QueuedEvent) -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}/{}/{n}", p.worker_id(), event.delivery_id)
+}
+
+/// Reads `<kind>:<id>` entity strings.
+pub fn entity_id<'a>(event: &'a QueuedEvent, kind: &str) -> Option<&'a str> {
+    event.entity.strip_prefix(kind)?.strip_prefix(':')
+}
+
+#[cfg(test)]
+pub(crate) mod fakes;

@@ -1,0 +1,268 @@
+//! Builds the concrete adapters once per process and hands them to the jobs.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use bridge_aws::{DynamoStore, QueueSettings, QueueUrls, SqsQueue};
+use bridge_domain::Config;
+use bridge_domain::model::Timestamp;
+use bridge_domain::ports::{Clock, JobKind};
+use bridge_intercom::{AccessToken, IntercomClient, IntercomConfig};
+use bridge_zendesk::{ZendeskClient, ZendeskConfig};
+
+use crate::driver::{DeadLetter, MessageControl};
+use crate::ingress::Ingress;
+use crate::metrics::Counters;
+use crate::settings::{ConfigSource, IngressSettings, QueueTargets, WorkerSettings, ZendeskAuth};
+
+/// The wall clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(chrono::Utc::now().timestamp())
+    }
+}
+
+/// Loads the AWS SDK configuration from the environment (`AWS_ENDPOINT_URL` for emulators).
+pub async fn aws_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await
+}
+
+/// Reads and validates the YAML configuration from a file or S3.
+pub async fn load_config(
+    source: &ConfigSource,
+    sdk: &aws_config::SdkConfig,
+) -> anyhow::Result<Config> {
+    let (text, origin) = match source {
+        ConfigSource::File(path) => (
+            std::fs::read_to_string(path)
+                .with_context(|| format!("BRIDGE_CONFIG: cannot read {path}"))?,
+            path.clone(),
+        ),
+        ConfigSource::S3 { bucket, key } => {
+            let s3 = aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(sdk)
+                    .force_path_style(true)
+                    .build(),
+            );
+            let object = s3
+                .get_object()
+                .bucket(bucket)
+                .key(key)
+                .send()
+                .await
+                .with_context(|| format!("BRIDGE_CONFIG: cannot read s3://{bucket}/{key}"))?;
+            let bytes = object
+                .body
+                .collect()
+                .await
+                .context("BRIDGE_CONFIG: reading the S3 object")?
+                .into_bytes();
+            (
+                String::from_utf8(bytes.to_vec())
+                    .context("BRIDGE_CONFIG: the file is not UTF-8")?,
+                format!("s3://{bucket}/{key}"),
+            )
+        }
+    };
+    Config::from_yaml(&text).map_err(|e| anyhow::anyhow!("{origin}: {e}"))
+}
+
+/// The dead-letter queue of a queue, by the naming convention `<name>.fifo` ->
+/// `<name>-dlq.fifo` (the SAM template and `bridge init` follow it).
+pub fn dlq_url_for(queue_url: &str) -> String {
+    match queue_url.strip_suffix(".fifo") {
+        Some(stem) => format!("{stem}-dlq.fifo"),
+        None => format!("{queue_url}-dlq"),
+    }
+}
+
+/// Resolves the queue URLs: from the environment, or by creating/looking up
+/// `<prefix>-<job>.fifo` (local runs).
+pub async fn resolve_queues(
+    targets: &QueueTargets,
+    sqs: &bridge_aws::sdk::sqs::Client,
+) -> anyhow::Result<BTreeMap<JobKind, QueueUrls>> {
+    match targets {
+        QueueTargets::Urls(urls) => Ok(urls
+            .iter()
+            .map(|(job, url)| {
+                (
+                    *job,
+                    QueueUrls {
+                        queue: url.clone(),
+                        dlq: Some(dlq_url_for(url)),
+                    },
+                )
+            })
+            .collect()),
+        QueueTargets::Prefix(prefix) => {
+            SqsQueue::create_queues(sqs, prefix, &QueueSettings::default())
+                .await
+                .with_context(|| {
+                    format!("BRIDGE_QUEUE_PREFIX: cannot create or find queues {prefix}-*.fifo")
+                })
+        }
+    }
+}
+
+/// Everything a worker needs, built once.
+#[derive(Debug)]
+pub struct App {
+    /// The store.
+    pub store: DynamoStore,
+    /// Intercom.
+    pub intercom: IntercomClient,
+    /// Zendesk.
+    pub zendesk: ZendeskClient,
+    /// Queues (dead letters, delays, local polling).
+    pub queue: SqsQueue,
+    /// The configuration.
+    pub config: Config,
+    /// Counters.
+    pub counters: Counters,
+    clock: SystemClock,
+    worker_id: String,
+}
+
+impl App {
+    /// Builds the adapters from settings.
+    pub async fn build(
+        settings: &WorkerSettings,
+        sdk: &aws_config::SdkConfig,
+    ) -> anyhow::Result<Self> {
+        let config = load_config(&settings.config, sdk).await?;
+        let intercom_config = IntercomConfig::new(
+            &settings.intercom_api_base,
+            AccessToken::new(settings.intercom_access_token.expose()),
+        )
+        .context("INTERCOM_API_BASE")?;
+        let intercom =
+            IntercomClient::new(intercom_config).context("building the Intercom client")?;
+        let auth = match &settings.zendesk_auth {
+            ZendeskAuth::ApiToken { email, token } => bridge_zendesk::Auth::ApiToken {
+                email: email.clone(),
+                token: token.expose().into(),
+            },
+            ZendeskAuth::OAuth(token) => bridge_zendesk::Auth::OAuth {
+                token: token.expose().into(),
+            },
+        };
+        let zendesk = ZendeskClient::new(ZendeskConfig {
+            base_url: settings.zendesk_base_url.clone(),
+            auth,
+            timeout: Duration::from_secs(10),
+        })
+        .context("ZENDESK_BASE_URL")?;
+        let sqs = bridge_aws::sdk::sqs::Client::new(sdk);
+        let queue = SqsQueue::new(sqs.clone(), resolve_queues(&settings.queues, &sqs).await?);
+        let store = DynamoStore::new(
+            bridge_aws::sdk::dynamodb::Client::new(sdk),
+            settings.table.clone(),
+        );
+        let worker_id = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
+        Ok(Self {
+            store,
+            intercom,
+            zendesk,
+            queue,
+            config,
+            counters: Counters::emitting(),
+            clock: SystemClock,
+            worker_id,
+        })
+    }
+
+    /// Builds from an already parsed configuration and clients (tests, `bridge serve`).
+    pub fn from_parts(
+        store: DynamoStore,
+        intercom: IntercomClient,
+        zendesk: ZendeskClient,
+        queue: SqsQueue,
+        config: Config,
+        counters: Counters,
+    ) -> Self {
+        let worker_id = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
+        Self {
+            store,
+            intercom,
+            zendesk,
+            queue,
+            config,
+            counters,
+            clock: SystemClock,
+            worker_id,
+        }
+    }
+}
+
+impl bridge_jobs::Ports for App {
+    type Store = DynamoStore;
+    type Messenger = IntercomClient;
+    type Helpdesk = ZendeskClient;
+    fn store(&self) -> &DynamoStore {
+        &self.store
+    }
+    fn messenger(&self) -> &IntercomClient {
+        &self.intercom
+    }
+    fn helpdesk(&self) -> &ZendeskClient {
+        &self.zendesk
+    }
+    fn clock(&self) -> &dyn Clock {
+        &self.clock
+    }
+    fn config(&self) -> &Config {
+        &self.config
+    }
+    fn worker_id(&self) -> &str {
+        &self.worker_id
+    }
+}
+
+impl MessageControl for SqsQueue {
+    async fn dead_letter(&self, letter: &DeadLetter) -> Result<(), String> {
+        let body = serde_json::to_string(letter).map_err(|e| e.to_string())?;
+        self.send_dead_letter(letter.job, &body)
+            .await
+            .map_err(|e| e.to_string())
+    }
+    async fn delay(
+        &self,
+        job: JobKind,
+        receipt_handle: &str,
+        delay: Duration,
+    ) -> Result<(), String> {
+        let secs = u32::try_from(delay.as_secs().max(1)).unwrap_or(u32::MAX);
+        self.change_visibility(job, receipt_handle, secs)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// The ingress over SQS.
+pub type SqsIngress = Ingress<SqsQueue>;
+
+/// Builds the ingress from settings.
+pub async fn build_ingress(
+    settings: &IngressSettings,
+    sdk: &aws_config::SdkConfig,
+) -> anyhow::Result<SqsIngress> {
+    let sqs = bridge_aws::sdk::sqs::Client::new(sdk);
+    let urls = resolve_queues(&settings.queues, &sqs).await?;
+    let jobs: BTreeSet<JobKind> = urls.keys().copied().collect();
+    Ok(Ingress::new(
+        SqsQueue::new(sqs, urls),
+        settings.intercom_client_secret.clone(),
+        settings.zendesk_webhook_secret.clone(),
+        jobs,
+        settings.max_body_bytes,
+        settings.max_age,
+        Counters::emitting(),
+    ))
+}

@@ -1,0 +1,240 @@
+//! The one SQS batch driver, shared by every worker Lambda and by `bridge serve`'s pollers.
+//!
+//! Every message ends in exactly one [`Disposition`]:
+//! - `Ack`: done (or nothing to do); deleted.
+//! - `Retry`: transient failure; left on the queue, made visible again after the vendor's
+//!   requested delay (never slept inside the function). After the queue's max receives, SQS
+//!   moves it to the DLQ.
+//! - `DeadLetter`: cannot succeed; copied to the DLQ with its full context (job, error,
+//!   attempts) and deleted, so it can be inspected and replayed with one command.
+//!
+//! A delivery already processed successfully by a job is recognised by its done marker and
+//! acknowledged without running the job again.
+
+use std::time::Duration;
+
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use bridge_domain::ports::{Claim, JobKind, QueuedEvent, Store};
+use bridge_jobs::{JobError, Outcome, Ports};
+use serde::{Deserialize, Serialize};
+
+use crate::metrics::Counters;
+
+/// How long a delivery's processing lease lasts.
+const DELIVERY_LEASE: Duration = Duration::from_secs(300);
+
+/// What happens to one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Disposition {
+    /// Done; delete it.
+    Ack(String),
+    /// Try again later; `after` when the vendor asked for a delay.
+    Retry {
+        /// Requested delay.
+        after: Option<Duration>,
+        /// Why (ids only).
+        reason: String,
+    },
+    /// Move to the DLQ with this reason.
+    DeadLetter(String),
+}
+
+/// A dead-lettered message with everything needed to understand and replay it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeadLetter {
+    /// The job that could not process it.
+    pub job: JobKind,
+    /// Why.
+    pub reason: String,
+    /// How many times it was received.
+    pub attempts: u32,
+    /// When it was dead-lettered (RFC 3339).
+    pub failed_at: String,
+    /// The original message body (a `QueuedEvent` as JSON, or whatever arrived).
+    pub body: String,
+}
+
+/// Runs the job for one message body.
+pub async fn process<P: Ports>(
+    p: &P,
+    job: JobKind,
+    body: &str,
+    counters: &Counters,
+) -> Disposition {
+    let event: QueuedEvent = match serde_json::from_str(body) {
+        Ok(e) => e,
+        Err(e) => return Disposition::DeadLetter(format!("message is not a queued event: {e}")),
+    };
+    let span = tracing::info_span!(
+        "job",
+        job = job.as_str(),
+        vendor = %event.vendor,
+        delivery_id = %event.delivery_id,
+        entity = %event.entity,
+        topic = %event.topic
+    );
+    let _guard = span.enter();
+    let marker = format!(
+        "delivery#{}#{}#{}",
+        job.as_str(),
+        event.vendor,
+        event.delivery_id
+    );
+    let holder = bridge_jobs::holder_for(p, &event);
+    let now = p.clock().now();
+    match p.store().claim(&marker, &holder, DELIVERY_LEASE, now).await {
+        Ok(Claim::Done(_)) => {
+            counters.incr("EventsDeduplicated", ("Job", job.as_str()));
+            return Disposition::Ack("delivery already processed".into());
+        }
+        Ok(Claim::Busy) => {
+            return Disposition::Retry {
+                after: Some(Duration::from_secs(10)),
+                reason: "delivery in progress elsewhere".into(),
+            };
+        }
+        Ok(Claim::Acquired) => {}
+        Err(e) => {
+            return Disposition::Retry {
+                after: e.retry_after(),
+                reason: format!("store: {e}"),
+            };
+        }
+    }
+    let result = run_job(p, job, &event).await;
+    let disposition = match result {
+        Ok(Outcome::Done(summary)) => {
+            counters.incr("ActionsDone", ("Job", job.as_str()));
+            tracing::info!(outcome = %summary, "done");
+            Disposition::Ack(summary)
+        }
+        Ok(Outcome::Skipped(why)) => {
+            counters.incr("EventsSkipped", ("Job", job.as_str()));
+            tracing::info!(outcome = %why, "skipped");
+            Disposition::Ack(why)
+        }
+        Err(JobError::Retry { after, source }) => {
+            counters.incr("Retries", ("Job", job.as_str()));
+            tracing::warn!(error = %source, "will retry");
+            Disposition::Retry {
+                after,
+                reason: source.to_string(),
+            }
+        }
+        Err(e @ JobError::Permanent { .. }) => {
+            counters.incr("DeadLettered", ("Job", job.as_str()));
+            tracing::error!(error = %e, "cannot be processed");
+            Disposition::DeadLetter(error_chain(&e))
+        }
+    };
+    let settled = match &disposition {
+        Disposition::Ack(summary) => p.store().complete(&marker, summary).await,
+        _ => p.store().release(&marker, &holder).await,
+    };
+    if let Err(e) = settled {
+        tracing::warn!(error = %e, "could not record the delivery's outcome");
+    }
+    disposition
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+async fn run_job<P: Ports>(p: &P, job: JobKind, event: &QueuedEvent) -> bridge_jobs::JobResult {
+    match job {
+        JobKind::Escalate => bridge_jobs::escalate::run(p, event).await,
+        other => Err(JobError::permanent(format!(
+            "job {} is not available in this version",
+            other.as_str()
+        ))),
+    }
+}
+
+/// Where dead letters go and how delays are applied; implemented over SQS.
+pub trait MessageControl: Send + Sync {
+    /// Copies a message to the job's DLQ.
+    fn dead_letter(
+        &self,
+        letter: &DeadLetter,
+    ) -> impl std::future::Future<Output = Result<(), String>> + Send;
+    /// Makes an in-flight message visible again after `delay`.
+    fn delay(
+        &self,
+        job: JobKind,
+        receipt_handle: &str,
+        delay: Duration,
+    ) -> impl std::future::Future<Output = Result<(), String>> + Send;
+}
+
+/// Handles a Lambda SQS batch from a FIFO queue: in order, stopping at the first message to
+/// retry (it and every later message are reported as failures, preserving per-group order).
+pub async fn handle_sqs_batch<P: Ports, C: MessageControl>(
+    p: &P,
+    control: &C,
+    job: JobKind,
+    event: SqsEvent,
+    counters: &Counters,
+) -> SqsBatchResponse {
+    let mut failures: Vec<String> = Vec::new();
+    let mut stop = false;
+    for message in event.records {
+        let Some(id) = message.message_id.clone().filter(|id| !id.is_empty()) else {
+            tracing::error!("SQS message without id; skipped");
+            continue;
+        };
+        if stop {
+            failures.push(id);
+            continue;
+        }
+        let body = message.body.clone().unwrap_or_default();
+        let attempts = message
+            .attributes
+            .get("ApproximateReceiveCount")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1);
+        match process(p, job, &body, counters).await {
+            Disposition::Ack(_) => {}
+            Disposition::Retry { after, .. } => {
+                if let (Some(after), Some(receipt)) = (after, message.receipt_handle.as_deref())
+                    && let Err(e) = control.delay(job, receipt, after).await
+                {
+                    tracing::warn!(error = %e, "could not delay message");
+                }
+                failures.push(id);
+                stop = true;
+            }
+            Disposition::DeadLetter(reason) => {
+                let letter = DeadLetter {
+                    job,
+                    reason,
+                    attempts,
+                    failed_at: chrono::Utc::now().to_rfc3339(),
+                    body,
+                };
+                if let Err(e) = control.dead_letter(&letter).await {
+                    tracing::error!(error = %e, "could not dead-letter; leaving the message on the queue");
+                    failures.push(id);
+                    stop = true;
+                }
+            }
+        }
+    }
+    let mut response = SqsBatchResponse::default();
+    response.batch_item_failures = failures
+        .into_iter()
+        .map(|id| {
+            let mut f = BatchItemFailure::default();
+            f.item_identifier = id;
+            f
+        })
+        .collect();
+    response
+}

@@ -1,0 +1,290 @@
+//! The webhook ingress, shared by the `intercom-webhook` / `zendesk-webhook` Lambdas and
+//! `bridge serve`: verify the signature over the exact bytes, parse, classify, fan out to the
+//! FIFO queue of each job that wants the event, answer fast. No vendor API calls here.
+//!
+//! Answers: 200 for queued, pings, HEAD and topics nobody handles (counted); 401 for a missing,
+//! forged or stale signature; 400 for a body that is not a webhook; 413 for an oversized body;
+//! 405 for other methods; 503 only when enqueueing failed, so the vendor retries.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use bridge_domain::model::Timestamp;
+use bridge_domain::ports::{JobKind, Queue, QueuedEvent};
+use bridge_domain::routing;
+use bridge_intercom::webhook::{self as intercom_webhook, NotificationItem};
+use bridge_zendesk::webhook::{self as zendesk_webhook, Subject, ZendeskEvent};
+use http::{HeaderMap, Method, StatusCode};
+
+use crate::metrics::Counters;
+use crate::settings::Secret;
+
+/// A webhook request as received: method, headers and the exact body bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct WebhookRequest<'a> {
+    /// HTTP method.
+    pub method: &'a Method,
+    /// Headers (case-insensitive lookups).
+    pub headers: &'a HeaderMap,
+    /// The raw body, already base64-decoded when API Gateway encoded it.
+    pub body: &'a [u8],
+}
+
+/// The ingress's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookReply {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// JSON body: `{"status": "...", "reason": "..."}`.
+    pub body: String,
+}
+
+impl WebhookReply {
+    fn new(status: StatusCode, outcome: &str, reason: &str) -> Self {
+        let body = serde_json::json!({ "status": outcome, "reason": reason }).to_string();
+        Self { status, body }
+    }
+}
+
+/// The ingress: secrets, the queue and the jobs deployed.
+#[derive(Debug)]
+pub struct Ingress<Q> {
+    queue: Q,
+    intercom_secret: Option<Secret>,
+    zendesk_secret: Option<Secret>,
+    jobs: BTreeSet<JobKind>,
+    max_body_bytes: usize,
+    max_age: Duration,
+    /// Counters (events received, queued, unhandled, refused).
+    pub counters: Counters,
+}
+
+impl<Q: Queue> Ingress<Q> {
+    /// An ingress fanning out to `jobs` (the jobs whose queues exist) through `queue`.
+    pub fn new(
+        queue: Q,
+        intercom_secret: Option<Secret>,
+        zendesk_secret: Option<Secret>,
+        jobs: BTreeSet<JobKind>,
+        max_body_bytes: usize,
+        max_age: Duration,
+        counters: Counters,
+    ) -> Self {
+        Self {
+            queue,
+            intercom_secret,
+            zendesk_secret,
+            jobs,
+            max_body_bytes,
+            max_age,
+            counters,
+        }
+    }
+
+    fn precheck(&self, req: &WebhookRequest<'_>, vendor: &str) -> Option<WebhookReply> {
+        if req.method == Method::HEAD || req.method == Method::GET {
+            // Intercom validates the URL with HEAD; GET answers the same for humans.
+            return Some(WebhookReply::new(StatusCode::OK, "ok", "webhook endpoint"));
+        }
+        if req.method != Method::POST {
+            return Some(WebhookReply::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "refused",
+                "use POST",
+            ));
+        }
+        self.counters.incr("EventsReceived", ("Vendor", vendor));
+        if req.body.len() > self.max_body_bytes {
+            self.counters.incr("EventsRefused", ("Vendor", vendor));
+            return Some(WebhookReply::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "refused",
+                &format!("body larger than {} bytes", self.max_body_bytes),
+            ));
+        }
+        None
+    }
+
+    fn refuse(&self, vendor: &str, status: StatusCode, reason: &str) -> WebhookReply {
+        self.counters.incr("EventsRefused", ("Vendor", vendor));
+        tracing::warn!(vendor, status = status.as_u16(), reason, "webhook refused");
+        WebhookReply::new(status, "refused", reason)
+    }
+
+    /// Handles an Intercom webhook.
+    pub async fn intercom(&self, req: WebhookRequest<'_>) -> WebhookReply {
+        const VENDOR: &str = "intercom";
+        if let Some(reply) = self.precheck(&req, VENDOR) {
+            return reply;
+        }
+        let Some(secret) = &self.intercom_secret else {
+            return self.refuse(
+                VENDOR,
+                StatusCode::UNAUTHORIZED,
+                "intercom webhooks are not configured",
+            );
+        };
+        let signature = header(req.headers, "x-hub-signature");
+        if let Err(e) =
+            intercom_webhook::verify_signature(secret.expose().as_bytes(), req.body, signature)
+        {
+            return self.refuse(VENDOR, StatusCode::UNAUTHORIZED, &format!("signature: {e}"));
+        }
+        let notification = match intercom_webhook::parse_notification(req.body) {
+            Ok(n) => n,
+            Err(e) => {
+                return self.refuse(
+                    VENDOR,
+                    StatusCode::BAD_REQUEST,
+                    &format!("not an Intercom notification: {e}"),
+                );
+            }
+        };
+        if let NotificationItem::Ping { .. } = notification.item {
+            return WebhookReply::new(StatusCode::OK, "ok", "pong");
+        }
+        let Some(delivery_id) = notification.id.as_ref().map(|d| d.to_string()) else {
+            return self.refuse(VENDOR, StatusCode::BAD_REQUEST, "notification has no id");
+        };
+        let entity = match &notification.item {
+            NotificationItem::Conversation(c) => {
+                Some(format!("conversation:{}", c.conversation.id))
+            }
+            NotificationItem::Contact(c) => Some(format!("contact:{}", c.id)),
+            NotificationItem::Company(c) => Some(format!("company:{}", c.id)),
+            NotificationItem::ContactTag {
+                contact_id: Some(c),
+                ..
+            } => Some(format!("contact:{c}")),
+            _ => None,
+        };
+        let jobs = routing::intercom_jobs(&notification.topic);
+        self.fan_out(
+            VENDOR,
+            &notification.topic,
+            &delivery_id,
+            entity,
+            jobs,
+            req.body,
+        )
+        .await
+    }
+
+    /// Handles a Zendesk webhook (event-subscribed or trigger-built).
+    pub async fn zendesk(&self, req: WebhookRequest<'_>) -> WebhookReply {
+        const VENDOR: &str = "zendesk";
+        if let Some(reply) = self.precheck(&req, VENDOR) {
+            return reply;
+        }
+        let Some(secret) = &self.zendesk_secret else {
+            return self.refuse(
+                VENDOR,
+                StatusCode::UNAUTHORIZED,
+                "zendesk webhooks are not configured",
+            );
+        };
+        if let Err(e) = zendesk_webhook::verify_signature(
+            secret.expose().as_bytes(),
+            header(req.headers, "x-zendesk-webhook-signature-timestamp"),
+            req.body,
+            header(req.headers, "x-zendesk-webhook-signature"),
+            chrono::Utc::now(),
+            self.max_age,
+        ) {
+            return self.refuse(VENDOR, StatusCode::UNAUTHORIZED, &format!("signature: {e}"));
+        }
+        let event = match zendesk_webhook::parse_event(req.body) {
+            Ok(e) => e,
+            Err(e) => {
+                return self.refuse(
+                    VENDOR,
+                    StatusCode::BAD_REQUEST,
+                    &format!("not a Zendesk webhook: {e}"),
+                );
+            }
+        };
+        let invocation = header(req.headers, "x-zendesk-webhook-invocation-id").map(str::to_string);
+        let (topic, delivery_id, entity) = match &event {
+            ZendeskEvent::Subscribed(e) => {
+                let entity = match &e.subject {
+                    Subject::Ticket(id) => Some(format!("ticket:{id}")),
+                    Subject::User(id) => Some(format!("user:{id}")),
+                    Subject::Organization(id) => Some(format!("organization:{id}")),
+                    Subject::Other(_) => None,
+                };
+                (e.event_type.clone(), Some(e.id.clone()), entity)
+            }
+            ZendeskEvent::Trigger(t) => (
+                "trigger".to_string(),
+                invocation,
+                Some(format!("ticket:{}", t.ticket_id)),
+            ),
+        };
+        let Some(delivery_id) = delivery_id.filter(|d| !d.is_empty()) else {
+            return self.refuse(
+                VENDOR,
+                StatusCode::BAD_REQUEST,
+                "no event id or invocation id",
+            );
+        };
+        let jobs = routing::zendesk_jobs(&topic);
+        self.fan_out(VENDOR, &topic, &delivery_id, entity, jobs, req.body)
+            .await
+    }
+
+    async fn fan_out(
+        &self,
+        vendor: &str,
+        topic: &str,
+        delivery_id: &str,
+        entity: Option<String>,
+        jobs: &[JobKind],
+        body: &[u8],
+    ) -> WebhookReply {
+        let wanted: Vec<JobKind> = jobs
+            .iter()
+            .copied()
+            .filter(|j| self.jobs.contains(j))
+            .collect();
+        let Some(entity) = entity.filter(|_| !wanted.is_empty()) else {
+            self.counters.incr("EventsUnhandled", ("Vendor", vendor));
+            tracing::info!(
+                vendor,
+                topic,
+                delivery_id,
+                "event not handled by any deployed job"
+            );
+            return WebhookReply::new(StatusCode::OK, "ignored", "no job handles this event");
+        };
+        let payload = match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(_) => return self.refuse(vendor, StatusCode::BAD_REQUEST, "body is not JSON"),
+        };
+        let event = QueuedEvent {
+            vendor: vendor.to_string(),
+            delivery_id: delivery_id.to_string(),
+            topic: topic.to_string(),
+            entity,
+            received_at: Timestamp(chrono::Utc::now().timestamp()),
+            payload,
+        };
+        let sends = wanted.iter().map(|job| self.queue.send(*job, &event));
+        let results = futures::future::join_all(sends).await;
+        if let Some(e) = results.iter().find_map(|r| r.as_ref().err()) {
+            self.counters.incr("EnqueueFailed", ("Vendor", vendor));
+            tracing::error!(vendor, topic, delivery_id, error = %e, "could not enqueue; asking the vendor to retry");
+            return WebhookReply::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "retry",
+                "could not enqueue",
+            );
+        }
+        self.counters.incr("EventsQueued", ("Vendor", vendor));
+        tracing::info!(vendor, topic, delivery_id, entity = %event.entity, jobs = wanted.len(), "queued");
+        WebhookReply::new(StatusCode::OK, "queued", topic)
+    }
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}

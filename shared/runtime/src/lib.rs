@@ -1,0 +1,13 @@
+//! Wiring shared by the Lambda functions and `bridge serve`: settings from the environment,
+//! adapters built once per process, the webhook ingress, the SQS batch driver, metrics and
+//! tracing setup.
+
+pub mod app;
+pub mod driver;
+pub mod ingress;
+pub mod metrics;
+pub mod poller;
+pub mod settings;
+pub mod telemetry;
+
+pub use app::App;

@@ -1,0 +1,100 @@
+//! Long-polls a job's SQS queue and runs the same [`process`] as the Lambda batch driver
+//! (`bridge serve`, small self-hosted installs). Per-group order is kept: once a message of a
+//! group is to be retried, the later messages of that group in the same batch are delayed too.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use bridge_aws::{ReceivedMessage, SqsQueue};
+use bridge_domain::ports::JobKind;
+use bridge_jobs::Ports;
+use tokio::sync::watch;
+
+use crate::driver::{DeadLetter, Disposition, MessageControl, process};
+use crate::metrics::Counters;
+
+/// Delay for a retry the vendor gave no delay for.
+const DEFAULT_RETRY: Duration = Duration::from_secs(2);
+
+/// Polls until `stop` turns true.
+pub async fn poll<P: Ports>(
+    p: &P,
+    queue: &SqsQueue,
+    job: JobKind,
+    counters: &Counters,
+    mut stop: watch::Receiver<bool>,
+) {
+    tracing::info!(job = job.as_str(), "worker polling");
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        let received = tokio::select! {
+            r = queue.receive(job, 10, 1) => r,
+            _ = stop.changed() => break,
+        };
+        match received {
+            Ok(messages) => handle_messages(p, queue, job, messages, counters).await,
+            Err(e) => {
+                tracing::warn!(job = job.as_str(), error = %e, "receive failed; backing off");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+    tracing::info!(job = job.as_str(), "worker stopped");
+}
+
+/// Processes one received batch.
+pub async fn handle_messages<P: Ports>(
+    p: &P,
+    queue: &SqsQueue,
+    job: JobKind,
+    messages: Vec<ReceivedMessage>,
+    counters: &Counters,
+) {
+    let mut blocked_groups: BTreeSet<String> = BTreeSet::new();
+    for message in messages {
+        let group = message.event().map(|e| e.entity).unwrap_or_default();
+        if blocked_groups.contains(&group) {
+            delay(queue, job, &message, DEFAULT_RETRY).await;
+            continue;
+        }
+        match process(p, job, &message.body, counters).await {
+            Disposition::Ack(_) => {
+                if let Err(e) = queue.delete(job, &message.receipt_handle).await {
+                    tracing::warn!(error = %e, "could not delete a processed message; it will be seen again and skipped");
+                }
+            }
+            Disposition::Retry { after, .. } => {
+                delay(queue, job, &message, after.unwrap_or(DEFAULT_RETRY)).await;
+                blocked_groups.insert(group);
+            }
+            Disposition::DeadLetter(reason) => {
+                let letter = DeadLetter {
+                    job,
+                    reason,
+                    attempts: message.receive_count,
+                    failed_at: chrono::Utc::now().to_rfc3339(),
+                    body: message.body.clone(),
+                };
+                match queue.dead_letter(&letter).await {
+                    Ok(()) => {
+                        if let Err(e) = queue.delete(job, &message.receipt_handle).await {
+                            tracing::warn!(error = %e, "could not delete a dead-lettered message");
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "could not dead-letter; leaving the message on the queue");
+                        blocked_groups.insert(group);
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn delay(queue: &SqsQueue, job: JobKind, message: &ReceivedMessage, after: Duration) {
+    if let Err(e) = queue.delay(job, &message.receipt_handle, after).await {
+        tracing::warn!(error = %e, "could not delay a message");
+    }
+}

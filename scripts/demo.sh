@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# `make demo`: the scripted local story (moto + vendor simulators + `bridge serve`: a customer
-# chats, an agent tags the conversation `escalate`, the ticket, link and note are printed).
-# Placeholder until job 1 lands; the team replaces this script.
+# `make demo`: the scripted local story. Builds the `bridge` CLI and the demo driver, then runs
+# the driver: it starts moto (local AWS), the Intercom and Zendesk simulators and the real
+# `bridge serve` process, plays the story (a customer chats, an agent tags the conversation
+# `escalate`), prints the ticket as Zendesk holds it, the link and the note, and stops
+# everything it started.
 set -euo pipefail
-echo "make demo: the demo is not wired yet (job 1 is in progress; see README 'Status')." >&2
-exit 1
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export AWS_EC2_METADATA_DISABLED=true
+cargo build -q -p bridge-cli -p bridge-e2e --bin bridge --bin demo
+exec target/debug/demo

@@ -47,9 +47,7 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve { listen } => serve::run(listen).await,
         Command::Init => serve::init().await,
-        Command::Config {
-            action: ConfigAction::Check { file },
-        } => serve::check_config(file),
+        Command::Config { action: ConfigAction::Check { file } } => serve::check_config(file),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -17,12 +17,5 @@ async fn main() -> Result<(), Error> {
 }
 
 async fn handle(app: &App, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, Error> {
-    Ok(handle_sqs_batch(
-        app,
-        &app.queue,
-        JobKind::Escalate,
-        event.payload,
-        &app.counters,
-    )
-    .await)
+    Ok(handle_sqs_batch(app, &app.queue, JobKind::Escalate, event.payload, &app.counters).await)
 }

@@ -1,7 +1,9 @@
 //! `zendesk-webhook`: API Gateway -> verify `X-Zendesk-Webhook-Signature` -> enqueue -> 200.
 
-use bridge_runtime::app::{SqsIngress, aws_config, build_ingress};
+use bridge_runtime::app::{aws_config, build_ingress};
+use bridge_runtime::ingress::Ingress;
 use bridge_runtime::ingress::WebhookRequest;
+use bridge_runtime::ports::Queue;
 use bridge_runtime::settings::{IngressSettings, ProcessEnv};
 use lambda_http::{Body, Error, Request, Response, service_fn};
 
@@ -13,13 +15,11 @@ async fn main() -> Result<(), Error> {
     lambda_http::run(service_fn(|req| handle(&ingress, req))).await
 }
 
-async fn handle(ingress: &SqsIngress, req: Request) -> Result<Response<Body>, Error> {
+/// One API Gateway request: the body bytes are exactly what was signed (lambda_http has
+/// already decoded a base64 body).
+async fn handle<Q: Queue>(ingress: &Ingress<Q>, req: Request) -> Result<Response<Body>, Error> {
     let reply = ingress
-        .zendesk(WebhookRequest {
-            method: req.method(),
-            headers: req.headers(),
-            body: req.body().as_ref(),
-        })
+        .zendesk(WebhookRequest { method: req.method(), headers: req.headers(), body: req.body().as_ref() })
         .await;
     Ok(Response::builder()
         .status(reply.status)

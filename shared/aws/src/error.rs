@@ -67,10 +67,7 @@ pub enum DecodeError {
 impl DecodeError {
     /// As a permanent store failure.
     pub(crate) fn into_port(self) -> PortError {
-        PortError::Rejected {
-            service: Service::Store,
-            source: Box::new(self),
-        }
+        PortError::Rejected { service: Service::Store, source: Box::new(self) }
     }
 }
 
@@ -109,28 +106,16 @@ where
     let code = err.code().map(str::to_owned);
     let status = err.raw_response().map(|r| r.status().as_u16());
     let retryable = match &err {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            true
-        }
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
         SdkError::ServiceError(_) => {
-            status.is_some_and(|s| s >= 500)
-                || code
-                    .as_deref()
-                    .is_some_and(|c| TRANSIENT_CODES.contains(&c))
+            status.is_some_and(|s| s >= 500) || code.as_deref().is_some_and(|c| TRANSIENT_CODES.contains(&c))
         }
         // ConstructionFailure: our request was invalid before it left.
         _ => false,
     };
-    if code
-        .as_deref()
-        .is_some_and(|c| THROTTLING_CODES.contains(&c))
-        || status == Some(429)
-    {
+    if code.as_deref().is_some_and(|c| THROTTLING_CODES.contains(&c)) || status == Some(429) {
         tracing::warn!(%service, code = code.as_deref().unwrap_or(""), "aws throttled the request");
-        return PortError::RateLimited {
-            service,
-            retry_after: THROTTLE_BACKOFF,
-        };
+        return PortError::RateLimited { service, retry_after: THROTTLE_BACKOFF };
     }
     if retryable {
         tracing::warn!(
@@ -139,10 +124,7 @@ where
             status = status.unwrap_or(0),
             "aws call failed transiently"
         );
-        PortError::Unavailable {
-            service,
-            source: Box::new(err),
-        }
+        PortError::Unavailable { service, source: Box::new(err) }
     } else {
         tracing::error!(
             %service,
@@ -150,10 +132,7 @@ where
             status = status.unwrap_or(0),
             "aws rejected the request"
         );
-        PortError::Rejected {
-            service,
-            source: Box::new(err),
-        }
+        PortError::Rejected { service, source: Box::new(err) }
     }
 }
 
@@ -162,10 +141,7 @@ pub(crate) fn dynamo<E>(operation: &'static str, err: SdkError<E, HttpResponse>)
 where
     E: std::error::Error + Send + Sync + 'static,
 {
-    AwsError::Dynamo {
-        operation,
-        source: Box::new(err),
-    }
+    AwsError::Dynamo { operation, source: Box::new(err) }
 }
 
 /// Wraps an SDK error of a provisioning call.
@@ -173,8 +149,5 @@ pub(crate) fn sqs<E>(operation: &'static str, err: SdkError<E, HttpResponse>) ->
 where
     E: std::error::Error + Send + Sync + 'static,
 {
-    AwsError::Sqs {
-        operation,
-        source: Box::new(err),
-    }
+    AwsError::Sqs { operation, source: Box::new(err) }
 }

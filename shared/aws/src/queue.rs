@@ -108,33 +108,19 @@ impl SqsQueue {
             })
             .to_string();
             let attributes = BTreeMap::from([
-                (
-                    QueueAttributeName::VisibilityTimeout,
-                    settings.visibility_timeout.as_secs().to_string(),
-                ),
+                (QueueAttributeName::VisibilityTimeout, settings.visibility_timeout.as_secs().to_string()),
                 (QueueAttributeName::RedrivePolicy, redrive),
             ]);
             let queue = ensure_fifo_queue(client, &queue_name(prefix, job), attributes).await?;
             tracing::info!(job = job.as_str(), "queues ready");
-            urls.insert(
-                job,
-                QueueUrls {
-                    queue,
-                    dlq: Some(dlq),
-                },
-            );
+            urls.insert(job, QueueUrls { queue, dlq: Some(dlq) });
         }
         Ok(urls)
     }
 
     /// Receives up to `max` (1-10) messages from the job's queue, long-polling up to
     /// `wait_secs` (0-20) seconds.
-    pub async fn receive(
-        &self,
-        job: JobKind,
-        max: u32,
-        wait_secs: u32,
-    ) -> PortResult<Vec<ReceivedMessage>> {
+    pub async fn receive(&self, job: JobKind, max: u32, wait_secs: u32) -> PortResult<Vec<ReceivedMessage>> {
         let url = self.queue_url(job)?;
         self.receive_from(url, max, wait_secs).await
     }
@@ -146,12 +132,7 @@ impl SqsQueue {
     }
 
     /// Makes a received message visible again after `secs` seconds (0 = now; at most 12 h).
-    pub async fn change_visibility(
-        &self,
-        job: JobKind,
-        receipt_handle: &str,
-        secs: u32,
-    ) -> PortResult<()> {
+    pub async fn change_visibility(&self, job: JobKind, receipt_handle: &str, secs: u32) -> PortResult<()> {
         let url = self.queue_url(job)?;
         let secs = i32::try_from(secs.min(MAX_VISIBILITY_SECS)).unwrap_or(0);
         self.client
@@ -199,32 +180,16 @@ impl SqsQueue {
         self.urls
             .get(&job)
             .map(|u| u.queue.as_str())
-            .ok_or_else(|| {
-                PortError::rejected(
-                    Service::Queue,
-                    format!("no queue configured for job {}", job.as_str()),
-                )
-            })
+            .ok_or_else(|| PortError::rejected(Service::Queue, format!("no queue configured for job {}", job.as_str())))
     }
 
     fn dlq_url(&self, job: JobKind) -> PortResult<&str> {
-        self.urls
-            .get(&job)
-            .and_then(|u| u.dlq.as_deref())
-            .ok_or_else(|| {
-                PortError::rejected(
-                    Service::Queue,
-                    format!("no dead-letter queue configured for job {}", job.as_str()),
-                )
-            })
+        self.urls.get(&job).and_then(|u| u.dlq.as_deref()).ok_or_else(|| {
+            PortError::rejected(Service::Queue, format!("no dead-letter queue configured for job {}", job.as_str()))
+        })
     }
 
-    async fn receive_from(
-        &self,
-        url: &str,
-        max: u32,
-        wait_secs: u32,
-    ) -> PortResult<Vec<ReceivedMessage>> {
+    async fn receive_from(&self, url: &str, max: u32, wait_secs: u32) -> PortResult<Vec<ReceivedMessage>> {
         let max = i32::try_from(max.clamp(1, MAX_BATCH)).unwrap_or(1);
         let wait = i32::try_from(wait_secs.min(MAX_WAIT_SECS)).unwrap_or(0);
         let out = self
@@ -258,13 +223,7 @@ impl SqsQueue {
     }
 
     async fn delete_from(&self, url: &str, receipt_handle: &str) -> PortResult<()> {
-        self.client
-            .delete_message()
-            .queue_url(url)
-            .receipt_handle(receipt_handle)
-            .send()
-            .await
-            .map_err(queue_error)?;
+        self.client.delete_message().queue_url(url).receipt_handle(receipt_handle).send().await.map_err(queue_error)?;
         Ok(())
     }
 }
@@ -272,10 +231,8 @@ impl SqsQueue {
 impl Queue for SqsQueue {
     async fn send(&self, job: JobKind, event: &QueuedEvent) -> PortResult<()> {
         let url = self.queue_url(job)?;
-        let body = serde_json::to_string(event).map_err(|e| PortError::Rejected {
-            service: Service::Queue,
-            source: Box::new(e),
-        })?;
+        let body = serde_json::to_string(event)
+            .map_err(|e| PortError::Rejected { service: Service::Queue, source: Box::new(e) })?;
         self.client
             .send_message()
             .queue_url(url)
@@ -313,14 +270,8 @@ pub fn deduplication_id(job: JobKind, event: &QueuedEvent) -> String {
 /// The FIFO message group of an entity: the entity itself when SQS accepts it (1-128 printable
 /// ASCII characters), else `h-` and its hex SHA-256, so one entity always maps to one group.
 pub fn message_group_id(entity: &str) -> String {
-    let valid = !entity.is_empty()
-        && entity.len() <= MAX_GROUP_ID
-        && entity.bytes().all(|b| b.is_ascii_graphic());
-    if valid {
-        entity.to_owned()
-    } else {
-        format!("h-{}", hex::encode(Sha256::digest(entity.as_bytes())))
-    }
+    let valid = !entity.is_empty() && entity.len() <= MAX_GROUP_ID && entity.bytes().all(|b| b.is_ascii_graphic());
+    if valid { entity.to_owned() } else { format!("h-{}", hex::encode(Sha256::digest(entity.as_bytes()))) }
 }
 
 /// Creates a FIFO queue with `attributes`, or brings an existing one to them; returns its URL.
@@ -338,15 +289,9 @@ async fn ensure_fifo_queue(
         create = create.attributes(k.clone(), v);
     }
     match create.send().await {
-        Ok(out) => out.queue_url.ok_or(AwsError::MissingField {
-            operation: "CreateQueue",
-            field: "QueueUrl",
-        }),
+        Ok(out) => out.queue_url.ok_or(AwsError::MissingField { operation: "CreateQueue", field: "QueueUrl" }),
         // Exists with other attributes: converge it.
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|e| e.is_queue_name_exists()) =>
-        {
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_queue_name_exists()) => {
             let url = client
                 .get_queue_url()
                 .queue_name(name)
@@ -354,10 +299,7 @@ async fn ensure_fifo_queue(
                 .await
                 .map_err(|e| sqs("GetQueueUrl", e))?
                 .queue_url
-                .ok_or(AwsError::MissingField {
-                    operation: "GetQueueUrl",
-                    field: "QueueUrl",
-                })?;
+                .ok_or(AwsError::MissingField { operation: "GetQueueUrl", field: "QueueUrl" })?;
             let mut set = client.set_queue_attributes().queue_url(&url);
             for (k, v) in attributes {
                 set = set.attributes(k, v);
@@ -379,15 +321,10 @@ async fn queue_arn(client: &Client, url: &str) -> Result<String, AwsError> {
         .map_err(|e| sqs("GetQueueAttributes", e))?
         .attributes
         .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
-        .ok_or(AwsError::MissingField {
-            operation: "GetQueueAttributes",
-            field: "QueueArn",
-        })
+        .ok_or(AwsError::MissingField { operation: "GetQueueAttributes", field: "QueueArn" })
 }
 
-fn queue_error<E>(
-    err: aws_sdk_sqs::error::SdkError<E, aws_sdk_sqs::config::http::HttpResponse>,
-) -> PortError
+fn queue_error<E>(err: aws_sdk_sqs::error::SdkError<E, aws_sdk_sqs::config::http::HttpResponse>) -> PortError
 where
     E: aws_sdk_sqs::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
@@ -434,10 +371,7 @@ mod tests {
 
     #[test]
     fn queue_names_fit_the_pattern() {
-        assert_eq!(
-            queue_name("br", JobKind::TicketStatus),
-            "br-ticket-status.fifo"
-        );
+        assert_eq!(queue_name("br", JobKind::TicketStatus), "br-ticket-status.fifo");
         assert_eq!(dlq_name("br", JobKind::TagSync), "br-tag-sync-dlq.fifo");
     }
 

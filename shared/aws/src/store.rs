@@ -8,9 +8,8 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, Put,
-    ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
-    TimeToLiveStatus, TransactWriteItem,
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, Put, ReturnValuesOnConditionCheckFailure,
+    ScalarAttributeType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus, TransactWriteItem,
 };
 use bridge_domain::ids::{ConversationId, TicketId};
 use bridge_domain::model::{Link, Timestamp};
@@ -57,10 +56,7 @@ type Item = HashMap<String, AttributeValue>;
 impl DynamoStore {
     /// A store over `table`, which must exist (see [`DynamoStore::create_table`]).
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
+        Self { client, table: table.into() }
     }
 
     /// The table name.
@@ -84,10 +80,7 @@ impl DynamoStore {
             .await;
         match created {
             Ok(_) => tracing::info!(table = name, "created table"),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_resource_in_use_exception()) =>
-            {
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => {
                 tracing::debug!(table = name, "table already exists");
             }
             Err(e) => return Err(dynamo("CreateTable", e)),
@@ -102,20 +95,14 @@ impl DynamoStore {
             .map_err(|e| dynamo("DescribeTimeToLive", e))?;
         let enabled = ttl.time_to_live_description().is_some_and(|d| {
             d.attribute_name() == Some(TTL_ATTRIBUTE)
-                && matches!(
-                    d.time_to_live_status(),
-                    Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
-                )
+                && matches!(d.time_to_live_status(), Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling))
         });
         if !enabled {
             let spec = TimeToLiveSpecification::builder()
                 .attribute_name(TTL_ATTRIBUTE)
                 .enabled(true)
                 .build()
-                .map_err(|e| AwsError::Dynamo {
-                    operation: "UpdateTimeToLive",
-                    source: Box::new(e),
-                })?;
+                .map_err(|e| AwsError::Dynamo { operation: "UpdateTimeToLive", source: Box::new(e) })?;
             client
                 .update_time_to_live()
                 .table_name(name)
@@ -127,14 +114,8 @@ impl DynamoStore {
         Ok(())
     }
 
-    fn put(
-        &self,
-        item: Item,
-    ) -> aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
+    fn put(&self, item: Item) -> aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder {
+        self.client.put_item().table_name(&self.table).set_item(Some(item))
     }
 
     async fn get(&self, pk: String, sk: &str) -> PortResult<Option<Item>> {
@@ -152,10 +133,7 @@ impl DynamoStore {
 
     /// Reads an intent item and says what a claimer should hear.
     async fn claim_state(&self, pk: &str) -> PortResult<Option<Claim>> {
-        Ok(self
-            .get(pk.to_owned(), sort::INTENT)
-            .await?
-            .map(|item| intent_claim(&item)))
+        Ok(self.get(pk.to_owned(), sort::INTENT).await?.map(|item| intent_claim(&item)))
     }
 
     async fn link_at(&self, pk: String) -> PortResult<Option<Link>> {
@@ -183,22 +161,15 @@ impl DynamoStore {
     async fn transact_link(&self, items: Vec<TransactWriteItem>) -> PortResult<bool> {
         let mut backoff = Duration::from_millis(20);
         for attempt in 1..=TRANSACTION_ATTEMPTS {
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items.clone()))
-                .send()
-                .await;
+            let result = self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
             let err = match result {
                 Ok(_) => return Ok(true),
                 Err(err) => err,
             };
             let reasons: Vec<String> = match err.as_service_error() {
-                Some(TransactWriteItemsError::TransactionCanceledException(e)) => e
-                    .cancellation_reasons()
-                    .iter()
-                    .filter_map(|r| r.code().map(str::to_owned))
-                    .collect(),
+                Some(TransactWriteItemsError::TransactionCanceledException(e)) => {
+                    e.cancellation_reasons().iter().filter_map(|r| r.code().map(str::to_owned)).collect()
+                }
                 Some(e) if e.is_transaction_in_progress_exception() => {
                     vec!["TransactionConflict".to_owned()]
                 }
@@ -209,30 +180,18 @@ impl DynamoStore {
             }
             let conflict = reasons.iter().any(|r| r == "TransactionConflict");
             if !conflict || attempt == TRANSACTION_ATTEMPTS {
-                tracing::warn!(
-                    reasons = reasons.join(",").as_str(),
-                    attempt,
-                    "link transaction cancelled"
-                );
+                tracing::warn!(reasons = reasons.join(",").as_str(), attempt, "link transaction cancelled");
                 return Err(cancelled_error(&reasons, err));
             }
             tokio::time::sleep(jitter(backoff)).await;
             backoff = backoff.saturating_mul(2);
         }
-        Err(PortError::unavailable(
-            Service::Store,
-            "link transaction kept conflicting",
-        ))
+        Err(PortError::unavailable(Service::Store, "link transaction kept conflicting"))
     }
 }
 
 impl Store for DynamoStore {
-    async fn first_delivery(
-        &self,
-        vendor: &str,
-        delivery_id: &str,
-        ttl: Duration,
-    ) -> PortResult<bool> {
+    async fn first_delivery(&self, vendor: &str, delivery_id: &str, ttl: Duration) -> PortResult<bool> {
         let now = unix_now();
         let expires_at = now.saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX));
         let mut item = key(delivery_key(vendor, delivery_id), sort::DELIVERY);
@@ -246,23 +205,12 @@ impl Store for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
             Err(e) => Err(store_error(e)),
         }
     }
 
-    async fn claim(
-        &self,
-        intent: &str,
-        holder: &str,
-        lease: Duration,
-        now: Timestamp,
-    ) -> PortResult<Claim> {
+    async fn claim(&self, intent: &str, holder: &str, lease: Duration, now: Timestamp) -> PortResult<Claim> {
         let pk = intent_key(intent);
         let lease_secs = i64::try_from(lease.as_secs()).unwrap_or(i64::MAX);
         for _ in 0..CLAIM_ATTEMPTS {
@@ -287,9 +235,7 @@ impl Store for DynamoStore {
                 Ok(_) => return Ok(Claim::Acquired),
                 Err(err) => err,
             };
-            let Some(PutItemError::ConditionalCheckFailedException(failed)) =
-                err.as_service_error()
-            else {
+            let Some(PutItemError::ConditionalCheckFailedException(failed)) = err.as_service_error() else {
                 return Err(store_error(err));
             };
             if let Some(existing) = failed.item() {
@@ -319,12 +265,7 @@ impl Store for DynamoStore {
             .await;
         match put {
             Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
             Err(e) => Err(store_error(e)),
         }
     }
@@ -344,20 +285,12 @@ impl Store for DynamoStore {
         match deleted {
             Ok(_) => Ok(()),
             // Not ours any more (expired and taken, done, or gone): nothing to release.
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
             Err(e) => Err(store_error(e)),
         }
     }
 
-    async fn link_by_conversation(
-        &self,
-        conversation: &ConversationId,
-    ) -> PortResult<Option<Link>> {
+    async fn link_by_conversation(&self, conversation: &ConversationId) -> PortResult<Option<Link>> {
         self.link_at(conversation_key(conversation)).await
     }
 
@@ -367,13 +300,8 @@ impl Store for DynamoStore {
         };
         // The conversation half is authoritative; the ticket half is a copy written in the same
         // transaction, which may be stale only if a later update dropped this ticket.
-        match self
-            .link_by_conversation(&from_ticket.conversation_id)
-            .await?
-        {
-            Some(current) if current.tickets.contains(&ticket) || current.ticket_id == ticket => {
-                Ok(Some(current))
-            }
+        match self.link_by_conversation(&from_ticket.conversation_id).await? {
+            Some(current) if current.tickets.contains(&ticket) || current.ticket_id == ticket => Ok(Some(current)),
             Some(_) => Ok(None),
             None => Ok(Some(from_ticket)),
         }
@@ -391,13 +319,7 @@ impl Store for DynamoStore {
             Condition::Absent,
         )?);
         for ticket in &tickets {
-            items.push(self.link_put(
-                ticket_key(*ticket),
-                link,
-                &body,
-                link.version,
-                Condition::Absent,
-            )?);
+            items.push(self.link_put(ticket_key(*ticket), link, &body, link.version, Condition::Absent)?);
         }
         for _ in 0..CLAIM_ATTEMPTS {
             if self.transact_link(items.clone()).await? {
@@ -408,10 +330,7 @@ impl Store for DynamoStore {
             }
             // The blocking item vanished before we could read it: try again.
         }
-        Err(PortError::unavailable(
-            Service::Store,
-            "link creation kept failing on a vanishing item",
-        ))
+        Err(PortError::unavailable(Service::Store, "link creation kept failing on a vanishing item"))
     }
 
     async fn update_link(&self, link: &Link, expected_version: u64) -> PortResult<bool> {
@@ -428,13 +347,7 @@ impl Store for DynamoStore {
             Condition::Version(expected_version),
         )?);
         for ticket in link_tickets(&stored) {
-            items.push(self.link_put(
-                ticket_key(ticket),
-                &stored,
-                &body,
-                version,
-                Condition::None,
-            )?);
+            items.push(self.link_put(ticket_key(ticket), &stored, &body, version, Condition::None)?);
         }
         self.transact_link(items).await
     }
@@ -444,10 +357,7 @@ impl Store for DynamoStore {
         let Some(item) = self.get(pk.clone(), sort::DOC).await? else {
             return Ok(None);
         };
-        Ok(Some(Versioned {
-            body: get_s(&pk, &item, "body")?.to_owned(),
-            version: get_u64(&pk, &item, "version")?,
-        }))
+        Ok(Some(Versioned { body: get_s(&pk, &item, "body")?.to_owned(), version: get_u64(&pk, &item, "version")? }))
     }
 
     async fn save(&self, key_: &str, body: &str, expected: Option<u64>) -> PortResult<bool> {
@@ -458,18 +368,11 @@ impl Store for DynamoStore {
         let put = self.put(item);
         let put = match expected {
             None => put.condition_expression("attribute_not_exists(pk)"),
-            Some(v) => put
-                .condition_expression("version = :expected")
-                .expression_attribute_values(":expected", num(v)),
+            Some(v) => put.condition_expression("version = :expected").expression_attribute_values(":expected", num(v)),
         };
         match put.send().await {
             Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
             Err(e) => Err(store_error(e)),
         }
     }
@@ -498,23 +401,17 @@ impl DynamoStore {
         let mut item = key(pk, sort::LINK);
         item.insert("link".into(), text(body));
         item.insert("version".into(), num(version));
-        item.insert(
-            "conversation_id".into(),
-            text(link.conversation_id.as_str()),
-        );
+        item.insert("conversation_id".into(), text(link.conversation_id.as_str()));
         item.insert("ticket_id".into(), num(link.ticket_id.get()));
         let put = Put::builder().table_name(&self.table).set_item(Some(item));
         let put = match condition {
             Condition::None => put,
             Condition::Absent => put.condition_expression("attribute_not_exists(pk)"),
-            Condition::Version(v) => put
-                .condition_expression("version = :expected")
-                .expression_attribute_values(":expected", num(v)),
+            Condition::Version(v) => {
+                put.condition_expression("version = :expected").expression_attribute_values(":expected", num(v))
+            }
         };
-        let put = put.build().map_err(|e| PortError::Rejected {
-            service: Service::Store,
-            source: Box::new(e),
-        })?;
+        let put = put.build().map_err(|e| PortError::Rejected { service: Service::Store, source: Box::new(e) })?;
         Ok(TransactWriteItem::builder().put(put).build())
     }
 }
@@ -524,58 +421,33 @@ impl DynamoStore {
 /// large) -> `Rejected`; the SDK error is kept as the source where the variant has one.
 fn cancelled_error(
     reasons: &[String],
-    err: aws_sdk_dynamodb::error::SdkError<
-        TransactWriteItemsError,
-        aws_sdk_dynamodb::config::http::HttpResponse,
-    >,
+    err: aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
 ) -> PortError {
     let any = |codes: &[&str]| reasons.iter().any(|r| codes.contains(&r.as_str()));
-    if any(&[
-        "ThrottlingError",
-        "ProvisionedThroughputExceeded",
-        "RequestLimitExceeded",
-    ]) {
-        PortError::RateLimited {
-            service: Service::Store,
-            retry_after: crate::error::THROTTLE_BACKOFF,
-        }
+    if any(&["ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"]) {
+        PortError::RateLimited { service: Service::Store, retry_after: crate::error::THROTTLE_BACKOFF }
     } else if any(&["TransactionConflict", "InternalServerError"]) || reasons.is_empty() {
-        PortError::Unavailable {
-            service: Service::Store,
-            source: Box::new(err),
-        }
+        PortError::Unavailable { service: Service::Store, source: Box::new(err) }
     } else {
-        PortError::Rejected {
-            service: Service::Store,
-            source: Box::new(err),
-        }
+        PortError::Rejected { service: Service::Store, source: Box::new(err) }
     }
 }
 
 async fn wait_until_active(client: &Client, name: &str) -> Result<(), AwsError> {
     let deadline = tokio::time::Instant::now() + TABLE_ACTIVE_TIMEOUT;
     loop {
-        let out = client
-            .describe_table()
-            .table_name(name)
-            .send()
-            .await
-            .map_err(|e| dynamo("DescribeTable", e))?;
+        let out = client.describe_table().table_name(name).send().await.map_err(|e| dynamo("DescribeTable", e))?;
         let status = out
             .table()
             .and_then(|t| t.table_status())
-            .ok_or(AwsError::MissingField {
-                operation: "DescribeTable",
-                field: "Table.TableStatus",
-            })?;
+            .ok_or(AwsError::MissingField { operation: "DescribeTable", field: "Table.TableStatus" })?;
         if *status == TableStatus::Active {
             return Ok(());
         }
         if tokio::time::Instant::now() >= deadline {
             return Err(AwsError::Dynamo {
                 operation: "DescribeTable",
-                source: format!("table not active after {}s", TABLE_ACTIVE_TIMEOUT.as_secs())
-                    .into(),
+                source: format!("table not active after {}s", TABLE_ACTIVE_TIMEOUT.as_secs()).into(),
             });
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -587,10 +459,7 @@ fn attribute_definition(name: &str) -> Result<AttributeDefinition, AwsError> {
         .attribute_name(name)
         .attribute_type(ScalarAttributeType::S)
         .build()
-        .map_err(|e| AwsError::Dynamo {
-            operation: "CreateTable",
-            source: Box::new(e),
-        })
+        .map_err(|e| AwsError::Dynamo { operation: "CreateTable", source: Box::new(e) })
 }
 
 fn key_element(name: &str, key_type: KeyType) -> Result<KeySchemaElement, AwsError> {
@@ -598,15 +467,10 @@ fn key_element(name: &str, key_type: KeyType) -> Result<KeySchemaElement, AwsErr
         .attribute_name(name)
         .key_type(key_type)
         .build()
-        .map_err(|e| AwsError::Dynamo {
-            operation: "CreateTable",
-            source: Box::new(e),
-        })
+        .map_err(|e| AwsError::Dynamo { operation: "CreateTable", source: Box::new(e) })
 }
 
-fn store_error<E>(
-    err: aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
-) -> PortError
+fn store_error<E>(err: aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>) -> PortError
 where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
@@ -639,10 +503,7 @@ pub fn doc_key(key: &str) -> String {
 }
 
 fn key(pk: String, sk: &str) -> Item {
-    HashMap::from([
-        (PK.to_owned(), AttributeValue::S(pk)),
-        (SK.to_owned(), AttributeValue::S(sk.to_owned())),
-    ])
+    HashMap::from([(PK.to_owned(), AttributeValue::S(pk)), (SK.to_owned(), AttributeValue::S(sk.to_owned()))])
 }
 
 fn text(s: impl Into<String>) -> AttributeValue {
@@ -656,28 +517,16 @@ fn num(n: impl ToString) -> AttributeValue {
 fn get_s<'a>(pk: &str, item: &'a Item, attribute: &'static str) -> PortResult<&'a str> {
     match item.get(attribute) {
         Some(AttributeValue::S(s)) => Ok(s),
-        _ => Err(DecodeError::Attribute {
-            key: pk.to_owned(),
-            attribute,
-        }
-        .into_port()),
+        _ => Err(DecodeError::Attribute { key: pk.to_owned(), attribute }.into_port()),
     }
 }
 
 fn get_u64(pk: &str, item: &Item, attribute: &'static str) -> PortResult<u64> {
     match item.get(attribute) {
-        Some(AttributeValue::N(n)) => n.parse().map_err(|_| {
-            DecodeError::Attribute {
-                key: pk.to_owned(),
-                attribute,
-            }
-            .into_port()
-        }),
-        _ => Err(DecodeError::Attribute {
-            key: pk.to_owned(),
-            attribute,
+        Some(AttributeValue::N(n)) => {
+            n.parse().map_err(|_| DecodeError::Attribute { key: pk.to_owned(), attribute }.into_port())
         }
-        .into_port()),
+        _ => Err(DecodeError::Attribute { key: pk.to_owned(), attribute }.into_port()),
     }
 }
 
@@ -693,21 +542,13 @@ fn intent_claim(item: &Item) -> Claim {
 }
 
 fn encode_link(link: &Link) -> PortResult<String> {
-    serde_json::to_string(link).map_err(|e| PortError::Rejected {
-        service: Service::Store,
-        source: Box::new(e),
-    })
+    serde_json::to_string(link).map_err(|e| PortError::Rejected { service: Service::Store, source: Box::new(e) })
 }
 
 fn decode_link(pk: &str, item: &Item) -> PortResult<Link> {
     let body = get_s(pk, item, "link")?;
-    let mut link: Link = serde_json::from_str(body).map_err(|source| {
-        DecodeError::Json {
-            key: pk.to_owned(),
-            source,
-        }
-        .into_port()
-    })?;
+    let mut link: Link =
+        serde_json::from_str(body).map_err(|source| DecodeError::Json { key: pk.to_owned(), source }.into_port())?;
     link.version = get_u64(pk, item, "version")?;
     Ok(link)
 }
@@ -715,12 +556,7 @@ fn decode_link(pk: &str, item: &Item) -> PortResult<Link> {
 /// Every ticket of a link, live one included, each once, in order.
 fn link_tickets(link: &Link) -> Vec<TicketId> {
     let mut out: Vec<TicketId> = Vec::with_capacity(link.tickets.len() + 1);
-    for t in link
-        .tickets
-        .iter()
-        .copied()
-        .chain(std::iter::once(link.ticket_id))
-    {
+    for t in link.tickets.iter().copied().chain(std::iter::once(link.ticket_id)) {
         if !out.contains(&t) {
             out.push(t);
         }
@@ -737,10 +573,7 @@ fn unix_now() -> i64 {
 
 /// `base` plus up to 100% random jitter, so concurrent retries spread out.
 fn jitter(base: Duration) -> Duration {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or_default();
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or_default();
     let millis = u64::try_from(base.as_millis()).unwrap_or(u64::MAX);
     base + Duration::from_millis(u64::from(nanos) % millis.max(1))
 }
@@ -770,10 +603,7 @@ mod tests {
     fn keys_carry_their_type_prefix() {
         assert_eq!(delivery_key("intercom", "d-1"), "EVT#intercom#d-1");
         assert_eq!(intent_key("escalate#c1"), "INTENT#escalate#c1");
-        assert_eq!(
-            conversation_key(&ConversationId::parse("c1").unwrap()),
-            "IC#CONV#c1"
-        );
+        assert_eq!(conversation_key(&ConversationId::parse("c1").unwrap()), "IC#CONV#c1");
         assert_eq!(ticket_key(TicketId::new(42).unwrap()), "ZD#TICKET#42");
         assert_eq!(doc_key("JOB#backfill"), "DOC#JOB#backfill");
     }

@@ -19,9 +19,7 @@ async fn store() -> (Moto, DynamoStore) {
     let sdk = moto.sdk_config().await;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     let table = unique_name("table");
-    DynamoStore::create_table(&client, &table)
-        .await
-        .expect("create table");
+    DynamoStore::create_table(&client, &table).await.expect("create table");
     (moto, DynamoStore::new(client, table))
 }
 
@@ -29,9 +27,7 @@ async fn queues(settings: QueueSettings) -> (Moto, SqsQueue) {
     let moto = Moto::start().expect("moto server (run `make setup`)");
     let sdk = moto.sdk_config().await;
     let client = aws_sdk_sqs::Client::new(&sdk);
-    let urls = SqsQueue::create_queues(&client, &unique_name("q"), &settings)
-        .await
-        .expect("create queues");
+    let urls = SqsQueue::create_queues(&client, &unique_name("q"), &settings).await.expect("create queues");
     (moto, SqsQueue::new(client, urls))
 }
 
@@ -44,13 +40,7 @@ fn ticket(id: u64) -> TicketId {
 }
 
 fn link(conversation: &str, ticket_id: u64) -> Link {
-    Link::new(
-        conv(conversation),
-        ticket(ticket_id),
-        None,
-        None,
-        Timestamp(1_000),
-    )
+    Link::new(conv(conversation), ticket(ticket_id), None, None, Timestamp(1_000))
 }
 
 fn event(delivery: &str, entity: &str) -> QueuedEvent {
@@ -73,12 +63,7 @@ async fn create_table_is_idempotent() {
     DynamoStore::create_table(&client, &table).await.unwrap();
     DynamoStore::create_table(&client, &table).await.unwrap();
 
-    let ttl = client
-        .describe_time_to_live()
-        .table_name(&table)
-        .send()
-        .await
-        .unwrap();
+    let ttl = client.describe_time_to_live().table_name(&table).send().await.unwrap();
     let desc = ttl.time_to_live_description().unwrap();
     assert_eq!(desc.attribute_name(), Some("expires_at"));
 }
@@ -101,62 +86,20 @@ async fn claim_lease_expiry_and_completion() {
     let intent = "escalate#c1";
 
     // Arrange / Act / Assert: a free intent is acquired.
-    assert_eq!(
-        store
-            .claim(intent, "h1", lease, Timestamp(1_000))
-            .await
-            .unwrap(),
-        Claim::Acquired
-    );
+    assert_eq!(store.claim(intent, "h1", lease, Timestamp(1_000)).await.unwrap(), Claim::Acquired);
     // Another holder during the lease: busy. The holder itself may re-claim.
-    assert_eq!(
-        store
-            .claim(intent, "h2", lease, Timestamp(1_030))
-            .await
-            .unwrap(),
-        Claim::Busy
-    );
-    assert_eq!(
-        store
-            .claim(intent, "h1", lease, Timestamp(1_030))
-            .await
-            .unwrap(),
-        Claim::Acquired
-    );
+    assert_eq!(store.claim(intent, "h2", lease, Timestamp(1_030)).await.unwrap(), Claim::Busy);
+    assert_eq!(store.claim(intent, "h1", lease, Timestamp(1_030)).await.unwrap(), Claim::Acquired);
     // After the (renewed) lease expired, another holder takes over.
-    assert_eq!(
-        store
-            .claim(intent, "h2", lease, Timestamp(1_091))
-            .await
-            .unwrap(),
-        Claim::Acquired
-    );
-    assert_eq!(
-        store
-            .claim(intent, "h1", lease, Timestamp(1_100))
-            .await
-            .unwrap(),
-        Claim::Busy
-    );
+    assert_eq!(store.claim(intent, "h2", lease, Timestamp(1_091)).await.unwrap(), Claim::Acquired);
+    assert_eq!(store.claim(intent, "h1", lease, Timestamp(1_100)).await.unwrap(), Claim::Busy);
 
     store.complete(intent, "ticket:42").await.unwrap();
-    assert_eq!(
-        store
-            .claim(intent, "h3", lease, Timestamp(99_999))
-            .await
-            .unwrap(),
-        Claim::Done("ticket:42".into())
-    );
+    assert_eq!(store.claim(intent, "h3", lease, Timestamp(99_999)).await.unwrap(), Claim::Done("ticket:42".into()));
     // A second completion keeps the first result; a release does not undo it.
     store.complete(intent, "ticket:43").await.unwrap();
     store.release(intent, "h2").await.unwrap();
-    assert_eq!(
-        store
-            .claim(intent, "h4", lease, Timestamp(99_999))
-            .await
-            .unwrap(),
-        Claim::Done("ticket:42".into())
-    );
+    assert_eq!(store.claim(intent, "h4", lease, Timestamp(99_999)).await.unwrap(), Claim::Done("ticket:42".into()));
 }
 
 #[tokio::test]
@@ -165,22 +108,13 @@ async fn release_frees_only_the_holders_lease() {
     let lease = Duration::from_secs(600);
     let now = Timestamp(5_000);
 
-    assert_eq!(
-        store.claim("note#c1#7", "h1", lease, now).await.unwrap(),
-        Claim::Acquired
-    );
+    assert_eq!(store.claim("note#c1#7", "h1", lease, now).await.unwrap(), Claim::Acquired);
     // Someone else's release is a no-op.
     store.release("note#c1#7", "h2").await.unwrap();
-    assert_eq!(
-        store.claim("note#c1#7", "h2", lease, now).await.unwrap(),
-        Claim::Busy
-    );
+    assert_eq!(store.claim("note#c1#7", "h2", lease, now).await.unwrap(), Claim::Busy);
     // The holder's release frees it immediately.
     store.release("note#c1#7", "h1").await.unwrap();
-    assert_eq!(
-        store.claim("note#c1#7", "h2", lease, now).await.unwrap(),
-        Claim::Acquired
-    );
+    assert_eq!(store.claim("note#c1#7", "h2", lease, now).await.unwrap(), Claim::Acquired);
     // Releasing an unknown intent is fine.
     store.release("never#claimed", "h1").await.unwrap();
 }
@@ -190,27 +124,12 @@ async fn create_link_twice_answers_already_linked() {
     let (_moto, store) = store().await;
     let first = link("c1", 100);
 
-    assert_eq!(
-        store.create_link(&first).await.unwrap(),
-        LinkCreated::Created
-    );
-    assert_eq!(
-        store.create_link(&link("c1", 101)).await.unwrap(),
-        LinkCreated::AlreadyLinked(first.clone())
-    );
+    assert_eq!(store.create_link(&first).await.unwrap(), LinkCreated::Created);
+    assert_eq!(store.create_link(&link("c1", 101)).await.unwrap(), LinkCreated::AlreadyLinked(first.clone()));
     // The ticket is taken too: another conversation cannot claim it.
-    assert_eq!(
-        store.create_link(&link("c2", 100)).await.unwrap(),
-        LinkCreated::AlreadyLinked(first.clone())
-    );
-    assert_eq!(
-        store.link_by_conversation(&conv("c1")).await.unwrap(),
-        Some(first.clone())
-    );
-    assert_eq!(
-        store.link_by_ticket(ticket(100)).await.unwrap(),
-        Some(first)
-    );
+    assert_eq!(store.create_link(&link("c2", 100)).await.unwrap(), LinkCreated::AlreadyLinked(first.clone()));
+    assert_eq!(store.link_by_conversation(&conv("c1")).await.unwrap(), Some(first.clone()));
+    assert_eq!(store.link_by_ticket(ticket(100)).await.unwrap(), Some(first));
     assert_eq!(store.link_by_conversation(&conv("c2")).await.unwrap(), None);
     assert_eq!(store.link_by_ticket(ticket(101)).await.unwrap(), None);
 }
@@ -238,11 +157,7 @@ async fn concurrent_create_link_creates_exactly_one() {
     let winner = created[0];
     assert_eq!(existing.len(), 19);
     assert!(existing.iter().all(|l| l.ticket_id.get() == winner));
-    let stored = store
-        .link_by_conversation(&conv("c-race"))
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = store.link_by_conversation(&conv("c-race")).await.unwrap().unwrap();
     assert_eq!(stored.ticket_id.get(), winner);
     for i in 0..20u64 {
         let found = store.link_by_ticket(ticket(500 + i)).await.unwrap();
@@ -254,29 +169,18 @@ async fn concurrent_create_link_creates_exactly_one() {
 async fn update_link_indexes_every_ticket_and_checks_the_version() {
     let (_moto, store) = store().await;
     let original = link("c1", 100);
-    assert_eq!(
-        store.create_link(&original).await.unwrap(),
-        LinkCreated::Created
-    );
+    assert_eq!(store.create_link(&original).await.unwrap(), LinkCreated::Created);
 
     // Ticket 100 was merged into 200: the link moves to 200 and keeps 100 in its history.
     let mut moved = original.clone();
     moved.ticket_id = ticket(200);
     moved.tickets.push(ticket(200));
-    moved.history.push(LinkEvent::Merged {
-        from: ticket(100),
-        to: ticket(200),
-        at: Timestamp(2_000),
-    });
+    moved.history.push(LinkEvent::Merged { from: ticket(100), to: ticket(200), at: Timestamp(2_000) });
     assert!(store.update_link(&moved, 1).await.unwrap());
 
     let by_old = store.link_by_ticket(ticket(100)).await.unwrap().unwrap();
     let by_new = store.link_by_ticket(ticket(200)).await.unwrap().unwrap();
-    let by_conv = store
-        .link_by_conversation(&conv("c1"))
-        .await
-        .unwrap()
-        .unwrap();
+    let by_conv = store.link_by_conversation(&conv("c1")).await.unwrap().unwrap();
     assert_eq!(by_old, by_new);
     assert_eq!(by_new, by_conv);
     assert_eq!(by_conv.ticket_id, ticket(200));
@@ -290,14 +194,7 @@ async fn update_link_indexes_every_ticket_and_checks_the_version() {
     stale.ticket_id = ticket(300);
     assert!(!store.update_link(&stale, 1).await.unwrap());
     assert_eq!(store.link_by_ticket(ticket(300)).await.unwrap(), None);
-    assert_eq!(
-        store
-            .link_by_conversation(&conv("c1"))
-            .await
-            .unwrap()
-            .unwrap(),
-        by_conv
-    );
+    assert_eq!(store.link_by_conversation(&conv("c1")).await.unwrap().unwrap(), by_conv);
     // Updating a link that does not exist fails the version check.
     assert!(!store.update_link(&link("c-none", 9), 1).await.unwrap());
 }
@@ -327,30 +224,15 @@ async fn create_queues_is_idempotent() {
     let client = aws_sdk_sqs::Client::new(&moto.sdk_config().await);
     let prefix = unique_name("idem");
 
-    let first = SqsQueue::create_queues(&client, &prefix, &QueueSettings::default())
-        .await
-        .unwrap();
-    let changed = QueueSettings {
-        visibility_timeout: Duration::from_secs(45),
-        ..QueueSettings::default()
-    };
-    let second = SqsQueue::create_queues(&client, &prefix, &changed)
-        .await
-        .unwrap();
+    let first = SqsQueue::create_queues(&client, &prefix, &QueueSettings::default()).await.unwrap();
+    let changed = QueueSettings { visibility_timeout: Duration::from_secs(45), ..QueueSettings::default() };
+    let second = SqsQueue::create_queues(&client, &prefix, &changed).await.unwrap();
 
     assert_eq!(first, second);
-    assert_eq!(
-        first.keys().copied().collect::<BTreeSet<_>>(),
-        JobKind::ALL.into_iter().collect()
-    );
+    assert_eq!(first.keys().copied().collect::<BTreeSet<_>>(), JobKind::ALL.into_iter().collect());
     let urls = &first[&JobKind::TicketStatus];
     assert!(urls.queue.ends_with("-ticket-status.fifo"));
-    assert!(
-        urls.dlq
-            .as_deref()
-            .unwrap()
-            .ends_with("-ticket-status-dlq.fifo")
-    );
+    assert!(urls.dlq.as_deref().unwrap().ends_with("-ticket-status-dlq.fifo"));
     let attrs = client
         .get_queue_attributes()
         .queue_url(&urls.queue)
@@ -359,10 +241,7 @@ async fn create_queues_is_idempotent() {
         .await
         .unwrap();
     let attrs = attrs.attributes().unwrap();
-    assert_eq!(
-        attrs[&aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout],
-        "45"
-    );
+    assert_eq!(attrs[&aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout], "45");
     assert!(attrs[&aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy].contains("dlq.fifo"));
 }
 
@@ -370,53 +249,29 @@ async fn create_queues_is_idempotent() {
 async fn fifo_deduplicates_by_delivery_id() {
     let (_moto, queue) = queues(QueueSettings::default()).await;
 
-    queue
-        .send(JobKind::Escalate, &event("d-1", "conversation:1"))
-        .await
-        .unwrap();
-    queue
-        .send(JobKind::Escalate, &event("d-1", "conversation:1"))
-        .await
-        .unwrap();
-    queue
-        .send(JobKind::Escalate, &event("d-2", "conversation:2"))
-        .await
-        .unwrap();
+    queue.send(JobKind::Escalate, &event("d-1", "conversation:1")).await.unwrap();
+    queue.send(JobKind::Escalate, &event("d-1", "conversation:1")).await.unwrap();
+    queue.send(JobKind::Escalate, &event("d-2", "conversation:2")).await.unwrap();
 
     let mut received = Vec::new();
     for _ in 0..3 {
         let batch = queue.receive(JobKind::Escalate, 10, 1).await.unwrap();
         for m in &batch {
-            queue
-                .delete(JobKind::Escalate, &m.receipt_handle)
-                .await
-                .unwrap();
+            queue.delete(JobKind::Escalate, &m.receipt_handle).await.unwrap();
         }
         received.extend(batch);
     }
-    let mut deliveries: Vec<String> = received
-        .iter()
-        .map(|m| m.event().unwrap().delivery_id)
-        .collect();
+    let mut deliveries: Vec<String> = received.iter().map(|m| m.event().unwrap().delivery_id).collect();
     deliveries.sort();
     assert_eq!(deliveries, vec!["d-1".to_owned(), "d-2".to_owned()]);
     assert_eq!(received[0].receive_count, 1);
     // Other jobs' queues stay empty.
-    assert!(
-        queue
-            .receive(JobKind::TagSync, 10, 0)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(queue.receive(JobKind::TagSync, 10, 0).await.unwrap().is_empty());
 }
 
 #[tokio::test]
 async fn message_moves_to_dlq_after_max_receives() {
-    let settings = QueueSettings {
-        visibility_timeout: Duration::from_secs(30),
-        ..QueueSettings::default()
-    };
+    let settings = QueueSettings { visibility_timeout: Duration::from_secs(30), ..QueueSettings::default() };
     assert_eq!(settings.max_receive_count, 5);
     let (_moto, queue) = queues(settings).await;
     let sent = event("d-poison", "ticket:9");
@@ -427,32 +282,14 @@ async fn message_moves_to_dlq_after_max_receives() {
         let batch = queue.receive(JobKind::TicketStatus, 1, 1).await.unwrap();
         assert_eq!(batch.len(), 1, "attempt {attempt}");
         assert_eq!(batch[0].receive_count, attempt);
-        queue
-            .change_visibility(JobKind::TicketStatus, &batch[0].receipt_handle, 0)
-            .await
-            .unwrap();
+        queue.change_visibility(JobKind::TicketStatus, &batch[0].receipt_handle, 0).await.unwrap();
     }
 
     // The sixth receive finds the message gone to the DLQ, with its full context.
-    assert!(
-        queue
-            .receive(JobKind::TicketStatus, 1, 1)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(queue.receive(JobKind::TicketStatus, 1, 1).await.unwrap().is_empty());
     let dead = queue.dlq_messages(JobKind::TicketStatus).await.unwrap();
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].event().unwrap(), sent);
-    queue
-        .delete_dead_letter(JobKind::TicketStatus, &dead[0].receipt_handle)
-        .await
-        .unwrap();
-    assert!(
-        queue
-            .dlq_messages(JobKind::TicketStatus)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    queue.delete_dead_letter(JobKind::TicketStatus, &dead[0].receipt_handle).await.unwrap();
+    assert!(queue.dlq_messages(JobKind::TicketStatus).await.unwrap().is_empty());
 }

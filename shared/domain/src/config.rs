@@ -41,12 +41,7 @@ impl fmt::Display for ConfigError {
 
 impl ConfigError {
     fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            line: None,
-            column: None,
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { line: None, column: None, field: field.into(), message: message.into() }
     }
 }
 
@@ -99,10 +94,7 @@ pub struct ZendeskSettings {
 
 impl Default for ZendeskSettings {
     fn default() -> Self {
-        Self {
-            conversation_field_id: None,
-            external_id_prefix: default_external_id_prefix(),
-        }
+        Self { conversation_field_id: None, external_id_prefix: default_external_id_prefix() }
     }
 }
 
@@ -252,23 +244,14 @@ impl Config {
 
     fn validate(&self) -> Result<(), ConfigError> {
         if self.version != 1 {
-            return Err(ConfigError::field(
-                "version",
-                format!("unsupported version {}; expected 1", self.version),
-            ));
+            return Err(ConfigError::field("version", format!("unsupported version {}; expected 1", self.version)));
         }
         if self.intercom.ticket_id_attribute.trim().is_empty() {
-            return Err(ConfigError::field(
-                "intercom.ticket_id_attribute",
-                "must not be empty",
-            ));
+            return Err(ConfigError::field("intercom.ticket_id_attribute", "must not be empty"));
         }
         if let Some(esc) = &self.escalation {
             if esc.rules.is_empty() {
-                return Err(ConfigError::field(
-                    "escalation.rules",
-                    "at least one rule is needed",
-                ));
+                return Err(ConfigError::field("escalation.rules", "at least one rule is needed"));
             }
             for (i, rule) in esc.rules.iter().enumerate() {
                 let at = |f: &str| format!("escalation.rules[{i}].{f}");
@@ -282,21 +265,11 @@ impl Config {
                         "set exactly one of tag_added, assigned_to_team, assigned_to_admin, keyword, threshold",
                     ));
                 }
-                if when
-                    .tag_added
-                    .as_deref()
-                    .is_some_and(|t| t.trim().is_empty())
-                {
-                    return Err(ConfigError::field(
-                        at("when.tag_added"),
-                        "must not be empty",
-                    ));
+                if when.tag_added.as_deref().is_some_and(|t| t.trim().is_empty()) {
+                    return Err(ConfigError::field(at("when.tag_added"), "must not be empty"));
                 }
                 if when.keyword.iter().any(|k| k.trim().is_empty()) {
-                    return Err(ConfigError::field(
-                        at("when.keyword"),
-                        "keywords must not be empty",
-                    ));
+                    return Err(ConfigError::field(at("when.keyword"), "keywords must not be empty"));
                 }
                 if let Some(t) = &when.threshold
                     && t.customer_replies.is_none()
@@ -310,10 +283,7 @@ impl Config {
                 }
             }
             if esc.subject_template.trim().is_empty() {
-                return Err(ConfigError::field(
-                    "escalation.subject_template",
-                    "must not be empty",
-                ));
+                return Err(ConfigError::field("escalation.subject_template", "must not be empty"));
             }
         }
         Ok(())
@@ -346,10 +316,7 @@ fn refine_location(text: &str, line: usize, column: usize, field: &str) -> (usiz
 /// serde_yaml prefixes the path and appends " at line X column Y"; both are reported
 /// separately.
 fn clean_message(msg: &str, field: &str) -> String {
-    let mut msg = msg
-        .strip_prefix(field)
-        .and_then(|m| m.strip_prefix(": "))
-        .unwrap_or(msg);
+    let mut msg = msg.strip_prefix(field).and_then(|m| m.strip_prefix(": ")).unwrap_or(msg);
     // Conversion errors carry the enclosing mapping's path instead.
     if let Some((prefix, rest)) = msg.split_once(": ")
         && field.starts_with(prefix)
@@ -386,10 +353,7 @@ escalation:
         let c = Config::from_yaml(GOOD).unwrap();
         let esc = c.escalation.unwrap();
         assert_eq!(esc.rules.len(), 2);
-        assert_eq!(
-            esc.priority_map.get(&ConversationPriority::High),
-            Some(&TicketPriority::High)
-        );
+        assert_eq!(esc.priority_map.get(&ConversationPriority::High), Some(&TicketPriority::High));
         assert_eq!(c.intercom.ticket_id_attribute, "zendesk_ticket_id");
         assert!(esc.append_followups);
     }
@@ -413,10 +377,7 @@ escalation:
 
     #[test]
     fn empty_threshold_is_refused_by_path() {
-        let bad = GOOD.replace(
-            "threshold: { customer_replies: 3, waiting_minutes: 30 }",
-            "threshold: {}",
-        );
+        let bad = GOOD.replace("threshold: { customer_replies: 3, waiting_minutes: 30 }", "threshold: {}");
         let e = Config::from_yaml(&bad).unwrap_err();
         assert_eq!(e.field, "escalation.rules[1].when.threshold");
     }

@@ -8,8 +8,7 @@ use std::collections::BTreeMap;
 use crate::config::{Config, EscalationConfig, EscalationRule, Trigger};
 use crate::ids::{AdminId, ConversationId, OrganizationId, UserId};
 use crate::model::{
-    AuthorRole, Conversation, FieldValue, NewTicket, Part, PartKind, TicketComment, TicketPriority,
-    Timestamp,
+    AuthorRole, Conversation, FieldValue, NewTicket, Part, PartKind, TicketComment, TicketPriority, Timestamp,
 };
 use crate::text::{contains_word, escape_html, html_to_text, render, slug};
 
@@ -19,10 +18,7 @@ pub fn matching_rule<'c>(
     config: &'c EscalationConfig,
     now: Timestamp,
 ) -> Option<&'c EscalationRule> {
-    config
-        .rules
-        .iter()
-        .find(|rule| rule_holds(&rule.when, conversation, now))
+    config.rules.iter().find(|rule| rule_holds(&rule.when, conversation, now))
 }
 
 fn rule_holds(when: &Trigger, c: &Conversation, now: Timestamp) -> bool {
@@ -30,16 +26,10 @@ fn rule_holds(when: &Trigger, c: &Conversation, now: Timestamp) -> bool {
         return c.tags.iter().any(|t| t.eq_ignore_ascii_case(tag.trim()));
     }
     if !when.assigned_to_team.is_empty() {
-        return c
-            .team_assignee
-            .as_ref()
-            .is_some_and(|t| when.assigned_to_team.contains(t));
+        return c.team_assignee.as_ref().is_some_and(|t| when.assigned_to_team.contains(t));
     }
     if !when.assigned_to_admin.is_empty() {
-        return c
-            .admin_assignee
-            .as_ref()
-            .is_some_and(|a| when.assigned_to_admin.contains(a));
+        return c.admin_assignee.as_ref().is_some_and(|a| when.assigned_to_admin.contains(a));
     }
     if !when.keyword.is_empty() {
         return customer_parts(c).any(|p| {
@@ -48,12 +38,10 @@ fn rule_holds(when: &Trigger, c: &Conversation, now: Timestamp) -> bool {
         });
     }
     if let Some(t) = &when.threshold {
-        let replies_ok = t
-            .customer_replies
-            .is_none_or(|n| unanswered_customer_messages(c) >= n as usize);
-        let waiting_ok = t.waiting_minutes.is_none_or(|m| {
-            waiting_since(c).is_some_and(|since| now.0.saturating_sub(since.0) >= i64::from(m) * 60)
-        });
+        let replies_ok = t.customer_replies.is_none_or(|n| unanswered_customer_messages(c) >= n as usize);
+        let waiting_ok = t
+            .waiting_minutes
+            .is_none_or(|m| waiting_since(c).is_some_and(|since| now.0.saturating_sub(since.0) >= i64::from(m) * 60));
         let priority_ok = t.priority_at_least.is_none_or(|p| c.priority >= p);
         return replies_ok && waiting_ok && priority_ok;
     }
@@ -61,9 +49,7 @@ fn rule_holds(when: &Trigger, c: &Conversation, now: Timestamp) -> bool {
 }
 
 fn customer_parts(c: &Conversation) -> impl Iterator<Item = &Part> {
-    c.parts.iter().filter(|p| {
-        p.author.role.is_customer() && matches!(p.kind, PartKind::Opening | PartKind::Comment)
-    })
+    c.parts.iter().filter(|p| p.author.role.is_customer() && matches!(p.kind, PartKind::Opening | PartKind::Comment))
 }
 
 /// Customer messages since the last admin (or bot) reply.
@@ -139,10 +125,8 @@ pub fn build_ticket(
             ("rule", &rule.name),
         ],
     );
-    let priority = rule
-        .priority
-        .or_else(|| esc.priority_map.get(&conversation.priority).copied())
-        .or(esc.default_priority);
+    let priority =
+        rule.priority.or_else(|| esc.priority_map.get(&conversation.priority).copied()).or(esc.default_priority);
     let mut custom_fields = BTreeMap::new();
     if let Some(field) = config.zendesk.conversation_field_id {
         custom_fields.insert(field, FieldValue::Text(conversation.id.to_string()));
@@ -170,11 +154,7 @@ pub fn build_ticket(
 fn first_line_of_opening(c: &Conversation) -> Option<String> {
     let opening = c.parts.iter().find(|p| p.kind == PartKind::Opening)?;
     let text = html_to_text(opening.body.as_deref()?);
-    let line = text
-        .lines()
-        .find(|l| !l.trim().is_empty())?
-        .trim()
-        .to_string();
+    let line = text.lines().find(|l| !l.trim().is_empty())?.trim().to_string();
     Some(truncate_chars(&line, 80))
 }
 
@@ -200,11 +180,7 @@ pub fn ticket_tags(esc: &EscalationConfig, rule: &EscalationRule, c: &Conversati
     esc.tags.iter().cloned().for_each(&mut push);
     rule.tags.iter().cloned().for_each(&mut push);
     for tag in &c.tags {
-        let mapped = esc
-            .tag_map
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(tag))
-            .map(|(_, v)| v.clone());
+        let mapped = esc.tag_map.iter().find(|(k, _)| k.eq_ignore_ascii_case(tag)).map(|(_, v)| v.clone());
         match mapped {
             Some(m) => push(m),
             None if esc.copy_unmapped_tags => push(tag.clone()),
@@ -217,15 +193,8 @@ pub fn ticket_tags(esc: &EscalationConfig, rule: &EscalationRule, c: &Conversati
 /// Whether a part belongs in the transcript: messages and notes with content, not the bridge's
 /// own notes.
 pub fn is_transcript_part(p: &Part, bot: &AdminId) -> bool {
-    let has_content = p
-        .body
-        .as_deref()
-        .is_some_and(|b| !html_to_text(b).is_empty())
-        || !p.attachments.is_empty();
-    let is_message = matches!(
-        p.kind,
-        PartKind::Opening | PartKind::Comment | PartKind::Note
-    );
+    let has_content = p.body.as_deref().is_some_and(|b| !html_to_text(b).is_empty()) || !p.attachments.is_empty();
+    let is_message = matches!(p.kind, PartKind::Opening | PartKind::Comment | PartKind::Note);
     is_message && has_content && !is_own(p, bot)
 }
 
@@ -237,11 +206,7 @@ pub fn is_own(p: &Part, bot: &AdminId) -> bool {
 /// The transcript as HTML: one block per message (author, role, time, text, attachments as
 /// links) and a completeness line (parts included / parts in the conversation).
 pub fn transcript_html(c: &Conversation, bot: &AdminId, rule: &str) -> String {
-    let included: Vec<&Part> = c
-        .parts
-        .iter()
-        .filter(|p| is_transcript_part(p, bot))
-        .collect();
+    let included: Vec<&Part> = c.parts.iter().filter(|p| is_transcript_part(p, bot)).collect();
     let mut html = String::new();
     html.push_str(&format!(
         "<p><strong>Escalated from Intercom conversation {}</strong> (rule: {})</p>\n",
@@ -270,12 +235,7 @@ pub fn transcript_html(c: &Conversation, bot: &AdminId, rule: &str) -> String {
 
 /// One message as an HTML block (also used for follow-up comments).
 pub fn part_html(p: &Part) -> String {
-    let who = p
-        .author
-        .name
-        .clone()
-        .filter(|n| !n.trim().is_empty())
-        .unwrap_or_else(|| "Unknown".into());
+    let who = p.author.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| "Unknown".into());
     let mut role = p.author.role.label().to_string();
     if p.kind == PartKind::Note {
         role.push_str(", internal note");
@@ -295,11 +255,7 @@ pub fn part_html(p: &Part) -> String {
     if !p.attachments.is_empty() {
         html.push_str("<ul>");
         for a in &p.attachments {
-            html.push_str(&format!(
-                "<li><a href=\"{}\">{}</a></li>",
-                escape_html(&a.url),
-                escape_html(&a.name)
-            ));
+            html.push_str(&format!("<li><a href=\"{}\">{}</a></li>", escape_html(&a.url), escape_html(&a.name)));
         }
         html.push_str("</ul>\n");
     }
@@ -327,9 +283,7 @@ pub fn follow_up_for(p: &Part, bot: &AdminId) -> Option<FollowUp> {
         return None;
     }
     match (&p.kind, p.author.role) {
-        (PartKind::Comment | PartKind::Opening, r) if r.is_customer() => {
-            Some(FollowUp::PublicReply)
-        }
+        (PartKind::Comment | PartKind::Opening, r) if r.is_customer() => Some(FollowUp::PublicReply),
         (PartKind::Note, AuthorRole::Admin) => Some(FollowUp::InternalNote),
         _ => None,
     }
@@ -346,23 +300,11 @@ mod tests {
     use crate::ids::{ContactId, PartId, TeamId};
     use crate::model::{Author, ConversationPriority, ConversationState};
 
-    fn part(
-        id: &str,
-        kind: PartKind,
-        role: AuthorRole,
-        author_id: &str,
-        body: &str,
-        at: i64,
-    ) -> Part {
+    fn part(id: &str, kind: PartKind, role: AuthorRole, author_id: &str, body: &str, at: i64) -> Part {
         Part {
             id: PartId::parse(id).unwrap(),
             kind,
-            author: Author {
-                role,
-                id: Some(author_id.into()),
-                name: Some(format!("N{author_id}")),
-                email: None,
-            },
+            author: Author { role, id: Some(author_id.into()), name: Some(format!("N{author_id}")), email: None },
             body: Some(body.into()),
             created_at: Timestamp(at),
             attachments: vec![],
@@ -384,23 +326,14 @@ mod tests {
             contacts: vec![ContactId::parse("c1").unwrap()],
             tags: vec![],
             attributes: BTreeMap::new(),
-            parts: vec![part(
-                "s",
-                PartKind::Opening,
-                AuthorRole::User,
-                "c1",
-                "<p>My invoice is wrong</p>",
-                1000,
-            )],
+            parts: vec![part("s", PartKind::Opening, AuthorRole::User, "c1", "<p>My invoice is wrong</p>", 1000)],
             parts_total: 1,
         }
     }
 
     fn config(rules: &str) -> Config {
-        Config::from_yaml(&format!(
-            "version: 1\nintercom: {{ bot_admin_id: '9' }}\nescalation:\n  rules:\n{rules}"
-        ))
-        .unwrap()
+        Config::from_yaml(&format!("version: 1\nintercom: {{ bot_admin_id: '9' }}\nescalation:\n  rules:\n{rules}"))
+            .unwrap()
     }
 
     #[test]
@@ -410,10 +343,7 @@ mod tests {
         let mut c = conv();
         assert!(matching_rule(&c, esc, Timestamp(2000)).is_none());
         c.tags.push("escalate".into());
-        assert_eq!(
-            matching_rule(&c, esc, Timestamp(2000)).map(|r| r.name.as_str()),
-            Some("t")
-        );
+        assert_eq!(matching_rule(&c, esc, Timestamp(2000)).map(|r| r.name.as_str()), Some("t"));
     }
 
     #[test]
@@ -432,71 +362,24 @@ mod tests {
         let cfg = config("    - { name: k, when: { keyword: [refund] } }\n");
         let esc = cfg.escalation.as_ref().unwrap();
         let mut c = conv();
-        c.parts.push(part(
-            "a1",
-            PartKind::Comment,
-            AuthorRole::Admin,
-            "5",
-            "No refund possible",
-            1100,
-        ));
+        c.parts.push(part("a1", PartKind::Comment, AuthorRole::Admin, "5", "No refund possible", 1100));
         assert!(matching_rule(&c, esc, Timestamp(2000)).is_none());
-        c.parts.push(part(
-            "u1",
-            PartKind::Comment,
-            AuthorRole::User,
-            "c1",
-            "I want a <b>refund</b>",
-            1200,
-        ));
+        c.parts.push(part("u1", PartKind::Comment, AuthorRole::User, "c1", "I want a <b>refund</b>", 1200));
         assert!(matching_rule(&c, esc, Timestamp(2000)).is_some());
     }
 
     #[test]
     fn threshold_counts_unanswered_messages_and_waiting_time() {
-        let cfg = config(
-            "    - { name: w, when: { threshold: { customer_replies: 3, waiting_minutes: 10 } } }\n",
-        );
+        let cfg = config("    - { name: w, when: { threshold: { customer_replies: 3, waiting_minutes: 10 } } }\n");
         let esc = cfg.escalation.as_ref().unwrap();
         let mut c = conv();
-        c.parts.push(part(
-            "a1",
-            PartKind::Comment,
-            AuthorRole::Admin,
-            "5",
-            "hi",
-            1100,
-        ));
-        c.parts.push(part(
-            "u1",
-            PartKind::Comment,
-            AuthorRole::User,
-            "c1",
-            "1",
-            1200,
-        ));
-        c.parts.push(part(
-            "u2",
-            PartKind::Comment,
-            AuthorRole::User,
-            "c1",
-            "2",
-            1300,
-        ));
+        c.parts.push(part("a1", PartKind::Comment, AuthorRole::Admin, "5", "hi", 1100));
+        c.parts.push(part("u1", PartKind::Comment, AuthorRole::User, "c1", "1", 1200));
+        c.parts.push(part("u2", PartKind::Comment, AuthorRole::User, "c1", "2", 1300));
         assert_eq!(unanswered_customer_messages(&c), 2);
         assert!(matching_rule(&c, esc, Timestamp(1200 + 3600)).is_none());
-        c.parts.push(part(
-            "u3",
-            PartKind::Comment,
-            AuthorRole::User,
-            "c1",
-            "3",
-            1400,
-        ));
-        assert!(
-            matching_rule(&c, esc, Timestamp(1200 + 599)).is_none(),
-            "not waiting long enough"
-        );
+        c.parts.push(part("u3", PartKind::Comment, AuthorRole::User, "c1", "3", 1400));
+        assert!(matching_rule(&c, esc, Timestamp(1200 + 599)).is_none(), "not waiting long enough");
         assert!(matching_rule(&c, esc, Timestamp(1200 + 600)).is_some());
     }
 
@@ -520,19 +403,8 @@ mod tests {
         let mut c = conv();
         c.tags = vec!["escalate".into(), "VIP".into()];
         c.priority = ConversationPriority::High;
-        let req = Requester {
-            user_id: UserId::new(5).unwrap(),
-            organization_id: None,
-            display_name: "Ada".into(),
-        };
-        let t = build_ticket(
-            &cfg,
-            esc,
-            &esc.rules[0],
-            &c,
-            &req,
-            &AdminId::parse("9").unwrap(),
-        );
+        let req = Requester { user_id: UserId::new(5).unwrap(), organization_id: None, display_name: "Ada".into() };
+        let t = build_ticket(&cfg, esc, &esc.rules[0], &c, &req, &AdminId::parse("9").unwrap());
         assert_eq!(t.priority, Some(TicketPriority::High));
         assert_eq!(t.tags, vec!["intercom", "tier2", "escalated"]);
         assert_eq!(t.external_id.as_deref(), Some("intercom-conversation-100"));
@@ -543,31 +415,14 @@ mod tests {
     #[test]
     fn transcript_skips_own_notes_and_reports_truncation() {
         let mut c = conv();
-        c.parts.push(part(
-            "n1",
-            PartKind::Note,
-            AuthorRole::Admin,
-            "9",
-            "Escalated to Zendesk",
-            1100,
-        ));
-        c.parts.push(part(
-            "n2",
-            PartKind::Note,
-            AuthorRole::Admin,
-            "5",
-            "VIP &lt;customer&gt;",
-            1200,
-        ));
+        c.parts.push(part("n1", PartKind::Note, AuthorRole::Admin, "9", "Escalated to Zendesk", 1100));
+        c.parts.push(part("n2", PartKind::Note, AuthorRole::Admin, "5", "VIP &lt;customer&gt;", 1200));
         c.parts_total = 603;
         let html = transcript_html(&c, &AdminId::parse("9").unwrap(), "r");
         assert!(!html.contains("Escalated to Zendesk"));
         assert!(html.contains("VIP &lt;customer&gt;"));
         assert!(html.contains("internal note"));
-        assert!(
-            html.contains("2 messages included; 3 of 603 conversation parts retrieved"),
-            "{html}"
-        );
+        assert!(html.contains("2 messages included; 3 of 603 conversation parts retrieved"), "{html}");
         assert!(html.contains("600 earlier parts are not included"));
     }
 

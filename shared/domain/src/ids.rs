@@ -220,10 +220,7 @@ mod tests {
         assert!(ConversationId::parse("").is_err());
         assert!(ConversationId::parse("a#b").is_err());
         assert!(ConversationId::parse("12 3").is_err());
-        assert_eq!(
-            ConversationId::parse("215472621202693").map(|c| c.to_string()),
-            Ok("215472621202693".into())
-        );
+        assert_eq!(ConversationId::parse("215472621202693").map(|c| c.to_string()), Ok("215472621202693".into()));
     }
 
     #[test]

@@ -6,14 +6,12 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{
-    AdminId, CommentId, CompanyId, ContactId, ConversationId, GroupId, OrganizationId, PartId,
-    SegmentId, TeamId, TicketId, UserId,
+    AdminId, CommentId, CompanyId, ContactId, ConversationId, GroupId, OrganizationId, PartId, SegmentId, TeamId,
+    TicketId, UserId,
 };
 
 /// Seconds since the Unix epoch (UTC).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
 #[serde(transparent)]
 pub struct Timestamp(pub i64);
 
@@ -26,9 +24,7 @@ impl Timestamp {
     }
     /// Parses RFC 3339 / ISO 8601 text.
     pub fn parse_rfc3339(s: &str) -> Option<Self> {
-        chrono::DateTime::parse_from_rfc3339(s)
-            .ok()
-            .map(|d| Self(d.timestamp()))
+        chrono::DateTime::parse_from_rfc3339(s).ok().map(|d| Self(d.timestamp()))
     }
     /// This instant plus `secs` seconds.
     pub fn plus(self, secs: i64) -> Self {
@@ -598,10 +594,7 @@ impl Link {
             requester_id,
             contact_id,
             version: 1,
-            history: vec![LinkEvent::Created {
-                ticket: ticket_id,
-                at,
-            }],
+            history: vec![LinkEvent::Created { ticket: ticket_id, at }],
         }
     }
 }

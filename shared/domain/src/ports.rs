@@ -10,13 +10,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{
-    AdminId, CompanyId, ContactId, ConversationId, OrganizationId, PartId, TicketId, UserId,
-};
+use crate::ids::{AdminId, CompanyId, ContactId, ConversationId, OrganizationId, PartId, TicketId, UserId};
 use crate::model::{
-    Company, Contact, Conversation, ConversationChange, FieldValue, Link, NewTicket, Organization,
-    OrganizationUpsert, OutboundMessage, Segment, Ticket, TicketComment, TicketUpdate, Timestamp,
-    User, UserUpsert,
+    Company, Contact, Conversation, ConversationChange, FieldValue, Link, NewTicket, Organization, OrganizationUpsert,
+    OutboundMessage, Segment, Ticket, TicketComment, TicketUpdate, Timestamp, User, UserUpsert,
 };
 
 /// A boxed error kept as the source of a [`PortError`].
@@ -105,10 +102,7 @@ pub enum PortError {
 impl PortError {
     /// True when retrying the same request later may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            PortError::RateLimited { .. } | PortError::Unavailable { .. }
-        )
+        matches!(self, PortError::RateLimited { .. } | PortError::Unavailable { .. })
     }
     /// The delay the service asked for, if any.
     pub fn retry_after(&self) -> Option<Duration> {
@@ -119,17 +113,11 @@ impl PortError {
     }
     /// Shorthand for a permanent rejection with a message.
     pub fn rejected(service: Service, msg: impl Into<String>) -> Self {
-        PortError::Rejected {
-            service,
-            source: msg.into().into(),
-        }
+        PortError::Rejected { service, source: msg.into().into() }
     }
     /// Shorthand for a transient failure with a message.
     pub fn unavailable(service: Service, msg: impl Into<String>) -> Self {
-        PortError::Unavailable {
-            service,
-            source: msg.into().into(),
-        }
+        PortError::Unavailable { service, source: msg.into().into() }
     }
 }
 
@@ -205,33 +193,21 @@ pub trait Store: Send + Sync {
     ) -> impl Future<Output = PortResult<Option<Link>>> + Send;
 
     /// The link that a ticket (live or former) belongs to.
-    fn link_by_ticket(
-        &self,
-        ticket: TicketId,
-    ) -> impl Future<Output = PortResult<Option<Link>>> + Send;
+    fn link_by_ticket(&self, ticket: TicketId) -> impl Future<Output = PortResult<Option<Link>>> + Send;
 
     /// Writes both halves of a new link in one transaction, only if neither exists.
     fn create_link(&self, link: &Link) -> impl Future<Output = PortResult<LinkCreated>> + Send;
 
     /// Replaces a link if its stored version is `expected_version`; writes an index entry for
     /// every ticket in `link.tickets`. `Ok(false)` when the version did not match.
-    fn update_link(
-        &self,
-        link: &Link,
-        expected_version: u64,
-    ) -> impl Future<Output = PortResult<bool>> + Send;
+    fn update_link(&self, link: &Link, expected_version: u64) -> impl Future<Output = PortResult<bool>> + Send;
 
     /// Reads a document.
     fn load(&self, key: &str) -> impl Future<Output = PortResult<Option<Versioned>>> + Send;
 
     /// Writes a document if its version is still `expected` (None = must not exist).
     /// `Ok(false)` on a version mismatch.
-    fn save(
-        &self,
-        key: &str,
-        body: &str,
-        expected: Option<u64>,
-    ) -> impl Future<Output = PortResult<bool>> + Send;
+    fn save(&self, key: &str, body: &str, expected: Option<u64>) -> impl Future<Output = PortResult<bool>> + Send;
 }
 
 /// The jobs' queues.
@@ -252,13 +228,8 @@ pub enum JobKind {
 
 impl JobKind {
     /// Every job.
-    pub const ALL: [JobKind; 5] = [
-        JobKind::Escalate,
-        JobKind::TicketStatus,
-        JobKind::TagSync,
-        JobKind::TicketIntake,
-        JobKind::ProfileSync,
-    ];
+    pub const ALL: [JobKind; 5] =
+        [JobKind::Escalate, JobKind::TicketStatus, JobKind::TagSync, JobKind::TicketIntake, JobKind::ProfileSync];
     /// Kebab-case name, as used for queues and functions.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -291,42 +262,23 @@ pub struct QueuedEvent {
 /// Sends events to a job's FIFO queue.
 pub trait Queue: Send + Sync {
     /// Enqueues `event` for `job`, grouped by `event.entity`, deduplicated by `event.delivery_id`.
-    fn send(
-        &self,
-        job: JobKind,
-        event: &QueuedEvent,
-    ) -> impl Future<Output = PortResult<()>> + Send;
+    fn send(&self, job: JobKind, event: &QueuedEvent) -> impl Future<Output = PortResult<()>> + Send;
 }
 
 /// The Intercom side, as the jobs need it.
 pub trait Messenger: Send + Sync {
     /// A conversation with all the parts the API returns (oldest first; opening message first).
-    fn conversation(
-        &self,
-        id: &ConversationId,
-    ) -> impl Future<Output = PortResult<Conversation>> + Send;
+    fn conversation(&self, id: &ConversationId) -> impl Future<Output = PortResult<Conversation>> + Send;
     /// A contact. A merged contact answers [`PortError::Merged`].
     fn contact(&self, id: &ContactId) -> impl Future<Output = PortResult<Contact>> + Send;
     /// Finds a user contact by the customer's external id.
-    fn contact_by_external_id(
-        &self,
-        external_id: &str,
-    ) -> impl Future<Output = PortResult<Option<Contact>>> + Send;
+    fn contact_by_external_id(&self, external_id: &str) -> impl Future<Output = PortResult<Option<Contact>>> + Send;
     /// Finds contacts by email (may be several: ambiguous).
-    fn contacts_by_email(
-        &self,
-        email: &str,
-    ) -> impl Future<Output = PortResult<Vec<Contact>>> + Send;
+    fn contacts_by_email(&self, email: &str) -> impl Future<Output = PortResult<Vec<Contact>>> + Send;
     /// The companies a contact belongs to.
-    fn contact_companies(
-        &self,
-        id: &ContactId,
-    ) -> impl Future<Output = PortResult<Vec<Company>>> + Send;
+    fn contact_companies(&self, id: &ContactId) -> impl Future<Output = PortResult<Vec<Company>>> + Send;
     /// The segments a contact is in.
-    fn contact_segments(
-        &self,
-        id: &ContactId,
-    ) -> impl Future<Output = PortResult<Vec<Segment>>> + Send;
+    fn contact_segments(&self, id: &ContactId) -> impl Future<Output = PortResult<Vec<Segment>>> + Send;
     /// A company.
     fn company(&self, id: &CompanyId) -> impl Future<Output = PortResult<Company>> + Send;
     /// Sets conversation custom attributes (idempotent).
@@ -371,15 +323,9 @@ pub trait Messenger: Send + Sync {
         tag: &str,
     ) -> impl Future<Output = PortResult<()>> + Send;
     /// Finds the admin with this email.
-    fn admin_by_email(
-        &self,
-        email: &str,
-    ) -> impl Future<Output = PortResult<Option<AdminId>>> + Send;
+    fn admin_by_email(&self, email: &str) -> impl Future<Output = PortResult<Option<AdminId>>> + Send;
     /// Sends a proactive message; returns the message id.
-    fn send_message(
-        &self,
-        message: &OutboundMessage,
-    ) -> impl Future<Output = PortResult<String>> + Send;
+    fn send_message(&self, message: &OutboundMessage) -> impl Future<Output = PortResult<String>> + Send;
 }
 
 /// The Zendesk side, as the jobs need it.
@@ -387,10 +333,7 @@ pub trait Helpdesk: Send + Sync {
     /// A ticket.
     fn ticket(&self, id: TicketId) -> impl Future<Output = PortResult<Ticket>> + Send;
     /// Tickets carrying this external id (not unique in Zendesk).
-    fn tickets_by_external_id(
-        &self,
-        external_id: &str,
-    ) -> impl Future<Output = PortResult<Vec<Ticket>>> + Send;
+    fn tickets_by_external_id(&self, external_id: &str) -> impl Future<Output = PortResult<Vec<Ticket>>> + Send;
     /// Creates a ticket; the same `idempotency_key` returns the first ticket instead of a new one.
     fn create_ticket(
         &self,
@@ -398,35 +341,17 @@ pub trait Helpdesk: Send + Sync {
         idempotency_key: &str,
     ) -> impl Future<Output = PortResult<Ticket>> + Send;
     /// Applies a change (status, priority, group, assignee, comment) in one update.
-    fn update_ticket(
-        &self,
-        id: TicketId,
-        update: &TicketUpdate,
-    ) -> impl Future<Output = PortResult<Ticket>> + Send;
+    fn update_ticket(&self, id: TicketId, update: &TicketUpdate) -> impl Future<Output = PortResult<Ticket>> + Send;
     /// The ticket's comments, oldest first.
-    fn ticket_comments(
-        &self,
-        id: TicketId,
-    ) -> impl Future<Output = PortResult<Vec<TicketComment>>> + Send;
+    fn ticket_comments(&self, id: TicketId) -> impl Future<Output = PortResult<Vec<TicketComment>>> + Send;
     /// Adds tags without replacing the list.
-    fn add_ticket_tags(
-        &self,
-        id: TicketId,
-        tags: &[String],
-    ) -> impl Future<Output = PortResult<()>> + Send;
+    fn add_ticket_tags(&self, id: TicketId, tags: &[String]) -> impl Future<Output = PortResult<()>> + Send;
     /// Removes tags without replacing the list.
-    fn remove_ticket_tags(
-        &self,
-        id: TicketId,
-        tags: &[String],
-    ) -> impl Future<Output = PortResult<()>> + Send;
+    fn remove_ticket_tags(&self, id: TicketId, tags: &[String]) -> impl Future<Output = PortResult<()>> + Send;
     /// A user.
     fn user(&self, id: UserId) -> impl Future<Output = PortResult<User>> + Send;
     /// Finds a user by external id.
-    fn user_by_external_id(
-        &self,
-        external_id: &str,
-    ) -> impl Future<Output = PortResult<Option<User>>> + Send;
+    fn user_by_external_id(&self, external_id: &str) -> impl Future<Output = PortResult<Option<User>>> + Send;
     /// Finds users by email.
     fn users_by_email(&self, email: &str) -> impl Future<Output = PortResult<Vec<User>>> + Send;
     /// Creates or updates a user (matched on email or external id).
@@ -437,17 +362,11 @@ pub trait Helpdesk: Send + Sync {
         external_id: &str,
     ) -> impl Future<Output = PortResult<Option<Organization>>> + Send;
     /// Creates or updates an organization (matched on external id).
-    fn upsert_organization(
-        &self,
-        org: &OrganizationUpsert,
-    ) -> impl Future<Output = PortResult<Organization>> + Send;
+    fn upsert_organization(&self, org: &OrganizationUpsert) -> impl Future<Output = PortResult<Organization>> + Send;
     /// The ticket's web URL for agents.
     fn ticket_url(&self, id: TicketId) -> String;
     /// Which Zendesk user the bridge acts as.
     fn own_user_id(&self) -> impl Future<Output = PortResult<UserId>> + Send;
     /// The organization of a user, if any (convenience for routing).
-    fn organization(
-        &self,
-        id: OrganizationId,
-    ) -> impl Future<Output = PortResult<Organization>> + Send;
+    fn organization(&self, id: OrganizationId) -> impl Future<Output = PortResult<Organization>> + Send;
 }

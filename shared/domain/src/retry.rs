@@ -22,11 +22,7 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self {
-            max_attempts: 4,
-            max_inline_wait: Duration::from_secs(3),
-            base_backoff: Duration::from_millis(100),
-        }
+        Self { max_attempts: 4, max_inline_wait: Duration::from_secs(3), base_backoff: Duration::from_millis(100) }
     }
 }
 
@@ -49,17 +45,11 @@ impl RetryPolicy {
         let wait = match error.retry_after() {
             Some(asked) => asked + self.base_backoff.mul_f64(jitter.clamp(0.0, 1.0)),
             None => {
-                let exp = self
-                    .base_backoff
-                    .saturating_mul(1u32 << (attempt - 1).min(16));
+                let exp = self.base_backoff.saturating_mul(1u32 << (attempt - 1).min(16));
                 exp + exp.mul_f64(jitter.clamp(0.0, 1.0))
             }
         };
-        if wait > self.max_inline_wait {
-            RetryDecision::GiveUp
-        } else {
-            RetryDecision::RetryAfter(wait)
-        }
+        if wait > self.max_inline_wait { RetryDecision::GiveUp } else { RetryDecision::RetryAfter(wait) }
     }
 }
 
@@ -69,19 +59,13 @@ mod tests {
     use crate::ports::Service;
 
     fn limited(secs: u64) -> PortError {
-        PortError::RateLimited {
-            service: Service::Zendesk,
-            retry_after: Duration::from_secs(secs),
-        }
+        PortError::RateLimited { service: Service::Zendesk, retry_after: Duration::from_secs(secs) }
     }
 
     #[test]
     fn short_rate_limit_waits_inline() {
         let p = RetryPolicy::default();
-        assert_eq!(
-            p.decide(1, &limited(1), 0.0),
-            RetryDecision::RetryAfter(Duration::from_secs(1))
-        );
+        assert_eq!(p.decide(1, &limited(1), 0.0), RetryDecision::RetryAfter(Duration::from_secs(1)));
     }
 
     #[test]
@@ -94,27 +78,15 @@ mod tests {
     fn transient_failures_back_off_exponentially_then_give_up() {
         let p = RetryPolicy::default();
         let e = || PortError::unavailable(Service::Intercom, "502");
-        assert_eq!(
-            p.decide(1, &e(), 0.0),
-            RetryDecision::RetryAfter(Duration::from_millis(100))
-        );
-        assert_eq!(
-            p.decide(2, &e(), 0.0),
-            RetryDecision::RetryAfter(Duration::from_millis(200))
-        );
-        assert_eq!(
-            p.decide(3, &e(), 0.0),
-            RetryDecision::RetryAfter(Duration::from_millis(400))
-        );
+        assert_eq!(p.decide(1, &e(), 0.0), RetryDecision::RetryAfter(Duration::from_millis(100)));
+        assert_eq!(p.decide(2, &e(), 0.0), RetryDecision::RetryAfter(Duration::from_millis(200)));
+        assert_eq!(p.decide(3, &e(), 0.0), RetryDecision::RetryAfter(Duration::from_millis(400)));
         assert_eq!(p.decide(4, &e(), 0.0), RetryDecision::GiveUp);
     }
 
     #[test]
     fn permanent_errors_are_not_retried() {
         let p = RetryPolicy::default();
-        assert_eq!(
-            p.decide(1, &PortError::rejected(Service::Zendesk, "422"), 0.5),
-            RetryDecision::GiveUp
-        );
+        assert_eq!(p.decide(1, &PortError::rejected(Service::Zendesk, "422"), 0.5), RetryDecision::GiveUp);
     }
 }

@@ -20,13 +20,9 @@ pub fn intercom_jobs(topic: &str) -> &'static [JobKind] {
 /// Jobs interested in a Zendesk event type (`zen:event-type:ticket.status_changed`) or a
 /// trigger payload (`trigger`).
 pub fn zendesk_jobs(event_type: &str) -> &'static [JobKind] {
-    let short = event_type
-        .strip_prefix("zen:event-type:")
-        .unwrap_or(event_type);
+    let short = event_type.strip_prefix("zen:event-type:").unwrap_or(event_type);
     match short {
-        "ticket.status_changed" | "ticket.comment_added" | "ticket.merged" | "trigger" => {
-            &[JobKind::TicketStatus]
-        }
+        "ticket.status_changed" | "ticket.comment_added" | "ticket.merged" | "trigger" => &[JobKind::TicketStatus],
         "ticket.tags_changed" => &[JobKind::TagSync],
         "ticket.created" => &[JobKind::TicketIntake],
         _ => &[],
@@ -39,24 +35,15 @@ mod tests {
 
     #[test]
     fn escalation_topics_go_to_escalate() {
-        assert_eq!(
-            intercom_jobs("conversation_part.tag.created"),
-            &[JobKind::Escalate]
-        );
-        assert_eq!(
-            intercom_jobs("conversation.user.replied"),
-            &[JobKind::Escalate]
-        );
+        assert_eq!(intercom_jobs("conversation_part.tag.created"), &[JobKind::Escalate]);
+        assert_eq!(intercom_jobs("conversation.user.replied"), &[JobKind::Escalate]);
         assert!(intercom_jobs("ping").is_empty());
         assert!(intercom_jobs("contact.user.created").is_empty());
     }
 
     #[test]
     fn zendesk_prefix_is_optional() {
-        assert_eq!(
-            zendesk_jobs("zen:event-type:ticket.created"),
-            zendesk_jobs("ticket.created")
-        );
+        assert_eq!(zendesk_jobs("zen:event-type:ticket.created"), zendesk_jobs("ticket.created"));
         assert!(zendesk_jobs("zen:event-type:user.created").is_empty());
     }
 }

@@ -15,15 +15,11 @@ pub fn html_to_text(html: &str) -> String {
             break;
         };
         let tag = after[1..end].trim().to_ascii_lowercase();
-        let name = tag
-            .trim_start_matches('/')
-            .split(|c: char| c.is_whitespace() || c == '/')
-            .next()
-            .unwrap_or("");
+        let name = tag.trim_start_matches('/').split(|c: char| c.is_whitespace() || c == '/').next().unwrap_or("");
         match name {
             "br" => out.push('\n'),
-            "p" | "div" | "li" | "tr" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "blockquote"
-            | "pre" | "ul" | "ol"
+            "p" | "div" | "li" | "tr" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "blockquote" | "pre" | "ul"
+            | "ol"
                 if tag.starts_with('/') =>
             {
                 out.push('\n')
@@ -101,14 +97,8 @@ pub fn contains_word(text: &str, word: &str) -> bool {
     while let Some(pos) = text[from..].find(&word) {
         let start = from + pos;
         let end = start + word.len();
-        let before_ok = text[..start]
-            .chars()
-            .next_back()
-            .is_none_or(|c| !c.is_alphanumeric());
-        let after_ok = text[end..]
-            .chars()
-            .next()
-            .is_none_or(|c| !c.is_alphanumeric());
+        let before_ok = text[..start].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
+        let after_ok = text[end..].chars().next().is_none_or(|c| !c.is_alphanumeric());
         if before_ok && after_ok {
             return true;
         }

@@ -32,7 +32,8 @@ pub struct RateLimitSnapshot {
 
 impl RateLimitSnapshot {
     fn from_headers(headers: &HeaderMap, now: i64) -> Option<Self> {
-        let num = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|s| s.trim().parse::<i64>().ok());
+        let num =
+            |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|s| s.trim().parse::<i64>().ok());
         let limit = num("x-ratelimit-limit");
         let remaining = num("x-ratelimit-remaining");
         let reset_at = num("x-ratelimit-reset");
@@ -170,8 +171,10 @@ impl IntercomClient {
     /// Sends a request and decodes the JSON response.
     pub(crate) async fn call<T: DeserializeOwned>(&self, req: ApiRequest) -> Result<T, IntercomError> {
         let bytes = self.send(&req).await?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| IntercomError::Decode { what: req.what.clone(), reason: format!("line {} column {}", e.line(), e.column()) })
+        serde_json::from_slice(&bytes).map_err(|e| IntercomError::Decode {
+            what: req.what.clone(),
+            reason: format!("line {} column {}", e.line(), e.column()),
+        })
     }
 
     /// The one path every call takes: attempts the request, and on a retryable failure waits
@@ -254,7 +257,11 @@ fn transport_error(e: reqwest::Error) -> IntercomError {
 
 /// Collects every page of a cursor-paginated call, stopping after `max_pages` pages (with a
 /// warning) or when a cursor repeats.
-pub(crate) async fn collect_pages<T, F, Fut>(what: &str, max_pages: usize, mut fetch: F) -> Result<Vec<T>, IntercomError>
+pub(crate) async fn collect_pages<T, F, Fut>(
+    what: &str,
+    max_pages: usize,
+    mut fetch: F,
+) -> Result<Vec<T>, IntercomError>
 where
     F: FnMut(Option<String>) -> Fut,
     Fut: Future<Output = Result<Page<T>, IntercomError>>,

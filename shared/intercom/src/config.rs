@@ -57,8 +57,7 @@ impl IntercomConfig {
     /// A configuration with the default version (2.16), a 10 s timeout and the default retry
     /// policy.
     pub fn new(base_url: &str, access_token: AccessToken) -> Result<Self, IntercomError> {
-        let base_url = Url::parse(base_url)
-            .map_err(|e| IntercomError::Config(format!("invalid base URL: {e}")))?;
+        let base_url = Url::parse(base_url).map_err(|e| IntercomError::Config(format!("invalid base URL: {e}")))?;
         Ok(Self {
             base_url,
             access_token,

@@ -57,7 +57,9 @@ pub(crate) fn field_value(v: &Value) -> FieldValue {
     match v {
         Value::Null => FieldValue::Null,
         Value::Bool(b) => FieldValue::Bool(*b),
-        Value::Number(n) => n.as_i64().map(FieldValue::Int).unwrap_or_else(|| FieldValue::Float(n.as_f64().unwrap_or(0.0))),
+        Value::Number(n) => {
+            n.as_i64().map(FieldValue::Int).unwrap_or_else(|| FieldValue::Float(n.as_f64().unwrap_or(0.0)))
+        }
         Value::String(s) => FieldValue::Text(s.clone()),
         other => FieldValue::Text(other.to_string()),
     }
@@ -134,7 +136,9 @@ pub(crate) fn conversation(c: wire::Conversation) -> Result<Conversation, Interc
 
 /// Like [`conversation`], also returning the conversation parts alone (for webhooks, where
 /// they are the parts that caused the event).
-pub(crate) fn conversation_with_event_parts(mut c: wire::Conversation) -> Result<(Conversation, Vec<Part>), IntercomError> {
+pub(crate) fn conversation_with_event_parts(
+    mut c: wire::Conversation,
+) -> Result<(Conversation, Vec<Part>), IntercomError> {
     let id = ConversationId::parse(c.id.clone()).map_err(|e| invalid("conversation", e.to_string()))?;
     let list = c.conversation_parts.take().unwrap_or_default();
     let listed = list.conversation_parts.len();

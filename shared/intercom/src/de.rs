@@ -83,9 +83,7 @@ pub(crate) fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, 
 }
 
 /// A JSON object, or empty for anything else (null, arrays).
-pub(crate) fn object<'de, D: Deserializer<'de>>(
-    d: D,
-) -> Result<serde_json::Map<String, Value>, D::Error> {
+pub(crate) fn object<'de, D: Deserializer<'de>>(d: D) -> Result<serde_json::Map<String, Value>, D::Error> {
     Value::deserialize(d).map(|v| match v {
         Value::Object(m) => m,
         _ => serde_json::Map::new(),

@@ -137,7 +137,9 @@ fn unwrap_list<T: serde::de::DeserializeOwned>(v: Value, key: &str, what: &str) 
     let items = v.get(key).or_else(|| v.get("data")).cloned().unwrap_or(Value::Array(Vec::new()));
     let items = match items {
         Value::Array(items) => items,
-        _ => return Err(IntercomError::Decode { what: what.to_string(), reason: format!("`{key}` is not a list") }),
+        _ => {
+            return Err(IntercomError::Decode { what: what.to_string(), reason: format!("`{key}` is not a list") });
+        }
     };
     // Tolerant: skip entries that do not decode rather than failing the whole list.
     Ok(items.into_iter().filter_map(|i| serde_json::from_value(i).ok()).collect())
@@ -148,7 +150,11 @@ impl IntercomClient {
     /// `GET /conversations/{id}`: the conversation with its parts (at most the 500 most recent;
     /// `conversation_parts.total_count` is the true count). `plaintext` asks for
     /// `display_as=plaintext` bodies.
-    pub async fn retrieve_conversation(&self, id: &ConversationId, plaintext: bool) -> Result<wire::Conversation, IntercomError> {
+    pub async fn retrieve_conversation(
+        &self,
+        id: &ConversationId,
+        plaintext: bool,
+    ) -> Result<wire::Conversation, IntercomError> {
         let mut req = ApiRequest::get(&["conversations", id.as_str()], format!("conversation {id}"));
         if plaintext {
             req = req.query("display_as", "plaintext");
@@ -157,8 +163,13 @@ impl IntercomClient {
     }
 
     /// `GET /conversations`: one page, newest first.
-    pub async fn list_conversations(&self, per_page: u32, starting_after: Option<String>) -> Result<Page<wire::Conversation>, IntercomError> {
-        let mut req = ApiRequest::get(&["conversations"], "conversation list").query("per_page", per_page.clamp(1, MAX_PER_PAGE));
+    pub async fn list_conversations(
+        &self,
+        per_page: u32,
+        starting_after: Option<String>,
+    ) -> Result<Page<wire::Conversation>, IntercomError> {
+        let mut req =
+            ApiRequest::get(&["conversations"], "conversation list").query("per_page", per_page.clamp(1, MAX_PER_PAGE));
         if let Some(cursor) = starting_after {
             req = req.query("starting_after", cursor);
         }
@@ -209,9 +220,16 @@ impl IntercomClient {
     }
 
     /// `POST /conversations/{id}/reply` as the contact.
-    pub async fn reply_as_contact(&self, id: &ConversationId, contact: &ContactId, body: &str) -> Result<wire::Conversation, IntercomError> {
+    pub async fn reply_as_contact(
+        &self,
+        id: &ConversationId,
+        contact: &ContactId,
+        body: &str,
+    ) -> Result<wire::Conversation, IntercomError> {
         let req = ApiRequest::new(Method::POST, &["conversations", id.as_str(), "reply"], format!("conversation {id}"))
-            .body(json!({"message_type": "comment", "type": "user", "intercom_user_id": contact.as_str(), "body": body}));
+            .body(
+                json!({"message_type": "comment", "type": "user", "intercom_user_id": contact.as_str(), "body": body}),
+            );
         self.call(req).await
     }
 
@@ -231,24 +249,33 @@ impl IntercomClient {
                 }
                 vec![b]
             }
-            ConversationChange::Open => vec![json!({"message_type": "open", "admin_id": admin.as_str()})],
+            ConversationChange::Open => {
+                vec![json!({"message_type": "open", "admin_id": admin.as_str()})]
+            }
             ConversationChange::Snooze { until } => {
                 vec![json!({"message_type": "snoozed", "admin_id": admin.as_str(), "snoozed_until": until.0})]
             }
-            ConversationChange::Assign { admin: to_admin, team } => assignment_bodies(admin, to_admin.as_ref(), team.as_ref()),
+            ConversationChange::Assign { admin: to_admin, team } => {
+                assignment_bodies(admin, to_admin.as_ref(), team.as_ref())
+            }
         };
         let mut last = None;
         for body in bodies {
-            let req = ApiRequest::new(Method::POST, &["conversations", id.as_str(), "parts"], format!("conversation {id}"))
-                .body(body)
-                .idempotent();
+            let req =
+                ApiRequest::new(Method::POST, &["conversations", id.as_str(), "parts"], format!("conversation {id}"))
+                    .body(body)
+                    .idempotent();
             last = Some(self.call(req).await?);
         }
         last.ok_or_else(|| IntercomError::Decode { what: format!("conversation {id}"), reason: "no change".into() })
     }
 
     /// `PUT /conversations/{id}`.
-    pub async fn update_conversation(&self, id: &ConversationId, update: &UpdateConversation) -> Result<wire::Conversation, IntercomError> {
+    pub async fn update_conversation(
+        &self,
+        id: &ConversationId,
+        update: &UpdateConversation,
+    ) -> Result<wire::Conversation, IntercomError> {
         let mut body = json!({});
         if let Some(read) = update.read {
             body["read"] = Value::Bool(read);
@@ -259,12 +286,18 @@ impl IntercomClient {
         if !update.custom_attributes.is_empty() {
             body["custom_attributes"] = Value::Object(attributes_json(&update.custom_attributes));
         }
-        let req = ApiRequest::new(Method::PUT, &["conversations", id.as_str()], format!("conversation {id}")).body(body);
+        let req =
+            ApiRequest::new(Method::PUT, &["conversations", id.as_str()], format!("conversation {id}")).body(body);
         self.call(req).await
     }
 
     /// `POST /conversations/{id}/tags`.
-    pub async fn add_conversation_tag(&self, id: &ConversationId, tag: &TagId, admin: &AdminId) -> Result<wire::Tag, IntercomError> {
+    pub async fn add_conversation_tag(
+        &self,
+        id: &ConversationId,
+        tag: &TagId,
+        admin: &AdminId,
+    ) -> Result<wire::Tag, IntercomError> {
         let req = ApiRequest::new(Method::POST, &["conversations", id.as_str(), "tags"], format!("conversation {id}"))
             .body(json!({"id": tag.as_str(), "admin_id": admin.as_str()}))
             .idempotent();
@@ -272,9 +305,18 @@ impl IntercomClient {
     }
 
     /// `DELETE /conversations/{id}/tags/{tag_id}` (with an `admin_id` body).
-    pub async fn remove_conversation_tag(&self, id: &ConversationId, tag: &TagId, admin: &AdminId) -> Result<wire::Tag, IntercomError> {
-        let req = ApiRequest::new(Method::DELETE, &["conversations", id.as_str(), "tags", tag.as_str()], format!("tag {tag} on conversation {id}"))
-            .body(json!({"admin_id": admin.as_str()}));
+    pub async fn remove_conversation_tag(
+        &self,
+        id: &ConversationId,
+        tag: &TagId,
+        admin: &AdminId,
+    ) -> Result<wire::Tag, IntercomError> {
+        let req = ApiRequest::new(
+            Method::DELETE,
+            &["conversations", id.as_str(), "tags", tag.as_str()],
+            format!("tag {tag} on conversation {id}"),
+        )
+        .body(json!({"admin_id": admin.as_str()}));
         self.call(req).await
     }
 
@@ -285,17 +327,19 @@ impl IntercomClient {
     }
 
     /// `POST /conversations/attributes` (2.16).
-    pub async fn create_conversation_attribute(&self, attribute: &NewConversationAttribute) -> Result<wire::ConversationAttribute, IntercomError> {
+    pub async fn create_conversation_attribute(
+        &self,
+        attribute: &NewConversationAttribute,
+    ) -> Result<wire::ConversationAttribute, IntercomError> {
         let body = serde_json::to_value(attribute)
-            .map_err(|e| IntercomError::Config(format!("conversation attribute: {e}")))?;
-        self.call(ApiRequest::new(Method::POST, &["conversations", "attributes"], "conversation attribute").body(body)).await
+            .map_err(|e| IntercomError::InvalidRequest(format!("conversation attribute: {e}")))?;
+        self.call(ApiRequest::new(Method::POST, &["conversations", "attributes"], "conversation attribute").body(body))
+            .await
     }
 }
 
 fn assignment_bodies(admin: &AdminId, to_admin: Option<&AdminId>, team: Option<&TeamId>) -> Vec<Value> {
-    let body = |kind: &str, assignee: &str| {
-        json!({"message_type": "assignment", "type": kind, "admin_id": admin.as_str(), "assignee_id": assignee})
-    };
+    let body = |kind: &str, assignee: &str| json!({"message_type": "assignment", "type": kind, "admin_id": admin.as_str(), "assignee_id": assignee});
     let mut bodies = Vec::new();
     if let Some(team) = team {
         bodies.push(body("team", team.as_str()));
@@ -327,7 +371,12 @@ impl IntercomClient {
     }
 
     /// `POST /contacts/search`: one page.
-    pub async fn search_contacts(&self, query: &Query, per_page: u32, starting_after: Option<String>) -> Result<Page<wire::Contact>, IntercomError> {
+    pub async fn search_contacts(
+        &self,
+        query: &Query,
+        per_page: u32,
+        starting_after: Option<String>,
+    ) -> Result<Page<wire::Contact>, IntercomError> {
         let req = ApiRequest::new(Method::POST, &["contacts", "search"], "contact search")
             .body(search_body(query, per_page, starting_after))
             .idempotent();
@@ -354,10 +403,15 @@ impl IntercomClient {
     }
 
     /// `POST /contacts/{id}/companies` with Intercom's company id.
-    pub async fn attach_company(&self, contact: &ContactId, company: &CompanyId) -> Result<wire::Company, IntercomError> {
-        let req = ApiRequest::new(Method::POST, &["contacts", contact.as_str(), "companies"], format!("company {company}"))
-            .body(json!({"id": company.as_str()}))
-            .idempotent();
+    pub async fn attach_company(
+        &self,
+        contact: &ContactId,
+        company: &CompanyId,
+    ) -> Result<wire::Company, IntercomError> {
+        let req =
+            ApiRequest::new(Method::POST, &["contacts", contact.as_str(), "companies"], format!("company {company}"))
+                .body(json!({"id": company.as_str()}))
+                .idempotent();
         self.call(req).await
     }
 
@@ -394,19 +448,24 @@ impl IntercomClient {
 
     /// `DELETE /contacts/{id}/tags/{tag_id}`.
     pub async fn remove_contact_tag(&self, id: &ContactId, tag: &TagId) -> Result<wire::Tag, IntercomError> {
-        let req = ApiRequest::new(Method::DELETE, &["contacts", id.as_str(), "tags", tag.as_str()], format!("tag {tag} on contact {id}"));
+        let req = ApiRequest::new(
+            Method::DELETE,
+            &["contacts", id.as_str(), "tags", tag.as_str()],
+            format!("tag {tag} on contact {id}"),
+        );
         self.call(req).await
     }
 
     /// `GET /contacts/{id}/segments`.
     pub async fn list_contact_segments(&self, id: &ContactId) -> Result<Vec<wire::Segment>, IntercomError> {
-        let v: Value = self.call(ApiRequest::get(&["contacts", id.as_str(), "segments"], format!("contact {id}"))).await?;
+        let v: Value =
+            self.call(ApiRequest::get(&["contacts", id.as_str(), "segments"], format!("contact {id}"))).await?;
         unwrap_list(v, "data", "contact segments")
     }
 }
 
 fn contact_json(contact: &ContactWrite) -> Result<Value, IntercomError> {
-    let mut body = serde_json::to_value(contact).map_err(|e| IntercomError::Config(format!("contact: {e}")))?;
+    let mut body = serde_json::to_value(contact).map_err(|e| IntercomError::InvalidRequest(format!("contact: {e}")))?;
     if !contact.custom_attributes.is_empty() {
         body["custom_attributes"] = Value::Object(attributes_json(&contact.custom_attributes));
     }
@@ -417,7 +476,8 @@ fn contact_json(contact: &ContactWrite) -> Result<Value, IntercomError> {
 impl IntercomClient {
     /// `POST /companies`: creates or updates the company with this `company_id`.
     pub async fn upsert_company(&self, company: &CompanyWrite) -> Result<wire::Company, IntercomError> {
-        let mut body = serde_json::to_value(company).map_err(|e| IntercomError::Config(format!("company: {e}")))?;
+        let mut body =
+            serde_json::to_value(company).map_err(|e| IntercomError::InvalidRequest(format!("company: {e}")))?;
         if let Some(spend) = company.monthly_spend {
             body["monthly_spend"] = Value::from(spend.trunc() as i64);
         }
@@ -435,7 +495,9 @@ impl IntercomClient {
     /// `GET /companies?page=&per_page=`: one page-numbered page; the flag says whether another
     /// page follows.
     pub async fn list_companies(&self, page: u32, per_page: u32) -> Result<(Vec<wire::Company>, bool), IntercomError> {
-        let req = ApiRequest::get(&["companies"], "company list").query("page", page.max(1)).query("per_page", per_page.clamp(1, 60));
+        let req = ApiRequest::get(&["companies"], "company list")
+            .query("page", page.max(1))
+            .query("per_page", per_page.clamp(1, 60));
         let list: DataList<wire::Company> = self.call(req).await?;
         let more = !list.data.is_empty() && list.pages.as_ref().is_some_and(wire::Pages::has_next_page);
         Ok((list.data, more))
@@ -537,7 +599,8 @@ impl IntercomClient {
             AttributeModel::Contact => "contact",
             AttributeModel::Company => "company",
         };
-        let v: Value = self.call(ApiRequest::get(&["data_attributes"], "data attributes").query("model", model)).await?;
+        let v: Value =
+            self.call(ApiRequest::get(&["data_attributes"], "data attributes").query("model", model)).await?;
         unwrap_list(v, "data", "data attributes")
     }
 
@@ -557,7 +620,7 @@ impl IntercomClient {
                     .subject
                     .clone()
                     .filter(|s| !s.trim().is_empty())
-                    .ok_or_else(|| IntercomError::Config("an email message needs a subject".into()))?;
+                    .ok_or_else(|| IntercomError::InvalidRequest("an email message needs a subject".into()))?;
                 body["message_type"] = json!("email");
                 body["subject"] = json!(subject);
                 body["template"] = json!("plain");

@@ -72,6 +72,9 @@ pub enum IntercomError {
         /// Why (no body content).
         reason: String,
     },
+    /// A request the client refuses to send (e.g. an email message without a subject).
+    #[error("intercom: invalid request: {0}")]
+    InvalidRequest(String),
     /// Invalid client configuration.
     #[error("intercom: invalid configuration: {0}")]
     Config(String),
@@ -120,9 +123,10 @@ impl From<IntercomError> for PortError {
                     None => code,
                 },
             },
-            IntercomError::Permanent { .. } | IntercomError::Decode { .. } | IntercomError::Config(_) => {
-                PortError::Rejected { service, source: Box::new(e) }
-            }
+            IntercomError::Permanent { .. }
+            | IntercomError::Decode { .. }
+            | IntercomError::InvalidRequest(_)
+            | IntercomError::Config(_) => PortError::Rejected { service, source: Box::new(e) },
         }
     }
 }
@@ -160,12 +164,8 @@ pub(crate) struct FailedResponse<'a> {
 /// Classifies a non-2xx response.
 pub(crate) fn classify(resp: FailedResponse<'_>) -> IntercomError {
     let list: ErrorList = serde_json::from_slice(resp.body).unwrap_or_default();
-    let (code, message) = list
-        .errors
-        .into_iter()
-        .next()
-        .map(|e| (e.code, e.message))
-        .unwrap_or_else(|| (String::new(), String::new()));
+    let (code, message) =
+        list.errors.into_iter().next().map(|e| (e.code, e.message)).unwrap_or_else(|| (String::new(), String::new()));
     let request_id = list.request_id;
     match resp.status {
         429 => IntercomError::RateLimited {
@@ -237,15 +237,27 @@ mod tests {
 
     #[test]
     fn classifies_statuses() {
-        let e = failed(410, r#"{"type":"error.list","errors":[{"code":"contact_merged","message":"m"}]}"#, Some(r#"</contacts/new1>; rel="canonical""#));
+        let e = failed(
+            410,
+            r#"{"type":"error.list","errors":[{"code":"contact_merged","message":"m"}]}"#,
+            Some(r#"</contacts/new1>; rel="canonical""#),
+        );
         assert!(matches!(e, IntercomError::Merged { ref new_id } if new_id == "new1"));
-        let e = failed(409, r#"{"type":"error.list","request_id":"r1","errors":[{"code":"conflict","message":"A contact matching those details already exists with id=65ab12"}]}"#, None);
+        let e = failed(
+            409,
+            r#"{"type":"error.list","request_id":"r1","errors":[{"code":"conflict","message":"A contact matching those details already exists with id=65ab12"}]}"#,
+            None,
+        );
         assert!(matches!(e, IntercomError::Conflict { existing_id: Some(ref id), .. } if id == "65ab12"));
         let e = failed(429, "{}", None);
         assert!(matches!(e, IntercomError::RateLimited { retry_after, .. } if retry_after == Duration::from_secs(5)));
         assert!(matches!(failed(503, "", None), IntercomError::Transient { .. }));
         assert!(matches!(failed(404, "not json", None), IntercomError::NotFound { .. }));
-        let e = failed(422, r#"{"type":"error.list","request_id":null,"errors":[{"code":"parameter_invalid","message":"x"}]}"#, None);
+        let e = failed(
+            422,
+            r#"{"type":"error.list","request_id":null,"errors":[{"code":"parameter_invalid","message":"x"}]}"#,
+            None,
+        );
         assert!(matches!(e, IntercomError::Permanent { status: 422, ref code, .. } if code == "parameter_invalid"));
     }
 

@@ -22,7 +22,7 @@ pub mod webhook;
 pub mod wire;
 
 pub use client::{IntercomClient, Page, RateLimitSnapshot};
-pub use config::{AccessToken, AU_BASE_URL, DEFAULT_VERSION, EU_BASE_URL, IntercomConfig, US_BASE_URL};
+pub use config::{AU_BASE_URL, AccessToken, DEFAULT_VERSION, EU_BASE_URL, IntercomConfig, US_BASE_URL};
 pub use endpoints::{
     AttributeModel, CompanyWrite, ContactWrite, NewConversationAttribute, ReplyKind, UpdateConversation,
 };

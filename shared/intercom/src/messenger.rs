@@ -25,7 +25,10 @@ fn new_part_id(conversation: wire::Conversation, admin: &AdminId, part_type: &st
         .filter(by_admin)
         .max_by_key(|p| p.created_at)
         .or_else(|| parts.iter().max_by_key(|p| p.created_at))
-        .ok_or_else(|| IntercomError::Decode { what: format!("reply to conversation {}", conversation.id), reason: "no parts returned".into() })?;
+        .ok_or_else(|| IntercomError::Decode {
+            what: format!("reply to conversation {}", conversation.id),
+            reason: "no parts returned".into(),
+        })?;
     PartId::parse(part.id.clone()).map_err(|e| IntercomError::Decode { what: "reply".into(), reason: e.to_string() })
 }
 
@@ -33,9 +36,14 @@ impl IntercomClient {
     /// A contact in the domain model, with tag names (fetched only when the contact has tags)
     /// and every company id (fetched only when the embedded list is truncated).
     async fn domain_contact(&self, c: wire::Contact) -> Result<Contact, IntercomError> {
-        let id = ContactId::parse(c.id.clone()).map_err(|e| IntercomError::Decode { what: "contact".into(), reason: e.to_string() })?;
+        let id = ContactId::parse(c.id.clone())
+            .map_err(|e| IntercomError::Decode { what: "contact".into(), reason: e.to_string() })?;
         let has_tags = c.tags.as_ref().is_some_and(|t| !t.data.is_empty() || t.total_count.unwrap_or(0) > 0);
-        let tags = if has_tags { self.list_contact_tags(&id).await?.into_iter().map(|t| t.name).collect() } else { Vec::new() };
+        let tags = if has_tags {
+            self.list_contact_tags(&id).await?.into_iter().map(|t| t.name).collect()
+        } else {
+            Vec::new()
+        };
         let truncated = c.companies.as_ref().is_some_and(|l| l.has_more == Some(true));
         let mut contact = convert::contact(c, tags)?;
         if truncated {
@@ -91,7 +99,11 @@ impl Messenger for IntercomClient {
         Ok(convert::company(self.retrieve_company(id).await?)?)
     }
 
-    async fn set_conversation_attributes(&self, id: &ConversationId, attributes: &BTreeMap<String, FieldValue>) -> PortResult<()> {
+    async fn set_conversation_attributes(
+        &self,
+        id: &ConversationId,
+        attributes: &BTreeMap<String, FieldValue>,
+    ) -> PortResult<()> {
         if attributes.is_empty() {
             return Ok(());
         }
@@ -110,7 +122,12 @@ impl Messenger for IntercomClient {
         Ok(new_part_id(conv, admin, "comment")?)
     }
 
-    async fn change_conversation(&self, id: &ConversationId, admin: &AdminId, change: &ConversationChange) -> PortResult<()> {
+    async fn change_conversation(
+        &self,
+        id: &ConversationId,
+        admin: &AdminId,
+        change: &ConversationChange,
+    ) -> PortResult<()> {
         self.manage_conversation(id, admin, change).await?;
         Ok(())
     }
@@ -125,7 +142,9 @@ impl Messenger for IntercomClient {
     }
 
     async fn untag_conversation(&self, id: &ConversationId, admin: &AdminId, tag: &str) -> PortResult<()> {
-        let Some(tag_id) = self.resolve_tag(tag, false).await? else { return Ok(()) };
+        let Some(tag_id) = self.resolve_tag(tag, false).await? else {
+            return Ok(());
+        };
         match self.remove_conversation_tag(id, &tag_id, admin).await {
             Ok(_) => Ok(()),
             // The tag is not on the conversation (tag_not_found): already in the wanted state.

@@ -41,8 +41,12 @@ impl Query {
     pub fn to_json(&self) -> Value {
         match self {
             Self::Filter { field, operator, value } => json!({"field": field, "operator": operator, "value": value}),
-            Self::And(qs) => json!({"operator": "AND", "value": qs.iter().map(Self::to_json).collect::<Vec<_>>()}),
-            Self::Or(qs) => json!({"operator": "OR", "value": qs.iter().map(Self::to_json).collect::<Vec<_>>()}),
+            Self::And(qs) => {
+                json!({"operator": "AND", "value": qs.iter().map(Self::to_json).collect::<Vec<_>>()})
+            }
+            Self::Or(qs) => {
+                json!({"operator": "OR", "value": qs.iter().map(Self::to_json).collect::<Vec<_>>()})
+            }
         }
     }
 }

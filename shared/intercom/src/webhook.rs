@@ -162,8 +162,8 @@ struct Envelope {
 
 /// Parses a notification envelope and decodes its item by `data.item.type`.
 pub fn parse_notification(raw_body: &[u8]) -> Result<Notification, ParseError> {
-    let env: Envelope = serde_json::from_slice(raw_body)
-        .map_err(|e| ParseError::InvalidJson { line: e.line(), column: e.column() })?;
+    let env: Envelope =
+        serde_json::from_slice(raw_body).map_err(|e| ParseError::InvalidJson { line: e.line(), column: e.column() })?;
     if env.kind.as_deref() != Some("notification_event") {
         return Err(ParseError::NotANotification("type is not notification_event"));
     }
@@ -189,25 +189,34 @@ pub fn parse_notification(raw_body: &[u8]) -> Result<Notification, ParseError> {
 
 fn decode_item(topic: &str, item: Value) -> Result<NotificationItem, ParseError> {
     let item_type = item.get("type").and_then(Value::as_str).unwrap_or_default().to_string();
-    let invalid = |reason: String| ParseError::InvalidItem { topic: topic.to_string(), item_type: item_type.clone(), reason };
+    let invalid =
+        |reason: String| ParseError::InvalidItem { topic: topic.to_string(), item_type: item_type.clone(), reason };
     let decode_err = |e: crate::IntercomError| invalid(e.to_string());
     match item_type.as_str() {
-        "ping" => Ok(NotificationItem::Ping { message: item.get("message").and_then(Value::as_str).map(str::to_string) }),
+        "ping" => {
+            Ok(NotificationItem::Ping { message: item.get("message").and_then(Value::as_str).map(str::to_string) })
+        }
         "conversation" => {
-            let wire: wire::Conversation = serde_json::from_value(item).map_err(|e| invalid(format!("shape: line {}", e.line())))?;
+            let wire: wire::Conversation =
+                serde_json::from_value(item).map_err(|e| invalid(format!("shape: line {}", e.line())))?;
             let (conversation, event_parts) = convert::conversation_with_event_parts(wire).map_err(decode_err)?;
             Ok(NotificationItem::Conversation(Box::new(ConversationEvent { conversation, event_parts })))
         }
         "contact_tag" | "user_tag" => Ok(contact_tag(&item)),
         "contact" | "user" | "lead" => {
-            let wire: wire::Contact = serde_json::from_value(item).map_err(|e| invalid(format!("shape: line {}", e.line())))?;
+            let wire: wire::Contact =
+                serde_json::from_value(item).map_err(|e| invalid(format!("shape: line {}", e.line())))?;
             Ok(NotificationItem::Contact(Box::new(convert::contact(wire, Vec::new()).map_err(decode_err)?)))
         }
         "company" => {
-            let wire: wire::Company = serde_json::from_value(item).map_err(|e| invalid(format!("shape: line {}", e.line())))?;
+            let wire: wire::Company =
+                serde_json::from_value(item).map_err(|e| invalid(format!("shape: line {}", e.line())))?;
             Ok(NotificationItem::Company(Box::new(convert::company(wire).map_err(decode_err)?)))
         }
-        _ => Ok(NotificationItem::Other { topic: topic.to_string(), item_type: (!item_type.is_empty()).then_some(item_type) }),
+        _ => Ok(NotificationItem::Other {
+            topic: topic.to_string(),
+            item_type: (!item_type.is_empty()).then_some(item_type),
+        }),
     }
 }
 
@@ -240,13 +249,19 @@ mod tests {
         let header = signed(b"client-secret", body);
         assert_eq!(header, sign(b"client-secret", body));
         assert_eq!(verify_signature(b"client-secret", body, Some(&header)), Ok(()));
-        assert_eq!(verify_signature(b"client-secret", body, Some(&header.to_uppercase().replace("SHA1", "sha1"))), Ok(()));
+        assert_eq!(
+            verify_signature(b"client-secret", body, Some(&header.to_uppercase().replace("SHA1", "sha1"))),
+            Ok(())
+        );
         assert_eq!(verify_signature(b"other-secret", body, Some(&header)), Err(SignatureError::Mismatch));
         assert_eq!(verify_signature(b"client-secret", b"{}", Some(&header)), Err(SignatureError::Mismatch));
         assert_eq!(verify_signature(b"client-secret", body, None), Err(SignatureError::Missing));
         assert_eq!(verify_signature(b"client-secret", body, Some("sha256=abc")), Err(SignatureError::Malformed));
         assert_eq!(verify_signature(b"client-secret", body, Some("sha1=zz")), Err(SignatureError::Malformed));
-        assert_eq!(verify_signature(b"client-secret", body, Some(&format!("sha1={}", "g".repeat(40)))), Err(SignatureError::Malformed));
+        assert_eq!(
+            verify_signature(b"client-secret", body, Some(&format!("sha1={}", "g".repeat(40)))),
+            Err(SignatureError::Malformed)
+        );
         assert_eq!(verify_signature(b"client-secret", body, Some("")), Err(SignatureError::Malformed));
     }
 
@@ -302,7 +317,9 @@ mod tests {
         let body = json!({"type": "notification_event", "id": "notif_3", "topic": "company.updated",
             "data": {"item": {"type": "company", "id": "co1", "company_id": "acme", "tag_ids": ["1"],
                 "plan": {"name": "Pro"}, "updated_at": "2026-01-10T04:22:28Z"}}});
-        let NotificationItem::Company(co) = parse_notification(body.to_string().as_bytes()).unwrap().item else { panic!() };
+        let NotificationItem::Company(co) = parse_notification(body.to_string().as_bytes()).unwrap().item else {
+            panic!()
+        };
         assert_eq!(co.plan.as_deref(), Some("Pro"));
     }
 
@@ -313,7 +330,10 @@ mod tests {
         let n = parse_notification(body.to_string().as_bytes()).unwrap();
         assert!(matches!(n.item, NotificationItem::ContactTag { tag_name: Some(ref t), .. } if t == "vip"));
         let body = json!({"type": "notification_event", "id": "notif_5", "topic": "ticket.created", "data": {"item": {"type": "ticket", "id": "1"}}});
-        assert!(matches!(parse_notification(body.to_string().as_bytes()).unwrap().item, NotificationItem::Other { .. }));
+        assert!(matches!(
+            parse_notification(body.to_string().as_bytes()).unwrap().item,
+            NotificationItem::Other { .. }
+        ));
     }
 
     #[test]

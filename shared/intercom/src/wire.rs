@@ -30,11 +30,9 @@ impl Pages {
     /// The cursor of the next page, when `next` is an object with a non-empty `starting_after`.
     pub fn next_cursor(&self) -> Option<String> {
         match self.next.as_ref()? {
-            Value::Object(m) => m
-                .get("starting_after")
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string),
+            Value::Object(m) => {
+                m.get("starting_after").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string)
+            }
             _ => None,
         }
     }
@@ -567,7 +565,8 @@ mod tests {
         let p: Pages = serde_json::from_value(json!({"next": {}})).unwrap();
         assert_eq!(p.next_cursor(), None);
         assert!(!p.has_next_page());
-        let p: Pages = serde_json::from_value(json!({"page": 1, "next": "https://api.intercom.io/companies?page=2"})).unwrap();
+        let p: Pages =
+            serde_json::from_value(json!({"page": 1, "next": "https://api.intercom.io/companies?page=2"})).unwrap();
         assert_eq!(p.next_cursor(), None);
         assert!(p.has_next_page());
         let p: Pages = serde_json::from_value(json!({"page": 2, "total_pages": 3})).unwrap();
@@ -580,7 +579,8 @@ mod tests {
             "id": 215472621202693_u64, "admin_assignee_id": 0, "team_assignee_id": "5017691",
             "created_at": "1700000000", "tags": null, "source": {"author": null}, "unknown": [1],
             "custom_attributes": null, "conversation_parts": {"conversation_parts": [], "total_count": "3"}
-        })).unwrap();
+        }))
+        .unwrap();
         assert_eq!(c.id, "215472621202693");
         assert_eq!(c.admin_assignee_id, None);
         assert_eq!(c.team_assignee_id.as_deref(), Some("5017691"));
@@ -590,7 +590,8 @@ mod tests {
 
     #[test]
     fn plan_as_object_or_string() {
-        let c: Company = serde_json::from_value(json!({"id": "1", "plan": {"type": "plan", "id": "9", "name": "Pro"}})).unwrap();
+        let c: Company =
+            serde_json::from_value(json!({"id": "1", "plan": {"type": "plan", "id": "9", "name": "Pro"}})).unwrap();
         assert_eq!(c.plan_name().as_deref(), Some("Pro"));
         let c: Company = serde_json::from_value(json!({"id": "1", "plan": "Basic"})).unwrap();
         assert_eq!(c.plan_name().as_deref(), Some("Basic"));

@@ -6,16 +6,22 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bridge_domain::ids::{AdminId, CompanyId, ContactId, ConversationId, TeamId};
-use bridge_domain::model::{ConversationChange, ConversationState, FieldValue, MessageChannel, OutboundMessage, PartKind, Timestamp};
+use bridge_domain::model::{
+    ConversationChange, ConversationState, FieldValue, MessageChannel, OutboundMessage, PartKind, Timestamp,
+};
 use bridge_domain::ports::{Messenger, PortError};
 use bridge_intercom::webhook::{NotificationItem, parse_notification, verify_signature};
 use bridge_intercom::{
-    AccessToken, AttributeModel, CompanyWrite, ContactWrite, IntercomClient, IntercomConfig, IntercomError, NewConversationAttribute, Query,
+    AccessToken, AttributeModel, CompanyWrite, ContactWrite, IntercomClient, IntercomConfig, IntercomError,
+    NewConversationAttribute, Query,
 };
 use bridge_sim::common::Faults;
 use bridge_sim::intercom::state::{Company, Contact};
 use bridge_sim::intercom::{AssignTo, ConversationSeed, IntercomSim, IntercomSimOptions};
 use serde_json::json;
+
+/// Received webhooks: (X-Hub-Signature, raw body).
+type Inbox = Arc<Mutex<Vec<(Option<String>, Vec<u8>)>>>;
 
 struct World {
     sim: IntercomSim,
@@ -37,7 +43,13 @@ async fn world() -> World {
     let client = client_for(&sim, &sim.access_token());
     let admin = sim.seed_admin("Bridge Bot", "bot@example.com");
     sim.seed_admin("Ann Agent", "ann@example.com");
-    let company = sim.seed_company(Company { company_id: "acme".into(), name: Some("Acme".into()), plan: Some("Enterprise".into()), monthly_spend: 900, ..Default::default() });
+    let company = sim.seed_company(Company {
+        company_id: "acme".into(),
+        name: Some("Acme".into()),
+        plan: Some("Enterprise".into()),
+        monthly_spend: 900,
+        ..Default::default()
+    });
     let vip = sim.seed_tag("vip").unwrap();
     let contact = sim
         .seed_contact(Contact {
@@ -52,7 +64,14 @@ async fn world() -> World {
     sim.seed_segment("Paying", std::slice::from_ref(&contact));
     sim.seed_conversation_attribute("zendesk_ticket_id", "string");
     let conversation = sim
-        .seed_conversation(ConversationSeed { contact_id: contact.clone(), body: "<p>Help please</p>".into(), subject: Some("Broken".into()), extra_parts: 3, admin_id: Some(admin.clone()), ..Default::default() })
+        .seed_conversation(ConversationSeed {
+            contact_id: contact.clone(),
+            body: "<p>Help please</p>".into(),
+            subject: Some("Broken".into()),
+            extra_parts: 3,
+            admin_id: Some(admin.clone()),
+            ..Default::default()
+        })
         .unwrap();
     World {
         admin: AdminId::parse(admin).unwrap(),
@@ -65,8 +84,8 @@ async fn world() -> World {
 }
 
 /// A tiny webhook receiver keeping (X-Hub-Signature, raw body) pairs.
-async fn receiver() -> (String, Arc<Mutex<Vec<(Option<String>, Vec<u8>)>>>) {
-    let got: Arc<Mutex<Vec<(Option<String>, Vec<u8>)>>> = Arc::default();
+async fn receiver() -> (String, Inbox) {
+    let got: Inbox = Arc::default();
     let store = got.clone();
     let app = axum::Router::new().route(
         "/hook",
@@ -85,10 +104,15 @@ async fn receiver() -> (String, Arc<Mutex<Vec<(Option<String>, Vec<u8>)>>>) {
     (url, got)
 }
 
-async fn wait_for_topic(got: &Arc<Mutex<Vec<(Option<String>, Vec<u8>)>>>, topic: &str) -> (Option<String>, Vec<u8>) {
+async fn wait_for_topic(got: &Inbox, topic: &str) -> (Option<String>, Vec<u8>) {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let found = got.lock().unwrap().iter().find(|(_, b)| parse_notification(b).map(|n| n.topic == topic).unwrap_or(false)).cloned();
+        let found = got
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(_, b)| parse_notification(b).map(|n| n.topic == topic).unwrap_or(false))
+            .cloned();
         if let Some(hit) = found {
             return hit;
         }
@@ -116,7 +140,16 @@ async fn conversation_retrieve_maps_source_and_parts() {
 #[tokio::test]
 async fn six_hundred_part_conversation_is_capped_at_500_with_true_total() {
     let w = world().await;
-    let id = w.sim.seed_conversation(ConversationSeed { contact_id: w.contact.to_string(), body: "long".into(), extra_parts: 600, admin_id: Some(w.admin.to_string()), ..Default::default() }).unwrap();
+    let id = w
+        .sim
+        .seed_conversation(ConversationSeed {
+            contact_id: w.contact.to_string(),
+            body: "long".into(),
+            extra_parts: 600,
+            admin_id: Some(w.admin.to_string()),
+            ..Default::default()
+        })
+        .unwrap();
     let c = w.client.conversation(&ConversationId::parse(id).unwrap()).await.unwrap();
     assert_eq!(c.parts.len(), 501, "opening message + the 500 most recent parts");
     assert_eq!(c.parts_total, 601);
@@ -162,7 +195,10 @@ async fn contact_search_paginates_across_pages() {
     assert!(third.next.is_none());
     let all = w.client.search_all_contacts(&q).await.unwrap();
     assert_eq!(all.len(), 7);
-    let combined = Query::And(vec![Query::gt("updated_at", 0), Query::Or(vec![Query::eq("email", "p1@paged.test"), Query::eq("external_id", "u-1")])]);
+    let combined = Query::And(vec![
+        Query::gt("updated_at", 0),
+        Query::Or(vec![Query::eq("email", "p1@paged.test"), Query::eq("external_id", "u-1")]),
+    ]);
     assert_eq!(w.client.search_all_contacts(&combined).await.unwrap().len(), 2);
 }
 
@@ -170,7 +206,13 @@ async fn contact_search_paginates_across_pages() {
 async fn conversation_list_and_search_paginate() {
     let w = world().await;
     for i in 0..4 {
-        w.sim.seed_conversation(ConversationSeed { contact_id: w.contact.to_string(), body: format!("c{i}"), ..Default::default() }).unwrap();
+        w.sim
+            .seed_conversation(ConversationSeed {
+                contact_id: w.contact.to_string(),
+                body: format!("c{i}"),
+                ..Default::default()
+            })
+            .unwrap();
     }
     let page = w.client.list_conversations(2, None).await.unwrap();
     assert_eq!(page.items.len(), 2);
@@ -182,7 +224,14 @@ async fn conversation_list_and_search_paginate() {
     assert_eq!(w.client.search_all_conversations(&q).await.unwrap().len(), 5);
     w.sim.admin_closes(w.conversation.as_str(), w.admin.as_str()).unwrap();
     w.sim.customer_rates(w.conversation.as_str(), 4, Some("ok")).unwrap();
-    let rated = w.client.search_all_conversations(&Query::And(vec![Query::gt("conversation_rating.replied_at", 1), Query::eq("state", "closed")])).await.unwrap();
+    let rated = w
+        .client
+        .search_all_conversations(&Query::And(vec![
+            Query::gt("conversation_rating.replied_at", 1),
+            Query::eq("state", "closed"),
+        ]))
+        .await
+        .unwrap();
     assert_eq!(rated.len(), 1);
     assert_eq!(rated[0].conversation_rating.as_ref().and_then(|r| r.rating), Some(4));
 }
@@ -234,7 +283,10 @@ async fn server_error_then_success_for_reads_but_not_for_notes() {
 #[tokio::test]
 async fn merged_contact_answers_410_with_the_new_id() {
     let w = world().await;
-    let lead = w.sim.seed_contact(Contact { role: "lead".into(), email: Some("lead@example.org".into()), ..Default::default() }).unwrap();
+    let lead = w
+        .sim
+        .seed_contact(Contact { role: "lead".into(), email: Some("lead@example.org".into()), ..Default::default() })
+        .unwrap();
     w.sim.merge_contacts(&lead, w.contact.as_str()).unwrap();
     let lead = ContactId::parse(lead).unwrap();
     let err = w.client.retrieve_contact(&lead).await.unwrap_err();
@@ -246,13 +298,32 @@ async fn merged_contact_answers_410_with_the_new_id() {
 #[tokio::test]
 async fn duplicate_contact_is_a_conflict_with_the_existing_id() {
     let w = world().await;
-    let created = w.client.create_contact(&ContactWrite { email: Some("new@example.org".into()), name: Some("New".into()), ..Default::default() }).await.unwrap();
+    let created = w
+        .client
+        .create_contact(&ContactWrite {
+            email: Some("new@example.org".into()),
+            name: Some("New".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(created.role, "user");
-    let err = w.client.create_contact(&ContactWrite { email: Some("carol@example.org".into()), ..Default::default() }).await.unwrap_err();
+    let err = w
+        .client
+        .create_contact(&ContactWrite { email: Some("carol@example.org".into()), ..Default::default() })
+        .await
+        .unwrap_err();
     assert!(matches!(err, IntercomError::Conflict { existing_id: Some(ref id), .. } if id == w.contact.as_str()));
     let mut fields = BTreeMap::new();
     fields.insert("tier".to_string(), FieldValue::Text("gold".into()));
-    let updated = w.client.update_contact(&w.contact, &ContactWrite { name: Some("Carol B".into()), custom_attributes: fields, ..Default::default() }).await.unwrap();
+    let updated = w
+        .client
+        .update_contact(
+            &w.contact,
+            &ContactWrite { name: Some("Carol B".into()), custom_attributes: fields, ..Default::default() },
+        )
+        .await
+        .unwrap();
     assert_eq!(updated.name.as_deref(), Some("Carol B"));
     assert_eq!(updated.custom_attributes.get("tier"), Some(&json!("gold")));
 }
@@ -285,7 +356,10 @@ async fn api_changes_emit_signed_webhooks() {
     let (sig, body) = wait_for_topic(&got, "conversation.admin.closed").await;
     verify_signature(secret.as_bytes(), &body, sig.as_deref()).unwrap();
 
-    w.client.update_contact(&w.contact, &ContactWrite { name: Some("Caz".into()), ..Default::default() }).await.unwrap();
+    w.client
+        .update_contact(&w.contact, &ContactWrite { name: Some("Caz".into()), ..Default::default() })
+        .await
+        .unwrap();
     let (sig, body) = wait_for_topic(&got, "contact.user.updated").await;
     verify_signature(secret.as_bytes(), &body, sig.as_deref()).unwrap();
     assert!(String::from_utf8_lossy(&body).contains("+00:00"), "contact items carry ISO times");
@@ -302,7 +376,10 @@ async fn messenger_writes_on_conversations() {
     w.client.set_conversation_attributes(&w.conversation, &attrs).await.unwrap();
     let mut bad = BTreeMap::new();
     bad.insert("nope".to_string(), FieldValue::Int(1));
-    assert!(matches!(w.client.set_conversation_attributes(&w.conversation, &bad).await, Err(PortError::Rejected { .. })));
+    assert!(matches!(
+        w.client.set_conversation_attributes(&w.conversation, &bad).await,
+        Err(PortError::Rejected { .. })
+    ));
 
     let reply = w.client.reply(&w.conversation, &w.admin, "<p>On it</p>").await.unwrap();
     let c = w.client.conversation(&w.conversation).await.unwrap();
@@ -311,15 +388,28 @@ async fn messenger_writes_on_conversations() {
     assert_eq!(c.waiting_since, None);
 
     let team = TeamId::parse(w.sim.seed_team("Tier 2", &[w.admin.to_string()])).unwrap();
-    w.client.change_conversation(&w.conversation, &w.admin, &ConversationChange::Assign { admin: Some(w.admin.clone()), team: Some(team.clone()) }).await.unwrap();
+    w.client
+        .change_conversation(
+            &w.conversation,
+            &w.admin,
+            &ConversationChange::Assign { admin: Some(w.admin.clone()), team: Some(team.clone()) },
+        )
+        .await
+        .unwrap();
     let c = w.client.conversation(&w.conversation).await.unwrap();
     assert_eq!(c.team_assignee, Some(team));
     assert_eq!(c.admin_assignee, Some(w.admin.clone()));
-    w.client.change_conversation(&w.conversation, &w.admin, &ConversationChange::Assign { admin: None, team: None }).await.unwrap();
+    w.client
+        .change_conversation(&w.conversation, &w.admin, &ConversationChange::Assign { admin: None, team: None })
+        .await
+        .unwrap();
     let until = Timestamp(chrono::Utc::now().timestamp() + 3600);
     w.client.change_conversation(&w.conversation, &w.admin, &ConversationChange::Snooze { until }).await.unwrap();
     assert_eq!(w.client.conversation(&w.conversation).await.unwrap().state, ConversationState::Snoozed);
-    w.client.change_conversation(&w.conversation, &w.admin, &ConversationChange::Close { body: Some("Bye".into()) }).await.unwrap();
+    w.client
+        .change_conversation(&w.conversation, &w.admin, &ConversationChange::Close { body: Some("Bye".into()) })
+        .await
+        .unwrap();
     w.client.change_conversation(&w.conversation, &w.admin, &ConversationChange::Open).await.unwrap();
     let c = w.client.conversation(&w.conversation).await.unwrap();
     assert_eq!(c.state, ConversationState::Open);
@@ -349,9 +439,16 @@ async fn admins_messages_and_workspace_lists() {
     assert_eq!(w.client.list_teams().await.unwrap()[0].name, "Support");
     assert_eq!(w.client.list_segments(true).await.unwrap()[0].count, Some(1));
 
-    let inapp = OutboundMessage { channel: MessageChannel::InApp, from: w.admin.clone(), to: w.contact.clone(), subject: None, body: "<p>Ticket 5 received</p>".into() };
+    let inapp = OutboundMessage {
+        channel: MessageChannel::InApp,
+        from: w.admin.clone(),
+        to: w.contact.clone(),
+        subject: None,
+        body: "<p>Ticket 5 received</p>".into(),
+    };
     assert_eq!(w.client.send_message(&inapp).await.unwrap().message_type, "inapp");
-    let email = OutboundMessage { channel: MessageChannel::Email, subject: Some("Your ticket".into()), ..inapp.clone() };
+    let email =
+        OutboundMessage { channel: MessageChannel::Email, subject: Some("Your ticket".into()), ..inapp.clone() };
     assert!(!Messenger::send_message(&w.client, &email).await.unwrap().is_empty());
     let sent = w.sim.gate().recorder.all().into_iter().filter(|e| e.path == "/messages").collect::<Vec<_>>();
     assert_eq!(sent[0].request_body.as_ref().unwrap()["message_type"], "inapp");
@@ -370,10 +467,25 @@ async fn admins_messages_and_workspace_lists() {
     assert_eq!(attrs.len(), 1);
     assert_eq!(attrs[0].full_name.as_deref(), Some("custom_attributes.tier"));
 
-    let created = w.client.create_conversation_attribute(&NewConversationAttribute { name: "zendesk_ticket_url".into(), data_type: "string".into(), description: None }).await.unwrap();
+    let created = w
+        .client
+        .create_conversation_attribute(&NewConversationAttribute {
+            name: "zendesk_ticket_url".into(),
+            data_type: "string".into(),
+            description: None,
+        })
+        .await
+        .unwrap();
     assert!(created.id.is_some());
     assert_eq!(w.client.list_conversation_attributes().await.unwrap().len(), 2);
-    let bad = w.client.create_conversation_attribute(&NewConversationAttribute { name: "x".into(), data_type: "nope".into(), description: None }).await;
+    let bad = w
+        .client
+        .create_conversation_attribute(&NewConversationAttribute {
+            name: "x".into(),
+            data_type: "nope".into(),
+            description: None,
+        })
+        .await;
     assert!(matches!(bad, Err(IntercomError::Permanent { status: 422, .. })));
 }
 
@@ -383,11 +495,19 @@ async fn companies_upsert_attach_list_and_contact_tags() {
     w.sim.seed_data_attribute("company", "region", "string", true);
     let mut fields = BTreeMap::new();
     fields.insert("region".to_string(), FieldValue::Text("EMEA".into()));
-    let write = CompanyWrite { company_id: "globex".into(), name: Some("Globex".into()), plan: Some("Pro".into()), monthly_spend: Some(99.9), custom_attributes: fields, ..Default::default() };
+    let write = CompanyWrite {
+        company_id: "globex".into(),
+        name: Some("Globex".into()),
+        plan: Some("Pro".into()),
+        monthly_spend: Some(99.9),
+        custom_attributes: fields,
+        ..Default::default()
+    };
     let created = w.client.upsert_company(&write).await.unwrap();
     assert_eq!(created.plan_name().as_deref(), Some("Pro"));
     assert_eq!(created.monthly_spend, Some(99.0));
-    let again = w.client.upsert_company(&CompanyWrite { name: Some("Globex Corp".into()), ..write.clone() }).await.unwrap();
+    let again =
+        w.client.upsert_company(&CompanyWrite { name: Some("Globex Corp".into()), ..write.clone() }).await.unwrap();
     assert_eq!(again.id, created.id, "upsert keyed by company_id");
     let id = CompanyId::parse(created.id.clone()).unwrap();
     assert_eq!(w.client.retrieve_company(&id).await.unwrap().name.as_deref(), Some("Globex Corp"));
@@ -396,7 +516,10 @@ async fn companies_upsert_attach_list_and_contact_tags() {
     assert_eq!(w.client.list_all_companies().await.unwrap().len(), 2);
     let (first, more) = w.client.list_companies(1, 1).await.unwrap();
     assert_eq!((first.len(), more), (1, true));
-    assert!(matches!(w.client.attach_company(&w.contact, &CompanyId::parse("missing").unwrap()).await, Err(IntercomError::NotFound { .. })));
+    assert!(matches!(
+        w.client.attach_company(&w.contact, &CompanyId::parse("missing").unwrap()).await,
+        Err(IntercomError::NotFound { .. })
+    ));
 
     let tag = w.client.resolve_tag("churn-risk", true).await.unwrap().unwrap();
     w.client.add_contact_tag(&w.contact, &tag).await.unwrap();
@@ -427,7 +550,16 @@ async fn human_actions_fire_webhooks_without_app_package_code() {
     w.sim.admin_sets_priority(&conv, w.admin.as_str(), "urgent").unwrap();
     w.sim.edit_contact(w.contact.as_str(), json!({"custom_attributes": {"tier": "gold"}})).unwrap();
     let topics: Vec<String> = w.sim.notifications().into_iter().map(|n| n.topic).collect();
-    assert_eq!(topics, vec!["conversation.user.created", "conversation_part.tag.created", "conversation.admin.assigned", "conversation.priority.updated", "contact.user.updated"]);
+    assert_eq!(
+        topics,
+        vec![
+            "conversation.user.created",
+            "conversation_part.tag.created",
+            "conversation.admin.assigned",
+            "conversation.priority.updated",
+            "contact.user.updated"
+        ]
+    );
     for n in w.sim.notifications() {
         verify_signature(w.sim.client_secret().as_bytes(), n.raw.as_bytes(), Some(&n.signature)).unwrap();
         parse_notification(n.raw.as_bytes()).unwrap();

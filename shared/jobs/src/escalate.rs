@@ -18,12 +18,9 @@ use std::time::Duration;
 use bridge_domain::escalation::{self, FollowUp, Requester};
 use bridge_domain::ids::{ContactId, ConversationId, PartId, TicketId};
 use bridge_domain::model::{
-    Contact, Conversation, FieldValue, Link, OrganizationUpsert, PartKind, TicketComment,
-    TicketUpdate, UserUpsert,
+    Contact, Conversation, FieldValue, Link, OrganizationUpsert, PartKind, TicketComment, TicketUpdate, UserUpsert,
 };
-use bridge_domain::ports::{
-    Claim, Helpdesk, LinkCreated, Messenger, PortError, QueuedEvent, Store,
-};
+use bridge_domain::ports::{Claim, Helpdesk, LinkCreated, Messenger, PortError, QueuedEvent, Store};
 use bridge_domain::text::render;
 use serde::{Deserialize, Serialize};
 
@@ -60,13 +57,10 @@ fn person_key(c: &ContactId) -> String {
 /// Runs job 1 for one queued Intercom event.
 pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
     let Some(raw) = entity_id(event, "conversation") else {
-        return Err(JobError::permanent(format!(
-            "entity {:?} is not a conversation",
-            event.entity
-        )));
+        return Err(JobError::permanent(format!("entity {:?} is not a conversation", event.entity)));
     };
-    let conversation_id = ConversationId::parse(raw)
-        .map_err(|e| JobError::permanent(format!("bad conversation id: {e}")))?;
+    let conversation_id =
+        ConversationId::parse(raw).map_err(|e| JobError::permanent(format!("bad conversation id: {e}")))?;
     let Some(esc) = p.config().escalation.as_ref() else {
         return Ok(Outcome::Skipped("escalation is not configured".into()));
     };
@@ -76,9 +70,7 @@ pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
         let conversation = p.messenger().conversation(&conversation_id).await?;
         finish_writeback(p, &conversation, link.ticket_id, &holder).await?;
         if !esc.append_followups {
-            return Ok(Outcome::Skipped(format!(
-                "conversation {conversation_id} already linked"
-            )));
+            return Ok(Outcome::Skipped(format!("conversation {conversation_id} already linked")));
         }
         return append_follow_ups(p, &conversation, &link, &holder).await;
     }
@@ -86,9 +78,7 @@ pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
     let conversation = p.messenger().conversation(&conversation_id).await?;
     let now = p.clock().now();
     let Some(rule) = escalation::matching_rule(&conversation, esc, now) else {
-        return Ok(Outcome::Skipped(format!(
-            "conversation {conversation_id}: no rule matched"
-        )));
+        return Ok(Outcome::Skipped(format!("conversation {conversation_id}: no rule matched")));
     };
 
     let intent = format!("escalate#{conversation_id}");
@@ -133,9 +123,10 @@ async fn escalate_claimed<P: Ports>(
     conversation: &Conversation,
 ) -> Result<TicketId, JobError> {
     let config = p.config();
-    let contact_id = conversation.contacts.first().ok_or_else(|| {
-        JobError::permanent(format!("conversation {} has no contact", conversation.id))
-    })?;
+    let contact_id = conversation
+        .contacts
+        .first()
+        .ok_or_else(|| JobError::permanent(format!("conversation {} has no contact", conversation.id)))?;
     let requester = resolve_requester(p, contact_id).await?;
     let bot = &config.intercom.bot_admin_id;
 
@@ -144,8 +135,7 @@ async fn escalate_claimed<P: Ports>(
     let ticket = match existing.into_iter().min_by_key(|t| t.id) {
         Some(t) => t.id,
         None => {
-            let new_ticket =
-                escalation::build_ticket(config, esc, rule, conversation, &requester, bot);
+            let new_ticket = escalation::build_ticket(config, esc, rule, conversation, &requester, bot);
             // Record what the transcript holds before it exists, so follow-ups never repeat it.
             remember_copied_parts(p, conversation).await?;
             let key = escalation::idempotency_key(&conversation.id);
@@ -153,13 +143,8 @@ async fn escalate_claimed<P: Ports>(
         }
     };
 
-    let link = Link::new(
-        conversation.id.clone(),
-        ticket,
-        Some(requester.user_id),
-        Some(contact_id.clone()),
-        p.clock().now(),
-    );
+    let link =
+        Link::new(conversation.id.clone(), ticket, Some(requester.user_id), Some(contact_id.clone()), p.clock().now());
     let live = match p.store().create_link(&link).await? {
         LinkCreated::Created => ticket,
         LinkCreated::AlreadyLinked(other) => {
@@ -192,8 +177,7 @@ async fn resolve_requester<P: Ports>(p: &P, contact_id: &ContactId) -> Result<Re
     }
     let contact = match p.messenger().contact(contact_id).await {
         Err(PortError::Merged { new_id, .. }) => {
-            let new_id =
-                ContactId::parse(new_id).map_err(|e| JobError::permanent(e.to_string()))?;
+            let new_id = ContactId::parse(new_id).map_err(|e| JobError::permanent(e.to_string()))?;
             p.messenger().contact(&new_id).await?
         }
         other => other?,
@@ -247,11 +231,7 @@ async fn resolve_requester<P: Ports>(p: &P, contact_id: &ContactId) -> Result<Re
     let body = serde_json::to_string(&doc).map_err(|e| JobError::permanent(e.to_string()))?;
     // A concurrent writer may have cached it first; either value is correct.
     let _ = p.store().save(&key, &body, None).await?;
-    Ok(Requester {
-        user_id: user.id,
-        organization_id,
-        display_name,
-    })
+    Ok(Requester { user_id: user.id, organization_id, display_name })
 }
 
 /// The Zendesk organization of the contact's first company (matched on the company's own id),
@@ -264,31 +244,17 @@ async fn resolve_organization<P: Ports>(
         return Ok(None);
     }
     let companies = p.messenger().contact_companies(&contact.id).await?;
-    let Some(company) = companies
-        .into_iter()
-        .find(|c| c.external_id.is_some() || c.name.is_some())
-    else {
+    let Some(company) = companies.into_iter().find(|c| c.external_id.is_some() || c.name.is_some()) else {
         return Ok(None);
     };
-    let external_id = company
-        .external_id
-        .clone()
-        .unwrap_or_else(|| format!("intercom-company-{}", company.id));
-    if let Some(org) = p
-        .helpdesk()
-        .organization_by_external_id(&external_id)
-        .await?
-    {
+    let external_id = company.external_id.clone().unwrap_or_else(|| format!("intercom-company-{}", company.id));
+    if let Some(org) = p.helpdesk().organization_by_external_id(&external_id).await? {
         return Ok(Some(org.id));
     }
     let name = company.name.clone().unwrap_or_else(|| external_id.clone());
     let org = p
         .helpdesk()
-        .upsert_organization(&OrganizationUpsert {
-            name,
-            external_id: Some(external_id),
-            fields: BTreeMap::new(),
-        })
+        .upsert_organization(&OrganizationUpsert { name, external_id: Some(external_id), fields: BTreeMap::new() })
         .await?;
     Ok(Some(org.id))
 }
@@ -297,10 +263,7 @@ async fn resolve_organization<P: Ports>(
 /// (replacing the record of an earlier attempt that never created its ticket).
 async fn remember_copied_parts<P: Ports>(p: &P, c: &Conversation) -> Result<(), JobError> {
     let key = doc_key(&c.id);
-    let doc = EscalationDoc {
-        ticket: None,
-        copied_parts: c.parts.iter().map(|p| p.id.to_string()).collect(),
-    };
+    let doc = EscalationDoc { ticket: None, copied_parts: c.parts.iter().map(|p| p.id.to_string()).collect() };
     let body = serde_json::to_string(&doc).map_err(|e| JobError::permanent(e.to_string()))?;
     let mut expected = p.store().load(&key).await?.map(|v| v.version);
     for _ in 0..3 {
@@ -334,24 +297,12 @@ async fn finish_writeback<P: Ports>(
     let attrs_intent = format!("attrs#{}#{ticket}", conversation.id);
     if store.claim(&attrs_intent, holder, LEASE, now).await? == Claim::Acquired {
         let mut attributes = BTreeMap::new();
-        attributes.insert(
-            config.intercom.ticket_id_attribute.clone(),
-            FieldValue::Text(ticket.to_string()),
-        );
+        attributes.insert(config.intercom.ticket_id_attribute.clone(), FieldValue::Text(ticket.to_string()));
         if let Some(attr) = &config.intercom.ticket_url_attribute {
             attributes.insert(attr.clone(), FieldValue::Text(url.clone()));
         }
-        let result = p
-            .messenger()
-            .set_conversation_attributes(&conversation.id, &attributes)
-            .await;
-        settle(
-            store,
-            &attrs_intent,
-            holder,
-            result.map(|()| "set".to_string()),
-        )
-        .await?;
+        let result = p.messenger().set_conversation_attributes(&conversation.id, &attributes).await;
+        settle(store, &attrs_intent, holder, result.map(|()| "set".to_string())).await?;
     }
 
     let note_intent = format!("note#{}#{ticket}", conversation.id);
@@ -366,18 +317,11 @@ async fn finish_writeback<P: Ports>(
             Some(part) => Ok(part.id.to_string()),
             None => {
                 let esc = config.escalation.as_ref();
-                let template = esc
-                    .map(|e| e.note_template.as_str())
-                    .unwrap_or("Zendesk ticket #{ticket_id}: {ticket_url}");
-                let text = render(
-                    template,
-                    &[("ticket_id", &ticket.to_string()), ("ticket_url", &url)],
-                );
+                let template =
+                    esc.map(|e| e.note_template.as_str()).unwrap_or("Zendesk ticket #{ticket_id}: {ticket_url}");
+                let text = render(template, &[("ticket_id", &ticket.to_string()), ("ticket_url", &url)]);
                 let html = format!("<p>{}</p>", linkify(&text, &url));
-                p.messenger()
-                    .add_note(&conversation.id, bot, &html)
-                    .await
-                    .map(|id| id.to_string())
+                p.messenger().add_note(&conversation.id, bot, &html).await.map(|id| id.to_string())
             }
         };
         settle(store, &note_intent, holder, result).await?;
@@ -388,10 +332,7 @@ async fn finish_writeback<P: Ports>(
 fn linkify(text: &str, url: &str) -> String {
     let escaped = bridge_domain::text::escape_html(text);
     let escaped_url = bridge_domain::text::escape_html(url);
-    escaped.replace(
-        &escaped_url,
-        &format!("<a href=\"{escaped_url}\">{escaped_url}</a>"),
-    )
+    escaped.replace(&escaped_url, &format!("<a href=\"{escaped_url}\">{escaped_url}</a>"))
 }
 
 /// Completes an intent on success; releases it on failure so a retry can act.
@@ -414,21 +355,13 @@ async fn settle<S: Store>(
 
 /// Appends customer replies (public, as the requester) and admin notes (internal) that are not
 /// yet on the ticket, each exactly once; the bridge's own notes are never echoed.
-async fn append_follow_ups<P: Ports>(
-    p: &P,
-    conversation: &Conversation,
-    link: &Link,
-    holder: &str,
-) -> JobResult {
+async fn append_follow_ups<P: Ports>(p: &P, conversation: &Conversation, link: &Link, holder: &str) -> JobResult {
     let store = p.store();
     let bot = &p.config().intercom.bot_admin_id;
     let key = doc_key(&conversation.id);
     let loaded = store.load(&key).await?;
     let (mut doc, mut version) = match &loaded {
-        Some(v) => (
-            serde_json::from_str::<EscalationDoc>(&v.body).unwrap_or_default(),
-            Some(v.version),
-        ),
+        Some(v) => (serde_json::from_str::<EscalationDoc>(&v.body).unwrap_or_default(), Some(v.version)),
         None => {
             // No record (ticket made by an older version, or lost): everything up to the
             // link's creation counts as already in the transcript.
@@ -442,13 +375,7 @@ async fn append_follow_ups<P: Ports>(
                 .filter(|part| created.is_none_or(|at| part.created_at <= at))
                 .map(|part| part.id.to_string())
                 .collect();
-            (
-                EscalationDoc {
-                    ticket: Some(link.ticket_id),
-                    copied_parts: copied,
-                },
-                None,
-            )
+            (EscalationDoc { ticket: Some(link.ticket_id), copied_parts: copied }, None)
         }
     };
     let candidates: Vec<_> = conversation
@@ -465,10 +392,7 @@ async fn append_follow_ups<P: Ports>(
         .map(|part| part.id.clone())
         .collect();
     if candidates.is_empty() && skipped_own.is_empty() {
-        return Ok(Outcome::Skipped(format!(
-            "conversation {}: nothing new to append",
-            conversation.id
-        )));
+        return Ok(Outcome::Skipped(format!("conversation {}: nothing new to append", conversation.id)));
     }
 
     let ticket = link.ticket_id;
@@ -502,9 +426,7 @@ async fn append_follow_ups<P: Ports>(
             on_ticket = Some(comments.iter().map(|c| c.html_body.clone()).collect());
         }
         let marker = escalation::part_marker(&part.id);
-        let present = on_ticket
-            .as_ref()
-            .is_some_and(|bodies| bodies.iter().any(|b| b.contains(&marker)));
+        let present = on_ticket.as_ref().is_some_and(|bodies| bodies.iter().any(|b| b.contains(&marker)));
         let result = if present {
             Ok("already on ticket".to_string())
         } else {
@@ -516,21 +438,11 @@ async fn append_follow_ups<P: Ports>(
                     bridge_domain::text::escape_html(&marker)
                 ),
                 public: *kind == FollowUp::PublicReply,
-                author_id: if *kind == FollowUp::PublicReply {
-                    link.requester_id
-                } else {
-                    None
-                },
+                author_id: if *kind == FollowUp::PublicReply { link.requester_id } else { None },
                 created_at: None,
             };
-            let update = TicketUpdate {
-                comment: Some(comment),
-                ..TicketUpdate::default()
-            };
-            p.helpdesk()
-                .update_ticket(ticket, &update)
-                .await
-                .map(|_| "appended".to_string())
+            let update = TicketUpdate { comment: Some(comment), ..TicketUpdate::default() };
+            p.helpdesk().update_ticket(ticket, &update).await.map(|_| "appended".to_string())
         };
         settle(store, &intent, holder, result).await?;
         appended += 1;
@@ -548,10 +460,7 @@ async fn append_follow_ups<P: Ports>(
         }
         version = store.load(&key).await?.map(|v| v.version);
     }
-    Ok(Outcome::Done(format!(
-        "conversation {}: {appended} parts appended to ticket {ticket}",
-        conversation.id
-    )))
+    Ok(Outcome::Done(format!("conversation {}: {appended} parts appended to ticket {ticket}", conversation.id)))
 }
 
 #[cfg(test)]

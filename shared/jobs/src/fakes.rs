@@ -1,11 +1,6 @@
 //! In-memory fakes of the ports, for the jobs' unit tests. The real adapters are tested against
 //! moto and the vendor simulators elsewhere.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    missing_debug_implementations
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_debug_implementations)]
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -37,39 +32,20 @@ enum Intent {
 
 impl Store for MemStore {
     async fn first_delivery(&self, vendor: &str, id: &str, _ttl: Duration) -> PortResult<bool> {
-        Ok(self
-            .deliveries
-            .lock()
-            .unwrap()
-            .insert(format!("{vendor}#{id}")))
+        Ok(self.deliveries.lock().unwrap().insert(format!("{vendor}#{id}")))
     }
-    async fn claim(
-        &self,
-        intent: &str,
-        holder: &str,
-        lease: Duration,
-        now: Timestamp,
-    ) -> PortResult<Claim> {
+    async fn claim(&self, intent: &str, holder: &str, lease: Duration, now: Timestamp) -> PortResult<Claim> {
         let mut m = self.intents.lock().unwrap();
         match m.get(intent) {
             Some(Intent::Done(r)) => return Ok(Claim::Done(r.clone())),
             Some(Intent::Claimed { until, .. }) if *until > now => return Ok(Claim::Busy),
             _ => {}
         }
-        m.insert(
-            intent.into(),
-            Intent::Claimed {
-                holder: holder.into(),
-                until: now.plus(lease.as_secs() as i64),
-            },
-        );
+        m.insert(intent.into(), Intent::Claimed { holder: holder.into(), until: now.plus(lease.as_secs() as i64) });
         Ok(Claim::Acquired)
     }
     async fn complete(&self, intent: &str, result: &str) -> PortResult<()> {
-        self.intents
-            .lock()
-            .unwrap()
-            .insert(intent.into(), Intent::Done(result.into()));
+        self.intents.lock().unwrap().insert(intent.into(), Intent::Done(result.into()));
         Ok(())
     }
     async fn release(&self, intent: &str, holder: &str) -> PortResult<()> {
@@ -88,10 +64,7 @@ impl Store for MemStore {
     }
     async fn create_link(&self, link: &Link) -> PortResult<LinkCreated> {
         if self.fail_next_link_write.swap(false, Ordering::SeqCst) {
-            return Err(PortError::unavailable(
-                Service::Store,
-                "injected crash before link write",
-            ));
+            return Err(PortError::unavailable(Service::Store, "injected crash before link write"));
         }
         let mut links = self.links.lock().unwrap();
         if let Some(existing) = links.get(link.conversation_id.as_str()) {
@@ -99,10 +72,7 @@ impl Store for MemStore {
         }
         links.insert(link.conversation_id.to_string(), link.clone());
         for t in &link.tickets {
-            self.ticket_index
-                .lock()
-                .unwrap()
-                .insert(t.get(), link.conversation_id.to_string());
+            self.ticket_index.lock().unwrap().insert(t.get(), link.conversation_id.to_string());
         }
         Ok(LinkCreated::Created)
     }
@@ -125,13 +95,7 @@ impl Store for MemStore {
         if current != expected {
             return Ok(false);
         }
-        docs.insert(
-            key.into(),
-            Versioned {
-                body: body.into(),
-                version: current.unwrap_or(0) + 1,
-            },
-        );
+        docs.insert(key.into(), Versioned { body: body.into(), version: current.unwrap_or(0) + 1 });
         Ok(true)
     }
 }
@@ -154,30 +118,17 @@ impl FakeMessenger {
 }
 
 fn not_found(what: &str) -> PortError {
-    PortError::NotFound {
-        service: Service::Intercom,
-        what: what.into(),
-    }
+    PortError::NotFound { service: Service::Intercom, what: what.into() }
 }
 
 impl Messenger for FakeMessenger {
     async fn conversation(&self, id: &ConversationId) -> PortResult<Conversation> {
         self.call();
-        self.conversations
-            .lock()
-            .unwrap()
-            .get(id.as_str())
-            .cloned()
-            .ok_or_else(|| not_found("conversation"))
+        self.conversations.lock().unwrap().get(id.as_str()).cloned().ok_or_else(|| not_found("conversation"))
     }
     async fn contact(&self, id: &ContactId) -> PortResult<Contact> {
         self.call();
-        self.contacts
-            .lock()
-            .unwrap()
-            .get(id.as_str())
-            .cloned()
-            .ok_or_else(|| not_found("contact"))
+        self.contacts.lock().unwrap().get(id.as_str()).cloned().ok_or_else(|| not_found("contact"))
     }
     async fn contact_by_external_id(&self, _e: &str) -> PortResult<Option<Contact>> {
         self.call();
@@ -189,13 +140,7 @@ impl Messenger for FakeMessenger {
     }
     async fn contact_companies(&self, id: &ContactId) -> PortResult<Vec<Company>> {
         self.call();
-        Ok(self
-            .companies
-            .lock()
-            .unwrap()
-            .get(id.as_str())
-            .cloned()
-            .unwrap_or_default())
+        Ok(self.companies.lock().unwrap().get(id.as_str()).cloned().unwrap_or_default())
     }
     async fn contact_segments(&self, _id: &ContactId) -> PortResult<Vec<Segment>> {
         self.call();
@@ -211,23 +156,12 @@ impl Messenger for FakeMessenger {
         a: &BTreeMap<String, FieldValue>,
     ) -> PortResult<()> {
         self.call();
-        self.attributes
-            .lock()
-            .unwrap()
-            .push((id.to_string(), a.clone()));
+        self.attributes.lock().unwrap().push((id.to_string(), a.clone()));
         Ok(())
     }
-    async fn add_note(
-        &self,
-        id: &ConversationId,
-        admin: &AdminId,
-        html: &str,
-    ) -> PortResult<PartId> {
+    async fn add_note(&self, id: &ConversationId, admin: &AdminId, html: &str) -> PortResult<PartId> {
         self.call();
-        self.notes
-            .lock()
-            .unwrap()
-            .push((id.to_string(), html.into()));
+        self.notes.lock().unwrap().push((id.to_string(), html.into()));
         let n = self.next_part.fetch_add(1, Ordering::SeqCst);
         let part_id = PartId::parse(format!("note{n}")).unwrap();
         if let Some(c) = self.conversations.lock().unwrap().get_mut(id.as_str()) {
@@ -249,39 +183,19 @@ impl Messenger for FakeMessenger {
         }
         Ok(part_id)
     }
-    async fn reply(
-        &self,
-        _id: &ConversationId,
-        _admin: &AdminId,
-        _html: &str,
-    ) -> PortResult<PartId> {
+    async fn reply(&self, _id: &ConversationId, _admin: &AdminId, _html: &str) -> PortResult<PartId> {
         self.call();
         Ok(PartId::parse("r").unwrap())
     }
-    async fn change_conversation(
-        &self,
-        _id: &ConversationId,
-        _a: &AdminId,
-        _c: &ConversationChange,
-    ) -> PortResult<()> {
+    async fn change_conversation(&self, _id: &ConversationId, _a: &AdminId, _c: &ConversationChange) -> PortResult<()> {
         self.call();
         Ok(())
     }
-    async fn tag_conversation(
-        &self,
-        _id: &ConversationId,
-        _a: &AdminId,
-        _t: &str,
-    ) -> PortResult<()> {
+    async fn tag_conversation(&self, _id: &ConversationId, _a: &AdminId, _t: &str) -> PortResult<()> {
         self.call();
         Ok(())
     }
-    async fn untag_conversation(
-        &self,
-        _id: &ConversationId,
-        _a: &AdminId,
-        _t: &str,
-    ) -> PortResult<()> {
+    async fn untag_conversation(&self, _id: &ConversationId, _a: &AdminId, _t: &str) -> PortResult<()> {
         self.call();
         Ok(())
     }
@@ -314,12 +228,7 @@ impl FakeHelpdesk {
         self.next_id.fetch_add(1, Ordering::SeqCst) + 1000
     }
     pub fn comments(&self, t: TicketId) -> Vec<TicketComment> {
-        self.tickets
-            .lock()
-            .unwrap()
-            .get(&t.get())
-            .map(|x| x.1.clone())
-            .unwrap_or_default()
+        self.tickets.lock().unwrap().get(&t.get()).map(|x| x.1.clone()).unwrap_or_default()
     }
 }
 
@@ -331,10 +240,7 @@ impl Helpdesk for FakeHelpdesk {
             .unwrap()
             .get(&id.get())
             .map(|t| t.0.clone())
-            .ok_or(PortError::NotFound {
-                service: Service::Zendesk,
-                what: "ticket".into(),
-            })
+            .ok_or(PortError::NotFound { service: Service::Zendesk, what: "ticket".into() })
     }
     async fn tickets_by_external_id(&self, e: &str) -> PortResult<Vec<Ticket>> {
         self.call();
@@ -372,20 +278,16 @@ impl Helpdesk for FakeHelpdesk {
             created_at: Timestamp(1),
             updated_at: Timestamp(1),
         };
-        self.tickets
-            .lock()
-            .unwrap()
-            .insert(id, (ticket.clone(), vec![t.comment.clone()]));
+        self.tickets.lock().unwrap().insert(id, (ticket.clone(), vec![t.comment.clone()]));
         idem.insert(key.into(), id);
         Ok(ticket)
     }
     async fn update_ticket(&self, id: TicketId, u: &TicketUpdate) -> PortResult<Ticket> {
         self.call();
         let mut tickets = self.tickets.lock().unwrap();
-        let entry = tickets.get_mut(&id.get()).ok_or(PortError::NotFound {
-            service: Service::Zendesk,
-            what: "ticket".into(),
-        })?;
+        let entry = tickets
+            .get_mut(&id.get())
+            .ok_or(PortError::NotFound { service: Service::Zendesk, what: "ticket".into() })?;
         if let Some(c) = &u.comment {
             entry.1.push(c.clone());
         }
@@ -411,31 +313,15 @@ impl Helpdesk for FakeHelpdesk {
             .iter()
             .find(|u| u.id == id)
             .cloned()
-            .ok_or(PortError::NotFound {
-                service: Service::Zendesk,
-                what: "user".into(),
-            })
+            .ok_or(PortError::NotFound { service: Service::Zendesk, what: "user".into() })
     }
     async fn user_by_external_id(&self, e: &str) -> PortResult<Option<User>> {
         self.call();
-        Ok(self
-            .users
-            .lock()
-            .unwrap()
-            .iter()
-            .find(|u| u.external_id.as_deref() == Some(e))
-            .cloned())
+        Ok(self.users.lock().unwrap().iter().find(|u| u.external_id.as_deref() == Some(e)).cloned())
     }
     async fn users_by_email(&self, e: &str) -> PortResult<Vec<User>> {
         self.call();
-        Ok(self
-            .users
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|u| u.email.as_deref() == Some(e))
-            .cloned()
-            .collect())
+        Ok(self.users.lock().unwrap().iter().filter(|u| u.email.as_deref() == Some(e)).cloned().collect())
     }
     async fn upsert_user(&self, u: &UserUpsert) -> PortResult<User> {
         self.call();
@@ -456,13 +342,7 @@ impl Helpdesk for FakeHelpdesk {
     }
     async fn organization_by_external_id(&self, e: &str) -> PortResult<Option<Organization>> {
         self.call();
-        Ok(self
-            .orgs
-            .lock()
-            .unwrap()
-            .iter()
-            .find(|o| o.external_id.as_deref() == Some(e))
-            .cloned())
+        Ok(self.orgs.lock().unwrap().iter().find(|o| o.external_id.as_deref() == Some(e)).cloned())
     }
     async fn upsert_organization(&self, o: &OrganizationUpsert) -> PortResult<Organization> {
         self.call();
@@ -493,10 +373,7 @@ impl Helpdesk for FakeHelpdesk {
             .iter()
             .find(|o| o.id == id)
             .cloned()
-            .ok_or(PortError::NotFound {
-                service: Service::Zendesk,
-                what: "org".into(),
-            })
+            .ok_or(PortError::NotFound { service: Service::Zendesk, what: "org".into() })
     }
 }
 

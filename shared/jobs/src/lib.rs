@@ -68,10 +68,7 @@ pub enum JobError {
 impl JobError {
     /// A permanent failure with a reason.
     pub fn permanent(reason: impl Into<String>) -> Self {
-        JobError::Permanent {
-            reason: reason.into(),
-            source: None,
-        }
+        JobError::Permanent { reason: reason.into(), source: None }
     }
     /// True when the message should be retried.
     pub fn is_retryable(&self) -> bool {
@@ -82,15 +79,9 @@ impl JobError {
 impl From<PortError> for JobError {
     fn from(e: PortError) -> Self {
         if e.is_retryable() {
-            JobError::Retry {
-                after: e.retry_after(),
-                source: e,
-            }
+            JobError::Retry { after: e.retry_after(), source: e }
         } else {
-            JobError::Permanent {
-                reason: e.to_string(),
-                source: Some(e),
-            }
+            JobError::Permanent { reason: e.to_string(), source: Some(e) }
         }
     }
 }
@@ -111,5 +102,6 @@ pub fn entity_id<'a>(event: &'a QueuedEvent, kind: &str) -> Option<&'a str> {
     event.entity.strip_prefix(kind)?.strip_prefix(':')
 }
 
-#[cfg(test)]
-pub(crate) mod fakes;
+/// In-memory fakes of the ports, for unit tests here and in the runtime.
+#[cfg(any(test, feature = "testing"))]
+pub mod fakes;

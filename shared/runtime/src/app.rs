@@ -28,28 +28,18 @@ impl Clock for SystemClock {
 
 /// Loads the AWS SDK configuration from the environment (`AWS_ENDPOINT_URL` for emulators).
 pub async fn aws_config() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
 }
 
 /// Reads and validates the YAML configuration from a file or S3.
-pub async fn load_config(
-    source: &ConfigSource,
-    sdk: &aws_config::SdkConfig,
-) -> anyhow::Result<Config> {
+pub async fn load_config(source: &ConfigSource, sdk: &aws_config::SdkConfig) -> anyhow::Result<Config> {
     let (text, origin) = match source {
-        ConfigSource::File(path) => (
-            std::fs::read_to_string(path)
-                .with_context(|| format!("BRIDGE_CONFIG: cannot read {path}"))?,
-            path.clone(),
-        ),
+        ConfigSource::File(path) => {
+            (std::fs::read_to_string(path).with_context(|| format!("BRIDGE_CONFIG: cannot read {path}"))?, path.clone())
+        }
         ConfigSource::S3 { bucket, key } => {
-            let s3 = aws_sdk_s3::Client::from_conf(
-                aws_sdk_s3::config::Builder::from(sdk)
-                    .force_path_style(true)
-                    .build(),
-            );
+            let s3 =
+                aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build());
             let object = s3
                 .get_object()
                 .bucket(bucket)
@@ -57,15 +47,9 @@ pub async fn load_config(
                 .send()
                 .await
                 .with_context(|| format!("BRIDGE_CONFIG: cannot read s3://{bucket}/{key}"))?;
-            let bytes = object
-                .body
-                .collect()
-                .await
-                .context("BRIDGE_CONFIG: reading the S3 object")?
-                .into_bytes();
+            let bytes = object.body.collect().await.context("BRIDGE_CONFIG: reading the S3 object")?.into_bytes();
             (
-                String::from_utf8(bytes.to_vec())
-                    .context("BRIDGE_CONFIG: the file is not UTF-8")?,
+                String::from_utf8(bytes.to_vec()).context("BRIDGE_CONFIG: the file is not UTF-8")?,
                 format!("s3://{bucket}/{key}"),
             )
         }
@@ -91,23 +75,11 @@ pub async fn resolve_queues(
     match targets {
         QueueTargets::Urls(urls) => Ok(urls
             .iter()
-            .map(|(job, url)| {
-                (
-                    *job,
-                    QueueUrls {
-                        queue: url.clone(),
-                        dlq: Some(dlq_url_for(url)),
-                    },
-                )
-            })
+            .map(|(job, url)| (*job, QueueUrls { queue: url.clone(), dlq: Some(dlq_url_for(url)) }))
             .collect()),
-        QueueTargets::Prefix(prefix) => {
-            SqsQueue::create_queues(sqs, prefix, &QueueSettings::default())
-                .await
-                .with_context(|| {
-                    format!("BRIDGE_QUEUE_PREFIX: cannot create or find queues {prefix}-*.fifo")
-                })
-        }
+        QueueTargets::Prefix(prefix) => SqsQueue::create_queues(sqs, prefix, &QueueSettings::default())
+            .await
+            .with_context(|| format!("BRIDGE_QUEUE_PREFIX: cannot create or find queues {prefix}-*.fifo")),
     }
 }
 
@@ -132,26 +104,17 @@ pub struct App {
 
 impl App {
     /// Builds the adapters from settings.
-    pub async fn build(
-        settings: &WorkerSettings,
-        sdk: &aws_config::SdkConfig,
-    ) -> anyhow::Result<Self> {
+    pub async fn build(settings: &WorkerSettings, sdk: &aws_config::SdkConfig) -> anyhow::Result<Self> {
         let config = load_config(&settings.config, sdk).await?;
-        let intercom_config = IntercomConfig::new(
-            &settings.intercom_api_base,
-            AccessToken::new(settings.intercom_access_token.expose()),
-        )
-        .context("INTERCOM_API_BASE")?;
-        let intercom =
-            IntercomClient::new(intercom_config).context("building the Intercom client")?;
+        let intercom_config =
+            IntercomConfig::new(&settings.intercom_api_base, AccessToken::new(settings.intercom_access_token.expose()))
+                .context("INTERCOM_API_BASE")?;
+        let intercom = IntercomClient::new(intercom_config).context("building the Intercom client")?;
         let auth = match &settings.zendesk_auth {
-            ZendeskAuth::ApiToken { email, token } => bridge_zendesk::Auth::ApiToken {
-                email: email.clone(),
-                token: token.expose().into(),
-            },
-            ZendeskAuth::OAuth(token) => bridge_zendesk::Auth::OAuth {
-                token: token.expose().into(),
-            },
+            ZendeskAuth::ApiToken { email, token } => {
+                bridge_zendesk::Auth::ApiToken { email: email.clone(), token: token.expose().into() }
+            }
+            ZendeskAuth::OAuth(token) => bridge_zendesk::Auth::OAuth { token: token.expose().into() },
         };
         let zendesk = ZendeskClient::new(ZendeskConfig {
             base_url: settings.zendesk_base_url.clone(),
@@ -161,10 +124,7 @@ impl App {
         .context("ZENDESK_BASE_URL")?;
         let sqs = bridge_aws::sdk::sqs::Client::new(sdk);
         let queue = SqsQueue::new(sqs.clone(), resolve_queues(&settings.queues, &sqs).await?);
-        let store = DynamoStore::new(
-            bridge_aws::sdk::dynamodb::Client::new(sdk),
-            settings.table.clone(),
-        );
+        let store = DynamoStore::new(bridge_aws::sdk::dynamodb::Client::new(sdk), settings.table.clone());
         let worker_id = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
         Ok(Self {
             store,
@@ -188,16 +148,7 @@ impl App {
         counters: Counters,
     ) -> Self {
         let worker_id = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
-        Self {
-            store,
-            intercom,
-            zendesk,
-            queue,
-            config,
-            counters,
-            clock: SystemClock,
-            worker_id,
-        }
+        Self { store, intercom, zendesk, queue, config, counters, clock: SystemClock, worker_id }
     }
 }
 
@@ -228,20 +179,11 @@ impl bridge_jobs::Ports for App {
 impl MessageControl for SqsQueue {
     async fn dead_letter(&self, letter: &DeadLetter) -> Result<(), String> {
         let body = serde_json::to_string(letter).map_err(|e| e.to_string())?;
-        self.send_dead_letter(letter.job, &body)
-            .await
-            .map_err(|e| e.to_string())
+        self.send_dead_letter(letter.job, &body).await.map_err(|e| e.to_string())
     }
-    async fn delay(
-        &self,
-        job: JobKind,
-        receipt_handle: &str,
-        delay: Duration,
-    ) -> Result<(), String> {
+    async fn delay(&self, job: JobKind, receipt_handle: &str, delay: Duration) -> Result<(), String> {
         let secs = u32::try_from(delay.as_secs().max(1)).unwrap_or(u32::MAX);
-        self.change_visibility(job, receipt_handle, secs)
-            .await
-            .map_err(|e| e.to_string())
+        self.change_visibility(job, receipt_handle, secs).await.map_err(|e| e.to_string())
     }
 }
 
@@ -249,10 +191,7 @@ impl MessageControl for SqsQueue {
 pub type SqsIngress = Ingress<SqsQueue>;
 
 /// Builds the ingress from settings.
-pub async fn build_ingress(
-    settings: &IngressSettings,
-    sdk: &aws_config::SdkConfig,
-) -> anyhow::Result<SqsIngress> {
+pub async fn build_ingress(settings: &IngressSettings, sdk: &aws_config::SdkConfig) -> anyhow::Result<SqsIngress> {
     let sqs = bridge_aws::sdk::sqs::Client::new(sdk);
     let urls = resolve_queues(&settings.queues, &sqs).await?;
     let jobs: BTreeSet<JobKind> = urls.keys().copied().collect();

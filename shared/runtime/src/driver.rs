@@ -55,12 +55,7 @@ pub struct DeadLetter {
 }
 
 /// Runs the job for one message body.
-pub async fn process<P: Ports>(
-    p: &P,
-    job: JobKind,
-    body: &str,
-    counters: &Counters,
-) -> Disposition {
+pub async fn process<P: Ports>(p: &P, job: JobKind, body: &str, counters: &Counters) -> Disposition {
     let event: QueuedEvent = match serde_json::from_str(body) {
         Ok(e) => e,
         Err(e) => return Disposition::DeadLetter(format!("message is not a queued event: {e}")),
@@ -74,12 +69,7 @@ pub async fn process<P: Ports>(
         topic = %event.topic
     );
     let _guard = span.enter();
-    let marker = format!(
-        "delivery#{}#{}#{}",
-        job.as_str(),
-        event.vendor,
-        event.delivery_id
-    );
+    let marker = format!("delivery#{}#{}#{}", job.as_str(), event.vendor, event.delivery_id);
     let holder = bridge_jobs::holder_for(p, &event);
     let now = p.clock().now();
     match p.store().claim(&marker, &holder, DELIVERY_LEASE, now).await {
@@ -95,10 +85,7 @@ pub async fn process<P: Ports>(
         }
         Ok(Claim::Acquired) => {}
         Err(e) => {
-            return Disposition::Retry {
-                after: e.retry_after(),
-                reason: format!("store: {e}"),
-            };
+            return Disposition::Retry { after: e.retry_after(), reason: format!("store: {e}") };
         }
     }
     let result = run_job(p, job, &event).await;
@@ -116,10 +103,7 @@ pub async fn process<P: Ports>(
         Err(JobError::Retry { after, source }) => {
             counters.incr("Retries", ("Job", job.as_str()));
             tracing::warn!(error = %source, "will retry");
-            Disposition::Retry {
-                after,
-                reason: source.to_string(),
-            }
+            Disposition::Retry { after, reason: source.to_string() }
         }
         Err(e @ JobError::Permanent { .. }) => {
             counters.incr("DeadLettered", ("Job", job.as_str()));
@@ -151,20 +135,14 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 async fn run_job<P: Ports>(p: &P, job: JobKind, event: &QueuedEvent) -> bridge_jobs::JobResult {
     match job {
         JobKind::Escalate => bridge_jobs::escalate::run(p, event).await,
-        other => Err(JobError::permanent(format!(
-            "job {} is not available in this version",
-            other.as_str()
-        ))),
+        other => Err(JobError::permanent(format!("job {} is not available in this version", other.as_str()))),
     }
 }
 
 /// Where dead letters go and how delays are applied; implemented over SQS.
 pub trait MessageControl: Send + Sync {
     /// Copies a message to the job's DLQ.
-    fn dead_letter(
-        &self,
-        letter: &DeadLetter,
-    ) -> impl std::future::Future<Output = Result<(), String>> + Send;
+    fn dead_letter(&self, letter: &DeadLetter) -> impl std::future::Future<Output = Result<(), String>> + Send;
     /// Makes an in-flight message visible again after `delay`.
     fn delay(
         &self,
@@ -195,11 +173,7 @@ pub async fn handle_sqs_batch<P: Ports, C: MessageControl>(
             continue;
         }
         let body = message.body.clone().unwrap_or_default();
-        let attempts = message
-            .attributes
-            .get("ApproximateReceiveCount")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1);
+        let attempts = message.attributes.get("ApproximateReceiveCount").and_then(|v| v.parse().ok()).unwrap_or(1);
         match process(p, job, &body, counters).await {
             Disposition::Ack(_) => {}
             Disposition::Retry { after, .. } => {
@@ -212,13 +186,7 @@ pub async fn handle_sqs_batch<P: Ports, C: MessageControl>(
                 stop = true;
             }
             Disposition::DeadLetter(reason) => {
-                let letter = DeadLetter {
-                    job,
-                    reason,
-                    attempts,
-                    failed_at: chrono::Utc::now().to_rfc3339(),
-                    body,
-                };
+                let letter = DeadLetter { job, reason, attempts, failed_at: chrono::Utc::now().to_rfc3339(), body };
                 if let Err(e) = control.dead_letter(&letter).await {
                     tracing::error!(error = %e, "could not dead-letter; leaving the message on the queue");
                     failures.push(id);
@@ -237,4 +205,89 @@ pub async fn handle_sqs_batch<P: Ports, C: MessageControl>(
         })
         .collect();
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use bridge_domain::ports::Clock as _;
+    use bridge_jobs::fakes::TestPorts;
+
+    use super::*;
+
+    const CONFIG: &str = "version: 1\nintercom: { bot_admin_id: '9' }\nescalation:\n  rules:\n    - { name: t, when: { tag_added: escalate } }\n";
+
+    #[derive(Default)]
+    struct Control {
+        dead: Mutex<Vec<DeadLetter>>,
+        delayed: Mutex<Vec<(String, Duration)>>,
+    }
+
+    impl MessageControl for Control {
+        async fn dead_letter(&self, letter: &DeadLetter) -> Result<(), String> {
+            self.dead.lock().unwrap().push(letter.clone());
+            Ok(())
+        }
+        async fn delay(&self, _job: JobKind, receipt: &str, delay: Duration) -> Result<(), String> {
+            self.delayed.lock().unwrap().push((receipt.to_string(), delay));
+            Ok(())
+        }
+    }
+
+    fn body(delivery: &str, conversation: &str) -> String {
+        serde_json::json!({
+            "vendor": "intercom", "delivery_id": delivery, "topic": "conversation.user.replied",
+            "entity": format!("conversation:{conversation}"), "received_at": 1, "payload": null
+        })
+        .to_string()
+    }
+
+    fn batch(bodies: &[(&str, String)]) -> SqsEvent {
+        let records: Vec<serde_json::Value> = bodies
+            .iter()
+            .map(|(id, b)| serde_json::json!({"messageId": id, "receiptHandle": format!("r-{id}"), "body": b, "attributes": {"ApproximateReceiveCount": "2"}}))
+            .collect();
+        serde_json::from_value(serde_json::json!({ "Records": records })).unwrap()
+    }
+
+    #[tokio::test]
+    async fn poison_message_is_dead_lettered_with_context_and_the_batch_goes_on() {
+        let p = TestPorts::new(CONFIG);
+        let control = Control::default();
+        let event = batch(&[("m1", "{not json".to_string()), ("m2", body("d2", "404"))]);
+        let resp = handle_sqs_batch(&p, &control, JobKind::Escalate, event, &Counters::default()).await;
+        assert!(resp.batch_item_failures.is_empty());
+        let dead = control.dead.lock().unwrap().clone();
+        assert_eq!(dead.len(), 2, "bad JSON and an unknown conversation both cannot succeed");
+        assert_eq!(dead[0].body, "{not json");
+        assert_eq!(dead[0].attempts, 2);
+        assert!(dead[1].reason.contains("not found"), "{}", dead[1].reason);
+    }
+
+    #[tokio::test]
+    async fn a_retry_stops_the_fifo_batch_and_reports_the_rest() {
+        let p = TestPorts::new(CONFIG);
+        // Another worker is processing delivery d1 right now.
+        let marker = "delivery#escalate#intercom#d1";
+        p.store.claim(marker, "other", Duration::from_secs(60), p.clock.now()).await.unwrap();
+        let control = Control::default();
+        let event = batch(&[("m1", body("d1", "1")), ("m2", body("d2", "1")), ("m3", body("d3", "2"))]);
+        let resp = handle_sqs_batch(&p, &control, JobKind::Escalate, event, &Counters::default()).await;
+        let failed: Vec<_> = resp.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
+        assert_eq!(failed, vec!["m1", "m2", "m3"]);
+        assert_eq!(control.delayed.lock().unwrap()[0].0, "r-m1");
+    }
+
+    #[tokio::test]
+    async fn a_processed_delivery_is_not_run_again() {
+        let p = TestPorts::new(CONFIG);
+        let counters = Counters::default();
+        let first = process(&p, JobKind::Escalate, &body("d9", "404"), &counters).await;
+        assert!(matches!(first, Disposition::DeadLetter(_)));
+        p.store.complete("delivery#escalate#intercom#d8", "done").await.unwrap();
+        let again = process(&p, JobKind::Escalate, &body("d8", "404"), &counters).await;
+        assert_eq!(again, Disposition::Ack("delivery already processed".into()));
+        assert_eq!(counters.get("EventsDeduplicated", ("Job", "escalate")), 1);
+    }
 }

@@ -59,6 +59,13 @@ pub struct Ingress<Q> {
     pub counters: Counters,
 }
 
+impl<Q> Ingress<Q> {
+    /// The queue events are sent to.
+    pub fn queue(&self) -> &Q {
+        &self.queue
+    }
+}
+
 impl<Q: Queue> Ingress<Q> {
     /// An ingress fanning out to `jobs` (the jobs whose queues exist) through `queue`.
     pub fn new(
@@ -70,15 +77,7 @@ impl<Q: Queue> Ingress<Q> {
         max_age: Duration,
         counters: Counters,
     ) -> Self {
-        Self {
-            queue,
-            intercom_secret,
-            zendesk_secret,
-            jobs,
-            max_body_bytes,
-            max_age,
-            counters,
-        }
+        Self { queue, intercom_secret, zendesk_secret, jobs, max_body_bytes, max_age, counters }
     }
 
     fn precheck(&self, req: &WebhookRequest<'_>, vendor: &str) -> Option<WebhookReply> {
@@ -87,11 +86,7 @@ impl<Q: Queue> Ingress<Q> {
             return Some(WebhookReply::new(StatusCode::OK, "ok", "webhook endpoint"));
         }
         if req.method != Method::POST {
-            return Some(WebhookReply::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "refused",
-                "use POST",
-            ));
+            return Some(WebhookReply::new(StatusCode::METHOD_NOT_ALLOWED, "refused", "use POST"));
         }
         self.counters.incr("EventsReceived", ("Vendor", vendor));
         if req.body.len() > self.max_body_bytes {
@@ -118,26 +113,16 @@ impl<Q: Queue> Ingress<Q> {
             return reply;
         }
         let Some(secret) = &self.intercom_secret else {
-            return self.refuse(
-                VENDOR,
-                StatusCode::UNAUTHORIZED,
-                "intercom webhooks are not configured",
-            );
+            return self.refuse(VENDOR, StatusCode::UNAUTHORIZED, "intercom webhooks are not configured");
         };
         let signature = header(req.headers, "x-hub-signature");
-        if let Err(e) =
-            intercom_webhook::verify_signature(secret.expose().as_bytes(), req.body, signature)
-        {
+        if let Err(e) = intercom_webhook::verify_signature(secret.expose().as_bytes(), req.body, signature) {
             return self.refuse(VENDOR, StatusCode::UNAUTHORIZED, &format!("signature: {e}"));
         }
         let notification = match intercom_webhook::parse_notification(req.body) {
             Ok(n) => n,
             Err(e) => {
-                return self.refuse(
-                    VENDOR,
-                    StatusCode::BAD_REQUEST,
-                    &format!("not an Intercom notification: {e}"),
-                );
+                return self.refuse(VENDOR, StatusCode::BAD_REQUEST, &format!("not an Intercom notification: {e}"));
             }
         };
         if let NotificationItem::Ping { .. } = notification.item {
@@ -147,27 +132,14 @@ impl<Q: Queue> Ingress<Q> {
             return self.refuse(VENDOR, StatusCode::BAD_REQUEST, "notification has no id");
         };
         let entity = match &notification.item {
-            NotificationItem::Conversation(c) => {
-                Some(format!("conversation:{}", c.conversation.id))
-            }
+            NotificationItem::Conversation(c) => Some(format!("conversation:{}", c.conversation.id)),
             NotificationItem::Contact(c) => Some(format!("contact:{}", c.id)),
             NotificationItem::Company(c) => Some(format!("company:{}", c.id)),
-            NotificationItem::ContactTag {
-                contact_id: Some(c),
-                ..
-            } => Some(format!("contact:{c}")),
+            NotificationItem::ContactTag { contact_id: Some(c), .. } => Some(format!("contact:{c}")),
             _ => None,
         };
         let jobs = routing::intercom_jobs(&notification.topic);
-        self.fan_out(
-            VENDOR,
-            &notification.topic,
-            &delivery_id,
-            entity,
-            jobs,
-            req.body,
-        )
-        .await
+        self.fan_out(VENDOR, &notification.topic, &delivery_id, entity, jobs, req.body).await
     }
 
     /// Handles a Zendesk webhook (event-subscribed or trigger-built).
@@ -177,11 +149,7 @@ impl<Q: Queue> Ingress<Q> {
             return reply;
         }
         let Some(secret) = &self.zendesk_secret else {
-            return self.refuse(
-                VENDOR,
-                StatusCode::UNAUTHORIZED,
-                "zendesk webhooks are not configured",
-            );
+            return self.refuse(VENDOR, StatusCode::UNAUTHORIZED, "zendesk webhooks are not configured");
         };
         if let Err(e) = zendesk_webhook::verify_signature(
             secret.expose().as_bytes(),
@@ -196,11 +164,7 @@ impl<Q: Queue> Ingress<Q> {
         let event = match zendesk_webhook::parse_event(req.body) {
             Ok(e) => e,
             Err(e) => {
-                return self.refuse(
-                    VENDOR,
-                    StatusCode::BAD_REQUEST,
-                    &format!("not a Zendesk webhook: {e}"),
-                );
+                return self.refuse(VENDOR, StatusCode::BAD_REQUEST, &format!("not a Zendesk webhook: {e}"));
             }
         };
         let invocation = header(req.headers, "x-zendesk-webhook-invocation-id").map(str::to_string);
@@ -214,22 +178,13 @@ impl<Q: Queue> Ingress<Q> {
                 };
                 (e.event_type.clone(), Some(e.id.clone()), entity)
             }
-            ZendeskEvent::Trigger(t) => (
-                "trigger".to_string(),
-                invocation,
-                Some(format!("ticket:{}", t.ticket_id)),
-            ),
+            ZendeskEvent::Trigger(t) => ("trigger".to_string(), invocation, Some(format!("ticket:{}", t.ticket_id))),
         };
         let Some(delivery_id) = delivery_id.filter(|d| !d.is_empty()) else {
-            return self.refuse(
-                VENDOR,
-                StatusCode::BAD_REQUEST,
-                "no event id or invocation id",
-            );
+            return self.refuse(VENDOR, StatusCode::BAD_REQUEST, "no event id or invocation id");
         };
         let jobs = routing::zendesk_jobs(&topic);
-        self.fan_out(VENDOR, &topic, &delivery_id, entity, jobs, req.body)
-            .await
+        self.fan_out(VENDOR, &topic, &delivery_id, entity, jobs, req.body).await
     }
 
     async fn fan_out(
@@ -241,19 +196,10 @@ impl<Q: Queue> Ingress<Q> {
         jobs: &[JobKind],
         body: &[u8],
     ) -> WebhookReply {
-        let wanted: Vec<JobKind> = jobs
-            .iter()
-            .copied()
-            .filter(|j| self.jobs.contains(j))
-            .collect();
+        let wanted: Vec<JobKind> = jobs.iter().copied().filter(|j| self.jobs.contains(j)).collect();
         let Some(entity) = entity.filter(|_| !wanted.is_empty()) else {
             self.counters.incr("EventsUnhandled", ("Vendor", vendor));
-            tracing::info!(
-                vendor,
-                topic,
-                delivery_id,
-                "event not handled by any deployed job"
-            );
+            tracing::info!(vendor, topic, delivery_id, "event not handled by any deployed job");
             return WebhookReply::new(StatusCode::OK, "ignored", "no job handles this event");
         };
         let payload = match serde_json::from_slice(body) {
@@ -273,11 +219,7 @@ impl<Q: Queue> Ingress<Q> {
         if let Some(e) = results.iter().find_map(|r| r.as_ref().err()) {
             self.counters.incr("EnqueueFailed", ("Vendor", vendor));
             tracing::error!(vendor, topic, delivery_id, error = %e, "could not enqueue; asking the vendor to retry");
-            return WebhookReply::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "retry",
-                "could not enqueue",
-            );
+            return WebhookReply::new(StatusCode::SERVICE_UNAVAILABLE, "retry", "could not enqueue");
         }
         self.counters.incr("EventsQueued", ("Vendor", vendor));
         tracing::info!(vendor, topic, delivery_id, entity = %event.entity, jobs = wanted.len(), "queued");
@@ -287,4 +229,145 @@ impl<Q: Queue> Ingress<Q> {
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use super::*;
+    use crate::testing::RecordingQueue;
+
+    const SECRET: &str = "s3cret";
+
+    fn ingress() -> Ingress<RecordingQueue> {
+        Ingress::new(
+            RecordingQueue::default(),
+            Some(Secret::new(SECRET)),
+            Some(Secret::new("zd-secret")),
+            [JobKind::Escalate, JobKind::TicketStatus].into_iter().collect(),
+            64 * 1024,
+            Duration::from_secs(300),
+            Counters::default(),
+        )
+    }
+
+    fn notification(topic: &str, id: &str) -> Vec<u8> {
+        serde_json::json!({
+            "type": "notification_event", "id": id, "topic": topic, "app_id": "app1",
+            "created_at": 1_700_000_000, "delivery_attempts": 1, "first_sent_at": 1_700_000_000,
+            "data": { "type": "notification_event_data", "item": {
+                "type": "conversation", "id": "777", "created_at": 1_700_000_000, "updated_at": 1_700_000_000,
+                "open": true, "state": "open", "priority": "none", "admin_assignee_id": null, "team_assignee_id": null,
+                "contacts": { "type": "contact.list", "contacts": [{ "type": "contact", "id": "c1" }] },
+                "source": { "type": "conversation", "id": "s1", "delivered_as": "customer_initiated", "body": "hi",
+                            "author": { "type": "user", "id": "c1" } },
+                "conversation_parts": { "type": "conversation_part.list", "conversation_parts": [], "total_count": 0 }
+            }}
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    async fn post(i: &Ingress<RecordingQueue>, body: &[u8], sig: Option<String>) -> WebhookReply {
+        let mut headers = HeaderMap::new();
+        if let Some(s) = sig {
+            headers.insert("x-hub-signature", s.parse().unwrap());
+        }
+        i.intercom(WebhookRequest { method: &Method::POST, headers: &headers, body }).await
+    }
+
+    fn sign(body: &[u8]) -> Option<String> {
+        Some(intercom_webhook::sign(SECRET.as_bytes(), body))
+    }
+
+    #[tokio::test]
+    async fn head_answers_ok_without_a_signature() {
+        let i = ingress();
+        let reply = i.intercom(WebhookRequest { method: &Method::HEAD, headers: &HeaderMap::new(), body: b"" }).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert_eq!(i.queue.count(), 0);
+    }
+
+    #[tokio::test]
+    async fn escalation_topic_is_queued_with_entity_and_delivery_id() {
+        let i = ingress();
+        let body = notification("conversation_part.tag.created", "notif_1");
+        let reply = post(&i, &body, sign(&body)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let sent = i.queue.sent.lock().unwrap().clone();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].0, JobKind::Escalate);
+        assert_eq!(sent[0].1.entity, "conversation:777");
+        assert_eq!(sent[0].1.delivery_id, "notif_1");
+    }
+
+    #[tokio::test]
+    async fn unhandled_topic_is_accepted_and_counted() {
+        let i = ingress();
+        let body = notification("conversation.read", "notif_2");
+        let reply = post(&i, &body, sign(&body)).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert_eq!(i.queue.count(), 0);
+        assert_eq!(i.counters.get("EventsUnhandled", ("Vendor", "intercom")), 1);
+    }
+
+    #[tokio::test]
+    async fn enqueue_failure_asks_the_vendor_to_retry() {
+        let i = ingress();
+        i.queue.failing.store(true, Ordering::SeqCst);
+        let body = notification("conversation.user.replied", "notif_3");
+        let reply = post(&i, &body, sign(&body)).await;
+        assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+    }
+
+    #[tokio::test]
+    async fn bad_input_gets_a_clear_status() {
+        let i = ingress();
+        let body = notification("conversation.user.replied", "notif_4");
+        assert_eq!(post(&i, &body, None).await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(post(&i, &body, Some("sha1=00".into())).await.status, StatusCode::UNAUTHORIZED);
+        let junk = b"[1,2,3]".to_vec();
+        assert_eq!(post(&i, &junk, sign(&junk)).await.status, StatusCode::BAD_REQUEST);
+        let big = vec![b'x'; 65 * 1024];
+        assert_eq!(post(&i, &big, sign(&big)).await.status, StatusCode::PAYLOAD_TOO_LARGE);
+        let put = i.intercom(WebhookRequest { method: &Method::PUT, headers: &HeaderMap::new(), body: b"" }).await;
+        assert_eq!(put.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(i.queue.count(), 0, "nothing refused is queued");
+    }
+
+    #[tokio::test]
+    async fn ping_is_answered_and_not_queued() {
+        let i = ingress();
+        let body = serde_json::json!({"type":"notification_event","id":null,"topic":"ping","app_id":"a",
+            "created_at":1,"data":{"type":"notification_event_data","item":{"type":"ping","message":"hi"}}})
+        .to_string()
+        .into_bytes();
+        let reply = post(&i, &body, sign(&body)).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert_eq!(i.queue.count(), 0);
+    }
+
+    #[tokio::test]
+    async fn zendesk_stale_signature_is_refused() {
+        let i = ingress();
+        let body = br#"{"type":"zen:event-type:ticket.status_changed","account_id":1,"id":"e1","time":"2026-01-01T00:00:00Z","subject":"zen:ticket:5","detail":{"id":"5"},"event":{"current":"SOLVED","previous":"OPEN"}}"#;
+        let send = |ts: String| {
+            let sig = zendesk_webhook::sign(b"zd-secret", &ts, body);
+            let mut h = HeaderMap::new();
+            h.insert("x-zendesk-webhook-signature", sig.parse().unwrap());
+            h.insert("x-zendesk-webhook-signature-timestamp", ts.parse().unwrap());
+            h
+        };
+        let stale = send((chrono::Utc::now() - chrono::Duration::minutes(10)).to_rfc3339());
+        let reply = i.zendesk(WebhookRequest { method: &Method::POST, headers: &stale, body }).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        let fresh = send(chrono::Utc::now().to_rfc3339());
+        let reply = i.zendesk(WebhookRequest { method: &Method::POST, headers: &fresh, body }).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let sent = i.queue.sent.lock().unwrap().clone();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].0, JobKind::TicketStatus);
+        assert_eq!(sent[0].1.entity, "ticket:5");
+    }
 }

@@ -5,9 +5,14 @@
 pub mod app;
 pub mod driver;
 pub mod ingress;
+pub mod local;
 pub mod metrics;
 pub mod poller;
 pub mod settings;
 pub mod telemetry;
+pub mod testing;
+
+/// The domain ports, re-exported for the function crates.
+pub use bridge_domain::ports;
 
 pub use app::App;

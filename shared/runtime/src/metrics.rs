@@ -18,21 +18,13 @@ pub struct Counters {
 impl Counters {
     /// Counters that also print EMF lines (Lambda).
     pub fn emitting() -> Self {
-        Self {
-            values: Mutex::default(),
-            emit: true,
-        }
+        Self { values: Mutex::default(), emit: true }
     }
 
     /// Adds one to `name`, tagged with a dimension such as the vendor or job.
     pub fn incr(&self, name: &str, dimension: (&str, &str)) {
         let key = format!("{name}{{{}={}}}", dimension.0, dimension.1);
-        *self
-            .values
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(key)
-            .or_default() += 1;
+        *self.values.lock().unwrap_or_else(|p| p.into_inner()).entry(key).or_default() += 1;
         if self.emit {
             let line = serde_json::json!({
                 "_aws": {
@@ -53,19 +45,11 @@ impl Counters {
     /// The value of `name{dim=value}`.
     pub fn get(&self, name: &str, dimension: (&str, &str)) -> u64 {
         let key = format!("{name}{{{}={}}}", dimension.0, dimension.1);
-        self.values
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-            .copied()
-            .unwrap_or(0)
+        self.values.lock().unwrap_or_else(|p| p.into_inner()).get(&key).copied().unwrap_or(0)
     }
 
     /// Every counter.
     pub fn snapshot(&self) -> BTreeMap<String, u64> {
-        self.values
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.values.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }

@@ -18,10 +18,7 @@ pub struct SettingsError {
 
 impl SettingsError {
     fn new(variable: &str, problem: impl Into<String>) -> Self {
-        Self {
-            variable: variable.into(),
-            problem: problem.into(),
-        }
+        Self { variable: variable.into(), problem: problem.into() }
     }
 }
 
@@ -43,15 +40,12 @@ impl Env for ProcessEnv {
 
 impl Env for BTreeMap<String, String> {
     fn get(&self, name: &str) -> Option<String> {
-        BTreeMap::get(self, name)
-            .cloned()
-            .filter(|v| !v.trim().is_empty())
+        BTreeMap::get(self, name).cloned().filter(|v| !v.trim().is_empty())
     }
 }
 
 fn required(env: &impl Env, name: &str) -> Result<String, SettingsError> {
-    env.get(name)
-        .ok_or_else(|| SettingsError::new(name, "not set"))
+    env.get(name).ok_or_else(|| SettingsError::new(name, "not set"))
 }
 
 fn url(env: &impl Env, name: &str, default: Option<&str>) -> Result<String, SettingsError> {
@@ -61,10 +55,7 @@ fn url(env: &impl Env, name: &str, default: Option<&str>) -> Result<String, Sett
         (None, None) => return Err(SettingsError::new(name, "not set")),
     };
     if !(value.starts_with("https://") || value.starts_with("http://")) {
-        return Err(SettingsError::new(
-            name,
-            format!("must be an http(s) URL, got {value:?}"),
-        ));
+        return Err(SettingsError::new(name, format!("must be an http(s) URL, got {value:?}")));
     }
     Ok(value.trim_end_matches('/').to_string())
 }
@@ -115,10 +106,7 @@ pub enum QueueTargets {
 
 /// The environment variable naming a job's queue URL (`BRIDGE_QUEUE_URL_TICKET_STATUS`).
 pub fn queue_url_variable(job: JobKind) -> String {
-    format!(
-        "BRIDGE_QUEUE_URL_{}",
-        job.as_str().to_ascii_uppercase().replace('-', "_")
-    )
+    format!("BRIDGE_QUEUE_URL_{}", job.as_str().to_ascii_uppercase().replace('-', "_"))
 }
 
 fn queue_targets(env: &impl Env) -> Result<QueueTargets, SettingsError> {
@@ -182,10 +170,7 @@ impl IngressSettings {
 fn number(env: &impl Env, name: &str, default: usize) -> Result<usize, SettingsError> {
     match env.get(name) {
         None => Ok(default),
-        Some(v) => v
-            .trim()
-            .parse()
-            .map_err(|_| SettingsError::new(name, format!("must be a whole number, got {v:?}"))),
+        Some(v) => v.trim().parse().map_err(|_| SettingsError::new(name, format!("must be a whole number, got {v:?}"))),
     }
 }
 
@@ -225,41 +210,28 @@ pub struct WorkerSettings {
 impl WorkerSettings {
     /// Reads the worker settings.
     pub fn from_env(env: &impl Env) -> Result<Self, SettingsError> {
-        let zendesk_auth = match (
-            env.get("ZENDESK_OAUTH_TOKEN"),
-            env.get("ZENDESK_EMAIL"),
-            env.get("ZENDESK_API_TOKEN"),
-        ) {
-            (Some(t), _, _) => ZendeskAuth::OAuth(Secret::new(t)),
-            (None, Some(email), Some(token)) => ZendeskAuth::ApiToken {
-                email,
-                token: Secret::new(token),
-            },
-            (None, None, Some(_)) => {
-                return Err(SettingsError::new(
-                    "ZENDESK_EMAIL",
-                    "not set (needed with ZENDESK_API_TOKEN)",
-                ));
-            }
-            (None, _, None) => {
-                return Err(SettingsError::new(
-                    "ZENDESK_API_TOKEN",
-                    "not set (set ZENDESK_EMAIL and ZENDESK_API_TOKEN, or ZENDESK_OAUTH_TOKEN)",
-                ));
-            }
-        };
+        let zendesk_auth =
+            match (env.get("ZENDESK_OAUTH_TOKEN"), env.get("ZENDESK_EMAIL"), env.get("ZENDESK_API_TOKEN")) {
+                (Some(t), _, _) => ZendeskAuth::OAuth(Secret::new(t)),
+                (None, Some(email), Some(token)) => ZendeskAuth::ApiToken { email, token: Secret::new(token) },
+                (None, None, Some(_)) => {
+                    return Err(SettingsError::new("ZENDESK_EMAIL", "not set (needed with ZENDESK_API_TOKEN)"));
+                }
+                (None, _, None) => {
+                    return Err(SettingsError::new(
+                        "ZENDESK_API_TOKEN",
+                        "not set (set ZENDESK_EMAIL and ZENDESK_API_TOKEN, or ZENDESK_OAUTH_TOKEN)",
+                    ));
+                }
+            };
         let raw_config = required(env, "BRIDGE_CONFIG")?;
         let config = match raw_config.strip_prefix("s3://") {
             Some(rest) => match rest.split_once('/') {
-                Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => ConfigSource::S3 {
-                    bucket: bucket.into(),
-                    key: key.into(),
-                },
+                Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => {
+                    ConfigSource::S3 { bucket: bucket.into(), key: key.into() }
+                }
                 _ => {
-                    return Err(SettingsError::new(
-                        "BRIDGE_CONFIG",
-                        format!("{raw_config:?} is not s3://bucket/key"),
-                    ));
+                    return Err(SettingsError::new("BRIDGE_CONFIG", format!("{raw_config:?} is not s3://bucket/key")));
                 }
             },
             None => ConfigSource::File(raw_config),
@@ -282,10 +254,7 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     const WORKER: &[(&str, &str)] = &[
@@ -295,42 +264,25 @@ mod tests {
         ("ZENDESK_API_TOKEN", "z"),
         ("BRIDGE_CONFIG", "s3://bucket/bridge.yaml"),
         ("BRIDGE_TABLE", "bridge"),
-        (
-            "BRIDGE_QUEUE_URL_ESCALATE",
-            "https://sqs.eu-west-1.amazonaws.com/1/q.fifo",
-        ),
+        ("BRIDGE_QUEUE_URL_ESCALATE", "https://sqs.eu-west-1.amazonaws.com/1/q.fifo"),
     ];
 
     #[test]
     fn worker_settings_parse() {
         let s = WorkerSettings::from_env(&env(WORKER)).unwrap();
         assert_eq!(s.intercom_api_base, "https://api.intercom.io");
-        assert_eq!(
-            s.config,
-            ConfigSource::S3 {
-                bucket: "bucket".into(),
-                key: "bridge.yaml".into()
-            }
-        );
-        assert!(
-            matches!(s.queues, QueueTargets::Urls(ref m) if m.contains_key(&JobKind::Escalate))
-        );
+        assert_eq!(s.config, ConfigSource::S3 { bucket: "bucket".into(), key: "bridge.yaml".into() });
+        assert!(matches!(s.queues, QueueTargets::Urls(ref m) if m.contains_key(&JobKind::Escalate)));
     }
 
     #[test]
     fn missing_variable_is_named() {
         let mut e = env(WORKER);
         e.remove("BRIDGE_TABLE");
-        assert_eq!(
-            WorkerSettings::from_env(&e).unwrap_err().variable,
-            "BRIDGE_TABLE"
-        );
+        assert_eq!(WorkerSettings::from_env(&e).unwrap_err().variable, "BRIDGE_TABLE");
         let mut e = env(WORKER);
         e.remove("ZENDESK_EMAIL");
-        assert_eq!(
-            WorkerSettings::from_env(&e).unwrap_err().variable,
-            "ZENDESK_EMAIL"
-        );
+        assert_eq!(WorkerSettings::from_env(&e).unwrap_err().variable, "ZENDESK_EMAIL");
     }
 
     #[test]
@@ -349,10 +301,7 @@ mod tests {
 
     #[test]
     fn ingress_needs_a_secret_and_a_queue() {
-        assert_eq!(
-            IngressSettings::from_env(&env(&[])).unwrap_err().variable,
-            "INTERCOM_CLIENT_SECRET"
-        );
+        assert_eq!(IngressSettings::from_env(&env(&[])).unwrap_err().variable, "INTERCOM_CLIENT_SECRET");
         let err = IngressSettings::from_env(&env(&[("INTERCOM_CLIENT_SECRET", "s")])).unwrap_err();
         assert_eq!(err.variable, "BRIDGE_QUEUE_URL_ESCALATE");
     }

@@ -5,9 +5,5 @@ use tracing_subscriber::EnvFilter;
 /// Installs the global subscriber once; later calls are no-ops (tests call it repeatedly).
 pub fn init() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_current_span(true)
-        .try_init();
+    let _ = tracing_subscriber::fmt().json().with_env_filter(filter).with_current_span(true).try_init();
 }

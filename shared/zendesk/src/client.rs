@@ -56,13 +56,7 @@ pub(crate) struct Call {
 
 impl Call {
     pub(crate) fn new(method: Method, path: impl Into<String>) -> Self {
-        Self {
-            method,
-            path: path.into(),
-            query: Vec::new(),
-            body: None,
-            headers: Vec::new(),
-        }
+        Self { method, path: path.into(), query: Vec::new(), body: None, headers: Vec::new() }
     }
     pub(crate) fn get(path: impl Into<String>) -> Self {
         Self::new(Method::GET, path)
@@ -72,8 +66,7 @@ impl Call {
         self
     }
     pub(crate) fn json(mut self, body: &Value) -> ZdResult<Self> {
-        let bytes =
-            serde_json::to_vec(body).map_err(|e| ZendeskError::Decode(format!("encode: {e}")))?;
+        let bytes = serde_json::to_vec(body).map_err(|e| ZendeskError::Decode(format!("encode: {e}")))?;
         self.body = Some(bytes);
         Ok(self)
     }
@@ -108,28 +101,20 @@ impl Reply {
 
 /// Removes `key` from a JSON object and deserializes it.
 pub(crate) fn take<T: DeserializeOwned>(json: &mut Value, key: &str) -> ZdResult<T> {
-    let v = json
-        .get_mut(key)
-        .map(Value::take)
-        .ok_or_else(|| ZendeskError::Decode(format!("missing `{key}`")))?;
+    let v = json.get_mut(key).map(Value::take).ok_or_else(|| ZendeskError::Decode(format!("missing `{key}`")))?;
     serde_json::from_value(v).map_err(|e| decode_error(&e))
 }
 
 /// A decode error without the offending value (it may be personal data).
 fn decode_error(e: &serde_json::Error) -> ZendeskError {
-    ZendeskError::Decode(format!(
-        "{:?} error at line {} column {}",
-        e.classify(),
-        e.line(),
-        e.column()
-    ))
+    ZendeskError::Decode(format!("{:?} error at line {} column {}", e.classify(), e.line(), e.column()))
 }
 
 impl ZendeskClient {
     /// Builds the client (one connection pool for its whole life).
     pub fn new(config: ZendeskConfig) -> ZdResult<Self> {
-        let base = url::Url::parse(config.base_url.trim())
-            .map_err(|e| ZendeskError::Config(format!("base_url: {e}")))?;
+        let base =
+            url::Url::parse(config.base_url.trim()).map_err(|e| ZendeskError::Config(format!("base_url: {e}")))?;
         if !matches!(base.scheme(), "http" | "https") {
             return Err(ZendeskError::Config("base_url must be http(s)".into()));
         }
@@ -137,10 +122,7 @@ impl ZendeskClient {
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(5)))
-            .user_agent(concat!(
-                "intercom-zendesk-bridge/",
-                env!("CARGO_PKG_VERSION")
-            ))
+            .user_agent(concat!("intercom-zendesk-bridge/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ZendeskError::Config(format!("http client: {e}")))?;
         Ok(Self {
@@ -180,11 +162,7 @@ impl ZendeskClient {
 
     /// The rate-limit headers of the most recent response that carried any.
     pub fn last_rate_limit(&self) -> Option<RateLimitSnapshot> {
-        self.inner
-            .rate
-            .lock()
-            .map(|g| g.clone())
-            .unwrap_or_else(|p| p.into_inner().clone())
+        self.inner.rate.lock().map(|g| g.clone()).unwrap_or_else(|p| p.into_inner().clone())
     }
 
     pub(crate) fn me_cell(&self) -> &OnceCell<u64> {
@@ -198,20 +176,14 @@ impl ZendeskClient {
         loop {
             match self.attempt(call).await {
                 Ok(reply) => return Ok(reply),
-                Err(error) => {
-                    match self
-                        .inner
-                        .policy
-                        .decide(attempt, &error.retry_probe(), fastrand::f64())
-                    {
-                        RetryDecision::RetryAfter(wait) => {
-                            tracing::debug!(method = %call.method, path = %call.path, attempt, wait_ms = wait.as_millis() as u64, error = %error, "zendesk call retried");
-                            tokio::time::sleep(wait).await;
-                            attempt += 1;
-                        }
-                        RetryDecision::GiveUp => return Err(error),
+                Err(error) => match self.inner.policy.decide(attempt, &error.retry_probe(), fastrand::f64()) {
+                    RetryDecision::RetryAfter(wait) => {
+                        tracing::debug!(method = %call.method, path = %call.path, attempt, wait_ms = wait.as_millis() as u64, error = %error, "zendesk call retried");
+                        tokio::time::sleep(wait).await;
+                        attempt += 1;
                     }
-                }
+                    RetryDecision::GiveUp => return Err(error),
+                },
             }
         }
     }
@@ -231,9 +203,7 @@ impl ZendeskClient {
             req = req.header(*name, value);
         }
         if let Some(body) = &call.body {
-            req = req
-                .header(CONTENT_TYPE, "application/json")
-                .body(body.clone());
+            req = req.header(CONTENT_TYPE, "application/json").body(body.clone());
         }
         let resp = req.send().await.map_err(transport_error)?;
         let status = resp.status();
@@ -241,21 +211,12 @@ impl ZendeskClient {
         self.record_rate_limit(&headers);
         let body = resp.bytes().await.map_err(transport_error)?.to_vec();
         if status.is_success() {
-            return Ok(Reply {
-                status: status.as_u16(),
-                headers,
-                body,
-            });
+            return Ok(Reply { status: status.as_u16(), headers, body });
         }
         if status == StatusCode::TOO_MANY_REQUESTS {
             tracing::warn!(path = %call.path, "zendesk rate limited");
         }
-        Err(ZendeskError::from_response(
-            status.as_u16(),
-            &body,
-            &call.path,
-            rate_limit::retry_after(&headers),
-        ))
+        Err(ZendeskError::from_response(status.as_u16(), &body, &call.path, rate_limit::retry_after(&headers)))
     }
 
     fn record_rate_limit(&self, headers: &HeaderMap) {
@@ -285,19 +246,10 @@ impl ZendeskClient {
             let mut page = self.send(&page_call).await?.json()?;
             let items: Vec<T> = take(&mut page, key)?;
             out.extend(items);
-            let has_more = page
-                .pointer("/meta/has_more")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
-            after = page
-                .pointer("/meta/after_cursor")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .or_else(|| {
-                    page.pointer("/links/next")
-                        .and_then(Value::as_str)
-                        .and_then(|n| query_param(n, "page[after]"))
-                });
+            let has_more = page.pointer("/meta/has_more").and_then(Value::as_bool).unwrap_or(false);
+            after = page.pointer("/meta/after_cursor").and_then(Value::as_str).map(str::to_string).or_else(|| {
+                page.pointer("/links/next").and_then(Value::as_str).and_then(|n| query_param(n, "page[after]"))
+            });
             if !has_more || after.is_none() {
                 return Ok(out);
             }
@@ -307,11 +259,7 @@ impl ZendeskClient {
     }
 
     /// Follows offset pagination (`next_page`) for small result sets (search, external id).
-    pub(crate) async fn list_offset<T: DeserializeOwned>(
-        &self,
-        call: Call,
-        key: &str,
-    ) -> ZdResult<Vec<T>> {
+    pub(crate) async fn list_offset<T: DeserializeOwned>(&self, call: Call, key: &str) -> ZdResult<Vec<T>> {
         let mut out = Vec::new();
         let mut page_no: Option<String> = None;
         for _ in 0..MAX_OFFSET_PAGES {
@@ -322,10 +270,7 @@ impl ZendeskClient {
             let mut page = self.send(&page_call).await?.json()?;
             let items: Vec<T> = take(&mut page, key)?;
             out.extend(items);
-            page_no = page
-                .get("next_page")
-                .and_then(Value::as_str)
-                .and_then(|n| query_param(n, "page"));
+            page_no = page.get("next_page").and_then(Value::as_str).and_then(|n| query_param(n, "page"));
             if page_no.is_none() {
                 break;
             }
@@ -335,9 +280,7 @@ impl ZendeskClient {
 
     /// Shows a job status.
     pub async fn job_status(&self, id: &str) -> ZdResult<JobStatus> {
-        self.send(&Call::get(format!("/job_statuses/{}", encode_segment(id))))
-            .await?
-            .take("job_status")
+        self.send(&Call::get(format!("/job_statuses/{}", encode_segment(id)))).await?.take("job_status")
     }
 
     /// Polls a job until `completed` (Ok) or `failed` ([`ZendeskError::JobFailed`]), backing
@@ -350,10 +293,7 @@ impl ZendeskClient {
             match job.status.as_str() {
                 "completed" => return Ok(job),
                 "failed" => {
-                    return Err(ZendeskError::JobFailed {
-                        job_id: job.id,
-                        message: job.message,
-                    });
+                    return Err(ZendeskError::JobFailed { job_id: job.id, message: job.message });
                 }
                 _ => {}
             }
@@ -377,21 +317,13 @@ fn transport_error(e: reqwest::Error) -> ZendeskError {
     } else {
         "transport"
     };
-    ZendeskError::Transient {
-        status: None,
-        reason: reason.into(),
-    }
+    ZendeskError::Transient { status: None, reason: reason.into() }
 }
 
 /// Reads one query parameter from an absolute or relative URL.
 fn query_param(link: &str, name: &str) -> Option<String> {
-    let parsed = url::Url::parse(link)
-        .or_else(|_| url::Url::parse("http://x/").and_then(|b| b.join(link)))
-        .ok()?;
-    parsed
-        .query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
+    let parsed = url::Url::parse(link).or_else(|_| url::Url::parse("http://x/").and_then(|b| b.join(link))).ok()?;
+    parsed.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }
 
 /// Percent-encodes a path segment (job ids, external values never reach paths otherwise).
@@ -411,16 +343,10 @@ mod tests {
     #[test]
     fn reads_cursor_from_links() {
         assert_eq!(
-            query_param(
-                "https://a.zendesk.com/api/v2/groups?page%5Bafter%5D=abc&page%5Bsize%5D=2",
-                "page[after]"
-            ),
+            query_param("https://a.zendesk.com/api/v2/groups?page%5Bafter%5D=abc&page%5Bsize%5D=2", "page[after]"),
             Some("abc".into())
         );
-        assert_eq!(
-            query_param("/api/v2/users/search?page=3", "page"),
-            Some("3".into())
-        );
+        assert_eq!(query_param("/api/v2/users/search?page=3", "page"), Some("3".into()));
     }
 
     #[test]
@@ -430,9 +356,6 @@ mod tests {
             auth: crate::config::Auth::OAuth { token: "t".into() },
             timeout: Duration::from_secs(1),
         };
-        assert!(matches!(
-            ZendeskClient::new(cfg),
-            Err(ZendeskError::Config(_))
-        ));
+        assert!(matches!(ZendeskClient::new(cfg), Err(ZendeskError::Config(_))));
     }
 }

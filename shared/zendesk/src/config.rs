@@ -57,9 +57,7 @@ impl fmt::Debug for Auth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The email is personal data: keep it out of logs as well.
         match self {
-            Auth::ApiToken { .. } => {
-                f.write_str("ApiToken { email: [redacted], token: [redacted] }")
-            }
+            Auth::ApiToken { .. } => f.write_str("ApiToken { email: [redacted], token: [redacted] }"),
             Auth::OAuth { .. } => f.write_str("OAuth { token: [redacted] }"),
         }
     }
@@ -72,10 +70,7 @@ impl Auth {
         match self {
             Auth::ApiToken { email, token } => {
                 let raw = format!("{email}/token:{}", token.expose());
-                format!(
-                    "Basic {}",
-                    base64::engine::general_purpose::STANDARD.encode(raw)
-                )
+                format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw))
             }
             Auth::OAuth { token } => format!("Bearer {}", token.expose()),
         }
@@ -100,33 +95,18 @@ mod tests {
 
     #[test]
     fn debug_never_prints_credentials() {
-        let auth = Auth::ApiToken {
-            email: "bot@example.com".into(),
-            token: Secret::new("s3cr3t"),
-        };
-        let cfg = ZendeskConfig {
-            base_url: "https://acme.zendesk.com".into(),
-            auth,
-            timeout: Duration::from_secs(5),
-        };
+        let auth = Auth::ApiToken { email: "bot@example.com".into(), token: Secret::new("s3cr3t") };
+        let cfg = ZendeskConfig { base_url: "https://acme.zendesk.com".into(), auth, timeout: Duration::from_secs(5) };
         let printed = format!("{cfg:?}");
         assert!(!printed.contains("s3cr3t"));
         assert!(!printed.contains("bot@example.com"));
-        let bearer = format!(
-            "{:?}",
-            Auth::OAuth {
-                token: "tok123".into()
-            }
-        );
+        let bearer = format!("{:?}", Auth::OAuth { token: "tok123".into() });
         assert!(!bearer.contains("tok123"));
     }
 
     #[test]
     fn basic_header_uses_token_suffix() {
-        let auth = Auth::ApiToken {
-            email: "a@b.c".into(),
-            token: Secret::new("t"),
-        };
+        let auth = Auth::ApiToken { email: "a@b.c".into(), token: Secret::new("t") };
         // base64("a@b.c/token:t")
         assert_eq!(auth.header_value(), "Basic YUBiLmMvdG9rZW46dA==");
     }

@@ -4,15 +4,15 @@ use std::collections::BTreeMap;
 
 use bridge_domain::ids::{CommentId, GroupId, OrganizationId, TicketId, UserId};
 use bridge_domain::model::{
-    FieldValue, NewTicket, Organization, OrganizationUpsert, Ticket, TicketComment, TicketPriority,
-    TicketStatus, TicketUpdate, Timestamp, User, UserUpsert,
+    FieldValue, NewTicket, Organization, OrganizationUpsert, Ticket, TicketComment, TicketPriority, TicketStatus,
+    TicketUpdate, Timestamp, User, UserUpsert,
 };
 use serde_json::Value;
 
 use crate::error::ZendeskError;
 use crate::types::{
-    CommentWrite, CustomFieldValue, OrganizationWrite, TicketWrite, UserWrite, ZdComment,
-    ZdOrganization, ZdTicket, ZdUser,
+    CommentWrite, CustomFieldValue, OrganizationWrite, TicketWrite, UserWrite, ZdComment, ZdOrganization, ZdTicket,
+    ZdUser,
 };
 
 /// A JSON custom-field value as a domain value. Multiselect arrays become their values joined
@@ -21,10 +21,9 @@ pub fn field_value(v: &Value) -> FieldValue {
     match v {
         Value::Null => FieldValue::Null,
         Value::Bool(b) => FieldValue::Bool(*b),
-        Value::Number(n) => n.as_i64().map_or_else(
-            || FieldValue::Float(n.as_f64().unwrap_or_default()),
-            FieldValue::Int,
-        ),
+        Value::Number(n) => {
+            n.as_i64().map_or_else(|| FieldValue::Float(n.as_f64().unwrap_or_default()), FieldValue::Int)
+        }
         Value::String(s) => FieldValue::Text(s.clone()),
         Value::Array(items) => FieldValue::Text(
             items
@@ -52,10 +51,7 @@ fn ts(raw: Option<&str>) -> Timestamp {
     raw.and_then(Timestamp::parse_rfc3339).unwrap_or_default()
 }
 
-fn opt<T>(
-    raw: Option<u64>,
-    make: impl Fn(u64) -> Result<T, bridge_domain::ids::IdError>,
-) -> Option<T> {
+fn opt<T>(raw: Option<u64>, make: impl Fn(u64) -> Result<T, bridge_domain::ids::IdError>) -> Option<T> {
     raw.and_then(|v| make(v).ok())
 }
 
@@ -100,11 +96,7 @@ pub fn ticket(t: &ZdTicket) -> Result<Ticket, ZendeskError> {
         external_id: t.external_id.clone().filter(|e| !e.is_empty()),
         via_channel: t.via.as_ref().and_then(|v| v.channel_name()),
         followup_source_id: followup_source(t),
-        custom_fields: t
-            .custom_fields
-            .iter()
-            .map(|f| (f.id, field_value(&f.value)))
-            .collect(),
+        custom_fields: t.custom_fields.iter().map(|f| (f.id, field_value(&f.value))).collect(),
         created_at: ts(t.created_at.as_deref()),
         updated_at: ts(t.updated_at.as_deref()),
     })
@@ -114,11 +106,7 @@ pub fn ticket(t: &ZdTicket) -> Result<Ticket, ZendeskError> {
 pub fn comment(c: &ZdComment) -> TicketComment {
     TicketComment {
         id: CommentId::new(c.id).ok(),
-        html_body: c
-            .html_body
-            .clone()
-            .or_else(|| c.body.clone())
-            .unwrap_or_default(),
+        html_body: c.html_body.clone().or_else(|| c.body.clone()).unwrap_or_default(),
         public: c.public,
         author_id: opt(c.author_id, UserId::new),
         created_at: c.created_at.as_deref().and_then(Timestamp::parse_rfc3339),
@@ -134,14 +122,8 @@ pub fn user(u: &ZdUser) -> Result<User, ZendeskError> {
         phone: u.phone.clone(),
         external_id: u.external_id.clone(),
         role: u.role.clone().unwrap_or_else(|| "end-user".into()),
-        org_ids: opt(u.organization_id, OrganizationId::new)
-            .into_iter()
-            .collect(),
-        fields: u
-            .user_fields
-            .iter()
-            .map(|(k, v)| (k.clone(), field_value(v)))
-            .collect(),
+        org_ids: opt(u.organization_id, OrganizationId::new).into_iter().collect(),
+        fields: u.user_fields.iter().map(|(k, v)| (k.clone(), field_value(v))).collect(),
         tags: u.tags.clone(),
         updated_at: ts(u.updated_at.as_deref()),
     })
@@ -155,24 +137,14 @@ pub fn organization(o: &ZdOrganization) -> Result<Organization, ZendeskError> {
         external_id: o.external_id.clone(),
         plan: None,
         monthly_spend: None,
-        fields: o
-            .organization_fields
-            .iter()
-            .map(|(k, v)| (k.clone(), field_value(v)))
-            .collect(),
+        fields: o.organization_fields.iter().map(|(k, v)| (k.clone(), field_value(v))).collect(),
         tags: o.tags.clone(),
         updated_at: ts(o.updated_at.as_deref()),
     })
 }
 
 fn custom_fields(fields: &BTreeMap<u64, FieldValue>) -> Vec<CustomFieldValue> {
-    fields
-        .iter()
-        .map(|(id, v)| CustomFieldValue {
-            id: *id,
-            value: field_json(v),
-        })
-        .collect()
+    fields.iter().map(|(id, v)| CustomFieldValue { id: *id, value: field_json(v) }).collect()
 }
 
 fn comment_write(c: &TicketComment) -> CommentWrite {
@@ -223,11 +195,7 @@ pub fn user_upsert(u: &UserUpsert) -> UserWrite {
         phone: u.phone.clone(),
         organization_id: u.organization_id.map(OrganizationId::get),
         role: None,
-        user_fields: u
-            .fields
-            .iter()
-            .map(|(k, v)| (k.clone(), field_json(v)))
-            .collect(),
+        user_fields: u.fields.iter().map(|(k, v)| (k.clone(), field_json(v))).collect(),
         skip_verify_email: Some(true),
     }
 }
@@ -237,11 +205,7 @@ pub fn organization_upsert(o: &OrganizationUpsert) -> OrganizationWrite {
     OrganizationWrite {
         name: Some(o.name.clone()),
         external_id: o.external_id.clone(),
-        organization_fields: o
-            .fields
-            .iter()
-            .map(|(k, v)| (k.clone(), field_json(v)))
-            .collect(),
+        organization_fields: o.fields.iter().map(|(k, v)| (k.clone(), field_json(v))).collect(),
         tags: None,
     }
 }
@@ -260,21 +224,11 @@ mod tests {
             priority: Some("high".into()),
             via: Some(Via {
                 channel: json!("api"),
-                source: Some(ViaSource {
-                    from: json!({"ticket_id": 5}),
-                    to: json!({}),
-                    rel: Some("follow_up".into()),
-                }),
+                source: Some(ViaSource { from: json!({"ticket_id": 5}), to: json!({}), rel: Some("follow_up".into()) }),
             }),
             custom_fields: vec![
-                CustomFieldValue {
-                    id: 1,
-                    value: json!(["a", "b"]),
-                },
-                CustomFieldValue {
-                    id: 2,
-                    value: json!(3),
-                },
+                CustomFieldValue { id: 1, value: json!(["a", "b"]) },
+                CustomFieldValue { id: 2, value: json!(3) },
             ],
             created_at: Some("2024-01-01T00:00:00Z".into()),
             ..ZdTicket::default()
@@ -290,20 +244,13 @@ mod tests {
 
     #[test]
     fn unknown_status_is_a_decode_error() {
-        let t = ZdTicket {
-            id: 1,
-            status: Some("weird".into()),
-            ..ZdTicket::default()
-        };
+        let t = ZdTicket { id: 1, status: Some("weird".into()), ..ZdTicket::default() };
         assert!(matches!(ticket(&t), Err(ZendeskError::Decode(_))));
     }
 
     #[test]
     fn update_never_sends_tags() {
-        let w = ticket_update(&TicketUpdate {
-            status: Some(TicketStatus::Solved),
-            ..TicketUpdate::default()
-        });
+        let w = ticket_update(&TicketUpdate { status: Some(TicketStatus::Solved), ..TicketUpdate::default() });
         let v = serde_json::to_value(&w).unwrap();
         assert_eq!(v, json!({"status": "solved"}));
     }

@@ -97,26 +97,16 @@ impl ZendeskError {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            ZendeskError::RateLimited { .. }
-                | ZendeskError::Transient { .. }
-                | ZendeskError::JobPending { .. }
+            ZendeskError::RateLimited { .. } | ZendeskError::Transient { .. } | ZendeskError::JobPending { .. }
         )
     }
 
     /// True for the 422 "Status: closed prevents ticket update": create a follow-up instead.
     pub fn is_closed_ticket(&self) -> bool {
         match self {
-            ZendeskError::Invalid {
-                description,
-                details,
-                ..
-            } => {
-                details
-                    .iter()
-                    .any(|d| d.description.to_ascii_lowercase().contains(CLOSED_TICKET))
-                    || description
-                        .as_deref()
-                        .is_some_and(|d| d.to_ascii_lowercase().contains(CLOSED_TICKET))
+            ZendeskError::Invalid { description, details, .. } => {
+                details.iter().any(|d| d.description.to_ascii_lowercase().contains(CLOSED_TICKET))
+                    || description.as_deref().is_some_and(|d| d.to_ascii_lowercase().contains(CLOSED_TICKET))
             }
             _ => false,
         }
@@ -129,58 +119,36 @@ impl ZendeskError {
 
     /// Classifies an error response. `path` is the request path (no query), `retry_after` the
     /// wait announced by the headers.
-    pub(crate) fn from_response(
-        status: u16,
-        body: &[u8],
-        path: &str,
-        retry_after: Option<Duration>,
-    ) -> Self {
+    pub(crate) fn from_response(status: u16, body: &[u8], path: &str, retry_after: Option<Duration>) -> Self {
         let parsed = ErrorBody::parse(body);
         match status {
-            429 => ZendeskError::RateLimited {
-                retry_after: retry_after.unwrap_or(Duration::from_secs(60)),
-            },
-            404 => ZendeskError::NotFound {
-                what: path.to_string(),
-            },
-            409 => ZendeskError::Transient {
-                status: Some(409),
-                reason: parsed.code_or("Conflict"),
-            },
-            400 if parsed.error.as_deref() == Some("IdempotentRequestError") => {
-                ZendeskError::IdempotencyMismatch
-            }
+            429 => ZendeskError::RateLimited { retry_after: retry_after.unwrap_or(Duration::from_secs(60)) },
+            404 => ZendeskError::NotFound { what: path.to_string() },
+            409 => ZendeskError::Transient { status: Some(409), reason: parsed.code_or("Conflict") },
+            400 if parsed.error.as_deref() == Some("IdempotentRequestError") => ZendeskError::IdempotencyMismatch,
             422 => ZendeskError::Invalid {
                 status,
                 error: parsed.error,
                 description: parsed.description,
                 details: parsed.details,
             },
-            s if s >= 500 => ZendeskError::Transient {
-                status: Some(s),
-                reason: parsed.code_or("ServerError"),
-            },
+            s if s >= 500 => ZendeskError::Transient { status: Some(s), reason: parsed.code_or("ServerError") },
             s if !parsed.details.is_empty() => ZendeskError::Invalid {
                 status: s,
                 error: parsed.error,
                 description: parsed.description,
                 details: parsed.details,
             },
-            s => ZendeskError::Permanent {
-                status: s,
-                error: parsed.error,
-                description: parsed.description,
-            },
+            s => ZendeskError::Permanent { status: s, error: parsed.error, description: parsed.description },
         }
     }
 
     /// A lightweight port error used only to ask the retry policy what to do.
     pub(crate) fn retry_probe(&self) -> PortError {
         match self {
-            ZendeskError::RateLimited { retry_after } => PortError::RateLimited {
-                service: Service::Zendesk,
-                retry_after: *retry_after,
-            },
+            ZendeskError::RateLimited { retry_after } => {
+                PortError::RateLimited { service: Service::Zendesk, retry_after: *retry_after }
+            }
             e if e.is_retryable() => PortError::unavailable(Service::Zendesk, "transient"),
             _ => PortError::rejected(Service::Zendesk, "permanent"),
         }
@@ -191,29 +159,18 @@ impl From<ZendeskError> for PortError {
     fn from(e: ZendeskError) -> Self {
         let service = Service::Zendesk;
         match e {
-            ZendeskError::RateLimited { retry_after } => PortError::RateLimited {
-                service,
-                retry_after,
-            },
+            ZendeskError::RateLimited { retry_after } => PortError::RateLimited { service, retry_after },
             ZendeskError::NotFound { what } => PortError::NotFound { service, what },
-            ref closed if closed.is_closed_ticket() => PortError::Conflict {
-                service,
-                detail: "ticket is closed".into(),
-            },
-            ZendeskError::IdempotencyMismatch => PortError::Conflict {
-                service,
-                detail: "idempotency key reused with different parameters".into(),
-            },
-            e @ (ZendeskError::Transient { .. } | ZendeskError::JobPending { .. }) => {
-                PortError::Unavailable {
-                    service,
-                    source: Box::new(e),
-                }
+            ref closed if closed.is_closed_ticket() => {
+                PortError::Conflict { service, detail: "ticket is closed".into() }
             }
-            e => PortError::Rejected {
-                service,
-                source: Box::new(e),
-            },
+            ZendeskError::IdempotencyMismatch => {
+                PortError::Conflict { service, detail: "idempotency key reused with different parameters".into() }
+            }
+            e @ (ZendeskError::Transient { .. } | ZendeskError::JobPending { .. }) => {
+                PortError::Unavailable { service, source: Box::new(e) }
+            }
+            e => PortError::Rejected { service, source: Box::new(e) },
         }
     }
 }
@@ -232,10 +189,7 @@ impl ErrorBody {
     pub(crate) fn parse(body: &[u8]) -> Self {
         let Ok(json) = serde_json::from_slice::<Value>(body) else {
             let text = String::from_utf8_lossy(body).trim().to_string();
-            return Self {
-                description: (!text.is_empty()).then_some(text),
-                ..Self::default()
-            };
+            return Self { description: (!text.is_empty()).then_some(text), ..Self::default() };
         };
         let mut out = Self::default();
         match json.get("error") {
@@ -252,15 +206,12 @@ impl ErrorBody {
                 _ => None,
             };
         }
-        if let Some(Value::Array(errors)) = json.get("errors") {
-            if let Some(first) = errors.first() {
-                out.error = out.error.or_else(|| {
-                    str_field(first.get("code")).or_else(|| str_field(first.get("title")))
-                });
-                out.description = out.description.or_else(|| {
-                    str_field(first.get("detail")).or_else(|| str_field(first.get("title")))
-                });
-            }
+        if let Some(Value::Array(errors)) = json.get("errors")
+            && let Some(first) = errors.first()
+        {
+            out.error = out.error.or_else(|| str_field(first.get("code")).or_else(|| str_field(first.get("title"))));
+            out.description =
+                out.description.or_else(|| str_field(first.get("detail")).or_else(|| str_field(first.get("title"))));
         }
         if let Some(Value::Object(details)) = json.get("details") {
             for (field, entries) in details {
@@ -304,9 +255,7 @@ mod tests {
     fn plain_text_429_is_rate_limited_with_retry_after() {
         let body = b"Number of allowed API requests per minute exceeded";
         let e = ZendeskError::from_response(429, body, "/tickets", Some(Duration::from_secs(7)));
-        assert!(
-            matches!(e, ZendeskError::RateLimited { retry_after } if retry_after == Duration::from_secs(7))
-        );
+        assert!(matches!(e, ZendeskError::RateLimited { retry_after } if retry_after == Duration::from_secs(7)));
         assert_eq!(
             ErrorBody::parse(body).description.as_deref(),
             Some("Number of allowed API requests per minute exceeded")
@@ -353,23 +302,16 @@ mod tests {
 
     #[test]
     fn nested_error_object_shape() {
-        let body =
-            br#"{"error":{"title":"Invalid attribute","message":"You passed an invalid value"}}"#;
+        let body = br#"{"error":{"title":"Invalid attribute","message":"You passed an invalid value"}}"#;
         let parsed = ErrorBody::parse(body);
         assert_eq!(parsed.error.as_deref(), Some("Invalid attribute"));
-        assert_eq!(
-            parsed.description.as_deref(),
-            Some("You passed an invalid value")
-        );
+        assert_eq!(parsed.description.as_deref(), Some("You passed an invalid value"));
     }
 
     #[test]
     fn idempotency_mismatch_and_not_found_and_5xx() {
         let body = br#"{"error":"IdempotentRequestError","description":"Request parameters don't match the given idempotency key"}"#;
-        assert!(matches!(
-            ZendeskError::from_response(400, body, "/tickets", None),
-            ZendeskError::IdempotencyMismatch
-        ));
+        assert!(matches!(ZendeskError::from_response(400, body, "/tickets", None), ZendeskError::IdempotencyMismatch));
         let nf = ZendeskError::from_response(
             404,
             br#"{"error":"RecordNotFound","description":"Not found"}"#,
@@ -381,12 +323,8 @@ mod tests {
         assert!(t.is_retryable());
         let c = ZendeskError::from_response(409, b"", "/tickets/1", None);
         assert!(c.is_retryable());
-        let port = PortError::from(ZendeskError::from_response(
-            401,
-            br#"{"error":"Couldn't authenticate you"}"#,
-            "/x",
-            None,
-        ));
+        let port =
+            PortError::from(ZendeskError::from_response(401, br#"{"error":"Couldn't authenticate you"}"#, "/x", None));
         assert!(!port.is_retryable());
     }
 }

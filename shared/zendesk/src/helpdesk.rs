@@ -2,8 +2,7 @@
 
 use bridge_domain::ids::{OrganizationId, TicketId, UserId};
 use bridge_domain::model::{
-    NewTicket, Organization, OrganizationUpsert, Ticket, TicketComment, TicketUpdate, User,
-    UserUpsert,
+    NewTicket, Organization, OrganizationUpsert, Ticket, TicketComment, TicketUpdate, User, UserUpsert,
 };
 use bridge_domain::ports::{Helpdesk, PortError, PortResult};
 
@@ -18,28 +17,19 @@ impl Helpdesk for ZendeskClient {
 
     async fn tickets_by_external_id(&self, external_id: &str) -> PortResult<Vec<Ticket>> {
         let found = ZendeskClient::tickets_by_external_id(self, external_id).await?;
-        Ok(found
-            .iter()
-            .map(convert::ticket)
-            .collect::<Result<_, _>>()?)
+        Ok(found.iter().map(convert::ticket).collect::<Result<_, _>>()?)
     }
 
     async fn create_ticket(&self, ticket: &NewTicket, idempotency_key: &str) -> PortResult<Ticket> {
-        let created =
-            ZendeskClient::create_ticket(self, &convert::new_ticket(ticket), idempotency_key)
-                .await?;
+        let created = ZendeskClient::create_ticket(self, &convert::new_ticket(ticket), idempotency_key).await?;
         if created.idempotency_hit {
-            tracing::info!(
-                ticket_id = created.ticket.id,
-                "ticket create replayed by idempotency key"
-            );
+            tracing::info!(ticket_id = created.ticket.id, "ticket create replayed by idempotency key");
         }
         Ok(convert::ticket(&created.ticket)?)
     }
 
     async fn update_ticket(&self, id: TicketId, update: &TicketUpdate) -> PortResult<Ticket> {
-        let t =
-            ZendeskClient::update_ticket(self, id.get(), &convert::ticket_update(update)).await?;
+        let t = ZendeskClient::update_ticket(self, id.get(), &convert::ticket_update(update)).await?;
         Ok(convert::ticket(&t)?)
     }
 
@@ -84,19 +74,12 @@ impl Helpdesk for ZendeskClient {
                 "user upsert needs an email or an external id",
             ));
         }
-        let up = self
-            .create_or_update_user(&convert::user_upsert(user))
-            .await?;
+        let up = self.create_or_update_user(&convert::user_upsert(user)).await?;
         Ok(convert::user(&up.record)?)
     }
 
-    async fn organization_by_external_id(
-        &self,
-        external_id: &str,
-    ) -> PortResult<Option<Organization>> {
-        let found = self
-            .search_organizations_by_external_id(external_id)
-            .await?;
+    async fn organization_by_external_id(&self, external_id: &str) -> PortResult<Option<Organization>> {
+        let found = self.search_organizations_by_external_id(external_id).await?;
         Ok(found.first().map(convert::organization).transpose()?)
     }
 
@@ -107,9 +90,7 @@ impl Helpdesk for ZendeskClient {
                 "organization upsert needs an external id (Zendesk matches on it only)",
             ));
         }
-        let up = self
-            .create_or_update_organization(&convert::organization_upsert(org))
-            .await?;
+        let up = self.create_or_update_organization(&convert::organization_upsert(org)).await?;
         Ok(convert::organization(&up.record)?)
     }
 
@@ -119,8 +100,7 @@ impl Helpdesk for ZendeskClient {
 
     async fn own_user_id(&self) -> PortResult<UserId> {
         let id = ZendeskClient::own_user_id(self).await?;
-        UserId::new(id)
-            .map_err(|e| PortError::rejected(bridge_domain::ports::Service::Zendesk, e.to_string()))
+        UserId::new(id).map_err(|e| PortError::rejected(bridge_domain::ports::Service::Zendesk, e.to_string()))
     }
 
     async fn organization(&self, id: OrganizationId) -> PortResult<Organization> {

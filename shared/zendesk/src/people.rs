@@ -12,9 +12,7 @@ const BULK_CHUNK: usize = 100;
 impl ZendeskClient {
     /// `GET /users/{id}`.
     pub async fn show_user(&self, id: u64) -> ZdResult<ZdUser> {
-        self.send(&Call::get(format!("/users/{id}")))
-            .await?
-            .take("user")
+        self.send(&Call::get(format!("/users/{id}"))).await?.take("user")
     }
 
     /// `GET /users/show_many?ids=` in chunks of 100.
@@ -33,14 +31,7 @@ impl ZendeskClient {
         let call = Call::get("/users/search").query("query", email);
         let users: Vec<ZdUser> = self.list_offset(call, "users").await?;
         // The query is a search; keep exact (case-insensitive) email matches only.
-        Ok(users
-            .into_iter()
-            .filter(|u| {
-                u.email
-                    .as_deref()
-                    .is_some_and(|e| e.eq_ignore_ascii_case(email))
-            })
-            .collect())
+        Ok(users.into_iter().filter(|u| u.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(email))).collect())
     }
 
     /// `GET /users/search?external_id=`: the user with this external id, if any.
@@ -51,25 +42,17 @@ impl ZendeskClient {
 
     /// `POST /users/create_or_update`: matched on email or external id; `created` on 201.
     pub async fn create_or_update_user(&self, user: &UserWrite) -> ZdResult<Upserted<ZdUser>> {
-        let call =
-            Call::new(Method::POST, "/users/create_or_update").json(&json!({ "user": user }))?;
+        let call = Call::new(Method::POST, "/users/create_or_update").json(&json!({ "user": user }))?;
         let reply = self.send(&call).await?;
-        Ok(Upserted {
-            created: reply.status == 201,
-            record: reply.take("user")?,
-        })
+        Ok(Upserted { created: reply.status == 201, record: reply.take("user")? })
     }
 
     /// `POST /users/create_or_update_many` in jobs of at most 100 users, each polled until it
     /// finishes. Returns the finished jobs in order.
-    pub async fn create_or_update_many_users(
-        &self,
-        users: &[UserWrite],
-    ) -> ZdResult<Vec<JobStatus>> {
+    pub async fn create_or_update_many_users(&self, users: &[UserWrite]) -> ZdResult<Vec<JobStatus>> {
         let mut jobs = Vec::new();
         for chunk in users.chunks(BULK_CHUNK) {
-            let call = Call::new(Method::POST, "/users/create_or_update_many")
-                .json(&json!({ "users": chunk }))?;
+            let call = Call::new(Method::POST, "/users/create_or_update_many").json(&json!({ "users": chunk }))?;
             let job: JobStatus = self.send(&call).await?.take("job_status")?;
             jobs.push(self.wait_for_job(job).await?);
         }
@@ -89,39 +72,24 @@ impl ZendeskClient {
 
     /// The integration user's id, fetched once and cached for the client's life.
     pub async fn own_user_id(&self) -> ZdResult<u64> {
-        self.me_cell()
-            .get_or_try_init(|| async { self.me().await.map(|u| u.id) })
-            .await
-            .copied()
+        self.me_cell().get_or_try_init(|| async { self.me().await.map(|u| u.id) }).await.copied()
     }
 
     /// `GET /organizations/{id}`.
     pub async fn show_organization(&self, id: u64) -> ZdResult<ZdOrganization> {
-        self.send(&Call::get(format!("/organizations/{id}")))
-            .await?
-            .take("organization")
+        self.send(&Call::get(format!("/organizations/{id}"))).await?.take("organization")
     }
 
     /// `GET /organizations/search?external_id=`.
-    pub async fn search_organizations_by_external_id(
-        &self,
-        external_id: &str,
-    ) -> ZdResult<Vec<ZdOrganization>> {
+    pub async fn search_organizations_by_external_id(&self, external_id: &str) -> ZdResult<Vec<ZdOrganization>> {
         let call = Call::get("/organizations/search").query("external_id", external_id);
         self.list_offset(call, "organizations").await
     }
 
     /// `POST /organizations/create_or_update`: matched on external id only; `created` on 201.
-    pub async fn create_or_update_organization(
-        &self,
-        org: &OrganizationWrite,
-    ) -> ZdResult<Upserted<ZdOrganization>> {
-        let call = Call::new(Method::POST, "/organizations/create_or_update")
-            .json(&json!({ "organization": org }))?;
+    pub async fn create_or_update_organization(&self, org: &OrganizationWrite) -> ZdResult<Upserted<ZdOrganization>> {
+        let call = Call::new(Method::POST, "/organizations/create_or_update").json(&json!({ "organization": org }))?;
         let reply = self.send(&call).await?;
-        Ok(Upserted {
-            created: reply.status == 201,
-            record: reply.take("organization")?,
-        })
+        Ok(Upserted { created: reply.status == 201, record: reply.take("organization")? })
     }
 }

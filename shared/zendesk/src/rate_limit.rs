@@ -33,19 +33,12 @@ impl RateLimitSnapshot {
     /// Reads the headers; None when the response carried none of them.
     pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
         let num = |names: &[&str]| -> Option<u64> {
-            names
-                .iter()
-                .find_map(|n| headers.get(*n)?.to_str().ok()?.trim().parse().ok())
+            names.iter().find_map(|n| headers.get(*n)?.to_str().ok()?.trim().parse().ok())
         };
         let mut snap = Self {
-            limit: num(&["x-rate-limit", "ratelimit-limit", "rate-limit-limit"])
+            limit: num(&["x-rate-limit", "ratelimit-limit", "rate-limit-limit"]).and_then(|v| u32::try_from(v).ok()),
+            remaining: num(&["x-rate-limit-remaining", "ratelimit-remaining", "rate-limit-remaining"])
                 .and_then(|v| u32::try_from(v).ok()),
-            remaining: num(&[
-                "x-rate-limit-remaining",
-                "ratelimit-remaining",
-                "rate-limit-remaining",
-            ])
-            .and_then(|v| u32::try_from(v).ok()),
             reset_in: num(&["ratelimit-reset", "rate-limit-reset"]).map(Duration::from_secs),
             buckets: BTreeMap::new(),
         };
@@ -57,10 +50,8 @@ impl RateLimitSnapshot {
                 snap.buckets.insert(bucket.to_string(), parsed);
             }
         }
-        let empty = snap.limit.is_none()
-            && snap.remaining.is_none()
-            && snap.reset_in.is_none()
-            && snap.buckets.is_empty();
+        let empty =
+            snap.limit.is_none() && snap.remaining.is_none() && snap.reset_in.is_none() && snap.buckets.is_empty();
         (!empty).then_some(snap)
     }
 }
@@ -79,11 +70,7 @@ fn parse_bucket(raw: &str) -> Option<Bucket> {
             _ => {}
         }
     }
-    Some(Bucket {
-        total: total?,
-        remaining: remaining?,
-        resets: resets.unwrap_or(0),
-    })
+    Some(Bucket { total: total?, remaining: remaining?, resets: resets.unwrap_or(0) })
 }
 
 /// The wait a 429 asked for: `Retry-After` seconds, else `ratelimit-reset`.
@@ -115,23 +102,13 @@ mod tests {
             ("x-rate-limit", "700"),
             ("x-rate-limit-remaining", "699"),
             ("ratelimit-reset", "41"),
-            (
-                "zendesk-ratelimit-per-ticket-updates",
-                "total=30; remaining=29; resets=468",
-            ),
+            ("zendesk-ratelimit-per-ticket-updates", "total=30; remaining=29; resets=468"),
         ]);
         let s = RateLimitSnapshot::from_headers(&h).unwrap();
         assert_eq!(s.limit, Some(700));
         assert_eq!(s.remaining, Some(699));
         assert_eq!(s.reset_in, Some(Duration::from_secs(41)));
-        assert_eq!(
-            s.buckets["per-ticket-updates"],
-            Bucket {
-                total: 30,
-                remaining: 29,
-                resets: 468
-            }
-        );
+        assert_eq!(s.buckets["per-ticket-updates"], Bucket { total: 30, remaining: 29, resets: 468 });
     }
 
     #[test]

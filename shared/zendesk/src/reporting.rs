@@ -4,9 +4,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::client::{Call, ZdResult, ZendeskClient, take};
-use crate::types::{
-    Export, ExportStart, FieldDefinition, Group, RatingsQuery, SatisfactionRating, ZdTicket, ZdUser,
-};
+use crate::types::{Export, ExportStart, FieldDefinition, Group, RatingsQuery, SatisfactionRating, ZdTicket, ZdUser};
 
 /// Export pages followed in one call at most; the caller resumes from `after_cursor`.
 const MAX_EXPORT_PAGES: usize = 50;
@@ -19,36 +17,26 @@ impl ZendeskClient {
 
     /// Like [`Self::list_groups`] with an explicit page size.
     pub async fn list_groups_paged(&self, page_size: u32) -> ZdResult<Vec<Group>> {
-        self.list_cursor(Call::get("/groups"), "groups", page_size.clamp(1, 100))
-            .await
+        self.list_cursor(Call::get("/groups"), "groups", page_size.clamp(1, 100)).await
     }
 
     /// `GET /ticket_fields`.
     pub async fn ticket_fields(&self) -> ZdResult<Vec<FieldDefinition>> {
-        self.send(&Call::get("/ticket_fields"))
-            .await?
-            .take("ticket_fields")
+        self.send(&Call::get("/ticket_fields")).await?.take("ticket_fields")
     }
 
     /// `GET /user_fields`.
     pub async fn user_fields(&self) -> ZdResult<Vec<FieldDefinition>> {
-        self.send(&Call::get("/user_fields"))
-            .await?
-            .take("user_fields")
+        self.send(&Call::get("/user_fields")).await?.take("user_fields")
     }
 
     /// `GET /organization_fields`.
     pub async fn organization_fields(&self) -> ZdResult<Vec<FieldDefinition>> {
-        self.send(&Call::get("/organization_fields"))
-            .await?
-            .take("organization_fields")
+        self.send(&Call::get("/organization_fields")).await?.take("organization_fields")
     }
 
     /// `GET /satisfaction_ratings` with filters, every page (cursor).
-    pub async fn satisfaction_ratings(
-        &self,
-        query: &RatingsQuery,
-    ) -> ZdResult<Vec<SatisfactionRating>> {
+    pub async fn satisfaction_ratings(&self, query: &RatingsQuery) -> ZdResult<Vec<SatisfactionRating>> {
         self.satisfaction_ratings_paged(query, 100).await
     }
 
@@ -68,29 +56,18 @@ impl ZendeskClient {
         if let Some(end) = query.end_time {
             call = call.query("end_time", end);
         }
-        self.list_cursor(call, "satisfaction_ratings", page_size.clamp(1, 100))
-            .await
+        self.list_cursor(call, "satisfaction_ratings", page_size.clamp(1, 100)).await
     }
 
     /// `GET /incremental/tickets/cursor`: from a start time (first run) or a stored cursor,
     /// until `end_of_stream`. Store the returned `after_cursor` for the next run.
-    pub async fn export_tickets(
-        &self,
-        start: &ExportStart,
-        per_page: Option<u32>,
-    ) -> ZdResult<Export<ZdTicket>> {
-        self.export("/incremental/tickets/cursor", "tickets", start, per_page)
-            .await
+    pub async fn export_tickets(&self, start: &ExportStart, per_page: Option<u32>) -> ZdResult<Export<ZdTicket>> {
+        self.export("/incremental/tickets/cursor", "tickets", start, per_page).await
     }
 
     /// `GET /incremental/users/cursor`, like [`Self::export_tickets`].
-    pub async fn export_users(
-        &self,
-        start: &ExportStart,
-        per_page: Option<u32>,
-    ) -> ZdResult<Export<ZdUser>> {
-        self.export("/incremental/users/cursor", "users", start, per_page)
-            .await
+    pub async fn export_users(&self, start: &ExportStart, per_page: Option<u32>) -> ZdResult<Export<ZdUser>> {
+        self.export("/incremental/users/cursor", "users", start, per_page).await
     }
 
     async fn export<T: DeserializeOwned>(
@@ -117,33 +94,18 @@ impl ZendeskClient {
             let mut page = self.send(&call).await?.json()?;
             let batch: Vec<T> = take(&mut page, key)?;
             items.extend(batch);
-            let end_of_stream = page
-                .get("end_of_stream")
-                .and_then(Value::as_bool)
-                .unwrap_or(true);
+            let end_of_stream = page.get("end_of_stream").and_then(Value::as_bool).unwrap_or(true);
             if let Some(next) = page.get("after_cursor").and_then(Value::as_str) {
                 after_cursor = Some(next.to_string());
                 position = ExportStart::Cursor(next.to_string());
             } else if !end_of_stream {
                 // No cursor to follow: stop rather than loop on the same page.
-                return Ok(Export {
-                    items,
-                    after_cursor,
-                    end_of_stream: false,
-                });
+                return Ok(Export { items, after_cursor, end_of_stream: false });
             }
             if end_of_stream {
-                return Ok(Export {
-                    items,
-                    after_cursor,
-                    end_of_stream: true,
-                });
+                return Ok(Export { items, after_cursor, end_of_stream: true });
             }
         }
-        Ok(Export {
-            items,
-            after_cursor,
-            end_of_stream: false,
-        })
+        Ok(Export { items, after_cursor, end_of_stream: false })
     }
 }

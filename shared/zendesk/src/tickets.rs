@@ -4,9 +4,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::client::{Call, ZdResult, ZendeskClient, join_ids};
-use crate::types::{
-    CreatedTicket, JobStatus, MergeRequest, TicketMetric, TicketWrite, ZdComment, ZdTicket,
-};
+use crate::types::{CreatedTicket, JobStatus, MergeRequest, TicketMetric, TicketWrite, ZdComment, ZdTicket};
 
 /// Ids per `show_many` call.
 const SHOW_MANY_CHUNK: usize = 100;
@@ -17,11 +15,7 @@ impl ZendeskClient {
     /// `POST /tickets` with an `Idempotency-Key`: a retry with the same key and body returns
     /// the first ticket (`idempotency_hit`), a different body fails with
     /// [`crate::ZendeskError::IdempotencyMismatch`].
-    pub async fn create_ticket(
-        &self,
-        ticket: &TicketWrite,
-        idempotency_key: &str,
-    ) -> ZdResult<CreatedTicket> {
+    pub async fn create_ticket(&self, ticket: &TicketWrite, idempotency_key: &str) -> ZdResult<CreatedTicket> {
         let call = Call::new(Method::POST, "/tickets")
             .header("idempotency-key", idempotency_key)
             .json(&json!({ "ticket": ticket }))?;
@@ -31,10 +25,7 @@ impl ZendeskClient {
             .get("x-idempotency-lookup")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.eq_ignore_ascii_case("hit"));
-        Ok(CreatedTicket {
-            ticket: reply.take("ticket")?,
-            idempotency_hit,
-        })
+        Ok(CreatedTicket { ticket: reply.take("ticket")?, idempotency_hit })
     }
 
     /// Creates a follow-up of a closed ticket (`via_followup_source_id`).
@@ -44,18 +35,13 @@ impl ZendeskClient {
         ticket: &TicketWrite,
         idempotency_key: &str,
     ) -> ZdResult<CreatedTicket> {
-        let body = TicketWrite {
-            via_followup_source_id: Some(source),
-            ..ticket.clone()
-        };
+        let body = TicketWrite { via_followup_source_id: Some(source), ..ticket.clone() };
         self.create_ticket(&body, idempotency_key).await
     }
 
     /// `GET /tickets/{id}`.
     pub async fn show_ticket(&self, id: u64) -> ZdResult<ZdTicket> {
-        self.send(&Call::get(format!("/tickets/{id}")))
-            .await?
-            .take("ticket")
+        self.send(&Call::get(format!("/tickets/{id}"))).await?.take("ticket")
     }
 
     /// `GET /tickets/show_many?ids=` in chunks of 100. Unknown ids are simply absent.
@@ -72,8 +58,7 @@ impl ZendeskClient {
     /// `PUT /tickets/{id}`: fields and an optional comment in one update (one audit). A closed
     /// ticket answers an error for which `is_closed_ticket()` is true.
     pub async fn update_ticket(&self, id: u64, ticket: &TicketWrite) -> ZdResult<ZdTicket> {
-        let call =
-            Call::new(Method::PUT, format!("/tickets/{id}")).json(&json!({ "ticket": ticket }))?;
+        let call = Call::new(Method::PUT, format!("/tickets/{id}")).json(&json!({ "ticket": ticket }))?;
         self.send(&call).await?.take("ticket")
     }
 
@@ -85,28 +70,26 @@ impl ZendeskClient {
     /// Like [`Self::list_comments`] with an explicit page size (1-100).
     pub async fn list_comments_paged(&self, id: u64, page_size: u32) -> ZdResult<Vec<ZdComment>> {
         let call = Call::get(format!("/tickets/{id}/comments"));
-        self.list_cursor(call, "comments", page_size.clamp(1, 100))
-            .await
+        self.list_cursor(call, "comments", page_size.clamp(1, 100)).await
     }
 
     /// `PUT /tickets/{id}/tags`: adds tags, keeps the others. Returns the resulting list.
     pub async fn add_ticket_tags(&self, id: u64, tags: &[String]) -> ZdResult<Vec<String>> {
-        let call =
-            Call::new(Method::PUT, format!("/tickets/{id}/tags")).json(&json!({ "tags": tags }))?;
+        let call = Call::new(Method::PUT, format!("/tickets/{id}/tags")).json(&json!({ "tags": tags }))?;
         self.send(&call).await?.take("tags")
     }
 
-    /// `DELETE /tickets/{id}/tags`: removes tags, keeps the others. Returns the resulting list.
+    /// `DELETE /tickets/{id}/tags?tags=a,b`: removes tags, keeps the others. Returns the
+    /// resulting list. The tags go in the query string, the form the OpenAPI file documents
+    /// (it declares no request body for this DELETE); Zendesk tags never contain commas.
     pub async fn remove_ticket_tags(&self, id: u64, tags: &[String]) -> ZdResult<Vec<String>> {
-        let call = Call::new(Method::DELETE, format!("/tickets/{id}/tags"))
-            .json(&json!({ "tags": tags }))?;
+        let call = Call::new(Method::DELETE, format!("/tickets/{id}/tags")).query("tags", tags.join(","));
         self.send(&call).await?.take("tags")
     }
 
     /// `POST /tickets/{target}/merge`, then polls the job until it finishes.
     pub async fn merge_tickets(&self, target: u64, merge: &MergeRequest) -> ZdResult<JobStatus> {
-        let call =
-            Call::new(Method::POST, format!("/tickets/{target}/merge")).json(&json!(merge))?;
+        let call = Call::new(Method::POST, format!("/tickets/{target}/merge")).json(&json!(merge))?;
         let job: JobStatus = self.send(&call).await?.take("job_status")?;
         self.wait_for_job(job).await
     }
@@ -120,20 +103,13 @@ impl ZendeskClient {
     /// `GET /tickets/{id}/metrics`. Accepts an object or a one-element array under
     /// `ticket_metric` (the OpenAPI file declares an array; the live API returns an object).
     pub async fn ticket_metric(&self, ticket_id: u64) -> ZdResult<TicketMetric> {
-        let mut json = self
-            .send(&Call::get(format!("/tickets/{ticket_id}/metrics")))
-            .await?
-            .json()?;
-        let value = json
-            .get_mut("ticket_metric")
-            .map(serde_json::Value::take)
-            .unwrap_or_default();
+        let mut json = self.send(&Call::get(format!("/tickets/{ticket_id}/metrics"))).await?.json()?;
+        let value = json.get_mut("ticket_metric").map(serde_json::Value::take).unwrap_or_default();
         let value = match value {
             serde_json::Value::Array(mut items) if !items.is_empty() => items.swap_remove(0),
             other => other,
         };
-        serde_json::from_value(value)
-            .map_err(|_| crate::ZendeskError::Decode("ticket_metric".into()))
+        serde_json::from_value(value).map_err(|_| crate::ZendeskError::Decode("ticket_metric".into()))
     }
 
     /// `GET /ticket_metrics`, every page (cursor).
@@ -143,11 +119,6 @@ impl ZendeskClient {
 
     /// Like [`Self::list_ticket_metrics`] with an explicit page size.
     pub async fn list_ticket_metrics_paged(&self, page_size: u32) -> ZdResult<Vec<TicketMetric>> {
-        self.list_cursor(
-            Call::get("/ticket_metrics"),
-            "ticket_metrics",
-            page_size.clamp(1, 100),
-        )
-        .await
+        self.list_cursor(Call::get("/ticket_metrics"), "ticket_metrics", page_size.clamp(1, 100)).await
     }
 }

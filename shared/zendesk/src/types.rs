@@ -340,10 +340,7 @@ impl JobStatus {
     /// The per-item results, tolerant of the different shapes.
     pub fn result_items(&self) -> Vec<JobResult> {
         match &self.results {
-            Value::Array(items) => items
-                .iter()
-                .filter_map(|v| serde_json::from_value(v.clone()).ok())
-                .collect(),
+            Value::Array(items) => items.iter().filter_map(|v| serde_json::from_value(v.clone()).ok()).collect(),
             _ => Vec::new(),
         }
     }

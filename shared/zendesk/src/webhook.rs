@@ -103,19 +103,10 @@ pub fn verify_signature(
     now: DateTime<Utc>,
     max_age: Duration,
 ) -> Result<(), SignatureError> {
-    let signature = signature
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .ok_or(SignatureError::MissingSignature)?;
-    let timestamp = timestamp
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .ok_or(SignatureError::MissingTimestamp)?;
-    let signed_at =
-        DateTime::parse_from_rfc3339(timestamp).map_err(|_| SignatureError::MalformedTimestamp)?;
-    let age = now
-        .signed_duration_since(signed_at.with_timezone(&Utc))
-        .num_seconds();
+    let signature = signature.map(str::trim).filter(|s| !s.is_empty()).ok_or(SignatureError::MissingSignature)?;
+    let timestamp = timestamp.map(str::trim).filter(|s| !s.is_empty()).ok_or(SignatureError::MissingTimestamp)?;
+    let signed_at = DateTime::parse_from_rfc3339(timestamp).map_err(|_| SignatureError::MalformedTimestamp)?;
+    let age = now.signed_duration_since(signed_at.with_timezone(&Utc)).num_seconds();
     let limit = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
     if age > limit {
         return Err(SignatureError::Stale { age_secs: age });
@@ -123,17 +114,15 @@ pub fn verify_signature(
     if -age > limit {
         return Err(SignatureError::FromTheFuture { skew_secs: -age });
     }
-    let expected = base64::engine::general_purpose::STANDARD
-        .decode(signature)
-        .map_err(|_| SignatureError::MalformedSignature)?;
+    let expected =
+        base64::engine::general_purpose::STANDARD.decode(signature).map_err(|_| SignatureError::MalformedSignature)?;
     if expected.len() != 32 {
         return Err(SignatureError::MalformedSignature);
     }
     let mut mac = new_mac(secret);
     mac.update(timestamp.as_bytes());
     mac.update(raw_body);
-    mac.verify_slice(&expected)
-        .map_err(|_| SignatureError::Mismatch)
+    mac.verify_slice(&expected).map_err(|_| SignatureError::Mismatch)
 }
 
 /// Why a payload could not be parsed.
@@ -397,10 +386,7 @@ pub fn parse_event(raw_body: &[u8]) -> Result<ZendeskEvent, ParseError> {
         return Err(ParseError::NotJson);
     }
     let event_type = text(json.get("type"));
-    if event_type
-        .as_deref()
-        .is_some_and(|t| t.starts_with("zen:event-type"))
-    {
+    if event_type.as_deref().is_some_and(|t| t.starts_with("zen:event-type")) {
         return parse_subscribed(&json).map(|e| ZendeskEvent::Subscribed(Box::new(e)));
     }
     if json.get("ticket_id").is_some() {
@@ -416,21 +402,11 @@ fn parse_subscribed(json: &Value) -> Result<SubscribedEvent, ParseError> {
     let event = json.get("event").cloned().unwrap_or(Value::Null);
     let subject_raw = text(json.get("subject")).unwrap_or_default();
     let subject = parse_subject(&subject_raw);
-    let short = event_type
-        .rsplit([':', '/'])
-        .next()
-        .unwrap_or_default()
-        .to_string();
+    let short = event_type.rsplit([':', '/']).next().unwrap_or_default().to_string();
     let resource = short.split('.').next().unwrap_or_default();
-    let ticket = (resource == "ticket")
-        .then(|| ticket_snapshot(&detail, &subject))
-        .flatten();
-    let user = (resource == "user")
-        .then(|| user_snapshot(&detail, &subject))
-        .flatten();
-    let organization = (resource == "organization")
-        .then(|| org_snapshot(&detail, &subject))
-        .flatten();
+    let ticket = (resource == "ticket").then(|| ticket_snapshot(&detail, &subject)).flatten();
+    let user = (resource == "user").then(|| user_snapshot(&detail, &subject)).flatten();
+    let organization = (resource == "organization").then(|| org_snapshot(&detail, &subject)).flatten();
     Ok(SubscribedEvent {
         id,
         change: parse_change(short.split('.').nth(1).unwrap_or_default(), &event),
@@ -472,9 +448,7 @@ fn parse_change(action: &str, event: &Value) -> Change {
             previous: text(event.get("previous")).and_then(|s| TicketPriority::parse(&s)),
             current: text(event.get("current")).and_then(|s| TicketPriority::parse(&s)),
         },
-        "comment_added" => {
-            Change::CommentAdded(event_comment(event.get("comment").unwrap_or(&Value::Null)))
-        }
+        "comment_added" => Change::CommentAdded(event_comment(event.get("comment").unwrap_or(&Value::Null))),
         "tags_changed" => Change::TagsChanged {
             added: tag_list(event.get("tags_added")),
             removed: tag_list(event.get("tags_removed")),
@@ -493,19 +467,14 @@ fn parse_change(action: &str, event: &Value) -> Change {
             current: id_of(event.get("current"), UserId::parse),
         },
         "custom_field_changed" => Change::FieldChanged {
-            field: event.get("field").and_then(|f| {
-                text(f.get("key"))
-                    .or_else(|| text(f.get("id")))
-                    .or_else(|| text(Some(f)))
-            }),
+            field: event
+                .get("field")
+                .and_then(|f| text(f.get("key")).or_else(|| text(f.get("id"))).or_else(|| text(Some(f)))),
             previous: previous(),
             current: current(),
         },
         _ if event.get("current").is_some() || event.get("previous").is_some() => {
-            Change::ValueChanged {
-                previous: previous(),
-                current: current(),
-            }
+            Change::ValueChanged { previous: previous(), current: current() }
         }
         _ => Change::Other(event.clone()),
     }
@@ -515,11 +484,8 @@ fn event_comment(c: &Value) -> EventComment {
     EventComment {
         id: id_of(c.get("id"), CommentId::parse),
         body: text(c.get("body")),
-        is_public: flag(c.get("is_public"))
-            .or_else(|| flag(c.get("public")))
-            .unwrap_or(false),
-        author_id: id_of(c.pointer("/author/id"), UserId::parse)
-            .or_else(|| id_of(c.get("author_id"), UserId::parse)),
+        is_public: flag(c.get("is_public")).or_else(|| flag(c.get("public"))).unwrap_or(false),
+        author_id: id_of(c.pointer("/author/id"), UserId::parse).or_else(|| id_of(c.get("author_id"), UserId::parse)),
         author_is_staff: flag(c.pointer("/author/is_staff")),
     }
 }
@@ -563,11 +529,7 @@ fn org_snapshot(d: &Value, subject: &Subject) -> Option<OrganizationSnapshot> {
         Subject::Organization(id) => Some(*id),
         _ => None,
     })?;
-    Some(OrganizationSnapshot {
-        id,
-        name: text(d.get("name")),
-        external_id: text(d.get("external_id")),
-    })
+    Some(OrganizationSnapshot { id, name: text(d.get("name")), external_id: text(d.get("external_id")) })
 }
 
 fn parse_trigger(json: &Value) -> Result<TriggerEvent, ParseError> {
@@ -616,12 +578,9 @@ fn id_of<T, E>(v: Option<&Value>, parse: impl Fn(&str) -> Result<T, E>) -> Optio
 fn tag_list(v: Option<&Value>) -> Vec<String> {
     match v {
         Some(Value::Array(items)) => items.iter().filter_map(|i| text(Some(i))).collect(),
-        Some(Value::String(s)) if !s.contains("{{") => s
-            .split([' ', ','])
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_string)
-            .collect(),
+        Some(Value::String(s)) if !s.contains("{{") => {
+            s.split([' ', ',']).map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect()
+        }
         _ => Vec::new(),
     }
 }
@@ -634,9 +593,7 @@ mod tests {
     const SECRET: &[u8] = b"dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ==";
 
     fn at(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s)
-            .map(|d| d.with_timezone(&Utc))
-            .unwrap()
+        DateTime::parse_from_rfc3339(s).map(|d| d.with_timezone(&Utc)).unwrap()
     }
 
     /// The expected signature computed independently of `sign`.
@@ -654,19 +611,14 @@ mod tests {
         let sig = reference_signature(SECRET, ts, body);
         assert_eq!(sign(SECRET, ts, body), sig);
         let now = at("2021-03-25T05:10:00Z");
-        assert_eq!(
-            verify_signature(SECRET, Some(ts), body, Some(&sig), now, DEFAULT_MAX_AGE),
-            Ok(())
-        );
+        assert_eq!(verify_signature(SECRET, Some(ts), body, Some(&sig), now, DEFAULT_MAX_AGE), Ok(()));
     }
 
     #[test]
     fn secret_is_not_base64_decoded() {
         let ts = "2021-03-25T05:09:27Z";
         let body = b"{}";
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(SECRET)
-            .unwrap();
+        let decoded = base64::engine::general_purpose::STANDARD.decode(SECRET).unwrap();
         let wrong = reference_signature(&decoded, ts, body);
         let now = at("2021-03-25T05:09:30Z");
         assert_eq!(
@@ -681,38 +633,17 @@ mod tests {
         let sig = reference_signature(SECRET, ts, b"{\"a\":1}");
         let ok_now = at("2021-03-25T05:09:30Z");
         assert_eq!(
-            verify_signature(
-                SECRET,
-                Some(ts),
-                b"{\"a\":2}",
-                Some(&sig),
-                ok_now,
-                DEFAULT_MAX_AGE
-            ),
+            verify_signature(SECRET, Some(ts), b"{\"a\":2}", Some(&sig), ok_now, DEFAULT_MAX_AGE),
             Err(SignatureError::Mismatch)
         );
         let late = Utc.with_ymd_and_hms(2021, 3, 25, 5, 15, 0).unwrap();
         assert!(matches!(
-            verify_signature(
-                SECRET,
-                Some(ts),
-                b"{\"a\":1}",
-                Some(&sig),
-                late,
-                DEFAULT_MAX_AGE
-            ),
+            verify_signature(SECRET, Some(ts), b"{\"a\":1}", Some(&sig), late, DEFAULT_MAX_AGE),
             Err(SignatureError::Stale { .. })
         ));
         let early = at("2021-03-25T05:00:00Z");
         assert!(matches!(
-            verify_signature(
-                SECRET,
-                Some(ts),
-                b"{\"a\":1}",
-                Some(&sig),
-                early,
-                DEFAULT_MAX_AGE
-            ),
+            verify_signature(SECRET, Some(ts), b"{\"a\":1}", Some(&sig), early, DEFAULT_MAX_AGE),
             Err(SignatureError::FromTheFuture { .. })
         ));
     }
@@ -730,14 +661,7 @@ mod tests {
             Err(SignatureError::MissingTimestamp)
         );
         assert_eq!(
-            verify_signature(
-                SECRET,
-                Some("yesterday"),
-                b"",
-                Some("abc="),
-                now,
-                DEFAULT_MAX_AGE
-            ),
+            verify_signature(SECRET, Some("yesterday"), b"", Some("abc="), now, DEFAULT_MAX_AGE),
             Err(SignatureError::MalformedTimestamp)
         );
         assert_eq!(
@@ -753,9 +677,7 @@ mod tests {
     #[test]
     fn parses_event_subscribed_status_change() {
         let body = br#"{"type":"zen:event-type:ticket.status_changed","account_id":22129848,"id":"c0ffee","time":"2025-01-08T16:45:20.98Z","zendesk_event_version":"2022-11-06","subject":"zen:ticket:5158","detail":{"actor_id":"8447388090494","assignee_id":"0","id":"5158","status":"SOLVED","priority":"HIGH","tags":["a","b"],"via":{"channel":"web_service"},"requester_id":"42","external_id":"intercom:conv:1"},"event":{"current":"SOLVED","previous":"OPEN","meta":{"sequence":{"id":"seq1","position":1}}}}"#;
-        let ZendeskEvent::Subscribed(e) = parse_event(body).unwrap() else {
-            panic!("kind")
-        };
+        let ZendeskEvent::Subscribed(e) = parse_event(body).unwrap() else { panic!("kind") };
         assert_eq!(e.name(), "ticket.status_changed");
         assert_eq!(e.subject, Subject::Ticket(TicketId::new(5158).unwrap()));
         assert_eq!(e.actor_id, UserId::new(8_447_388_090_494).ok());
@@ -763,10 +685,7 @@ mod tests {
         assert_eq!(e.sequence_id.as_deref(), Some("seq1"));
         assert_eq!(
             e.change,
-            Change::StatusChanged {
-                previous: Some(TicketStatus::Open),
-                current: Some(TicketStatus::Solved)
-            }
+            Change::StatusChanged { previous: Some(TicketStatus::Open), current: Some(TicketStatus::Solved) }
         );
         let t = e.ticket.unwrap();
         assert_eq!(t.status, Some(TicketStatus::Solved));
@@ -779,43 +698,22 @@ mod tests {
     #[test]
     fn parses_comment_tags_merge_and_user_events() {
         let comment = br#"{"type":"zen:event-type:ticket.comment_added","id":"1","subject":"zen:ticket:9","detail":{"id":"9","actor_id":"5"},"event":{"comment":{"id":"77","body":"Hi","is_public":true,"author":{"id":"5","is_staff":true,"name":"Agent"}}}}"#;
-        let ZendeskEvent::Subscribed(e) = parse_event(comment).unwrap() else {
-            panic!("kind")
-        };
-        let Change::CommentAdded(c) = &e.change else {
-            panic!("change")
-        };
+        let ZendeskEvent::Subscribed(e) = parse_event(comment).unwrap() else { panic!("kind") };
+        let Change::CommentAdded(c) = &e.change else { panic!("change") };
         assert!(c.is_public);
         assert_eq!(c.author_id, UserId::new(5).ok());
         assert_eq!(c.body.as_deref(), Some("Hi"));
 
         let tags = br#"{"type":"zen:event-type:ticket.tags_changed","id":"2","subject":"zen:ticket:9","detail":{"id":"9"},"event":{"tags_added":["x"],"tags_removed":["y"]}}"#;
-        let ZendeskEvent::Subscribed(e) = parse_event(tags).unwrap() else {
-            panic!("kind")
-        };
-        assert_eq!(
-            e.change,
-            Change::TagsChanged {
-                added: vec!["x".into()],
-                removed: vec!["y".into()]
-            }
-        );
+        let ZendeskEvent::Subscribed(e) = parse_event(tags).unwrap() else { panic!("kind") };
+        assert_eq!(e.change, Change::TagsChanged { added: vec!["x".into()], removed: vec!["y".into()] });
 
         let merged = br#"{"type":"zen:event-type:ticket.merged","id":"3","subject":"zen:ticket:9","detail":{"id":"9"},"event":{"target_ticket_id":"12"}}"#;
-        let ZendeskEvent::Subscribed(e) = parse_event(merged).unwrap() else {
-            panic!("kind")
-        };
-        assert_eq!(
-            e.change,
-            Change::Merged {
-                target: TicketId::new(12).ok()
-            }
-        );
+        let ZendeskEvent::Subscribed(e) = parse_event(merged).unwrap() else { panic!("kind") };
+        assert_eq!(e.change, Change::Merged { target: TicketId::new(12).ok() });
 
         let user = br#"{"type":"zen:event-type:user.custom_field_changed","id":"4","subject":"zen:user:31","detail":{"id":"31","email":"a@b.c","organization_id":"0","role":"END_USER"},"event":{"field":{"id":"1","key":"plan","title":"Plan"},"current":"pro","previous":"free"}}"#;
-        let ZendeskEvent::Subscribed(e) = parse_event(user).unwrap() else {
-            panic!("kind")
-        };
+        let ZendeskEvent::Subscribed(e) = parse_event(user).unwrap() else { panic!("kind") };
         assert_eq!(e.subject, Subject::User(UserId::new(31).unwrap()));
         let u = e.user.clone().unwrap();
         assert_eq!(u.organization_id, None);
@@ -825,9 +723,7 @@ mod tests {
     #[test]
     fn parses_trigger_template_defensively() {
         let body = br#"{"kind":"ticket_trigger","ticket_id":"5158","status":"Open","external_id":"{{ticket.external_id}}","updated_by":"42","via":"Web Service","tags":"intercom  vip plan_pro","latest_public_comment":""}"#;
-        let ZendeskEvent::Trigger(t) = parse_event(body).unwrap() else {
-            panic!("kind")
-        };
+        let ZendeskEvent::Trigger(t) = parse_event(body).unwrap() else { panic!("kind") };
         assert_eq!(t.ticket_id, TicketId::new(5158).unwrap());
         assert_eq!(t.status, Some(TicketStatus::Open));
         assert_eq!(t.external_id, None);
@@ -835,9 +731,7 @@ mod tests {
         assert_eq!(t.tags, vec!["intercom", "vip", "plan_pro"]);
         assert_eq!(t.latest_public_comment, None);
         let numeric = br#"{"ticket_id":12,"status":"ON-HOLD"}"#;
-        let ZendeskEvent::Trigger(t) = parse_event(numeric).unwrap() else {
-            panic!("kind")
-        };
+        let ZendeskEvent::Trigger(t) = parse_event(numeric).unwrap() else { panic!("kind") };
         assert_eq!(t.status, Some(TicketStatus::Hold));
     }
 
@@ -854,11 +748,7 @@ mod tests {
             br#"{"type":"zen:event-type:ticket.created"}"#,
             &[0xff, 0xfe][..],
         ] {
-            assert!(
-                parse_event(body).is_err(),
-                "{:?}",
-                String::from_utf8_lossy(body)
-            );
+            assert!(parse_event(body).is_err(), "{:?}", String::from_utf8_lossy(body));
         }
         // A well-formed envelope with hostile detail still parses.
         let odd = br#"{"type":"zen:event-type:ticket.status_changed","id":"x","subject":"zen:ticket:-1","detail":{"id":[1],"tags":5},"event":{"current":{"x":1}}}"#;

@@ -115,12 +115,7 @@ pub struct Budget {
 impl RateLimiter {
     /// A limiter allowing `limit` requests per `window`.
     pub fn new(limit: u32, window: Duration) -> Self {
-        Self {
-            limit,
-            window,
-            state: Mutex::new((std::time::Instant::now(), 0)),
-            history: Mutex::new(VecDeque::new()),
-        }
+        Self { limit, window, state: Mutex::new((std::time::Instant::now(), 0)), history: Mutex::new(VecDeque::new()) }
     }
 
     /// Takes one slot if the window has one.

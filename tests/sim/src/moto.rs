@@ -101,10 +101,7 @@ impl Moto {
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
             if let Some(status) = moto.child.try_wait().context("polling moto server")? {
-                bail!(
-                    "moto server exited with {status} before it was ready (port {port}); log:\n{}",
-                    moto.log_tail()
-                );
+                bail!("moto server exited with {status} before it was ready (port {port}); log:\n{}", moto.log_tail());
             }
             if probe(port) {
                 return Ok(moto);
@@ -145,8 +142,7 @@ impl Moto {
 
     /// Wipes every resource in the server (`POST /moto-api/reset`).
     pub fn reset(&self) -> anyhow::Result<()> {
-        let status =
-            http_status(self.port, "POST", "/moto-api/reset").context("resetting moto server")?;
+        let status = http_status(self.port, "POST", "/moto-api/reset").context("resetting moto server")?;
         if status != 200 {
             bail!("moto reset answered {status}");
         }
@@ -180,21 +176,9 @@ impl Drop for Moto {
 pub fn unique_name(label: &str) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or_default();
-    let mut clean: String = label
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .take(16)
-        .collect();
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or_default();
+    let mut clean: String =
+        label.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).take(16).collect();
     if clean.is_empty() {
         clean.push('t');
     }
@@ -203,20 +187,13 @@ pub fn unique_name(label: &str) -> String {
 
 /// `<workspace root>/.venv/bin/moto_server`.
 pub fn moto_binary() -> PathBuf {
-    workspace_root()
-        .join(".venv")
-        .join("bin")
-        .join("moto_server")
+    workspace_root().join(".venv").join("bin").join("moto_server")
 }
 
 /// The workspace root: two levels above this crate (`tests/sim`).
 fn workspace_root() -> PathBuf {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .parent()
-        .and_then(Path::parent)
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| manifest.to_path_buf())
+    manifest.parent().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_else(|| manifest.to_path_buf())
 }
 
 fn free_port() -> anyhow::Result<u16> {
@@ -235,10 +212,7 @@ fn http_status(port: u16, method: &str, path: &str) -> std::io::Result<u16> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(500))?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     stream.set_write_timeout(Some(Duration::from_secs(5)))?;
-    write!(
-        stream,
-        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\n\r\n"
-    )?;
+    write!(stream, "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\n\r\n")?;
     let mut head = [0u8; 32];
     let mut len = 0;
     while len < 12 {
@@ -279,11 +253,7 @@ mod tests {
         let b = unique_name("Links Table!");
         assert_ne!(a, b);
         assert!(a.len() <= 40, "{a}");
-        assert!(
-            a.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
-            "{a}"
-        );
+        assert!(a.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{a}");
     }
 
     #[test]

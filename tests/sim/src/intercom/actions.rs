@@ -6,7 +6,9 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::state::{AppliedTag, AuthorRef, Company, Contact, Conversation, Part, PartsView, Rating, Source, State, now};
+use super::state::{
+    AppliedTag, AuthorRef, Company, Contact, Conversation, Part, PartsView, Rating, Source, State, now,
+};
 use super::{ApiError, Events};
 
 /// Who writes a part.
@@ -85,7 +87,12 @@ fn author_of(st: &State, writer: &Writer) -> AuthorRef {
     match writer {
         Writer::Admin(id) => {
             let a = st.admins.get(id);
-            AuthorRef { kind: "admin".into(), id: id.clone(), name: a.map(|a| a.name.clone()), email: a.map(|a| a.email.clone()) }
+            AuthorRef {
+                kind: "admin".into(),
+                id: id.clone(),
+                name: a.map(|a| a.name.clone()),
+                email: a.map(|a| a.email.clone()),
+            }
         }
         Writer::Contact(id) => {
             let c = st.contacts.get(id);
@@ -125,7 +132,15 @@ pub fn conversation_response(st: &State, conv_id: &str) -> Result<Value, ApiErro
 
 /// A reply: admin comment (`conversation.admin.replied`), admin note
 /// (`conversation.admin.noted`) or contact comment (`conversation.user.replied`).
-pub fn reply(st: &mut State, ev: &mut Events, conv_id: &str, writer: Writer, note: bool, body: &str, via_api: Option<&str>) -> Result<String, ApiError> {
+pub fn reply(
+    st: &mut State,
+    ev: &mut Events,
+    conv_id: &str,
+    writer: Writer,
+    note: bool,
+    body: &str,
+    via_api: Option<&str>,
+) -> Result<String, ApiError> {
     if !st.conversations.contains_key(conv_id) {
         return Err(ApiError::not_found("Resource Not Found"));
     }
@@ -160,14 +175,24 @@ pub fn reply(st: &mut State, ev: &mut Events, conv_id: &str, writer: Writer, not
 }
 
 /// Close, open, snooze or assign.
-pub fn manage(st: &mut State, ev: &mut Events, conv_id: &str, admin_id: &str, change: Manage, via_api: Option<&str>) -> Result<String, ApiError> {
+pub fn manage(
+    st: &mut State,
+    ev: &mut Events,
+    conv_id: &str,
+    admin_id: &str,
+    change: Manage,
+    via_api: Option<&str>,
+) -> Result<String, ApiError> {
     if !st.conversations.contains_key(conv_id) {
         return Err(ApiError::not_found("Resource Not Found"));
     }
     require_admin(st, admin_id)?;
     let author = author_of(st, &Writer::Admin(admin_id.to_string()));
     let (part, topic) = match &change {
-        Manage::Close(body) => (Part { part_type: "close".into(), body: body.clone(), author, ..Part::default() }, "conversation.admin.closed"),
+        Manage::Close(body) => (
+            Part { part_type: "close".into(), body: body.clone(), author, ..Part::default() },
+            "conversation.admin.closed",
+        ),
         Manage::Open => (Part { part_type: "open".into(), author, ..Part::default() }, "conversation.admin.opened"),
         Manage::Snooze(until) => {
             if *until <= now() {
@@ -187,8 +212,15 @@ pub fn manage(st: &mut State, ev: &mut Events, conv_id: &str, admin_id: &str, ch
             if !unassign && kind == "team" && !st.teams.contains_key(id) {
                 return Err(ApiError::new(StatusCode::NOT_FOUND, "team_not_found", "Team not found"));
             }
-            let assigned = if unassign { ("nobody_admin".to_string(), "0".to_string()) } else { (kind.to_string(), id.clone()) };
-            let part = Part { part_type: "assignment".into(), body: body.clone(), author, assigned_to: Some(assigned), ..Part::default() };
+            let assigned =
+                if unassign { ("nobody_admin".to_string(), "0".to_string()) } else { (kind.to_string(), id.clone()) };
+            let part = Part {
+                part_type: "assignment".into(),
+                body: body.clone(),
+                author,
+                assigned_to: Some(assigned),
+                ..Part::default()
+            };
             (part, "conversation.admin.assigned")
         }
     };
@@ -207,7 +239,9 @@ pub fn manage(st: &mut State, ev: &mut Events, conv_id: &str, admin_id: &str, ch
             conv.state = "snoozed".into();
             conv.snoozed_until = Some(until);
         }
-        Manage::Assign(AssignTo::Admin(id), _) => conv.admin_assignee_id = Some(id).filter(|i| i != "0" && !i.is_empty()),
+        Manage::Assign(AssignTo::Admin(id), _) => {
+            conv.admin_assignee_id = Some(id).filter(|i| i != "0" && !i.is_empty())
+        }
         Manage::Assign(AssignTo::Team(id), _) => conv.team_assignee_id = Some(id).filter(|i| i != "0" && !i.is_empty()),
     }
     ev.push(topic, conversation_item(st, conv_id, std::slice::from_ref(&part_id)));
@@ -215,7 +249,13 @@ pub fn manage(st: &mut State, ev: &mut Events, conv_id: &str, admin_id: &str, ch
 }
 
 /// Sets the priority (`conversation.priority.updated`).
-pub fn set_priority(st: &mut State, ev: &mut Events, conv_id: &str, admin_id: &str, priority: &str) -> Result<(), ApiError> {
+pub fn set_priority(
+    st: &mut State,
+    ev: &mut Events,
+    conv_id: &str,
+    admin_id: &str,
+    priority: &str,
+) -> Result<(), ApiError> {
     if !["none", "low", "medium", "high", "urgent"].contains(&priority) {
         return Err(ApiError::invalid(format!("priority must be none, low, medium, high or urgent, got {priority}")));
     }
@@ -230,7 +270,13 @@ pub fn set_priority(st: &mut State, ev: &mut Events, conv_id: &str, admin_id: &s
 
 /// Tags a conversation; the newest part carries the tag in the
 /// `conversation_part.tag.created` webhook. Returns the tag object.
-pub fn tag_conversation(st: &mut State, ev: &mut Events, conv_id: &str, tag_id: &str, admin_id: &str) -> Result<Value, ApiError> {
+pub fn tag_conversation(
+    st: &mut State,
+    ev: &mut Events,
+    conv_id: &str,
+    tag_id: &str,
+    admin_id: &str,
+) -> Result<Value, ApiError> {
     require_admin(st, admin_id)?;
     if !st.tags.contains_key(tag_id) {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "tag_not_found", "Tag not found"));
@@ -289,7 +335,12 @@ pub fn ensure_tag(st: &mut State, name: &str) -> Result<String, ApiError> {
 
 /// A customer starts a conversation (`conversation.user.created`), or a seeded conversation
 /// with history (no webhook for the seeded parts).
-pub fn start_conversation(st: &mut State, ev: &mut Events, seed: ConversationSeed, emit: bool) -> Result<String, ApiError> {
+pub fn start_conversation(
+    st: &mut State,
+    ev: &mut Events,
+    seed: ConversationSeed,
+    emit: bool,
+) -> Result<String, ApiError> {
     let contact = st.contacts.get(&seed.contact_id).cloned().ok_or_else(|| ApiError::not_found("User Not Found"))?;
     if let Some(a) = &seed.admin_id {
         require_admin(st, a)?;
@@ -352,7 +403,13 @@ pub fn start_conversation(st: &mut State, ev: &mut Events, seed: ConversationSee
 }
 
 /// The customer rates the conversation (`conversation.rating.added`).
-pub fn rate(st: &mut State, ev: &mut Events, conv_id: &str, rating: u8, remark: Option<String>) -> Result<(), ApiError> {
+pub fn rate(
+    st: &mut State,
+    ev: &mut Events,
+    conv_id: &str,
+    rating: u8,
+    remark: Option<String>,
+) -> Result<(), ApiError> {
     if !(1..=5).contains(&rating) {
         return Err(ApiError::invalid("rating must be 1-5"));
     }
@@ -360,7 +417,14 @@ pub fn rate(st: &mut State, ev: &mut Events, conv_id: &str, rating: u8, remark: 
     let conv = conv_mut(st, conv_id)?;
     let contact_id = conv.contact_ids.first().cloned().unwrap_or_default();
     let requested = conv.parts.iter().rev().find(|p| p.part_type == "close").map(|p| p.created_at).unwrap_or(ts);
-    conv.rating = Some(Rating { rating, remark, created_at: requested, updated_at: ts, contact_id, teammate_id: conv.admin_assignee_id.clone() });
+    conv.rating = Some(Rating {
+        rating,
+        remark,
+        created_at: requested,
+        updated_at: ts,
+        contact_id,
+        teammate_id: conv.admin_assignee_id.clone(),
+    });
     conv.updated_at = ts;
     ev.push("conversation.rating.added", conversation_item(st, conv_id, &[]));
     Ok(())
@@ -387,14 +451,24 @@ fn conflict_with(st: &State, email: Option<&str>, external_id: Option<&str>, exc
 }
 
 fn conflict_error(id: &str) -> ApiError {
-    ApiError::new(StatusCode::CONFLICT, "conflict", format!("A contact matching those details already exists with id={id}"))
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "conflict",
+        format!("A contact matching those details already exists with id={id}"),
+    )
 }
 
 fn apply_contact_fields(c: &mut Contact, body: &Value) {
     if let Some(v) = str_field(body, "role") {
         c.role = v;
     }
-    for (key, slot) in [("email", &mut c.email), ("external_id", &mut c.external_id), ("phone", &mut c.phone), ("name", &mut c.name), ("owner_id", &mut c.owner_id)] {
+    for (key, slot) in [
+        ("email", &mut c.email),
+        ("external_id", &mut c.external_id),
+        ("phone", &mut c.phone),
+        ("name", &mut c.name),
+        ("owner_id", &mut c.owner_id),
+    ] {
         match body.get(key) {
             Some(Value::Null) => *slot = None,
             Some(_) => *slot = str_field(body, key),
@@ -540,7 +614,13 @@ pub fn merge_contacts(st: &mut State, ev: &mut Events, from: &str, into: &str) -
 }
 
 /// Tags or untags a contact (`contact.<role>.tag.created|deleted`).
-pub fn contact_tag(st: &mut State, ev: &mut Events, contact_id: &str, tag_id: &str, add: bool) -> Result<Value, ApiError> {
+pub fn contact_tag(
+    st: &mut State,
+    ev: &mut Events,
+    contact_id: &str,
+    tag_id: &str,
+    add: bool,
+) -> Result<Value, ApiError> {
     let contact_id = live_contact(st, contact_id)?;
     if !st.tags.contains_key(tag_id) {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "tag_not_found", "Tag not found"));
@@ -614,11 +694,12 @@ pub fn upsert_company(st: &mut State, ev: &mut Events, body: &Value) -> Result<V
     let existing = st.companies.values().find(|c| c.company_id == company_id).map(|c| c.id.clone());
     let created = existing.is_none();
     let id = existing.unwrap_or_else(|| st.hex_id());
-    let mut c = st
-        .companies
-        .get(&id)
-        .cloned()
-        .unwrap_or(Company { id: id.clone(), company_id: company_id.clone(), created_at: ts, ..Company::default() });
+    let mut c = st.companies.get(&id).cloned().unwrap_or(Company {
+        id: id.clone(),
+        company_id: company_id.clone(),
+        created_at: ts,
+        ..Company::default()
+    });
     if let Some(n) = name {
         c.name = Some(n);
     }
@@ -652,7 +733,8 @@ pub fn upsert_company(st: &mut State, ev: &mut Events, body: &Value) -> Result<V
 
 /// `PUT /conversations/{id}`: `read`, `title`, `custom_attributes` (which must exist).
 pub fn update_conversation(st: &mut State, conv_id: &str, body: &Value) -> Result<Value, ApiError> {
-    let known: Vec<String> = st.conversation_attributes.iter().filter(|a| !a.archived).map(|a| a.name.clone()).collect();
+    let known: Vec<String> =
+        st.conversation_attributes.iter().filter(|a| !a.archived).map(|a| a.name.clone()).collect();
     if let Some(attrs) = body.get("custom_attributes") {
         let Some(attrs) = attrs.as_object() else {
             return Err(ApiError::invalid("custom_attributes must be an object"));

@@ -12,7 +12,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::actions::{self, AssignTo, ConversationSeed, Manage, Writer};
-use super::state::{self, Admin, Company, Contact, ConversationAttribute, DataAttribute, PartsView, Segment, Team, now};
+use super::state::{
+    self, Admin, Company, Contact, ConversationAttribute, DataAttribute, PartsView, Segment, Team, now,
+};
 use super::{ApiError, IntercomSim, Shared};
 use crate::common::{Faults, lock};
 
@@ -123,7 +125,11 @@ impl Shared {
                     || matches!((&c.external_id, &o.external_id), (Some(a), Some(b)) if a == b)
             });
             if let Some(o) = dup {
-                return Err(ApiError::new(axum::http::StatusCode::CONFLICT, "conflict", format!("A contact matching those details already exists with id={}", o.id)));
+                return Err(ApiError::new(
+                    axum::http::StatusCode::CONFLICT,
+                    "conflict",
+                    format!("A contact matching those details already exists with id={}", o.id),
+                ));
             }
             if c.id.is_empty() {
                 c.id = st.hex_id();
@@ -286,7 +292,12 @@ async fn start_conversation(State(sh): Sh, raw: Bytes) -> AdminResult {
 }
 
 async fn get_conversation(State(sh): Sh, Path(id): Path<String>) -> AdminResult {
-    sh.read(|st| st.conversations.get(&id).map(|c| Json(st.conversation_json(c, PartsView::All))).ok_or_else(|| ApiError::not_found("Resource Not Found")))
+    sh.read(|st| {
+        st.conversations
+            .get(&id)
+            .map(|c| Json(st.conversation_json(c, PartsView::All)))
+            .ok_or_else(|| ApiError::not_found("Resource Not Found"))
+    })
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -308,13 +319,15 @@ async fn customer_reply(State(sh): Sh, Path(id): Path<String>, raw: Bytes) -> Ad
 
 async fn admin_reply(State(sh): Sh, Path(id): Path<String>, raw: Bytes) -> AdminResult {
     let a: Act = parse(&raw)?;
-    let part = sh.mutate(|st, ev| actions::reply(st, ev, &id, Writer::Admin(a.admin_id.clone()), false, &a.body, None))?;
+    let part =
+        sh.mutate(|st, ev| actions::reply(st, ev, &id, Writer::Admin(a.admin_id.clone()), false, &a.body, None))?;
     Ok(Json(json!({"part_id": part})))
 }
 
 async fn admin_note(State(sh): Sh, Path(id): Path<String>, raw: Bytes) -> AdminResult {
     let a: Act = parse(&raw)?;
-    let part = sh.mutate(|st, ev| actions::reply(st, ev, &id, Writer::Admin(a.admin_id.clone()), true, &a.body, None))?;
+    let part =
+        sh.mutate(|st, ev| actions::reply(st, ev, &id, Writer::Admin(a.admin_id.clone()), true, &a.body, None))?;
     Ok(Json(json!({"part_id": part})))
 }
 
@@ -425,7 +438,11 @@ async fn set_webhook_target(State(sh): Sh, raw: Bytes) -> AdminResult {
 
 fn customer_replies(sh: &Shared, conv_id: &str, body: &str) -> Result<String, ApiError> {
     sh.mutate(|st, ev| {
-        let contact = st.conversations.get(conv_id).and_then(|c| c.contact_ids.first().cloned()).ok_or_else(|| ApiError::not_found("Resource Not Found"))?;
+        let contact = st
+            .conversations
+            .get(conv_id)
+            .and_then(|c| c.contact_ids.first().cloned())
+            .ok_or_else(|| ApiError::not_found("Resource Not Found"))?;
         actions::reply(st, ev, conv_id, Writer::Contact(contact), false, body, None)
     })
 }
@@ -467,11 +484,21 @@ impl IntercomSim {
     }
     /// Defines a contact or company data attribute (`model` = `contact`|`company`).
     pub fn seed_data_attribute(&self, model: &str, name: &str, data_type: &str, custom: bool) {
-        self.shared.seed_data_attribute(DataAttribute { model: model.into(), name: name.into(), data_type: data_type.into(), custom, ..DataAttribute::default() });
+        self.shared.seed_data_attribute(DataAttribute {
+            model: model.into(),
+            name: name.into(),
+            data_type: data_type.into(),
+            custom,
+            ..DataAttribute::default()
+        });
     }
     /// Defines a conversation attribute.
     pub fn seed_conversation_attribute(&self, name: &str, data_type: &str) {
-        self.shared.seed_conversation_attribute(ConversationAttribute { name: name.into(), data_type: data_type.into(), ..ConversationAttribute::default() });
+        self.shared.seed_conversation_attribute(ConversationAttribute {
+            name: name.into(),
+            data_type: data_type.into(),
+            ..ConversationAttribute::default()
+        });
     }
     /// Adds a conversation with history, without webhooks; returns its id.
     pub fn seed_conversation(&self, seed: ConversationSeed) -> Result<String, ApiError> {
@@ -488,11 +515,13 @@ impl IntercomSim {
     }
     /// A teammate replies in the inbox (`conversation.admin.replied`).
     pub fn admin_replies(&self, conversation_id: &str, admin_id: &str, body: &str) -> Result<String, ApiError> {
-        self.shared.mutate(|st, ev| actions::reply(st, ev, conversation_id, Writer::Admin(admin_id.into()), false, body, None))
+        self.shared
+            .mutate(|st, ev| actions::reply(st, ev, conversation_id, Writer::Admin(admin_id.into()), false, body, None))
     }
     /// A teammate adds a note (`conversation.admin.noted`).
     pub fn admin_notes(&self, conversation_id: &str, admin_id: &str, body: &str) -> Result<String, ApiError> {
-        self.shared.mutate(|st, ev| actions::reply(st, ev, conversation_id, Writer::Admin(admin_id.into()), true, body, None))
+        self.shared
+            .mutate(|st, ev| actions::reply(st, ev, conversation_id, Writer::Admin(admin_id.into()), true, body, None))
     }
     /// A teammate tags the conversation by tag name (`conversation_part.tag.created`).
     pub fn admin_tags(&self, conversation_id: &str, admin_id: &str, tag: &str) -> Result<(), ApiError> {
@@ -500,7 +529,9 @@ impl IntercomSim {
     }
     /// A teammate assigns to an admin or team (`conversation.admin.assigned`).
     pub fn admin_assigns(&self, conversation_id: &str, admin_id: &str, to: AssignTo) -> Result<(), ApiError> {
-        self.shared.mutate(|st, ev| actions::manage(st, ev, conversation_id, admin_id, Manage::Assign(to, None), None)).map(|_| ())
+        self.shared
+            .mutate(|st, ev| actions::manage(st, ev, conversation_id, admin_id, Manage::Assign(to, None), None))
+            .map(|_| ())
     }
     /// A teammate sets the priority (`conversation.priority.updated`).
     pub fn admin_sets_priority(&self, conversation_id: &str, admin_id: &str, priority: &str) -> Result<(), ApiError> {
@@ -508,7 +539,9 @@ impl IntercomSim {
     }
     /// A teammate closes the conversation (`conversation.admin.closed`).
     pub fn admin_closes(&self, conversation_id: &str, admin_id: &str) -> Result<(), ApiError> {
-        self.shared.mutate(|st, ev| actions::manage(st, ev, conversation_id, admin_id, Manage::Close(None), None)).map(|_| ())
+        self.shared
+            .mutate(|st, ev| actions::manage(st, ev, conversation_id, admin_id, Manage::Close(None), None))
+            .map(|_| ())
     }
     /// A teammate reopens the conversation (`conversation.admin.opened`).
     pub fn admin_reopens(&self, conversation_id: &str, admin_id: &str) -> Result<(), ApiError> {

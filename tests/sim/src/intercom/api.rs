@@ -66,7 +66,8 @@ fn body(bytes: &Bytes) -> Result<Value, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(json!({}));
     }
-    let v: Value = serde_json::from_slice(bytes).map_err(|_| ApiError::invalid("There was a problem parsing the JSON body"))?;
+    let v: Value =
+        serde_json::from_slice(bytes).map_err(|_| ApiError::invalid("There was a problem parsing the JSON body"))?;
     if v.is_object() { Ok(v) } else { Err(ApiError::invalid("The JSON body must be an object")) }
 }
 
@@ -79,9 +80,9 @@ fn text(v: &Value, key: &str) -> Option<String> {
 }
 
 fn required(v: &Value, key: &str) -> Result<String, ApiError> {
-    text(v, key).filter(|s| !s.is_empty()).ok_or_else(|| {
-        ApiError::new(StatusCode::BAD_REQUEST, "parameter_not_found", format!("{key} is required"))
-    })
+    text(v, key)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "parameter_not_found", format!("{key} is required")))
 }
 
 fn app_code(sh: &Shared) -> String {
@@ -95,7 +96,9 @@ fn encode_cursor(offset: usize) -> String {
 }
 
 fn decode_cursor(cursor: Option<&str>) -> Result<usize, ApiError> {
-    let Some(c) = cursor.filter(|c| !c.is_empty()) else { return Ok(0) };
+    let Some(c) = cursor.filter(|c| !c.is_empty()) else {
+        return Ok(0);
+    };
     base64::engine::general_purpose::STANDARD
         .decode(c)
         .ok()
@@ -114,7 +117,8 @@ fn cursor_page(items: Vec<Value>, per_page: usize, offset: usize) -> (Vec<Value>
     let total_pages = total.div_ceil(per_page).max(1);
     let mut pages = json!({"type": "pages", "page": page, "per_page": per_page, "total_pages": total_pages});
     if offset + per_page < total {
-        pages["next"] = json!({"page": page + 1, "starting_after": encode_cursor(offset + per_page)});
+        // `starting_after_paging`: `{per_page, starting_after}` (no `page`).
+        pages["next"] = json!({"per_page": per_page, "starting_after": encode_cursor(offset + per_page)});
     }
     (page_items, pages)
 }
@@ -134,6 +138,9 @@ async fn me(State(sh): Sh) -> ApiResult {
         let admin = st.admins.values().next().ok_or_else(|| ApiError::not_found("Admin not found"))?;
         let mut v = st.admin_json(admin);
         v["email_verified"] = json!(true);
+        // `admin_with_app.avatar` is an object (`{type: avatar, image_url}`), unlike the
+        // nullable URL string of `admin.avatar` in `GET /admins`.
+        v["avatar"] = json!({"type": "avatar", "image_url": null});
         v["app"] = json!({"type": "app", "id_code": st.app_id, "name": "Simulated workspace", "region": "US",
             "timezone": "UTC", "created_at": 1_600_000_000, "identity_verification": false});
         Ok(Json(v))
@@ -141,23 +148,39 @@ async fn me(State(sh): Sh) -> ApiResult {
 }
 
 async fn list_admins(State(sh): Sh) -> ApiResult {
-    Ok(Json(sh.read(|st| json!({"type": "admin.list", "admins": st.admins.values().map(|a| st.admin_json(a)).collect::<Vec<_>>()}))))
+    Ok(Json(sh.read(
+        |st| json!({"type": "admin.list", "admins": st.admins.values().map(|a| st.admin_json(a)).collect::<Vec<_>>()}),
+    )))
 }
 
 async fn get_admin(State(sh): Sh, Path(id): Path<String>) -> ApiResult {
-    sh.read(|st| st.admins.get(&id).map(|a| Json(st.admin_json(a))).ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "admin_not_found", "Admin not found")))
+    sh.read(|st| {
+        st.admins
+            .get(&id)
+            .map(|a| Json(st.admin_json(a)))
+            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "admin_not_found", "Admin not found"))
+    })
 }
 
 async fn list_teams(State(sh): Sh) -> ApiResult {
-    Ok(Json(sh.read(|st| json!({"type": "team.list", "teams": st.teams.values().map(|t| st.team_json(t)).collect::<Vec<_>>()}))))
+    Ok(Json(sh.read(
+        |st| json!({"type": "team.list", "teams": st.teams.values().map(|t| st.team_json(t)).collect::<Vec<_>>()}),
+    )))
 }
 
 async fn get_team(State(sh): Sh, Path(id): Path<String>) -> ApiResult {
-    sh.read(|st| st.teams.get(&id).map(|t| Json(st.team_json(t))).ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "team_not_found", "Team not found")))
+    sh.read(|st| {
+        st.teams
+            .get(&id)
+            .map(|t| Json(st.team_json(t)))
+            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "team_not_found", "Team not found"))
+    })
 }
 
 async fn list_tags(State(sh): Sh) -> ApiResult {
-    Ok(Json(sh.read(|st| json!({"type": "list", "data": st.tags.keys().map(|id| st.tag_json(id)).collect::<Vec<_>>()}))))
+    Ok(Json(
+        sh.read(|st| json!({"type": "list", "data": st.tags.keys().map(|id| st.tag_json(id)).collect::<Vec<_>>()})),
+    ))
 }
 
 async fn create_tag(State(sh): Sh, raw: Bytes) -> ApiResult {
@@ -165,7 +188,10 @@ async fn create_tag(State(sh): Sh, raw: Bytes) -> ApiResult {
     let name = required(&b, "name")?;
     sh.mutate(|st, _| {
         if let Some(id) = text(&b, "id") {
-            let tag = st.tags.get_mut(&id).ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "tag_not_found", "Tag not found"))?;
+            let tag = st
+                .tags
+                .get_mut(&id)
+                .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "tag_not_found", "Tag not found"))?;
             tag.name = name.clone();
             return Ok(Json(st.tag_json(&id)));
         }
@@ -185,7 +211,11 @@ async fn list_data_attributes(State(sh): Sh, Query(q): Params) -> ApiResult {
         && m != "contact"
         && m != "company"
     {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "parameter_invalid", format!("model {m} is not supported; use /conversations/attributes for conversations")));
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "parameter_invalid",
+            format!("model {m} is not supported; use /conversations/attributes for conversations"),
+        ));
     }
     let include_archived = q.get("include_archived").is_some_and(|v| v == "true");
     Ok(Json(sh.read(|st| {
@@ -219,14 +249,19 @@ async fn list_conversation_attributes(State(sh): Sh) -> ApiResult {
     Ok(Json(sh.read(|st| json!({"type": "list", "data": st.conversation_attributes.iter().map(conversation_attribute_json).collect::<Vec<_>>()}))))
 }
 
-const CONVERSATION_ATTRIBUTE_TYPES: &[&str] = &["string", "integer", "list", "decimal", "boolean", "datetime", "relationship", "files"];
+const CONVERSATION_ATTRIBUTE_TYPES: &[&str] =
+    &["string", "integer", "list", "decimal", "boolean", "datetime", "relationship", "files"];
 
 async fn create_conversation_attribute(State(sh): Sh, raw: Bytes) -> ApiResult {
     let b = body(&raw)?;
     let name = required(&b, "name")?;
     let data_type = required(&b, "data_type")?;
     if !CONVERSATION_ATTRIBUTE_TYPES.contains(&data_type.as_str()) {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "parameter_invalid", format!("data_type {data_type} is not valid")));
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "parameter_invalid",
+            format!("data_type {data_type} is not valid"),
+        ));
     }
     sh.mutate(|st, _| {
         if st.conversation_attributes.iter().any(|a| a.name == name) {
@@ -260,7 +295,8 @@ async fn list_conversations(State(sh): Sh, Query(q): Params) -> ApiResult {
     let per_page = q.get("per_page").and_then(|s| s.parse().ok()).unwrap_or(20);
     let offset = decode_cursor(q.get("starting_after").map(String::as_str))?;
     Ok(Json(sh.read(|st| {
-        let items: Vec<Value> = sorted_conversations(st).into_iter().map(|c| st.conversation_json(c, PartsView::Omit)).collect();
+        let items: Vec<Value> =
+            sorted_conversations(st).into_iter().map(|c| st.conversation_json(c, PartsView::Omit)).collect();
         let total = items.len();
         let (page, pages) = cursor_page(items, per_page, offset);
         json!({"type": "conversation.list", "conversations": page, "total_count": total, "pages": pages})
@@ -268,7 +304,10 @@ async fn list_conversations(State(sh): Sh, Query(q): Params) -> ApiResult {
 }
 
 fn search_params(b: &Value, default_per_page: usize) -> Result<(Value, usize, usize), ApiError> {
-    let query = b.get("query").cloned().ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "parameter_not_found", "query is required"))?;
+    let query = b
+        .get("query")
+        .cloned()
+        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "parameter_not_found", "query is required"))?;
     let pagination = b.get("pagination");
     let per_page = per_page_of(pagination.and_then(|p| p.get("per_page")), default_per_page);
     if per_page > 150 {
@@ -279,7 +318,11 @@ fn search_params(b: &Value, default_per_page: usize) -> Result<(Value, usize, us
         && order != "ascending"
         && order != "descending"
     {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_sort_order", "sort order must be ascending or descending"));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_sort_order",
+            "sort order must be ascending or descending",
+        ));
     }
     Ok((query, per_page, offset))
 }
@@ -290,7 +333,9 @@ async fn search_conversations(State(sh): Sh, raw: Bytes) -> ApiResult {
     sh.read(|st| {
         let mut items = Vec::new();
         for c in sorted_conversations(st) {
-            if search::matches(Model::Conversations, &query, &search::conversation_doc(st, c)).map_err(ApiError::invalid)? {
+            if search::matches(Model::Conversations, &query, &search::conversation_doc(st, c))
+                .map_err(ApiError::invalid)?
+            {
                 items.push(st.conversation_json(c, PartsView::Omit));
             }
         }
@@ -355,7 +400,9 @@ async fn reply(State(sh): Sh, Path(id): Path<String>, raw: Bytes) -> ApiResult {
             ("admin", "comment" | "quick_reply") => (Writer::Admin(required(&b, "admin_id")?), false),
             ("admin", "note") => (Writer::Admin(required(&b, "admin_id")?), true),
             ("user", "comment") => (Writer::Contact(reply_contact(st, &b)?), false),
-            _ => return Err(ApiError::invalid(format!("message_type {message_type} is not valid for type {kind}"))),
+            _ => {
+                return Err(ApiError::invalid(format!("message_type {message_type} is not valid for type {kind}")));
+            }
         };
         actions::reply(st, ev, &conv_id, writer, note, &body_text, Some(&code))?;
         actions::conversation_response(st, &conv_id).map(Json)
@@ -394,7 +441,11 @@ async fn manage(State(sh): Sh, Path(id): Path<String>, raw: Bytes) -> ApiResult 
     let change = match message_type.as_str() {
         "close" => Manage::Close(text(&b, "body")),
         "open" => Manage::Open,
-        "snoozed" => Manage::Snooze(b.get("snoozed_until").and_then(Value::as_i64).ok_or_else(|| ApiError::invalid("snoozed_until must be a Unix timestamp"))?),
+        "snoozed" => Manage::Snooze(
+            b.get("snoozed_until")
+                .and_then(Value::as_i64)
+                .ok_or_else(|| ApiError::invalid("snoozed_until must be a Unix timestamp"))?,
+        ),
         "assignment" => {
             let assignee = required(&b, "assignee_id")?;
             let to = match text(&b, "type").as_deref() {
@@ -403,7 +454,9 @@ async fn manage(State(sh): Sh, Path(id): Path<String>, raw: Bytes) -> ApiResult 
             };
             Manage::Assign(to, text(&b, "body"))
         }
-        other => return Err(ApiError::invalid(format!("message_type {other} is not valid"))),
+        other => {
+            return Err(ApiError::invalid(format!("message_type {other} is not valid")));
+        }
     };
     sh.mutate(|st, ev| {
         actions::manage(st, ev, &id, &admin, change, Some(&code))?;
@@ -434,7 +487,10 @@ async fn create_contact(State(sh): Sh, raw: Bytes) -> ApiResult {
 async fn get_contact(State(sh): Sh, Path(id): Path<String>) -> ApiResult {
     sh.read(|st| {
         let id = actions::live_contact(st, &id)?;
-        st.contacts.get(&id).map(|c| Json(st.contact_json(c, false))).ok_or_else(|| ApiError::not_found("User Not Found"))
+        st.contacts
+            .get(&id)
+            .map(|c| Json(st.contact_json(c, false)))
+            .ok_or_else(|| ApiError::not_found("User Not Found"))
     })
 }
 
@@ -445,7 +501,9 @@ async fn update_contact(State(sh): Sh, Path(id): Path<String>, raw: Bytes) -> Ap
 
 async fn find_by_external_id(State(sh): Sh, Path(external_id): Path<String>) -> ApiResult {
     sh.read(|st| {
-        if let Some(c) = st.contacts.values().find(|c| c.role == "user" && c.external_id.as_deref() == Some(external_id.as_str())) {
+        if let Some(c) =
+            st.contacts.values().find(|c| c.role == "user" && c.external_id.as_deref() == Some(external_id.as_str()))
+        {
             return Ok(Json(st.contact_json(c, false)));
         }
         Err(ApiError::not_found("User Not Found"))
@@ -483,7 +541,8 @@ async fn contact_companies(State(sh): Sh, Path(id): Path<String>, Query(q): Para
     sh.read(|st| {
         let id = actions::live_contact(st, &id)?;
         let c = st.contacts.get(&id).ok_or_else(|| ApiError::not_found("User Not Found"))?;
-        let all: Vec<Value> = c.company_ids.iter().filter_map(|co| st.companies.get(co)).map(|co| st.company_json(co, false)).collect();
+        let all: Vec<Value> =
+            c.company_ids.iter().filter_map(|co| st.companies.get(co)).map(|co| st.company_json(co, false)).collect();
         Ok(Json(page_numbered(all, page, per_page, &format!("/contacts/{id}/companies"))))
     })
 }
@@ -493,7 +552,11 @@ fn page_numbered(all: Vec<Value>, page: usize, per_page: usize, path: &str) -> V
     let total = all.len();
     let total_pages = total.div_ceil(per_page).max(1);
     let data: Vec<Value> = all.into_iter().skip((page - 1) * per_page).take(per_page).collect();
-    let next = if page < total_pages { json!(format!("https://api.intercom.io{path}?page={}&per_page={per_page}", page + 1)) } else { Value::Null };
+    let next = if page < total_pages {
+        json!(format!("https://api.intercom.io{path}?page={}&per_page={per_page}", page + 1))
+    } else {
+        Value::Null
+    };
     json!({"type": "list", "data": data, "pages": {"type": "pages", "next": next, "page": page, "per_page": per_page, "total_pages": total_pages}, "total_count": total})
 }
 
@@ -524,7 +587,8 @@ async fn remove_contact_tag(State(sh): Sh, Path((id, tag)): Path<(String, String
 async fn contact_segments(State(sh): Sh, Path(id): Path<String>) -> ApiResult {
     sh.read(|st| {
         let id = actions::live_contact(st, &id)?;
-        let data: Vec<Value> = st.segments.values().filter(|s| s.contact_ids.contains(&id)).map(|s| st.segment_json(s, false)).collect();
+        let data: Vec<Value> =
+            st.segments.values().filter(|s| s.contact_ids.contains(&id)).map(|s| st.segment_json(s, false)).collect();
         Ok(Json(json!({"type": "list", "data": data})))
     })
 }
@@ -537,7 +601,12 @@ async fn upsert_company(State(sh): Sh, raw: Bytes) -> ApiResult {
 }
 
 async fn get_company(State(sh): Sh, Path(id): Path<String>) -> ApiResult {
-    sh.read(|st| st.companies.get(&id).map(|c| Json(st.company_json(c, false))).ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "company_not_found", "Company Not Found")))
+    sh.read(|st| {
+        st.companies
+            .get(&id)
+            .map(|c| Json(st.company_json(c, false)))
+            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "company_not_found", "Company Not Found"))
+    })
 }
 
 /// `GET /companies`: by `company_id`/`name` a single company; otherwise a page-numbered list
@@ -545,16 +614,25 @@ async fn get_company(State(sh): Sh, Path(id): Path<String>) -> ApiResult {
 async fn list_companies(State(sh): Sh, Query(q): Params) -> ApiResult {
     sh.read(|st| {
         if let Some(cid) = q.get("company_id") {
-            return st.companies.values().find(|c| &c.company_id == cid).map(|c| Json(st.company_json(c, false)))
+            return st
+                .companies
+                .values()
+                .find(|c| &c.company_id == cid)
+                .map(|c| Json(st.company_json(c, false)))
                 .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "company_not_found", "Company Not Found"));
         }
         if let Some(name) = q.get("name") {
-            return st.companies.values().find(|c| c.name.as_deref() == Some(name.as_str())).map(|c| Json(st.company_json(c, false)))
+            return st
+                .companies
+                .values()
+                .find(|c| c.name.as_deref() == Some(name.as_str()))
+                .map(|c| Json(st.company_json(c, false)))
                 .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "company_not_found", "Company Not Found"));
         }
         let page: usize = q.get("page").and_then(|s| s.parse().ok()).unwrap_or(1).max(1);
         let per_page: usize = q.get("per_page").and_then(|s| s.parse().ok()).unwrap_or(15).clamp(1, 60);
-        let mut visible: Vec<_> = st.companies.values().filter(|c| st.contacts.values().any(|p| p.company_ids.contains(&c.id))).collect();
+        let mut visible: Vec<_> =
+            st.companies.values().filter(|c| st.contacts.values().any(|p| p.company_ids.contains(&c.id))).collect();
         visible.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
         let all = visible.into_iter().map(|c| st.company_json(c, false)).collect();
         Ok(Json(page_numbered(all, page, per_page, "/companies")))
@@ -570,14 +648,26 @@ async fn send_message(State(sh): Sh, raw: Bytes) -> ApiResult {
     let kind = match message_type.as_str() {
         "inapp" | "in_app" => "inapp",
         "email" => "email",
-        other => return Err(ApiError::invalid(format!("message_type {other} is not valid"))),
+        other => {
+            return Err(ApiError::invalid(format!("message_type {other} is not valid")));
+        }
     };
     let subject = text(&b, "subject");
     if kind == "email" && subject.as_deref().is_none_or(str::is_empty) {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "parameter_not_found", "subject is required for email messages"));
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "parameter_not_found",
+            "subject is required for email messages",
+        ));
     }
-    let from = b.get("from").and_then(|f| text(f, "id")).ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "parameter_not_found", "from is required"))?;
-    let to = b.get("to").and_then(|t| text(t, "id")).ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "parameter_not_found", "to is required"))?;
+    let from = b
+        .get("from")
+        .and_then(|f| text(f, "id"))
+        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "parameter_not_found", "from is required"))?;
+    let to = b
+        .get("to")
+        .and_then(|t| text(t, "id"))
+        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "parameter_not_found", "to is required"))?;
     sh.mutate(|st, _| {
         if !st.admins.contains_key(&from) {
             return Err(ApiError::new(StatusCode::NOT_FOUND, "admin_not_found", "Admin not found"));

@@ -97,7 +97,8 @@ pub async fn gatekeeper(State(shared): State<Arc<Shared>>, req: Request, next: N
         }
         Injected::Timeout(wait) => {
             tokio::time::sleep(wait).await;
-            let resp = ApiError::new(StatusCode::GATEWAY_TIMEOUT, "service_unavailable", "Gateway Timeout").into_response();
+            let resp =
+                ApiError::new(StatusCode::GATEWAY_TIMEOUT, "service_unavailable", "Gateway Timeout").into_response();
             return record(&shared, seen, resp, false).await;
         }
         Injected::None => {}

@@ -123,7 +123,8 @@ pub fn sign(client_secret: &str, body: &[u8]) -> String {
 }
 
 impl Shared {
-    fn new(options: IntercomSimOptions) -> Self {
+    /// Fresh state for these options (for serving [`router`] yourself).
+    pub fn new(options: IntercomSimOptions) -> Self {
         let gate = Arc::new(Gate::new(Vendor::Intercom, options.rate_limit, RATE_WINDOW));
         let webhooks = WebhookSink::default();
         webhooks.set_target(options.webhook_target.clone());
@@ -256,8 +257,13 @@ pub struct IntercomSim {
 impl IntercomSim {
     /// Binds `127.0.0.1:0` and serves the simulator in the background.
     pub async fn start(options: IntercomSimOptions) -> anyhow::Result<Self> {
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), options).await
+    }
+
+    /// Binds `addr` (e.g. a fixed port for the demo) and serves the simulator in the background.
+    pub async fn start_on(addr: SocketAddr, options: IntercomSimOptions) -> anyhow::Result<Self> {
         let shared = Arc::new(Shared::new(options));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let app = router(shared.clone());

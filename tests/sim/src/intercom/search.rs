@@ -19,7 +19,8 @@ pub enum Model {
     Conversations,
 }
 
-const CONTACT_DATES: &[&str] = &["created_at", "updated_at", "signed_up_at", "last_seen_at", "last_contacted_at", "last_replied_at"];
+const CONTACT_DATES: &[&str] =
+    &["created_at", "updated_at", "signed_up_at", "last_seen_at", "last_contacted_at", "last_replied_at"];
 
 /// A flattened document.
 pub type Doc = BTreeMap<String, Value>;
@@ -48,7 +49,9 @@ pub fn contact_doc(c: &Contact) -> Doc {
 /// The searchable fields of a conversation.
 pub fn conversation_doc(st: &State, c: &Conversation) -> Doc {
     let mut d = Doc::new();
-    let num = |s: &Option<String>| s.as_deref().and_then(|x| x.parse::<i64>().ok()).map(Value::from).unwrap_or(Value::from(0));
+    let num = |s: &Option<String>| {
+        s.as_deref().and_then(|x| x.parse::<i64>().ok()).map(Value::from).unwrap_or(Value::from(0))
+    };
     d.insert("id".into(), Value::from(c.id.clone()));
     d.insert("created_at".into(), Value::from(c.created_at));
     d.insert("updated_at".into(), Value::from(c.updated_at));
@@ -67,7 +70,8 @@ pub fn conversation_doc(st: &State, c: &Conversation) -> Doc {
     d.insert("source.delivered_as".into(), Value::from(c.source.delivered_as.clone()));
     d.insert("source.body".into(), Value::from(c.source.body.clone()));
     d.insert("source.subject".into(), Value::from(c.source.subject.clone()));
-    let author_email = st.contacts.get(&c.source.author.id).and_then(|p| p.email.clone()).or(c.source.author.email.clone());
+    let author_email =
+        st.contacts.get(&c.source.author.id).and_then(|p| p.email.clone()).or(c.source.author.email.clone());
     d.insert("source.author.email".into(), author_email.map(Value::from).unwrap_or(Value::Null));
     if let Some(r) = &c.rating {
         d.insert("conversation_rating.score".into(), Value::from(r.rating));
@@ -192,7 +196,9 @@ fn filter(model: Model, op: &str, q: &Value, doc: &Doc) -> Result<bool, String> 
 
 fn date_filter(op: &str, actual: &Value, target: &Value, field: &str) -> Result<bool, String> {
     let t = day(target).ok_or_else(|| format!("{field} needs a timestamp value"))?;
-    let Some(a) = day(actual) else { return Ok(false) };
+    let Some(a) = day(actual) else {
+        return Ok(false);
+    };
     match op {
         "=" => Ok(a == t),
         ">" => Ok(a > t),
@@ -238,8 +244,14 @@ mod tests {
         let d = doc();
         // Later the same day: `>` an earlier time of the same day does not match.
         let same_day_earlier = 1_700_000_000 - 60;
-        assert!(!matches(Model::Contacts, &json!({"field": "updated_at", "operator": ">", "value": same_day_earlier}), &d).unwrap());
-        assert!(matches(Model::Contacts, &json!({"field": "updated_at", "operator": "=", "value": same_day_earlier}), &d).unwrap());
+        assert!(
+            !matches(Model::Contacts, &json!({"field": "updated_at", "operator": ">", "value": same_day_earlier}), &d)
+                .unwrap()
+        );
+        assert!(
+            matches(Model::Contacts, &json!({"field": "updated_at", "operator": "=", "value": same_day_earlier}), &d)
+                .unwrap()
+        );
         assert!(matches(Model::Contacts, &json!({"field": "updated_at", "operator": ">=", "value": 1}), &d).is_err());
     }
 }

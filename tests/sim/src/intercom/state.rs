@@ -470,7 +470,9 @@ impl State {
         let t = |ts: i64| if webhook { json!(iso(ts)) } else { json!(ts) };
         let user_count = self.contacts.values().filter(|p| p.company_ids.contains(&c.id)).count();
         let plan = match &c.plan {
-            Some(name) => json!({"type": "plan", "id": format!("plan_{}", name.to_lowercase().replace(' ', "_")), "name": name}),
+            Some(name) => {
+                json!({"type": "plan", "id": format!("plan_{}", name.to_lowercase().replace(' ', "_")), "name": name})
+            }
             None => json!({}),
         };
         let mut v = json!({
@@ -492,7 +494,8 @@ impl State {
         if webhook {
             v["tag_ids"] = json!(c.tag_ids);
         } else {
-            v["tags"] = json!({"type": "tag.list", "tags": c.tag_ids.iter().map(|id| self.tag_json(id)).collect::<Vec<_>>()});
+            v["tags"] =
+                json!({"type": "tag.list", "tags": c.tag_ids.iter().map(|id| self.tag_json(id)).collect::<Vec<_>>()});
             let segments: Vec<Value> = Vec::new();
             v["segments"] = json!({"type": "segment.list", "segments": segments});
         }
@@ -534,7 +537,8 @@ impl State {
             .map(|id| json!({"type": "contact", "id": id, "external_id": self.contacts.get(id).and_then(|p| p.external_id.clone())}))
             .collect();
         let teammates: Vec<Value> = {
-            let mut ids: Vec<&String> = c.parts.iter().filter(|p| p.author.kind == "admin").map(|p| &p.author.id).collect();
+            let mut ids: Vec<&String> =
+                c.parts.iter().filter(|p| p.author.kind == "admin").map(|p| &p.author.id).collect();
             ids.sort();
             ids.dedup();
             ids.into_iter().map(|id| json!({"type": "admin", "id": id})).collect()
@@ -570,11 +574,14 @@ impl State {
                 let skip = c.parts.len().saturating_sub(PART_CAP);
                 Some(c.parts.iter().skip(skip).map(|p| self.part_json(p)).collect())
             }
-            PartsView::Only(ids) => Some(c.parts.iter().filter(|p| ids.contains(&p.id)).map(|p| self.part_json(p)).collect()),
+            PartsView::Only(ids) => {
+                Some(c.parts.iter().filter(|p| ids.contains(&p.id)).map(|p| self.part_json(p)).collect())
+            }
         };
         if let Some(list) = listed {
             let total = if matches!(parts, PartsView::Only(_)) { list.len() } else { c.parts.len() };
-            v["conversation_parts"] = json!({"type": "conversation_part.list", "conversation_parts": list, "total_count": total});
+            v["conversation_parts"] =
+                json!({"type": "conversation_part.list", "conversation_parts": list, "total_count": total});
         }
         v
     }

@@ -11,9 +11,9 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::model::{FieldRec, GroupRec};
-use super::state::{Actor, ApiError, CommentInput, OrgInput, State, TagOp, TicketInput, UserInput};
 use super::Shared;
+use super::model::{FieldRec, GroupRec};
+use super::state::{Actor, ApiError, CommentInput, MergeComments, OrgInput, State, TagOp, TicketInput, UserInput};
 use crate::common::{Faults, RateLimiter, lock};
 
 /// Which field definitions.
@@ -29,15 +29,26 @@ pub enum FieldKind {
 
 /// Adds a group.
 pub fn add_group(st: &mut State, name: &str, description: &str) -> u64 {
-    let id = st.next();
+    let id = st.new_id();
     let now = st.now();
-    st.groups.insert(id, GroupRec { id, name: name.into(), description: description.into(), default: false, created_at: now });
+    st.groups.insert(
+        id,
+        GroupRec { id, name: name.into(), description: description.into(), default: false, created_at: now },
+    );
     id
 }
 
 /// Adds a field definition.
-pub fn add_field(st: &mut State, kind: FieldKind, key: Option<&str>, title: &str, field_type: &str, options: &[(&str, &str)], tag: Option<&str>) -> u64 {
-    let id = st.next();
+pub fn add_field(
+    st: &mut State,
+    kind: FieldKind,
+    key: Option<&str>,
+    title: &str,
+    field_type: &str,
+    options: &[(&str, &str)],
+    tag: Option<&str>,
+) -> u64 {
+    let id = st.new_id();
     let rec = FieldRec {
         id,
         key: key.map(str::to_string),
@@ -56,14 +67,25 @@ pub fn add_field(st: &mut State, kind: FieldKind, key: Option<&str>, title: &str
 }
 
 /// A customer submits a ticket through `web` (web form) or `email`.
-pub fn submit_ticket(st: &mut State, requester_id: u64, subject: &str, body: &str, channel: &str) -> Result<u64, ApiError> {
+pub fn submit_ticket(
+    st: &mut State,
+    requester_id: u64,
+    subject: &str,
+    body: &str,
+    channel: &str,
+) -> Result<u64, ApiError> {
     if !st.users.contains_key(&requester_id) {
         return Err(ApiError::invalid("requester", "InvalidValue", "Requester: is invalid"));
     }
     let channel = if channel == "email" { "email" } else { "web" };
     let input = TicketInput {
         subject: Some(subject.into()),
-        comment: Some(CommentInput { body: Some(body.into()), public: Some(true), author_id: Some(requester_id), ..CommentInput::default() }),
+        comment: Some(CommentInput {
+            body: Some(body.into()),
+            public: Some(true),
+            author_id: Some(requester_id),
+            ..CommentInput::default()
+        }),
         requester_id: Some(requester_id),
         submitter_id: Some(requester_id),
         ..TicketInput::default()
@@ -75,14 +97,25 @@ pub fn submit_ticket(st: &mut State, requester_id: u64, subject: &str, body: &st
 pub fn comment(st: &mut State, author_id: u64, ticket_id: u64, body: &str, public: bool) -> Result<(), ApiError> {
     let is_agent = st.users.get(&author_id).is_some_and(|u| u.role != "end-user");
     let input = TicketInput {
-        comment: Some(CommentInput { body: Some(body.into()), public: Some(public || !is_agent), author_id: Some(author_id), ..CommentInput::default() }),
+        comment: Some(CommentInput {
+            body: Some(body.into()),
+            public: Some(public || !is_agent),
+            author_id: Some(author_id),
+            ..CommentInput::default()
+        }),
         ..TicketInput::default()
     };
     st.update_ticket(Actor { user_id: author_id, api: false }, ticket_id, input)
 }
 
 /// An agent adds and removes tags.
-pub fn tags(st: &mut State, agent_id: u64, ticket_id: u64, add: &[String], remove: &[String]) -> Result<Vec<String>, ApiError> {
+pub fn tags(
+    st: &mut State,
+    agent_id: u64,
+    ticket_id: u64,
+    add: &[String],
+    remove: &[String],
+) -> Result<Vec<String>, ApiError> {
     let actor = Actor { user_id: agent_id, api: false };
     let mut out = st.tickets.get(&ticket_id).map(|t| t.tags.clone()).ok_or_else(ApiError::not_found)?;
     if !add.is_empty() {
@@ -98,7 +131,12 @@ pub fn tags(st: &mut State, agent_id: u64, ticket_id: u64, add: &[String], remov
 pub fn followup(st: &mut State, agent_id: u64, source: u64, body: &str) -> Result<u64, ApiError> {
     let requester = st.tickets.get(&source).map(|t| t.requester_id).ok_or_else(ApiError::not_found)?;
     let input = TicketInput {
-        comment: Some(CommentInput { body: Some(body.into()), public: Some(true), author_id: Some(agent_id), ..CommentInput::default() }),
+        comment: Some(CommentInput {
+            body: Some(body.into()),
+            public: Some(true),
+            author_id: Some(agent_id),
+            ..CommentInput::default()
+        }),
         requester_id: Some(requester),
         via_followup_source_id: Some(source),
         ..TicketInput::default()
@@ -132,10 +170,20 @@ pub fn dump(st: &State) -> Value {
     })
 }
 
-type AdminResult = Result<Response, Response>;
+type AdminResult = Result<Response, AdminError>;
 
-fn err(e: ApiError) -> Response {
-    (StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST), Json(e.body)).into_response()
+/// An admin call that failed, answered with the API's error body.
+#[derive(Debug)]
+struct AdminError(ApiError);
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        (StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::BAD_REQUEST), Json(self.0.body)).into_response()
+    }
+}
+
+fn err(e: ApiError) -> AdminError {
+    AdminError(e)
 }
 
 fn done(v: Value) -> AdminResult {
@@ -247,7 +295,8 @@ async fn create_field(AxState(sh): S, Path(kind): Path<String>, Json(f): Json<Ne
         _ => return Err(err(ApiError::not_found())),
     };
     let options: Vec<(&str, &str)> = f.options.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-    let id = sh.with_state(|s| add_field(s, kind, f.key.as_deref(), &f.title, &f.field_type, &options, f.tag.as_deref()));
+    let id =
+        sh.with_state(|s| add_field(s, kind, f.key.as_deref(), &f.title, &f.field_type, &options, f.tag.as_deref()));
     done(json!({ "id": id }))
 }
 
@@ -363,7 +412,9 @@ struct Merge {
 /// An agent merges tickets: `{agent_id, target, sources: []}`.
 async fn merge(AxState(sh): S, Json(b): Json<Merge>) -> AdminResult {
     let job = sh
-        .with_state(|s| s.merge(Actor { user_id: b.agent_id, api: false }, b.target, &b.sources, None, None, false, false))
+        .with_state(|s| {
+            s.merge(Actor { user_id: b.agent_id, api: false }, b.target, &b.sources, MergeComments::default())
+        })
         .map_err(err)?;
     done(json!({ "job_id": job }))
 }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::paging::{Query, export_page, page, param};
 use super::state::{
-    Actor, ApiError, IDEMPOTENCY_TTL, IdemRec, OrgInput, State, TagOp, TicketInput, UserInput,
+    Actor, ApiError, IDEMPOTENCY_TTL, IdemRec, MergeComments, OrgInput, State, TagOp, TicketInput, UserInput,
 };
 
 /// A parsed API request.
@@ -51,12 +51,11 @@ fn id(raw: &str) -> Result<u64, ApiError> {
 }
 
 fn root<T: DeserializeOwned>(body: &Option<Value>, key: &str) -> Result<T, ApiError> {
-    let v = body
-        .as_ref()
-        .and_then(|b| b.get(key))
-        .cloned()
-        .ok_or_else(|| ApiError::bad_request("InvalidParameter", &format!("The request must contain a `{key}` object")))?;
-    serde_json::from_value(v).map_err(|_| ApiError::bad_request("InvalidParameter", &format!("`{key}` has an invalid value")))
+    let v = body.as_ref().and_then(|b| b.get(key)).cloned().ok_or_else(|| {
+        ApiError::bad_request("InvalidParameter", &format!("The request must contain a `{key}` object"))
+    })?;
+    serde_json::from_value(v)
+        .map_err(|_| ApiError::bad_request("InvalidParameter", &format!("`{key}` has an invalid value")))
 }
 
 fn ids_param(q: &Query) -> Result<Vec<u64>, ApiError> {
@@ -77,7 +76,8 @@ fn tags_of(body: &Option<Value>, q: &Query) -> Vec<String> {
 fn audit(st: &State, ticket_id: u64, actor: Actor) -> Value {
     let comment = st.tickets.get(&ticket_id).and_then(|t| t.comments.last());
     let events: Vec<Value> = comment
-        .map(|c| vec![json!({ "id": c.id, "type": "Comment", "author_id": c.author_id, "body": c.body, "html_body": c.html_body, "plain_body": c.body, "public": c.public, "attachments": [], "audit_id": c.audit_id })])
+        // Only the event properties the OpenAPI `AuditObject` declares.
+        .map(|c| vec![json!({ "id": c.id, "type": "Comment", "body": c.body })])
         .unwrap_or_default();
     json!({
         "id": comment.map_or(0, |c| c.audit_id),
@@ -151,18 +151,29 @@ pub fn dispatch(st: &mut State, req: &ApiRequest) -> Result<ApiResponse, ApiErro
         }
         (Method::POST, ["tickets", t, "merge"]) => {
             let body = req.body.clone().unwrap_or(Value::Null);
-            let ids: Vec<u64> = body.get("ids").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_u64).collect()).unwrap_or_default();
+            let ids: Vec<u64> = body
+                .get("ids")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_u64).collect())
+                .unwrap_or_default();
             let text = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_string);
             let flag = |k: &str| body.get(k).and_then(Value::as_bool).unwrap_or(false);
-            let job = st.merge(req.actor, id(t)?, &ids, text("target_comment"), text("source_comment"), flag("target_comment_is_public"), flag("source_comment_is_public"))?;
+            let comments = MergeComments {
+                target_comment: text("target_comment"),
+                source_comment: text("source_comment"),
+                target_public: flag("target_comment_is_public"),
+                source_public: flag("source_comment_is_public"),
+            };
+            let job = st.merge(req.actor, id(t)?, &ids, comments)?;
             let status = st.job_json(&job, false).ok_or_else(ApiError::not_found)?;
             ok(json!({ "job_status": status }))
         }
         (Method::GET, ["tickets", t, "metrics"]) => {
             let now = st.now();
             let t = st.tickets.get(&id(t)?).ok_or_else(ApiError::not_found)?;
-            // The OpenAPI file declares `ticket_metric` as an array here.
-            ok(json!({ "ticket_metric": [t.metric_json(&st.base, now)] }))
+            // An object, as the live API answers (reference/zendesk.md §2.8); the OpenAPI file's
+            // array is corrected by a bridge-fidelity spec patch.
+            ok(json!({ "ticket_metric": t.metric_json(&st.base, now) }))
         }
         (Method::GET, ["ticket_metrics"]) => {
             let now = st.now();
@@ -273,12 +284,14 @@ pub fn dispatch(st: &mut State, req: &ApiRequest) -> Result<ApiResponse, ApiErro
             ok(page(items, "satisfaction_ratings", q, &base)?)
         }
         (Method::GET, ["incremental", "tickets", "cursor"]) => {
-            let mut rows: Vec<(i64, u64, Value)> = st.tickets.values().map(|t| (t.updated_at, t.id, st.ticket_json(t))).collect();
+            let mut rows: Vec<(i64, u64, Value)> =
+                st.tickets.values().map(|t| (t.updated_at, t.id, st.ticket_json(t))).collect();
             rows.sort_by_key(|r| (r.0, r.1));
             ok(export_page(rows, "tickets", q, &base)?)
         }
         (Method::GET, ["incremental", "users", "cursor"]) => {
-            let mut rows: Vec<(i64, u64, Value)> = st.users.values().map(|u| (u.updated_at, u.id, st.user_json(u))).collect();
+            let mut rows: Vec<(i64, u64, Value)> =
+                st.users.values().map(|u| (u.updated_at, u.id, st.user_json(u))).collect();
             rows.sort_by_key(|r| (r.0, r.1));
             ok(export_page(rows, "users", q, &base)?)
         }
@@ -293,9 +306,16 @@ fn create_ticket(st: &mut State, req: &ApiRequest) -> Result<ApiResponse, ApiErr
         st.idempotency.retain(|_, r| now - r.at < IDEMPOTENCY_TTL);
         if let Some(rec) = st.idempotency.get(key) {
             if rec.fingerprint != fingerprint {
-                return Err(ApiError::bad_request("IdempotentRequestError", "Request parameters don't match the given idempotency key"));
+                return Err(ApiError::bad_request(
+                    "IdempotentRequestError",
+                    "Request parameters don't match the given idempotency key",
+                ));
             }
-            return Ok(ApiResponse { status: 201, body: rec.body.clone(), headers: vec![("x-idempotency-lookup".into(), "hit".into())] });
+            return Ok(ApiResponse {
+                status: 201,
+                body: rec.body.clone(),
+                headers: vec![("x-idempotency-lookup".into(), "hit".into())],
+            });
         }
     }
     let input: TicketInput = root(&req.body, "ticket")?;
@@ -328,7 +348,8 @@ fn search_users(st: &State, q: &Query) -> Vec<Value> {
             if query.contains('@') {
                 u.email.as_deref() == Some(query.as_str()) || u.secondary_emails.contains(&query)
             } else {
-                u.name.to_lowercase().contains(&query) || u.external_id.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(&query))
+                u.name.to_lowercase().contains(&query)
+                    || u.external_id.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(&query))
             }
         })
         .map(|u| st.user_json(u))
@@ -342,12 +363,25 @@ fn upsert_many(st: &mut State, actor: Actor, inputs: Vec<Value>) -> Vec<Value> {
         .map(|(index, raw)| {
             let input: Result<UserInput, _> = serde_json::from_value(raw);
             let (email, ext) = input.as_ref().map(|i| (i.email.clone(), i.external_id.clone())).unwrap_or_default();
-            match input.map_err(|_| ApiError::bad_request("InvalidValue", "invalid user")).and_then(|i| st.upsert_user(actor, i)) {
-                Ok((uid, was_created)) => json!({
+            match input
+                .map_err(|_| ApiError::bad_request("InvalidValue", "invalid user"))
+                .and_then(|i| st.upsert_user(actor, i))
+            {
+                // The OpenAPI `JobStatusResultObject` is a oneOf: a created row is
+                // `{id, index}` (`CreateResourceResult`), an updated one
+                // `{id, action, status, success}` (`UpdateResourceResult`); one row must not
+                // match both.
+                Ok((uid, true)) => json!({
                     "index": index,
                     "id": uid,
-                    "status": if was_created { "Created" } else { "Updated" },
-                    "action": if was_created { "create" } else { "update" },
+                    "status": "Created",
+                    "email": email,
+                    "external_id": ext,
+                }),
+                Ok((uid, false)) => json!({
+                    "id": uid,
+                    "action": "update",
+                    "status": "Updated",
                     "success": true,
                     "email": email,
                     "external_id": ext,
@@ -367,7 +401,12 @@ fn upsert_many(st: &mut State, actor: Actor, inputs: Vec<Value>) -> Vec<Value> {
 fn ratings(st: &State, q: &Query) -> Result<Vec<Value>, ApiError> {
     let score = param(q, "score").unwrap_or("");
     let num = |k: &str| -> Result<Option<i64>, ApiError> {
-        param(q, k).map(|v| v.parse().map_err(|_| ApiError::bad_request("InvalidValue", "start_time/end_time must be Unix timestamps"))).transpose()
+        param(q, k)
+            .map(|v| {
+                v.parse()
+                    .map_err(|_| ApiError::bad_request("InvalidValue", "start_time/end_time must be Unix timestamps"))
+            })
+            .transpose()
     };
     let (start, end) = (num("start_time")?, num("end_time")?);
     let matches = |s: &str, c: bool| -> bool {
@@ -387,7 +426,20 @@ fn ratings(st: &State, q: &Query) -> Result<Vec<Value>, ApiError> {
         }
     };
     if !score.is_empty()
-        && !["offered", "unoffered", "received", "received_with_comment", "received_without_comment", "good", "bad", "good_with_comment", "good_without_comment", "bad_with_comment", "bad_without_comment"].contains(&score)
+        && ![
+            "offered",
+            "unoffered",
+            "received",
+            "received_with_comment",
+            "received_without_comment",
+            "good",
+            "bad",
+            "good_with_comment",
+            "good_without_comment",
+            "bad_with_comment",
+            "bad_without_comment",
+        ]
+        .contains(&score)
     {
         return Err(ApiError::bad_request("InvalidValue", "score is not a valid filter"));
     }
@@ -401,27 +453,35 @@ fn ratings(st: &State, q: &Query) -> Result<Vec<Value>, ApiError> {
 }
 
 fn system_ticket_fields(base: &str) -> Vec<Value> {
-    [(1u64, "subject", "Subject"), (2, "description", "Description"), (3, "status", "Status"), (4, "tickettype", "Type"), (5, "priority", "Priority"), (6, "group", "Group"), (7, "assignee", "Assignee")]
-        .iter()
-        .map(|(id, ty, title)| {
-            json!({
-                "id": id,
-                "url": format!("{base}/api/v2/ticket_fields/{id}.json"),
-                "type": ty,
-                "title": title,
-                "raw_title": title,
-                "description": "",
-                "raw_description": "",
-                "position": id,
-                "active": true,
-                "required": false,
-                "removable": false,
-                "visible_in_portal": true,
-                "editable_in_portal": false,
-                "regexp_for_validation": null,
-                "created_at": "2020-01-01T00:00:00Z",
-                "updated_at": "2020-01-01T00:00:00Z",
-            })
+    [
+        (1u64, "subject", "Subject"),
+        (2, "description", "Description"),
+        (3, "status", "Status"),
+        (4, "tickettype", "Type"),
+        (5, "priority", "Priority"),
+        (6, "group", "Group"),
+        (7, "assignee", "Assignee"),
+    ]
+    .iter()
+    .map(|(id, ty, title)| {
+        json!({
+            "id": id,
+            "url": format!("{base}/api/v2/ticket_fields/{id}.json"),
+            "type": ty,
+            "title": title,
+            "raw_title": title,
+            "description": "",
+            "raw_description": "",
+            "position": id,
+            "active": true,
+            "required": false,
+            "removable": false,
+            "visible_in_portal": true,
+            "editable_in_portal": false,
+            "regexp_for_validation": null,
+            "created_at": "2020-01-01T00:00:00Z",
+            "updated_at": "2020-01-01T00:00:00Z",
         })
-        .collect()
+    })
+    .collect()
 }

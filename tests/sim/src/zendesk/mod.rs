@@ -11,7 +11,10 @@
 //!   [`ZendeskSim`], to seed data and act as agents and customers.
 //!
 //! Choices where the vendor is silent or the sources disagree: `/tickets/{id}/metrics`
-//! answers `ticket_metric` as a one-element array (as the OpenAPI file declares); unknown
+//! answers `ticket_metric` as an object, as the live API does (the OpenAPI file's one-element
+//! array is corrected by a bridge-fidelity spec patch); fields the OpenAPI file does not
+//! declare nullable are omitted rather than sent as null (unset custom fields, `recipient`,
+//! unused rating reasons); unknown
 //! `user_fields` / `organization_fields` keys and unknown ticket field ids are ignored; a job
 //! reports `queued` when created, `working` on the first poll and `completed` afterwards;
 //! business hours are Monday-Friday 09:00-17:00 UTC.
@@ -37,10 +40,12 @@ use axum::routing::any;
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use crate::common::{Exchange, Faults, Gate, Injected, RateLimiter, SentWebhook, Vendor, WebhookSink, lock, recorded_headers};
+use crate::common::{
+    Exchange, Faults, Gate, Injected, RateLimiter, SentWebhook, Vendor, WebhookSink, lock, recorded_headers,
+};
 
 pub use model::{CommentRec, FieldRec, GroupRec, OrgRec, RatingRec, TicketRec, UserRec};
-pub use state::{Actor, ApiError, OrgInput, State, TagOp, TicketInput, UserInput};
+pub use state::{Actor, ApiError, CommentInput, MergeComments, OrgInput, State, TagOp, TicketInput, UserInput};
 
 /// Start-up options.
 #[derive(Debug, Clone)]
@@ -114,6 +119,11 @@ impl ZendeskSim {
     /// Binds 127.0.0.1:0 and serves in the background.
     pub async fn start(options: ZendeskSimOptions) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        Self::serve_on(listener, options).await
+    }
+
+    /// Serves on an already bound listener (e.g. a fixed port chosen by a binary).
+    pub async fn serve_on(listener: tokio::net::TcpListener, options: ZendeskSimOptions) -> std::io::Result<Self> {
         let addr = listener.local_addr()?;
         let shared = Shared::new(format!("http://{addr}"), options);
         let app = router(shared.clone());
@@ -132,6 +142,10 @@ impl ZendeskSim {
     /// `http://127.0.0.1:<port>` (the client appends `/api/v2`).
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+    /// A router over this simulator's state (to mount it in another server).
+    pub fn router(&self) -> Router {
+        router(self.shared.clone())
     }
     /// The shared state (for direct inspection).
     pub fn shared(&self) -> &Arc<Shared> {
@@ -166,7 +180,12 @@ impl ZendeskSim {
 
     /// Adds an agent.
     pub fn add_agent(&self, name: &str, email: &str) -> Result<u64, ApiError> {
-        let input = UserInput { name: Some(name.into()), email: Some(email.into()), role: Some("agent".into()), ..UserInput::default() };
+        let input = UserInput {
+            name: Some(name.into()),
+            email: Some(email.into()),
+            role: Some("agent".into()),
+            ..UserInput::default()
+        };
         self.with_state(|s| s.create_user(Actor { user_id: s.api_user_id, api: false }, input))
     }
     /// Adds a user (end user unless `input.role` says otherwise).
@@ -191,7 +210,9 @@ impl ZendeskSim {
     }
     /// Adds an organization field with `key`.
     pub fn add_organization_field(&self, key: &str, title: &str, field_type: &str) -> u64 {
-        self.with_state(|s| admin::add_field(s, admin::FieldKind::Organization, Some(key), title, field_type, &[], None))
+        self.with_state(|s| {
+            admin::add_field(s, admin::FieldKind::Organization, Some(key), title, field_type, &[], None)
+        })
     }
 
     // ------------------------------------------------------------------ humans
@@ -210,7 +231,13 @@ impl ZendeskSim {
         self.with_state(|s| admin::comment(s, author_id, ticket_id, body, public))
     }
     /// An agent adds and removes tags.
-    pub fn agent_tags(&self, agent_id: u64, ticket_id: u64, add: &[String], remove: &[String]) -> Result<Vec<String>, ApiError> {
+    pub fn agent_tags(
+        &self,
+        agent_id: u64,
+        ticket_id: u64,
+        add: &[String],
+        remove: &[String],
+    ) -> Result<Vec<String>, ApiError> {
         self.with_state(|s| admin::tags(s, agent_id, ticket_id, add, remove))
     }
     /// An agent changes fields of a ticket (priority, group, assignee, custom fields…).
@@ -219,7 +246,9 @@ impl ZendeskSim {
     }
     /// An agent merges `sources` into `target`.
     pub fn merge(&self, agent_id: u64, target: u64, sources: &[u64]) -> Result<(), ApiError> {
-        self.with_state(|s| s.merge(Actor { user_id: agent_id, api: false }, target, sources, None, None, false, false).map(|_| ()))
+        self.with_state(|s| {
+            s.merge(Actor { user_id: agent_id, api: false }, target, sources, MergeComments::default()).map(|_| ())
+        })
     }
     /// An agent creates a follow-up of a closed ticket.
     pub fn followup(&self, agent_id: u64, source: u64, body: &str) -> Result<u64, ApiError> {
@@ -278,7 +307,9 @@ impl ZendeskSim {
 }
 
 impl Shared {
-    fn new(base: String, options: ZendeskSimOptions) -> Arc<Self> {
+    /// Fresh state for a simulator reachable at `base` (used in `url` fields); pair it with
+    /// [`router`] to serve it yourself.
+    pub fn new(base: String, options: ZendeskSimOptions) -> Arc<Self> {
         let mut state = State::new(base, &options.email);
         state.trigger_webhooks = options.trigger_webhooks;
         let sink = WebhookSink::default();
@@ -287,8 +318,14 @@ impl Shared {
             state: Mutex::new(state),
             gate: Gate::new(Vendor::Zendesk, options.rate_limit, Duration::from_secs(60)),
             sink,
-            incremental: Mutex::new(Arc::new(RateLimiter::new(options.incremental_rate_limit, Duration::from_secs(60)))),
-            webhook_id: format!("01SIM{}", uuid::Uuid::new_v4().simple().to_string().to_uppercase().get(..21).unwrap_or_default()),
+            incremental: Mutex::new(Arc::new(RateLimiter::new(
+                options.incremental_rate_limit,
+                Duration::from_secs(60),
+            ))),
+            webhook_id: format!(
+                "01SIM{}",
+                uuid::Uuid::new_v4().simple().to_string().to_uppercase().get(..21).unwrap_or_default()
+            ),
             account_id: 22_129_848,
             options,
         })
@@ -350,7 +387,8 @@ pub fn router(shared: Arc<Shared>) -> Router {
 }
 
 fn json_response(status: u16, body: &Value, headers: &[(String, String)]) -> Response {
-    let mut resp = (StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), body.to_string()).into_response();
+    let mut resp =
+        (StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), body.to_string()).into_response();
     let h = resp.headers_mut();
     h.insert("content-type", HeaderValue::from_static("application/json; charset=utf-8"));
     for (k, v) in headers {
@@ -367,18 +405,30 @@ fn text_response(status: StatusCode, body: &str) -> Response {
     resp
 }
 
-async fn api_handler(AxState(shared): AxState<Arc<Shared>>, method: Method, uri: Uri, headers: HeaderMap, actor: axum::Extension<Actor>, body: Bytes) -> Response {
+async fn api_handler(
+    AxState(shared): AxState<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    actor: axum::Extension<Actor>,
+    body: Bytes,
+) -> Response {
     let path = uri.path().strip_prefix("/api/v2/").unwrap_or_default();
     let path = path.strip_suffix(".json").unwrap_or(path);
     let segments: Vec<String> = path.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect();
-    let query: Vec<(String, String)> = url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()).into_owned().collect();
+    let query: Vec<(String, String)> =
+        url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()).into_owned().collect();
     let parsed: Option<Value> = if body.is_empty() {
         None
     } else {
         match serde_json::from_slice(&body) {
             Ok(v) => Some(v),
             Err(_) => {
-                return json_response(400, &json!({ "error": "InvalidJSON", "description": "The request body is not valid JSON" }), &[]);
+                return json_response(
+                    400,
+                    &json!({ "error": "InvalidJSON", "description": "The request body is not valid JSON" }),
+                    &[],
+                );
             }
         }
     };
@@ -420,12 +470,20 @@ async fn gate(AxState(shared): AxState<Arc<Shared>>, req: Request, next: Next) -
         match injected {
             Injected::RateLimited => {
                 shared.gate.throttled.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let mut r = text_response(StatusCode::TOO_MANY_REQUESTS, "Number of allowed API requests per minute exceeded");
+                let mut r =
+                    text_response(StatusCode::TOO_MANY_REQUESTS, "Number of allowed API requests per minute exceeded");
                 r.headers_mut().insert("retry-after", HeaderValue::from_static("1"));
                 break 'answer (r, false);
             }
             Injected::ServerError => {
-                break 'answer (json_response(500, &json!({ "error": "InternalServerError", "description": "Something went wrong" }), &[]), false);
+                break 'answer (
+                    json_response(
+                        500,
+                        &json!({ "error": "InternalServerError", "description": "Something went wrong" }),
+                        &[],
+                    ),
+                    false,
+                );
             }
             Injected::Timeout(d) => {
                 tokio::time::sleep(d).await;
@@ -439,7 +497,8 @@ async fn gate(AxState(shared): AxState<Arc<Shared>>, req: Request, next: Next) -
         let budget = shared.gate.limiter().take();
         if !budget.allowed {
             shared.gate.throttled.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let mut r = text_response(StatusCode::TOO_MANY_REQUESTS, "Number of allowed API requests per minute exceeded");
+            let mut r =
+                text_response(StatusCode::TOO_MANY_REQUESTS, "Number of allowed API requests per minute exceeded");
             add_budget_headers(&mut r, budget.limit, budget.remaining, budget.reset_in);
             set_header(&mut r, "retry-after", &budget.reset_in.to_string());
             break 'answer (r, false);
@@ -448,7 +507,11 @@ async fn gate(AxState(shared): AxState<Arc<Shared>>, req: Request, next: Next) -
             let inc = lock(&shared.incremental).clone().take();
             if !inc.allowed {
                 shared.gate.throttled.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let mut r = json_response(429, &json!({ "error": "APIRateLimitExceeded", "description": "Number of allowed incremental export API requests per minute exceeded" }), &[]);
+                let mut r = json_response(
+                    429,
+                    &json!({ "error": "APIRateLimitExceeded", "description": "Number of allowed incremental export API requests per minute exceeded" }),
+                    &[],
+                );
                 add_budget_headers(&mut r, budget.limit, budget.remaining, budget.reset_in);
                 set_header(&mut r, "retry-after", &inc.reset_in.to_string());
                 break 'answer (r, false);

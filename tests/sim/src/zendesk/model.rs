@@ -295,16 +295,28 @@ impl CommentRec {
 impl TicketRec {
     /// REST shape; `fields` lists every defined ticket custom field.
     pub fn to_json(&self, base: &str, field_ids: &[u64], rating: Option<&RatingRec>) -> Value {
+        // Only fields with a value: the OpenAPI file types `custom_fields[].value` as string,
+        // number, boolean or string array, never null.
         let custom: Vec<Value> = field_ids
             .iter()
-            .map(|id| json!({ "id": id, "value": self.custom_fields.get(id).cloned().unwrap_or(Value::Null) }))
+            .filter_map(|id| {
+                let value = self.custom_fields.get(id).filter(|v| !v.is_null())?;
+                Some(json!({ "id": id, "value": value }))
+            })
             .collect();
         let source = match &self.followup_source {
-            Some((id, subject)) => json!({ "from": { "ticket_id": id, "subject": subject }, "to": {}, "rel": "follow_up" }),
+            Some((id, subject)) => {
+                json!({ "from": { "ticket_id": id, "subject": subject }, "to": {}, "rel": "follow_up" })
+            }
             None => empty_source(),
         };
         let description = self.comments.first().map(|c| c.body.clone()).unwrap_or_default();
-        let satisfaction = rating.map_or(Value::Null, |r| json!({ "id": r.id, "score": r.score, "comment": r.comment }));
+        // The account has CSAT: an unrated ticket says `unoffered` (null is for plans without
+        // CSAT, and the OpenAPI file does not allow null here).
+        let satisfaction = rating.map_or_else(
+            || json!({ "score": "unoffered" }),
+            |r| json!({ "id": r.id, "score": r.score, "comment": r.comment }),
+        );
         json!({
             "id": self.id,
             "url": format!("{base}/api/v2/tickets/{}.json", self.id),
@@ -319,7 +331,6 @@ impl TicketRec {
             "description": description,
             "priority": self.priority,
             "status": self.status,
-            "recipient": null,
             "requester_id": self.requester_id,
             "submitter_id": self.submitter_id,
             "assignee_id": self.assignee_id,
@@ -328,7 +339,6 @@ impl TicketRec {
             "collaborator_ids": [],
             "follower_ids": [],
             "email_cc_ids": [],
-            "forum_topic_id": null,
             "problem_id": null,
             "has_incidents": false,
             "is_public": self.comments.iter().any(|c| c.public),
@@ -351,7 +361,9 @@ impl TicketRec {
     pub fn metric_json(&self, base: &str, now: i64) -> Value {
         let m = &self.metrics;
         let pair = |start: i64, end: Option<i64>| match end {
-            Some(e) => json!({ "calendar": (e - start) / 60, "business": business_minutes(start, e) }),
+            Some(e) => {
+                json!({ "calendar": (e - start) / 60, "business": business_minutes(start, e) })
+            }
             None => json!({ "calendar": null, "business": null }),
         };
         let hold = m.on_hold_minutes + m.hold_since.map_or(0, |s| (now - s) / 60);
@@ -387,10 +399,8 @@ impl TicketRec {
 impl UserRec {
     /// REST shape; `field_keys` lists every defined user field.
     pub fn to_json(&self, base: &str, field_keys: &[String]) -> Value {
-        let fields: serde_json::Map<String, Value> = field_keys
-            .iter()
-            .map(|k| (k.clone(), self.user_fields.get(k).cloned().unwrap_or(Value::Null)))
-            .collect();
+        let fields: serde_json::Map<String, Value> =
+            field_keys.iter().map(|k| (k.clone(), self.user_fields.get(k).cloned().unwrap_or(Value::Null))).collect();
         json!({
             "id": self.id,
             "url": format!("{base}/api/v2/users/{}.json", self.id),
@@ -483,7 +493,7 @@ impl FieldRec {
             .options
             .iter()
             .enumerate()
-            .map(|(i, (name, value))| json!({ "id": self.id * 1000 + i as u64 + 1, "name": name, "raw_name": name, "value": value, "default": false }))
+            .map(|(i, (name, value))| json!({ "id": self.id * 1000 + i as u64 + 1, "name": name, "raw_name": name, "value": value }))
             .collect();
         let mut v = json!({
             "id": self.id,
@@ -523,7 +533,7 @@ impl FieldRec {
 impl RatingRec {
     /// REST shape.
     pub fn to_json(&self, base: &str) -> Value {
-        json!({
+        let mut v = json!({
             "id": self.id,
             "url": format!("{base}/api/v2/satisfaction_ratings/{}.json", self.id),
             "assignee_id": self.assignee_id,
@@ -532,11 +542,14 @@ impl RatingRec {
             "ticket_id": self.ticket_id,
             "score": self.score,
             "comment": self.comment,
-            "reason": null,
-            "reason_id": null,
             "created_at": iso(self.created_at),
             "updated_at": iso(self.updated_at),
-        })
+        });
+        // The OpenAPI file declares none of these nullable: absent rather than null.
+        if let Some(obj) = v.as_object_mut() {
+            obj.retain(|_, value| !value.is_null());
+        }
+        v
     }
 }
 

@@ -40,7 +40,8 @@ pub fn page(items: Vec<Value>, key: &str, q: &Query, url: &str) -> Result<Value,
 }
 
 fn cursor_page(items: Vec<Value>, key: &str, q: &Query, url: &str, size: &str) -> Result<Value, ApiError> {
-    let size: usize = size.parse().map_err(|_| ApiError::bad_request("InvalidPaginationParameter", "page[size] must be a number"))?;
+    let size: usize =
+        size.parse().map_err(|_| ApiError::bad_request("InvalidPaginationParameter", "page[size] must be a number"))?;
     if size == 0 || size > 100 {
         return Err(ApiError::bad_request("InvalidPaginationParameter", "page[size] must be between 1 and 100"));
     }
@@ -126,7 +127,8 @@ pub fn export_page(rows: Vec<(i64, u64, Value)>, key: &str, q: &Query, url: &str
         let (t, id) = parse_export_cursor(c).ok_or_else(invalid_cursor)?;
         (t, id, false)
     } else if let Some(s) = param(q, "start_time") {
-        let t: i64 = s.parse().map_err(|_| ApiError::bad_request("InvalidValue", "start_time must be a Unix timestamp"))?;
+        let t: i64 =
+            s.parse().map_err(|_| ApiError::bad_request("InvalidValue", "start_time must be a Unix timestamp"))?;
         (t, 0, true)
     } else {
         return Err(ApiError::bad_request("InvalidValue", "start_time or cursor is required"));

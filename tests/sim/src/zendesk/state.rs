@@ -9,8 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::model::{
-    CommentRec, FieldRec, GroupRec, MetricsRec, OrgRec, RatingRec, TicketRec, UserRec, escape_html, iso,
-    strip_tags,
+    CommentRec, FieldRec, GroupRec, MetricsRec, OrgRec, RatingRec, TicketRec, UserRec, escape_html, iso, strip_tags,
 };
 
 /// Ticket statuses, in workflow order.
@@ -299,24 +298,36 @@ impl State {
             trigger_webhooks: false,
         };
         let now = s.now();
-        let id = s.next();
-        s.users.insert(id, UserRec {
+        let id = s.new_id();
+        s.users.insert(
             id,
-            name: "Integration Bot".into(),
-            email: Some(api_email.to_lowercase()),
-            secondary_emails: Vec::new(),
-            role: "admin".into(),
-            external_id: None,
-            organization_id: None,
-            phone: None,
-            tags: Vec::new(),
-            user_fields: BTreeMap::new(),
-            created_at: now,
-            updated_at: now,
-        });
+            UserRec {
+                id,
+                name: "Integration Bot".into(),
+                email: Some(api_email.to_lowercase()),
+                secondary_emails: Vec::new(),
+                role: "admin".into(),
+                external_id: None,
+                organization_id: None,
+                phone: None,
+                tags: Vec::new(),
+                user_fields: BTreeMap::new(),
+                created_at: now,
+                updated_at: now,
+            },
+        );
         s.api_user_id = id;
-        let gid = s.next();
-        s.groups.insert(gid, GroupRec { id: gid, name: "Support".into(), description: "Default group".into(), default: true, created_at: now });
+        let gid = s.new_id();
+        s.groups.insert(
+            gid,
+            GroupRec {
+                id: gid,
+                name: "Support".into(),
+                description: "Default group".into(),
+                default: true,
+                created_at: now,
+            },
+        );
         s
     }
 
@@ -326,7 +337,7 @@ impl State {
     }
 
     /// A fresh id (one sequence for every record type).
-    pub fn next(&mut self) -> u64 {
+    pub fn new_id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
     }
@@ -360,9 +371,7 @@ impl State {
     /// The user with this email (primary or secondary), case-insensitive.
     pub fn user_by_email(&self, email: &str) -> Option<&UserRec> {
         let e = email.trim().to_lowercase();
-        self.users
-            .values()
-            .find(|u| u.email.as_deref() == Some(e.as_str()) || u.secondary_emails.iter().any(|s| *s == e))
+        self.users.values().find(|u| u.email.as_deref() == Some(e.as_str()) || u.secondary_emails.contains(&e))
     }
 
     /// The user with this external id, case-insensitive.
@@ -409,15 +418,18 @@ impl State {
             .or_else(|| self.users.get(&requester_id).and_then(|u| u.organization_id));
         let submitter_id = input.submitter_id.filter(|s| self.users.contains_key(s)).unwrap_or(actor.user_id);
         let author_id = comment.author_id.filter(|a| self.users.contains_key(a)).unwrap_or(submitter_id);
-        let status = input.status.clone().unwrap_or_else(|| if input.assignee_id.is_some() { "open".into() } else { "new".into() });
+        let status = input
+            .status
+            .clone()
+            .unwrap_or_else(|| if input.assignee_id.is_some() { "open".into() } else { "new".into() });
         let tags = match (&input.tags, &followup) {
             (Some(t), _) => normalize_tags(t),
             (None, Some(f)) => f.2.clone(),
             (None, None) => Vec::new(),
         };
-        let id = self.next();
-        let audit_id = self.next();
-        let comment_id = self.next();
+        let id = self.new_id();
+        let audit_id = self.new_id();
+        let comment_id = self.new_id();
         let (body, html_body) = bodies(text, html);
         let mut t = TicketRec {
             id,
@@ -454,10 +466,10 @@ impl State {
         self.apply_custom_fields(&mut t, input.custom_fields.as_ref().or(input.fields.as_ref()))?;
         track_assignment(&mut t, None, None, now);
         set_status(&mut t, &status, now);
-        if let Some((src, ..)) = followup {
-            if let Some(parent) = self.tickets.get_mut(&src) {
-                parent.followup_ids.push(id);
-            }
+        if let Some((src, ..)) = followup
+            && let Some(parent) = self.tickets.get_mut(&src)
+        {
+            parent.followup_ids.push(id);
         }
         self.tickets.insert(id, t.clone());
         self.queue_ticket_events(actor, None, &t, &[]);
@@ -465,20 +477,20 @@ impl State {
     }
 
     fn validate_enums(&self, input: &TicketInput) -> Result<(), ApiError> {
-        if let Some(s) = &input.status {
-            if !STATUSES.contains(&s.as_str()) {
-                return Err(ApiError::invalid("status", "InvalidValue", format!("Status: {s} is not valid")));
-            }
+        if let Some(s) = &input.status
+            && !STATUSES.contains(&s.as_str())
+        {
+            return Err(ApiError::invalid("status", "InvalidValue", format!("Status: {s} is not valid")));
         }
-        if let Some(p) = &input.priority {
-            if !PRIORITIES.contains(&p.as_str()) {
-                return Err(ApiError::invalid("priority", "InvalidValue", format!("Priority: {p} is not valid")));
-            }
+        if let Some(p) = &input.priority
+            && !PRIORITIES.contains(&p.as_str())
+        {
+            return Err(ApiError::invalid("priority", "InvalidValue", format!("Priority: {p} is not valid")));
         }
-        if let Some(t) = &input.ticket_type {
-            if !TYPES.contains(&t.as_str()) {
-                return Err(ApiError::invalid("type", "InvalidValue", format!("Type: {t} is not valid")));
-            }
+        if let Some(t) = &input.ticket_type
+            && !TYPES.contains(&t.as_str())
+        {
+            return Err(ApiError::invalid("type", "InvalidValue", format!("Type: {t} is not valid")));
         }
         Ok(())
     }
@@ -508,7 +520,11 @@ impl State {
             None | Some(Value::Null) => return Ok(None),
             Some(Value::Number(n)) => {
                 let id = n.as_u64().unwrap_or_default();
-                return if self.users.contains_key(&id) { Ok(Some(id)) } else { Err(ApiError::invalid("requester", "InvalidValue", "Requester: is invalid")) };
+                return if self.users.contains_key(&id) {
+                    Ok(Some(id))
+                } else {
+                    Err(ApiError::invalid("requester", "InvalidValue", "Requester: is invalid"))
+                };
             }
             Some(Value::String(e)) => (None, e.clone()),
             Some(obj) => (
@@ -522,7 +538,11 @@ impl State {
         if let Some(u) = self.user_by_email(&email) {
             return Ok(Some(u.id));
         }
-        let input = UserInput { name: Some(name.unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_string())), email: Some(email), ..UserInput::default() };
+        let input = UserInput {
+            name: Some(name.unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_string())),
+            email: Some(email),
+            ..UserInput::default()
+        };
         self.create_user(actor, input).map(Some)
     }
 
@@ -536,10 +556,14 @@ impl State {
             match def.field_type.as_str() {
                 "tagger" => {
                     let new = f.value.as_str().filter(|v| !v.is_empty());
-                    if let Some(v) = new {
-                        if !def.options.iter().any(|(_, ov)| ov == v) {
-                            return Err(ApiError::invalid(&format!("custom_field_{}", def.id), "InvalidValue", format!("{} is not a valid option", def.title)));
-                        }
+                    if let Some(v) = new
+                        && !def.options.iter().any(|(_, ov)| ov == v)
+                    {
+                        return Err(ApiError::invalid(
+                            &format!("custom_field_{}", def.id),
+                            "InvalidValue",
+                            format!("{} is not a valid option", def.title),
+                        ));
                     }
                     if let Some(o) = old.as_str() {
                         t.tags.retain(|x| x != o);
@@ -579,15 +603,14 @@ impl State {
         if before.status == "closed" {
             return Err(ApiError::closed());
         }
-        if input.safe_update == Some(true) {
-            if let Some(stamp) = &input.updated_stamp {
-                if *stamp != iso(before.updated_at) {
-                    return Err(ApiError {
-                        status: 409,
-                        body: json!({ "error": "UpdateConflict", "description": "Safe Update prevented the update due to outdated ticket data. Please fetch the latest ticket data and try again." }),
-                    });
-                }
-            }
+        if input.safe_update == Some(true)
+            && let Some(stamp) = &input.updated_stamp
+            && *stamp != iso(before.updated_at)
+        {
+            return Err(ApiError {
+                status: 409,
+                body: json!({ "error": "UpdateConflict", "description": "Safe Update prevented the update due to outdated ticket data. Please fetch the latest ticket data and try again." }),
+            });
         }
         self.validate_enums(&input)?;
         self.check_refs(input.group_id, input.assignee_id, input.organization_id)?;
@@ -649,9 +672,27 @@ impl State {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn add_comment(&mut self, t: &mut TicketRec, author: u64, text: Option<String>, html: Option<String>, public: bool, channel: &str, now: i64) -> CommentRec {
+    fn add_comment(
+        &mut self,
+        t: &mut TicketRec,
+        author: u64,
+        text: Option<String>,
+        html: Option<String>,
+        public: bool,
+        channel: &str,
+        now: i64,
+    ) -> CommentRec {
         let (body, html_body) = bodies(text, html);
-        let c = CommentRec { id: self.next(), author_id: author, body, html_body, public, audit_id: self.next(), channel: channel.into(), created_at: now };
+        let c = CommentRec {
+            id: self.new_id(),
+            author_id: author,
+            body,
+            html_body,
+            public,
+            audit_id: self.new_id(),
+            channel: channel.into(),
+            created_at: now,
+        };
         let agent = self.is_agent(author);
         if agent && public {
             t.metrics.replies += 1;
@@ -690,7 +731,14 @@ impl State {
     }
 
     /// Merges `sources` into `target`; returns the job id.
-    pub fn merge(&mut self, actor: Actor, target: u64, sources: &[u64], target_comment: Option<String>, source_comment: Option<String>, target_public: bool, source_public: bool) -> Result<String, ApiError> {
+    pub fn merge(
+        &mut self,
+        actor: Actor,
+        target: u64,
+        sources: &[u64],
+        comments: MergeComments,
+    ) -> Result<String, ApiError> {
+        let MergeComments { target_comment, source_comment, target_public, source_public } = comments;
         let now = self.now();
         let tgt = self.tickets.get(&target).ok_or_else(ApiError::not_found)?;
         if matches!(tgt.status.as_str(), "solved" | "closed") {
@@ -706,10 +754,25 @@ impl State {
             }
         }
         for s in sources {
-            let Some(before) = self.tickets.get(s).cloned() else { continue };
+            let Some(before) = self.tickets.get(s).cloned() else {
+                continue;
+            };
             let mut t = before.clone();
-            let text = source_comment.clone().unwrap_or_else(|| format!("This request was closed and merged into request #{target} \"{}\".", self.tickets.get(&target).map(|x| x.subject.clone()).unwrap_or_default()));
-            let c = self.add_comment(&mut t, actor.user_id, Some(text), None, source_public, if actor.api { "api" } else { "web" }, now);
+            let text = source_comment.clone().unwrap_or_else(|| {
+                format!(
+                    "This request was closed and merged into request #{target} \"{}\".",
+                    self.tickets.get(&target).map(|x| x.subject.clone()).unwrap_or_default()
+                )
+            });
+            let c = self.add_comment(
+                &mut t,
+                actor.user_id,
+                Some(text),
+                None,
+                source_public,
+                if actor.api { "api" } else { "web" },
+                now,
+            );
             t.tags.push("closed_by_merge".into());
             t.tags = normalize_tags(&t.tags);
             set_status(&mut t, "closed", now);
@@ -721,13 +784,25 @@ impl State {
         if let Some(before) = self.tickets.get(&target).cloned() {
             let mut t = before.clone();
             let list = sources.iter().map(|s| format!("#{s}")).collect::<Vec<_>>().join(", ");
-            let text = target_comment.unwrap_or_else(|| format!("Requests {list} were closed and merged into this request."));
-            let c = self.add_comment(&mut t, actor.user_id, Some(text), None, target_public, if actor.api { "api" } else { "web" }, now);
+            let text =
+                target_comment.unwrap_or_else(|| format!("Requests {list} were closed and merged into this request."));
+            let c = self.add_comment(
+                &mut t,
+                actor.user_id,
+                Some(text),
+                None,
+                target_public,
+                if actor.api { "api" } else { "web" },
+                now,
+            );
             t.updated_at = now;
             self.tickets.insert(target, t.clone());
             self.queue_ticket_events(actor, Some(&before), &t, &[c]);
         }
-        let results: Vec<Value> = sources.iter().map(|s| json!({ "action": "merge", "id": s, "status": "Merged", "success": true })).collect();
+        let results: Vec<Value> = sources
+            .iter()
+            .map(|s| json!({ "action": "merge", "id": s, "status": "Merged", "success": true }))
+            .collect();
         Ok(self.new_job("ticket_merge", results))
     }
 
@@ -740,20 +815,23 @@ impl State {
         let t = self.tickets.get(&ticket_id).cloned().ok_or_else(ApiError::not_found)?;
         let id = match t.rating_id {
             Some(id) => id,
-            None => self.next(),
+            None => self.new_id(),
         };
         let created_at = self.ratings.get(&id).map_or(now, |r| r.created_at);
-        self.ratings.insert(id, RatingRec {
+        self.ratings.insert(
             id,
-            ticket_id,
-            requester_id: t.requester_id,
-            assignee_id: t.assignee_id,
-            group_id: t.group_id,
-            score: score.into(),
-            comment: comment.filter(|c| !c.is_empty()),
-            created_at,
-            updated_at: now,
-        });
+            RatingRec {
+                id,
+                ticket_id,
+                requester_id: t.requester_id,
+                assignee_id: t.assignee_id,
+                group_id: t.group_id,
+                score: score.into(),
+                comment: comment.filter(|c| !c.is_empty()),
+                created_at,
+                updated_at: now,
+            },
+        );
         if let Some(t) = self.tickets.get_mut(&ticket_id) {
             t.rating_id = Some(id);
         }
@@ -764,13 +842,25 @@ impl State {
 
     /// Creates a user; 422 on a duplicate email or external id.
     pub fn create_user(&mut self, actor: Actor, input: UserInput) -> Result<u64, ApiError> {
-        let name = input.name.clone().filter(|n| !n.trim().is_empty()).ok_or_else(|| ApiError::invalid("name", "BlankValue", "Name: is too short (minimum one character)"))?;
+        let name = input
+            .name
+            .clone()
+            .filter(|n| !n.trim().is_empty())
+            .ok_or_else(|| ApiError::invalid("name", "BlankValue", "Name: is too short (minimum one character)"))?;
         if let Some(e) = &input.email {
             if !e.contains('@') || e.contains(char::is_whitespace) {
-                return Err(ApiError::invalid("email", "InvalidValue", format!("Email: {e} is not properly formatted")));
+                return Err(ApiError::invalid(
+                    "email",
+                    "InvalidValue",
+                    format!("Email: {e} is not properly formatted"),
+                ));
             }
             if self.user_by_email(e).is_some() {
-                return Err(ApiError::invalid("email", "DuplicateValue", format!("Email: {e} is already being used by another user")));
+                return Err(ApiError::invalid(
+                    "email",
+                    "DuplicateValue",
+                    format!("Email: {e} is already being used by another user"),
+                ));
             }
         }
         if input.external_id.as_deref().is_some_and(|x| self.user_by_external_id(x).is_some()) {
@@ -784,7 +874,7 @@ impl State {
             return Err(ApiError::invalid("organization_id", "InvalidValue", "Organization: is invalid"));
         }
         let now = self.now();
-        let id = self.next();
+        let id = self.new_id();
         let u = UserRec {
             id,
             name,
@@ -806,7 +896,12 @@ impl State {
 
     fn known_fields(&self, defs: &[FieldRec], input: Option<&BTreeMap<String, Value>>) -> BTreeMap<String, Value> {
         input
-            .map(|m| m.iter().filter(|(k, _)| defs.iter().any(|d| d.key.as_deref() == Some(k.as_str()))).map(|(k, v)| (k.clone(), v.clone())).collect())
+            .map(|m| {
+                m.iter()
+                    .filter(|(k, _)| defs.iter().any(|d| d.key.as_deref() == Some(k.as_str())))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -822,7 +917,11 @@ impl State {
                 u.email = Some(e);
             } else if u.email.as_deref() != Some(e.as_str()) && !u.secondary_emails.contains(&e) {
                 if self.user_by_email(&e).is_some_and(|o| o.id != id) {
-                    return Err(ApiError::invalid("email", "DuplicateValue", format!("Email: {e} is already being used by another user")));
+                    return Err(ApiError::invalid(
+                        "email",
+                        "DuplicateValue",
+                        format!("Email: {e} is already being used by another user"),
+                    ));
                 }
                 u.secondary_emails.push(e);
             }
@@ -877,13 +976,19 @@ impl State {
     /// `create_or_update`: matched on id or external id only. Returns (id, created).
     pub fn upsert_org(&mut self, actor: Actor, input: OrgInput) -> Result<(u64, bool), ApiError> {
         let matched = input.id.filter(|i| self.orgs.contains_key(i)).or_else(|| {
-            input.external_id.as_deref().and_then(|x| self.orgs.values().find(|o| o.external_id.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(x)))).map(|o| o.id)
+            input
+                .external_id
+                .as_deref()
+                .and_then(|x| {
+                    self.orgs.values().find(|o| o.external_id.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(x)))
+                })
+                .map(|o| o.id)
         });
         let now = self.now();
-        if let Some(name) = &input.name {
-            if self.orgs.values().any(|o| o.name.eq_ignore_ascii_case(name) && Some(o.id) != matched) {
-                return Err(ApiError::invalid("name", "DuplicateValue", "Name: has already been taken"));
-            }
+        if let Some(name) = &input.name
+            && self.orgs.values().any(|o| o.name.eq_ignore_ascii_case(name) && Some(o.id) != matched)
+        {
+            return Err(ApiError::invalid("name", "DuplicateValue", "Name: has already been taken"));
         }
         let known = self.known_fields(&self.org_fields, input.organization_fields.as_ref());
         let (before, mut o, created) = match matched {
@@ -892,9 +997,23 @@ impl State {
                 (Some(b.clone()), b, false)
             }
             None => {
-                let name = input.name.clone().filter(|n| !n.trim().is_empty()).ok_or_else(|| ApiError::invalid("name", "BlankValue", "Name: cannot be blank"))?;
-                let id = self.next();
-                let o = OrgRec { id, name, external_id: None, domain_names: Vec::new(), tags: Vec::new(), organization_fields: BTreeMap::new(), group_id: None, created_at: now, updated_at: now };
+                let name = input
+                    .name
+                    .clone()
+                    .filter(|n| !n.trim().is_empty())
+                    .ok_or_else(|| ApiError::invalid("name", "BlankValue", "Name: cannot be blank"))?;
+                let id = self.new_id();
+                let o = OrgRec {
+                    id,
+                    name,
+                    external_id: None,
+                    domain_names: Vec::new(),
+                    tags: Vec::new(),
+                    organization_fields: BTreeMap::new(),
+                    group_id: None,
+                    created_at: now,
+                    updated_at: now,
+                };
                 (None, o, true)
             }
         };
@@ -1004,28 +1123,47 @@ impl State {
         }
     }
 
-    fn queue_ticket_events(&mut self, actor: Actor, before: Option<&TicketRec>, t: &TicketRec, comments: &[CommentRec]) {
+    fn queue_ticket_events(
+        &mut self,
+        actor: Actor,
+        before: Option<&TicketRec>,
+        t: &TicketRec,
+        comments: &[CommentRec],
+    ) {
         let mut changes: Vec<(&str, Value)> = Vec::new();
         match before {
             None => changes.push(("created", json!({}))),
             Some(b) => {
                 if b.status != t.status {
-                    changes.push(("status_changed", json!({ "previous": upper(Some(&b.status)), "current": upper(Some(&t.status)) })));
+                    changes.push((
+                        "status_changed",
+                        json!({ "previous": upper(Some(&b.status)), "current": upper(Some(&t.status)) }),
+                    ));
                 }
                 if b.priority != t.priority {
-                    changes.push(("priority_changed", json!({ "previous": upper(b.priority.as_deref()), "current": upper(t.priority.as_deref()) })));
+                    changes.push((
+                        "priority_changed",
+                        json!({ "previous": upper(b.priority.as_deref()), "current": upper(t.priority.as_deref()) }),
+                    ));
                 }
                 if b.group_id != t.group_id {
-                    changes.push(("group_assignment_changed", json!({ "previous": id_str(b.group_id), "current": id_str(t.group_id) })));
+                    changes.push((
+                        "group_assignment_changed",
+                        json!({ "previous": id_str(b.group_id), "current": id_str(t.group_id) }),
+                    ));
                 }
                 if b.assignee_id != t.assignee_id {
-                    changes.push(("agent_assignment_changed", json!({ "previous": id_str(b.assignee_id), "current": id_str(t.assignee_id) })));
+                    changes.push((
+                        "agent_assignment_changed",
+                        json!({ "previous": id_str(b.assignee_id), "current": id_str(t.assignee_id) }),
+                    ));
                 }
                 if b.subject != t.subject {
                     changes.push(("subject_changed", json!({ "previous": b.subject, "current": t.subject })));
                 }
                 if b.external_id != t.external_id {
-                    changes.push(("external_id_changed", json!({ "previous": b.external_id, "current": t.external_id })));
+                    changes
+                        .push(("external_id_changed", json!({ "previous": b.external_id, "current": t.external_id })));
                 }
                 if b.tags != t.tags {
                     let added: Vec<&String> = t.tags.iter().filter(|x| !b.tags.contains(x)).collect();
@@ -1035,7 +1173,12 @@ impl State {
                 for (fid, value) in &t.custom_fields {
                     let old = b.custom_fields.get(fid).cloned().unwrap_or(Value::Null);
                     if old != *value {
-                        let title = self.ticket_fields.iter().find(|f| f.id == *fid).map(|f| f.title.clone()).unwrap_or_default();
+                        let title = self
+                            .ticket_fields
+                            .iter()
+                            .find(|f| f.id == *fid)
+                            .map(|f| f.title.clone())
+                            .unwrap_or_default();
                         changes.push(("custom_field_changed", json!({ "field": { "id": fid.to_string(), "title": title }, "previous": old, "current": value })));
                     }
                 }
@@ -1090,7 +1233,8 @@ impl State {
                     changes.push(("name_changed", json!({ "previous": b.name, "current": u.name })));
                 }
                 if b.external_id != u.external_id {
-                    changes.push(("external_id_changed", json!({ "previous": b.external_id, "current": u.external_id })));
+                    changes
+                        .push(("external_id_changed", json!({ "previous": b.external_id, "current": u.external_id })));
                 }
                 if b.role != u.role {
                     changes.push(("role_changed", json!({ "previous": b.role, "current": u.role })));
@@ -1101,7 +1245,10 @@ impl State {
                     changes.push(("tags_changed", json!({ "tags_added": added, "tags_removed": removed })));
                 }
                 if b.organization_id != u.organization_id {
-                    changes.push(("organization_membership_created", json!({ "current": { "organization_id": id_str(u.organization_id) } })));
+                    changes.push((
+                        "organization_membership_created",
+                        json!({ "current": { "organization_id": id_str(u.organization_id) } }),
+                    ));
                 }
                 if b.phone != u.phone {
                     let kind = if b.phone.is_none() { "identity_created" } else { "identity_changed" };
@@ -1149,7 +1296,8 @@ impl State {
                     changes.push(("name_changed", json!({ "previous": b.name, "current": o.name })));
                 }
                 if b.external_id != o.external_id {
-                    changes.push(("external_id_changed", json!({ "previous": b.external_id, "current": o.external_id })));
+                    changes
+                        .push(("external_id_changed", json!({ "previous": b.external_id, "current": o.external_id })));
                 }
                 if b.tags != o.tags {
                     let added: Vec<&String> = o.tags.iter().filter(|x| !b.tags.contains(x)).collect();
@@ -1159,7 +1307,10 @@ impl State {
                 for (key, value) in &o.organization_fields {
                     let old = b.organization_fields.get(key).cloned().unwrap_or(Value::Null);
                     if old != *value {
-                        changes.push(("custom_field_changed", json!({ "field": { "key": key }, "previous": old, "current": value })));
+                        changes.push((
+                            "custom_field_changed",
+                            json!({ "field": { "key": key }, "previous": old, "current": value }),
+                        ));
                     }
                 }
             }
@@ -1185,6 +1336,19 @@ impl State {
             });
         }
     }
+}
+
+/// The comments a merge adds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MergeComments {
+    /// Comment on the target (default: Zendesk's text).
+    pub target_comment: Option<String>,
+    /// Comment on each source (default: Zendesk's text).
+    pub source_comment: Option<String>,
+    /// Target comment public.
+    pub target_public: bool,
+    /// Source comments public.
+    pub source_public: bool,
 }
 
 /// How a tag call changes the list.
@@ -1225,10 +1389,10 @@ fn set_status(t: &mut TicketRec, new: &str, now: i64) {
     if old == new {
         return;
     }
-    if old == "hold" {
-        if let Some(since) = t.metrics.hold_since.take() {
-            t.metrics.on_hold_minutes += (now - since) / 60;
-        }
+    if old == "hold"
+        && let Some(since) = t.metrics.hold_since.take()
+    {
+        t.metrics.on_hold_minutes += (now - since) / 60;
     }
     if new == "hold" {
         t.metrics.hold_since = Some(now);

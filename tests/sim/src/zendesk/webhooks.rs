@@ -52,7 +52,10 @@ pub fn send_all(shared: &Shared, events: Vec<OutEvent>) {
             ("x-zendesk-webhook-id".to_string(), shared.webhook_id.clone()),
             ("x-zendesk-webhook-invocation-id".to_string(), uuid::Uuid::new_v4().simple().to_string()),
             ("x-zendesk-webhook-signature-timestamp".to_string(), timestamp.clone()),
-            ("x-zendesk-webhook-signature".to_string(), signature(shared.options.webhook_secret.as_bytes(), &timestamp, &bytes)),
+            (
+                "x-zendesk-webhook-signature".to_string(),
+                signature(shared.options.webhook_secret.as_bytes(), &timestamp, &bytes),
+            ),
         ];
         shared.sink.emit(&shared.gate, &topic, bytes, headers);
     }

@@ -1,0 +1,34 @@
+//! Test support: a queue that records what it is sent, or fails on demand.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use bridge_domain::ports::{JobKind, PortError, PortResult, Queue, QueuedEvent, Service};
+
+/// Records every event sent; answers `Unavailable` while `failing` is set.
+#[derive(Debug, Default)]
+pub struct RecordingQueue {
+    /// What was sent, in order.
+    pub sent: Mutex<Vec<(JobKind, QueuedEvent)>>,
+    /// Fail every send while true.
+    pub failing: AtomicBool,
+}
+
+impl RecordingQueue {
+    /// How many events were sent.
+    pub fn count(&self) -> usize {
+        self.sent.lock().map(|s| s.len()).unwrap_or(0)
+    }
+}
+
+impl Queue for RecordingQueue {
+    async fn send(&self, job: JobKind, event: &QueuedEvent) -> PortResult<()> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(PortError::unavailable(Service::Queue, "injected queue outage"));
+        }
+        if let Ok(mut s) = self.sent.lock() {
+            s.push((job, event.clone()));
+        }
+        Ok(())
+    }
+}

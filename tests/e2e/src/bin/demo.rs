@@ -1,0 +1,270 @@
+//! `make demo`: the main job, locally. Starts moto (local AWS), the Intercom and Zendesk
+//! simulators, and the real `bridge serve` process; plays a scripted story (a customer chats,
+//! an agent tags the conversation `escalate`); prints what Zendesk holds, the link and the note;
+//! stops everything it started.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use bridge_aws::DynamoStore;
+use bridge_domain::ids::ConversationId;
+use bridge_domain::ports::Store;
+use bridge_sim::intercom::{IntercomSim, IntercomSimOptions};
+use bridge_sim::moto::Moto;
+use bridge_sim::zendesk::{ZendeskSim, ZendeskSimOptions};
+use serde_json::Value;
+
+/// Kills the child on drop, so an error anywhere still stops `bridge serve`.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        // SIGTERM first for a graceful stop, then make sure.
+        let _ = Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn step(text: &str) {
+    println!("\n\x1b[1m== {text}\x1b[0m");
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let bridge_bin =
+        std::env::var("BRIDGE_BIN").unwrap_or_else(|_| root.join("target/debug/bridge").display().to_string());
+    let work = root.join("target/demo");
+    std::fs::create_dir_all(&work)?;
+
+    step("Starting local AWS (moto), the Intercom and Zendesk simulators");
+    let moto = Moto::start()?;
+    let intercom = IntercomSim::start(IntercomSimOptions::default()).await?;
+    let zendesk = ZendeskSim::start(ZendeskSimOptions::default()).await?;
+    println!("moto      {}\nintercom  {}\nzendesk   {}", moto.endpoint(), intercom.base_url(), zendesk.base_url());
+
+    let bot = intercom.seed_admin("Bridge Bot", "bridge-bot@example.com");
+    let agent = intercom.seed_admin("Alex Agent", "alex@example.com");
+    intercom.seed_conversation_attribute("zendesk_ticket_id", "string");
+    intercom.seed_conversation_attribute("zendesk_ticket_url", "string");
+    let company = intercom.seed_company(bridge_sim::intercom::state::Company {
+        company_id: "acme-1".into(),
+        name: Some("Acme Corp".into()),
+        plan: Some("enterprise".into()),
+        ..Default::default()
+    });
+    let ada = intercom
+        .seed_contact(bridge_sim::intercom::state::Contact {
+            role: "user".into(),
+            external_id: Some("cust-1".into()),
+            email: Some("ada@acme.example".into()),
+            name: Some("Ada Lovelace".into()),
+            company_ids: vec![company],
+            ..Default::default()
+        })
+        .map_err(|e| anyhow::anyhow!("seeding the customer: {e:?}"))?;
+    let tier2 = zendesk.add_group("Tier 2");
+
+    let example = std::fs::read_to_string(root.join("infra/config/escalate-conversation-to-zendesk.yaml"))
+        .context("reading the example configuration")?;
+    let config = demo_config(&example, &bot, tier2);
+    let config_path = work.join("bridge.yaml");
+    std::fs::write(&config_path, &config)?;
+
+    let port = free_port()?;
+    let url = format!("http://127.0.0.1:{port}");
+    let env = [
+        ("AWS_ENDPOINT_URL", moto.endpoint()),
+        ("AWS_REGION", "us-east-1".to_string()),
+        ("AWS_ACCESS_KEY_ID", "demo".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "demo".to_string()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+        ("INTERCOM_API_BASE", intercom.base_url()),
+        ("INTERCOM_ACCESS_TOKEN", intercom.access_token()),
+        ("INTERCOM_CLIENT_SECRET", intercom.client_secret()),
+        ("ZENDESK_BASE_URL", zendesk.base_url()),
+        ("ZENDESK_EMAIL", ZendeskSimOptions::default().email),
+        ("ZENDESK_API_TOKEN", ZendeskSimOptions::default().api_token),
+        ("ZENDESK_WEBHOOK_SECRET", ZendeskSimOptions::default().webhook_secret),
+        ("BRIDGE_CONFIG", config_path.display().to_string()),
+        ("BRIDGE_TABLE", "bridge-demo".to_string()),
+        ("BRIDGE_QUEUE_PREFIX", "bridge-demo".to_string()),
+        ("RUST_LOG", "warn".to_string()),
+    ];
+
+    step("bridge init: table and queues");
+    let status = Command::new(&bridge_bin)
+        .arg("init")
+        .envs(env.iter().cloned())
+        .status()
+        .with_context(|| format!("running {bridge_bin}"))?;
+    if !status.success() {
+        bail!("bridge init failed");
+    }
+
+    step(&format!("bridge serve --listen 127.0.0.1:{port}"));
+    let log = std::fs::File::create(work.join("bridge-serve.log"))?;
+    let serve = Command::new(&bridge_bin)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .envs(env.iter().cloned())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .context("starting bridge serve")?;
+    let serve = Guard(serve);
+    wait_healthy(&url).await?;
+    intercom.set_webhook_target(Some(format!("{url}/webhooks/intercom")));
+    zendesk.set_webhook_target(Some(format!("{url}/webhooks/zendesk")));
+    println!("listening on {url} (log: target/demo/bridge-serve.log)");
+
+    step("The story: Ada chats, Alex answers, then tags the conversation `escalate`");
+    let fail = |e: bridge_sim::intercom::ApiError| anyhow::anyhow!("simulator: {e:?}");
+    let conv = intercom
+        .customer_starts_conversation(&ada, "<p>Hi! I was charged <b>twice</b> for my March invoice.</p>")
+        .map_err(fail)?;
+    println!("Ada:  Hi! I was charged twice for my March invoice.");
+    intercom.customer_replies(&conv, "Order #4411, both charges on March 3rd.").map_err(fail)?;
+    println!("Ada:  Order #4411, both charges on March 3rd.");
+    intercom.admin_replies(&conv, &agent, "Sorry about that, Ada. Let me get billing on it.").map_err(fail)?;
+    println!("Alex: Sorry about that, Ada. Let me get billing on it.");
+    intercom.admin_sets_priority(&conv, &agent, "high").map_err(fail)?;
+    println!("Alex sets the priority to high and tags the conversation `escalate`.");
+    intercom.admin_tags(&conv, &agent, "escalate").map_err(fail)?;
+
+    let ticket = wait_for(Duration::from_secs(30), || {
+        let tickets = zendesk.dump()["tickets"].as_array().cloned().unwrap_or_default();
+        tickets.into_iter().find(|t| t["external_id"].as_str() == Some(&format!("intercom-conversation-{conv}")))
+    })
+    .await
+    .context("no ticket appeared in Zendesk within 30 s (see target/demo/bridge-serve.log)")?;
+    let note = wait_for(Duration::from_secs(30), || {
+        intercom.conversation(&conv)?.parts.into_iter().find(|p| p.part_type == "note" && p.author.id == bot)
+    })
+    .await
+    .context("no note appeared on the conversation")?;
+
+    step("The ticket, as Zendesk holds it");
+    let dump = zendesk.dump();
+    let find = |kind: &str, id: &Value| {
+        dump[kind].as_array().and_then(|a| a.iter().find(|x| &x["id"] == id).cloned()).unwrap_or(Value::Null)
+    };
+    let requester = find("users", &ticket["requester_id"]);
+    let org = find("organizations", &ticket["organization_id"]);
+    println!("ticket     #{}", ticket["id"]);
+    println!("subject    {}", ticket["subject"].as_str().unwrap_or(""));
+    println!(
+        "requester  {} <{}> (external id {})",
+        requester["name"].as_str().unwrap_or("?"),
+        requester["email"].as_str().unwrap_or("?"),
+        requester["external_id"].as_str().unwrap_or("-")
+    );
+    println!(
+        "org        {} (external id {})",
+        org["name"].as_str().unwrap_or("-"),
+        org["external_id"].as_str().unwrap_or("-")
+    );
+    println!("priority   {}", ticket["priority"].as_str().unwrap_or("-"));
+    println!("group      Tier 2 (#{})", ticket["group_id"]);
+    println!(
+        "tags       {}",
+        ticket["tags"]
+            .as_array()
+            .map(|t| t.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "))
+            .unwrap_or_default()
+    );
+    let transcript =
+        ticket["comments"][0]["html_body"].as_str().or(ticket["comments"][0]["body"].as_str()).unwrap_or("");
+    println!("transcript (internal note):");
+    for line in bridge_domain::text::html_to_text(transcript).lines() {
+        println!("  | {line}");
+    }
+
+    step("The link, in DynamoDB");
+    let sdk = moto.sdk_config().await;
+    let store = DynamoStore::new(bridge_aws::sdk::dynamodb::Client::new(&sdk), "bridge-demo");
+    let link = store.link_by_conversation(&ConversationId::parse(conv.clone())?).await?.context("link missing")?;
+    println!(
+        "conversation {} <-> ticket #{} (version {}, history: {:?})",
+        link.conversation_id, link.ticket_id, link.version, link.history
+    );
+
+    step("Written back onto the Intercom conversation");
+    let c = intercom.conversation(&conv).context("conversation missing")?;
+    println!(
+        "attribute  zendesk_ticket_id = {}",
+        c.custom_attributes.get("zendesk_ticket_id").cloned().unwrap_or(Value::Null)
+    );
+    println!(
+        "attribute  zendesk_ticket_url = {}",
+        c.custom_attributes.get("zendesk_ticket_url").cloned().unwrap_or(Value::Null)
+    );
+    println!("note by Bridge Bot: {}", bridge_domain::text::html_to_text(note.body.as_deref().unwrap_or("")));
+
+    step("Stopping everything");
+    drop(serve);
+    intercom.set_webhook_target(None);
+    zendesk.set_webhook_target(None);
+    drop(intercom);
+    drop(zendesk);
+    drop(moto);
+    println!("done: bridge serve, the simulators and moto are stopped.");
+    Ok(())
+}
+
+/// The example configuration with the ids of this run's simulators.
+fn demo_config(example: &str, bot: &str, group: u64) -> String {
+    let mut out = String::new();
+    for line in example.lines() {
+        let trimmed = line.trim_start();
+        let indent = &line[..line.len() - trimmed.len()];
+        if trimmed.starts_with("bot_admin_id:") {
+            out.push_str(&format!("{indent}bot_admin_id: \"{bot}\"\n"));
+        } else if trimmed.starts_with("group_id:") {
+            out.push_str(&format!("{indent}group_id: {group}\n"));
+        } else if trimmed.starts_with("conversation_field_id:") {
+            continue;
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+async fn wait_healthy(url: &str) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(r) = client.get(format!("{url}/healthz")).send().await
+            && r.status().is_success()
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("bridge serve did not become healthy (see target/demo/bridge-serve.log)")
+}
+
+async fn wait_for<T>(timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if let Some(v) = probe() {
+            return Some(v);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    None
+}

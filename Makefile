@@ -32,7 +32,7 @@ SAM        := $(SAM_VENV)/bin/sam
 
 # ---- project ------------------------------------------------------------------------------------
 # Lambda functions that exist today (folder = package = binary = log group suffix).
-FUNCTIONS  := intercom-webhook zendesk-webhook escalate
+FUNCTIONS  := intercom-webhook zendesk-webhook escalate ticket-intake ticket-status tag-sync csat-report
 TEMPLATE   := infra/template.yaml
 # The YAML config baked into the zips as /var/task/bridge.yaml (used when ConfigBucket is empty).
 CONFIG     ?= infra/config/escalate-conversation-to-zendesk.yaml
@@ -50,14 +50,19 @@ export AWS_EC2_METADATA_DISABLED := true
 export CARGO_TERM_COLOR ?= never
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup setup-sam fmt-check clippy test-rust lint-infra test build demo bench deploy \
+.PHONY: help setup setup-sam setup-chromium fmt-check clippy test-rust lint-infra test build demo bench deploy \
         clean distclean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
 
 # ---- setup --------------------------------------------------------------------------------------
-setup: $(PY_STAMP) $(RUST_STAMP) ## install pinned tools (.venv: moto, cfn-lint, cargo-lambda; rustup bits)
+setup: $(PY_STAMP) $(RUST_STAMP) setup-chromium ## install pinned tools (.venv: moto, cfn-lint, cargo-lambda; rustup bits; chromium)
+
+# Debian's chromium: the CSAT dashboard test (tests/e2e/tests/csat.rs) screenshots it headless.
+setup-chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+	  || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 setup-sam: $(SAM_STAMP) ## install SAM CLI into its own venv (.venv-sam; only lint-infra/deploy need it)
 

@@ -2,8 +2,12 @@
 
 use std::process::ExitCode;
 
+use bridge_domain::ports::JobKind;
 use clap::{Parser, Subcommand};
 
+mod ops;
+mod profiles;
+mod report;
 mod serve;
 
 #[derive(Debug, Parser)]
@@ -28,6 +32,68 @@ enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// Inspect and replay dead-lettered messages.
+    Dlq {
+        #[command(subcommand)]
+        action: DlqAction,
+    },
+    /// Conversation <-> ticket links.
+    Links {
+        #[command(subcommand)]
+        action: LinksAction,
+    },
+    /// Check credentials, configuration and AWS resources; one line per check.
+    Doctor,
+    /// Reports on demand (job 7).
+    Report {
+        #[command(subcommand)]
+        action: report::ReportAction,
+    },
+    /// Scheduled repairs, on demand (job 2).
+    Reconcile {
+        #[command(subcommand)]
+        action: profiles::ReconcileAction,
+    },
+    /// Bulk backfills (job 2), with a progress bar; resumable.
+    Backfill {
+        #[command(subcommand)]
+        action: profiles::BackfillAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DlqAction {
+    /// List dead letters with their job, ids and reason (no bodies).
+    List {
+        /// Only this job (`escalate`, `ticket-status`, ...).
+        #[arg(long, value_parser = parse_job)]
+        job: Option<JobKind>,
+    },
+    /// Re-evaluate each dead letter against current state, show its plan, and replay it.
+    Replay {
+        /// Only this job.
+        #[arg(long, value_parser = parse_job)]
+        job: Option<JobKind>,
+        /// Show the plans; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum LinksAction {
+    /// Print the link of a conversation or ticket and its history.
+    Show {
+        /// A conversation id or ticket id (`conversation:<id>` / `ticket:<id>` to be explicit).
+        id: String,
+    },
+}
+
+fn parse_job(s: &str) -> Result<JobKind, String> {
+    JobKind::ALL.into_iter().find(|j| j.as_str() == s).ok_or_else(|| {
+        let names: Vec<_> = JobKind::ALL.iter().map(|j| j.as_str()).collect();
+        format!("unknown job {s:?}; one of {}", names.join(", "))
+    })
 }
 
 #[derive(Debug, Subcommand)]
@@ -48,6 +114,13 @@ async fn main() -> ExitCode {
         Command::Serve { listen } => serve::run(listen).await,
         Command::Init => serve::init().await,
         Command::Config { action: ConfigAction::Check { file } } => serve::check_config(file),
+        Command::Dlq { action: DlqAction::List { job } } => ops::dlq_list(job).await,
+        Command::Dlq { action: DlqAction::Replay { job, dry_run } } => ops::dlq_replay(job, dry_run).await,
+        Command::Links { action: LinksAction::Show { id } } => ops::links_show(&id).await,
+        Command::Doctor => ops::doctor().await,
+        Command::Report { action } => report::run(action).await,
+        Command::Reconcile { action } => profiles::reconcile_cmd(action).await,
+        Command::Backfill { action } => profiles::backfill_cmd(action).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -47,6 +47,7 @@
 
 #![warn(missing_docs)]
 
+mod dead_letters;
 mod error;
 mod queue;
 mod store;

@@ -153,16 +153,49 @@ impl SqsQueue {
         self.receive_from(url, MAX_BATCH, 1).await
     }
 
+    /// Every message on the job's dead-letter queue (up to `max`), left in place: they are
+    /// received in rounds, then made visible again at once.
+    pub async fn peek_dead_letters(&self, job: JobKind, max: usize) -> PortResult<Vec<ReceivedMessage>> {
+        let url = self.dlq_url(job)?.to_string();
+        let mut all: Vec<ReceivedMessage> = Vec::new();
+        while all.len() < max {
+            let batch = self.receive_from(&url, MAX_BATCH, 0).await?;
+            if batch.is_empty() {
+                break;
+            }
+            all.extend(batch);
+        }
+        for m in &all {
+            self.release_dead_letter(job, &m.receipt_handle).await?;
+        }
+        Ok(all)
+    }
+
+    /// Makes a received dead letter visible again (after a look or a failed replay).
+    pub async fn release_dead_letter(&self, job: JobKind, receipt_handle: &str) -> PortResult<()> {
+        let url = self.dlq_url(job)?;
+        self.client
+            .change_message_visibility()
+            .queue_url(url)
+            .receipt_handle(receipt_handle)
+            .visibility_timeout(0)
+            .send()
+            .await
+            .map_err(queue_error)?;
+        Ok(())
+    }
+
     /// Puts a message on the job's dead-letter queue with its context (the body is the
-    /// caller's JSON envelope). Deduplicated by content for SQS's five-minute window.
-    pub async fn send_dead_letter(&self, job: JobKind, body: &str) -> PortResult<()> {
+    /// caller's JSON envelope), in the message group of the entity it is about.
+    /// Deduplicated by content for SQS's five-minute window.
+    pub async fn send_dead_letter(&self, job: JobKind, group: &str, body: &str) -> PortResult<()> {
         let url = self.dlq_url(job)?;
         let digest = hex::encode(Sha256::digest(body.as_bytes()));
         self.client
             .send_message()
             .queue_url(url)
             .message_body(body)
-            .message_group_id(format!("dead-letters-{}", job.as_str()))
+            .message_group_id(message_group_id(group))
             .message_deduplication_id(digest)
             .send()
             .await

@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, Put, ReturnValuesOnConditionCheckFailure,
     ScalarAttributeType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus, TransactWriteItem,
 };
-use bridge_domain::ids::{ConversationId, TicketId};
+use bridge_domain::ids::{ContactId, ConversationId, TicketId, UserId};
 use bridge_domain::model::{Link, Timestamp};
 use bridge_domain::ports::{Claim, LinkCreated, PortError, PortResult, Service, Store, Versioned};
 
@@ -250,6 +250,10 @@ impl Store for DynamoStore {
         Ok(Claim::Busy)
     }
 
+    async fn intent_state(&self, intent: &str) -> PortResult<Option<Claim>> {
+        self.claim_state(&intent_key(intent)).await
+    }
+
     async fn complete(&self, intent: &str, result: &str) -> PortResult<()> {
         let mut item = key(intent_key(intent), sort::INTENT);
         item.insert("state".into(), text(DONE));
@@ -375,6 +379,72 @@ impl Store for DynamoStore {
             Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
             Err(e) => Err(store_error(e)),
         }
+    }
+
+    async fn delete(&self, key_: &str) -> PortResult<bool> {
+        self.delete_item(doc_key(key_), sort::DOC).await
+    }
+
+    async fn links_of_person(&self, contacts: &[ContactId], users: &[UserId]) -> PortResult<Vec<Link>> {
+        if contacts.is_empty() && users.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Erasures are rare: a filtered scan of the conversation halves beats an index kept
+        // for them. The filter runs here, on the decoded link.
+        let mut found = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("sk = :link AND begins_with(pk, :conv)")
+                .expression_attribute_values(":link", text(sort::LINK))
+                .expression_attribute_values(":conv", text("IC#CONV#"))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(store_error)?;
+            for item in out.items() {
+                let pk = get_s("link", item, PK)?.to_owned();
+                let link = decode_link(&pk, item)?;
+                let by_contact = link.contact_id.as_ref().is_some_and(|c| contacts.contains(c));
+                let by_user = link.requester_id.is_some_and(|u| users.contains(&u));
+                if by_contact || by_user {
+                    found.push(link);
+                }
+            }
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+        Ok(found)
+    }
+
+    async fn delete_link(&self, link: &Link) -> PortResult<()> {
+        for ticket in link_tickets(link) {
+            self.delete_item(ticket_key(ticket), sort::LINK).await?;
+        }
+        self.delete_item(conversation_key(&link.conversation_id), sort::LINK).await?;
+        Ok(())
+    }
+}
+
+impl DynamoStore {
+    /// Deletes one item; `Ok(true)` when it existed.
+    async fn delete_item(&self, pk: String, sk: &str) -> PortResult<bool> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(store_error)?;
+        Ok(out.attributes.is_some_and(|a| !a.is_empty()))
     }
 }
 

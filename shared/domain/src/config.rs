@@ -59,6 +59,31 @@ pub struct Config {
     /// Job 1: escalation rules.
     #[serde(default)]
     pub escalation: Option<EscalationConfig>,
+    /// Job 3: Zendesk ticket status and comments back to Intercom.
+    #[serde(default)]
+    pub ticket_status: Option<crate::status::TicketStatusConfig>,
+    /// Job 4: shared tags.
+    #[serde(default)]
+    pub tag_sync: Option<crate::tags::TagSyncConfig>,
+    /// Jobs in shadow mode: they compute and log the actions they would take and write nothing
+    /// to the vendors (nor to the store).
+    #[serde(default)]
+    pub shadow: Vec<crate::ports::JobKind>,
+    /// Job 6: routing of new Zendesk tickets by the requester's Intercom profile.
+    #[serde(default)]
+    pub routing: Option<crate::intake::RoutingConfig>,
+    /// Job 5: acknowledging new Zendesk tickets with a proactive Intercom message.
+    #[serde(default)]
+    pub acknowledgement: Option<crate::intake::AckConfig>,
+    /// Job 7: CSAT, volume and resolution reporting.
+    #[serde(default)]
+    pub reporting: Option<crate::csat::ReportingConfig>,
+    /// Job 2: two-way profile sync (contacts <-> users, companies <-> organizations).
+    #[serde(default)]
+    pub profiles: Option<crate::profiles::ProfilesConfig>,
+    /// GDPR erasure: what a person's deletion on one side does on the other.
+    #[serde(default)]
+    pub erasure: Option<crate::erasure::ErasureConfig>,
 }
 
 /// Intercom-side settings.
@@ -285,6 +310,19 @@ impl Config {
             if esc.subject_template.trim().is_empty() {
                 return Err(ConfigError::field("escalation.subject_template", "must not be empty"));
             }
+        }
+        if let Some(ts) = &self.ticket_status {
+            ts.validate()?;
+        }
+        if let Some(tags) = &self.tag_sync {
+            tags.validate()?;
+        }
+        crate::intake::validate(self)?;
+        if let Some((field, message)) = self.reporting.as_ref().and_then(crate::csat::ReportingConfig::problems) {
+            return Err(ConfigError::field(field, message));
+        }
+        if let Some(profiles) = &self.profiles {
+            profiles.validate()?;
         }
         Ok(())
     }

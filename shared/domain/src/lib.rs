@@ -5,12 +5,20 @@
 //! adapters implement.
 
 pub mod config;
+pub mod csat;
+pub mod erasure;
 pub mod escalation;
 pub mod ids;
+pub mod intake;
+pub mod links;
+pub mod loop_guard;
 pub mod model;
 pub mod ports;
+pub mod profiles;
 pub mod retry;
 pub mod routing;
+pub mod status;
+pub mod tags;
 pub mod text;
 
 pub use config::{Config, ConfigError};

@@ -598,3 +598,15 @@ impl Link {
         }
     }
 }
+
+/// The SLA target Zendesk applied to a ticket (the `slas.policy_metrics` sideload), for the
+/// first reply when there is one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlaTarget {
+    /// Metric name (`first_reply_time`, `next_reply_time`, …).
+    pub metric: String,
+    /// When the target is breached.
+    pub breach_at: Option<Timestamp>,
+    /// The target in minutes, when known.
+    pub target_minutes: Option<u64>,
+}

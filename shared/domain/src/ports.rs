@@ -180,6 +180,14 @@ pub trait Store: Send + Sync {
         now: Timestamp,
     ) -> impl Future<Output = PortResult<Claim>> + Send;
 
+    /// What [`Store::claim`] would answer now, without taking anything: `None` when nobody holds
+    /// or finished the intent. Used by shadow runs, which must not write. Stores that cannot
+    /// tell answer `None` (the default).
+    fn intent_state(&self, intent: &str) -> impl Future<Output = PortResult<Option<Claim>>> + Send {
+        let _ = intent;
+        async { Ok(None) }
+    }
+
     /// Marks an intent done with its result; later claims answer [`Claim::Done`].
     fn complete(&self, intent: &str, result: &str) -> impl Future<Output = PortResult<()>> + Send;
 
@@ -208,6 +216,31 @@ pub trait Store: Send + Sync {
     /// Writes a document if its version is still `expected` (None = must not exist).
     /// `Ok(false)` on a version mismatch.
     fn save(&self, key: &str, body: &str, expected: Option<u64>) -> impl Future<Output = PortResult<bool>> + Send;
+
+    /// Deletes a document (GDPR erasure). `Ok(true)` when it existed. Stores that cannot
+    /// delete refuse (the default), so an erasure never reports a purge it did not make.
+    fn delete(&self, key: &str) -> impl Future<Output = PortResult<bool>> + Send {
+        let _ = key;
+        async { Err(PortError::rejected(Service::Store, "this store cannot delete documents")) }
+    }
+
+    /// Every link whose Intercom contact or Zendesk requester is one of these (GDPR erasure;
+    /// may scan). Stores that cannot search refuse (the default).
+    fn links_of_person(
+        &self,
+        contacts: &[ContactId],
+        users: &[UserId],
+    ) -> impl Future<Output = PortResult<Vec<Link>>> + Send {
+        let _ = (contacts, users);
+        async { Err(PortError::rejected(Service::Store, "this store cannot search links")) }
+    }
+
+    /// Deletes both halves of a link (the conversation entry and every ticket entry).
+    /// Stores that cannot delete refuse (the default).
+    fn delete_link(&self, link: &Link) -> impl Future<Output = PortResult<()>> + Send {
+        let _ = link;
+        async { Err(PortError::rejected(Service::Store, "this store cannot delete links")) }
+    }
 }
 
 /// The jobs' queues.
@@ -369,4 +402,10 @@ pub trait Helpdesk: Send + Sync {
     fn own_user_id(&self) -> impl Future<Output = PortResult<UserId>> + Send;
     /// The organization of a user, if any (convenience for routing).
     fn organization(&self, id: OrganizationId) -> impl Future<Output = PortResult<Organization>> + Send;
+    /// The SLA target Zendesk applied to the ticket, if any. Helpdesks that cannot tell answer
+    /// `None` (the default).
+    fn ticket_sla(&self, id: TicketId) -> impl Future<Output = PortResult<Option<crate::model::SlaTarget>>> + Send {
+        let _ = id;
+        async { Ok(None) }
+    }
 }

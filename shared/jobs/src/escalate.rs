@@ -395,7 +395,28 @@ async fn append_follow_ups<P: Ports>(p: &P, conversation: &Conversation, link: &
         return Ok(Outcome::Skipped(format!("conversation {}: nothing new to append", conversation.id)));
     }
 
-    let ticket = link.ticket_id;
+    let mut ticket = link.ticket_id;
+    if let Some((first, kind)) = candidates.first() {
+        // A closed ticket takes no comments: a follow-up becomes the live ticket. A customer's
+        // public comment reopens a solved one; the loop guard expects that status change.
+        let live = p.helpdesk().ticket(ticket).await?;
+        let public = candidates.iter().any(|(_, k)| *k == FollowUp::PublicReply);
+        match bridge_domain::links::append_target(&live, public) {
+            bridge_domain::links::AppendTarget::FollowUp => {
+                let comment = follow_up_comment(first, kind, link.requester_id);
+                let moved = crate::lifecycle::create_followup(p, link, &live, comment).await?;
+                ticket = moved.ticket_id;
+                finish_writeback(p, conversation, ticket, holder).await?;
+            }
+            bridge_domain::links::AppendTarget::Comment { reopens: true } => {
+                let fp = bridge_domain::loop_guard::fingerprint([bridge_domain::model::TicketStatus::Open.as_str()]);
+                let entity = format!("ticket:{ticket}");
+                let side = bridge_domain::loop_guard::Side::Zendesk;
+                crate::lifecycle::record_written(store, side, &entity, "status", Some(fp)).await?;
+            }
+            bridge_domain::links::AppendTarget::Comment { reopens: false } => {}
+        }
+    }
     let mut on_ticket: Option<BTreeSet<String>> = None;
     let mut appended = 0usize;
     let now = p.clock().now();
@@ -430,17 +451,7 @@ async fn append_follow_ups<P: Ports>(p: &P, conversation: &Conversation, link: &
         let result = if present {
             Ok("already on ticket".to_string())
         } else {
-            let comment = TicketComment {
-                id: None,
-                html_body: format!(
-                    "{}<p>{}</p>",
-                    escalation::part_html(part),
-                    bridge_domain::text::escape_html(&marker)
-                ),
-                public: *kind == FollowUp::PublicReply,
-                author_id: if *kind == FollowUp::PublicReply { link.requester_id } else { None },
-                created_at: None,
-            };
+            let comment = follow_up_comment(part, kind, link.requester_id);
             let update = TicketUpdate { comment: Some(comment), ..TicketUpdate::default() };
             p.helpdesk().update_ticket(ticket, &update).await.map(|_| "appended".to_string())
         };
@@ -461,6 +472,22 @@ async fn append_follow_ups<P: Ports>(p: &P, conversation: &Conversation, link: &
         version = store.load(&key).await?.map(|v| v.version);
     }
     Ok(Outcome::Done(format!("conversation {}: {appended} parts appended to ticket {ticket}", conversation.id)))
+}
+
+/// The ticket comment carrying an Intercom part, with its marker.
+fn follow_up_comment(
+    part: &bridge_domain::model::Part,
+    kind: &FollowUp,
+    requester: Option<bridge_domain::ids::UserId>,
+) -> TicketComment {
+    let marker = escalation::part_marker(&part.id);
+    TicketComment {
+        id: None,
+        html_body: format!("{}<p>{}</p>", escalation::part_html(part), bridge_domain::text::escape_html(&marker)),
+        public: *kind == FollowUp::PublicReply,
+        author_id: if *kind == FollowUp::PublicReply { requester } else { None },
+        created_at: None,
+    }
 }
 
 #[cfg(test)]

@@ -44,6 +44,12 @@ impl Store for MemStore {
         m.insert(intent.into(), Intent::Claimed { holder: holder.into(), until: now.plus(lease.as_secs() as i64) });
         Ok(Claim::Acquired)
     }
+    async fn intent_state(&self, intent: &str) -> PortResult<Option<Claim>> {
+        Ok(self.intents.lock().unwrap().get(intent).map(|i| match i {
+            Intent::Done(r) => Claim::Done(r.clone()),
+            Intent::Claimed { .. } => Claim::Busy,
+        }))
+    }
     async fn complete(&self, intent: &str, result: &str) -> PortResult<()> {
         self.intents.lock().unwrap().insert(intent.into(), Intent::Done(result.into()));
         Ok(())
@@ -80,7 +86,13 @@ impl Store for MemStore {
         let mut links = self.links.lock().unwrap();
         match links.get(link.conversation_id.as_str()) {
             Some(l) if l.version == expected => {
-                links.insert(link.conversation_id.to_string(), link.clone());
+                // Like the DynamoDB store: the version is bumped and every ticket is indexed.
+                let mut stored = link.clone();
+                stored.version = expected + 1;
+                for t in &stored.tickets {
+                    self.ticket_index.lock().unwrap().insert(t.get(), link.conversation_id.to_string());
+                }
+                links.insert(link.conversation_id.to_string(), stored);
                 Ok(true)
             }
             _ => Ok(false),
@@ -98,6 +110,32 @@ impl Store for MemStore {
         docs.insert(key.into(), Versioned { body: body.into(), version: current.unwrap_or(0) + 1 });
         Ok(true)
     }
+    async fn delete(&self, key: &str) -> PortResult<bool> {
+        Ok(self.docs.lock().unwrap().remove(key).is_some())
+    }
+    async fn links_of_person(&self, contacts: &[ContactId], users: &[UserId]) -> PortResult<Vec<Link>> {
+        let links = self.links.lock().unwrap();
+        Ok(links
+            .values()
+            .filter(|l| {
+                l.contact_id.as_ref().is_some_and(|c| contacts.contains(c))
+                    || l.requester_id.is_some_and(|u| users.contains(&u))
+            })
+            .cloned()
+            .collect())
+    }
+    async fn delete_link(&self, link: &Link) -> PortResult<()> {
+        self.links.lock().unwrap().remove(link.conversation_id.as_str());
+        self.ticket_index.lock().unwrap().retain(|_, c| c != link.conversation_id.as_str());
+        Ok(())
+    }
+}
+
+impl MemStore {
+    /// Every document key, for tests that check what is left.
+    pub fn doc_keys(&self) -> Vec<String> {
+        self.docs.lock().unwrap().keys().cloned().collect()
+    }
 }
 
 #[derive(Default)]
@@ -107,8 +145,20 @@ pub struct FakeMessenger {
     pub companies: Mutex<HashMap<String, Vec<Company>>>,
     pub attributes: Mutex<Vec<(String, BTreeMap<String, FieldValue>)>>,
     pub notes: Mutex<Vec<(String, String)>>,
+    /// Replies as (conversation, admin, html).
+    pub replies: Mutex<Vec<(String, String, String)>>,
+    /// State changes as (conversation, change).
+    pub changes: Mutex<Vec<(String, ConversationChange)>>,
+    /// Tag writes as (conversation, tag, added?).
+    pub tag_writes: Mutex<Vec<(String, String, bool)>>,
+    /// Admins by email.
+    pub admins: Mutex<HashMap<String, AdminId>>,
     pub calls: AtomicU64,
     next_part: AtomicU64,
+    /// Segments by contact id.
+    pub segments: Mutex<HashMap<String, Vec<Segment>>>,
+    /// Proactive messages sent.
+    pub messages: Mutex<Vec<OutboundMessage>>,
 }
 
 impl FakeMessenger {
@@ -130,21 +180,27 @@ impl Messenger for FakeMessenger {
         self.call();
         self.contacts.lock().unwrap().get(id.as_str()).cloned().ok_or_else(|| not_found("contact"))
     }
-    async fn contact_by_external_id(&self, _e: &str) -> PortResult<Option<Contact>> {
+    async fn contact_by_external_id(&self, e: &str) -> PortResult<Option<Contact>> {
         self.call();
-        Ok(None)
+        Ok(self
+            .contacts
+            .lock()
+            .unwrap()
+            .values()
+            .find(|c| c.role == "user" && c.external_id.as_deref() == Some(e))
+            .cloned())
     }
-    async fn contacts_by_email(&self, _e: &str) -> PortResult<Vec<Contact>> {
+    async fn contacts_by_email(&self, e: &str) -> PortResult<Vec<Contact>> {
         self.call();
-        Ok(vec![])
+        Ok(self.contacts.lock().unwrap().values().filter(|c| c.email.as_deref() == Some(e)).cloned().collect())
     }
     async fn contact_companies(&self, id: &ContactId) -> PortResult<Vec<Company>> {
         self.call();
         Ok(self.companies.lock().unwrap().get(id.as_str()).cloned().unwrap_or_default())
     }
-    async fn contact_segments(&self, _id: &ContactId) -> PortResult<Vec<Segment>> {
+    async fn contact_segments(&self, id: &ContactId) -> PortResult<Vec<Segment>> {
         self.call();
-        Ok(vec![])
+        Ok(self.segments.lock().unwrap().get(id.as_str()).cloned().unwrap_or_default())
     }
     async fn company(&self, _id: &CompanyId) -> PortResult<Company> {
         self.call();
@@ -183,29 +239,43 @@ impl Messenger for FakeMessenger {
         }
         Ok(part_id)
     }
-    async fn reply(&self, _id: &ConversationId, _admin: &AdminId, _html: &str) -> PortResult<PartId> {
+    async fn reply(&self, id: &ConversationId, admin: &AdminId, html: &str) -> PortResult<PartId> {
         self.call();
+        self.replies.lock().unwrap().push((id.to_string(), admin.to_string(), html.into()));
         Ok(PartId::parse("r").unwrap())
     }
-    async fn change_conversation(&self, _id: &ConversationId, _a: &AdminId, _c: &ConversationChange) -> PortResult<()> {
+    async fn change_conversation(&self, id: &ConversationId, _a: &AdminId, c: &ConversationChange) -> PortResult<()> {
         self.call();
+        self.changes.lock().unwrap().push((id.to_string(), c.clone()));
         Ok(())
     }
-    async fn tag_conversation(&self, _id: &ConversationId, _a: &AdminId, _t: &str) -> PortResult<()> {
+    async fn tag_conversation(&self, id: &ConversationId, _a: &AdminId, t: &str) -> PortResult<()> {
         self.call();
+        self.tag_writes.lock().unwrap().push((id.to_string(), t.into(), true));
+        if let Some(c) = self.conversations.lock().unwrap().get_mut(id.as_str())
+            && !c.tags.iter().any(|x| x.eq_ignore_ascii_case(t))
+        {
+            c.tags.push(t.into());
+        }
         Ok(())
     }
-    async fn untag_conversation(&self, _id: &ConversationId, _a: &AdminId, _t: &str) -> PortResult<()> {
+    async fn untag_conversation(&self, id: &ConversationId, _a: &AdminId, t: &str) -> PortResult<()> {
         self.call();
+        self.tag_writes.lock().unwrap().push((id.to_string(), t.into(), false));
+        if let Some(c) = self.conversations.lock().unwrap().get_mut(id.as_str()) {
+            c.tags.retain(|x| !x.eq_ignore_ascii_case(t));
+        }
         Ok(())
     }
-    async fn admin_by_email(&self, _e: &str) -> PortResult<Option<AdminId>> {
+    async fn admin_by_email(&self, e: &str) -> PortResult<Option<AdminId>> {
         self.call();
-        Ok(None)
+        Ok(self.admins.lock().unwrap().get(e).cloned())
     }
-    async fn send_message(&self, _m: &OutboundMessage) -> PortResult<String> {
+    async fn send_message(&self, m: &OutboundMessage) -> PortResult<String> {
         self.call();
-        Ok("m".into())
+        let mut sent = self.messages.lock().unwrap();
+        sent.push(m.clone());
+        Ok(format!("m{}", sent.len()))
     }
 }
 
@@ -218,6 +288,12 @@ pub struct FakeHelpdesk {
     pub calls: AtomicU64,
     pub creates: AtomicU64,
     next_id: AtomicU64,
+    /// Every ticket update, in order.
+    pub updates: Mutex<Vec<(u64, TicketUpdate)>>,
+    /// Every tag addition, in order.
+    pub added_tags: Mutex<Vec<(u64, Vec<String>)>>,
+    /// SLA targets by ticket id.
+    pub slas: Mutex<HashMap<u64, SlaTarget>>,
 }
 
 impl FakeHelpdesk {
@@ -291,18 +367,30 @@ impl Helpdesk for FakeHelpdesk {
         if let Some(c) = &u.comment {
             entry.1.push(c.clone());
         }
+        self.updates.lock().unwrap().push((id.get(), u.clone()));
+        entry.0.group_id = u.group_id.or(entry.0.group_id);
+        entry.0.assignee_id = u.assignee_id.or(entry.0.assignee_id);
+        entry.0.priority = u.priority.or(entry.0.priority);
+        entry.0.custom_fields.extend(u.custom_fields.clone());
         Ok(entry.0.clone())
     }
     async fn ticket_comments(&self, id: TicketId) -> PortResult<Vec<TicketComment>> {
         self.call();
         Ok(self.comments(id))
     }
-    async fn add_ticket_tags(&self, _id: TicketId, _t: &[String]) -> PortResult<()> {
+    async fn add_ticket_tags(&self, id: TicketId, t: &[String]) -> PortResult<()> {
         self.call();
+        self.added_tags.lock().unwrap().push((id.get(), t.to_vec()));
+        if let Some(entry) = self.tickets.lock().unwrap().get_mut(&id.get()) {
+            entry.0.tags.extend(t.iter().cloned());
+        }
         Ok(())
     }
-    async fn remove_ticket_tags(&self, _id: TicketId, _t: &[String]) -> PortResult<()> {
+    async fn remove_ticket_tags(&self, id: TicketId, t: &[String]) -> PortResult<()> {
         self.call();
+        if let Some(entry) = self.tickets.lock().unwrap().get_mut(&id.get()) {
+            entry.0.tags.retain(|x| !t.contains(x));
+        }
         Ok(())
     }
     async fn user(&self, id: UserId) -> PortResult<User> {
@@ -364,6 +452,10 @@ impl Helpdesk for FakeHelpdesk {
     }
     async fn own_user_id(&self) -> PortResult<UserId> {
         Ok(UserId::new(1).unwrap())
+    }
+    async fn ticket_sla(&self, id: TicketId) -> PortResult<Option<SlaTarget>> {
+        self.call();
+        Ok(self.slas.lock().unwrap().get(&id.get()).cloned())
     }
     async fn organization(&self, id: OrganizationId) -> PortResult<Organization> {
         self.call();

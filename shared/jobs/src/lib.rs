@@ -9,7 +9,14 @@ use std::time::Duration;
 use bridge_domain::Config;
 use bridge_domain::ports::{Clock, Helpdesk, Messenger, PortError, QueuedEvent, Store};
 
+pub mod erasure;
 pub mod escalate;
+pub mod intake;
+pub mod lifecycle;
+pub mod profile_sync;
+pub mod shadow;
+pub mod tag_sync;
+pub mod ticket_status;
 
 /// Everything a job may use. Implemented by the runtime's `App` and by test fixtures.
 pub trait Ports: Send + Sync {
@@ -31,6 +38,16 @@ pub trait Ports: Send + Sync {
     fn config(&self) -> &Config;
     /// A name for this worker process, used as the holder of intent leases.
     fn worker_id(&self) -> &str;
+    /// Job 2's profile directories (Intercom, Zendesk); `None` where the runtime does not wire
+    /// them (job 2 then skips).
+    fn profile_directories(&self) -> Option<profile_sync::Directories<'_>> {
+        None
+    }
+    /// GDPR erasure's vendor and dead-letter capabilities; `None` where the runtime does not
+    /// wire them (shadow runs, tests): erasure then touches nothing.
+    fn erasure(&self) -> Option<erasure::Erasers<'_>> {
+        None
+    }
 }
 
 /// How a message ended when it did not fail.
@@ -40,6 +57,8 @@ pub enum Outcome {
     Done(String),
     /// Nothing to do, and why.
     Skipped(String),
+    /// The event was the bridge's own change coming back (loop guard); dropped and counted.
+    LoopSuppressed(String),
 }
 
 /// How a message failed.

@@ -174,12 +174,26 @@ impl bridge_jobs::Ports for App {
     fn worker_id(&self) -> &str {
         &self.worker_id
     }
+    fn profile_directories(&self) -> Option<bridge_jobs::profile_sync::Directories<'_>> {
+        Some(bridge_jobs::profile_sync::Directories { intercom: &self.intercom, zendesk: &self.zendesk })
+    }
+    fn erasure(&self) -> Option<bridge_jobs::erasure::Erasers<'_>> {
+        Some(bridge_jobs::erasure::Erasers {
+            intercom: &self.intercom,
+            zendesk: &self.zendesk,
+            directories: bridge_jobs::profile_sync::Directories { intercom: &self.intercom, zendesk: &self.zendesk },
+            dead_letters: Some(&self.queue),
+        })
+    }
 }
 
 impl MessageControl for SqsQueue {
     async fn dead_letter(&self, letter: &DeadLetter) -> Result<(), String> {
         let body = serde_json::to_string(letter).map_err(|e| e.to_string())?;
-        self.send_dead_letter(letter.job, &body).await.map_err(|e| e.to_string())
+        let group = serde_json::from_str::<bridge_domain::ports::QueuedEvent>(&letter.body)
+            .map(|e| e.entity)
+            .unwrap_or_else(|_| "unreadable".to_string());
+        self.send_dead_letter(letter.job, &group, &body).await.map_err(|e| e.to_string())
     }
     async fn delay(&self, job: JobKind, receipt_handle: &str, delay: Duration) -> Result<(), String> {
         let secs = u32::try_from(delay.as_secs().max(1)).unwrap_or(u32::MAX);

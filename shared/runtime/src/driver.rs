@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use bridge_domain::ports::{Claim, JobKind, QueuedEvent, Store};
+use bridge_jobs::shadow::{Plan, ShadowPorts};
 use bridge_jobs::{JobError, Outcome, Ports};
 use serde::{Deserialize, Serialize};
 
@@ -69,6 +70,9 @@ pub async fn process<P: Ports>(p: &P, job: JobKind, body: &str, counters: &Count
         topic = %event.topic
     );
     let _guard = span.enter();
+    if p.config().shadow.contains(&job) {
+        return shadow(p, job, &event, counters).await;
+    }
     let marker = format!("delivery#{}#{}#{}", job.as_str(), event.vendor, event.delivery_id);
     let holder = bridge_jobs::holder_for(p, &event);
     let now = p.clock().now();
@@ -100,6 +104,11 @@ pub async fn process<P: Ports>(p: &P, job: JobKind, body: &str, counters: &Count
             tracing::info!(outcome = %why, "skipped");
             Disposition::Ack(why)
         }
+        Ok(Outcome::LoopSuppressed(why)) => {
+            counters.incr("LoopsSuppressed", ("Job", job.as_str()));
+            tracing::info!(outcome = %why, "loop suppressed");
+            Disposition::Ack(why)
+        }
         Err(JobError::Retry { after, source }) => {
             counters.incr("Retries", ("Job", job.as_str()));
             tracing::warn!(error = %source, "will retry");
@@ -121,6 +130,25 @@ pub async fn process<P: Ports>(p: &P, job: JobKind, body: &str, counters: &Count
     disposition
 }
 
+/// Shadow mode: the job runs against real reads; its writes are logged as a plan, not made.
+/// Nothing is recorded in the store, so switching the job to live mode later acts for real.
+async fn shadow<P: Ports>(p: &P, job: JobKind, event: &QueuedEvent, counters: &Counters) -> Disposition {
+    let plan = Plan::default();
+    let result = run_job(&ShadowPorts::new(p, &plan), job, event).await;
+    let actions = serde_json::to_string(&plan.actions()).unwrap_or_default();
+    counters.incr("ShadowPlans", ("Job", job.as_str()));
+    match result {
+        Ok(outcome) => {
+            tracing::info!(shadow = true, plan = %actions, outcome = ?outcome, "shadow plan");
+            Disposition::Ack(format!("shadow plan: {actions}"))
+        }
+        Err(e) => {
+            tracing::warn!(shadow = true, plan = %actions, error = %e, "shadow run failed");
+            Disposition::Ack(format!("shadow run failed: {e}"))
+        }
+    }
+}
+
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
@@ -132,10 +160,16 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     out
 }
 
-async fn run_job<P: Ports>(p: &P, job: JobKind, event: &QueuedEvent) -> bridge_jobs::JobResult {
+/// Runs the job a queue belongs to on one event.
+pub async fn run_job<P: Ports>(p: &P, job: JobKind, event: &QueuedEvent) -> bridge_jobs::JobResult {
     match job {
         JobKind::Escalate => bridge_jobs::escalate::run(p, event).await,
-        other => Err(JobError::permanent(format!("job {} is not available in this version", other.as_str()))),
+        JobKind::TicketIntake => bridge_jobs::intake::run(p, event).await,
+        JobKind::TicketStatus => bridge_jobs::ticket_status::run(p, event).await,
+        JobKind::TagSync => bridge_jobs::tag_sync::run(p, event).await,
+        // GDPR erasure (person deletions) rides on job 2's queue.
+        JobKind::ProfileSync if bridge_jobs::erasure::handles(event) => bridge_jobs::erasure::run(p, event).await,
+        JobKind::ProfileSync => bridge_jobs::profile_sync::run(p, event).await,
     }
 }
 
@@ -211,7 +245,7 @@ pub async fn handle_sqs_batch<P: Ports, C: MessageControl>(
 mod tests {
     use std::sync::Mutex;
 
-    use bridge_domain::ports::Clock as _;
+    use bridge_domain::ports::{Clock as _, Store as _};
     use bridge_jobs::fakes::TestPorts;
 
     use super::*;
@@ -277,6 +311,64 @@ mod tests {
         let failed: Vec<_> = resp.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
         assert_eq!(failed, vec!["m1", "m2", "m3"]);
         assert_eq!(control.delayed.lock().unwrap()[0].0, "r-m1");
+    }
+
+    #[tokio::test]
+    async fn shadow_mode_writes_nothing_and_acknowledges_with_the_plan() {
+        let p = TestPorts::new(&format!("{CONFIG}shadow: [escalate]\n"));
+        use bridge_domain::ids::*;
+        use bridge_domain::model::*;
+        let part = Part {
+            id: PartId::parse("src").unwrap(),
+            kind: PartKind::Opening,
+            author: Author { role: AuthorRole::User, id: Some("c1".into()), name: None, email: None },
+            body: Some("Help".into()),
+            created_at: Timestamp(1),
+            attachments: vec![],
+            app_package_code: None,
+        };
+        p.messenger.conversations.lock().unwrap().insert(
+            "1".into(),
+            Conversation {
+                id: ConversationId::parse("1").unwrap(),
+                title: None,
+                created_at: Timestamp(1),
+                updated_at: Timestamp(1),
+                waiting_since: None,
+                state: ConversationState::Open,
+                priority: ConversationPriority::None,
+                admin_assignee: None,
+                team_assignee: None,
+                contacts: vec![ContactId::parse("c1").unwrap()],
+                tags: vec!["escalate".into()],
+                attributes: Default::default(),
+                parts: vec![part],
+                parts_total: 1,
+            },
+        );
+        p.messenger.contacts.lock().unwrap().insert(
+            "c1".into(),
+            Contact {
+                id: ContactId::parse("c1").unwrap(),
+                name: None,
+                email: Some("a@example.com".into()),
+                phone: None,
+                external_id: None,
+                role: "user".into(),
+                org_ids: vec![],
+                fields: Default::default(),
+                tags: vec![],
+                updated_at: Timestamp(1),
+            },
+        );
+        let counters = Counters::default();
+        let d = process(&p, JobKind::Escalate, &body("d1", "1"), &counters).await;
+        let Disposition::Ack(summary) = d else { panic!("{d:?}") };
+        assert!(summary.contains("create_ticket") && summary.contains("add_note"), "{summary}");
+        assert!(p.helpdesk.tickets.lock().unwrap().is_empty());
+        assert!(p.messenger.notes.lock().unwrap().is_empty());
+        assert_eq!(p.store.intent_state("delivery#escalate#intercom#d1").await.unwrap(), None, "no marker written");
+        assert_eq!(counters.get("ShadowPlans", ("Job", "escalate")), 1);
     }
 
     #[tokio::test]

@@ -178,7 +178,11 @@ impl<Q: Queue> Ingress<Q> {
                 };
                 (e.event_type.clone(), Some(e.id.clone()), entity)
             }
-            ZendeskEvent::Trigger(t) => ("trigger".to_string(), invocation, Some(format!("ticket:{}", t.ticket_id))),
+            ZendeskEvent::Trigger(t) => {
+                // The "Ticket is Created" trigger's body says so in `kind` (see zendesk::webhook).
+                let topic = if t.is_creation() { "trigger.ticket_created" } else { "trigger" };
+                (topic.to_string(), invocation, Some(format!("ticket:{}", t.ticket_id)))
+            }
         };
         let Some(delivery_id) = delivery_id.filter(|d| !d.is_empty()) else {
             return self.refuse(VENDOR, StatusCode::BAD_REQUEST, "no event id or invocation id");

@@ -20,7 +20,8 @@ use crate::app::SqsIngress;
 use crate::ingress::WebhookRequest;
 
 /// Jobs this version can run.
-pub const IMPLEMENTED_JOBS: [JobKind; 1] = [JobKind::Escalate];
+pub const IMPLEMENTED_JOBS: [JobKind; 5] =
+    [JobKind::Escalate, JobKind::TicketIntake, JobKind::TicketStatus, JobKind::TagSync, JobKind::ProfileSync];
 
 /// A running local bridge.
 #[derive(Debug)]

@@ -9,9 +9,11 @@
 mod client;
 mod config;
 pub mod convert;
+mod erasure;
 mod error;
 mod helpdesk;
 mod people;
+mod profiles;
 mod rate_limit;
 mod reporting;
 mod tickets;

@@ -17,6 +17,10 @@
 //!  "latest_public_comment":"{{ticket.latest_public_comment_html}}"}
 //! ```
 //!
+//!   New tickets (jobs 5 and 6) come from a second trigger with the condition "Ticket is
+//!   Created" and the same body with `"kind":"ticket_created"` ([`TRIGGER_CREATED_KIND`]);
+//!   the ingress queues it as `trigger.ticket_created`, distinct from updates.
+//!
 //!   Placeholders render as display text: statuses title-cased (`Open`), tags as one
 //!   space-separated string, numbers as strings, and unknown or empty values as `""`. The
 //!   parser accepts all of that (and plain JSON types), and treats a value still containing
@@ -358,6 +362,9 @@ pub struct OrganizationSnapshot {
     pub external_id: Option<String>,
 }
 
+/// `kind` of the body sent by the "Ticket is Created" trigger.
+pub const TRIGGER_CREATED_KIND: &str = "ticket_created";
+
 /// A trigger-built body (see the module docs for the template).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TriggerEvent {
@@ -377,6 +384,13 @@ pub struct TriggerEvent {
     pub tags: Vec<String>,
     /// Latest public comment, as rendered.
     pub latest_public_comment: Option<String>,
+}
+
+impl TriggerEvent {
+    /// True for the body of the "Ticket is Created" trigger.
+    pub fn is_creation(&self) -> bool {
+        self.kind.as_deref().is_some_and(|k| k.eq_ignore_ascii_case(TRIGGER_CREATED_KIND))
+    }
 }
 
 /// Parses either payload kind. Never panics.

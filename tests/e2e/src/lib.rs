@@ -4,6 +4,9 @@
 
 use std::time::{Duration, Instant};
 
+pub mod backfill;
+pub mod csat;
+
 use anyhow::Context as _;
 use bridge_aws::{DynamoStore, QueueSettings, SqsQueue};
 use bridge_domain::Config;
@@ -55,6 +58,10 @@ pub struct World {
     pub queue: SqsQueue,
     /// Table name.
     pub table: String,
+    /// Queue name prefix (`<prefix>-<job>.fifo`).
+    pub prefix: String,
+    /// The configuration's YAML text.
+    pub config_text: String,
     /// The configuration the bridge runs with.
     pub config: Config,
     /// AWS SDK config for moto.
@@ -144,7 +151,8 @@ impl World {
         let queue = SqsQueue::new(sqs, urls);
 
         let seeded = Seeded { bot_admin, agent, escalations_team, sales_team, customer, zendesk_agent, tier2_group };
-        let mut world = World { moto, intercom, zendesk, bridge: None, seeded, queue, table, config, sdk };
+        let mut world =
+            World { moto, intercom, zendesk, bridge: None, seeded, queue, table, prefix, config_text, config, sdk };
         world.start_bridge().await?;
         Ok(world)
     }
@@ -208,6 +216,31 @@ impl World {
         if let Some(b) = self.bridge.take() {
             b.shutdown().await;
         }
+    }
+
+    /// The environment a `bridge` process needs to work on this world.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let zd = ZendeskSimOptions::default();
+        [
+            ("AWS_ENDPOINT_URL", self.moto.endpoint()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_ACCESS_KEY_ID", "test".into()),
+            ("AWS_SECRET_ACCESS_KEY", "test".into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+            ("INTERCOM_API_BASE", self.intercom.base_url()),
+            ("INTERCOM_ACCESS_TOKEN", self.intercom.access_token()),
+            ("INTERCOM_CLIENT_SECRET", self.intercom.client_secret()),
+            ("ZENDESK_BASE_URL", self.zendesk.base_url()),
+            ("ZENDESK_EMAIL", zd.email),
+            ("ZENDESK_API_TOKEN", zd.api_token),
+            ("ZENDESK_WEBHOOK_SECRET", zd.webhook_secret),
+            ("BRIDGE_TABLE", self.table.clone()),
+            ("BRIDGE_QUEUE_PREFIX", self.prefix.clone()),
+            ("RUST_LOG", "warn".into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
     }
 
     /// The bridge's URL.
@@ -280,6 +313,25 @@ pub async fn post_intercom(
         .post(format!("{url}/webhooks/intercom"))
         .header("content-type", "application/json")
         .header("x-hub-signature", sig)
+        .body(body.to_vec())
+        .send()
+        .await?;
+    let status = resp.status().as_u16();
+    Ok((status, resp.text().await?))
+}
+
+/// Signs (as the Zendesk simulator's webhook does) and posts a raw Zendesk webhook body to the
+/// bridge, with a fresh invocation id.
+pub async fn post_zendesk(url: &str, body: &[u8]) -> anyhow::Result<(u16, String)> {
+    let secret = ZendeskSimOptions::default().webhook_secret;
+    let timestamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let signature = bridge_zendesk::webhook::sign(secret.as_bytes(), &timestamp, body);
+    let resp = reqwest::Client::new()
+        .post(format!("{url}/webhooks/zendesk"))
+        .header("content-type", "application/json")
+        .header("x-zendesk-webhook-signature-timestamp", timestamp)
+        .header("x-zendesk-webhook-signature", signature)
+        .header("x-zendesk-webhook-invocation-id", uuid::Uuid::new_v4().simple().to_string())
         .body(body.to_vec())
         .send()
         .await?;

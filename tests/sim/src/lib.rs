@@ -8,6 +8,7 @@
 pub mod common;
 pub mod intercom;
 pub mod moto;
+pub mod sheets;
 pub mod zendesk;
 
 pub use common::{Exchange, Faults};

@@ -76,7 +76,8 @@ async fn main() -> anyhow::Result<()> {
 
     let example = std::fs::read_to_string(root.join("infra/config/escalate-conversation-to-zendesk.yaml"))
         .context("reading the example configuration")?;
-    let config = demo_config(&example, &bot, tier2);
+    let enterprise = zendesk.add_group("Enterprise");
+    let config = demo_config(&example, &bot, tier2) + &intake_demo_config(enterprise, tier2) + STATUS_TAGS_DEMO_CONFIG;
     let config_path = work.join("bridge.yaml");
     std::fs::write(&config_path, &config)?;
 
@@ -209,6 +210,65 @@ async fn main() -> anyhow::Result<()> {
     );
     println!("note by Bridge Bot: {}", bridge_domain::text::html_to_text(note.body.as_deref().unwrap_or("")));
 
+    step("Zoe solves the ticket in Zendesk: Ada is told in Intercom and the conversation closes");
+    let zfail = |e: bridge_sim::zendesk::ApiError| anyhow::anyhow!("simulator: {e:?}");
+    let zoe = zendesk.add_agent("Zoe Zendesk", "zoe@example.com").map_err(zfail)?;
+    let ticket_id = ticket["id"].as_u64().context("ticket id")?;
+    zendesk.comment(zoe, ticket_id, "We refunded the duplicate charge of March 3rd.", true).map_err(zfail)?;
+    zendesk.set_status(zoe, ticket_id, "solved").map_err(zfail)?;
+    let closed = wait_for(Duration::from_secs(30), || intercom.conversation(&conv).filter(|c| c.state == "closed"))
+        .await
+        .context("the conversation was not closed within 30 s (see target/demo/bridge-serve.log)")?;
+    for p in closed.parts.iter().filter(|p| p.part_type == "comment" && p.author.id != ada) {
+        let who = if p.author.id == bot { "Bridge Bot" } else { "agent" };
+        println!("{who:<10} {}", bridge_domain::text::html_to_text(p.body.as_deref().unwrap_or("")));
+    }
+    println!("state      {} (tags: {})", closed.state, intercom.conversation_tags(&conv).join(", "));
+
+    step("Tags both ways: Alex tags `VIP` in Intercom, Zoe tags `refund` in Zendesk");
+    zendesk.set_status(zoe, ticket_id, "open").map_err(zfail)?;
+    intercom.admin_tags(&conv, &agent, "VIP").map_err(fail)?;
+    zendesk.agent_tags(zoe, ticket_id, &["refund".to_string()], &[]).map_err(zfail)?;
+    let has = |t: &Value, tag: &str| t["tags"].as_array().is_some_and(|a| a.iter().any(|x| x.as_str() == Some(tag)));
+    let synced = wait_for(Duration::from_secs(30), || {
+        let t = zendesk.ticket(ticket_id)?;
+        (has(&t, "vip_customer") && intercom.conversation_tags(&conv).iter().any(|x| x == "refund")).then_some(t)
+    })
+    .await
+    .context("tags were not synced within 30 s")?;
+    println!("Zendesk    tags: {}", synced["tags"]);
+    println!("Intercom   tags: {}", intercom.conversation_tags(&conv).join(", "));
+
+    step("Ada submits a Zendesk web form: routed by her Intercom plan, acknowledged in Intercom");
+    let ada_zendesk = zendesk.dump()["users"]
+        .as_array()
+        .and_then(|users| users.iter().find(|u| u["email"] == "ada@acme.example").and_then(|u| u["id"].as_u64()))
+        .context("Ada has no Zendesk user")?;
+    let subject = "The invoices page is blank";
+    let form = zendesk
+        .submit_ticket(ada_zendesk, subject, "Since this morning the invoices page shows nothing.", "web")
+        .map_err(|e| anyhow::anyhow!("simulator: {e:?}"))?;
+    println!("web form   ticket #{form} \"{subject}\" from Ada");
+    let routed = wait_for(Duration::from_secs(30), || {
+        let tickets = zendesk.dump()["tickets"].as_array().cloned().unwrap_or_default();
+        tickets.into_iter().find(|t| t["id"].as_u64() == Some(form) && t["group_id"].as_u64() == Some(enterprise))
+    })
+    .await
+    .context("the web-form ticket was not routed within 30 s (see target/demo/bridge-serve.log)")?;
+    println!("group      Enterprise (#{enterprise}), priority {}", routed["priority"].as_str().unwrap_or("-"));
+    let reason = routed["comments"].as_array().and_then(|cs| cs.iter().find(|c| c["public"] == false)).cloned();
+    let reason = reason.map(|c| c["html_body"].as_str().or(c["body"].as_str()).unwrap_or("").to_string());
+    println!("reason     {}", bridge_domain::text::html_to_text(&reason.unwrap_or_default()).replace('\n', " "));
+    let ack = wait_for(Duration::from_secs(30), || intercom.state().messages.into_iter().find(|m| m.to_contact == ada))
+        .await
+        .context("no acknowledgement reached Ada in Intercom within 30 s")?;
+    println!("Intercom   {} from Bridge Bot to Ada: {}", ack.message_type, ack.subject.unwrap_or_default());
+    println!("           {}", bridge_domain::text::html_to_text(&ack.body).replace('\n', " "));
+
+    step("CSAT report for the simulators' last 14 days (job 7): bridge report csat");
+    let dashboard = bridge_e2e::csat::demo_scene(&intercom, &zendesk, &agent, &ada, &bridge_bin, &env, &work)?;
+    println!("dashboard  {}", dashboard.display());
+
     step("Stopping everything");
     drop(serve);
     intercom.set_webhook_target(None);
@@ -221,6 +281,22 @@ async fn main() -> anyhow::Result<()> {
 }
 
 /// The example configuration with the ids of this run's simulators.
+/// Jobs 3 and 4 for the demo (see infra/config/sync-ticket-resolution-to-intercom.yaml).
+const STATUS_TAGS_DEMO_CONFIG: &str = r#"
+ticket_status:
+  on:
+    solved:
+      message: "Good news: your request #{ticket_id} was solved by {agent_name}. Just reply here if anything is left."
+      conversation: close
+      tags: [zendesk-solved]
+    reopened: { conversation: open }
+tag_sync:
+  map: { VIP: vip_customer }
+  unmapped: slug
+  ignore_intercom: [escalate]
+  ignore_zendesk: [closed_by_merge, intercom, tier2, escalated, escalated-by-tag]
+"#;
+
 fn demo_config(example: &str, bot: &str, group: u64) -> String {
     let mut out = String::new();
     for line in example.lines() {
@@ -267,4 +343,27 @@ async fn wait_for<T>(timeout: Duration, mut probe: impl FnMut() -> Option<T>) ->
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     None
+}
+
+/// Jobs 5 and 6 for the demo: enterprise customers go to the Enterprise group; web-form and
+/// email tickets are acknowledged with the plan's SLA.
+fn intake_demo_config(enterprise: u64, default_group: u64) -> String {
+    format!(
+        r#"
+routing:
+  plan_tiers: [enterprise, pro, starter]
+  default: {{ group_id: {default_group} }}
+  rules:
+    - name: enterprise customers
+      when: {{ plan: [enterprise] }}
+      group_id: {enterprise}
+      priority: high
+      tags: [enterprise]
+acknowledgement:
+  channels: [web, email]
+  message_type: email
+  sla:
+    plans: {{ enterprise: within 1 hour }}
+"#
+    )
 }

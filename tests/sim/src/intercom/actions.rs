@@ -69,6 +69,24 @@ pub struct ConversationSeed {
     pub custom_attributes: Map<String, Value>,
     /// `open` (default), `closed` or `snoozed`.
     pub state: Option<String>,
+    /// History in the past (reporting): a reply from `admin_id` at this time.
+    pub admin_reply_at: Option<i64>,
+    /// History in the past: closed by `admin_id` at this time (state becomes `closed`).
+    pub closed_at: Option<i64>,
+    /// History in the past: the customer's rating.
+    pub rating: Option<RatingSeed>,
+}
+
+/// A rating given in the past.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RatingSeed {
+    /// 1-5.
+    pub rating: u8,
+    /// Remark.
+    pub remark: Option<String>,
+    /// When the customer answered.
+    pub rated_at: i64,
 }
 
 fn conv_mut<'a>(st: &'a mut State, id: &str) -> Result<&'a mut Conversation, ApiError> {
@@ -368,7 +386,35 @@ pub fn start_conversation(
             ..Part::default()
         });
     }
-    let updated = parts.last().map(|p| p.created_at).unwrap_or(created);
+    if let (Some(at), Some(author)) = (seed.admin_reply_at, admin_author.clone()) {
+        let id = st.numeric_id(1_000_000_000);
+        parts.push(Part {
+            id,
+            part_type: "comment".into(),
+            body: Some("<p>reply</p>".into()),
+            created_at: at,
+            author,
+            ..Part::default()
+        });
+    }
+    if let (Some(at), Some(author)) = (seed.closed_at, admin_author.clone()) {
+        let id = st.numeric_id(1_000_000_000);
+        parts.push(Part { id, part_type: "close".into(), created_at: at, author, ..Part::default() });
+    }
+    parts.sort_by_key(|p| p.created_at);
+    let rating = seed.rating.as_ref().map(|r| Rating {
+        rating: r.rating,
+        remark: r.remark.clone(),
+        created_at: seed.closed_at.unwrap_or(r.rated_at),
+        updated_at: r.rated_at,
+        contact_id: contact.id.clone(),
+        teammate_id: seed.admin_id.clone(),
+    });
+    let mut updated = parts.last().map(|p| p.created_at).unwrap_or(created);
+    if let Some(r) = &rating {
+        updated = updated.max(r.updated_at);
+    }
+    let state = if seed.closed_at.is_some() { Some("closed".to_string()) } else { seed.state.clone() };
     let conv = Conversation {
         id: id.clone(),
         title: seed.subject.clone(),
@@ -376,7 +422,7 @@ pub fn start_conversation(
         updated_at: updated,
         waiting_since: Some(updated),
         snoozed_until: None,
-        state: seed.state.clone().unwrap_or_else(|| "open".into()),
+        state: state.unwrap_or_else(|| "open".into()),
         read: false,
         priority: seed.priority.clone().unwrap_or_else(|| "none".into()),
         admin_assignee_id: None,
@@ -393,7 +439,7 @@ pub fn start_conversation(
             author: customer,
         },
         parts,
-        rating: None,
+        rating,
     };
     st.conversations.insert(id.clone(), conv);
     if emit {
@@ -549,6 +595,16 @@ pub fn update_contact(st: &mut State, ev: &mut Events, id: &str, body: &Value) -
         }
     }
     Ok(st.contact_json(&c, false))
+}
+
+/// Deletes a contact (`DELETE /contacts/{id}` or a teammate): `contact.deleted` carries only
+/// identifying fields.
+pub fn delete_contact(st: &mut State, ev: &mut Events, id: &str) -> Result<Value, ApiError> {
+    let id = live_contact(st, id)?;
+    let c = st.contacts.remove(&id).ok_or_else(|| ApiError::not_found("User Not Found"))?;
+    let item = json!({"type": "contact", "id": c.id, "external_id": c.external_id, "role": c.role});
+    ev.push("contact.deleted", item);
+    Ok(json!({"id": c.id, "external_id": c.external_id, "type": "contact", "deleted": true}))
 }
 
 /// Resolves a contact id: 410 with a canonical `Link` for merged ones, 404 when unknown.

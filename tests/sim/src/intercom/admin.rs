@@ -527,6 +527,26 @@ impl IntercomSim {
     pub fn admin_tags(&self, conversation_id: &str, admin_id: &str, tag: &str) -> Result<(), ApiError> {
         admin_tags(&self.shared, conversation_id, admin_id, tag).map(|_| ())
     }
+    /// A teammate removes a tag by name (Intercom emits no webhook for this).
+    pub fn admin_untags(&self, conversation_id: &str, admin_id: &str, tag: &str) -> Result<(), ApiError> {
+        self.shared
+            .mutate(|st, _ev| {
+                let tag_id = st.tag_by_name(tag).map(|t| t.id.clone()).ok_or_else(|| {
+                    ApiError::new(axum::http::StatusCode::NOT_FOUND, "tag_not_found", "Tag not found")
+                })?;
+                actions::untag_conversation(st, conversation_id, &tag_id, admin_id)
+            })
+            .map(|_| ())
+    }
+    /// Tag names on a conversation.
+    pub fn conversation_tags(&self, conversation_id: &str) -> Vec<String> {
+        self.shared.read(|st| {
+            st.conversations
+                .get(conversation_id)
+                .map(|c| c.tags.iter().filter_map(|t| st.tags.get(&t.id).map(|x| x.name.clone())).collect())
+                .unwrap_or_default()
+        })
+    }
     /// A teammate assigns to an admin or team (`conversation.admin.assigned`).
     pub fn admin_assigns(&self, conversation_id: &str, admin_id: &str, to: AssignTo) -> Result<(), ApiError> {
         self.shared
@@ -563,6 +583,10 @@ impl IntercomSim {
     /// A conversation with every part, as stored.
     pub fn conversation(&self, id: &str) -> Option<state::Conversation> {
         self.shared.read(|st| st.conversations.get(id).cloned())
+    }
+    /// A teammate deletes a contact (`contact.deleted`).
+    pub fn delete_contact(&self, contact_id: &str) -> Result<(), ApiError> {
+        self.shared.mutate(|st, ev| actions::delete_contact(st, ev, contact_id)).map(|_| ())
     }
     /// A contact, as stored.
     pub fn contact(&self, id: &str) -> Option<Contact> {

@@ -44,7 +44,7 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/contacts/search", post(search_contacts))
         .route("/contacts/merge", post(merge_contacts))
         .route("/contacts/find_by_external_id/{external_id}", get(find_by_external_id))
-        .route("/contacts/{id}", get(get_contact).put(update_contact))
+        .route("/contacts/{id}", get(get_contact).put(update_contact).delete(delete_contact))
         .route("/contacts/{id}/companies", get(contact_companies).post(attach_company))
         .route("/contacts/{id}/tags", get(contact_tags).post(add_contact_tag))
         .route("/contacts/{id}/tags/{tag_id}", axum::routing::delete(remove_contact_tag))
@@ -492,6 +492,10 @@ async fn get_contact(State(sh): Sh, Path(id): Path<String>) -> ApiResult {
             .map(|c| Json(st.contact_json(c, false)))
             .ok_or_else(|| ApiError::not_found("User Not Found"))
     })
+}
+
+async fn delete_contact(State(sh): Sh, Path(id): Path<String>) -> ApiResult {
+    sh.mutate(|st, ev| actions::delete_contact(st, ev, &id).map(Json))
 }
 
 async fn update_contact(State(sh): Sh, Path(id): Path<String>, raw: Bytes) -> ApiResult {

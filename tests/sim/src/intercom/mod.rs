@@ -36,7 +36,7 @@ use serde_json::{Value, json};
 
 use crate::common::{Gate, Vendor, WebhookSink, lock};
 
-pub use actions::{AssignTo, ConversationSeed};
+pub use actions::{AssignTo, ConversationSeed, RatingSeed};
 pub use state::State;
 
 /// Default budget: 10,000 calls a minute enforced per 10-second window.

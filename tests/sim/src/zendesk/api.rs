@@ -229,6 +229,20 @@ pub fn dispatch(st: &mut State, req: &ApiRequest) -> Result<ApiResponse, ApiErro
             let u = st.users.get(&id(u)?).ok_or_else(ApiError::not_found)?;
             ok(json!({ "user": st.user_json(u) }))
         }
+        (Method::DELETE, ["users", u]) => {
+            // Soft delete: the record leaves the live users (simplified: no `deleted_users` list).
+            let u = st.users.remove(&id(u)?).ok_or_else(ApiError::not_found)?;
+            let mut json = st.user_json(&u);
+            json["active"] = json!(false);
+            ok(json!({ "user": json }))
+        }
+        (Method::DELETE, ["deleted_users", u]) => {
+            let uid = id(u)?;
+            if st.users.contains_key(&uid) {
+                return Err(ApiError::not_found());
+            }
+            ok(json!({ "deleted_user": { "id": uid, "active": false } }))
+        }
         (Method::PUT, ["users", u]) => {
             let uid = id(u)?;
             let input: UserInput = root(&req.body, "user")?;

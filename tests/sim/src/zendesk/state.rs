@@ -1211,8 +1211,10 @@ impl State {
                 "email" => "Mail",
                 other => other,
             };
+            // Two triggers: "Ticket is Created" (kind ticket_created) and one for updates.
+            let kind = if before.is_none() { "ticket_created" } else { "ticket_trigger" };
             self.outbox.push(OutEvent::Trigger(json!({
-                "kind": "ticket_trigger",
+                "kind": kind,
                 "ticket_id": t.id.to_string(),
                 "status": title_case(&t.status),
                 "external_id": t.external_id.clone().unwrap_or_default(),

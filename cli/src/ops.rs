@@ -1,0 +1,250 @@
+//! Operator commands: `bridge dlq list|replay`, `bridge links show`, `bridge doctor`.
+
+use anyhow::Context as _;
+use bridge_aws::ReceivedMessage;
+use bridge_domain::ids::{ConversationId, TicketId};
+use bridge_domain::ports::{JobKind, QueuedEvent, Store};
+use bridge_jobs::shadow::{Plan, ShadowPorts};
+use bridge_runtime::App;
+use bridge_runtime::app::{aws_config, load_config};
+use bridge_runtime::driver::{DeadLetter, Disposition, process};
+use bridge_runtime::settings::{ProcessEnv, WorkerSettings};
+
+/// How many dead letters one command looks at, at most.
+const MAX_LETTERS: usize = 1000;
+
+async fn app() -> anyhow::Result<App> {
+    let settings = WorkerSettings::from_env(&ProcessEnv)?;
+    App::build(&settings, &aws_config().await).await
+}
+
+/// A dead letter as found on the queue: our envelope, or a raw event moved by SQS redrive.
+struct Letter {
+    message: ReceivedMessage,
+    event: Option<QueuedEvent>,
+    reason: String,
+    attempts: u32,
+    failed_at: String,
+}
+
+fn read_letter(message: ReceivedMessage) -> Letter {
+    if let Ok(envelope) = serde_json::from_str::<DeadLetter>(&message.body) {
+        return Letter {
+            event: serde_json::from_str(&envelope.body).ok(),
+            reason: envelope.reason,
+            attempts: envelope.attempts,
+            failed_at: envelope.failed_at,
+            message,
+        };
+    }
+    Letter {
+        event: message.event().ok(),
+        reason: "moved by SQS after the queue's maximum receives (transient failures)".into(),
+        attempts: message.receive_count,
+        failed_at: "-".into(),
+        message,
+    }
+}
+
+fn jobs(app: &App, job: Option<JobKind>) -> Vec<JobKind> {
+    app.queue
+        .urls()
+        .iter()
+        .filter(|(j, urls)| urls.dlq.is_some() && job.is_none_or(|x| x == **j))
+        .map(|(j, _)| *j)
+        .collect()
+}
+
+fn describe(letter: &Letter) -> String {
+    match &letter.event {
+        Some(e) => format!(
+            "{} {} {} delivery={} attempts={} failed_at={} reason: {}",
+            e.vendor, e.topic, e.entity, e.delivery_id, letter.attempts, letter.failed_at, letter.reason
+        ),
+        None => format!("(unreadable body) attempts={} reason: {}", letter.attempts, letter.reason),
+    }
+}
+
+/// `bridge dlq list`.
+pub async fn dlq_list(job: Option<JobKind>) -> anyhow::Result<()> {
+    let app = app().await?;
+    let mut total = 0;
+    for job in jobs(&app, job) {
+        let letters = app.queue.peek_dead_letters(job, MAX_LETTERS).await?;
+        println!("{}: {} dead letter(s)", job.as_str(), letters.len());
+        for letter in letters.into_iter().map(read_letter) {
+            println!("  {}", describe(&letter));
+            total += 1;
+        }
+    }
+    println!("{total} in all");
+    Ok(())
+}
+
+/// `bridge dlq replay [--dry-run]`: each letter is re-evaluated against the current state; its
+/// plan is shown first; then (unless dry-run) it runs for real through the same driver as the
+/// workers, and leaves the DLQ only when it succeeded. The jobs are idempotent, so a replay
+/// never duplicates an effect that already happened.
+pub async fn dlq_replay(job: Option<JobKind>, dry_run: bool) -> anyhow::Result<()> {
+    let app = app().await?;
+    let (mut replayed, mut kept) = (0, 0);
+    for job in jobs(&app, job) {
+        let mut seen = std::collections::HashSet::new();
+        loop {
+            // Received letters stay invisible while we work on them.
+            let batch = app.queue.dlq_messages(job).await?;
+            let fresh: Vec<ReceivedMessage> = batch.iter().filter(|m| !seen.contains(&m.message_id)).cloned().collect();
+            if fresh.is_empty() {
+                for m in &batch {
+                    app.queue.release_dead_letter(job, &m.receipt_handle).await?;
+                }
+                break;
+            }
+            for letter in fresh.into_iter().map(read_letter) {
+                seen.insert(letter.message.message_id.clone());
+                let receipt = letter.message.receipt_handle.clone();
+                if replay_one(&app, job, &letter, dry_run).await? {
+                    app.queue.delete_dead_letter(job, &receipt).await?;
+                    replayed += 1;
+                } else {
+                    app.queue.release_dead_letter(job, &receipt).await?;
+                    kept += 1;
+                }
+            }
+        }
+    }
+    if dry_run {
+        println!("dry run: nothing was written ({kept} letter(s) shown)");
+    } else {
+        println!("{replayed} replayed, {kept} left in the DLQ");
+    }
+    Ok(())
+}
+
+/// Shows the plan, then replays unless `dry_run`. True when the letter can leave the DLQ.
+async fn replay_one(app: &App, job: JobKind, letter: &Letter, dry_run: bool) -> anyhow::Result<bool> {
+    println!("{} {}", job.as_str(), describe(letter));
+    let Some(event) = &letter.event else {
+        println!("  cannot replay an unreadable body; left in the DLQ");
+        return Ok(false);
+    };
+    let plan = Plan::default();
+    let evaluation = run(&ShadowPorts::new(app, &plan), job, event).await;
+    println!("  plan: {}", serde_json::to_string(&plan.actions())?);
+    if let Err(e) = evaluation {
+        println!("  re-evaluation: {e}");
+    }
+    if dry_run {
+        return Ok(false);
+    }
+    let body = serde_json::to_string(event)?;
+    match process(app, job, &body, &app.counters).await {
+        Disposition::Ack(summary) => {
+            println!("  replayed: {summary}");
+            Ok(true)
+        }
+        other => {
+            println!("  still failing, left in the DLQ: {other:?}");
+            Ok(false)
+        }
+    }
+}
+
+async fn run<P: bridge_jobs::Ports>(p: &P, job: JobKind, event: &QueuedEvent) -> bridge_jobs::JobResult {
+    bridge_runtime::driver::run_job(p, job, event).await
+}
+
+/// `bridge links show <id>`: a conversation id or a ticket id (`conversation:<id>` /
+/// `ticket:<id>` to be explicit).
+pub async fn links_show(id: &str) -> anyhow::Result<()> {
+    let app = app().await?;
+    let (conversation, ticket) = match id.split_once(':') {
+        Some(("conversation", c)) => (Some(c), None),
+        Some(("ticket", t)) => (None, Some(t)),
+        _ => (Some(id), Some(id)),
+    };
+    let mut link = None;
+    if let Some(c) = conversation.and_then(|c| ConversationId::parse(c).ok()) {
+        link = app.store.link_by_conversation(&c).await?;
+    }
+    if link.is_none()
+        && let Some(t) = ticket.and_then(|t| TicketId::parse(t).ok())
+    {
+        link = app.store.link_by_ticket(t).await?;
+    }
+    let link = link.with_context(|| format!("no link for {id}"))?;
+    println!("conversation {}  <->  ticket #{} (live)", link.conversation_id, link.ticket_id);
+    println!("tickets ever linked: {:?}", link.tickets.iter().map(|t| t.get()).collect::<Vec<_>>());
+    println!("version {}", link.version);
+    println!("history:");
+    for event in &link.history {
+        println!("  {}", serde_json::to_string(event)?);
+    }
+    Ok(())
+}
+
+/// `bridge doctor`: one line per check; exits non-zero when any fails.
+pub async fn doctor() -> anyhow::Result<()> {
+    let mut failed = 0;
+    let mut line = |ok: bool, what: &str, detail: String| {
+        if !ok {
+            failed += 1;
+        }
+        println!("{} {what}: {detail}", if ok { "ok  " } else { "FAIL" });
+    };
+    let settings = match WorkerSettings::from_env(&ProcessEnv) {
+        Ok(s) => s,
+        Err(e) => {
+            line(false, "environment", e.to_string());
+            anyhow::bail!("1 check failed");
+        }
+    };
+    line(true, "environment", "all variables present".into());
+    let sdk = aws_config().await;
+    match load_config(&settings.config, &sdk).await {
+        Ok(_) => line(true, "config", "parsed and validated".into()),
+        Err(e) => line(false, "config", format!("{e:#}")),
+    }
+    let app = match App::build(&settings, &sdk).await {
+        Ok(a) => a,
+        Err(e) => {
+            line(false, "adapters", format!("{e:#}"));
+            anyhow::bail!("{failed} check(s) failed");
+        }
+    };
+    match app.intercom.me().await {
+        Ok(me) => line(true, "intercom credentials", format!("token works (admin {})", me.id)),
+        Err(e) => line(false, "intercom credentials", e.to_string()),
+    }
+    let bot = &app.config.intercom.bot_admin_id;
+    match app.intercom.retrieve_admin(bot).await {
+        Ok(_) => line(true, "intercom bot admin", format!("admin {bot} exists")),
+        Err(e) => line(false, "intercom bot admin", format!("admin {bot}: {e}")),
+    }
+    match app.zendesk.own_user_id().await {
+        Ok(id) => line(true, "zendesk credentials", format!("token works (user {id})")),
+        Err(e) => line(false, "zendesk credentials", e.to_string()),
+    }
+    match app.store.load("DOCTOR#probe").await {
+        Ok(_) => line(true, "dynamodb table", format!("{} readable", settings.table)),
+        Err(e) => line(false, "dynamodb table", format!("{}: {e}", settings.table)),
+    }
+    for (job, urls) in app.queue.urls() {
+        match app.queue.peek_dead_letters(*job, 10).await {
+            Ok(letters) if letters.is_empty() => {
+                line(true, &format!("queue {}", job.as_str()), "reachable, DLQ empty".into())
+            }
+            Ok(letters) => line(
+                false,
+                &format!("queue {}", job.as_str()),
+                format!("{} message(s) in the DLQ: see `bridge dlq list`", letters.len()),
+            ),
+            Err(e) => line(false, &format!("queue {}", job.as_str()), format!("{}: {e}", urls.queue)),
+        }
+    }
+    if failed > 0 {
+        anyhow::bail!("{failed} check(s) failed");
+    }
+    println!("all checks passed");
+    Ok(())
+}

@@ -1,0 +1,22 @@
+//! `ticket-intake`: SQS FIFO batch -> jobs 5 and 6 (route and acknowledge new tickets) -> partial batch
+//! failures.
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use bridge_domain::ports::JobKind;
+use bridge_runtime::App;
+use bridge_runtime::app::aws_config;
+use bridge_runtime::driver::handle_sqs_batch;
+use bridge_runtime::settings::{ProcessEnv, WorkerSettings};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    bridge_runtime::telemetry::init();
+    let settings = WorkerSettings::from_env(&ProcessEnv)?;
+    let app = App::build(&settings, &aws_config().await).await?;
+    lambda_runtime::run(service_fn(|event| handle(&app, event))).await
+}
+
+async fn handle(app: &App, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, Error> {
+    Ok(handle_sqs_batch(app, &app.queue, JobKind::TicketIntake, event.payload, &app.counters).await)
+}

@@ -1,0 +1,523 @@
+//! GDPR erasure rules: when a person is deleted on one side (Intercom `contact.deleted`, Zendesk
+//! `zen:event-type:user.deleted`), what to do with the linked person on the other side and which
+//! of the bridge's own records to purge.
+//!
+//! Everything here is pure. The job (`bridge_jobs::erasure`) gathers what the store knows about
+//! the person, asks [`plan`] what to do, performs it and logs the [`Receipt`] (ids and counts
+//! only).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ConversationId, TicketId};
+use crate::loop_guard::{self, Side};
+use crate::model::FieldValue;
+use crate::profiles::directory::DirFuture;
+use crate::profiles::{Kind, state_key};
+
+/// The `erasure:` section of the configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErasureConfig {
+    /// What to do with the linked Zendesk user when an Intercom contact is deleted.
+    #[serde(default)]
+    pub on_intercom_deletion: VendorAction,
+    /// What to do with the linked Intercom contact when a Zendesk user is deleted.
+    #[serde(default)]
+    pub on_zendesk_deletion: VendorAction,
+    /// Fields overwritten by `redact` (side field paths: `name`, `phone`, `external_id`,
+    /// `custom_attributes.<key>`, `user_fields.<key>`). `name` receives `redacted_name`, every
+    /// other field is cleared.
+    #[serde(default)]
+    pub redact_fields: RedactFields,
+    /// The name a redacted person gets.
+    #[serde(default = "default_redacted_name")]
+    pub redacted_name: String,
+}
+
+impl Default for ErasureConfig {
+    fn default() -> Self {
+        Self {
+            on_intercom_deletion: VendorAction::default(),
+            on_zendesk_deletion: VendorAction::default(),
+            redact_fields: RedactFields::default(),
+            redacted_name: default_redacted_name(),
+        }
+    }
+}
+
+fn default_redacted_name() -> String {
+    "Redacted".into()
+}
+
+/// The fields `redact` overwrites on each side.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedactFields {
+    /// On an Intercom contact.
+    #[serde(default = "default_redact_fields")]
+    pub intercom: Vec<String>,
+    /// On a Zendesk user.
+    #[serde(default = "default_redact_fields")]
+    pub zendesk: Vec<String>,
+}
+
+impl Default for RedactFields {
+    fn default() -> Self {
+        Self { intercom: default_redact_fields(), zendesk: default_redact_fields() }
+    }
+}
+
+fn default_redact_fields() -> Vec<String> {
+    vec!["name".into(), "phone".into(), "external_id".into()]
+}
+
+/// What happens to the linked person on the other side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VendorAction {
+    /// Delete the person (Zendesk: delete, then permanently delete).
+    Delete,
+    /// Overwrite the configured fields.
+    #[default]
+    Redact,
+    /// Leave the other side alone; only purge the bridge's own records.
+    Keep,
+}
+
+/// A person deleted on one side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deletion {
+    /// Where the person was deleted.
+    pub side: Side,
+    /// Their id there.
+    pub id: String,
+}
+
+/// True for the topics that announce a person's deletion.
+pub fn is_erasure_topic(topic: &str) -> bool {
+    matches!(topic, "contact.deleted" | "zen:event-type:user.deleted" | "user.deleted")
+}
+
+/// The deletion a queued event announces (`contact:<id>` / `user:<id>` entities), if any.
+pub fn deletion(topic: &str, entity: &str) -> Option<Deletion> {
+    if !is_erasure_topic(topic) {
+        return None;
+    }
+    let (side, kind, id) = Kind::parse_entity(entity)?;
+    (kind == Kind::Person && !id.is_empty()).then(|| Deletion { side, id: id.to_string() })
+}
+
+/// Everything known to identify one person on both sides.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Person {
+    /// Intercom contact ids.
+    pub intercom: BTreeSet<String>,
+    /// Zendesk user ids.
+    pub zendesk: BTreeSet<String>,
+    /// Email addresses (lowercased).
+    pub emails: BTreeSet<String>,
+}
+
+impl Person {
+    /// The person as the deletion names them.
+    pub fn from_deletion(d: &Deletion) -> Self {
+        let mut p = Person::default();
+        p.ids_mut(d.side).insert(d.id.clone());
+        p
+    }
+
+    /// The ids on one side.
+    pub fn ids(&self, side: Side) -> &BTreeSet<String> {
+        match side {
+            Side::Intercom => &self.intercom,
+            Side::Zendesk => &self.zendesk,
+        }
+    }
+
+    fn ids_mut(&mut self, side: Side) -> &mut BTreeSet<String> {
+        match side {
+            Side::Intercom => &mut self.intercom,
+            Side::Zendesk => &mut self.zendesk,
+        }
+    }
+
+    /// Adds an id on a side (blank ids and `"0"`, Zendesk's "none", are ignored).
+    pub fn add_id(&mut self, side: Side, id: &str) {
+        let id = id.trim();
+        if !id.is_empty() && id != "0" {
+            self.ids_mut(side).insert(id.to_string());
+        }
+    }
+
+    /// Adds an email address.
+    pub fn add_email(&mut self, email: &str) {
+        let email = email.trim().to_lowercase();
+        if email.contains('@') {
+            self.emails.insert(email);
+        }
+    }
+
+    /// Reads the person references of one of the bridge's documents into `self`: escalation's
+    /// `PERSON#IC#…` (`zendesk_user_id`), intake's `PERSON#ZD#…` (`intercom_contact_id`),
+    /// profile sync's pair state (`intercom_id`, `zendesk_id`, `baseline.email`) and pointer
+    /// (`intercom_id`). Unknown documents add nothing.
+    pub fn learn_from_doc(&mut self, body: &str) {
+        let Ok(doc) = serde_json::from_str::<serde_json::Value>(body) else {
+            return;
+        };
+        for (field, side) in [
+            ("zendesk_user_id", Side::Zendesk),
+            ("zendesk_id", Side::Zendesk),
+            ("intercom_contact_id", Side::Intercom),
+            ("intercom_id", Side::Intercom),
+        ] {
+            if let Some(id) = scalar(doc.get(field)) {
+                self.add_id(side, &id);
+            }
+        }
+        if let Some(email) = doc.pointer("/baseline/email").and_then(|v| v.as_str()) {
+            self.add_email(email);
+        }
+    }
+}
+
+fn scalar(v: Option<&serde_json::Value>) -> Option<String> {
+    match v? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// The bridge's documents about a person: escalation's and intake's person caches, profile
+/// sync's pair state, pointer and ambiguity records, and the loop-guard records of the person.
+pub fn person_keys(person: &Person) -> BTreeSet<String> {
+    let mut keys = BTreeSet::new();
+    for id in &person.intercom {
+        keys.insert(format!("PERSON#IC#{id}"));
+        keys.insert(state_key(Side::Intercom, Kind::Person, id));
+        keys.insert(format!("PROFILE#AMBIGUOUS#contact:{id}"));
+        keys.insert(loop_guard::record_key(Side::Intercom, &format!("contact:{id}")));
+    }
+    for id in &person.zendesk {
+        keys.insert(format!("PERSON#ZD#{id}"));
+        keys.insert(state_key(Side::Zendesk, Kind::Person, id));
+        keys.insert(format!("PROFILE#AMBIGUOUS#user:{id}"));
+        keys.insert(loop_guard::record_key(Side::Zendesk, &format!("user:{id}")));
+    }
+    keys
+}
+
+/// The documents the jobs keep per linked conversation and ticket (escalation `ESC#`, ticket
+/// status `TSTATUS#`, tag sync `TAGS#`, loop-guard records), purged with the person's links.
+pub fn conversation_keys(conversation: &ConversationId, tickets: &[TicketId]) -> BTreeSet<String> {
+    let mut keys = BTreeSet::from([
+        format!("ESC#{conversation}"),
+        format!("TSTATUS#{conversation}"),
+        format!("TAGS#{conversation}"),
+        loop_guard::record_key(Side::Intercom, &format!("conversation:{conversation}")),
+    ]);
+    for t in tickets {
+        keys.insert(loop_guard::record_key(Side::Zendesk, &format!("ticket:{t}")));
+    }
+    keys
+}
+
+/// One write on a vendor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VendorStep {
+    /// Which side.
+    pub side: Side,
+    /// The person's id there.
+    pub id: String,
+    /// Delete or redact (never `Keep`).
+    pub action: VendorAction,
+    /// For `Redact`: the values to write (side field paths).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub values: BTreeMap<String, FieldValue>,
+}
+
+/// The vendor writes an erasure makes: the configured action on every linked id of the other
+/// side (the deleted side is already gone).
+pub fn vendor_steps(config: &ErasureConfig, deletion: &Deletion, person: &Person) -> Vec<VendorStep> {
+    let (other, action, fields) = match deletion.side {
+        Side::Intercom => (Side::Zendesk, config.on_intercom_deletion, &config.redact_fields.zendesk),
+        Side::Zendesk => (Side::Intercom, config.on_zendesk_deletion, &config.redact_fields.intercom),
+    };
+    if action == VendorAction::Keep {
+        return Vec::new();
+    }
+    let values: BTreeMap<String, FieldValue> = match action {
+        VendorAction::Redact => fields
+            .iter()
+            .map(|f| {
+                let v = if f == "name" { FieldValue::Text(config.redacted_name.clone()) } else { FieldValue::Null };
+                (f.clone(), v)
+            })
+            .collect(),
+        _ => BTreeMap::new(),
+    };
+    person
+        .ids(other)
+        .iter()
+        .map(|id| VendorStep { side: other, id: id.clone(), action, values: values.clone() })
+        .collect()
+}
+
+/// Payload keys whose value may be a Zendesk user id.
+const USER_ID_KEYS: [&str; 9] = [
+    "requester_id",
+    "submitter_id",
+    "assignee_id",
+    "actor_id",
+    "author_id",
+    "user_id",
+    "updated_by",
+    "zendesk_user_id",
+    "zendesk_id",
+];
+
+/// True when a queued event (a dead letter's body) is about the person or carries their data:
+/// its entity is the person, or its payload holds one of their emails, an Intercom id (ids are
+/// unique strings), or a Zendesk id under a user-id key (numbers alone are too ambiguous).
+pub fn mentions(entity: &str, payload: &serde_json::Value, person: &Person) -> bool {
+    if let Some((side, Kind::Person, id)) = Kind::parse_entity(entity)
+        && person.ids(side).contains(id)
+    {
+        return true;
+    }
+    mentions_value(None, payload, person)
+}
+
+fn mentions_value(key: Option<&str>, v: &serde_json::Value, person: &Person) -> bool {
+    match v {
+        serde_json::Value::String(s) => {
+            let lower = s.to_lowercase();
+            person.emails.iter().any(|e| lower.contains(e.as_str()))
+                || person.intercom.contains(s)
+                || (key.is_some_and(|k| USER_ID_KEYS.contains(&k)) && person.zendesk.contains(s))
+        }
+        serde_json::Value::Number(n) => {
+            key.is_some_and(|k| USER_ID_KEYS.contains(&k)) && person.zendesk.contains(&n.to_string())
+        }
+        serde_json::Value::Array(items) => items.iter().any(|i| mentions_value(key, i, person)),
+        serde_json::Value::Object(map) => map.iter().any(|(k, i)| mentions_value(Some(k), i, person)),
+        _ => false,
+    }
+}
+
+/// What an erasure removed, logged once: ids and counts only, never an email.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Receipt {
+    /// Where the person was deleted (`intercom` / `zendesk`).
+    pub deleted_on: String,
+    /// Their id there.
+    pub deleted_id: String,
+    /// The linked ids found on the other side.
+    pub linked_ids: Vec<String>,
+    /// Vendor writes made: `delete zendesk user 5`, `redact intercom contact abc`.
+    pub vendor_actions: Vec<String>,
+    /// Linked people already gone on the other side.
+    pub already_gone: usize,
+    /// Documents removed from the store.
+    pub documents_removed: usize,
+    /// Links removed (conversation <-> tickets).
+    pub links_removed: usize,
+    /// Dead letters removed.
+    pub dead_letters_removed: usize,
+}
+
+impl Receipt {
+    /// A receipt for a deletion, before anything was done.
+    pub fn new(d: &Deletion, person: &Person) -> Self {
+        let other = match d.side {
+            Side::Intercom => Side::Zendesk,
+            Side::Zendesk => Side::Intercom,
+        };
+        Receipt {
+            deleted_on: side_name(d.side).into(),
+            deleted_id: d.id.clone(),
+            linked_ids: person.ids(other).iter().cloned().collect(),
+            ..Receipt::default()
+        }
+    }
+
+    /// Counts only (no ids): safe to store, e.g. as a delivery's outcome.
+    pub fn counts(&self) -> String {
+        format!(
+            "erasure: {} vendor actions, {} already gone, {} documents, {} links, {} dead letters",
+            self.vendor_actions.len(),
+            self.already_gone,
+            self.documents_removed,
+            self.links_removed,
+            self.dead_letters_removed
+        )
+    }
+
+    /// One-line summary (ids and counts), for the log.
+    pub fn summary(&self) -> String {
+        format!(
+            "erased {} person {}: linked {:?}, vendor actions {:?}, already gone {}, documents {}, links {}, dead letters {}",
+            self.deleted_on,
+            self.deleted_id,
+            self.linked_ids,
+            self.vendor_actions,
+            self.already_gone,
+            self.documents_removed,
+            self.links_removed,
+            self.dead_letters_removed
+        )
+    }
+}
+
+/// `intercom` / `zendesk`.
+pub fn side_name(side: Side) -> &'static str {
+    match side {
+        Side::Intercom => "intercom",
+        Side::Zendesk => "zendesk",
+    }
+}
+
+/// Describes a vendor step for the receipt (ids only).
+pub fn describe(step: &VendorStep) -> String {
+    let verb = match step.action {
+        VendorAction::Delete => "delete",
+        VendorAction::Redact => "redact",
+        VendorAction::Keep => "keep",
+    };
+    let what = match step.side {
+        Side::Intercom => "intercom contact",
+        Side::Zendesk => "zendesk user",
+    };
+    format!("{verb} {what} {}", step.id)
+}
+
+/// Deletes persons on one side; implemented by both vendor clients. Object-safe (boxed
+/// futures) like [`crate::profiles::directory::ProfileDirectory`]; redaction goes through that
+/// directory's `write`.
+pub trait PersonEraser: Send + Sync {
+    /// Which side this is.
+    fn side(&self) -> Side;
+    /// Deletes the person for good. `Ok(false)` when they were already gone.
+    fn delete_person<'a>(&'a self, id: &'a str) -> DirFuture<'a, bool>;
+}
+
+/// Removes dead letters (DLQ payloads) that mention a person; implemented over SQS.
+pub trait DeadLetterPurge: Send + Sync {
+    /// Removes, from every dead-letter queue, the letters whose event satisfies `matches`
+    /// (entity, payload); returns how many were removed.
+    fn purge_dead_letters<'a>(
+        &'a self,
+        matches: &'a (dyn Fn(&str, &serde_json::Value) -> bool + Send + Sync),
+    ) -> DirFuture<'a, usize>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(side: Side, id: &str) -> Deletion {
+        Deletion { side, id: id.into() }
+    }
+
+    #[test]
+    fn only_person_deletions_are_erasures() {
+        assert_eq!(deletion("contact.deleted", "contact:abc"), Some(d(Side::Intercom, "abc")));
+        assert_eq!(deletion("zen:event-type:user.deleted", "user:42"), Some(d(Side::Zendesk, "42")));
+        assert_eq!(deletion("contact.user.updated", "contact:abc"), None);
+        assert_eq!(deletion("zen:event-type:organization.deleted", "organization:1"), None);
+        assert_eq!(deletion("contact.deleted", "company:1"), None);
+    }
+
+    #[test]
+    fn docs_of_every_job_reveal_the_peer() {
+        let mut p = Person::from_deletion(&d(Side::Intercom, "c1"));
+        p.learn_from_doc(r#"{"zendesk_user_id":300,"zendesk_organization_id":null,"display_name":"Ada"}"#);
+        p.learn_from_doc(r#"{"intercom_id":"c1","zendesk_id":"301","baseline":{"email":"Ada@X.example"}}"#);
+        p.learn_from_doc(r#"{"intercom_contact_id":"c2"}"#);
+        p.learn_from_doc("not json");
+        assert_eq!(p.zendesk, BTreeSet::from(["300".to_string(), "301".to_string()]));
+        assert_eq!(p.intercom, BTreeSet::from(["c1".to_string(), "c2".to_string()]));
+        assert_eq!(p.emails, BTreeSet::from(["ada@x.example".to_string()]));
+    }
+
+    #[test]
+    fn keys_cover_every_job_document() {
+        let mut p = Person::default();
+        p.add_id(Side::Intercom, "c1");
+        p.add_id(Side::Zendesk, "7");
+        p.add_id(Side::Zendesk, "0");
+        let keys = person_keys(&p);
+        for k in [
+            "PERSON#IC#c1",
+            "PERSON#ZD#7",
+            "PROFILE#IC#contact:c1",
+            "PROFILE#ZD#user:7",
+            "PROFILE#AMBIGUOUS#contact:c1",
+            "LOOP#IC#contact:c1",
+            "LOOP#ZD#user:7",
+        ] {
+            assert!(keys.contains(k), "{k} missing from {keys:?}");
+        }
+        assert_eq!(keys.len(), 8, "the Zendesk id 0 means none");
+        let conv = ConversationId::parse("99").unwrap();
+        let tickets = [TicketId::new(5).unwrap()];
+        let ck = conversation_keys(&conv, &tickets);
+        assert!(ck.contains("ESC#99") && ck.contains("LOOP#ZD#ticket:5") && ck.contains("TSTATUS#99"));
+    }
+
+    #[test]
+    fn the_configured_action_applies_to_the_other_side_only() {
+        let mut p = Person::from_deletion(&d(Side::Intercom, "c1"));
+        p.add_id(Side::Zendesk, "7");
+        let mut config = ErasureConfig::default();
+        let steps = vendor_steps(&config, &d(Side::Intercom, "c1"), &p);
+        assert_eq!(steps.len(), 1);
+        assert_eq!((steps[0].side, steps[0].id.as_str(), steps[0].action), (Side::Zendesk, "7", VendorAction::Redact));
+        assert_eq!(steps[0].values.get("name"), Some(&FieldValue::Text("Redacted".into())));
+        assert_eq!(steps[0].values.get("phone"), Some(&FieldValue::Null));
+        config.on_intercom_deletion = VendorAction::Delete;
+        let steps = vendor_steps(&config, &d(Side::Intercom, "c1"), &p);
+        assert_eq!(steps[0].action, VendorAction::Delete);
+        assert!(steps[0].values.is_empty());
+        config.on_intercom_deletion = VendorAction::Keep;
+        assert!(vendor_steps(&config, &d(Side::Intercom, "c1"), &p).is_empty());
+        // A Zendesk deletion acts on the Intercom ids (here: the default action, redact).
+        let steps = vendor_steps(&config, &d(Side::Zendesk, "7"), &p);
+        assert_eq!((steps[0].side, steps[0].id.as_str()), (Side::Intercom, "c1"));
+    }
+
+    #[test]
+    fn dead_letters_match_by_entity_email_or_user_id_key() {
+        let mut p = Person::default();
+        p.add_id(Side::Intercom, "6651aa");
+        p.add_id(Side::Zendesk, "42");
+        p.add_email("ada@x.example");
+        let none = serde_json::Value::Null;
+        assert!(mentions("user:42", &none, &p));
+        assert!(mentions("contact:6651aa", &none, &p));
+        assert!(!mentions("ticket:42", &none, &p), "a ticket with the same number is someone else");
+        assert!(mentions("ticket:1", &serde_json::json!({"detail": {"requester_id": "42"}}), &p));
+        assert!(mentions("ticket:1", &serde_json::json!({"detail": {"requester_id": 42}}), &p));
+        assert!(!mentions("ticket:1", &serde_json::json!({"detail": {"id": 42}}), &p));
+        assert!(mentions("conversation:1", &serde_json::json!({"author": {"email": "ADA@x.example"}}), &p));
+        assert!(mentions("conversation:1", &serde_json::json!({"contacts": [{"id": "6651aa"}]}), &p));
+        assert!(!mentions("conversation:1", &serde_json::json!({"contacts": [{"id": "other"}]}), &p));
+    }
+
+    #[test]
+    fn the_receipt_holds_ids_and_counts_only() {
+        let mut p = Person::from_deletion(&d(Side::Intercom, "c1"));
+        p.add_id(Side::Zendesk, "7");
+        p.add_email("ada@x.example");
+        let mut r = Receipt::new(&d(Side::Intercom, "c1"), &p);
+        r.documents_removed = 3;
+        let s = r.summary();
+        assert!(s.contains("c1") && s.contains("\"7\"") && s.contains("documents 3"), "{s}");
+        assert!(!s.contains("ada@"), "{s}");
+        assert!(!r.counts().contains("c1") && r.counts().contains("3 documents"), "{}", r.counts());
+        assert_eq!(serde_yaml::from_str::<ErasureConfig>("{}").unwrap(), ErasureConfig::default());
+    }
+}

@@ -1,0 +1,78 @@
+//! The port job 2 reads and writes profiles through, implemented by both vendor clients.
+//!
+//! It is object-safe (boxed futures) so the jobs can hold both sides as
+//! `&dyn ProfileDirectory` and run one symmetric algorithm over them.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::{Deserialize, Serialize};
+
+use super::{CatalogField, Kind, Profile};
+use crate::loop_guard::Side;
+use crate::model::{FieldValue, Timestamp};
+use crate::ports::PortResult;
+
+/// The boxed future every directory method returns.
+pub type DirFuture<'a, T> = Pin<Box<dyn Future<Output = PortResult<T>> + Send + 'a>>;
+
+/// One page of a listing or of changes since a time.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProfilePage {
+    /// The profiles on the page.
+    pub items: Vec<Profile>,
+    /// Where the next page starts (None = this was the last page).
+    pub next: Option<String>,
+    /// How many profiles the whole listing holds, when the vendor says (progress and ETA).
+    pub total: Option<u64>,
+}
+
+/// What the vendor's rate-limit headers last said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RateObservation {
+    /// Requests allowed per window.
+    pub limit: Option<u32>,
+    /// Requests left in the window.
+    pub remaining: Option<u32>,
+    /// Unix milliseconds at which the window refills.
+    pub reset_at_ms: Option<i64>,
+}
+
+/// A record written in bulk: the values to set, matched on `external_id` (or `email`).
+pub type BulkRecord = BTreeMap<String, FieldValue>;
+
+/// Profiles on one side.
+pub trait ProfileDirectory: Send + Sync {
+    /// Which side this is.
+    fn side(&self) -> Side;
+    /// A profile by id; `None` when it does not exist (or was merged away).
+    fn get<'a>(&'a self, kind: Kind, id: &'a str) -> DirFuture<'a, Option<Profile>>;
+    /// Profiles with this external id.
+    fn find_by_external_id<'a>(&'a self, kind: Kind, external_id: &'a str) -> DirFuture<'a, Vec<Profile>>;
+    /// Persons with this email.
+    fn find_by_email<'a>(&'a self, email: &'a str) -> DirFuture<'a, Vec<Profile>>;
+    /// Writes values (side field paths) onto a profile, or creates one when `id` is `None`.
+    /// Returns the profile as stored afterwards.
+    fn write<'a>(
+        &'a self,
+        kind: Kind,
+        id: Option<&'a str>,
+        values: &'a BTreeMap<String, FieldValue>,
+    ) -> DirFuture<'a, Profile>;
+    /// Makes `person` a member of `org` (its default organization on Zendesk).
+    fn join_org<'a>(&'a self, person: &'a str, org: &'a str) -> DirFuture<'a, ()>;
+    /// Profiles changed at or after `since`, one page at a time from `cursor`. May return
+    /// profiles changed somewhat earlier (Intercom rounds to the day); never fewer.
+    fn changed_since<'a>(&'a self, kind: Kind, since: Timestamp, cursor: Option<&'a str>)
+    -> DirFuture<'a, ProfilePage>;
+    /// Every profile, one page of about `per_page` at a time from `cursor` (backfill).
+    fn list_page<'a>(&'a self, kind: Kind, cursor: Option<&'a str>, per_page: u32) -> DirFuture<'a, ProfilePage>;
+    /// Creates or updates many profiles (Zendesk `create_or_update_many`, batches of 100 with
+    /// job polling). Returns, per record, the id on success.
+    fn write_many<'a>(&'a self, kind: Kind, records: &'a [BulkRecord]) -> DirFuture<'a, Vec<Option<String>>>;
+    /// The custom-field catalog of a kind.
+    fn catalog(&self, kind: Kind) -> DirFuture<'_, Vec<CatalogField>>;
+    /// The last rate-limit headers seen, if any.
+    fn rate_limit(&self) -> Option<RateObservation>;
+}

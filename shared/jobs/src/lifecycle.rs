@@ -1,0 +1,202 @@
+//! Link lifecycle and loop-guard records, shared by jobs 1, 3 and 4.
+//!
+//! - [`resolve_link`] finds the link an event about a ticket belongs to, moving it first when
+//!   the ticket was merged (the `ticket.merged` event names the target) or is a follow-up of
+//!   the linked closed ticket.
+//! - [`move_link`] applies a domain [`LinkChange`] with an optimistic update.
+//! - [`create_followup`] replaces a closed ticket by a follow-up (`via_followup_source_id`).
+//! - [`load_written`] / [`record_written`] keep the loop guard's per-entity written hashes.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use bridge_domain::ids::{ContactId, TicketId};
+use bridge_domain::links::{self, LinkChange, Transition};
+use bridge_domain::loop_guard::{self, Side, Written};
+use bridge_domain::model::{Link, NewTicket, Ticket, TicketComment};
+use bridge_domain::ports::{Helpdesk, PortError, QueuedEvent, Service, Store};
+use serde_json::Value;
+
+use crate::{JobError, Ports};
+
+/// How long to wait before retrying a contended update.
+pub const BUSY_RETRY: Duration = Duration::from_secs(2);
+
+/// A retry caused by contention in the store.
+pub fn busy(detail: String) -> JobError {
+    JobError::Retry { after: Some(BUSY_RETRY), source: PortError::Conflict { service: Service::Store, detail } }
+}
+
+/// Applies `change` to the link of the conversation, re-reading on version conflicts. Returns
+/// the link as stored afterwards (unchanged when the change was stale or already applied).
+pub async fn move_link<P: Ports>(p: &P, link: &Link, change: &LinkChange) -> Result<Link, JobError> {
+    let mut current = link.clone();
+    for _ in 0..5 {
+        match links::apply(&current, change, p.clock().now()) {
+            Transition::Moved(next) => {
+                if p.store().update_link(&next, current.version).await? {
+                    tracing::info!(
+                        conversation_id = %next.conversation_id,
+                        ticket_id = %next.ticket_id,
+                        change = ?change,
+                        "link moved"
+                    );
+                    let mut stored = *next;
+                    stored.version = current.version.saturating_add(1);
+                    return Ok(stored);
+                }
+            }
+            Transition::AlreadyApplied | Transition::Stale => return Ok(current),
+        }
+        current = p
+            .store()
+            .link_by_conversation(&link.conversation_id)
+            .await?
+            .ok_or_else(|| JobError::permanent(format!("link of {} vanished", link.conversation_id)))?;
+    }
+    Err(busy(format!("link of {} keeps changing", link.conversation_id)))
+}
+
+/// The merge target named by a `ticket.merged` event, if this is one.
+pub fn merge_target(event: &QueuedEvent) -> Option<TicketId> {
+    if !event.topic.ends_with("ticket.merged") {
+        return None;
+    }
+    let e = event.payload.get("event")?;
+    ["target_ticket_id", "target_id", "current"]
+        .iter()
+        .find_map(|k| id_in(e.get(*k)).and_then(|n| TicketId::new(n).ok()))
+}
+
+fn id_in(v: Option<&Value>) -> Option<u64> {
+    match v? {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// The Zendesk user who made the change, as the payload says (`detail.actor_id` of an event,
+/// `updated_by` of the trigger body).
+pub fn zendesk_actor(event: &QueuedEvent) -> Option<u64> {
+    id_in(event.payload.pointer("/detail/actor_id")).or_else(|| id_in(event.payload.get("updated_by")))
+}
+
+/// The ticket status the payload reports.
+pub fn zendesk_payload_status(event: &QueuedEvent) -> Option<bridge_domain::model::TicketStatus> {
+    let text = if event.topic.ends_with("ticket.status_changed") {
+        event.payload.pointer("/event/current")
+    } else {
+        event.payload.pointer("/detail/status").or_else(|| event.payload.get("status"))
+    };
+    text.and_then(Value::as_str).and_then(bridge_domain::model::TicketStatus::parse)
+}
+
+/// Finds the link of `ticket` (the ticket the event is about), following a merge named by
+/// the event and a follow-up of the linked closed ticket. `None`: not a linked ticket.
+pub async fn resolve_link<P: Ports>(p: &P, ticket: &Ticket, event: &QueuedEvent) -> Result<Option<Link>, JobError> {
+    if let Some(link) = p.store().link_by_ticket(ticket.id).await? {
+        if let Some(target) = merge_target(event).filter(|t| *t != ticket.id) {
+            return Ok(Some(move_link(p, &link, &LinkChange::Merged { from: ticket.id, to: target }).await?));
+        }
+        return Ok(Some(link));
+    }
+    let Some(source) = ticket.followup_source_id else {
+        return Ok(None);
+    };
+    let Some(link) = p.store().link_by_ticket(source).await? else {
+        return Ok(None);
+    };
+    Ok(Some(move_link(p, &link, &LinkChange::FollowUp { from: source, to: ticket.id }).await?))
+}
+
+/// Follows an Intercom contact merge on the link.
+pub async fn follow_contact_merge<P: Ports>(
+    p: &P,
+    link: &Link,
+    from: ContactId,
+    to: ContactId,
+) -> Result<Link, JobError> {
+    move_link(p, link, &LinkChange::ContactMerged { from, to }).await
+}
+
+/// Creates a follow-up of the closed live ticket with `first` as its description, and moves
+/// the link to it. Idempotent: the create carries a key derived from the closed ticket.
+pub async fn create_followup<P: Ports>(
+    p: &P,
+    link: &Link,
+    closed: &Ticket,
+    first: TicketComment,
+) -> Result<Link, JobError> {
+    let requester_id = link
+        .requester_id
+        .or(closed.requester_id)
+        .ok_or_else(|| JobError::permanent(format!("ticket {} has no requester", closed.id)))?;
+    let new = NewTicket {
+        subject: closed.subject.clone().unwrap_or_else(|| format!("Follow-up of #{}", closed.id)),
+        comment: first,
+        requester_id,
+        organization_id: closed.organization_id,
+        priority: closed.priority,
+        group_id: closed.group_id,
+        tags: closed.tags.iter().filter(|t| t.as_str() != "closed_by_merge").cloned().collect(),
+        external_id: closed.external_id.clone(),
+        custom_fields: BTreeMap::new(),
+        followup_source_id: Some(closed.id),
+    };
+    let key = links::followup_key(closed.id, &link.conversation_id);
+    let created = p.helpdesk().create_ticket(&new, &key).await?;
+    tracing::info!(
+        conversation_id = %link.conversation_id,
+        closed_ticket_id = %closed.id,
+        ticket_id = %created.id,
+        "follow-up created for a closed ticket"
+    );
+    move_link(p, link, &LinkChange::FollowUp { from: closed.id, to: created.id }).await
+}
+
+/// What the bridge last wrote on an entity.
+pub async fn load_written<S: Store>(store: &S, side: Side, entity: &str) -> Result<(Written, Option<u64>), JobError> {
+    let key = loop_guard::record_key(side, entity);
+    Ok(match store.load(&key).await? {
+        Some(v) => (serde_json::from_str(&v.body).unwrap_or_default(), Some(v.version)),
+        None => (Written::default(), None),
+    })
+}
+
+/// Records (or, with `None`, forgets) what the bridge wrote to `field` of an entity.
+pub async fn record_written<S: Store>(
+    store: &S,
+    side: Side,
+    entity: &str,
+    field: &str,
+    fingerprint: Option<String>,
+) -> Result<(), JobError> {
+    let key = loop_guard::record_key(side, entity);
+    for _ in 0..5 {
+        let (mut written, version) = load_written(store, side, entity).await?;
+        match &fingerprint {
+            Some(fp) => written.record(field, fp.clone()),
+            None => {
+                if written.fields.remove(field).is_none() {
+                    return Ok(());
+                }
+            }
+        }
+        let body = serde_json::to_string(&written).map_err(|e| JobError::permanent(e.to_string()))?;
+        if store.save(&key, &body, version).await? {
+            return Ok(());
+        }
+    }
+    Err(busy(format!("{key} keeps changing")))
+}
+
+/// Logs a suppressed echo with the entity ids.
+pub fn log_suppressed(job: &str, conversation: &str, ticket: TicketId, why: &str) {
+    tracing::info!(job, conversation_id = conversation, ticket_id = %ticket, reason = why, "loop suppressed");
+}
+
+/// Reads the live ticket of a link (the event's own ticket when it is the live one).
+pub async fn live_ticket<H: Helpdesk>(helpdesk: &H, link: &Link, event_ticket: Ticket) -> Result<Ticket, JobError> {
+    if event_ticket.id == link.ticket_id { Ok(event_ticket) } else { Ok(helpdesk.ticket(link.ticket_id).await?) }
+}

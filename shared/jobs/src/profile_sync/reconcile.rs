@@ -1,0 +1,153 @@
+//! Scheduled reconciliation and schema drift for job 2.
+//!
+//! Reconciliation walks what changed on each side since a stored cursor
+//! (`PROFILE#CURSOR#<IC|ZD>#<contact|user|company>`: Intercom contact search by `updated_at`,
+//! asked from the previous day because Intercom compares those dates by day; the Zendesk
+//! incremental user export) and syncs every changed profile with the same rules as the
+//! webhooks, without the echo check, so whatever a dropped webhook missed is repaired. The cursor
+//! only moves when every profile of the pass succeeded.
+
+use bridge_domain::loop_guard::Side;
+use bridge_domain::model::Timestamp;
+use bridge_domain::ports::Store;
+use bridge_domain::profiles::{self, DriftFinding, Kind};
+use serde::{Deserialize, Serialize};
+
+use super::{Skip, Sync};
+use crate::{JobError, Ports};
+
+/// Margin kept behind "now" when moving the cursor (clock skew, Zendesk's one-minute rule).
+const CURSOR_MARGIN: i64 = 120;
+/// Pages walked per side and pass (a safety cap).
+const MAX_PAGES: usize = 1000;
+
+/// What a reconciliation pass did.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ReconcileReport {
+    /// Profiles looked at.
+    pub examined: usize,
+    /// Pairs where something was written.
+    pub repaired: usize,
+    /// Pairs with a conflict settled.
+    pub conflicts: usize,
+    /// Ambiguous matches (reported, not synced).
+    pub ambiguous: usize,
+    /// Profiles that failed (the cursor did not move past them).
+    pub failed: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CursorDoc {
+    since: Timestamp,
+}
+
+fn cursor_key(side: Side, kind: Kind) -> String {
+    let prefix = if side == Side::Intercom { "IC" } else { "ZD" };
+    format!("PROFILE#CURSOR#{prefix}#{}", kind.entity_word(side))
+}
+
+/// Runs one reconciliation pass. A side without a stored cursor starts `first_lookback_secs` ago.
+pub async fn reconcile<P: Ports>(p: &P, first_lookback_secs: i64) -> Result<ReconcileReport, JobError> {
+    let mut report = ReconcileReport::default();
+    let Some(cfg) = p.config().profiles.as_ref() else {
+        return Ok(report);
+    };
+    let Some(dirs) = p.profile_directories() else {
+        return Ok(report);
+    };
+    let started = p.clock().now();
+    let sync = Sync { store: p.store(), dirs, cfg, now: started };
+    let mut passes = vec![(Side::Intercom, Kind::Person), (Side::Zendesk, Kind::Person)];
+    if cfg.companies.is_some() {
+        passes.push((Side::Intercom, Kind::Org));
+    }
+    for (side, kind) in passes {
+        let key = cursor_key(side, kind);
+        let stored = p.store().load(&key).await?;
+        let version = stored.as_ref().map(|v| v.version);
+        let since = stored
+            .and_then(|v| serde_json::from_str::<CursorDoc>(&v.body).ok())
+            .map(|c| c.since)
+            .unwrap_or(started.plus(-first_lookback_secs));
+        let failed_before = report.failed;
+        let mut page_cursor: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let page = dirs.of(side).changed_since(kind, since, page_cursor.as_deref()).await?;
+            for profile in page.items.into_iter().filter(|p| p.updated_at >= since) {
+                report.examined += 1;
+                let entity = profile.entity();
+                match sync.sync_profile(profile, false).await {
+                    Ok(Ok(o)) => {
+                        if o.to_intercom + o.to_zendesk > 0 || o.created_peer {
+                            report.repaired += 1;
+                        }
+                        if o.conflicts > 0 {
+                            report.conflicts += 1;
+                        }
+                    }
+                    Ok(Err(Skip::Ambiguous(_))) => report.ambiguous += 1,
+                    Ok(Err(_)) => {}
+                    Err(e) => {
+                        tracing::warn!(entity = %entity, error = %e, "reconciliation of a profile failed");
+                        report.failed += 1;
+                    }
+                }
+            }
+            match page.next {
+                Some(next) => page_cursor = Some(next),
+                None => break,
+            }
+        }
+        if report.failed == failed_before {
+            let doc = CursorDoc { since: started.plus(-CURSOR_MARGIN) };
+            let body = serde_json::to_string(&doc).map_err(|e| JobError::permanent(e.to_string()))?;
+            // A concurrent pass moved it: theirs is as good as ours.
+            let _ = p.store().save(&key, &body, version).await?;
+        }
+    }
+    tracing::info!(
+        examined = report.examined,
+        repaired = report.repaired,
+        conflicts = report.conflicts,
+        ambiguous = report.ambiguous,
+        failed = report.failed,
+        "profile reconciliation"
+    );
+    Ok(report)
+}
+
+/// Reads both live catalogs and compares them with the mapping.
+pub async fn drift_report<P: Ports>(p: &P) -> Result<Vec<DriftFinding>, JobError> {
+    let Some(cfg) = p.config().profiles.as_ref() else {
+        return Ok(Vec::new());
+    };
+    let Some(dirs) = p.profile_directories() else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    let mut kinds = vec![Kind::Person];
+    if cfg.companies.is_some() {
+        kinds.push(Kind::Org);
+    }
+    for kind in kinds {
+        for side in [Side::Intercom, Side::Zendesk] {
+            let catalog = dirs.of(side).catalog(kind).await?;
+            out.extend(profiles::drift(cfg, side, kind, &catalog));
+        }
+    }
+    Ok(out)
+}
+
+/// Store key of the last drift report.
+pub const DRIFT_REPORT_KEY: &str = "PROFILE#DRIFT";
+
+/// Saves the report (replacing the previous one) and answers whether it changed.
+pub async fn save_drift<S: Store>(store: &S, findings: &[DriftFinding]) -> Result<bool, JobError> {
+    let body = serde_json::to_string(findings).map_err(|e| JobError::permanent(e.to_string()))?;
+    let old = store.load(DRIFT_REPORT_KEY).await?;
+    if old.as_ref().is_some_and(|v| v.body == body) {
+        return Ok(false);
+    }
+    let _ = store.save(DRIFT_REPORT_KEY, &body, old.map(|v| v.version)).await?;
+    Ok(true)
+}

@@ -1,0 +1,410 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bridge_domain::Config;
+use bridge_domain::loop_guard::Side;
+use bridge_domain::model::{FieldValue, Timestamp};
+use bridge_domain::ports::{Clock, QueuedEvent, Store};
+use bridge_domain::profiles::directory::{BulkRecord, DirFuture, ProfileDirectory, ProfilePage, RateObservation};
+use bridge_domain::profiles::{CatalogField, Kind, PairState, Profile, Rule, state_key};
+
+use super::reconcile::{drift_report, reconcile};
+use super::{Directories, run};
+use crate::fakes::{FakeHelpdesk, FakeMessenger, FixedClock, MemStore};
+use crate::{Outcome, Ports};
+
+/// An in-memory directory of one side.
+struct FakeDir {
+    side: Side,
+    records: Mutex<BTreeMap<(Kind, String), Profile>>,
+    next: AtomicU64,
+    clock: Mutex<i64>,
+    writes: AtomicU64,
+    catalog: Mutex<Vec<CatalogField>>,
+}
+
+impl FakeDir {
+    fn new(side: Side) -> Self {
+        Self {
+            side,
+            records: Mutex::default(),
+            next: AtomicU64::new(100),
+            clock: Mutex::new(1_000),
+            writes: AtomicU64::new(0),
+            catalog: Mutex::default(),
+        }
+    }
+    fn tick(&self) -> i64 {
+        let mut c = self.clock.lock().unwrap();
+        *c += 10;
+        *c
+    }
+    /// A human edit (not through the bridge).
+    fn human_sets(&self, kind: Kind, id: &str, field: &str, v: FieldValue) {
+        let at = self.tick();
+        let mut r = self.records.lock().unwrap();
+        let p = r.get_mut(&(kind, id.to_string())).unwrap();
+        p.values.insert(field.into(), v);
+        p.updated_at = Timestamp(at);
+    }
+    fn seed(&self, kind: Kind, id: &str, role: &str, values: &[(&str, FieldValue)]) {
+        let p = Profile {
+            side: self.side,
+            kind,
+            id: id.into(),
+            values: values.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+            orgs: vec![],
+            role: Some(role.into()),
+            updated_at: Timestamp(self.tick()),
+        };
+        self.records.lock().unwrap().insert((kind, id.into()), p);
+    }
+    fn value(&self, kind: Kind, id: &str, field: &str) -> Option<FieldValue> {
+        self.records.lock().unwrap().get(&(kind, id.to_string())).and_then(|p| p.values.get(field).cloned())
+    }
+    fn all(&self, kind: Kind) -> Vec<Profile> {
+        self.records.lock().unwrap().values().filter(|p| p.kind == kind).cloned().collect()
+    }
+    fn do_write(&self, kind: Kind, id: Option<&str>, values: &BTreeMap<String, FieldValue>) -> Profile {
+        self.writes.fetch_add(1, Ordering::Relaxed);
+        let at = self.tick();
+        let mut r = self.records.lock().unwrap();
+        let id = id.map(str::to_string).unwrap_or_else(|| self.next.fetch_add(1, Ordering::Relaxed).to_string());
+        let p = r.entry((kind, id.clone())).or_insert_with(|| Profile {
+            side: self.side,
+            kind,
+            id,
+            values: BTreeMap::new(),
+            orgs: vec![],
+            role: Some(if self.side == Side::Intercom { "user" } else { "end-user" }.into()),
+            updated_at: Timestamp(at),
+        });
+        for (k, v) in values {
+            p.values.insert(k.clone(), v.clone());
+        }
+        p.updated_at = Timestamp(at);
+        p.clone()
+    }
+}
+
+impl ProfileDirectory for FakeDir {
+    fn side(&self) -> Side {
+        self.side
+    }
+    fn get<'a>(&'a self, kind: Kind, id: &'a str) -> DirFuture<'a, Option<Profile>> {
+        let r = self.records.lock().unwrap().get(&(kind, id.to_string())).cloned();
+        Box::pin(async move { Ok(r) })
+    }
+    fn find_by_external_id<'a>(&'a self, kind: Kind, external_id: &'a str) -> DirFuture<'a, Vec<Profile>> {
+        let r = self.all(kind).into_iter().filter(|p| p.external_id() == Some(external_id)).collect();
+        Box::pin(async move { Ok(r) })
+    }
+    fn find_by_email<'a>(&'a self, email: &'a str) -> DirFuture<'a, Vec<Profile>> {
+        let r = self
+            .all(Kind::Person)
+            .into_iter()
+            .filter(|p| p.email().is_some_and(|e| e.eq_ignore_ascii_case(email)))
+            .collect();
+        Box::pin(async move { Ok(r) })
+    }
+    fn write<'a>(
+        &'a self,
+        kind: Kind,
+        id: Option<&'a str>,
+        values: &'a BTreeMap<String, FieldValue>,
+    ) -> DirFuture<'a, Profile> {
+        let p = self.do_write(kind, id, values);
+        Box::pin(async move { Ok(p) })
+    }
+    fn join_org<'a>(&'a self, person: &'a str, org: &'a str) -> DirFuture<'a, ()> {
+        if let Some(p) = self.records.lock().unwrap().get_mut(&(Kind::Person, person.to_string())) {
+            p.orgs = vec![org.to_string()];
+        }
+        Box::pin(async { Ok(()) })
+    }
+    fn changed_since<'a>(&'a self, kind: Kind, since: Timestamp, _c: Option<&'a str>) -> DirFuture<'a, ProfilePage> {
+        let items = self.all(kind).into_iter().filter(|p| p.updated_at >= since).collect();
+        Box::pin(async move { Ok(ProfilePage { items, next: None, total: None }) })
+    }
+    fn list_page<'a>(&'a self, kind: Kind, _c: Option<&'a str>, _n: u32) -> DirFuture<'a, ProfilePage> {
+        let items = self.all(kind);
+        Box::pin(async move { Ok(ProfilePage { items, next: None, total: None }) })
+    }
+    fn write_many<'a>(&'a self, kind: Kind, records: &'a [BulkRecord]) -> DirFuture<'a, Vec<Option<String>>> {
+        let out = records.iter().map(|r| Some(self.do_write(kind, None, r).id)).collect();
+        Box::pin(async move { Ok(out) })
+    }
+    fn catalog(&self, _kind: Kind) -> DirFuture<'_, Vec<CatalogField>> {
+        let c = self.catalog.lock().unwrap().clone();
+        Box::pin(async move { Ok(c) })
+    }
+    fn rate_limit(&self) -> Option<RateObservation> {
+        None
+    }
+}
+
+struct P {
+    store: MemStore,
+    messenger: FakeMessenger,
+    helpdesk: FakeHelpdesk,
+    clock: FixedClock,
+    config: Config,
+    ic: FakeDir,
+    zd: FakeDir,
+}
+
+impl Ports for P {
+    type Store = MemStore;
+    type Messenger = FakeMessenger;
+    type Helpdesk = FakeHelpdesk;
+    fn store(&self) -> &MemStore {
+        &self.store
+    }
+    fn messenger(&self) -> &FakeMessenger {
+        &self.messenger
+    }
+    fn helpdesk(&self) -> &FakeHelpdesk {
+        &self.helpdesk
+    }
+    fn clock(&self) -> &dyn Clock {
+        &self.clock
+    }
+    fn config(&self) -> &Config {
+        &self.config
+    }
+    fn worker_id(&self) -> &str {
+        "test"
+    }
+    fn profile_directories(&self) -> Option<Directories<'_>> {
+        Some(Directories { intercom: &self.ic, zendesk: &self.zd })
+    }
+}
+
+const CONFIG: &str = r#"
+version: 1
+intercom: { bot_admin_id: "9" }
+profiles:
+  contacts:
+    fields:
+      - { intercom: name, zendesk: name }
+      - { intercom: phone, zendesk: phone }
+      - { intercom: custom_attributes.plan, zendesk: user_fields.plan, type: dropdown, options: [free, pro, enterprise] }
+      - { intercom: custom_attributes.seats, zendesk: user_fields.seats, type: number }
+      - { intercom: custom_attributes.region, zendesk: user_fields.region, owner: zendesk }
+  companies:
+    fields:
+      - { intercom: name, zendesk: name }
+      - { intercom: plan, zendesk: organization_fields.plan, direction: intercom_to_zendesk }
+"#;
+
+fn ports() -> P {
+    P {
+        store: MemStore::default(),
+        messenger: FakeMessenger::default(),
+        helpdesk: FakeHelpdesk::default(),
+        clock: FixedClock(Mutex::new(Timestamp(50_000))),
+        config: Config::from_yaml(CONFIG).unwrap(),
+        ic: FakeDir::new(Side::Intercom),
+        zd: FakeDir::new(Side::Zendesk),
+    }
+}
+
+fn t(s: &str) -> FieldValue {
+    FieldValue::Text(s.into())
+}
+
+fn event(entity: &str, actor: Option<u64>) -> QueuedEvent {
+    let payload = match actor {
+        Some(a) => serde_json::json!({"detail": {"actor_id": a.to_string()}}),
+        None => serde_json::json!({}),
+    };
+    QueuedEvent {
+        vendor: "test".into(),
+        delivery_id: "d1".into(),
+        topic: "t".into(),
+        entity: entity.into(),
+        received_at: Timestamp(0),
+        payload,
+    }
+}
+
+async fn state(p: &P, ic: &str) -> PairState {
+    serde_json::from_str(&p.store.load(&state_key(Side::Intercom, Kind::Person, ic)).await.unwrap().unwrap().body)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn new_contact_creates_the_user_with_values_and_ids_both_ways() {
+    let p = ports();
+    p.ic.seed(
+        Kind::Person,
+        "c1",
+        "user",
+        &[
+            ("name", t("Ada")),
+            ("email", t("ada@x.test")),
+            ("custom_attributes.plan", t("Pro")),
+            ("custom_attributes.seats", t("5")),
+        ],
+    );
+    let out = run(&p, &event("contact:c1", None)).await.unwrap();
+    assert!(matches!(out, Outcome::Done(ref s) if s.contains("peer created")), "{out:?}");
+    let users = p.zd.all(Kind::Person);
+    assert_eq!(users.len(), 1);
+    let u = &users[0];
+    assert_eq!(u.values.get("user_fields.plan"), Some(&t("pro")), "dropdown value matched to its option");
+    assert_eq!(u.values.get("user_fields.seats"), Some(&FieldValue::Int(5)), "number cast");
+    assert_eq!(u.values.get("user_fields.intercom_contact_id"), Some(&t("c1")));
+    assert_eq!(p.ic.value(Kind::Person, "c1", "custom_attributes.zendesk_user_id"), Some(t(&u.id)));
+    let s = state(&p, "c1").await;
+    assert_eq!(s.zendesk_id.as_deref(), Some(u.id.as_str()));
+    assert!(p.store.load(&state_key(Side::Zendesk, Kind::Person, &u.id)).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn zendesk_change_flows_to_intercom_and_its_echo_is_suppressed() {
+    let p = ports();
+    p.ic.seed(Kind::Person, "c1", "user", &[("email", t("ada@x.test")), ("phone", t("+1 111"))]);
+    p.zd.seed(Kind::Person, "7", "end-user", &[("email", t("ADA@x.test")), ("phone", t("+1 111"))]);
+    run(&p, &event("contact:c1", None)).await.unwrap();
+    assert_eq!(state(&p, "c1").await.zendesk_id.as_deref(), Some("7"), "matched by normalised email");
+
+    p.zd.human_sets(Kind::Person, "7", "phone", t("+1 222"));
+    let out = run(&p, &event("user:7", Some(55))).await.unwrap();
+    assert!(matches!(out, Outcome::Done(_)), "{out:?}");
+    assert_eq!(p.ic.value(Kind::Person, "c1", "phone"), Some(t("+1 222")));
+    // Intercom's webhook for the bridge's own write comes back: dropped.
+    let writes = p.zd.writes.load(Ordering::Relaxed);
+    let out = run(&p, &event("contact:c1", None)).await.unwrap();
+    assert!(matches!(out, Outcome::LoopSuppressed(_)), "{out:?}");
+    assert_eq!(p.zd.writes.load(Ordering::Relaxed), writes, "nothing written back");
+    // A Zendesk change made by the bridge's own user (id 1 in the fakes) is dropped at once.
+    let out = run(&p, &event("user:7", Some(1))).await.unwrap();
+    assert!(matches!(out, Outcome::LoopSuppressed(_)), "{out:?}");
+}
+
+#[tokio::test]
+async fn conflicts_follow_owner_and_newest_and_leave_audit_records() {
+    let p = ports();
+    p.ic.seed(
+        Kind::Person,
+        "c1",
+        "user",
+        &[("external_id", t("u1")), ("name", t("Ada")), ("custom_attributes.region", t("eu"))],
+    );
+    p.zd.seed(
+        Kind::Person,
+        "7",
+        "end-user",
+        &[("external_id", t("u1")), ("name", t("Ada")), ("user_fields.region", t("eu"))],
+    );
+    run(&p, &event("contact:c1", None)).await.unwrap();
+    assert_eq!(state(&p, "c1").await.zendesk_id.as_deref(), Some("7"), "matched by external id");
+    // Both sides change both fields; Zendesk's change is the newer one for `name`.
+    p.ic.human_sets(Kind::Person, "c1", "name", t("Ada I"));
+    p.ic.human_sets(Kind::Person, "c1", "custom_attributes.region", t("us"));
+    *p.zd.clock.lock().unwrap() = 5_000;
+    p.zd.human_sets(Kind::Person, "7", "name", t("Ada Z"));
+    p.zd.human_sets(Kind::Person, "7", "user_fields.region", t("apac"));
+    run(&p, &event("contact:c1", None)).await.unwrap();
+    assert_eq!(p.ic.value(Kind::Person, "c1", "name"), Some(t("Ada Z")), "newest wins");
+    assert_eq!(p.ic.value(Kind::Person, "c1", "custom_attributes.region"), Some(t("apac")), "owner wins");
+    let audit = state(&p, "c1").await.audit;
+    let name = audit.iter().rev().find(|a| a.field == "name").unwrap();
+    assert_eq!(
+        (name.rule, name.winner, name.intercom.clone(), name.zendesk.clone()),
+        (Rule::NewestWins, Some(Side::Zendesk), t("Ada I"), t("Ada Z"))
+    );
+    assert!(audit.iter().any(|a| a.field == "custom_attributes.region" && a.rule == Rule::Owner));
+}
+
+#[tokio::test]
+async fn ambiguous_email_is_reported_not_guessed() {
+    let p = ports();
+    p.ic.seed(Kind::Person, "c1", "user", &[("email", t("ada@x.test"))]);
+    p.zd.seed(Kind::Person, "7", "end-user", &[("email", t("ada@x.test"))]);
+    p.zd.seed(Kind::Person, "8", "end-user", &[("email", t("Ada@X.test"))]);
+    let out = run(&p, &event("contact:c1", None)).await.unwrap();
+    assert!(matches!(out, Outcome::Skipped(ref s) if s.contains("ambiguous")), "{out:?}");
+    assert_eq!(p.zd.writes.load(Ordering::Relaxed), 0);
+    let doc = p.store.load("PROFILE#AMBIGUOUS#contact:c1").await.unwrap().unwrap().body;
+    assert!(doc.contains("\"7\"") && doc.contains("\"8\"") && doc.contains("email"), "{doc}");
+}
+
+#[tokio::test]
+async fn leads_and_agents_are_out_of_scope() {
+    let p = ports();
+    p.ic.seed(Kind::Person, "c1", "lead", &[("email", t("lead@x.test"))]);
+    p.zd.seed(Kind::Person, "7", "agent", &[("email", t("agent@x.test"))]);
+    assert!(matches!(run(&p, &event("contact:c1", None)).await.unwrap(), Outcome::Skipped(_)));
+    assert!(matches!(run(&p, &event("user:7", None)).await.unwrap(), Outcome::Skipped(_)));
+    assert!(p.zd.all(Kind::Person).len() == 1 && p.ic.all(Kind::Person).len() == 1);
+}
+
+#[tokio::test]
+async fn company_plan_reaches_the_organization_and_membership_follows() {
+    let p = ports();
+    p.ic.seed(Kind::Org, "co1", "", &[("external_id", t("acme")), ("name", t("Acme")), ("plan", t("gold"))]);
+    p.ic.seed(Kind::Person, "c1", "user", &[("email", t("ada@x.test"))]);
+    p.ic.records.lock().unwrap().get_mut(&(Kind::Person, "c1".into())).unwrap().orgs = vec!["co1".into()];
+    run(&p, &event("contact:c1", None)).await.unwrap();
+    let orgs = p.zd.all(Kind::Org);
+    assert_eq!(orgs.len(), 1);
+    assert_eq!(orgs[0].values.get("organization_fields.plan"), Some(&t("gold")));
+    assert_eq!(orgs[0].values.get("external_id"), Some(&t("acme")));
+    let user = &p.zd.all(Kind::Person)[0];
+    assert_eq!(user.orgs, vec![orgs[0].id.clone()], "the user joined the organization");
+    // A plan change on the company flows (one-way field).
+    p.ic.human_sets(Kind::Org, "co1", "plan", t("platinum"));
+    run(&p, &event("company:co1", None)).await.unwrap();
+    assert_eq!(p.zd.value(Kind::Org, &orgs[0].id, "organization_fields.plan"), Some(t("platinum")));
+}
+
+#[tokio::test]
+async fn reconciliation_repairs_missed_changes_and_moves_the_cursor() {
+    let p = ports();
+    p.ic.seed(Kind::Person, "c1", "user", &[("email", t("a@x.test")), ("phone", t("1"))]);
+    p.ic.seed(Kind::Person, "c2", "user", &[("email", t("b@x.test")), ("phone", t("2"))]);
+    run(&p, &event("contact:c1", None)).await.unwrap();
+    run(&p, &event("contact:c2", None)).await.unwrap();
+    // Changes whose webhooks were lost, one on each side.
+    p.ic.human_sets(Kind::Person, "c1", "phone", t("11"));
+    let zd2 = state(&p, "c2").await.zendesk_id.unwrap();
+    p.zd.human_sets(Kind::Person, &zd2, "phone", t("22"));
+    // A contact never seen.
+    p.ic.seed(Kind::Person, "c3", "user", &[("email", t("c@x.test"))]);
+    let report = reconcile(&p, 86_400).await.unwrap();
+    assert_eq!(report.failed, 0);
+    assert!(report.repaired >= 3, "{report:?}");
+    let zd1 = state(&p, "c1").await.zendesk_id.unwrap();
+    assert_eq!(p.zd.value(Kind::Person, &zd1, "phone"), Some(t("11")));
+    assert_eq!(p.ic.value(Kind::Person, "c2", "phone"), Some(t("22")));
+    assert_eq!(p.zd.all(Kind::Person).len(), 3);
+    assert!(p.store.load("PROFILE#CURSOR#IC#contact").await.unwrap().is_some());
+    // A second pass finds nothing left to repair.
+    let again = reconcile(&p, 86_400).await.unwrap();
+    assert_eq!(again.repaired, 0, "{again:?}");
+}
+
+#[tokio::test]
+async fn drift_reports_new_unmapped_fields_on_either_side() {
+    let p = ports();
+    let f = |path: &str| CatalogField { path: path.into(), data_type: "string".into(), options: vec![] };
+    *p.ic.catalog.lock().unwrap() = vec![
+        f("custom_attributes.plan"),
+        f("custom_attributes.seats"),
+        f("custom_attributes.region"),
+        f("custom_attributes.zendesk_user_id"),
+    ];
+    let found = drift_report(&p).await.unwrap();
+    assert!(found.iter().all(|d| !matches!(
+        d,
+        bridge_domain::profiles::DriftFinding::Unmapped { side: Side::Intercom, kind: Kind::Person, .. }
+    )));
+    p.ic.catalog.lock().unwrap().push(f("custom_attributes.shoe_size"));
+    let found = drift_report(&p).await.unwrap();
+    assert!(found.iter().any(|d| matches!(d, bridge_domain::profiles::DriftFinding::Unmapped { path, .. } if path == "custom_attributes.shoe_size")));
+}

@@ -1,0 +1,148 @@
+//! Job 4: tags shared between a conversation and its live ticket.
+//!
+//! Any event about either side of a link (Intercom tag added or conversation activity, since
+//! Intercom has no "tag removed" topic; Zendesk `tags_changed` or a trigger body) makes the job
+//! read both sides, plan with [`bridge_domain::tags::plan`] and write single tags with the add
+//! and remove endpoints (never a list replacement). One run per link at a time
+//! (`tags#<conversation>` lease). After writing, the resulting synced tag sets are recorded in
+//! the loop guard, so the webhooks the writes cause are recognised and dropped.
+
+use std::time::Duration;
+
+use bridge_domain::ids::{ConversationId, TicketId};
+use bridge_domain::loop_guard::{self, Side};
+use bridge_domain::model::{Link, TicketStatus};
+use bridge_domain::ports::{Claim, Helpdesk, Messenger, PortError, QueuedEvent, Store};
+use bridge_domain::tags::{self, TagRules, TagState};
+
+use crate::lifecycle::{self, busy};
+use crate::{JobError, JobResult, Outcome, Ports, entity_id, holder_for};
+
+const LEASE: Duration = Duration::from_secs(60);
+
+/// Store key of the tag state of a conversation's link.
+pub fn doc_key(c: &ConversationId) -> String {
+    format!("TAGS#{c}")
+}
+
+/// Runs job 4 for one queued event from either vendor.
+#[tracing::instrument(skip_all, fields(entity = %event.entity))]
+pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
+    let Some(cfg) = p.config().tag_sync.as_ref() else {
+        return Ok(Outcome::Skipped("tag_sync is not configured".into()));
+    };
+    let Some(link) = find_link(p, event).await? else {
+        return Ok(Outcome::Skipped(format!("{} is not linked", event.entity)));
+    };
+    let conv_id = link.conversation_id.clone();
+    let holder = holder_for(p, event);
+    let lock = format!("tags#{conv_id}");
+    match p.store().claim(&lock, &holder, LEASE, p.clock().now()).await? {
+        Claim::Acquired => {}
+        Claim::Busy | Claim::Done(_) => return Err(busy(format!("tag sync of {conv_id} in progress elsewhere"))),
+    }
+    let result = sync(p, cfg, &link, event).await;
+    if let Err(e) = p.store().release(&lock, &holder).await {
+        tracing::warn!(conversation_id = %conv_id, error = %e, "could not release tag lock");
+    }
+    result
+}
+
+async fn find_link<P: Ports>(p: &P, event: &QueuedEvent) -> Result<Option<Link>, JobError> {
+    if let Some(raw) = entity_id(event, "conversation") {
+        let id = ConversationId::parse(raw).map_err(|e| JobError::permanent(format!("bad conversation id: {e}")))?;
+        return Ok(p.store().link_by_conversation(&id).await?);
+    }
+    if let Some(raw) = entity_id(event, "ticket") {
+        let id = TicketId::parse(raw).map_err(|e| JobError::permanent(format!("bad ticket id: {e}")))?;
+        return Ok(p.store().link_by_ticket(id).await?);
+    }
+    Err(JobError::permanent(format!("entity {:?} is neither a conversation nor a ticket", event.entity)))
+}
+
+async fn sync<P: Ports>(p: &P, cfg: &tags::TagSyncConfig, link: &Link, event: &QueuedEvent) -> JobResult {
+    let conv_id = &link.conversation_id;
+    let conversation = p.messenger().conversation(conv_id).await?;
+    let ticket = match p.helpdesk().ticket(link.ticket_id).await {
+        Err(PortError::NotFound { .. }) => {
+            return Ok(Outcome::Skipped(format!("live ticket {} not found", link.ticket_id)));
+        }
+        other => other?,
+    };
+    if ticket.status == TicketStatus::Closed {
+        return Ok(Outcome::Skipped(format!("live ticket {} is closed; its tags are frozen", ticket.id)));
+    }
+    let reserved: Vec<&str> = p.config().ticket_status.iter().flat_map(|s| s.all_tags()).collect();
+    let rules = TagRules::new(cfg, reserved);
+    let derived = tags::derived_tags(&ticket.custom_fields);
+
+    let key = doc_key(conv_id);
+    let loaded = p.store().load(&key).await?;
+    let version = loaded.as_ref().map(|v| v.version);
+    let state: Option<TagState> = loaded.and_then(|v| serde_json::from_str(&v.body).ok());
+    let plan = tags::plan(&rules, state.as_ref(), &conversation.tags, &ticket.tags, &derived);
+
+    let ic_entity = format!("conversation:{conv_id}");
+    let zd_entity = format!("ticket:{}", ticket.id);
+    if plan.is_empty() {
+        if state.as_ref() != Some(&plan.next) {
+            save_state(p.store(), &key, &plan.next, version).await?;
+        }
+        let (side, entity, seen) = if event.vendor == "zendesk" {
+            (Side::Zendesk, &zd_entity, &plan.next.zendesk_seen)
+        } else {
+            (Side::Intercom, &ic_entity, &plan.next.intercom_seen)
+        };
+        let (written, _) = lifecycle::load_written(p.store(), side, entity).await?;
+        let own = event.vendor == "zendesk"
+            && lifecycle::zendesk_actor(event) == Some(p.helpdesk().own_user_id().await?.get())
+            && event.topic.ends_with("tags_changed");
+        let verdict = loop_guard::judge(&written, "tags", &loop_guard::fingerprint(seen), own);
+        if verdict.is_echo() && state.is_some() {
+            let why = "tags equal what the bridge wrote";
+            lifecycle::log_suppressed("tag-sync", conv_id.as_str(), ticket.id, why);
+            return Ok(Outcome::LoopSuppressed(format!("conversation {conv_id}, ticket {}: {why}", ticket.id)));
+        }
+        return Ok(Outcome::Skipped(format!("conversation {conv_id}, ticket {}: no tag change", ticket.id)));
+    }
+
+    // Record the outcome first: if a write's webhook overtakes the save, it is still an echo.
+    let bot = &p.config().intercom.bot_admin_id;
+    if !plan.add_intercom.is_empty() || !plan.remove_intercom.is_empty() {
+        let fp = loop_guard::fingerprint(&plan.next.intercom_seen);
+        lifecycle::record_written(p.store(), Side::Intercom, &ic_entity, "tags", Some(fp)).await?;
+    }
+    if !plan.add_zendesk.is_empty() || !plan.remove_zendesk.is_empty() {
+        let fp = loop_guard::fingerprint(&plan.next.zendesk_seen);
+        lifecycle::record_written(p.store(), Side::Zendesk, &zd_entity, "tags", Some(fp)).await?;
+    }
+    for t in &plan.remove_intercom {
+        p.messenger().untag_conversation(conv_id, bot, t).await?;
+    }
+    for t in &plan.add_intercom {
+        p.messenger().tag_conversation(conv_id, bot, t).await?;
+    }
+    if !plan.remove_zendesk.is_empty() {
+        p.helpdesk().remove_ticket_tags(ticket.id, &plan.remove_zendesk).await?;
+    }
+    if !plan.add_zendesk.is_empty() {
+        p.helpdesk().add_ticket_tags(ticket.id, &plan.add_zendesk).await?;
+    }
+    save_state(p.store(), &key, &plan.next, version).await?;
+    Ok(Outcome::Done(format!(
+        "conversation {conv_id}, ticket {}: intercom +{} -{}, zendesk +{} -{}",
+        ticket.id,
+        plan.add_intercom.len(),
+        plan.remove_intercom.len(),
+        plan.add_zendesk.len(),
+        plan.remove_zendesk.len()
+    )))
+}
+
+async fn save_state<S: Store>(store: &S, key: &str, state: &TagState, version: Option<u64>) -> Result<(), JobError> {
+    let body = serde_json::to_string(state).map_err(|e| JobError::permanent(e.to_string()))?;
+    if store.save(key, &body, version).await? { Ok(()) } else { Err(busy(format!("{key} changed during the run"))) }
+}
+
+#[cfg(test)]
+mod tests;

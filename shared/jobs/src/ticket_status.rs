@@ -1,0 +1,276 @@
+//! Job 3: Zendesk ticket status and agent comments back to the linked Intercom conversation.
+//!
+//! The webhook (event-subscribed or trigger body) is a hint: the job finds the link (following
+//! merges and follow-ups, so an event about an old ticket still reaches the conversation),
+//! re-reads the live ticket and acts on what it holds now:
+//! 1. agent comments not yet relayed become admin replies (public) or notes (internal, when
+//!    configured), each exactly once (`relay#<conversation>#<comment>` intents);
+//! 2. a status different from the one last acted on triggers the configured effects (message,
+//!    close/open/snooze, tags), each exactly once (`status#<conversation>#<generation>#<action>`
+//!    intents; the generation is bumped once the effects are done).
+//!
+//! Re-reading makes duplicate and out-of-order deliveries converge: a stale event sees the
+//! current status, already acted on, and does nothing. A status the bridge itself caused (a
+//! customer reply appended to a solved ticket reopens it) is recognised by the loop guard and
+//! only recorded.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use bridge_domain::ids::{CommentId, ConversationId, TicketId, UserId};
+use bridge_domain::loop_guard::{self, Side};
+use bridge_domain::model::{Link, Ticket, TicketStatus};
+use bridge_domain::ports::{Claim, Helpdesk, Messenger, PortError, QueuedEvent, Store};
+use bridge_domain::status::{self, CommentAuthor, Relay, StatusAction, TemplateValues};
+use serde::{Deserialize, Serialize};
+
+use crate::lifecycle::{self, busy};
+use crate::{JobError, JobResult, Outcome, Ports, entity_id, holder_for};
+
+const LEASE: Duration = Duration::from_secs(120);
+
+/// Per-conversation state of job 3.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StatusDoc {
+    /// The live ticket this state is about.
+    pub ticket: Option<TicketId>,
+    /// The status last acted on.
+    pub status: Option<TicketStatus>,
+    /// Bumped each time a status was acted on; part of the effects' intent names.
+    pub generation: u64,
+    /// Comments up to this id are relayed or were there before the ticket was linked.
+    pub relayed_up_to: Option<CommentId>,
+}
+
+/// Store key of the state.
+pub fn doc_key(c: &ConversationId) -> String {
+    format!("TSTATUS#{c}")
+}
+
+/// Runs job 3 for one queued Zendesk event.
+#[tracing::instrument(skip_all, fields(entity = %event.entity))]
+pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
+    let Some(raw) = entity_id(event, "ticket") else {
+        return Err(JobError::permanent(format!("entity {:?} is not a ticket", event.entity)));
+    };
+    let ticket_id = TicketId::parse(raw).map_err(|e| JobError::permanent(format!("bad ticket id: {e}")))?;
+    let Some(cfg) = p.config().ticket_status.as_ref() else {
+        return Ok(Outcome::Skipped("ticket_status is not configured".into()));
+    };
+    let event_ticket = match p.helpdesk().ticket(ticket_id).await {
+        Err(PortError::NotFound { .. }) => return Ok(Outcome::Skipped(format!("ticket {ticket_id} not found"))),
+        other => other?,
+    };
+    let Some(link) = lifecycle::resolve_link(p, &event_ticket, event).await? else {
+        return Ok(Outcome::Skipped(format!("ticket {ticket_id} is not linked")));
+    };
+    let live = lifecycle::live_ticket(p.helpdesk(), &link, event_ticket).await?;
+    let own = p.helpdesk().own_user_id().await?;
+    let holder = holder_for(p, event);
+
+    let key = doc_key(&link.conversation_id);
+    let loaded = p.store().load(&key).await?;
+    let version = loaded.as_ref().map(|v| v.version);
+    let mut doc: StatusDoc = loaded.and_then(|v| serde_json::from_str(&v.body).ok()).unwrap_or_default();
+    if doc.ticket.is_some_and(|t| t != live.id) {
+        // The link moved: comments already on a merge target are not news to the customer;
+        // a follow-up is new and starts empty.
+        doc.relayed_up_to = if live.followup_source_id.is_some() {
+            None
+        } else {
+            p.helpdesk().ticket_comments(live.id).await?.iter().filter_map(|c| c.id).max()
+        };
+    }
+    doc.ticket = Some(live.id);
+
+    let relayed = relay_comments(p, cfg, &link, &live, own, &mut doc, &holder).await?;
+    let status = apply_status(p, cfg, &link, &live, own, event, &mut doc, &holder).await?;
+
+    let body = serde_json::to_string(&doc).map_err(|e| JobError::permanent(e.to_string()))?;
+    if !p.store().save(&key, &body, version).await? {
+        // Someone else moved the state on; the intents keep the effects single, so rerun.
+        return Err(busy(format!("{key} changed during the run")));
+    }
+    let conv = &link.conversation_id;
+    match status {
+        StatusResult::Suppressed(why) if relayed == 0 => {
+            lifecycle::log_suppressed("ticket-status", conv.as_str(), live.id, why);
+            Ok(Outcome::LoopSuppressed(format!("conversation {conv}, ticket {}: {why}", live.id)))
+        }
+        StatusResult::Applied(event_name, n) => Ok(Outcome::Done(format!(
+            "conversation {conv}, ticket {}: {relayed} comments relayed; {event_name}: {n} effects",
+            live.id
+        ))),
+        _ if relayed > 0 => {
+            Ok(Outcome::Done(format!("conversation {conv}, ticket {}: {relayed} comments relayed", live.id)))
+        }
+        _ => Ok(Outcome::Skipped(format!("conversation {conv}, ticket {}: nothing new", live.id))),
+    }
+}
+
+/// Relays agent comments above the watermark; returns how many were written.
+async fn relay_comments<P: Ports>(
+    p: &P,
+    cfg: &status::TicketStatusConfig,
+    link: &Link,
+    live: &Ticket,
+    own: UserId,
+    doc: &mut StatusDoc,
+    holder: &str,
+) -> Result<usize, JobError> {
+    if !cfg.relay_public_comments && !cfg.relay_internal_notes {
+        return Ok(0);
+    }
+    let comments = p.helpdesk().ticket_comments(live.id).await?;
+    let bot = &p.config().intercom.bot_admin_id;
+    let mut roles: BTreeMap<UserId, (Option<String>, Option<String>)> = BTreeMap::new();
+    let mut written = 0;
+    for comment in comments {
+        let Some(id) = comment.id else { continue };
+        if doc.relayed_up_to.is_some_and(|w| id <= w) {
+            continue;
+        }
+        let author = match comment.author_id {
+            Some(a) if a != own && Some(a) != live.requester_id && Some(a) != link.requester_id => {
+                if let std::collections::btree_map::Entry::Vacant(slot) = roles.entry(a) {
+                    let user = match p.helpdesk().user(a).await {
+                        Ok(u) => (Some(u.role), u.email),
+                        Err(PortError::NotFound { .. }) => (None, None),
+                        Err(e) => return Err(e.into()),
+                    };
+                    slot.insert(user);
+                }
+                let role = roles.get(&a).and_then(|r| r.0.as_deref());
+                status::comment_author(Some(a), own, role)
+            }
+            Some(a) if a == own => CommentAuthor::Bridge,
+            None => CommentAuthor::Bridge,
+            Some(_) => CommentAuthor::EndUser,
+        };
+        if let Some(relay) = status::relay_for(cfg, &comment, author) {
+            let intent = format!("relay#{}#{id}", link.conversation_id);
+            match p.store().claim(&intent, holder, LEASE, p.clock().now()).await? {
+                Claim::Done(_) => {}
+                Claim::Busy => return Err(busy(format!("comment {id} being relayed elsewhere"))),
+                Claim::Acquired => {
+                    let result = match relay {
+                        Relay::Reply => {
+                            let email = comment.author_id.and_then(|a| roles.get(&a)).and_then(|r| r.1.clone());
+                            let matched = match email {
+                                Some(e) => p.messenger().admin_by_email(&e).await.ok().flatten(),
+                                None => None,
+                            };
+                            let admin = status::reply_admin(matched, bot);
+                            p.messenger().reply(&link.conversation_id, &admin, &comment.html_body).await
+                        }
+                        Relay::Note => p.messenger().add_note(&link.conversation_id, bot, &comment.html_body).await,
+                    };
+                    settle(p, &intent, holder, result.map(|part| part.to_string())).await?;
+                    written += 1;
+                }
+            }
+        }
+        doc.relayed_up_to = Some(id);
+    }
+    Ok(written)
+}
+
+enum StatusResult {
+    Nothing,
+    Suppressed(&'static str),
+    Applied(&'static str, usize),
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn apply_status<P: Ports>(
+    p: &P,
+    cfg: &status::TicketStatusConfig,
+    link: &Link,
+    live: &Ticket,
+    own: UserId,
+    event: &QueuedEvent,
+    doc: &mut StatusDoc,
+    holder: &str,
+) -> Result<StatusResult, JobError> {
+    if live.tags.iter().any(|t| t == "closed_by_merge") {
+        // Closed by a merge: the merge event moves the link; the customer is not told "closed".
+        return Ok(StatusResult::Nothing);
+    }
+    let current = live.status;
+    let entity = format!("ticket:{}", live.id);
+    let (written, _) = lifecycle::load_written(p.store(), Side::Zendesk, &entity).await?;
+    let Some(event_name) = status::classify(doc.status, current) else {
+        return Ok(StatusResult::Nothing);
+    };
+    let about_live = entity_id(event, "ticket") == Some(live.id.to_string().as_str());
+    let actor_own = about_live
+        && lifecycle::zendesk_actor(event) == Some(own.get())
+        && lifecycle::zendesk_payload_status(event) == Some(current);
+    let verdict = loop_guard::judge(&written, "status", &loop_guard::fingerprint([current.as_str()]), actor_own);
+    if written.fields.contains_key("status") {
+        // A written status is matched at most once.
+        lifecycle::record_written(p.store(), Side::Zendesk, &entity, "status", None).await?;
+    }
+    doc.status = Some(current);
+    if verdict.is_echo() {
+        return Ok(StatusResult::Suppressed(match verdict {
+            loop_guard::Verdict::OwnActor => "status changed by the bridge's own user",
+            _ => "status equals what the bridge wrote",
+        }));
+    }
+    let generation = doc.generation.saturating_add(1);
+    let agent_name = match live.assignee_id {
+        Some(a) => p.helpdesk().user(a).await.ok().and_then(|u| u.name),
+        None => None,
+    };
+    let values = TemplateValues {
+        ticket_id: live.id.to_string(),
+        subject: live.subject.clone().unwrap_or_default(),
+        agent_name: agent_name.unwrap_or_else(|| "our team".into()),
+        status: current.as_str().to_string(),
+        ticket_url: p.helpdesk().ticket_url(live.id),
+    };
+    let actions = status::actions(cfg, event_name, &values, p.clock().now());
+    let bot = &p.config().intercom.bot_admin_id;
+    let conv = &link.conversation_id;
+    let mut done = 0;
+    for action in &actions {
+        let intent = format!("status#{conv}#{generation}#{}#{}", event_name.as_str(), action.key());
+        match p.store().claim(&intent, holder, LEASE, p.clock().now()).await? {
+            Claim::Done(_) => continue,
+            Claim::Busy => return Err(busy(format!("status effect {intent} in progress elsewhere"))),
+            Claim::Acquired => {}
+        }
+        let result = match action {
+            StatusAction::Reply(html) => p.messenger().reply(conv, bot, html).await.map(|id| id.to_string()),
+            StatusAction::Change(change) => {
+                p.messenger().change_conversation(conv, bot, change).await.map(|()| action.key())
+            }
+            StatusAction::Tag(tag) => p.messenger().tag_conversation(conv, bot, tag).await.map(|()| tag.clone()),
+        };
+        settle(p, &intent, holder, result).await?;
+        done += 1;
+    }
+    doc.generation = generation;
+    Ok(StatusResult::Applied(event_name.as_str(), done))
+}
+
+async fn settle<P: Ports>(
+    p: &P,
+    intent: &str,
+    holder: &str,
+    result: Result<String, PortError>,
+) -> Result<(), JobError> {
+    match result {
+        Ok(v) => Ok(p.store().complete(intent, &v).await?),
+        Err(e) => {
+            if let Err(release) = p.store().release(intent, holder).await {
+                tracing::warn!(intent, error = %release, "could not release lease");
+            }
+            Err(e.into())
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -1,0 +1,347 @@
+//! Job 2's [`ProfileDirectory`] over Zendesk: users and organizations as neutral profiles.
+//!
+//! Field paths: `name`, `email`, `phone`, `external_id`, `user_fields.<key>` on users; `name`,
+//! `external_id`, `organization_fields.<key>` on organizations (custom fields are keyed by field
+//! KEY, not id). Zendesk quirk kept visible: writing `email` onto an existing user adds a
+//! secondary identity rather than replacing the primary one.
+
+use std::collections::BTreeMap;
+
+use bridge_domain::loop_guard::Side;
+use bridge_domain::model::{FieldValue, Timestamp};
+use bridge_domain::ports::{PortError, PortResult, Service};
+use bridge_domain::profiles::directory::{BulkRecord, DirFuture, ProfileDirectory, ProfilePage, RateObservation};
+use bridge_domain::profiles::{CatalogField, Kind, Profile};
+
+use crate::ZendeskClient;
+use crate::convert::{field_json, field_value};
+use crate::error::ZendeskError;
+use crate::types::{ExportStart, OrganizationWrite, UserWrite, ZdOrganization, ZdUser};
+
+const USER_FIELDS: &str = "user_fields.";
+const ORG_FIELDS: &str = "organization_fields.";
+
+fn text(v: Option<String>) -> FieldValue {
+    v.filter(|s| !s.is_empty()).map(FieldValue::Text).unwrap_or(FieldValue::Null)
+}
+
+fn ts(raw: Option<&str>) -> Timestamp {
+    raw.and_then(Timestamp::parse_rfc3339).unwrap_or_default()
+}
+
+fn user_profile(u: ZdUser) -> Profile {
+    let mut values = BTreeMap::new();
+    values.insert("name".to_string(), text(u.name));
+    values.insert("email".to_string(), text(u.email));
+    values.insert("phone".to_string(), text(u.phone));
+    values.insert("external_id".to_string(), text(u.external_id));
+    for (k, v) in &u.user_fields {
+        values.insert(format!("{USER_FIELDS}{k}"), field_value(v));
+    }
+    Profile {
+        side: Side::Zendesk,
+        kind: Kind::Person,
+        id: u.id.to_string(),
+        values,
+        orgs: u.organization_id.map(|o| vec![o.to_string()]).unwrap_or_default(),
+        role: u.role,
+        updated_at: ts(u.updated_at.as_deref()),
+    }
+}
+
+fn org_profile(o: ZdOrganization) -> Profile {
+    let mut values = BTreeMap::new();
+    values.insert("name".to_string(), text(o.name));
+    values.insert("external_id".to_string(), text(o.external_id));
+    for (k, v) in &o.organization_fields {
+        values.insert(format!("{ORG_FIELDS}{k}"), field_value(v));
+    }
+    Profile {
+        side: Side::Zendesk,
+        kind: Kind::Org,
+        id: o.id.to_string(),
+        values,
+        orgs: Vec::new(),
+        role: None,
+        updated_at: ts(o.updated_at.as_deref()),
+    }
+}
+
+fn as_text(v: &FieldValue) -> Option<String> {
+    match v {
+        FieldValue::Null => None,
+        FieldValue::Text(s) => Some(s.clone()),
+        FieldValue::Int(n) => Some(n.to_string()),
+        FieldValue::Float(f) => Some(f.to_string()),
+        FieldValue::Bool(b) => Some(b.to_string()),
+    }
+}
+
+fn user_write(values: &BTreeMap<String, FieldValue>) -> UserWrite {
+    let mut w = UserWrite::default();
+    for (path, v) in values {
+        match path.as_str() {
+            "name" => w.name = as_text(v),
+            "email" => w.email = as_text(v),
+            "phone" => w.phone = as_text(v),
+            "external_id" => w.external_id = as_text(v),
+            other => {
+                if let Some(key) = other.strip_prefix(USER_FIELDS) {
+                    w.user_fields.insert(key.to_string(), field_json(v));
+                }
+            }
+        }
+    }
+    w
+}
+
+fn org_write(values: &BTreeMap<String, FieldValue>) -> OrganizationWrite {
+    let mut w = OrganizationWrite::default();
+    for (path, v) in values {
+        match path.as_str() {
+            "name" => w.name = as_text(v),
+            "external_id" => w.external_id = as_text(v),
+            other => {
+                if let Some(key) = other.strip_prefix(ORG_FIELDS) {
+                    w.organization_fields.insert(key.to_string(), field_json(v));
+                }
+            }
+        }
+    }
+    w
+}
+
+fn numeric(id: &str) -> PortResult<u64> {
+    id.parse().map_err(|_| PortError::rejected(Service::Zendesk, "not a numeric Zendesk id"))
+}
+
+fn absent_on_404<T>(r: Result<T, ZendeskError>) -> PortResult<Option<T>> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(ZendeskError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or_default()
+}
+
+impl ZendeskClient {
+    async fn profile_write(
+        &self,
+        kind: Kind,
+        id: Option<&str>,
+        values: &BTreeMap<String, FieldValue>,
+    ) -> PortResult<Profile> {
+        match (kind, id) {
+            (Kind::Person, Some(id)) => Ok(user_profile(self.update_user(numeric(id)?, &user_write(values)).await?)),
+            (Kind::Person, None) => {
+                let mut w = user_write(values);
+                if w.name.is_none() {
+                    // Zendesk needs a name on create: the email's local part, else the external id.
+                    w.name = w.email.as_deref().and_then(|e| e.split('@').next()).map(str::to_string);
+                    w.name = w.name.clone().or_else(|| w.external_id.clone());
+                }
+                w.skip_verify_email = Some(true);
+                Ok(user_profile(self.create_or_update_user(&w).await?.record))
+            }
+            (Kind::Org, id) => {
+                let mut w = org_write(values);
+                if let Some(id) = id {
+                    // Organizations are written through create_or_update, matched on external id.
+                    let current = self.show_organization(numeric(id)?).await?;
+                    w.external_id = current.external_id.clone().or(w.external_id);
+                    if w.name.is_none() {
+                        w.name = current.name;
+                    }
+                }
+                if w.external_id.is_none() {
+                    return Err(PortError::rejected(Service::Zendesk, "an organization needs an external id"));
+                }
+                Ok(org_profile(self.create_or_update_organization(&w).await?.record))
+            }
+        }
+    }
+
+    async fn user_export(&self, since: Timestamp, cursor: Option<&str>, per_page: u32) -> PortResult<ProfilePage> {
+        let start = match cursor {
+            Some(c) => ExportStart::Cursor(c.to_string()),
+            None => ExportStart::StartTime(since.0.max(0)),
+        };
+        let export = self.export_users(&start, Some(per_page)).await?;
+        Ok(ProfilePage {
+            items: export.items.into_iter().map(user_profile).collect(),
+            next: if export.end_of_stream { None } else { export.after_cursor },
+            total: None,
+        })
+    }
+}
+
+impl ProfileDirectory for ZendeskClient {
+    fn side(&self) -> Side {
+        Side::Zendesk
+    }
+
+    fn get<'a>(&'a self, kind: Kind, id: &'a str) -> DirFuture<'a, Option<Profile>> {
+        Box::pin(async move {
+            let id = numeric(id)?;
+            Ok(match kind {
+                Kind::Person => absent_on_404(self.show_user(id).await)?.map(user_profile),
+                Kind::Org => absent_on_404(self.show_organization(id).await)?.map(org_profile),
+            })
+        })
+    }
+
+    fn find_by_external_id<'a>(&'a self, kind: Kind, external_id: &'a str) -> DirFuture<'a, Vec<Profile>> {
+        Box::pin(async move {
+            Ok(match kind {
+                Kind::Person => {
+                    self.search_users_by_external_id(external_id).await?.into_iter().map(user_profile).collect()
+                }
+                Kind::Org => {
+                    self.search_organizations_by_external_id(external_id).await?.into_iter().map(org_profile).collect()
+                }
+            })
+        })
+    }
+
+    fn find_by_email<'a>(&'a self, email: &'a str) -> DirFuture<'a, Vec<Profile>> {
+        Box::pin(
+            async move { Ok(self.search_users_by_email(email.trim()).await?.into_iter().map(user_profile).collect()) },
+        )
+    }
+
+    fn write<'a>(
+        &'a self,
+        kind: Kind,
+        id: Option<&'a str>,
+        values: &'a BTreeMap<String, FieldValue>,
+    ) -> DirFuture<'a, Profile> {
+        Box::pin(self.profile_write(kind, id, values))
+    }
+
+    fn join_org<'a>(&'a self, person: &'a str, org: &'a str) -> DirFuture<'a, ()> {
+        Box::pin(async move {
+            let w = UserWrite { organization_id: Some(numeric(org)?), ..UserWrite::default() };
+            self.update_user(numeric(person)?, &w).await?;
+            Ok(())
+        })
+    }
+
+    fn changed_since<'a>(
+        &'a self,
+        kind: Kind,
+        since: Timestamp,
+        cursor: Option<&'a str>,
+    ) -> DirFuture<'a, ProfilePage> {
+        Box::pin(async move {
+            match kind {
+                Kind::Person => self.user_export(since, cursor, 1000).await,
+                // No organization export in this client: organization changes arrive by webhook
+                // and with their members' reconciliation.
+                Kind::Org => Ok(ProfilePage::default()),
+            }
+        })
+    }
+
+    fn list_page<'a>(&'a self, kind: Kind, cursor: Option<&'a str>, per_page: u32) -> DirFuture<'a, ProfilePage> {
+        Box::pin(async move {
+            match kind {
+                Kind::Person => self.user_export(Timestamp(0), cursor, per_page.clamp(1, 1000)).await,
+                Kind::Org => Ok(ProfilePage::default()),
+            }
+        })
+    }
+
+    fn write_many<'a>(&'a self, kind: Kind, records: &'a [BulkRecord]) -> DirFuture<'a, Vec<Option<String>>> {
+        Box::pin(async move {
+            match kind {
+                Kind::Person => {
+                    let writes: Vec<UserWrite> = records
+                        .iter()
+                        .map(|r| {
+                            let mut w = user_write(r);
+                            if w.name.is_none() {
+                                w.name = w.email.clone().or_else(|| w.external_id.clone());
+                            }
+                            w.skip_verify_email = Some(true);
+                            w
+                        })
+                        .collect();
+                    let jobs = self.create_or_update_many_users(&writes).await?;
+                    let mut out = vec![None; records.len()];
+                    for (chunk, job) in jobs.iter().enumerate() {
+                        for (n, item) in job.result_items().into_iter().enumerate() {
+                            let at = item.index.and_then(|i| usize::try_from(i).ok()).unwrap_or(n);
+                            let ok = item.success != Some(false) && item.error.is_none();
+                            if let (true, Some(id), Some(slot)) = (ok, item.id, out.get_mut(chunk * 100 + at)) {
+                                *slot = Some(id.to_string());
+                            }
+                        }
+                    }
+                    Ok(out)
+                }
+                Kind::Org => {
+                    let mut out = Vec::with_capacity(records.len());
+                    for r in records {
+                        out.push(Some(self.profile_write(Kind::Org, None, r).await?.id));
+                    }
+                    Ok(out)
+                }
+            }
+        })
+    }
+
+    fn catalog(&self, kind: Kind) -> DirFuture<'_, Vec<CatalogField>> {
+        Box::pin(async move {
+            let (defs, prefix) = match kind {
+                Kind::Person => (self.user_fields().await?, USER_FIELDS),
+                Kind::Org => (self.organization_fields().await?, ORG_FIELDS),
+            };
+            Ok(defs
+                .into_iter()
+                .filter(|d| d.active)
+                .filter_map(|d| {
+                    let key = d.key?;
+                    Some(CatalogField {
+                        path: format!("{prefix}{key}"),
+                        data_type: d.field_type,
+                        options: d.custom_field_options.into_iter().map(|o| o.value).collect(),
+                    })
+                })
+                .collect())
+        })
+    }
+
+    fn rate_limit(&self) -> Option<RateObservation> {
+        self.last_rate_limit().map(|s| RateObservation {
+            limit: s.limit,
+            remaining: s.remaining,
+            reset_at_ms: s.reset_in.map(|d| now_ms() + i64::try_from(d.as_millis()).unwrap_or(60_000)),
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_key_custom_fields_by_key() {
+        let mut v = BTreeMap::new();
+        v.insert("phone".to_string(), FieldValue::Text("+1".into()));
+        v.insert("user_fields.plan".to_string(), FieldValue::Text("pro".into()));
+        v.insert("organization_fields.tier".to_string(), FieldValue::Int(2));
+        let w = user_write(&v);
+        assert_eq!(w.phone.as_deref(), Some("+1"));
+        assert_eq!(w.user_fields.get("plan"), Some(&serde_json::json!("pro")));
+        assert!(!w.user_fields.contains_key("tier"));
+        let o = org_write(&v);
+        assert_eq!(o.organization_fields.get("tier"), Some(&serde_json::json!(2)));
+    }
+}

@@ -1,0 +1,233 @@
+//! Job 7 helpers for the end-to-end test and the demo: a known history seeded in the past into
+//! both simulators, and a headless Chromium screenshot with console-error capture.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::Context as _;
+use bridge_sim::intercom::{ConversationSeed, IntercomSim, RatingSeed};
+use bridge_sim::zendesk::{UserInput, ZendeskSim};
+
+const HOUR: i64 = 3600;
+const DAY: i64 = 86_400;
+
+fn err(e: impl std::fmt::Debug) -> anyhow::Error {
+    anyhow::anyhow!("{e:?}")
+}
+
+/// Seeds Intercom conversations over three days from `d1` (Unix seconds of day 1, 00:00 UTC).
+/// Times are exact (seeded parts).
+///
+/// | conv | created     | first reply | closed      | rating            |
+/// |------|-------------|-------------|-------------|-------------------|
+/// | C1   | D1 08:00    | +30 min     | D1 10:00    | 5 at D1 11:00, remark "Great help!" |
+/// | C2   | D1 09:00    | +60 min     | D2 09:00    | 2 at D2 10:00     |
+/// | C3   | D2 12:00    | +10 min     | D2 13:00    | 4 at D3 08:00     |
+/// | C4   | D3 07:00    | -           | open        | -                 |
+/// | C5   | D1-2d 12:00 | -           | D1 12:00    | 5 at D1-1d (before the period) |
+pub fn seed_intercom(
+    sim: &IntercomSim,
+    admin: &str,
+    team: &str,
+    customer: &str,
+    d1: i64,
+) -> anyhow::Result<Vec<String>> {
+    let conv = |created: i64, reply: Option<i64>, closed: Option<i64>, rating: Option<(u8, Option<&str>, i64)>| {
+        sim.seed_conversation(ConversationSeed {
+            contact_id: customer.into(),
+            body: "help please".into(),
+            created_at: Some(created),
+            admin_id: Some(admin.into()),
+            team_assignee_id: Some(team.into()),
+            admin_reply_at: reply,
+            closed_at: closed,
+            rating: rating.map(|(rating, remark, rated_at)| RatingSeed {
+                rating,
+                remark: remark.map(str::to_string),
+                rated_at,
+            }),
+            ..ConversationSeed::default()
+        })
+        .map_err(err)
+    };
+    Ok(vec![
+        conv(
+            d1 + 8 * HOUR,
+            Some(d1 + 8 * HOUR + 1800),
+            Some(d1 + 10 * HOUR),
+            Some((5, Some("Great help!"), d1 + 11 * HOUR)),
+        )?,
+        conv(d1 + 9 * HOUR, Some(d1 + 10 * HOUR), Some(d1 + DAY + 9 * HOUR), Some((2, None, d1 + DAY + 10 * HOUR)))?,
+        conv(
+            d1 + DAY + 12 * HOUR,
+            Some(d1 + DAY + 12 * HOUR + 600),
+            Some(d1 + DAY + 13 * HOUR),
+            Some((4, None, d1 + 2 * DAY + 8 * HOUR)),
+        )?,
+        conv(d1 + 2 * DAY + 7 * HOUR, None, None, None)?,
+        conv(d1 - 2 * DAY + 12 * HOUR, None, Some(d1 + 12 * HOUR), Some((5, None, d1 - DAY)))?,
+    ])
+}
+
+/// Moves the Zendesk simulator's clock to `ts` (actions then happen "at" that time).
+pub fn zendesk_at(sim: &ZendeskSim, ts: i64) {
+    sim.with_state(|s| s.clock_offset = ts - chrono::Utc::now().timestamp());
+}
+
+/// Seeds Zendesk tickets over three days from `d1`, moving the simulator's clock; restores it.
+///
+/// | ticket | created  | first reply | solved   | rating                 |
+/// |--------|----------|-------------|----------|------------------------|
+/// | T1     | D1 09:00 | +20 min     | D1 11:00 | good at D1 12:00, comment "Thanks" |
+/// | T2     | D2 08:00 | +60 min     | D3 08:00 | offered at D3 09:00 (unanswered)   |
+/// | T3     | D2 10:00 | +30 min     | D2 14:00 | bad at D2 15:00        |
+/// | T4     | D2 11:00 | -           | merged into T3 at D2 11:30 (closed_by_merge) |
+/// | T5     | D3 10:00 | -           | open     | unoffered at D3 10:30  |
+pub fn seed_zendesk(sim: &ZendeskSim, agent: u64, d1: i64) -> anyhow::Result<Vec<u64>> {
+    let requester = sim
+        .add_user(UserInput {
+            name: Some("Rita Requester".into()),
+            email: Some(format!("rita-{}@example.com", uuid::Uuid::new_v4().simple())),
+            ..UserInput::default()
+        })
+        .map_err(err)?;
+    let submit = |ts: i64, subject: &str| -> anyhow::Result<u64> {
+        zendesk_at(sim, ts);
+        sim.submit_ticket(requester, subject, "It does not work", "web").map_err(err)
+    };
+    let reply = |ts: i64, t: u64| -> anyhow::Result<()> {
+        zendesk_at(sim, ts);
+        sim.comment(agent, t, "Looking into it", true).map_err(err)
+    };
+    let solve = |ts: i64, t: u64| -> anyhow::Result<()> {
+        zendesk_at(sim, ts);
+        sim.set_status(agent, t, "solved").map_err(err)
+    };
+    let rate = |ts: i64, t: u64, score: &str, comment: Option<&str>| -> anyhow::Result<()> {
+        zendesk_at(sim, ts);
+        sim.rate(t, score, comment).map(|_| ()).map_err(err)
+    };
+    let d2 = d1 + DAY;
+    let d3 = d1 + 2 * DAY;
+    let t1 = submit(d1 + 9 * HOUR, "T1")?;
+    reply(d1 + 9 * HOUR + 1200, t1)?;
+    solve(d1 + 11 * HOUR, t1)?;
+    rate(d1 + 12 * HOUR, t1, "good", Some("Thanks"))?;
+    let t2 = submit(d2 + 8 * HOUR, "T2")?;
+    reply(d2 + 9 * HOUR, t2)?;
+    let t3 = submit(d2 + 10 * HOUR, "T3")?;
+    reply(d2 + 10 * HOUR + 1800, t3)?;
+    let t4 = submit(d2 + 11 * HOUR, "T4 (duplicate of T3)")?;
+    zendesk_at(sim, d2 + 11 * HOUR + 1800);
+    sim.merge(agent, t3, &[t4]).map_err(err)?;
+    solve(d2 + 14 * HOUR, t3)?;
+    rate(d2 + 15 * HOUR, t3, "bad", None)?;
+    solve(d3 + 8 * HOUR, t2)?;
+    rate(d3 + 9 * HOUR, t2, "offered", None)?;
+    let t5 = submit(d3 + 10 * HOUR, "T5")?;
+    rate(d3 + 10 * HOUR + 1800, t5, "unoffered", None)?;
+    sim.with_state(|s| s.clock_offset = 0);
+    Ok(vec![t1, t2, t3, t4, t5])
+}
+
+/// Debian's Chromium: `chromium`, else `chromium-browser`, on PATH.
+pub fn chromium_binary() -> anyhow::Result<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        for name in ["chromium", "chromium-browser"] {
+            let candidate = dir.join(name);
+            if candidate.is_file() {
+                return Ok(candidate);
+            }
+        }
+    }
+    anyhow::bail!("chromium not found on PATH: install it with `make setup` (apt-get install -y chromium)")
+}
+
+/// What a headless Chromium run produced.
+#[derive(Debug)]
+pub struct Screenshot {
+    /// The PNG.
+    pub png: PathBuf,
+    /// Console errors, uncaught exceptions and refused loads seen in Chromium's log.
+    pub console_errors: Vec<String>,
+}
+
+/// Loads `html` in headless Chromium, saves a screenshot to `png` and collects console errors
+/// (from `--enable-logging=stderr --v=0`: `CONSOLE` lines, `Uncaught`, CSP refusals, failed loads).
+pub fn screenshot(html: &Path, png: &Path) -> anyhow::Result<Screenshot> {
+    let chromium = chromium_binary()?;
+    let profile = tempfile::tempdir()?;
+    let html = html.canonicalize().with_context(|| format!("{}", html.display()))?;
+    let output = Command::new(&chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--hide-scrollbars",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--window-size=1280,1500",
+            "--virtual-time-budget=2000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--screenshot={}", png.display()))
+        .arg(format!("file://{}", html.display()))
+        .output()
+        .with_context(|| format!("running {}", chromium.display()))?;
+    let log = String::from_utf8_lossy(&output.stderr);
+    let console_errors = log
+        .lines()
+        .filter(|l| {
+            l.contains(":CONSOLE")
+                || l.contains("Uncaught")
+                || l.contains("Refused to")
+                || l.contains("net::ERR_")
+                || l.contains("Failed to load resource")
+        })
+        .map(str::to_string)
+        .collect();
+    anyhow::ensure!(output.status.success(), "chromium failed ({}): {log}", output.status);
+    Ok(Screenshot { png: png.to_path_buf(), console_errors })
+}
+
+/// The demo's scene: seeds a few days of rated history into both simulators (webhooks off, so
+/// the other jobs stay out of it), then runs `bridge report csat` for the last 14 days, which
+/// prints the summary table and writes `<work>/dashboard.html`.
+pub fn demo_scene(
+    intercom: &IntercomSim,
+    zendesk: &ZendeskSim,
+    admin: &str,
+    customer: &str,
+    bridge_bin: &str,
+    env: &[(&str, String)],
+    work: &Path,
+) -> anyhow::Result<PathBuf> {
+    intercom.set_webhook_target(None);
+    zendesk.set_webhook_target(None);
+    let today = chrono::Utc::now().date_naive();
+    let team = intercom.seed_team("Support", &[admin.to_string()]);
+    let agent = zendesk.add_agent("Zoe Zendesk", "zoe.reports@example.com").map_err(err)?;
+    for days_ago in [12, 8, 4] {
+        let d1 = (today - chrono::Duration::days(days_ago)).and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp());
+        let d1 = d1.context("date out of range")?;
+        seed_intercom(intercom, admin, &team, customer, d1)?;
+        seed_zendesk(zendesk, agent, d1)?;
+    }
+    let html = work.join("dashboard.html");
+    let from = today - chrono::Duration::days(13);
+    let status = Command::new(bridge_bin)
+        .args(["report", "csat", "--from", &from.to_string(), "--to", &today.to_string(), "--html"])
+        .arg(&html)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .status()
+        .with_context(|| format!("running {bridge_bin} report csat"))?;
+    anyhow::ensure!(status.success(), "bridge report csat failed");
+    Ok(html)
+}

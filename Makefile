@@ -51,6 +51,7 @@ export CARGO_TERM_COLOR ?= never
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: help setup setup-sam setup-chromium fmt-check clippy test-rust lint-infra test build demo bench deploy \
+        chaos fuzz \
         clean distclean
 
 help: ## list targets
@@ -151,8 +152,14 @@ deploy: build $(SAM_STAMP) ## sam deploy (guided the first time, when infra/samc
 demo: setup ## the scripted local story (see scripts/demo.sh)
 	bash scripts/demo.sh
 
-bench: setup ## benchmarks (see scripts/bench.sh)
+bench: setup ## benchmarks (see scripts/bench.sh and docs/BENCHMARKS.md)
 	bash scripts/bench.sh
+
+chaos: $(PY_STAMP) $(RUST_STAMP) ## chaos suite: crashes at every job step, replays, 429/5xx storms, outages (~1-2 min)
+	cargo test -p bridge-e2e --test chaos -- --test-threads=2
+
+fuzz: ## cargo fuzz, each target for FUZZ_SECONDS (default 45; nightly + pinned cargo-fuzz, see scripts/fuzz.sh)
+	bash scripts/fuzz.sh
 
 clean: ## cargo clean and build leftovers (keeps the venvs)
 	cargo clean

@@ -24,3 +24,11 @@ for dir in "${benched[@]}"; do
   echo "== cargo bench -p $pkg"
   cargo bench -p "$pkg"
 done
+
+# Escalation end to end against the real `bridge serve` (release build) and the simulators,
+# all on loopback: latency, throughput, CPU and peak RSS of the bridge process, vendor calls.
+# Sizes: BENCH_SEQUENTIAL (default 50) and BENCH_BURST (default 300). Driver: tests/e2e/src/bin/bench.rs.
+echo "== escalation end to end (cargo build --release -p bridge-cli; cargo run --release -p bridge-e2e --bin bench)"
+cargo build --release -p bridge-cli
+mkdir -p target/bench
+cargo run --release -q -p bridge-e2e --bin bench | tee target/bench/escalation.md

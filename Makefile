@@ -32,7 +32,7 @@ SAM        := $(SAM_VENV)/bin/sam
 
 # ---- project ------------------------------------------------------------------------------------
 # Lambda functions that exist today (folder = package = binary = log group suffix).
-FUNCTIONS  := intercom-webhook zendesk-webhook escalate ticket-intake ticket-status tag-sync csat-report
+FUNCTIONS  := intercom-webhook zendesk-webhook escalate ticket-intake ticket-status tag-sync csat-report profile-sync
 TEMPLATE   := infra/template.yaml
 # The YAML config baked into the zips as /var/task/bridge.yaml (used when ConfigBucket is empty).
 CONFIG     ?= infra/config/escalate-conversation-to-zendesk.yaml
@@ -41,7 +41,7 @@ SAMCONFIG  := $(CURDIR)/infra/samconfig.toml
 # ARCH=auto picks arm64 when the aarch64 std is installed, else x86_64. Force with ARCH=x86_64.
 ARCH       ?= auto
 TIMINGS    := target/make-test-timings.txt
-TEST_PHASES := setup fmt-check clippy test-rust lint-infra
+TEST_PHASES := setup fmt-check clippy test-rust lint-infra smoke
 
 # ---- environment for every recipe ---------------------------------------------------------------
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -50,7 +50,7 @@ export AWS_EC2_METADATA_DISABLED := true
 export CARGO_TERM_COLOR ?= never
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup setup-sam setup-chromium fmt-check clippy test-rust lint-infra test build demo bench deploy \
+.PHONY: help setup setup-sam setup-chromium fmt-check clippy test-rust lint-infra smoke test build demo bench deploy \
         chaos fuzz \
         clean distclean
 
@@ -101,6 +101,9 @@ clippy: $(RUST_STAMP) ## clippy on every target, warnings denied
 
 test-rust: $(PY_STAMP) $(RUST_STAMP) ## cargo test --workspace (dev profile; tests start .venv/bin/moto_server)
 	cargo test --workspace
+
+smoke: $(PY_STAMP) $(RUST_STAMP) ## every function under cargo lambda watch, invoked with infra/events fixtures (moto; ~1 min warm)
+	scripts/smoke.sh
 
 lint-infra: $(PY_STAMP) $(SAM_STAMP) ## cfn-lint + sam validate --lint + infra/check_template.py
 	cfn-lint $(TEMPLATE)

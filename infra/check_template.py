@@ -238,6 +238,31 @@ def check(template_path: Path, root: Path) -> list[str]:
         if path.startswith("/webhooks/") and missing:
             bad("HttpApi routes", f"{path} lacks {', '.join(sorted(missing))}")
 
+    # Every function has an Errors and a Throttles alarm; every DLQ a depth alarm; the table PITR.
+    alarmed: set[tuple[str, str]] = set()
+    for res in resources.values():
+        if res.get("Type") != "AWS::CloudWatch::Alarm":
+            continue
+        aprops = res.get("Properties") or {}
+        for dim in aprops.get("Dimensions") or []:
+            value = dim.get("Value")
+            target = value.get("Ref") if isinstance(value, dict) else None
+            target = target or getatt_target(value, "QueueName")
+            if target:
+                alarmed.add((target, str(aprops.get("MetricName"))))
+    for logical_id in functions:
+        for metric in ("Errors", "Throttles"):
+            if (logical_id, metric) not in alarmed:
+                bad(f"Resources.{logical_id}", f"no CloudWatch alarm on AWS/Lambda {metric}")
+    for logical_id, res in resources.items():
+        if res.get("Type") == "AWS::SQS::Queue" and logical_id.endswith("Dlq"):
+            if (logical_id, "ApproximateNumberOfMessagesVisible") not in alarmed:
+                bad(f"Resources.{logical_id}", "no depth alarm (ApproximateNumberOfMessagesVisible)")
+        if res.get("Type") == "AWS::DynamoDB::Table":
+            pitr = ((res.get("Properties") or {}).get("PointInTimeRecoverySpecification") or {})
+            if pitr.get("PointInTimeRecoveryEnabled") is not True:
+                bad(f"Resources.{logical_id}", "point-in-time recovery is not enabled")
+
     listed = makefile_functions(root)
     if listed is not None and sorted(listed) != sorted(names):
         bad("Makefile FUNCTIONS", f"{sorted(listed)} differs from the template's {sorted(names)}")

@@ -6,9 +6,15 @@ cd "$(dirname "$0")/.."
 
 if [ -d target/lambda-deploy ]; then
   echo "== Lambda zip sizes ($(cat target/lambda-deploy/ARCH 2>/dev/null || echo '?'))"
-  for z in target/lambda-deploy/*/bootstrap.zip; do
-    [ -f "$z" ] && printf '  %-20s %6d KiB\n' "$(basename "$(dirname "$z")")" $(( $(stat -c %s "$z") / 1024 ))
-  done
+  # The zip as uploaded, and the bootstrap binary inside it (target: 6 MB each).
+  python3 - target/lambda-deploy/*/bootstrap.zip <<'PY'
+import os, sys, zipfile
+for z in sys.argv[1:]:
+    raw = zipfile.ZipFile(z).getinfo("bootstrap").file_size
+    verdict = "met" if raw <= 6_000_000 else f"missed by {(raw / 6_000_000 - 1) * 100:.0f}%"
+    print(f"  {os.path.basename(os.path.dirname(z)):<18} zip {os.path.getsize(z) / 1e6:5.2f} MB"
+          f"   bootstrap {raw / 1e6:5.2f} MB (target 6 MB: {verdict})")
+PY
 else
   echo "== Lambda zip sizes: run 'make build' first"
 fi
@@ -32,3 +38,11 @@ echo "== escalation end to end (cargo build --release -p bridge-cli; cargo run -
 cargo build --release -p bridge-cli
 mkdir -p target/bench
 cargo run --release -q -p bridge-e2e --bin bench | tee target/bench/escalation.md
+
+# Lambda cold start (spawn -> first invocation answered under a loopback runtime-API emulator) of
+# each function's release binary built for the host, and the peak RSS of `escalate` with a batch
+# of 10. Runs: COLDSTART_RUNS (default 7). Driver: tests/e2e/src/bin/coldstart.rs. About 1 minute.
+echo "== Lambda cold start (cargo build --release -p <functions>; cargo run --release -p bridge-e2e --bin coldstart)"
+cargo build --release -p intercom-webhook -p zendesk-webhook -p escalate -p ticket-intake -p ticket-status \
+  -p tag-sync -p csat-report -p profile-sync
+timeout 600 cargo run --release -q -p bridge-e2e --bin coldstart | tee target/bench/coldstart.md

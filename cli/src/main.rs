@@ -9,6 +9,7 @@ mod ops;
 mod profiles;
 mod report;
 mod serve;
+mod setup;
 
 #[derive(Debug, Parser)]
 #[command(name = "bridge", version, about = "Intercom <-> Zendesk bridge")]
@@ -44,6 +45,11 @@ enum Command {
     },
     /// Check credentials, configuration and AWS resources; one line per check.
     Doctor,
+    /// Vendor-side setup (idempotent).
+    Setup {
+        #[command(subcommand)]
+        action: SetupAction,
+    },
     /// Reports on demand (job 7).
     Report {
         #[command(subcommand)]
@@ -81,6 +87,13 @@ enum DlqAction {
 }
 
 #[derive(Debug, Subcommand)]
+enum SetupAction {
+    /// Create or update the Zendesk webhook, store its signing secret in Secrets Manager and,
+    /// with --triggers, create the triggers of the trigger-JSON variant.
+    Zendesk(setup::ZendeskSetup),
+}
+
+#[derive(Debug, Subcommand)]
 enum LinksAction {
     /// Print the link of a conversation or ticket and its history.
     Show {
@@ -103,6 +116,9 @@ enum ConfigAction {
         /// The file (defaults to `BRIDGE_CONFIG`).
         #[arg(long)]
         file: Option<String>,
+        /// Also check the profile mapping against both live field catalogs (worker environment).
+        #[arg(long)]
+        live: bool,
     },
 }
 
@@ -113,11 +129,13 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve { listen } => serve::run(listen).await,
         Command::Init => serve::init().await,
-        Command::Config { action: ConfigAction::Check { file } } => serve::check_config(file),
+        Command::Config { action: ConfigAction::Check { file, live: false } } => serve::check_config(file),
+        Command::Config { action: ConfigAction::Check { file, live: true } } => profiles::config_check_live(file).await,
         Command::Dlq { action: DlqAction::List { job } } => ops::dlq_list(job).await,
         Command::Dlq { action: DlqAction::Replay { job, dry_run } } => ops::dlq_replay(job, dry_run).await,
         Command::Links { action: LinksAction::Show { id } } => ops::links_show(&id).await,
         Command::Doctor => ops::doctor().await,
+        Command::Setup { action: SetupAction::Zendesk(opts) } => setup::zendesk(opts).await,
         Command::Report { action } => report::run(action).await,
         Command::Reconcile { action } => profiles::reconcile_cmd(action).await,
         Command::Backfill { action } => profiles::backfill_cmd(action).await,

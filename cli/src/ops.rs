@@ -225,6 +225,7 @@ pub async fn doctor() -> anyhow::Result<()> {
         Ok(id) => line(true, "zendesk credentials", format!("token works (user {id})")),
         Err(e) => line(false, "zendesk credentials", e.to_string()),
     }
+    crate::setup::doctor_webhooks(&app, &mut line).await;
     match app.store.load("DOCTOR#probe").await {
         Ok(_) => line(true, "dynamodb table", format!("{} readable", settings.table)),
         Err(e) => line(false, "dynamodb table", format!("{}: {e}", settings.table)),

@@ -2,11 +2,17 @@
 
 use std::time::Duration;
 
+use anyhow::Context as _;
+use bridge_domain::Config;
+use bridge_domain::loop_guard::Side;
+use bridge_domain::profiles::DriftFinding;
+
 use bridge_jobs::profile_sync::backfill::{BackfillEnd, BackfillOptions, BackfillState, backfill};
 use bridge_jobs::profile_sync::rate::RateClass;
 use bridge_jobs::profile_sync::reconcile::reconcile;
 use bridge_runtime::app::{App, aws_config};
-use bridge_runtime::settings::{ProcessEnv, WorkerSettings};
+use bridge_runtime::catalogs::{VendorAccess, check_live};
+use bridge_runtime::settings::{Env, ProcessEnv, WorkerSettings};
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -118,5 +124,62 @@ pub async fn backfill_cmd(action: BackfillAction) -> anyhow::Result<()> {
     if !s.failed_ids.is_empty() {
         println!("refused by Zendesk (Intercom ids): {}", s.failed_ids.join(", "));
     }
+    Ok(())
+}
+
+/// One line for a drift finding: `error|note: <side> <entity> field <path>: <what>`.
+fn describe(f: &DriftFinding) -> String {
+    let (side, kind, path, what) = match f {
+        DriftFinding::Unmapped { side, kind, path } => (side, kind, path, "exists but nothing maps it".to_string()),
+        DriftFinding::Missing { side, kind, path } => (side, kind, path, "is mapped but does not exist".to_string()),
+        DriftFinding::TypeChanged { side, kind, path, expected, actual } => {
+            (side, kind, path, format!("is mapped as {expected:?} but its type is {actual}"))
+        }
+        DriftFinding::OptionsChanged { side, kind, path, missing } => {
+            (side, kind, path, format!("lacks the configured option(s) {}", missing.join(", ")))
+        }
+    };
+    let level = if f.is_error() { "error" } else { "note" };
+    let vendor = if *side == Side::Intercom { "intercom" } else { "zendesk" };
+    format!("{level}: {vendor} {} field {path} {what}", kind.entity_word(*side))
+}
+
+/// The process environment, with `BRIDGE_CONFIG` defaulting to the checked file.
+struct ConfigFrom<'a>(&'a str);
+
+impl Env for ConfigFrom<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        ProcessEnv.get(name).or_else(|| (name == "BRIDGE_CONFIG").then(|| self.0.to_string()))
+    }
+}
+
+/// Runs `bridge config check --live`: the file is valid, and its profile mapping fits both live
+/// field catalogs (names, types, dropdown options). Errors exit non-zero; unmapped fields are notes.
+pub async fn config_check_live(file: Option<String>) -> anyhow::Result<()> {
+    let path = match file {
+        Some(f) => f,
+        None => std::env::var("BRIDGE_CONFIG").context("BRIDGE_CONFIG: not set (or pass --file)")?,
+    };
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
+    let config = Config::from_yaml(&text).map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
+    println!("{path}: valid");
+    let Some(cfg) = config.profiles.as_ref() else {
+        println!("no `profiles:` section: nothing to check against the live catalogs");
+        return Ok(());
+    };
+    let s = WorkerSettings::from_env(&ConfigFrom(&path))?;
+    let access = VendorAccess {
+        intercom_api_base: s.intercom_api_base,
+        intercom_access_token: s.intercom_access_token,
+        zendesk_base_url: s.zendesk_base_url,
+        zendesk_auth: s.zendesk_auth,
+    };
+    let findings = check_live(&access, cfg).await?;
+    for f in &findings {
+        println!("{}", describe(f));
+    }
+    let errors = findings.iter().filter(|f| f.is_error()).count();
+    anyhow::ensure!(errors == 0, "the profile mapping does not fit the live catalogs: {errors} error(s)");
+    println!("profile mapping matches both live catalogs ({} note(s))", findings.len());
     Ok(())
 }

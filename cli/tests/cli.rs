@@ -89,6 +89,13 @@ async fn doctor_passes_on_a_healthy_setup_and_names_what_is_wrong() {
     let mut world = World::start().await.unwrap();
     world.stop_bridge().await;
     let config = config_file(&world);
+    // A healthy setup includes the Zendesk webhook (`bridge setup zendesk`, tests/setup.rs).
+    let out = Command::new(env!("CARGO_BIN_EXE_bridge"))
+        .args(["setup", "zendesk", "--url", "https://bridge.example/webhooks/zendesk", "--secret-id", "doctor-test"])
+        .envs(world.env())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
     let out = bridge(Some(&world), Some(config.path()), &["doctor"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("all checks passed"));
@@ -121,6 +128,8 @@ async fn dlq_replay_shows_the_plan_then_replays_once_and_links_show_prints_the_l
         entity: format!("conversation:{conv}"),
         received_at: Timestamp(0),
         payload: serde_json::Value::Null,
+        trace_id: None,
+        actors: Vec::new(),
     };
     let letter = DeadLetter {
         job: JobKind::Escalate,

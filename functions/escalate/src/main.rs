@@ -4,7 +4,6 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use bridge_domain::ports::JobKind;
 use bridge_runtime::App;
 use bridge_runtime::app::aws_config;
-use bridge_runtime::driver::handle_sqs_batch;
 use bridge_runtime::settings::{ProcessEnv, WorkerSettings};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
@@ -17,5 +16,5 @@ async fn main() -> Result<(), Error> {
 }
 
 async fn handle(app: &App, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, Error> {
-    Ok(handle_sqs_batch(app, &app.queue, JobKind::Escalate, event.payload, &app.counters).await)
+    Ok(app.handle_sqs_batch(JobKind::Escalate, event.payload).await)
 }

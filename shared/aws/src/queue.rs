@@ -378,6 +378,8 @@ mod tests {
             entity: entity.into(),
             received_at: Timestamp(0),
             payload: serde_json::json!({}),
+            trace_id: None,
+            actors: Vec::new(),
         }
     }
 

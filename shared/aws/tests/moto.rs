@@ -51,6 +51,8 @@ fn event(delivery: &str, entity: &str) -> QueuedEvent {
         entity: entity.into(),
         received_at: Timestamp(1_000),
         payload: serde_json::json!({"id": delivery}),
+        trace_id: None,
+        actors: Vec::new(),
     }
 }
 

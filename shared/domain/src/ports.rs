@@ -290,6 +290,14 @@ pub struct QueuedEvent {
     pub received_at: Timestamp,
     /// The verified payload.
     pub payload: serde_json::Value,
+    /// Who caused the event, as the ingress read it from the payload (`admin:<id>`, `user:<id>`,
+    /// `lead:<id>`; see [`crate::loop_guard::actor`]). Empty when the payload does not say.
+    #[serde(default)]
+    pub actors: Vec<String>,
+    /// The API Gateway X-Ray trace header (`x-amzn-trace-id`) of the webhook request, when
+    /// present: logged by the worker so ingress and worker logs join up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
 }
 
 /// Sends events to a job's FIFO queue.

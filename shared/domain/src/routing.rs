@@ -23,6 +23,8 @@ pub fn intercom_jobs(topic: &str) -> &'static [JobKind] {
         | "company.updated" => &[JobKind::ProfileSync],
         // GDPR erasure runs on job 2's queue (see `erasure`).
         "contact.deleted" => &[JobKind::ProfileSync],
+        // Contact merges move links and person state on job 2's queue (see `contact_merge`).
+        "contact.merged" => &[JobKind::ProfileSync],
         _ => &[],
     }
 }
@@ -89,6 +91,7 @@ mod tests {
         for topic in ["contact.user.created", "contact.user.updated", "contact.lead.updated", "company.updated"] {
             assert_eq!(intercom_jobs(topic), &[JobKind::ProfileSync], "{topic}");
         }
+        assert_eq!(intercom_jobs("contact.merged"), &[JobKind::ProfileSync], "contact merges");
         for topic in [
             "zen:event-type:user.created",
             "zen:event-type:user.identity_changed",

@@ -113,6 +113,7 @@ struct Inner {
     retry: RetryPolicy,
     rate: Mutex<Option<RateLimitSnapshot>>,
     tags: Mutex<HashMap<String, TagId>>,
+    statuses: Mutex<std::collections::BTreeMap<u16, u64>>,
 }
 
 impl fmt::Debug for IntercomClient {
@@ -155,6 +156,7 @@ impl IntercomClient {
                 retry: config.retry,
                 rate: Mutex::new(None),
                 tags: Mutex::new(HashMap::new()),
+                statuses: Mutex::new(std::collections::BTreeMap::new()),
             }),
         })
     }
@@ -162,6 +164,11 @@ impl IntercomClient {
     /// Rate-limit headers of the most recent response that carried them.
     pub fn last_rate_limit(&self) -> Option<RateLimitSnapshot> {
         *lock(&self.inner.rate)
+    }
+
+    /// Responses by HTTP status since the last call (for the vendor-call metrics); resets.
+    pub fn take_status_counts(&self) -> std::collections::BTreeMap<u16, u64> {
+        std::mem::take(&mut *lock(&self.inner.statuses))
     }
 
     pub(crate) fn tag_cache(&self) -> MutexGuard<'_, HashMap<String, TagId>> {
@@ -221,6 +228,7 @@ impl IntercomClient {
         }
         let resp = builder.send().await.map_err(transport_error)?;
         let status = resp.status().as_u16();
+        *lock(&self.inner.statuses).entry(status).or_default() += 1;
         let now = now();
         let snapshot = RateLimitSnapshot::from_headers(resp.headers(), now);
         if snapshot.is_some() {

@@ -50,7 +50,7 @@ fn doc_key(c: &ConversationId) -> String {
     format!("ESC#{c}")
 }
 
-fn person_key(c: &ContactId) -> String {
+pub(crate) fn person_key(c: &ContactId) -> String {
     format!("PERSON#IC#{c}")
 }
 
@@ -64,6 +64,10 @@ pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
     let Some(esc) = p.config().escalation.as_ref() else {
         return Ok(Outcome::Skipped("escalation is not configured".into()));
     };
+    // The echo of the bridge's own note or write: nothing to escalate or append, so no reads.
+    if let Some(suppressed) = crate::echo::own_echo(p, event).await? {
+        return Ok(suppressed);
+    }
 
     let holder = holder_for(p, event);
     if let Some(link) = p.store().link_by_conversation(&conversation_id).await? {

@@ -9,6 +9,8 @@ use std::time::Duration;
 use bridge_domain::Config;
 use bridge_domain::ports::{Clock, Helpdesk, Messenger, PortError, QueuedEvent, Store};
 
+pub mod contact_merge;
+pub mod echo;
 pub mod erasure;
 pub mod escalate;
 pub mod intake;

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::lifecycle::{load_written, record_written};
 use crate::{JobError, JobResult, Outcome, Ports};
 
+pub mod alerts;
 pub mod backfill;
 pub mod rate;
 pub mod reconcile;

@@ -23,6 +23,10 @@ use serde::Serialize;
 
 use crate::Ports;
 
+mod profiles;
+
+pub use profiles::ShadowDirectory;
+
 /// One write the job would have made.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
@@ -114,6 +118,35 @@ pub enum Action {
         /// Recipient.
         to: ContactId,
     },
+    /// Create (`id` None) or update a profile (job 2).
+    WriteProfile {
+        /// `intercom` or `zendesk`.
+        side: &'static str,
+        /// `contact`, `company`, `user` or `organization`.
+        entity: &'static str,
+        /// The profile, when it exists.
+        id: Option<String>,
+        /// Field paths written (values left out: personal data).
+        fields: Vec<String>,
+    },
+    /// Make a person a member of an organization (job 2).
+    JoinOrganization {
+        /// `intercom` or `zendesk`.
+        side: &'static str,
+        /// The person's id.
+        person: String,
+        /// The organization's id.
+        org: String,
+    },
+    /// Create or update profiles in bulk (job 2 backfill).
+    WriteProfiles {
+        /// `intercom` or `zendesk`.
+        side: &'static str,
+        /// The entity word.
+        entity: &'static str,
+        /// How many records.
+        count: usize,
+    },
 }
 
 /// The plan recorded by a shadow run.
@@ -146,6 +179,7 @@ pub struct ShadowPorts<'a, P: Ports> {
     store: ShadowStore<'a, P::Store>,
     messenger: ShadowMessenger<'a, P::Messenger>,
     helpdesk: ShadowHelpdesk<'a, P::Helpdesk>,
+    directories: Option<(ShadowDirectory<'a>, ShadowDirectory<'a>)>,
     plan: &'a Plan,
 }
 
@@ -157,6 +191,9 @@ impl<'a, P: Ports> ShadowPorts<'a, P> {
             store: ShadowStore { inner: inner.store(), overlay: Mutex::default() },
             messenger: ShadowMessenger { inner: inner.messenger(), plan },
             helpdesk: ShadowHelpdesk { inner: inner.helpdesk(), plan },
+            directories: inner
+                .profile_directories()
+                .map(|d| (ShadowDirectory::new(d.intercom, plan), ShadowDirectory::new(d.zendesk, plan))),
             plan,
         }
     }
@@ -187,6 +224,9 @@ impl<'a, P: Ports> Ports for ShadowPorts<'a, P> {
     }
     fn worker_id(&self) -> &str {
         self.inner.worker_id()
+    }
+    fn profile_directories(&self) -> Option<crate::profile_sync::Directories<'_>> {
+        self.directories.as_ref().map(|(intercom, zendesk)| crate::profile_sync::Directories { intercom, zendesk })
     }
 }
 
@@ -556,6 +596,8 @@ mod tests {
             entity: "conversation:42".into(),
             received_at: Timestamp(1),
             payload: serde_json::Value::Null,
+            trace_id: None,
+            actors: Vec::new(),
         }
     }
 

@@ -14,6 +14,7 @@ use bridge_zendesk::{ZendeskClient, ZendeskConfig};
 use crate::driver::{DeadLetter, MessageControl};
 use crate::ingress::Ingress;
 use crate::metrics::Counters;
+use crate::reload::{ConfigHolder, ConfigOrigin, Refreshing, Snapshot};
 use crate::settings::{ConfigSource, IngressSettings, QueueTargets, WorkerSettings, ZendeskAuth};
 
 /// The wall clock.
@@ -94,12 +95,14 @@ pub struct App {
     pub zendesk: ZendeskClient,
     /// Queues (dead letters, delays, local polling).
     pub queue: SqsQueue,
-    /// The configuration.
+    /// The configuration read at cold start (batches use [`App::for_batch`]'s, which is
+    /// reloaded after `BRIDGE_CONFIG_TTL_SECS`).
     pub config: Config,
     /// Counters.
     pub counters: Counters,
     clock: SystemClock,
     worker_id: String,
+    holder: ConfigHolder,
 }
 
 impl App {
@@ -126,6 +129,8 @@ impl App {
         let queue = SqsQueue::new(sqs.clone(), resolve_queues(&settings.queues, &sqs).await?);
         let store = DynamoStore::new(bridge_aws::sdk::dynamodb::Client::new(sdk), settings.table.clone());
         let worker_id = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
+        let origin = ConfigOrigin { source: settings.config.clone(), sdk: sdk.clone() };
+        let holder = ConfigHolder::new(config.clone(), Some(origin), settings.config_ttl);
         Ok(Self {
             store,
             intercom,
@@ -135,6 +140,7 @@ impl App {
             counters: Counters::emitting(),
             clock: SystemClock,
             worker_id,
+            holder,
         })
     }
 
@@ -148,7 +154,37 @@ impl App {
         counters: Counters,
     ) -> Self {
         let worker_id = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
-        Self { store, intercom, zendesk, queue, config, counters, clock: SystemClock, worker_id }
+        let holder = ConfigHolder::fixed(config.clone());
+        Self { store, intercom, zendesk, queue, config, counters, clock: SystemClock, worker_id, holder }
+    }
+
+    /// Reloads the configuration from `source` after `ttl` (tests and `bridge serve`).
+    pub fn with_reload(mut self, origin: ConfigOrigin, ttl: Duration) -> Self {
+        self.holder = ConfigHolder::new(self.config.clone(), Some(origin), ttl);
+        self
+    }
+
+    /// Runs one Lambda SQS batch for `job` with the configuration refreshed first (never
+    /// within the batch).
+    pub async fn handle_sqs_batch(
+        &self,
+        job: JobKind,
+        event: aws_lambda_events::event::sqs::SqsEvent,
+    ) -> aws_lambda_events::event::sqs::SqsBatchResponse {
+        let ports = self.for_batch().await;
+        let response = crate::driver::handle_sqs_batch(&ports, &self.queue, job, event, &self.counters).await;
+        self.after_batch();
+        response
+    }
+}
+
+impl Refreshing for App {
+    async fn for_batch(&self) -> Snapshot<'_, Self> {
+        Snapshot::new(self, self.holder.refresh(&self.counters).await)
+    }
+    fn after_batch(&self) {
+        self.counters.vendor_calls("intercom", &self.intercom.take_status_counts());
+        self.counters.vendor_calls("zendesk", &self.zendesk.take_status_counts());
     }
 }
 
@@ -217,5 +253,6 @@ pub async fn build_ingress(settings: &IngressSettings, sdk: &aws_config::SdkConf
         settings.max_body_bytes,
         settings.max_age,
         Counters::emitting(),
-    ))
+    )
+    .with_zendesk_trigger_secret(settings.zendesk_trigger_webhook_secret.clone()))
 }

@@ -67,7 +67,8 @@ pub async fn process<P: Ports>(p: &P, job: JobKind, body: &str, counters: &Count
         vendor = %event.vendor,
         delivery_id = %event.delivery_id,
         entity = %event.entity,
-        topic = %event.topic
+        topic = %event.topic,
+        trace_id = event.trace_id.as_deref().unwrap_or("")
     );
     let _guard = span.enter();
     if p.config().shadow.contains(&job) {
@@ -169,6 +170,9 @@ pub async fn run_job<P: Ports>(p: &P, job: JobKind, event: &QueuedEvent) -> brid
         JobKind::TagSync => bridge_jobs::tag_sync::run(p, event).await,
         // GDPR erasure (person deletions) rides on job 2's queue.
         JobKind::ProfileSync if bridge_jobs::erasure::handles(event) => bridge_jobs::erasure::run(p, event).await,
+        JobKind::ProfileSync if bridge_jobs::contact_merge::handles(event) => {
+            bridge_jobs::contact_merge::run(p, event).await
+        }
         JobKind::ProfileSync => bridge_jobs::profile_sync::run(p, event).await,
     }
 }

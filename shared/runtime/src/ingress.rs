@@ -9,7 +9,8 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use bridge_domain::model::Timestamp;
+use bridge_domain::loop_guard;
+use bridge_domain::model::{AuthorRole, Timestamp};
 use bridge_domain::ports::{JobKind, Queue, QueuedEvent};
 use bridge_domain::routing;
 use bridge_intercom::webhook::{self as intercom_webhook, NotificationItem};
@@ -52,6 +53,7 @@ pub struct Ingress<Q> {
     queue: Q,
     intercom_secret: Option<Secret>,
     zendesk_secret: Option<Secret>,
+    zendesk_trigger_secret: Option<Secret>,
     jobs: BTreeSet<JobKind>,
     max_body_bytes: usize,
     max_age: Duration,
@@ -77,7 +79,16 @@ impl<Q: Queue> Ingress<Q> {
         max_age: Duration,
         counters: Counters,
     ) -> Self {
-        Self { queue, intercom_secret, zendesk_secret, jobs, max_body_bytes, max_age, counters }
+        Self {
+            queue,
+            intercom_secret,
+            zendesk_secret,
+            zendesk_trigger_secret: None,
+            jobs,
+            max_body_bytes,
+            max_age,
+            counters,
+        }
     }
 
     fn precheck(&self, req: &WebhookRequest<'_>, vendor: &str) -> Option<WebhookReply> {
@@ -138,8 +149,18 @@ impl<Q: Queue> Ingress<Q> {
             NotificationItem::ContactTag { contact_id: Some(c), .. } => Some(format!("contact:{c}")),
             _ => None,
         };
+        let actors = match &notification.item {
+            NotificationItem::Conversation(c) => intercom_actors(&c.event_parts),
+            _ => Vec::new(),
+        };
         let jobs = routing::intercom_jobs(&notification.topic);
-        self.fan_out(VENDOR, &notification.topic, &delivery_id, entity, jobs, req.body).await
+        self.fan_out(VENDOR, &notification.topic, &delivery_id, (entity, actors), jobs, &req).await
+    }
+
+    /// Also accepts Zendesk deliveries signed with the trigger-connected webhook's secret.
+    pub fn with_zendesk_trigger_secret(mut self, secret: Option<Secret>) -> Self {
+        self.zendesk_trigger_secret = secret;
+        self
     }
 
     /// Handles a Zendesk webhook (event-subscribed or trigger-built).
@@ -151,14 +172,22 @@ impl<Q: Queue> Ingress<Q> {
         let Some(secret) = &self.zendesk_secret else {
             return self.refuse(VENDOR, StatusCode::UNAUTHORIZED, "zendesk webhooks are not configured");
         };
-        if let Err(e) = zendesk_webhook::verify_signature(
-            secret.expose().as_bytes(),
-            header(req.headers, "x-zendesk-webhook-signature-timestamp"),
-            req.body,
-            header(req.headers, "x-zendesk-webhook-signature"),
-            chrono::Utc::now(),
-            self.max_age,
-        ) {
+        let verify = |secret: &Secret| {
+            zendesk_webhook::verify_signature(
+                secret.expose().as_bytes(),
+                header(req.headers, "x-zendesk-webhook-signature-timestamp"),
+                req.body,
+                header(req.headers, "x-zendesk-webhook-signature"),
+                chrono::Utc::now(),
+                self.max_age,
+            )
+        };
+        // Each Zendesk webhook has its own secret: the event-subscribed one, else the trigger one.
+        let verified = verify(secret).or_else(|e| match &self.zendesk_trigger_secret {
+            Some(trigger) => verify(trigger).map_err(|_| e),
+            None => Err(e),
+        });
+        if let Err(e) = verified {
             return self.refuse(VENDOR, StatusCode::UNAUTHORIZED, &format!("signature: {e}"));
         }
         let event = match zendesk_webhook::parse_event(req.body) {
@@ -187,8 +216,10 @@ impl<Q: Queue> Ingress<Q> {
         let Some(delivery_id) = delivery_id.filter(|d| !d.is_empty()) else {
             return self.refuse(VENDOR, StatusCode::BAD_REQUEST, "no event id or invocation id");
         };
+        let actors: Vec<String> =
+            event.actor_id().map(|a| loop_guard::actor("user", &a.to_string())).into_iter().collect();
         let jobs = routing::zendesk_jobs(&topic);
-        self.fan_out(VENDOR, &topic, &delivery_id, entity, jobs, req.body).await
+        self.fan_out(VENDOR, &topic, &delivery_id, (entity, actors), jobs, &req).await
     }
 
     async fn fan_out(
@@ -196,10 +227,13 @@ impl<Q: Queue> Ingress<Q> {
         vendor: &str,
         topic: &str,
         delivery_id: &str,
-        entity: Option<String>,
+        (entity, actors): (Option<String>, Vec<String>),
         jobs: &[JobKind],
-        body: &[u8],
+        req: &WebhookRequest<'_>,
     ) -> WebhookReply {
+        let body = req.body;
+        // API Gateway's X-Ray header, carried to the worker so its logs join the ingress's.
+        let trace_id = header(req.headers, "x-amzn-trace-id").filter(|t| t.len() <= 256).map(str::to_string);
         let wanted: Vec<JobKind> = jobs.iter().copied().filter(|j| self.jobs.contains(j)).collect();
         let Some(entity) = entity.filter(|_| !wanted.is_empty()) else {
             self.counters.incr("EventsUnhandled", ("Vendor", vendor));
@@ -217,6 +251,8 @@ impl<Q: Queue> Ingress<Q> {
             entity,
             received_at: Timestamp(chrono::Utc::now().timestamp()),
             payload,
+            trace_id,
+            actors,
         };
         let sends = wanted.iter().map(|job| self.queue.send(*job, &event));
         let results = futures::future::join_all(sends).await;
@@ -226,9 +262,37 @@ impl<Q: Queue> Ingress<Q> {
             return WebhookReply::new(StatusCode::SERVICE_UNAVAILABLE, "retry", "could not enqueue");
         }
         self.counters.incr("EventsQueued", ("Vendor", vendor));
-        tracing::info!(vendor, topic, delivery_id, entity = %event.entity, jobs = wanted.len(), "queued");
+        tracing::info!(
+            vendor,
+            topic,
+            delivery_id,
+            entity = %event.entity,
+            trace_id = event.trace_id.as_deref().unwrap_or(""),
+            jobs = wanted.len(),
+            "queued"
+        );
         WebhookReply::new(StatusCode::OK, "queued", topic)
     }
+}
+
+/// The authors of the parts an Intercom conversation event is about (`admin:<id>`, `user:<id>`, …);
+/// empty when a part's author is unknown, so nothing is taken for the bridge's own by mistake.
+fn intercom_actors(parts: &[bridge_domain::model::Part]) -> Vec<String> {
+    let mut actors = Vec::with_capacity(parts.len());
+    for part in parts {
+        let Some(id) = part.author.id.as_deref().filter(|id| !id.is_empty()) else {
+            return Vec::new();
+        };
+        let kind = match part.author.role {
+            AuthorRole::Admin => "admin",
+            AuthorRole::User => "user",
+            AuthorRole::Lead => "lead",
+            AuthorRole::Bot => "bot",
+            AuthorRole::Team => "team",
+        };
+        actors.push(loop_guard::actor(kind, id));
+    }
+    actors
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -304,6 +368,36 @@ mod tests {
         assert_eq!(sent[0].0, JobKind::Escalate);
         assert_eq!(sent[0].1.entity, "conversation:777");
         assert_eq!(sent[0].1.delivery_id, "notif_1");
+        assert_eq!(sent[0].1.trace_id, None);
+    }
+
+    #[tokio::test]
+    async fn the_api_gateway_trace_header_travels_with_the_event() {
+        let i = ingress();
+        let body = notification("conversation_part.tag.created", "notif_t");
+        let mut headers = HeaderMap::new();
+        headers.insert("x-hub-signature", sign(&body).unwrap().parse().unwrap());
+        headers.insert("x-amzn-trace-id", "Root=1-5759e988-bd862e3fe1be46a994272793".parse().unwrap());
+        let reply = i.intercom(WebhookRequest { method: &Method::POST, headers: &headers, body: &body }).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let sent = i.queue.sent.lock().unwrap().clone();
+        assert_eq!(sent[0].1.trace_id.as_deref(), Some("Root=1-5759e988-bd862e3fe1be46a994272793"));
+    }
+
+    #[tokio::test]
+    async fn authors_of_the_event_parts_travel_as_actors() {
+        let i = ingress();
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&notification("conversation.admin.noted", "notif_5")).unwrap();
+        v["data"]["item"]["conversation_parts"]["conversation_parts"] = serde_json::json!([{
+            "type": "conversation_part", "id": "p1", "part_type": "note", "body": "<p>n</p>",
+            "created_at": 1_700_000_001, "author": { "type": "admin", "id": "7" }
+        }]);
+        let body = v.to_string().into_bytes();
+        let reply = post(&i, &body, sign(&body)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let sent = i.queue.sent.lock().unwrap().clone();
+        assert_eq!(sent[0].1.actors, vec!["admin:7".to_string()]);
     }
 
     #[tokio::test]
@@ -353,6 +447,29 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn zendesk_trigger_webhook_secret_is_accepted_too() {
+        let body = br#"{"kind":"ticket_trigger","ticket_id":"5","status":"Solved","updated_by":"7"}"#;
+        let ts = chrono::Utc::now().to_rfc3339();
+        let headers = |secret: &[u8]| {
+            let mut h = HeaderMap::new();
+            h.insert("x-zendesk-webhook-signature", zendesk_webhook::sign(secret, &ts, body).parse().unwrap());
+            h.insert("x-zendesk-webhook-signature-timestamp", ts.parse().unwrap());
+            h.insert("x-zendesk-webhook-invocation-id", "inv-1".parse().unwrap());
+            h
+        };
+        let without = ingress();
+        let h = headers(b"trigger-secret");
+        let reply = without.zendesk(WebhookRequest { method: &Method::POST, headers: &h, body }).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        let with = ingress().with_zendesk_trigger_secret(Some(Secret::new("trigger-secret")));
+        let reply = with.zendesk(WebhookRequest { method: &Method::POST, headers: &h, body }).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let forged = headers(b"neither");
+        let reply = with.zendesk(WebhookRequest { method: &Method::POST, headers: &forged, body }).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    }
+
+    #[tokio::test]
     async fn zendesk_stale_signature_is_refused() {
         let i = ingress();
         let body = br#"{"type":"zen:event-type:ticket.status_changed","account_id":1,"id":"e1","time":"2026-01-01T00:00:00Z","subject":"zen:ticket:5","detail":{"id":"5"},"event":{"current":"SOLVED","previous":"OPEN"}}"#;
@@ -373,5 +490,6 @@ mod tests {
         assert_eq!(sent.len(), 1);
         assert_eq!(sent[0].0, JobKind::TicketStatus);
         assert_eq!(sent[0].1.entity, "ticket:5");
+        assert!(sent[0].1.actors.is_empty(), "no actor in the payload");
     }
 }

@@ -3,11 +3,14 @@
 //! tracing setup.
 
 pub mod app;
+pub mod catalogs;
+pub mod drift_alerts;
 pub mod driver;
 pub mod ingress;
 pub mod local;
 pub mod metrics;
 pub mod poller;
+pub mod reload;
 pub mod settings;
 pub mod telemetry;
 pub mod testing;

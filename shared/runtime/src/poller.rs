@@ -12,12 +12,13 @@ use tokio::sync::watch;
 
 use crate::driver::{DeadLetter, Disposition, MessageControl, process};
 use crate::metrics::Counters;
+use crate::reload::Refreshing;
 
 /// Delay for a retry the vendor gave no delay for.
 const DEFAULT_RETRY: Duration = Duration::from_secs(2);
 
-/// Polls until `stop` turns true.
-pub async fn poll<P: Ports>(
+/// Polls until `stop` turns true. The configuration is refreshed between batches.
+pub async fn poll<P: Refreshing>(
     p: &P,
     queue: &SqsQueue,
     job: JobKind,
@@ -34,7 +35,11 @@ pub async fn poll<P: Ports>(
             _ = stop.changed() => break,
         };
         match received {
-            Ok(messages) => handle_messages(p, queue, job, messages, counters).await,
+            Ok(messages) if messages.is_empty() => {}
+            Ok(messages) => {
+                handle_messages(&p.for_batch().await, queue, job, messages, counters).await;
+                p.after_batch();
+            }
             Err(e) => {
                 tracing::warn!(job = job.as_str(), error = %e, "receive failed; backing off");
                 tokio::time::sleep(Duration::from_secs(1)).await;

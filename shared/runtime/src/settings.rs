@@ -136,6 +136,10 @@ pub struct IngressSettings {
     pub intercom_client_secret: Option<Secret>,
     /// `ZENDESK_WEBHOOK_SECRET`: signs Zendesk webhooks.
     pub zendesk_webhook_secret: Option<Secret>,
+    /// `ZENDESK_TRIGGER_WEBHOOK_SECRET`: the signing secret of the trigger-connected webhook
+    /// (`bridge setup zendesk --triggers`), when there is one; Zendesk signs each webhook with
+    /// its own secret.
+    pub zendesk_trigger_webhook_secret: Option<Secret>,
     /// Queues to fan out to.
     pub queues: QueueTargets,
     /// `BRIDGE_MAX_BODY_BYTES` (default 1 MiB).
@@ -160,6 +164,7 @@ impl IngressSettings {
         Ok(Self {
             intercom_client_secret,
             zendesk_webhook_secret,
+            zendesk_trigger_webhook_secret: env.get("ZENDESK_TRIGGER_WEBHOOK_SECRET").map(Secret::new),
             queues: queue_targets(env)?,
             max_body_bytes,
             max_age,
@@ -205,6 +210,9 @@ pub struct WorkerSettings {
     pub table: String,
     /// Queues (for dead letters and delays).
     pub queues: QueueTargets,
+    /// `BRIDGE_CONFIG_TTL_SECS` (default 60): how long a loaded configuration is used before it
+    /// is read again (between batches, never within one).
+    pub config_ttl: std::time::Duration,
 }
 
 impl WorkerSettings {
@@ -244,7 +252,19 @@ impl WorkerSettings {
             config,
             table: required(env, "BRIDGE_TABLE")?,
             queues: queue_targets(env)?,
+            config_ttl: config_ttl(env)?,
         })
+    }
+}
+
+fn config_ttl(env: &impl Env) -> Result<std::time::Duration, SettingsError> {
+    match env.get("BRIDGE_CONFIG_TTL_SECS") {
+        None => Ok(std::time::Duration::from_secs(60)),
+        Some(raw) => {
+            raw.trim().parse::<u64>().map(std::time::Duration::from_secs).map_err(|_| {
+                SettingsError::new("BRIDGE_CONFIG_TTL_SECS", format!("{raw:?} is not a number of seconds"))
+            })
+        }
     }
 }
 
@@ -273,6 +293,16 @@ mod tests {
         assert_eq!(s.intercom_api_base, "https://api.intercom.io");
         assert_eq!(s.config, ConfigSource::S3 { bucket: "bucket".into(), key: "bridge.yaml".into() });
         assert!(matches!(s.queues, QueueTargets::Urls(ref m) if m.contains_key(&JobKind::Escalate)));
+    }
+
+    #[test]
+    fn config_ttl_defaults_to_a_minute_and_is_checked() {
+        assert_eq!(WorkerSettings::from_env(&env(WORKER)).unwrap().config_ttl, std::time::Duration::from_secs(60));
+        let mut e = env(WORKER);
+        e.insert("BRIDGE_CONFIG_TTL_SECS".into(), "5".into());
+        assert_eq!(WorkerSettings::from_env(&e).unwrap().config_ttl, std::time::Duration::from_secs(5));
+        e.insert("BRIDGE_CONFIG_TTL_SECS".into(), "soon".into());
+        assert_eq!(WorkerSettings::from_env(&e).unwrap_err().variable, "BRIDGE_CONFIG_TTL_SECS");
     }
 
     #[test]

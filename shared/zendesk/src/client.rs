@@ -41,6 +41,7 @@ struct Inner {
     job_wait: Duration,
     rate: Mutex<Option<RateLimitSnapshot>>,
     pub(crate) me: OnceCell<u64>,
+    statuses: Mutex<std::collections::BTreeMap<u16, u64>>,
 }
 
 /// One request, prepared once and sent as many times as the retry policy allows (the body
@@ -135,6 +136,7 @@ impl ZendeskClient {
                 job_wait: Duration::from_secs(20),
                 rate: Mutex::new(None),
                 me: OnceCell::new(),
+                statuses: Mutex::new(std::collections::BTreeMap::new()),
             }),
         })
     }
@@ -163,6 +165,11 @@ impl ZendeskClient {
     /// The rate-limit headers of the most recent response that carried any.
     pub fn last_rate_limit(&self) -> Option<RateLimitSnapshot> {
         self.inner.rate.lock().map(|g| g.clone()).unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    /// Responses by HTTP status since the last call (for the vendor-call metrics); resets.
+    pub fn take_status_counts(&self) -> std::collections::BTreeMap<u16, u64> {
+        std::mem::take(&mut *self.inner.statuses.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     pub(crate) fn me_cell(&self) -> &OnceCell<u64> {
@@ -207,6 +214,7 @@ impl ZendeskClient {
         }
         let resp = req.send().await.map_err(transport_error)?;
         let status = resp.status();
+        *self.inner.statuses.lock().unwrap_or_else(|p| p.into_inner()).entry(status.as_u16()).or_default() += 1;
         let headers = resp.headers().clone();
         self.record_rate_limit(&headers);
         let body = resp.bytes().await.map_err(transport_error)?.to_vec();

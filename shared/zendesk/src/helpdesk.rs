@@ -107,4 +107,9 @@ impl Helpdesk for ZendeskClient {
         let o = self.show_organization(id.get()).await?;
         Ok(convert::organization(&o)?)
     }
+
+    async fn ticket_sla(&self, id: TicketId) -> PortResult<Option<bridge_domain::model::SlaTarget>> {
+        let metrics = self.ticket_policy_metrics(id.get()).await?;
+        Ok(crate::sla::target(&metrics))
+    }
 }

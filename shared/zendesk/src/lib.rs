@@ -16,6 +16,8 @@ mod people;
 mod profiles;
 mod rate_limit;
 mod reporting;
+pub mod setup;
+pub mod sla;
 mod tickets;
 pub mod types;
 pub mod webhook;

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 pub mod backfill;
 pub mod csat;
+pub mod profiles_demo;
 
 use anyhow::Context as _;
 use bridge_aws::{DynamoStore, QueueSettings, SqsQueue};

@@ -39,6 +39,8 @@ fn letter(entity: &str, payload: Value) -> String {
         entity: entity.into(),
         received_at: Timestamp(1),
         payload,
+        trace_id: None,
+        actors: Vec::new(),
     };
     let letter = DeadLetter {
         job: JobKind::TicketStatus,

@@ -249,6 +249,8 @@ async fn crash_between_ticket_create_and_link_write_still_gives_one_ticket() {
         entity: format!("conversation:{conv}"),
         received_at: Timestamp(0),
         payload: Value::Null,
+        trace_id: None,
+        actors: Vec::new(),
     };
     let body = serde_json::to_string(&event).unwrap();
     let app = world.app().unwrap();

@@ -276,3 +276,27 @@ async fn trigger_json_for_a_created_ticket_is_routed_and_acknowledged_once() {
     assert_eq!(ticket_writes(&world, id).0, 1);
     assert!(messages(&world)[0].body.contains("Email bounce"));
 }
+
+#[tokio::test]
+async fn acknowledgement_quotes_the_tickets_sla_policy_target_when_zendesk_has_one() {
+    let Intake { world, requester, .. } = start().await;
+    // An SLA policy with a 4-hour first-reply target applies to every ticket.
+    world.zendesk.add_sla_policy(None, None, 240);
+
+    let id = world.zendesk.submit_ticket(requester, "Invoice missing", "Where is my invoice?", "web").unwrap();
+    eventually(WAIT, "acknowledgement", || messages(&world).len() == 1).await.unwrap();
+    settle(QUIET, WAIT, || messages(&world).len()).await.unwrap();
+
+    let created = chrono::DateTime::parse_from_rfc3339(ticket(&world, id)["created_at"].as_str().unwrap()).unwrap();
+    let due = (created + chrono::Duration::minutes(240)).format("%Y-%m-%d %H:%M UTC").to_string();
+    let m = &messages(&world)[0];
+    assert!(m.body.contains(&format!("within 4 hours (by {due})")), "policy target quoted: {}", m.body);
+    assert!(!m.body.contains("within 1 hour"), "the policy wins over the plan's text: {}", m.body);
+    let sideloads = world
+        .zendesk
+        .exchanges()
+        .iter()
+        .filter(|e| e.method == "GET" && e.query.iter().any(|(k, v)| k == "include" && v.contains("slas")))
+        .count();
+    assert_eq!(sideloads, 1, "the SLA is read once, with the ticket's slas sideload");
+}

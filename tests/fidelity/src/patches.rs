@@ -201,6 +201,16 @@ pub const PATCHES: &[SpecPatch] = &[
                  `subject` (string) are added.",
         apply: zd_followup_via_from,
     },
+    SpecPatch {
+        vendor: Vendor::Zendesk,
+        name: "Zendesk: the `slas` sideload on a ticket",
+        reason: "`GET /tickets/{id}` declares the `include` parameter (`TicketsInclude`, linking \
+                 the Sideloading section of the Tickets reference), and the `slas` sideload adds \
+                 `ticket.slas.policy_metrics[]` (`breach_at`, `stage`, `metric`, and the target \
+                 as `days`/`hours`/`minutes`), the same metric objects as the SLA policy schemas \
+                 of the file; `TicketObject` does not declare it. `slas` is added.",
+        apply: zd_ticket_slas,
+    },
     // ================================================================ end Zendesk
 ];
 
@@ -494,5 +504,17 @@ fn zd_followup_via_from(doc: &mut Value) -> Result<(), String> {
         props.insert(name.into(), definition);
     }
     Ok(())
+}
+fn zd_ticket_slas(doc: &mut Value) -> Result<(), String> {
+    let metric = json!({ "type": "object", "properties": {
+        "breach_at": { "type": "string", "format": "date-time", "nullable": true },
+        "stage": { "type": "string" },
+        "metric": { "type": "string" },
+        "days": { "type": "integer" },
+        "hours": { "type": "integer" },
+        "minutes": { "type": "integer" }
+    }});
+    let slas = json!({ "type": "object", "properties": { "policy_metrics": { "type": "array", "items": metric } } });
+    add_property(doc, "TicketObject", "slas", slas)
 }
 // ======================================================================== end Zendesk patches

@@ -224,6 +224,8 @@ fn deleted(topic: &str, entity: &str) -> QueuedEvent {
         entity: entity.into(),
         received_at: Timestamp(1000),
         payload: serde_json::Value::Null,
+        trace_id: None,
+        actors: Vec::new(),
     }
 }
 

@@ -98,6 +98,8 @@ fn event(ticket: u64, delivery: &str, topic: &str) -> QueuedEvent {
         entity: format!("ticket:{ticket}"),
         received_at: Timestamp(1),
         payload: serde_json::json!({ "detail": { "actor_id": REQUESTER.to_string() } }),
+        trace_id: None,
+        actors: Vec::new(),
     }
 }
 

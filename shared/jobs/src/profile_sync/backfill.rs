@@ -127,6 +127,11 @@ pub async fn load_state<S: Store>(store: &S) -> Result<Option<BackfillState>, Jo
     Ok(store.load(BACKFILL_KEY).await?.and_then(|v| serde_json::from_str(&v.body).ok()))
 }
 
+/// True when a backfill started and is not finished: what a scheduled continuation resumes.
+pub async fn in_progress<S: Store>(store: &S) -> Result<bool, JobError> {
+    Ok(load_state(store).await?.is_some_and(|s| !s.done))
+}
+
 /// Runs (or resumes) the backfill. `on_page` sees the progress after every stored page.
 pub async fn backfill<P: Ports>(
     p: &P,

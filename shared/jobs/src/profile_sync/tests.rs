@@ -228,6 +228,8 @@ fn event(entity: &str, actor: Option<u64>) -> QueuedEvent {
         entity: entity.into(),
         received_at: Timestamp(0),
         payload,
+        trace_id: None,
+        actors: Vec::new(),
     }
 }
 
@@ -407,4 +409,101 @@ async fn drift_reports_new_unmapped_fields_on_either_side() {
     p.ic.catalog.lock().unwrap().push(f("custom_attributes.shoe_size"));
     let found = drift_report(&p).await.unwrap();
     assert!(found.iter().any(|d| matches!(d, bridge_domain::profiles::DriftFinding::Unmapped { path, .. } if path == "custom_attributes.shoe_size")));
+}
+
+#[tokio::test]
+async fn a_backfill_is_in_progress_only_between_its_first_page_and_its_last() {
+    use super::backfill::{BACKFILL_KEY, BackfillOptions, BackfillState, backfill, in_progress};
+    let p = ports();
+    for i in 0..3 {
+        p.ic.seed(Kind::Person, &format!("c{i}"), "user", &[("email", t(&format!("u{i}@x.test")))]);
+    }
+    assert!(!in_progress(&p.store).await.unwrap(), "never ran: nothing to continue");
+    // A run paused halfway (deadline): the cursor is stored, not done.
+    let halfway = BackfillState { next: Some("page-2".into()), pages: 1, ..BackfillState::default() };
+    p.store.save(BACKFILL_KEY, &serde_json::to_string(&halfway).unwrap(), None).await.unwrap();
+    assert!(in_progress(&p.store).await.unwrap(), "paused: a continuation resumes it");
+    let end = backfill(&p, &BackfillOptions::default(), &mut |_| {}).await.unwrap();
+    assert_eq!(end.state.pages, 2, "resumed from the stored cursor");
+    assert!(!in_progress(&p.store).await.unwrap(), "finished: a continuation does nothing");
+}
+
+/// Drift alerts that remember what they saw.
+#[derive(Default)]
+struct RecordedAlerts {
+    counted: AtomicU64,
+    published: Mutex<Vec<(String, String)>>,
+    fail_publish: std::sync::atomic::AtomicBool,
+}
+
+impl super::alerts::DriftAlerts for RecordedAlerts {
+    fn finding(&self, _: &bridge_domain::profiles::DriftFinding) {
+        self.counted.fetch_add(1, Ordering::Relaxed);
+    }
+    async fn publish(&self, subject: &str, body: &str) -> Result<(), bridge_domain::ports::PortError> {
+        if self.fail_publish.swap(false, Ordering::Relaxed) {
+            return Err(bridge_domain::ports::PortError::unavailable(bridge_domain::ports::Service::Queue, "down"));
+        }
+        self.published.lock().unwrap().push((subject.into(), body.into()));
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn drift_runs_count_every_finding_and_publish_only_a_new_report() {
+    let p = ports();
+    let alerts = RecordedAlerts::default();
+    let f = |path: &str| CatalogField { path: path.into(), data_type: "string".into(), options: vec![] };
+    *p.ic.catalog.lock().unwrap() = vec![f("custom_attributes.plan"), f("custom_attributes.zendesk_user_id")];
+    let first = super::alerts::run_drift(&p, &alerts).await.unwrap();
+    p.ic.catalog.lock().unwrap().push(f("custom_attributes.shoe_size"));
+    // The topic is down: the run fails and the report is not stored, so the next run publishes.
+    alerts.fail_publish.store(true, Ordering::Relaxed);
+    assert!(super::alerts::run_drift(&p, &alerts).await.is_err());
+    let run = super::alerts::run_drift(&p, &alerts).await.unwrap();
+    assert!(run.published && run.changed);
+    assert!(run.findings.len() > first.findings.len());
+    assert_eq!(alerts.counted.load(Ordering::Relaxed), (first.findings.len() + 2 * run.findings.len()) as u64);
+    let published = alerts.published.lock().unwrap().clone();
+    let (subject, body) = published.last().unwrap();
+    assert!(subject.starts_with("Profile schema drift"), "{subject}");
+    assert!(body.contains("custom_attributes.shoe_size"), "{body}");
+    let n = published.len();
+    let again = super::alerts::run_drift(&p, &alerts).await.unwrap();
+    assert!(!again.published, "an unchanged report is not published twice");
+    assert_eq!(alerts.published.lock().unwrap().len(), n);
+}
+
+#[tokio::test]
+async fn a_shadow_run_reads_the_directories_and_plans_the_profile_writes_without_making_them() {
+    use crate::shadow::{Action, Plan, ShadowPorts};
+    let p = ports();
+    p.ic.seed(
+        Kind::Person,
+        "c1",
+        "user",
+        &[("name", t("Ada")), ("email", t("ada@x.test")), ("custom_attributes.plan", t("Pro"))],
+    );
+    let plan = Plan::default();
+    let out = run(&ShadowPorts::new(&p, &plan), &event("contact:c1", None)).await.unwrap();
+    assert!(matches!(out, Outcome::Done(ref s) if s.contains("peer created")), "{out:?}");
+    let actions = plan.actions();
+    let created = actions.iter().find_map(|a| match a {
+        Action::WriteProfile { side: "zendesk", entity: "user", id: None, fields } => Some(fields.clone()),
+        _ => None,
+    });
+    let fields = created.unwrap_or_else(|| panic!("no planned Zendesk user creation: {actions:?}"));
+    assert!(fields.contains(&"user_fields.plan".to_string()) && fields.contains(&"name".to_string()), "{fields:?}");
+    assert!(
+        actions.iter().any(|a| matches!(a, Action::WriteProfile { side: "intercom", entity: "contact", id: Some(id), .. } if id == "c1")),
+        "the Zendesk id planned onto the contact: {actions:?}"
+    );
+    // Nothing was written: no Zendesk user, no id on the contact, no pair state in the real store.
+    assert!(p.zd.all(Kind::Person).is_empty());
+    assert_eq!(p.zd.writes.load(Ordering::Relaxed) + p.ic.writes.load(Ordering::Relaxed), 0);
+    assert_eq!(p.ic.value(Kind::Person, "c1", "custom_attributes.zendesk_user_id"), None);
+    assert!(p.store.load(&state_key(Side::Intercom, Kind::Person, "c1")).await.unwrap().is_none());
+    // Live does what the shadow planned.
+    run(&p, &event("contact:c1", None)).await.unwrap();
+    assert_eq!(p.zd.all(Kind::Person).len(), 1);
 }

@@ -60,6 +60,8 @@ fn ic_event(d: &str) -> QueuedEvent {
         entity: "conversation:c1".into(),
         received_at: Timestamp(1),
         payload: json!({}),
+        trace_id: None,
+        actors: Vec::new(),
     }
 }
 
@@ -71,6 +73,8 @@ fn zd_event(d: &str, actor: u64) -> QueuedEvent {
         entity: "ticket:100".into(),
         received_at: Timestamp(1),
         payload: json!({"detail": {"actor_id": actor.to_string()}}),
+        trace_id: None,
+        actors: Vec::new(),
     }
 }
 

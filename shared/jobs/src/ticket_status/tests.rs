@@ -92,6 +92,8 @@ fn event(delivery: &str, ticket: u64, topic: &str, payload: serde_json::Value) -
         entity: format!("ticket:{ticket}"),
         received_at: Timestamp(1),
         payload,
+        trace_id: None,
+        actors: Vec::new(),
     }
 }
 

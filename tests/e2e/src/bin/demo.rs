@@ -3,7 +3,7 @@
 //! an agent tags the conversation `escalate`); prints what Zendesk holds, the link and the note;
 //! stops everything it started.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
@@ -78,6 +78,8 @@ async fn main() -> anyhow::Result<()> {
         .context("reading the example configuration")?;
     let enterprise = zendesk.add_group("Enterprise");
     let config = demo_config(&example, &bot, tier2) + &intake_demo_config(enterprise, tier2) + STATUS_TAGS_DEMO_CONFIG;
+    let config = config + bridge_e2e::profiles_demo::DEMO_CONFIG;
+    bridge_e2e::profiles_demo::seed_fields(&intercom, &zendesk);
     let config_path = work.join("bridge.yaml");
     std::fs::write(&config_path, &config)?;
 
@@ -117,7 +119,7 @@ async fn main() -> anyhow::Result<()> {
     let serve = Command::new(&bridge_bin)
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .envs(env.iter().cloned())
-        .stdout(Stdio::null())
+        .stdout(log.try_clone()?)
         .stderr(log)
         .spawn()
         .context("starting bridge serve")?;
@@ -264,6 +266,12 @@ async fn main() -> anyhow::Result<()> {
         .context("no acknowledgement reached Ada in Intercom within 30 s")?;
     println!("Intercom   {} from Bridge Bot to Ada: {}", ack.message_type, ack.subject.unwrap_or_default());
     println!("           {}", bridge_domain::text::html_to_text(&ack.body).replace('\n', " "));
+
+    // Before the CSAT scene: that one switches the simulators' webhooks off.
+    step("Profile sync (job 2): a plan change in Intercom, a phone change in Zendesk");
+    bridge_e2e::profiles_demo::scene(&intercom, &zendesk, &ada, "ada@acme.example", zoe)
+        .await
+        .context("the profile scene (see target/demo/bridge-serve.log)")?;
 
     step("CSAT report for the simulators' last 14 days (job 7): bridge report csat");
     let dashboard = bridge_e2e::csat::demo_scene(&intercom, &zendesk, &agent, &ada, &bridge_bin, &env, &work)?;

@@ -96,6 +96,9 @@ pub fn dispatch(st: &mut State, req: &ApiRequest) -> Result<ApiResponse, ApiErro
     let q = &req.query;
     let base = format!("{}/api/v2/{}", st.base, req.segments.join("/"));
     let m = &req.method;
+    if let Some(answer) = super::setup::dispatch(st, req) {
+        return answer;
+    }
     match (m.clone(), segs.as_slice()) {
         (Method::GET, ["users", "me"]) => {
             let u = st.users.get(&req.actor.user_id).ok_or_else(ApiError::not_found)?;
@@ -119,7 +122,11 @@ pub fn dispatch(st: &mut State, req: &ApiRequest) -> Result<ApiResponse, ApiErro
         }
         (Method::GET, ["tickets", t]) => {
             let t = st.tickets.get(&id(t)?).ok_or_else(ApiError::not_found)?;
-            ok(json!({ "ticket": st.ticket_json(t) }))
+            let mut ticket = st.ticket_json(t);
+            if param(q, "include").is_some_and(|i| i.split(',').any(|s| s.trim() == "slas")) {
+                ticket["slas"] = super::sla::slas_json(&st.sla, t);
+            }
+            ok(json!({ "ticket": ticket }))
         }
         (Method::PUT, ["tickets", t]) => {
             let tid = id(t)?;

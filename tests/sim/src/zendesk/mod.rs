@@ -23,6 +23,8 @@ mod admin;
 mod api;
 mod model;
 mod paging;
+mod setup;
+mod sla;
 mod state;
 mod webhooks;
 
@@ -208,6 +210,10 @@ impl ZendeskSim {
     pub fn add_user_field(&self, key: &str, title: &str, field_type: &str) -> u64 {
         self.with_state(|s| admin::add_field(s, admin::FieldKind::User, Some(key), title, field_type, &[], None))
     }
+    /// Adds a dropdown user field with `key` and its options as (name, value) pairs.
+    pub fn add_user_dropdown(&self, key: &str, title: &str, options: &[(&str, &str)]) -> u64 {
+        self.with_state(|s| admin::add_field(s, admin::FieldKind::User, Some(key), title, "dropdown", options, None))
+    }
     /// Adds an organization field with `key`.
     pub fn add_organization_field(&self, key: &str, title: &str, field_type: &str) -> u64 {
         self.with_state(|s| {
@@ -312,6 +318,7 @@ impl Shared {
     pub fn new(base: String, options: ZendeskSimOptions) -> Arc<Self> {
         let mut state = State::new(base, &options.email);
         state.trigger_webhooks = options.trigger_webhooks;
+        state.setup.signing_secret = options.webhook_secret.clone();
         let sink = WebhookSink::default();
         sink.set_target(options.webhook_target.clone());
         Arc::new(Self {
@@ -348,6 +355,7 @@ impl Shared {
             let trigger = st.trigger_webhooks;
             *st = State::new(st.base.clone(), &self.options.email);
             st.trigger_webhooks = trigger;
+            st.setup.signing_secret = self.options.webhook_secret.clone();
         }
         self.gate.recorder.clear();
         self.sink.clear();

@@ -252,6 +252,10 @@ pub struct State {
     pub outbox: Vec<OutEvent>,
     /// Also emit the trigger-template webhook on ticket changes.
     pub trigger_webhooks: bool,
+    /// Webhooks and triggers (vendor setup).
+    pub setup: super::setup::SetupState,
+    /// Seeded SLA policies (`include=slas` sideload).
+    pub sla: super::sla::SlaState,
 }
 
 fn normalize_tags(tags: &[String]) -> Vec<String> {
@@ -296,6 +300,8 @@ impl State {
             idempotency: HashMap::new(),
             outbox: Vec::new(),
             trigger_webhooks: false,
+            setup: super::setup::SetupState::default(),
+            sla: super::sla::SlaState::default(),
         };
         let now = s.now();
         let id = s.new_id();

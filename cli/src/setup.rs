@@ -1,0 +1,177 @@
+//! `bridge setup zendesk` (webhook, signing secret into Secrets Manager, optional triggers) and
+//! the webhook lines of `bridge doctor`.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use aws_sdk_secretsmanager::Client as SecretsClient;
+use bridge_runtime::App;
+use bridge_zendesk::setup::{Change, Webhook, WebhookSpec};
+use bridge_zendesk::{Auth, Secret, ZendeskClient, ZendeskConfig};
+use clap::Args;
+use serde_json::{Map, Value};
+
+/// Default name of the bridge's Zendesk webhook.
+pub const DEFAULT_WEBHOOK_NAME: &str = "Intercom bridge";
+
+/// Key of the bridge secret holding the event webhook's signing secret.
+pub const SECRET_KEY: &str = "zendesk_webhook_secret";
+/// Key holding the trigger-connected webhook's signing secret (`--triggers`).
+pub const TRIGGER_SECRET_KEY: &str = "zendesk_trigger_webhook_secret";
+
+/// Intercom topics to tick in the Developer Hub (README lists the same): conversation topics
+/// (escalation, tag sync), contact/company topics (profile sync), `contact.deleted` (erasure).
+/// `ping` is sent by the Hub's test button.
+pub const INTERCOM_TOPICS: &[&str] = &[
+    "conversation.user.created",
+    "conversation.user.replied",
+    "conversation.admin.assigned",
+    "conversation.admin.open.assigned",
+    "conversation.admin.noted",
+    "conversation.priority.updated",
+    "conversation_part.tag.created",
+    "contact.user.created",
+    "contact.user.updated",
+    "contact.lead.created",
+    "contact.lead.updated",
+    "contact.email.updated",
+    "company.created",
+    "company.updated",
+    "contact.deleted",
+    "ping",
+];
+
+/// `bridge setup zendesk` options.
+#[derive(Debug, Args)]
+pub struct ZendeskSetup {
+    /// The bridge's Zendesk webhook URL (stack output `ZendeskWebhookUrl`).
+    #[arg(long, env = "BRIDGE_ZENDESK_WEBHOOK_URL")]
+    pub url: String,
+    /// Name or ARN of the bridge secret (stack's `<stack>/vendor-credentials`).
+    #[arg(long, env = "BRIDGE_SECRET_ID")]
+    pub secret_id: String,
+    /// Webhook name (the bridge finds its webhook again by this name, else by URL).
+    #[arg(long, default_value = DEFAULT_WEBHOOK_NAME)]
+    pub name: String,
+    /// Also create the trigger-connected webhook and its two triggers (trigger-JSON variant).
+    #[arg(long)]
+    pub triggers: bool,
+}
+
+/// The Zendesk client from `ZENDESK_BASE_URL` and `ZENDESK_OAUTH_TOKEN` or
+/// `ZENDESK_EMAIL` + `ZENDESK_API_TOKEN`.
+fn zendesk_from_env() -> anyhow::Result<ZendeskClient> {
+    let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
+    let base_url = var("ZENDESK_BASE_URL").context("ZENDESK_BASE_URL is not set")?;
+    let auth = match (var("ZENDESK_OAUTH_TOKEN"), var("ZENDESK_EMAIL"), var("ZENDESK_API_TOKEN")) {
+        (Some(t), _, _) => Auth::OAuth { token: Secret::new(t) },
+        (None, Some(email), Some(token)) => Auth::ApiToken { email, token: Secret::new(token) },
+        _ => anyhow::bail!("set ZENDESK_EMAIL and ZENDESK_API_TOKEN, or ZENDESK_OAUTH_TOKEN"),
+    };
+    Ok(ZendeskClient::new(ZendeskConfig { base_url, auth, timeout: Duration::from_secs(15) })?)
+}
+
+/// `bridge setup zendesk`: idempotent.
+pub async fn zendesk(opts: ZendeskSetup) -> anyhow::Result<()> {
+    let zd = zendesk_from_env()?;
+    let (id, change) = zd.ensure_webhook(&WebhookSpec::events(&opts.name, &opts.url)).await?;
+    println!("webhook {:?} ({id}): {change}", opts.name);
+    let secret = zd.webhook_signing_secret(&id).await?;
+    let secrets = SecretsClient::new(&bridge_runtime::app::aws_config().await);
+    let mut values = vec![(SECRET_KEY, secret)];
+    if opts.triggers {
+        let (tid, change) = zd.ensure_webhook(&WebhookSpec::triggers(&opts.name, &opts.url)).await?;
+        println!("trigger webhook ({tid}): {change}");
+        for (title, change) in zd.ensure_triggers(&opts.name, &tid).await? {
+            println!("trigger {title:?}: {change}");
+        }
+        values.push((TRIGGER_SECRET_KEY, zd.webhook_signing_secret(&tid).await?));
+    }
+    let stored = store_secret(&secrets, &opts.secret_id, &values).await?;
+    println!("secret {}: {stored}", opts.secret_id);
+    if stored != Change::Unchanged {
+        println!("the signing secret changed: deploy again with a new SecretsRevision so the ingress picks it up");
+    }
+    Ok(())
+}
+
+/// Writes `values` into the JSON of the secret (created if missing), only when they differ.
+async fn store_secret(client: &SecretsClient, id: &str, values: &[(&str, String)]) -> anyhow::Result<Change> {
+    let current = match client.get_secret_value().secret_id(id).send().await {
+        Ok(v) => Some(v.secret_string().unwrap_or("{}").to_string()),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => None,
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("reading secret {id}"))),
+    };
+    let mut json: Map<String, Value> = match &current {
+        Some(text) => serde_json::from_str(text).with_context(|| format!("secret {id} is not a JSON object"))?,
+        None => Map::new(),
+    };
+    let differs = values.iter().any(|(k, v)| json.get(*k).and_then(Value::as_str) != Some(v.as_str()));
+    if !differs {
+        return Ok(Change::Unchanged);
+    }
+    for (k, v) in values {
+        json.insert((*k).to_string(), Value::String(v.clone()));
+    }
+    let text = Value::Object(json).to_string();
+    if current.is_some() {
+        client.put_secret_value().secret_id(id).secret_string(text).send().await.context("updating the secret")?;
+        Ok(Change::Updated)
+    } else {
+        client.create_secret().name(id).secret_string(text).send().await.context("creating the secret")?;
+        Ok(Change::Created)
+    }
+}
+
+/// The bridge's event webhook among `hooks`: by the default name, else by an endpoint ending
+/// in `/webhooks/zendesk`.
+fn bridge_webhook(hooks: &[Webhook]) -> Option<&Webhook> {
+    let events = hooks.iter().filter(|w| !w.is_trigger_connected());
+    let mut candidates: Vec<&Webhook> = events.collect();
+    candidates.sort_by_key(|w| w.name != DEFAULT_WEBHOOK_NAME);
+    candidates.into_iter().find(|w| w.name == DEFAULT_WEBHOOK_NAME || w.endpoint.ends_with("/webhooks/zendesk"))
+}
+
+/// Doctor lines for both webhooks: Zendesk checked through its API, Intercom by hand.
+pub async fn doctor_webhooks(app: &App, line: &mut impl FnMut(bool, &str, String)) {
+    match app.zendesk.list_webhooks().await {
+        Err(e) => line(false, "zendesk webhook", format!("cannot list webhooks: {e}")),
+        Ok(hooks) => match bridge_webhook(&hooks) {
+            None => line(false, "zendesk webhook", "none found: run `bridge setup zendesk`".into()),
+            Some(w) if w.status != "active" => line(
+                false,
+                "zendesk webhook",
+                format!("{} is {}: activate it or run `bridge setup zendesk`", w.id, w.status),
+            ),
+            Some(w) => match w.missing_subscriptions().as_slice() {
+                [] => {
+                    line(true, "zendesk webhook", format!("{} active, all events subscribed -> {}", w.id, w.endpoint))
+                }
+                missing => line(
+                    false,
+                    "zendesk webhook",
+                    format!("{} misses {}: run `bridge setup zendesk`", w.id, missing.join(", ")),
+                ),
+            },
+        },
+    }
+    println!(
+        "note intercom webhook: no API to check; in the Developer Hub (your app -> Webhooks) the endpoint must be the \
+         stack output IntercomWebhookUrl (.../webhooks/intercom) with topics {}",
+        INTERCOM_TOPICS.join(", ")
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bridge_domain::routing::intercom_jobs;
+
+    #[test]
+    fn every_listed_intercom_topic_feeds_a_job() {
+        for t in INTERCOM_TOPICS.iter().filter(|t| **t != "ping") {
+            assert!(!intercom_jobs(t).is_empty(), "{t} is routed to no job");
+        }
+        assert!(INTERCOM_TOPICS.contains(&"contact.deleted"));
+    }
+}

@@ -1,0 +1,82 @@
+//! Early loop guard on the actors the ingress read from the webhook: an event caused only by the
+//! bridge itself (its Intercom bot admin, its Zendesk API user) is dropped before any vendor
+//! call and counted as a loop suppression. The per-field checks of each job stay in place as the
+//! safety net for events whose payload does not name an actor.
+
+use bridge_domain::loop_guard;
+use bridge_domain::ports::{Helpdesk, QueuedEvent};
+
+use crate::{JobError, Outcome, Ports};
+
+/// `Some(LoopSuppressed)` when every actor of `event` is the bridge; `None` otherwise (also when
+/// the payload named no actor). Costs no vendor call for Intercom events and at most one cached
+/// `own_user_id` lookup for Zendesk events.
+pub async fn own_echo<P: Ports>(p: &P, event: &QueuedEvent) -> Result<Option<Outcome>, JobError> {
+    if event.actors.is_empty() {
+        return Ok(None);
+    }
+    let own = match event.vendor.as_str() {
+        "intercom" => loop_guard::actor("admin", p.config().intercom.bot_admin_id.as_str()),
+        "zendesk" => loop_guard::actor("user", &p.helpdesk().own_user_id().await?.to_string()),
+        _ => return Ok(None),
+    };
+    if !loop_guard::only_own_actors(&event.actors, &own) {
+        return Ok(None);
+    }
+    tracing::info!(
+        entity = %event.entity,
+        topic = %event.topic,
+        delivery_id = %event.delivery_id,
+        "loop suppressed: event caused by the bridge itself"
+    );
+    Ok(Some(Outcome::LoopSuppressed(format!("{} ({}): caused by the bridge itself", event.entity, event.topic))))
+}
+
+#[cfg(test)]
+mod tests {
+    use bridge_domain::model::Timestamp;
+
+    use super::*;
+    use crate::fakes::TestPorts;
+
+    const CONFIG: &str = "version: 1\nintercom: { bot_admin_id: '9' }\n";
+
+    fn event(vendor: &str, actors: &[&str]) -> QueuedEvent {
+        QueuedEvent {
+            vendor: vendor.into(),
+            delivery_id: "d1".into(),
+            topic: "conversation.admin.noted".into(),
+            entity: "conversation:1".into(),
+            received_at: Timestamp(0),
+            payload: serde_json::Value::Null,
+            trace_id: None,
+            actors: actors.iter().map(|a| a.to_string()).collect(),
+        }
+    }
+
+    #[tokio::test]
+    async fn events_caused_only_by_the_bridge_are_suppressed() {
+        let p = TestPorts::new(CONFIG);
+        let out = own_echo(&p, &event("intercom", &["admin:9"])).await.unwrap();
+        assert!(matches!(out, Some(Outcome::LoopSuppressed(_))), "{out:?}");
+        // The fake helpdesk acts as Zendesk user 1.
+        let out = own_echo(&p, &event("zendesk", &["user:1"])).await.unwrap();
+        assert!(matches!(out, Some(Outcome::LoopSuppressed(_))), "{out:?}");
+    }
+
+    #[tokio::test]
+    async fn human_mixed_or_unknown_actors_go_through() {
+        let p = TestPorts::new(CONFIG);
+        for (vendor, actors) in [
+            ("intercom", vec!["admin:7"]),
+            ("intercom", vec!["admin:9", "user:c1"]),
+            ("intercom", vec![]),
+            ("intercom", vec!["user:9"]),
+            ("zendesk", vec!["user:2"]),
+            ("zendesk", vec![]),
+        ] {
+            let out = own_echo(&p, &event(vendor, &actors)).await.unwrap();
+            assert_eq!(out, None, "{vendor} {actors:?}");
+        }
+    }
+}

@@ -1,0 +1,61 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Vendor API calls per escalation (issue 9 target: at most 5 for a conversation under 500
+//! parts with a known requester), counted from the simulators' recorded exchanges, end to end:
+//! the simulators' webhooks (including the echoes of the bridge's own writes) go through the
+//! real ingress, SQS on moto and the workers.
+
+use std::time::Duration;
+
+use bridge_e2e::{World, eventually, settle};
+use bridge_sim::common::Exchange;
+
+const WAIT: Duration = Duration::from_secs(30);
+const QUIET: Duration = Duration::from_millis(1500);
+
+fn counts(world: &World) -> (usize, usize) {
+    (world.intercom.gate().recorder.all().len(), world.zendesk.exchanges().len())
+}
+
+fn since(world: &World, before: (usize, usize)) -> Vec<Exchange> {
+    let mut out = world.intercom.gate().recorder.all().split_off(before.0);
+    out.extend(world.zendesk.exchanges().split_off(before.1));
+    out
+}
+
+fn escalated(world: &World, conv: &str) -> bool {
+    let ext = format!("intercom-conversation-{conv}");
+    let noted = world
+        .intercom
+        .conversation(conv)
+        .is_some_and(|c| c.parts.iter().any(|p| p.part_type == "note" && p.author.id == world.seeded.bot_admin));
+    noted && world.tickets().iter().any(|t| t["external_id"].as_str() == Some(ext.as_str()))
+}
+
+#[tokio::test]
+async fn one_escalation_of_a_known_requester_needs_at_most_five_vendor_calls() {
+    let world = World::start().await.unwrap();
+    let s = world.seeded.clone();
+    // A first escalation makes the requester known (cached Zendesk user and organization).
+    let first = world.intercom.customer_starts_conversation(&s.customer, "Warm-up").unwrap();
+    world.intercom.admin_tags(&first, &s.agent, "escalate").unwrap();
+    eventually(WAIT, "the first escalation", || escalated(&world, &first)).await.unwrap();
+
+    // The customer's opening message is handled (no rule matches yet) before counting.
+    let conv = world.intercom.customer_starts_conversation(&s.customer, "My invoice is wrong").unwrap();
+    settle(QUIET, WAIT, || counts(&world)).await.unwrap();
+    let suppressed_before = world.bridge.as_ref().unwrap().app.counters.get("LoopsSuppressed", ("Job", "escalate"));
+
+    let before = counts(&world);
+    world.intercom.admin_tags(&conv, &s.agent, "escalate").unwrap();
+    eventually(WAIT, "the escalation", || escalated(&world, &conv)).await.unwrap();
+    // Every webhook the escalation's writes cause (the note's echo) is handled too.
+    settle(QUIET, WAIT, || counts(&world)).await.unwrap();
+
+    let calls = since(&world, before);
+    let summary: Vec<String> = calls.iter().map(|e| format!("{:?} {} {}", e.vendor, e.method, e.path)).collect();
+    assert!(calls.len() <= 5, "{} vendor calls for one escalation: {summary:#?}", calls.len());
+    let conv_reads = calls.iter().filter(|e| e.method == "GET" && e.path.ends_with(&format!("/conversations/{conv}")));
+    assert_eq!(conv_reads.count(), 1, "the conversation is read once: {summary:#?}");
+    let suppressed = world.bridge.as_ref().unwrap().app.counters.get("LoopsSuppressed", ("Job", "escalate"));
+    assert!(suppressed > suppressed_before, "the echo of the bridge's own note was counted as a loop suppression");
+}

@@ -499,6 +499,56 @@ impl TestPorts {
     }
 }
 
+impl TestPorts {
+    /// Seeds conversation `id` tagged `escalate`, opened by contact `c1` (Ada, with an email):
+    /// the smallest conversation job 1 escalates.
+    pub fn seed_tagged_conversation(&self, id: &str) {
+        let part = Part {
+            id: PartId::parse("src").unwrap(),
+            kind: PartKind::Opening,
+            author: Author { role: AuthorRole::User, id: Some("c1".into()), name: Some("Ada".into()), email: None },
+            body: Some("Help".into()),
+            created_at: Timestamp(1),
+            attachments: vec![],
+            app_package_code: None,
+        };
+        self.messenger.conversations.lock().unwrap().insert(
+            id.into(),
+            Conversation {
+                id: ConversationId::parse(id).unwrap(),
+                title: None,
+                created_at: Timestamp(1),
+                updated_at: Timestamp(1),
+                waiting_since: None,
+                state: ConversationState::Open,
+                priority: ConversationPriority::None,
+                admin_assignee: None,
+                team_assignee: None,
+                contacts: vec![ContactId::parse("c1").unwrap()],
+                tags: vec!["escalate".into()],
+                attributes: BTreeMap::new(),
+                parts: vec![part],
+                parts_total: 1,
+            },
+        );
+        self.messenger.contacts.lock().unwrap().insert(
+            "c1".into(),
+            Contact {
+                id: ContactId::parse("c1").unwrap(),
+                name: Some("Ada".into()),
+                email: Some("ada@example.com".into()),
+                phone: None,
+                external_id: None,
+                role: "user".into(),
+                org_ids: vec![],
+                fields: BTreeMap::new(),
+                tags: vec![],
+                updated_at: Timestamp(1),
+            },
+        );
+    }
+}
+
 impl Ports for TestPorts {
     type Store = MemStore;
     type Messenger = FakeMessenger;

@@ -541,53 +541,6 @@ mod tests {
 
     const CONFIG: &str = "version: 1\nintercom: { bot_admin_id: '9' }\nescalation:\n  rules:\n    - { name: t, when: { tag_added: escalate } }\n";
 
-    fn seed(p: &TestPorts) {
-        use bridge_domain::model::*;
-        let part = Part {
-            id: PartId::parse("src").unwrap(),
-            kind: PartKind::Opening,
-            author: Author { role: AuthorRole::User, id: Some("c1".into()), name: Some("Ada".into()), email: None },
-            body: Some("Help".into()),
-            created_at: Timestamp(1),
-            attachments: vec![],
-            app_package_code: None,
-        };
-        p.messenger.conversations.lock().unwrap().insert(
-            "42".into(),
-            Conversation {
-                id: ConversationId::parse("42").unwrap(),
-                title: None,
-                created_at: Timestamp(1),
-                updated_at: Timestamp(1),
-                waiting_since: None,
-                state: ConversationState::Open,
-                priority: ConversationPriority::None,
-                admin_assignee: None,
-                team_assignee: None,
-                contacts: vec![ContactId::parse("c1").unwrap()],
-                tags: vec!["escalate".into()],
-                attributes: BTreeMap::new(),
-                parts: vec![part],
-                parts_total: 1,
-            },
-        );
-        p.messenger.contacts.lock().unwrap().insert(
-            "c1".into(),
-            Contact {
-                id: ContactId::parse("c1").unwrap(),
-                name: Some("Ada".into()),
-                email: Some("ada@example.com".into()),
-                phone: None,
-                external_id: None,
-                role: "user".into(),
-                org_ids: vec![],
-                fields: BTreeMap::new(),
-                tags: vec![],
-                updated_at: Timestamp(1),
-            },
-        );
-    }
-
     fn event() -> QueuedEvent {
         QueuedEvent {
             vendor: "intercom".into(),
@@ -608,7 +561,7 @@ mod tests {
     #[tokio::test]
     async fn shadow_run_plans_what_live_does_and_writes_nothing() {
         let p = TestPorts::new(CONFIG);
-        seed(&p);
+        p.seed_tagged_conversation("42");
         let plan = Plan::default();
         crate::escalate::run(&ShadowPorts::new(&p, &plan), &event()).await.unwrap();
         assert_eq!(kinds(&plan.actions()), ["upsert_user", "create_ticket", "set_conversation_attributes", "add_note"]);

@@ -320,51 +320,7 @@ mod tests {
     #[tokio::test]
     async fn shadow_mode_writes_nothing_and_acknowledges_with_the_plan() {
         let p = TestPorts::new(&format!("{CONFIG}shadow: [escalate]\n"));
-        use bridge_domain::ids::*;
-        use bridge_domain::model::*;
-        let part = Part {
-            id: PartId::parse("src").unwrap(),
-            kind: PartKind::Opening,
-            author: Author { role: AuthorRole::User, id: Some("c1".into()), name: None, email: None },
-            body: Some("Help".into()),
-            created_at: Timestamp(1),
-            attachments: vec![],
-            app_package_code: None,
-        };
-        p.messenger.conversations.lock().unwrap().insert(
-            "1".into(),
-            Conversation {
-                id: ConversationId::parse("1").unwrap(),
-                title: None,
-                created_at: Timestamp(1),
-                updated_at: Timestamp(1),
-                waiting_since: None,
-                state: ConversationState::Open,
-                priority: ConversationPriority::None,
-                admin_assignee: None,
-                team_assignee: None,
-                contacts: vec![ContactId::parse("c1").unwrap()],
-                tags: vec!["escalate".into()],
-                attributes: Default::default(),
-                parts: vec![part],
-                parts_total: 1,
-            },
-        );
-        p.messenger.contacts.lock().unwrap().insert(
-            "c1".into(),
-            Contact {
-                id: ContactId::parse("c1").unwrap(),
-                name: None,
-                email: Some("a@example.com".into()),
-                phone: None,
-                external_id: None,
-                role: "user".into(),
-                org_ids: vec![],
-                fields: Default::default(),
-                tags: vec![],
-                updated_at: Timestamp(1),
-            },
-        );
+        p.seed_tagged_conversation("1");
         let counters = Counters::default();
         let d = process(&p, JobKind::Escalate, &body("d1", "1"), &counters).await;
         let Disposition::Ack(summary) = d else { panic!("{d:?}") };

@@ -13,6 +13,10 @@
 //! current status, already acted on, and does nothing. A status the bridge itself caused (a
 //! customer reply appended to a solved ticket reopens it) is recognised by the loop guard and
 //! only recorded.
+//!
+//! One window remains: Intercom takes no idempotency key, so if the worker dies after Intercom
+//! accepted a reply or message and before its intent is marked done, the retry sends it again
+//! (the chaos suite allows exactly that crash point and no other duplicate).
 
 use std::collections::BTreeMap;
 use std::time::Duration;

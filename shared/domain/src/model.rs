@@ -48,6 +48,19 @@ pub enum FieldValue {
     Text(String),
 }
 
+impl FieldValue {
+    /// The value as text for a text-only vendor field; `None` for null.
+    pub fn as_text(&self) -> Option<String> {
+        match self {
+            FieldValue::Null => None,
+            FieldValue::Text(s) => Some(s.clone()),
+            FieldValue::Int(n) => Some(n.to_string()),
+            FieldValue::Float(f) => Some(f.to_string()),
+            FieldValue::Bool(b) => Some(b.to_string()),
+        }
+    }
+}
+
 /// Who wrote a conversation part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -69,25 +69,15 @@ fn company_profile(c: wire::Company) -> Profile {
     }
 }
 
-fn as_text(v: &FieldValue) -> Option<String> {
-    match v {
-        FieldValue::Null => None,
-        FieldValue::Text(s) => Some(s.clone()),
-        FieldValue::Int(n) => Some(n.to_string()),
-        FieldValue::Float(f) => Some(f.to_string()),
-        FieldValue::Bool(b) => Some(b.to_string()),
-    }
-}
-
 fn contact_write(values: &BTreeMap<String, FieldValue>) -> ContactWrite {
     let mut w = ContactWrite::default();
     for (path, v) in values {
         match path.as_str() {
-            "name" => w.name = as_text(v),
-            "email" => w.email = as_text(v),
-            "phone" => w.phone = as_text(v),
-            "external_id" => w.external_id = as_text(v),
-            "role" => w.role = as_text(v),
+            "name" => w.name = v.as_text(),
+            "email" => w.email = v.as_text(),
+            "phone" => w.phone = v.as_text(),
+            "external_id" => w.external_id = v.as_text(),
+            "role" => w.role = v.as_text(),
             other => {
                 if let Some(key) = other.strip_prefix(CUSTOM) {
                     w.custom_attributes.insert(key.to_string(), v.clone());
@@ -102,8 +92,8 @@ fn company_write(company_id: String, values: &BTreeMap<String, FieldValue>) -> C
     let mut w = CompanyWrite { company_id, ..CompanyWrite::default() };
     for (path, v) in values {
         match path.as_str() {
-            "name" => w.name = as_text(v),
-            "plan" => w.plan = as_text(v),
+            "name" => w.name = v.as_text(),
+            "plan" => w.plan = v.as_text(),
             "monthly_spend" => {
                 w.monthly_spend = match v {
                     FieldValue::Int(n) => Some(*n as f64),
@@ -157,7 +147,7 @@ impl IntercomClient {
             (Kind::Org, id) => {
                 let company_id = match id {
                     Some(id) => self.retrieve_company(&company_id(id)?).await?.company_id,
-                    None => values.get("external_id").and_then(as_text),
+                    None => values.get("external_id").and_then(FieldValue::as_text),
                 };
                 let company_id = company_id
                     .filter(|c| !c.is_empty())

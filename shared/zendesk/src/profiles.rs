@@ -67,24 +67,14 @@ fn org_profile(o: ZdOrganization) -> Profile {
     }
 }
 
-fn as_text(v: &FieldValue) -> Option<String> {
-    match v {
-        FieldValue::Null => None,
-        FieldValue::Text(s) => Some(s.clone()),
-        FieldValue::Int(n) => Some(n.to_string()),
-        FieldValue::Float(f) => Some(f.to_string()),
-        FieldValue::Bool(b) => Some(b.to_string()),
-    }
-}
-
 fn user_write(values: &BTreeMap<String, FieldValue>) -> UserWrite {
     let mut w = UserWrite::default();
     for (path, v) in values {
         match path.as_str() {
-            "name" => w.name = as_text(v),
-            "email" => w.email = as_text(v),
-            "phone" => w.phone = as_text(v),
-            "external_id" => w.external_id = as_text(v),
+            "name" => w.name = v.as_text(),
+            "email" => w.email = v.as_text(),
+            "phone" => w.phone = v.as_text(),
+            "external_id" => w.external_id = v.as_text(),
             other => {
                 if let Some(key) = other.strip_prefix(USER_FIELDS) {
                     w.user_fields.insert(key.to_string(), field_json(v));
@@ -99,8 +89,8 @@ fn org_write(values: &BTreeMap<String, FieldValue>) -> OrganizationWrite {
     let mut w = OrganizationWrite::default();
     for (path, v) in values {
         match path.as_str() {
-            "name" => w.name = as_text(v),
-            "external_id" => w.external_id = as_text(v),
+            "name" => w.name = v.as_text(),
+            "external_id" => w.external_id = v.as_text(),
             other => {
                 if let Some(key) = other.strip_prefix(ORG_FIELDS) {
                     w.organization_fields.insert(key.to_string(), field_json(v));

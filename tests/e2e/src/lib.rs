@@ -95,6 +95,37 @@ escalation:
   tag_map: { vip: vip_customer }
 "#;
 
+/// Seeds the cast every test and the demo start from: the bridge's bot admin and a human agent
+/// with two teams, the conversation attributes the bridge writes, Ada of Acme Corp
+/// (enterprise), and on Zendesk an agent and the "Tier 2" group.
+pub fn seed_vendors(intercom: &IntercomSim, zendesk: &ZendeskSim) -> anyhow::Result<Seeded> {
+    let bot_admin = intercom.seed_admin("Bridge Bot", "bridge-bot@example.com");
+    let agent = intercom.seed_admin("Alex Agent", "alex@example.com");
+    let escalations_team = intercom.seed_team("Escalations", std::slice::from_ref(&agent));
+    let sales_team = intercom.seed_team("Sales", std::slice::from_ref(&agent));
+    intercom.seed_conversation_attribute("zendesk_ticket_id", "string");
+    intercom.seed_conversation_attribute("zendesk_ticket_url", "string");
+    let company = intercom.seed_company(bridge_sim::intercom::state::Company {
+        company_id: "acme-1".into(),
+        name: Some("Acme Corp".into()),
+        plan: Some("enterprise".into()),
+        ..Default::default()
+    });
+    let customer = intercom
+        .seed_contact(bridge_sim::intercom::state::Contact {
+            role: "user".into(),
+            external_id: Some("cust-1".into()),
+            email: Some("ada@acme.example".into()),
+            name: Some("Ada Lovelace".into()),
+            company_ids: vec![company],
+            ..Default::default()
+        })
+        .map_err(|e| anyhow::anyhow!("seed contact: {e:?}"))?;
+    let zendesk_agent = zendesk.add_agent("Zoe Zendesk", "zoe@example.com").map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let tier2_group = zendesk.add_group("Tier 2");
+    Ok(Seeded { bot_admin, agent, escalations_team, sales_team, customer, zendesk_agent, tier2_group })
+}
+
 impl World {
     /// Starts moto, the simulators and the bridge, seeds both vendors.
     pub async fn start() -> anyhow::Result<Self> {
@@ -108,31 +139,8 @@ impl World {
         let intercom = IntercomSim::start(IntercomSimOptions::default()).await?;
         let zendesk = ZendeskSim::start(ZendeskSimOptions::default()).await?;
 
-        let bot_admin = intercom.seed_admin("Bridge Bot", "bridge-bot@example.com");
-        let agent = intercom.seed_admin("Alex Agent", "alex@example.com");
-        let escalations_team = intercom.seed_team("Escalations", std::slice::from_ref(&agent));
-        let sales_team = intercom.seed_team("Sales", std::slice::from_ref(&agent));
-        intercom.seed_conversation_attribute("zendesk_ticket_id", "string");
-        intercom.seed_conversation_attribute("zendesk_ticket_url", "string");
-        let company = intercom.seed_company(bridge_sim::intercom::state::Company {
-            company_id: "acme-1".into(),
-            name: Some("Acme Corp".into()),
-            plan: Some("enterprise".into()),
-            ..Default::default()
-        });
-        let customer = intercom
-            .seed_contact(bridge_sim::intercom::state::Contact {
-                role: "user".into(),
-                external_id: Some("cust-1".into()),
-                email: Some("ada@acme.example".into()),
-                name: Some("Ada Lovelace".into()),
-                company_ids: vec![company],
-                ..Default::default()
-            })
-            .map_err(|e| anyhow::anyhow!("seed contact: {e:?}"))?;
-        let zendesk_agent =
-            zendesk.add_agent("Zoe Zendesk", "zoe@example.com").map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        let tier2_group = zendesk.add_group("Tier 2");
+        let seeded = seed_vendors(&intercom, &zendesk)?;
+        let Seeded { bot_admin, escalations_team, tier2_group, .. } = seeded.clone();
 
         let config_text = edit(
             CONFIG_TEMPLATE
@@ -151,7 +159,6 @@ impl World {
         let urls = SqsQueue::create_queues(&sqs, &prefix, &settings).await?;
         let queue = SqsQueue::new(sqs, urls);
 
-        let seeded = Seeded { bot_admin, agent, escalations_team, sales_team, customer, zendesk_agent, tier2_group };
         let mut world =
             World { moto, intercom, zendesk, bridge: None, seeded, queue, table, prefix, config_text, config, sdk };
         world.start_bridge().await?;

@@ -52,27 +52,9 @@ async fn main() -> anyhow::Result<()> {
     let zendesk = ZendeskSim::start(ZendeskSimOptions::default()).await?;
     println!("moto      {}\nintercom  {}\nzendesk   {}", moto.endpoint(), intercom.base_url(), zendesk.base_url());
 
-    let bot = intercom.seed_admin("Bridge Bot", "bridge-bot@example.com");
-    let agent = intercom.seed_admin("Alex Agent", "alex@example.com");
-    intercom.seed_conversation_attribute("zendesk_ticket_id", "string");
-    intercom.seed_conversation_attribute("zendesk_ticket_url", "string");
-    let company = intercom.seed_company(bridge_sim::intercom::state::Company {
-        company_id: "acme-1".into(),
-        name: Some("Acme Corp".into()),
-        plan: Some("enterprise".into()),
-        ..Default::default()
-    });
-    let ada = intercom
-        .seed_contact(bridge_sim::intercom::state::Contact {
-            role: "user".into(),
-            external_id: Some("cust-1".into()),
-            email: Some("ada@acme.example".into()),
-            name: Some("Ada Lovelace".into()),
-            company_ids: vec![company],
-            ..Default::default()
-        })
-        .map_err(|e| anyhow::anyhow!("seeding the customer: {e:?}"))?;
-    let tier2 = zendesk.add_group("Tier 2");
+    let cast = bridge_e2e::seed_vendors(&intercom, &zendesk)?;
+    let (bot, agent, ada, tier2, zoe) =
+        (cast.bot_admin, cast.agent, cast.customer, cast.tier2_group, cast.zendesk_agent);
 
     let example = std::fs::read_to_string(root.join("infra/config/escalate-conversation-to-zendesk.yaml"))
         .context("reading the example configuration")?;
@@ -214,7 +196,6 @@ async fn main() -> anyhow::Result<()> {
 
     step("Zoe solves the ticket in Zendesk: Ada is told in Intercom and the conversation closes");
     let zfail = |e: bridge_sim::zendesk::ApiError| anyhow::anyhow!("simulator: {e:?}");
-    let zoe = zendesk.add_agent("Zoe Zendesk", "zoe@example.com").map_err(zfail)?;
     let ticket_id = ticket["id"].as_u64().context("ticket id")?;
     zendesk.comment(zoe, ticket_id, "We refunded the duplicate charge of March 3rd.", true).map_err(zfail)?;
     zendesk.set_status(zoe, ticket_id, "solved").map_err(zfail)?;

@@ -111,11 +111,13 @@ pub async fn backfill_cmd(action: BackfillAction) -> anyhow::Result<()> {
         BackfillEnd::Paused => "paused (run again to continue)",
     };
     println!(
-        "backfill {how}: {} contacts read, {} written, {} skipped, {} failed; {} page(s) this run in {:.1}s; waited {} ms for the rate budgets, {} answered 429",
+        "backfill {how}: {} contacts read, {} written, {} skipped, {} failed, {} unconfirmed, {} job(s) in flight; {} page(s) this run in {:.1}s; waited {} ms for the rate budgets, {} answered 429",
         s.read,
         s.written,
         s.skipped,
         s.failed,
+        s.unconfirmed,
+        s.pending.len(),
         r.pages_this_run,
         r.elapsed.as_secs_f64(),
         r.intercom.waited_ms + r.zendesk.waited_ms,

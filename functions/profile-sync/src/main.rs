@@ -73,5 +73,11 @@ async fn run_backfill(app: &App, context: &lambda_runtime::Context) -> Result<Va
     };
     let r = backfill(app, &opts, &mut |_| {}).await?;
     let end = if r.end == BackfillEnd::Finished { "finished" } else { "paused" };
-    Ok(json!({ "end": end, "read": r.state.read, "written": r.state.written, "failed": r.state.failed }))
+    Ok(json!({
+        "end": end,
+        "read": r.state.read,
+        "written": r.state.written,
+        "failed": r.state.failed,
+        "pending_jobs": r.state.pending.len(),
+    }))
 }

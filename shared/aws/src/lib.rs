@@ -10,7 +10,7 @@
 //! | item | `pk` | `sk` | attributes |
 //! |------|------|------|------------|
 //! | delivery ledger | `EVT#<vendor>#<delivery id>` | `DELIVERY` | `expires_at` (N, epoch s, TTL) |
-//! | intent claim / done marker | `INTENT#<intent>` | `INTENT` | `state` (`claimed`\|`done`), `holder`, `lease_until` (N, epoch s) while claimed; `result`, `completed_at` once done |
+//! | intent claim / done marker | `INTENT#<intent>` | `INTENT` | `state` (`claimed`\|`done`), `holder`, `lease_until` (N, epoch s) while claimed; `result`, `completed_at` once done; `expires_at` (TTL) on a delivery's done-marker (kept 7 days) |
 //! | link, conversation half | `IC#CONV#<conversation id>` | `LINK` | `link` (S, the [`Link`](bridge_domain::model::Link) as JSON), `version` (N), `conversation_id`, `ticket_id` (N, live ticket) |
 //! | link, ticket half (one per ticket in `link.tickets`) | `ZD#TICKET#<ticket id>` | `LINK` | same as the conversation half |
 //! | document (cursors, person state, loop-guard hashes, rate budgets) | `DOC#<key>` | `DOC` | `body` (S), `version` (N, 1 on first write) |

@@ -132,6 +132,29 @@ impl DynamoStore {
     }
 
     /// Reads an intent item and says what a claimer should hear.
+    /// Records an intent as done (the first recorded result wins), expiring at `expires_at`.
+    async fn put_done(&self, intent: &str, result: &str, expires_at: Option<i64>) -> PortResult<()> {
+        let mut item = key(intent_key(intent), sort::INTENT);
+        item.insert("state".into(), text(DONE));
+        item.insert("result".into(), text(result));
+        item.insert("completed_at".into(), num(unix_now()));
+        if let Some(at) = expires_at {
+            item.insert(TTL_ATTRIBUTE.into(), num(at));
+        }
+        let put = self
+            .put(item)
+            .condition_expression("attribute_not_exists(pk) OR #st <> :done")
+            .expression_attribute_names("#st", "state")
+            .expression_attribute_values(":done", text(DONE))
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) => Err(store_error(e)),
+        }
+    }
+
     async fn claim_state(&self, pk: &str) -> PortResult<Option<Claim>> {
         Ok(self.get(pk.to_owned(), sort::INTENT).await?.map(|item| intent_claim(&item)))
     }
@@ -255,23 +278,12 @@ impl Store for DynamoStore {
     }
 
     async fn complete(&self, intent: &str, result: &str) -> PortResult<()> {
-        let mut item = key(intent_key(intent), sort::INTENT);
-        item.insert("state".into(), text(DONE));
-        item.insert("result".into(), text(result));
-        item.insert("completed_at".into(), num(unix_now()));
-        // The first recorded result wins.
-        let put = self
-            .put(item)
-            .condition_expression("attribute_not_exists(pk) OR #st <> :done")
-            .expression_attribute_names("#st", "state")
-            .expression_attribute_values(":done", text(DONE))
-            .send()
-            .await;
-        match put {
-            Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
-            Err(e) => Err(store_error(e)),
-        }
+        self.put_done(intent, result, None).await
+    }
+
+    async fn complete_for(&self, intent: &str, result: &str, keep: Duration) -> PortResult<()> {
+        let keep = i64::try_from(keep.as_secs()).unwrap_or(i64::MAX);
+        self.put_done(intent, result, Some(unix_now().saturating_add(keep))).await
     }
 
     async fn release(&self, intent: &str, holder: &str) -> PortResult<()> {

@@ -8,6 +8,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use bridge_aws::{DynamoStore, QueueSettings, SqsQueue};
 use bridge_domain::ids::{ConversationId, TicketId};
 use bridge_domain::model::{Link, LinkEvent, Timestamp};
@@ -102,6 +103,38 @@ async fn claim_lease_expiry_and_completion() {
     store.complete(intent, "ticket:43").await.unwrap();
     store.release(intent, "h2").await.unwrap();
     assert_eq!(store.claim(intent, "h4", lease, Timestamp(99_999)).await.unwrap(), Claim::Done("ticket:42".into()));
+}
+
+#[tokio::test]
+async fn a_delivery_marker_expires_and_an_effect_intent_does_not() {
+    let moto = Moto::start().expect("moto server (run `make setup`)");
+    let client = aws_sdk_dynamodb::Client::new(&moto.sdk_config().await);
+    let table = unique_name("table");
+    DynamoStore::create_table(&client, &table).await.unwrap();
+    let store = DynamoStore::new(client.clone(), table.clone());
+    let keep = Duration::from_secs(3600);
+    store.complete_for("delivery#escalate#intercom#d1", "done", keep).await.unwrap();
+    store.complete("escalate#c1", "ticket:42").await.unwrap();
+
+    let expires_at = |intent: &str| {
+        let (client, table) = (client.clone(), table.clone());
+        let key = [
+            (bridge_aws::PK.to_string(), AttributeValue::S(bridge_aws::intent_key(intent))),
+            (bridge_aws::SK.to_string(), AttributeValue::S("INTENT".into())),
+        ];
+        async move {
+            let item =
+                client.get_item().table_name(table).set_key(Some(key.into())).send().await.unwrap().item.unwrap();
+            item.get(bridge_aws::TTL_ATTRIBUTE).map(|v| v.as_n().unwrap().parse::<u64>().unwrap())
+        }
+    };
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let at = expires_at("delivery#escalate#intercom#d1").await.expect("the delivery marker has a TTL");
+    assert!((now + 3590..=now + 3610).contains(&at), "expires in about an hour: {at} vs now {now}");
+    assert_eq!(expires_at("escalate#c1").await, None, "an effect's done-marker is kept");
+    // The expiring marker still answers Done while it lives.
+    let claim = store.claim("delivery#escalate#intercom#d1", "h", keep, Timestamp(1)).await.unwrap();
+    assert_eq!(claim, Claim::Done("done".into()));
 }
 
 #[tokio::test]

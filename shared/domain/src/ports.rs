@@ -191,6 +191,19 @@ pub trait Store: Send + Sync {
     /// Marks an intent done with its result; later claims answer [`Claim::Done`].
     fn complete(&self, intent: &str, result: &str) -> impl Future<Output = PortResult<()>> + Send;
 
+    /// Like [`Store::complete`], for an intent that only needs remembering for `keep` (a
+    /// delivery's done-marker: vendors stop redelivering after a day or so). Stores with a TTL
+    /// let the record expire after that; the default keeps it like any other intent.
+    fn complete_for(
+        &self,
+        intent: &str,
+        result: &str,
+        keep: std::time::Duration,
+    ) -> impl Future<Output = PortResult<()>> + Send {
+        let _ = keep;
+        self.complete(intent, result)
+    }
+
     /// Gives up a lease early (after a failure) so a retry need not wait for it to expire.
     fn release(&self, intent: &str, holder: &str) -> impl Future<Output = PortResult<()>> + Send;
 

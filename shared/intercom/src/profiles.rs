@@ -11,7 +11,9 @@ use bridge_domain::ids::{CompanyId, ContactId};
 use bridge_domain::loop_guard::Side;
 use bridge_domain::model::{FieldValue, Timestamp};
 use bridge_domain::ports::{PortError, PortResult, Service};
-use bridge_domain::profiles::directory::{BulkRecord, DirFuture, ProfileDirectory, ProfilePage, RateObservation};
+use bridge_domain::profiles::directory::{
+    BulkRecord, BulkStarted, DirFuture, ProfileDirectory, ProfilePage, RateObservation,
+};
 use bridge_domain::profiles::{CatalogField, Kind, Profile};
 
 use crate::convert::field_value;
@@ -263,14 +265,14 @@ impl ProfileDirectory for IntercomClient {
         })
     }
 
-    fn write_many<'a>(&'a self, kind: Kind, records: &'a [BulkRecord]) -> DirFuture<'a, Vec<Option<String>>> {
+    fn start_many<'a>(&'a self, kind: Kind, records: &'a [BulkRecord]) -> DirFuture<'a, BulkStarted> {
         Box::pin(async move {
             // Intercom has no bulk contact write: one call per record.
             let mut out = Vec::with_capacity(records.len());
             for r in records {
                 out.push(Some(self.profile_write(kind, None, r).await?.id));
             }
-            Ok(out)
+            Ok(BulkStarted::Done(out))
         })
     }
 

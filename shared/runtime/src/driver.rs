@@ -23,6 +23,9 @@ use crate::metrics::Counters;
 
 /// How long a delivery's processing lease lasts.
 const DELIVERY_LEASE: Duration = Duration::from_secs(300);
+/// How long a delivery's done-marker is kept (DynamoDB TTL): well past the vendors' redelivery
+/// windows (Intercom retries for about a day, Zendesk's webhooks for less) and SQS's.
+const DELIVERY_MEMORY: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// What happens to one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,7 +125,7 @@ pub async fn process<P: Ports>(p: &P, job: JobKind, body: &str, counters: &Count
         }
     };
     let settled = match &disposition {
-        Disposition::Ack(summary) => p.store().complete(&marker, summary).await,
+        Disposition::Ack(summary) => p.store().complete_for(&marker, summary, DELIVERY_MEMORY).await,
         _ => p.store().release(&marker, &holder).await,
     };
     if let Err(e) = settled {

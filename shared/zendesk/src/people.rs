@@ -4,6 +4,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::client::{Call, ZdResult, ZendeskClient, join_ids};
+use crate::error::ZendeskError;
 use crate::types::{JobStatus, OrganizationWrite, Upserted, UserWrite, ZdOrganization, ZdUser};
 
 /// Users per `show_many` / `create_or_update_many` call.
@@ -52,11 +53,24 @@ impl ZendeskClient {
     pub async fn create_or_update_many_users(&self, users: &[UserWrite]) -> ZdResult<Vec<JobStatus>> {
         let mut jobs = Vec::new();
         for chunk in users.chunks(BULK_CHUNK) {
-            let call = Call::new(Method::POST, "/users/create_or_update_many").json(&json!({ "users": chunk }))?;
-            let job: JobStatus = self.send(&call).await?.take("job_status")?;
+            let job = self.start_create_or_update_many_users(chunk).await?;
             jobs.push(self.wait_for_job(job).await?);
         }
         Ok(jobs)
+    }
+
+    /// `POST /users/create_or_update_many` for at most 100 users: the queued job, not waited
+    /// for (poll it with [`Self::job_status`]). More than 100 users is refused before any call.
+    pub async fn start_create_or_update_many_users(&self, users: &[UserWrite]) -> ZdResult<JobStatus> {
+        if users.len() > BULK_CHUNK {
+            return Err(ZendeskError::Permanent {
+                status: 400,
+                error: Some("TooManyValues".into()),
+                description: Some(format!("at most {BULK_CHUNK} users per bulk job, got {}", users.len())),
+            });
+        }
+        let call = Call::new(Method::POST, "/users/create_or_update_many").json(&json!({ "users": users }))?;
+        self.send(&call).await?.take("job_status")
     }
 
     /// `PUT /users/{id}`. An email here adds a secondary identity instead of replacing it.

@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 use bridge_domain::loop_guard::Side;
 use bridge_domain::model::{FieldValue, Timestamp};
 use bridge_domain::ports::{PortError, PortResult, Service};
-use bridge_domain::profiles::directory::{BulkRecord, DirFuture, ProfileDirectory, ProfilePage, RateObservation};
+use bridge_domain::profiles::directory::{
+    BulkPoll, BulkRecord, BulkStarted, DirFuture, ProfileDirectory, ProfilePage, RateObservation,
+};
 use bridge_domain::profiles::{CatalogField, Kind, Profile};
 
 use crate::ZendeskClient;
@@ -247,7 +249,7 @@ impl ProfileDirectory for ZendeskClient {
         })
     }
 
-    fn write_many<'a>(&'a self, kind: Kind, records: &'a [BulkRecord]) -> DirFuture<'a, Vec<Option<String>>> {
+    fn start_many<'a>(&'a self, kind: Kind, records: &'a [BulkRecord]) -> DirFuture<'a, BulkStarted> {
         Box::pin(async move {
             match kind {
                 Kind::Person => {
@@ -262,27 +264,42 @@ impl ProfileDirectory for ZendeskClient {
                             w
                         })
                         .collect();
-                    let jobs = self.create_or_update_many_users(&writes).await?;
-                    let mut out = vec![None; records.len()];
-                    for (chunk, job) in jobs.iter().enumerate() {
-                        for (n, item) in job.result_items().into_iter().enumerate() {
-                            let at = item.index.and_then(|i| usize::try_from(i).ok()).unwrap_or(n);
-                            let ok = item.success != Some(false) && item.error.is_none();
-                            if let (true, Some(id), Some(slot)) = (ok, item.id, out.get_mut(chunk * 100 + at)) {
-                                *slot = Some(id.to_string());
-                            }
-                        }
-                    }
-                    Ok(out)
+                    let job = self.start_create_or_update_many_users(&writes).await?;
+                    Ok(BulkStarted::Job(job.id))
                 }
                 Kind::Org => {
                     let mut out = Vec::with_capacity(records.len());
                     for r in records {
                         out.push(Some(self.profile_write(Kind::Org, None, r).await?.id));
                     }
-                    Ok(out)
+                    Ok(BulkStarted::Done(out))
                 }
             }
+        })
+    }
+
+    fn poll_many<'a>(&'a self, job: &'a str, records: usize) -> DirFuture<'a, BulkPoll> {
+        Box::pin(async move {
+            let status = match self.job_status(job).await {
+                Ok(status) => status,
+                Err(e) if e.is_not_found() => return Ok(BulkPoll::Gone),
+                Err(e) => return Err(e.into()),
+            };
+            match status.status.as_str() {
+                "completed" => {}
+                // A failed job wrote nothing we can vouch for: every record counts as failed.
+                "failed" => return Ok(BulkPoll::Done(vec![None; records])),
+                _ => return Ok(BulkPoll::Running),
+            }
+            let mut out = vec![None; records];
+            for (n, item) in status.result_items().into_iter().enumerate() {
+                let at = item.index.and_then(|i| usize::try_from(i).ok()).unwrap_or(n);
+                let ok = item.success != Some(false) && item.error.is_none();
+                if let (true, Some(id), Some(slot)) = (ok, item.id, out.get_mut(at)) {
+                    *slot = Some(id.to_string());
+                }
+            }
+            Ok(BulkPoll::Done(out))
         })
     }
 

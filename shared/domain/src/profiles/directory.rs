@@ -42,6 +42,27 @@ pub struct RateObservation {
 /// A record written in bulk: the values to set, matched on `external_id` (or `email`).
 pub type BulkRecord = BTreeMap<String, FieldValue>;
 
+/// What starting a bulk write gave.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BulkStarted {
+    /// Written already (a vendor without bulk jobs): per record, the id on success.
+    Done(Vec<Option<String>>),
+    /// A vendor job (Zendesk `job_status` id) to poll with [`ProfileDirectory::poll_many`].
+    Job(String),
+}
+
+/// A polled bulk job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BulkPoll {
+    /// Queued or working.
+    Running,
+    /// Finished: per record of the started batch, the id on success.
+    Done(Vec<Option<String>>),
+    /// The vendor no longer knows the job (Zendesk keeps job statuses for about an hour): its
+    /// records were accepted, their outcome is unknown.
+    Gone,
+}
+
 /// Profiles on one side.
 pub trait ProfileDirectory: Send + Sync {
     /// Which side this is.
@@ -68,9 +89,16 @@ pub trait ProfileDirectory: Send + Sync {
     -> DirFuture<'a, ProfilePage>;
     /// Every profile, one page of about `per_page` at a time from `cursor` (backfill).
     fn list_page<'a>(&'a self, kind: Kind, cursor: Option<&'a str>, per_page: u32) -> DirFuture<'a, ProfilePage>;
-    /// Creates or updates many profiles (Zendesk `create_or_update_many`, batches of 100 with
-    /// job polling). Returns, per record, the id on success.
-    fn write_many<'a>(&'a self, kind: Kind, records: &'a [BulkRecord]) -> DirFuture<'a, Vec<Option<String>>>;
+    /// Starts creating or updating up to 100 profiles at once (Zendesk
+    /// `create_or_update_many`: one job, returned without waiting for it; a vendor without bulk
+    /// writes writes them one by one and answers [`BulkStarted::Done`]).
+    fn start_many<'a>(&'a self, kind: Kind, records: &'a [BulkRecord]) -> DirFuture<'a, BulkStarted>;
+    /// Polls a job from [`ProfileDirectory::start_many`] once; `records` is the size of the
+    /// batch it was started with. Directories without jobs answer [`BulkPoll::Gone`].
+    fn poll_many<'a>(&'a self, job: &'a str, records: usize) -> DirFuture<'a, BulkPoll> {
+        let _ = (job, records);
+        Box::pin(async { Ok(BulkPoll::Gone) })
+    }
     /// The custom-field catalog of a kind.
     fn catalog(&self, kind: Kind) -> DirFuture<'_, Vec<CatalogField>>;
     /// The last rate-limit headers seen, if any.

@@ -9,7 +9,9 @@ use bridge_domain::ids::{ContactId, ConversationId, TicketId, UserId};
 use bridge_domain::loop_guard::Side;
 use bridge_domain::model::{FieldValue, Link, Timestamp};
 use bridge_domain::ports::{Clock, QueuedEvent, Store};
-use bridge_domain::profiles::directory::{BulkRecord, DirFuture, ProfileDirectory, ProfilePage, RateObservation};
+use bridge_domain::profiles::directory::{
+    BulkRecord, BulkStarted, DirFuture, ProfileDirectory, ProfilePage, RateObservation,
+};
 use bridge_domain::profiles::{CatalogField, Kind, Profile};
 
 use super::*;
@@ -89,8 +91,8 @@ impl ProfileDirectory for FakeSide {
     fn list_page<'a>(&'a self, _k: Kind, _c: Option<&'a str>, _n: u32) -> DirFuture<'a, ProfilePage> {
         Box::pin(async { Ok(ProfilePage::default()) })
     }
-    fn write_many<'a>(&'a self, _k: Kind, _r: &'a [BulkRecord]) -> DirFuture<'a, Vec<Option<String>>> {
-        Box::pin(async { Ok(vec![]) })
+    fn start_many<'a>(&'a self, _k: Kind, _r: &'a [BulkRecord]) -> DirFuture<'a, BulkStarted> {
+        Box::pin(async { Ok(BulkStarted::Done(vec![])) })
     }
     fn catalog(&self, _kind: Kind) -> DirFuture<'_, Vec<CatalogField>> {
         Box::pin(async { Ok(vec![]) })

@@ -1,24 +1,28 @@
 //! Bulk backfill for job 2: every Intercom contact into Zendesk, resumable.
 //!
 //! Pages of at most 100 contacts are read from Intercom (contact search) and written to Zendesk
-//! with one `create_or_update_many` job per page (the client polls the job status until it
-//! completes). Zendesk matches each record on email or external id, so writing a page twice
-//! changes nothing: after each page the cursor is saved in the store
-//! (`PROFILE#BACKFILL#contact`), and a crash or a timeout costs at most that one page again.
-//! Every vendor call goes through the shared [`SharedBudget`]s, so a backfill paces itself under
-//! the limits even while the event-driven sync or another backfill runs.
+//! with one `create_or_update_many` job per page. The jobs run on Zendesk's side while the next
+//! pages are read and submitted: up to [`MAX_PENDING`] jobs are in flight, and the oldest is
+//! polled (with backoff) once no more can be submitted, so the backfill runs at the rate limit
+//! instead of waiting out each job in turn. Zendesk matches each record on email or external id,
+//! so writing a page twice changes nothing: after each submitted page the cursor and the pending
+//! job ids are saved in the store (`PROFILE#BACKFILL#contact`), and a crash or a timeout costs
+//! at most that one page again (a resumed run polls the stored jobs). Every vendor call goes
+//! through the shared [`SharedBudget`]s, so a backfill paces itself under the limits even while
+//! the event-driven sync or another backfill runs.
 //!
 //! The backfill writes Zendesk only: each user gets the configured values that flow from
 //! Intercom and the Intercom contact id in its id field. Pair state and the Zendesk id on the
 //! contact follow lazily (the next event or reconciliation matches the pair by that id field),
 //! which keeps the backfill at two requests per hundred contacts instead of one per contact.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use bridge_domain::model::{FieldValue, Timestamp};
 use bridge_domain::ports::Store;
 use bridge_domain::profiles::Kind;
-use bridge_domain::profiles::directory::BulkRecord;
+use bridge_domain::profiles::directory::{BulkPoll, BulkRecord, BulkStarted};
 use serde::{Deserialize, Serialize};
 
 use super::rate::{RateClass, RateStats, SharedBudget};
@@ -29,8 +33,12 @@ use crate::{JobError, Ports};
 pub const BACKFILL_KEY: &str = "PROFILE#BACKFILL#contact";
 /// Contacts per page: one Zendesk bulk job holds at most 100 users.
 pub const PAGE_SIZE: u32 = 100;
-/// Requests one page costs on Zendesk: the bulk POST and about two job-status polls.
-pub const BULK_CALLS: u32 = 3;
+/// Bulk jobs in flight at once (Zendesk queues at most 30 per account; the rest is left to
+/// everything else using the account).
+pub const MAX_PENDING: usize = 8;
+/// First poll of a job after it was submitted; the delay doubles up to [`POLL_MAX`].
+const POLL_FIRST: Duration = Duration::from_millis(100);
+const POLL_MAX: Duration = Duration::from_secs(2);
 /// How many failed contact ids the cursor keeps for operators.
 const FAILED_KEPT: usize = 100;
 
@@ -49,6 +57,16 @@ pub struct BackfillState {
     pub skipped: u64,
     /// Contacts Zendesk refused.
     pub failed: u64,
+    /// Contacts in jobs whose outcome Zendesk no longer knows (a backfill resumed more than
+    /// about an hour after it stopped): accepted, not confirmed.
+    #[serde(default)]
+    pub unconfirmed: u64,
+    /// Submitted jobs not yet collected, oldest first.
+    #[serde(default)]
+    pub pending: Vec<PendingJob>,
+    /// The last page has been read (and submitted); `done` once `pending` is empty too.
+    #[serde(default)]
+    pub read_all: bool,
     /// The first refused contact ids (Intercom ids only).
     #[serde(default)]
     pub failed_ids: Vec<String>,
@@ -62,6 +80,15 @@ pub struct BackfillState {
     pub updated_at: Timestamp,
 }
 
+/// A submitted bulk job and the Intercom ids of its records, in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingJob {
+    /// Zendesk job id.
+    pub job: String,
+    /// The Intercom contact id of each record of the job.
+    pub sources: Vec<String>,
+}
+
 /// How to run a backfill.
 #[derive(Debug, Clone)]
 pub struct BackfillOptions {
@@ -71,9 +98,10 @@ pub struct BackfillOptions {
     pub intercom: RateClass,
     /// Zendesk's budget class.
     pub zendesk: RateClass,
-    /// Stop (paused, resumable) before starting a page after this instant.
+    /// Stop (paused, resumable; jobs in flight are left for the next run) before starting a
+    /// page after this instant.
     pub stop_at: Option<Instant>,
-    /// Stop after this many pages in this run.
+    /// Stop after submitting this many pages in this run.
     pub max_pages: Option<u64>,
     /// Start over even when a previous backfill finished or is halfway.
     pub restart: bool,
@@ -108,7 +136,7 @@ pub struct BackfillReport {
     pub end: BackfillEnd,
     /// The stored progress afterwards.
     pub state: BackfillState,
-    /// Pages written by this run.
+    /// Pages submitted by this run.
     pub pages_this_run: u64,
     /// Intercom budget use.
     pub intercom: RateStats,
@@ -170,79 +198,116 @@ pub async fn backfill<P: Ports>(
     let page_size = opts.page_size.clamp(1, PAGE_SIZE);
     let id_field = cfg.id_field(bridge_domain::loop_guard::Side::Zendesk);
     let mut pages = 0u64;
+    // When each pending job is next polled, and the delay after that (this run only: a resumed
+    // run polls stored jobs at once).
+    let mut polls: HashMap<String, (Instant, Duration)> = HashMap::new();
     loop {
         if opts.max_pages.is_some_and(|m| pages >= m) || opts.stop_at.is_some_and(|t| Instant::now() >= t) {
+            // Everything so far is stored, jobs in flight included: the next run goes on.
             return Ok(report(BackfillEnd::Paused, state, pages));
         }
-        let cursor = state.next.clone();
-        let page = ic_budget
-            .metered(
-                1,
-                || dirs.intercom.rate_limit(),
-                || dirs.intercom.list_page(Kind::Person, cursor.as_deref(), page_size),
-            )
-            .await?;
-        let mut records: Vec<BulkRecord> = Vec::with_capacity(page.items.len());
-        let mut sources: Vec<String> = Vec::with_capacity(page.items.len());
-        let read = page.items.len() as u64;
-        let mut skipped = 0u64;
-        for contact in &page.items {
-            if out_of_scope(cfg, contact).is_some() || (contact.email().is_none() && contact.external_id().is_none()) {
-                skipped += 1;
-                continue;
-            }
-            let mut values = peer_values(cfg, &cfg.contacts, contact, now);
-            if let Some(f) = &id_field {
-                values.insert(f.clone(), FieldValue::Text(contact.id.clone()));
-            }
-            records.push(values);
-            sources.push(contact.id.clone());
-        }
-        let (mut written, mut failed) = (0u64, 0u64);
-        if !records.is_empty() {
-            let chunks = u32::try_from(records.len().div_ceil(100)).unwrap_or(1);
-            let ids = zd_budget
+        if !state.read_all && state.pending.len() < MAX_PENDING {
+            // Read the next page and submit it.
+            let cursor = state.next.clone();
+            let page = ic_budget
                 .metered(
-                    BULK_CALLS * chunks,
-                    || dirs.zendesk.rate_limit(),
-                    || dirs.zendesk.write_many(Kind::Person, &records),
+                    1,
+                    || dirs.intercom.rate_limit(),
+                    || dirs.intercom.list_page(Kind::Person, cursor.as_deref(), page_size),
                 )
                 .await?;
-            for (source, id) in sources.iter().zip(ids.iter().chain(std::iter::repeat(&None))) {
-                if id.is_some() {
-                    written += 1;
-                } else {
-                    failed += 1;
-                    if state.failed_ids.len() < FAILED_KEPT {
-                        state.failed_ids.push(source.clone());
+            let mut records: Vec<BulkRecord> = Vec::with_capacity(page.items.len());
+            let mut sources: Vec<String> = Vec::with_capacity(page.items.len());
+            for contact in &page.items {
+                if out_of_scope(cfg, contact).is_some()
+                    || (contact.email().is_none() && contact.external_id().is_none())
+                {
+                    state.skipped += 1;
+                    continue;
+                }
+                let mut values = peer_values(cfg, &cfg.contacts, contact, now);
+                if let Some(f) = &id_field {
+                    values.insert(f.clone(), FieldValue::Text(contact.id.clone()));
+                }
+                records.push(values);
+                sources.push(contact.id.clone());
+            }
+            if !records.is_empty() {
+                let started = zd_budget
+                    .metered(1, || dirs.zendesk.rate_limit(), || dirs.zendesk.start_many(Kind::Person, &records))
+                    .await?;
+                match started {
+                    BulkStarted::Done(ids) => tally(&mut state, &sources, &ids),
+                    BulkStarted::Job(job) => {
+                        polls.insert(job.clone(), (Instant::now() + POLL_FIRST, POLL_FIRST));
+                        state.pending.push(PendingJob { job, sources });
                     }
                 }
             }
+            state.pages += 1;
+            state.read += page.items.len() as u64;
+            state.total = page.total.or(state.total);
+            state.read_all = page.next.is_none();
+            state.next = page.next;
+            pages += 1;
+        } else if let Some(oldest) = state.pending.first() {
+            // Nothing more to submit now: collect the oldest job.
+            let (due, delay) = polls.get(&oldest.job).copied().unwrap_or((Instant::now(), POLL_FIRST));
+            tokio::time::sleep_until(due.into()).await;
+            let job = oldest.job.clone();
+            let size = oldest.sources.len();
+            let polled =
+                zd_budget.metered(1, || dirs.zendesk.rate_limit(), || dirs.zendesk.poll_many(&job, size)).await?;
+            match polled {
+                BulkPoll::Running => {
+                    polls.insert(job, (Instant::now() + delay, (delay * 2).min(POLL_MAX)));
+                    continue;
+                }
+                BulkPoll::Done(ids) => {
+                    let done = state.pending.remove(0);
+                    tally(&mut state, &done.sources, &ids);
+                }
+                BulkPoll::Gone => {
+                    let gone = state.pending.remove(0);
+                    tracing::warn!(job = %gone.job, records = gone.sources.len(), "bulk job no longer known to Zendesk");
+                    state.unconfirmed += gone.sources.len() as u64;
+                }
+            }
+            polls.remove(&job);
+        } else {
+            // Every page read and every job collected.
+            state.done = true;
         }
-        state.pages += 1;
-        state.read += read;
-        state.skipped += skipped;
-        state.written += written;
-        state.failed += failed;
-        state.total = page.total.or(state.total);
-        state.done = page.next.is_none();
-        state.next = page.next;
         state.updated_at = p.clock().now();
         if !store.save(BACKFILL_KEY, &encode(&state)?, version).await? {
             return Err(JobError::permanent("another backfill moved the cursor: only one backfill may run at a time"));
         }
         version = Some(version.map_or(1, |v| v + 1));
-        pages += 1;
         tracing::info!(
             pages = state.pages,
             read = state.read,
             written = state.written,
             failed = state.failed,
-            "backfill page stored"
+            pending = state.pending.len(),
+            "backfill progress stored"
         );
         on_page(&state);
         if state.done {
             return Ok(report(BackfillEnd::Finished, state, pages));
+        }
+    }
+}
+
+/// Counts a collected batch: `ids[i]` is the Zendesk id written for `sources[i]` (None: refused).
+fn tally(state: &mut BackfillState, sources: &[String], ids: &[Option<String>]) {
+    for (n, source) in sources.iter().enumerate() {
+        if ids.get(n).is_some_and(Option::is_some) {
+            state.written += 1;
+        } else {
+            state.failed += 1;
+            if state.failed_ids.len() < FAILED_KEPT {
+                state.failed_ids.push(source.clone());
+            }
         }
     }
 }

@@ -8,7 +8,9 @@ use bridge_domain::Config;
 use bridge_domain::loop_guard::Side;
 use bridge_domain::model::{FieldValue, Timestamp};
 use bridge_domain::ports::{Clock, QueuedEvent, Store};
-use bridge_domain::profiles::directory::{BulkRecord, DirFuture, ProfileDirectory, ProfilePage, RateObservation};
+use bridge_domain::profiles::directory::{
+    BulkPoll, BulkRecord, BulkStarted, DirFuture, ProfileDirectory, ProfilePage, RateObservation,
+};
 use bridge_domain::profiles::{CatalogField, Kind, PairState, Profile, Rule, state_key};
 
 use super::reconcile::{drift_report, reconcile};
@@ -24,7 +26,13 @@ struct FakeDir {
     clock: Mutex<i64>,
     writes: AtomicU64,
     catalog: Mutex<Vec<CatalogField>>,
+    /// When set, bulk writes are jobs (Zendesk-like): id -> (polls answered `Running` before
+    /// `Done`, the ids). Unknown ids are `Gone`.
+    jobs: Mutex<Option<BTreeMap<String, FakeJob>>>,
 }
+
+/// A fake bulk job: polls still answered `Running`, then the ids.
+type FakeJob = (u32, Vec<Option<String>>);
 
 impl FakeDir {
     fn new(side: Side) -> Self {
@@ -35,6 +43,7 @@ impl FakeDir {
             clock: Mutex::new(1_000),
             writes: AtomicU64::new(0),
             catalog: Mutex::default(),
+            jobs: Mutex::default(),
         }
     }
     fn tick(&self) -> i64 {
@@ -133,9 +142,28 @@ impl ProfileDirectory for FakeDir {
         let items = self.all(kind);
         Box::pin(async move { Ok(ProfilePage { items, next: None, total: None }) })
     }
-    fn write_many<'a>(&'a self, kind: Kind, records: &'a [BulkRecord]) -> DirFuture<'a, Vec<Option<String>>> {
-        let out = records.iter().map(|r| Some(self.do_write(kind, None, r).id)).collect();
-        Box::pin(async move { Ok(out) })
+    fn start_many<'a>(&'a self, kind: Kind, records: &'a [BulkRecord]) -> DirFuture<'a, BulkStarted> {
+        let out: Vec<Option<String>> = records.iter().map(|r| Some(self.do_write(kind, None, r).id)).collect();
+        let started = match self.jobs.lock().unwrap().as_mut() {
+            Some(jobs) => {
+                let id = format!("job-{}", jobs.len() + 1);
+                jobs.insert(id.clone(), (1, out));
+                BulkStarted::Job(id)
+            }
+            None => BulkStarted::Done(out),
+        };
+        Box::pin(async move { Ok(started) })
+    }
+    fn poll_many<'a>(&'a self, job: &'a str, _records: usize) -> DirFuture<'a, BulkPoll> {
+        let polled = match self.jobs.lock().unwrap().as_mut().and_then(|jobs| jobs.get_mut(job)) {
+            None => BulkPoll::Gone,
+            Some((running, _)) if *running > 0 => {
+                *running -= 1;
+                BulkPoll::Running
+            }
+            Some((_, ids)) => BulkPoll::Done(ids.clone()),
+        };
+        Box::pin(async move { Ok(polled) })
     }
     fn catalog(&self, _kind: Kind) -> DirFuture<'_, Vec<CatalogField>> {
         let c = self.catalog.lock().unwrap().clone();
@@ -426,6 +454,49 @@ async fn a_backfill_is_in_progress_only_between_its_first_page_and_its_last() {
     let end = backfill(&p, &BackfillOptions::default(), &mut |_| {}).await.unwrap();
     assert_eq!(end.state.pages, 2, "resumed from the stored cursor");
     assert!(!in_progress(&p.store).await.unwrap(), "finished: a continuation does nothing");
+}
+
+#[tokio::test]
+async fn a_paused_backfill_leaves_its_jobs_in_flight_and_the_next_run_collects_them() {
+    use super::backfill::{BACKFILL_KEY, BackfillEnd, BackfillOptions, BackfillState, PendingJob, backfill};
+    let p = ports();
+    *p.zd.jobs.lock().unwrap() = Some(BTreeMap::new());
+    for i in 0..3 {
+        p.ic.seed(Kind::Person, &format!("c{i}"), "user", &[("email", t(&format!("u{i}@x.test")))]);
+    }
+    let one_page = BackfillOptions { max_pages: Some(1), ..BackfillOptions::default() };
+    let first = backfill(&p, &one_page, &mut |_| {}).await.unwrap();
+    assert_eq!(first.end, BackfillEnd::Paused);
+    let st = &first.state;
+    assert_eq!((st.pages, st.read, st.written), (1, 3, 0), "submitted, not yet collected: {st:?}");
+    assert_eq!(st.pending.len(), 1, "the job in flight is stored with the cursor");
+    assert!(st.read_all && !st.done);
+
+    let second = backfill(&p, &BackfillOptions::default(), &mut |_| {}).await.unwrap();
+    assert_eq!(second.end, BackfillEnd::Finished);
+    assert_eq!(second.pages_this_run, 0, "nothing read again");
+    let st = &second.state;
+    assert_eq!((st.written, st.failed, st.unconfirmed), (3, 0, 0), "{st:?}");
+    assert!(st.pending.is_empty() && st.done);
+
+    // Resumed too late: Zendesk forgot the job. Its records count as unconfirmed, not written.
+    let stale = BackfillState {
+        pages: 1,
+        read: 2,
+        read_all: true,
+        pending: vec![PendingJob { job: "expired".into(), sources: vec!["c0".into(), "c1".into()] }],
+        ..BackfillState::default()
+    };
+    p.store
+        .save(
+            BACKFILL_KEY,
+            &serde_json::to_string(&stale).unwrap(),
+            Some(p.store.load(BACKFILL_KEY).await.unwrap().unwrap().version),
+        )
+        .await
+        .unwrap();
+    let third = backfill(&p, &BackfillOptions::default(), &mut |_| {}).await.unwrap();
+    assert_eq!((third.state.written, third.state.unconfirmed, third.state.done), (0, 2, true), "{:?}", third.state);
 }
 
 /// Drift alerts that remember what they saw.

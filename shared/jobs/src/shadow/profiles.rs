@@ -7,7 +7,9 @@ use std::sync::Mutex;
 
 use bridge_domain::loop_guard::Side;
 use bridge_domain::model::{FieldValue, Timestamp};
-use bridge_domain::profiles::directory::{BulkRecord, DirFuture, ProfileDirectory, ProfilePage, RateObservation};
+use bridge_domain::profiles::directory::{
+    BulkRecord, BulkStarted, DirFuture, ProfileDirectory, ProfilePage, RateObservation,
+};
 use bridge_domain::profiles::{CatalogField, Kind, Profile};
 
 use super::{Action, Plan};
@@ -112,7 +114,7 @@ impl ProfileDirectory for ShadowDirectory<'_> {
     fn list_page<'b>(&'b self, kind: Kind, cursor: Option<&'b str>, per_page: u32) -> DirFuture<'b, ProfilePage> {
         self.inner.list_page(kind, cursor, per_page)
     }
-    fn write_many<'b>(&'b self, kind: Kind, records: &'b [BulkRecord]) -> DirFuture<'b, Vec<Option<String>>> {
+    fn start_many<'b>(&'b self, kind: Kind, records: &'b [BulkRecord]) -> DirFuture<'b, BulkStarted> {
         let side = self.inner.side();
         self.plan.record(Action::WriteProfiles {
             side: side_name(side),
@@ -120,7 +122,7 @@ impl ProfileDirectory for ShadowDirectory<'_> {
             count: records.len(),
         });
         let ids = records.iter().map(|_| Some(format!("shadow-{}", self.plan.stand_in_id()))).collect();
-        Box::pin(async move { Ok(ids) })
+        Box::pin(async move { Ok(BulkStarted::Done(ids)) })
     }
     fn catalog(&self, kind: Kind) -> DirFuture<'_, Vec<CatalogField>> {
         self.inner.catalog(kind)

@@ -6,6 +6,8 @@
 //!   HTTP/1.1 server on loopback implementing `GET /2018-06-01/runtime/invocation/next` (one
 //!   event, with `Lambda-Runtime-Aws-Request-Id` and `Lambda-Runtime-Deadline-Ms`; the next
 //!   call hangs, as a frozen sandbox would) and `POST .../invocation/{id}/response|error`.
+//!   The time to the first `GET .../next` is reported too: the init phase (runtime, config,
+//!   AWS and vendor clients), apart from handling the event.
 //! - Peak RSS (`VmHWM`) of the `escalate` worker handling a batch of 10 real escalations.
 //!
 //! The workers run against moto and the vendor simulators (started here, table and queues
@@ -107,6 +109,8 @@ where
 #[derive(Default)]
 struct Emu {
     event: Option<Vec<u8>>,
+    /// When the process first asked for an invocation: its init is done.
+    asked: Option<Instant>,
     answered: Option<(Instant, bool, Vec<u8>)>,
 }
 
@@ -116,14 +120,18 @@ async fn emulator(
 ) -> anyhow::Result<(String, Arc<Mutex<Emu>>, Arc<Notify>, tokio::task::JoinHandle<()>)> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?.to_string();
-    let state = Arc::new(Mutex::new(Emu { event: Some(event), answered: None }));
+    let state = Arc::new(Mutex::new(Emu { event: Some(event), asked: None, answered: None }));
     let done = Arc::new(Notify::new());
     let (s, d) = (state.clone(), done.clone());
     let task = serve(listener, move |req: Req| {
         let (state, done) = (s.clone(), d.clone());
         async move {
             if req.method == Method::GET && req.path.ends_with("/runtime/invocation/next") {
-                let event = state.lock().ok()?.event.take()?;
+                let event = {
+                    let mut s = state.lock().ok()?;
+                    s.asked.get_or_insert_with(Instant::now);
+                    s.event.take()?
+                };
                 let deadline = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_millis() + 900_000;
                 return Some((
                     200,
@@ -153,12 +161,20 @@ async fn emulator(
     Ok((addr, state, done, task))
 }
 
-/// One cold start: spawn -> response. Returns (elapsed, ok, response body, VmHWM KiB).
-async fn cold_start(
-    bin: &str,
-    env: &[(String, String)],
-    event: Vec<u8>,
-) -> anyhow::Result<(Duration, bool, String, u64)> {
+/// One cold start, measured from the spawn.
+struct Cold {
+    /// Spawn -> first `GET .../invocation/next` (runtime, config, clients: the init phase).
+    init: Duration,
+    /// Spawn -> invocation response.
+    total: Duration,
+    ok: bool,
+    body: String,
+    /// `VmHWM` in KiB right after the response.
+    hwm_kib: u64,
+}
+
+/// One cold start: spawn -> first `next` (init) and -> response (total).
+async fn cold_start(bin: &str, env: &[(String, String)], event: Vec<u8>) -> anyhow::Result<Cold> {
     let (addr, state, done, task) = emulator(event).await?;
     let log = std::fs::OpenOptions::new().create(true).append(true).open("target/bench/coldstart.log")?;
     let t0 = Instant::now();
@@ -177,8 +193,10 @@ async fn cold_start(
     if waited.is_err() {
         bail!("{bin}: no invocation response within 60 s (see target/bench/coldstart.log)");
     }
-    let (at, ok, body) = state.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.answered.take().context("answer")?;
-    Ok((at - t0, ok, String::from_utf8_lossy(&body).into_owned(), hwm))
+    let mut s = state.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+    let (at, ok, body) = s.answered.take().context("answer")?;
+    let asked = s.asked.unwrap_or(at);
+    Ok(Cold { init: asked - t0, total: at - t0, ok, body: String::from_utf8_lossy(&body).into_owned(), hwm_kib: hwm })
 }
 
 /// A `VmHWM`/`VmRSS` line of /proc/<pid>/status, in KiB.
@@ -367,31 +385,35 @@ async fn main() -> anyhow::Result<()> {
     for (name, env, mut events) in functions {
         let bin = format!("{bin_dir}/{name}");
         if !std::path::Path::new(&bin).exists() {
-            rows.push(format!("| `{name}` | not built ({bin} missing) | - | - | - | - |"));
+            rows.push(format!("| `{name}` | not built ({bin} missing) | - | - | - | - | - |"));
             continue;
         }
         let mut env = env;
         env.push(("AWS_LAMBDA_FUNCTION_NAME".into(), name.into()));
         let mut times = Vec::new();
+        let mut inits = Vec::new();
         let mut hwm = 0;
         let mut what = String::new();
         let mut failed = 0;
         for i in 0..runs {
             let (event, w) = events(i)?;
             what = w;
-            let (t, ok, body, h) = cold_start(&bin, &env, event).await?;
-            if !ok {
+            let cold = cold_start(&bin, &env, event).await?;
+            if !cold.ok {
                 failed += 1;
-                eprintln!("{name}: invocation error: {body}");
+                eprintln!("{name}: invocation error: {}", cold.body);
             }
-            times.push(t);
-            hwm = hwm.max(h);
+            times.push(cold.total);
+            inits.push(cold.init);
+            hwm = hwm.max(cold.hwm_kib);
         }
         let max = times.iter().max().copied().unwrap_or_default();
         let med = median(&mut times);
+        let init = median(&mut inits);
         rows.push(format!(
-            "| `{name}` | {:.1} ms | {:.1} ms | {} | {:.1} MiB | {what}{} |",
+            "| `{name}` | {:.1} ms | {:.1} ms | {:.1} ms | {} | {:.1} MiB | {what}{} |",
             ms(med),
+            ms(init),
             ms(max),
             verdict(ms(med), 30.0),
             hwm as f64 / 1024.0,
@@ -404,7 +426,8 @@ async fn main() -> anyhow::Result<()> {
     let mut env = worker_env.clone();
     env.push(("AWS_LAMBDA_FUNCTION_NAME".into(), "escalate".into()));
     let tickets_before = world.tickets().len();
-    let (t10, ok10, body10, hwm10) = cold_start(&esc_bin, &env, sqs_event(JobKind::Escalate, &batch10)).await?;
+    let Cold { total: t10, ok: ok10, body: body10, hwm_kib: hwm10, .. } =
+        cold_start(&esc_bin, &env, sqs_event(JobKind::Escalate, &batch10)).await?;
     let tickets_made = world.tickets().len() - tickets_before;
     let failures: usize = serde_json::from_str::<serde_json::Value>(&body10)
         .ok()
@@ -412,8 +435,10 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or(usize::MAX);
 
     println!("### Lambda cold start (process spawn -> invocation response, local runtime API), {runs} runs each\n");
-    println!("| function | median | max | target 30 ms | peak RSS (VmHWM) | event |");
-    println!("| --- | --- | --- | --- | --- | --- |");
+    println!(
+        "| function | median (spawn -> response) | of which init (spawn -> first `next`) | max | target 30 ms | peak RSS (VmHWM) | event |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
     for r in rows {
         println!("{r}");
     }

@@ -64,6 +64,13 @@ fn parse<T: for<'de> Deserialize<'de>>(raw: &Bytes) -> Result<T, ApiError> {
 
 // ---------- seeding (shared by HTTP and in-process) ----------
 
+/// The keys two contacts may not share: the email (case-insensitive) and the external id.
+fn contact_keys(c: &Contact) -> Vec<String> {
+    let email = c.email.as_deref().map(|e| format!("email:{}", e.to_ascii_lowercase()));
+    let external = c.external_id.as_deref().map(|x| format!("external:{x}"));
+    email.into_iter().chain(external).collect()
+}
+
 impl Shared {
     fn seed_admin(&self, mut a: Admin) -> String {
         self.mutate(|st, _| {
@@ -118,32 +125,47 @@ impl Shared {
         .unwrap_or_default()
     }
 
-    fn seed_contact(&self, mut c: Contact) -> Result<String, ApiError> {
+    fn seed_contact(&self, c: Contact) -> Result<String, ApiError> {
+        self.seed_contacts(vec![c]).map(|mut ids| ids.remove(0))
+    }
+
+    /// Adds contacts in one state change; a duplicate email or external id is a 409 (the
+    /// contacts before it stay). The existing keys are collected once, so seeding N contacts is
+    /// linear, not quadratic.
+    pub(super) fn seed_contacts(&self, contacts: Vec<Contact>) -> Result<Vec<String>, ApiError> {
         self.mutate(|st, _| {
-            let dup = st.contacts.values().find(|o| {
-                matches!((&c.email, &o.email), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b))
-                    || matches!((&c.external_id, &o.external_id), (Some(a), Some(b)) if a == b)
-            });
-            if let Some(o) = dup {
-                return Err(ApiError::new(
-                    axum::http::StatusCode::CONFLICT,
-                    "conflict",
-                    format!("A contact matching those details already exists with id={}", o.id),
-                ));
+            let mut taken: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+            for o in st.contacts.values() {
+                for key in contact_keys(o) {
+                    taken.insert(key, o.id.clone());
+                }
             }
-            if c.id.is_empty() {
-                c.id = st.hex_id();
+            let mut ids = Vec::with_capacity(contacts.len());
+            for mut c in contacts {
+                if let Some(other) = contact_keys(&c).iter().find_map(|k| taken.get(k)) {
+                    return Err(ApiError::new(
+                        axum::http::StatusCode::CONFLICT,
+                        "conflict",
+                        format!("A contact matching those details already exists with id={other}"),
+                    ));
+                }
+                if c.id.is_empty() {
+                    c.id = st.hex_id();
+                }
+                if c.role.is_empty() {
+                    c.role = "user".into();
+                }
+                if c.created_at == 0 {
+                    c.created_at = now();
+                }
+                c.updated_at = c.updated_at.max(c.created_at);
+                for key in contact_keys(&c) {
+                    taken.insert(key, c.id.clone());
+                }
+                ids.push(c.id.clone());
+                st.contacts.insert(c.id.clone(), c);
             }
-            if c.role.is_empty() {
-                c.role = "user".into();
-            }
-            if c.created_at == 0 {
-                c.created_at = now();
-            }
-            c.updated_at = c.updated_at.max(c.created_at);
-            let id = c.id.clone();
-            st.contacts.insert(id.clone(), c);
-            Ok(id)
+            Ok(ids)
         })
     }
 
@@ -229,7 +251,7 @@ async fn seed_bulk(State(sh): Sh, raw: Bytes) -> AdminResult {
     let teams: Vec<String> = b.teams.into_iter().map(|t| sh.seed_team(t)).collect();
     let tags = b.tags.iter().map(|t| sh.seed_tag(t)).collect::<Result<Vec<_>, _>>()?;
     let companies: Vec<String> = b.companies.into_iter().map(|c| sh.seed_company(c)).collect();
-    let contacts = b.contacts.into_iter().map(|c| sh.seed_contact(c)).collect::<Result<Vec<_>, _>>()?;
+    let contacts = sh.seed_contacts(b.contacts)?;
     let segments: Vec<String> = b.segments.into_iter().map(|s| sh.seed_segment(s)).collect();
     b.data_attributes.into_iter().for_each(|a| sh.seed_data_attribute(a));
     b.conversation_attributes.into_iter().for_each(|a| sh.seed_conversation_attribute(a));
@@ -477,6 +499,10 @@ impl IntercomSim {
     /// Adds a contact (ids and times filled in when empty); 409-style error on a duplicate.
     pub fn seed_contact(&self, contact: Contact) -> Result<String, ApiError> {
         self.shared.seed_contact(contact)
+    }
+    /// Adds many contacts at once (see [`Self::seed_contact`]); returns their ids in order.
+    pub fn seed_contacts(&self, contacts: Vec<Contact>) -> Result<Vec<String>, ApiError> {
+        self.shared.seed_contacts(contacts)
     }
     /// Adds a company; returns its Intercom id.
     pub fn seed_company(&self, company: Company) -> String {

@@ -109,10 +109,11 @@ fn decode_cursor(cursor: Option<&str>) -> Result<usize, ApiError> {
 }
 
 /// One page of `items` with Intercom's cursor `pages` object.
-fn cursor_page(items: Vec<Value>, per_page: usize, offset: usize) -> (Vec<Value>, Value) {
+fn cursor_page<T>(items: impl IntoIterator<Item = T>, per_page: usize, offset: usize) -> (Vec<T>, Value) {
+    let items: Vec<T> = items.into_iter().collect();
     let total = items.len();
     let per_page = per_page.clamp(1, 150);
-    let page_items: Vec<Value> = items.into_iter().skip(offset).take(per_page).collect();
+    let page_items: Vec<T> = items.into_iter().skip(offset).take(per_page).collect();
     let page = offset / per_page + 1;
     let total_pages = total.div_ceil(per_page).max(1);
     let mut pages = json!({"type": "pages", "page": page, "per_page": per_page, "total_pages": total_pages});
@@ -517,18 +518,23 @@ async fn find_by_external_id(State(sh): Sh, Path(external_id): Path<String>) -> 
 async fn search_contacts(State(sh): Sh, raw: Bytes) -> ApiResult {
     let b = body(&raw)?;
     let (query, per_page, offset) = search_params(&b, 50)?;
-    sh.read(|st| {
+    let ids = sh.cached_search(query.to_string(), |st| {
         let mut list: Vec<_> = st.contacts.values().collect();
         list.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
-        let mut items = Vec::new();
+        let mut ids = Vec::new();
         for c in list {
             if search::matches(Model::Contacts, &query, &search::contact_doc(c)).map_err(ApiError::invalid)? {
-                items.push(st.contact_json(c, false));
+                ids.push(c.id.clone());
             }
         }
-        let total = items.len();
-        let (page, pages) = cursor_page(items, per_page, offset);
-        Ok(Json(json!({"type": "list", "data": page, "total_count": total, "pages": pages})))
+        Ok(ids)
+    })?;
+    let total = ids.len();
+    let (page, pages) = cursor_page(ids.iter(), per_page, offset);
+    sh.read(|st| {
+        let data: Vec<Value> =
+            page.into_iter().filter_map(|id| st.contacts.get(id)).map(|c| st.contact_json(c, false)).collect();
+        Ok(Json(json!({"type": "list", "data": data, "total_count": total, "pages": pages})))
     })
 }
 

@@ -96,7 +96,15 @@ pub struct Shared {
     webhooks: WebhookSink,
     options: Mutex<IntercomSimOptions>,
     notifications: Mutex<Vec<Notification>>,
+    /// Bumped by every state change; keys `search_cache`.
+    generation: std::sync::atomic::AtomicU64,
+    /// The last contact search's matches (generation, query, ids in order), so paging through a
+    /// large result does not re-run the query for every page.
+    search_cache: Mutex<Option<CachedSearch>>,
 }
+
+/// A contact search's matches: (state generation, query, contact ids in result order).
+type CachedSearch = (u64, String, Arc<Vec<String>>);
 
 /// Webhook events produced by a state change, emitted once the state lock is released.
 #[derive(Debug, Default)]
@@ -135,6 +143,8 @@ impl Shared {
             webhooks,
             options: Mutex::new(options),
             notifications: Mutex::new(Vec::new()),
+            generation: std::sync::atomic::AtomicU64::new(0),
+            search_cache: Mutex::new(None),
         }
     }
 
@@ -143,6 +153,7 @@ impl Shared {
         let mut events = Events::default();
         let out = {
             let mut st = lock(&self.state);
+            self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             f(&mut st, &mut events)?
         };
         for (topic, item) in events.0 {
@@ -154,6 +165,27 @@ impl Shared {
     /// Reads the state.
     pub fn read<T>(&self, f: impl FnOnce(&State) -> T) -> T {
         f(&lock(&self.state))
+    }
+
+    /// The ids matching a contact search `key`, computed by `run` unless the last search had the
+    /// same key and nothing changed since.
+    pub fn cached_search(
+        &self,
+        key: String,
+        run: impl FnOnce(&State) -> Result<Vec<String>, ApiError>,
+    ) -> Result<Arc<Vec<String>>, ApiError> {
+        let st = lock(&self.state);
+        let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
+        let mut cache = lock(&self.search_cache);
+        if let Some((g, k, ids)) = cache.as_ref()
+            && *g == generation
+            && *k == key
+        {
+            return Ok(ids.clone());
+        }
+        let ids = Arc::new(run(&st)?);
+        *cache = Some((generation, key, ids.clone()));
+        Ok(ids)
     }
 
     fn options(&self) -> IntercomSimOptions {
@@ -339,6 +371,7 @@ impl Shared {
     fn reset(&self) {
         let app_id = self.options().app_id;
         *lock(&self.state) = State { app_id, ..State::default() };
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.gate.recorder.clear();
         *lock(&self.gate.faults) = crate::common::Faults::default();
         self.webhooks.clear();
@@ -351,5 +384,39 @@ impl Drop for IntercomSim {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    #[test]
+    fn a_contact_search_is_computed_once_per_query_until_the_state_changes() {
+        let sh = Shared::new(IntercomSimOptions::default());
+        let runs = AtomicUsize::new(0);
+        let search = |key: &str| {
+            sh.cached_search(key.into(), |st| {
+                runs.fetch_add(1, Ordering::SeqCst);
+                Ok(st.contacts.keys().cloned().collect())
+            })
+            .unwrap()
+        };
+        assert!(search("q1").is_empty());
+        assert!(search("q1").is_empty());
+        assert_eq!(runs.load(Ordering::SeqCst), 1, "the second page reuses the first's matches");
+        search("q2");
+        assert_eq!(runs.load(Ordering::SeqCst), 2, "another query runs");
+        sh.seed_contacts(vec![state::Contact { email: Some("a@example.test".into()), ..Default::default() }]).unwrap();
+        assert_eq!(search("q2").len(), 1, "a state change invalidates the cache");
+        assert_eq!(runs.load(Ordering::SeqCst), 3);
+        assert!(
+            sh.seed_contacts(vec![state::Contact { email: Some("A@example.test".into()), ..Default::default() }])
+                .is_err(),
+            "duplicate email"
+        );
     }
 }

@@ -238,7 +238,7 @@ pub fn dispatch(st: &mut State, req: &ApiRequest) -> Result<ApiResponse, ApiErro
         }
         (Method::DELETE, ["users", u]) => {
             // Soft delete: the record leaves the live users (simplified: no `deleted_users` list).
-            let u = st.users.remove(&id(u)?).ok_or_else(ApiError::not_found)?;
+            let u = st.remove_user(id(u)?).ok_or_else(ApiError::not_found)?;
             let mut json = st.user_json(&u);
             json["active"] = json!(false);
             ok(json!({ "user": json }))

@@ -230,8 +230,11 @@ pub struct State {
     pub api_user_id: u64,
     /// Tickets.
     pub tickets: BTreeMap<u64, TicketRec>,
-    /// Users.
+    /// Users. Written only through `put_user` / `remove_user`, which keep `user_keys` in step.
     pub users: BTreeMap<u64, UserRec>,
+    /// Email (primary and secondary) and external id -> user id, so look-ups do not scan every
+    /// user (a 100,000-contact backfill upserts each one).
+    user_keys: HashMap<String, u64>,
     /// Organizations.
     pub orgs: BTreeMap<u64, OrgRec>,
     /// Groups.
@@ -290,6 +293,7 @@ impl State {
             api_user_id: 0,
             tickets: BTreeMap::new(),
             users: BTreeMap::new(),
+            user_keys: HashMap::new(),
             orgs: BTreeMap::new(),
             groups: BTreeMap::new(),
             ticket_fields: Vec::new(),
@@ -305,23 +309,20 @@ impl State {
         };
         let now = s.now();
         let id = s.new_id();
-        s.users.insert(
+        s.put_user(UserRec {
             id,
-            UserRec {
-                id,
-                name: "Integration Bot".into(),
-                email: Some(api_email.to_lowercase()),
-                secondary_emails: Vec::new(),
-                role: "admin".into(),
-                external_id: None,
-                organization_id: None,
-                phone: None,
-                tags: Vec::new(),
-                user_fields: BTreeMap::new(),
-                created_at: now,
-                updated_at: now,
-            },
-        );
+            name: "Integration Bot".into(),
+            email: Some(api_email.to_lowercase()),
+            secondary_emails: Vec::new(),
+            role: "admin".into(),
+            external_id: None,
+            organization_id: None,
+            phone: None,
+            tags: Vec::new(),
+            user_fields: BTreeMap::new(),
+            created_at: now,
+            updated_at: now,
+        });
         s.api_user_id = id;
         let gid = s.new_id();
         s.groups.insert(
@@ -376,13 +377,37 @@ impl State {
 
     /// The user with this email (primary or secondary), case-insensitive.
     pub fn user_by_email(&self, email: &str) -> Option<&UserRec> {
-        let e = email.trim().to_lowercase();
-        self.users.values().find(|u| u.email.as_deref() == Some(e.as_str()) || u.secondary_emails.contains(&e))
+        self.user_keys.get(&email_key(email)).and_then(|id| self.users.get(id))
     }
 
     /// The user with this external id, case-insensitive.
     pub fn user_by_external_id(&self, ext: &str) -> Option<&UserRec> {
-        self.users.values().find(|u| u.external_id.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(ext)))
+        self.user_keys.get(&external_key(ext)).and_then(|id| self.users.get(id))
+    }
+
+    /// Stores a user (new or changed) and re-indexes its emails and external id.
+    pub fn put_user(&mut self, u: UserRec) {
+        self.unindex_user(u.id);
+        let keys = u.email.iter().chain(&u.secondary_emails).map(|e| email_key(e));
+        for key in keys.chain(u.external_id.as_deref().map(external_key)) {
+            self.user_keys.insert(key, u.id);
+        }
+        self.users.insert(u.id, u);
+    }
+
+    /// Removes a user and its index entries.
+    pub fn remove_user(&mut self, id: u64) -> Option<UserRec> {
+        self.unindex_user(id);
+        self.users.remove(&id)
+    }
+
+    fn unindex_user(&mut self, id: u64) {
+        if let Some(old) = self.users.get(&id) {
+            let keys = old.email.iter().chain(&old.secondary_emails).map(|e| email_key(e));
+            for key in keys.chain(old.external_id.as_deref().map(external_key)).collect::<Vec<_>>() {
+                self.user_keys.remove(&key);
+            }
+        }
     }
 
     // ----------------------------------------------------------------------------- tickets
@@ -895,7 +920,7 @@ impl State {
             created_at: now,
             updated_at: now,
         };
-        self.users.insert(id, u.clone());
+        self.put_user(u.clone());
         self.queue_user_events(actor, None, &u);
         Ok(id)
     }
@@ -958,7 +983,7 @@ impl State {
         if u != before {
             u.updated_at = self.now();
         }
-        self.users.insert(id, u.clone());
+        self.put_user(u.clone());
         self.queue_user_events(actor, Some(&before), &u);
         Ok(())
     }
@@ -1419,4 +1444,55 @@ fn set_status(t: &mut TicketRec, new: &str, now: i64) {
     }
     t.status = new.to_string();
     t.updated_at = now;
+}
+
+fn email_key(email: &str) -> String {
+    format!("email:{}", email.trim().to_lowercase())
+}
+
+fn external_key(external_id: &str) -> String {
+    format!("external:{}", external_id.to_lowercase())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn input(email: &str, external_id: Option<&str>) -> UserInput {
+        UserInput {
+            name: Some("Ada".into()),
+            email: Some(email.into()),
+            external_id: external_id.map(str::to_string),
+            ..UserInput::default()
+        }
+    }
+
+    #[test]
+    fn the_user_index_follows_creates_email_changes_upserts_and_deletes() {
+        let mut st = State::new("https://x.zendesk.com".into(), "bot@example.test");
+        let actor = Actor { user_id: st.api_user_id, api: true };
+        assert_eq!(st.user_by_email(" BOT@example.test").map(|u| u.id), Some(st.api_user_id));
+
+        let id = st.create_user(actor, input("Ada@Example.test", Some("IC-1"))).unwrap();
+        assert_eq!(st.user_by_email("ada@example.test").map(|u| u.id), Some(id));
+        assert_eq!(st.user_by_external_id("ic-1").map(|u| u.id), Some(id));
+        assert!(st.create_user(actor, input("ada@example.test", None)).is_err(), "duplicate email");
+        assert!(st.create_user(actor, input("other@example.test", Some("ic-1"))).is_err(), "duplicate external id");
+
+        // A new email is a secondary identity: both find the user. A new external id replaces the old.
+        st.update_user(actor, id, UserInput { email: Some("ada2@example.test".into()), ..UserInput::default() })
+            .unwrap();
+        st.update_user(actor, id, UserInput { external_id: Some("IC-2".into()), ..UserInput::default() }).unwrap();
+        assert_eq!(st.user_by_email("ada2@example.test").map(|u| u.id), Some(id));
+        assert_eq!(st.user_by_email("ada@example.test").map(|u| u.id), Some(id));
+        assert!(st.user_by_external_id("IC-1").is_none());
+        assert_eq!(st.upsert_user(actor, input("ada2@example.test", None)).unwrap(), (id, false));
+
+        assert!(st.remove_user(id).is_some());
+        assert!(st.user_by_email("ada@example.test").is_none());
+        assert!(st.user_by_external_id("IC-2").is_none());
+        let (again, created) = st.upsert_user(actor, input("ada@example.test", Some("IC-2"))).unwrap();
+        assert!(created && again != id);
+    }
 }

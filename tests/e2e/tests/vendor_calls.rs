@@ -59,3 +59,48 @@ async fn one_escalation_of_a_known_requester_needs_at_most_five_vendor_calls() {
     let suppressed = world.bridge.as_ref().unwrap().app.counters.get("LoopsSuppressed", ("Job", "escalate"));
     assert!(suppressed > suppressed_before, "the echo of the bridge's own note was counted as a loop suppression");
 }
+
+/// Vendor API calls per synced profile (issue 9 measure; job 2): one field changed on a contact
+/// that is already paired with its Zendesk user, until both sides are quiet again (the echo of
+/// the bridge's own Zendesk write included).
+#[tokio::test]
+async fn one_profile_change_of_a_paired_contact_needs_at_most_four_vendor_calls() {
+    let profiles = r#"
+profiles:
+  contacts:
+    fields:
+      - { intercom: name, zendesk: name }
+      - { intercom: custom_attributes.plan, zendesk: user_fields.plan, type: dropdown, options: [free, pro, enterprise] }
+"#;
+    let world = World::start_with(|c| format!("{c}{profiles}")).await.unwrap();
+    world.intercom.seed_data_attribute("contact", "plan", "string", true);
+    world.intercom.seed_data_attribute("contact", "zendesk_user_id", "string", true);
+    world.zendesk.add_user_field("plan", "Plan", "text");
+    world.zendesk.add_user_field("intercom_contact_id", "Intercom contact", "text");
+    let ada = world.seeded.customer.clone();
+    let plan_is = |plan: &'static str| {
+        let world = &world;
+        move || {
+            let users = world.zendesk.dump()["users"].as_array().cloned().unwrap_or_default();
+            users.iter().any(|u| u["email"] == "ada@acme.example" && u["user_fields"]["plan"] == plan)
+        }
+    };
+    // Warm-up: the first change pairs the contact with a new Zendesk user.
+    world.intercom.edit_contact(&ada, serde_json::json!({"custom_attributes": {"plan": "pro"}})).unwrap();
+    eventually(WAIT, "the paired Zendesk user", plan_is("pro")).await.unwrap();
+    settle(QUIET, WAIT, || counts(&world)).await.unwrap();
+
+    let before = counts(&world);
+    world.intercom.edit_contact(&ada, serde_json::json!({"custom_attributes": {"plan": "enterprise"}})).unwrap();
+    eventually(WAIT, "the plan change on the Zendesk user", plan_is("enterprise")).await.unwrap();
+    settle(QUIET, WAIT, || counts(&world)).await.unwrap();
+
+    let calls = since(&world, before);
+    let summary: Vec<String> = calls.iter().map(|e| format!("{:?} {} {}", e.vendor, e.method, e.path)).collect();
+    eprintln!("{} vendor calls for one synced profile change: {summary:#?}", calls.len());
+    assert!(calls.len() <= 4, "{} vendor calls for one synced profile change: {summary:#?}", calls.len());
+    assert!(
+        calls.iter().any(|e| e.method == "PUT" && e.path.contains("/users/")),
+        "the user was written: {summary:#?}"
+    );
+}

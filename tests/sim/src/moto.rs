@@ -43,6 +43,7 @@ pub struct Moto {
     child: Child,
     port: u16,
     log: Arc<Mutex<VecDeque<String>>>,
+    requests: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Moto {
@@ -89,14 +90,15 @@ impl Moto {
         // Drain both pipes (moto logs every request; a full pipe would block the server) and
         // keep the last lines for error messages.
         let log = Arc::new(Mutex::new(VecDeque::with_capacity(LOG_TAIL)));
+        let requests = Arc::new(std::sync::atomic::AtomicU64::new(0));
         if let Some(out) = child.stdout.take() {
-            drain(out, Arc::clone(&log));
+            drain(out, Arc::clone(&log), Arc::clone(&requests));
         }
         if let Some(err) = child.stderr.take() {
-            drain(err, Arc::clone(&log));
+            drain(err, Arc::clone(&log), Arc::clone(&requests));
         }
         // From here on, Drop kills the process whatever happens.
-        let mut moto = Moto { child, port, log };
+        let mut moto = Moto { child, port, log, requests };
 
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
@@ -121,6 +123,12 @@ impl Moto {
     /// The server's base URL, e.g. `http://127.0.0.1:40123`.
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Requests the server has logged so far (every DynamoDB, SQS, S3 ... call; benchmarks read
+    /// it to count AWS calls).
+    pub fn requests(&self) -> u64 {
+        self.requests.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The port the server listens on.
@@ -229,10 +237,18 @@ fn http_status(port: u16, method: &str, path: &str) -> std::io::Result<u16> {
         .ok_or_else(|| std::io::Error::other("no HTTP status line"))
 }
 
-fn drain<R: Read + Send + 'static>(pipe: R, log: Arc<Mutex<VecDeque<String>>>) {
+fn drain<R: Read + Send + 'static>(
+    pipe: R,
+    log: Arc<Mutex<VecDeque<String>>>,
+    requests: Arc<std::sync::atomic::AtomicU64>,
+) {
     std::thread::spawn(move || {
         for line in BufReader::new(pipe).lines() {
             let Ok(line) = line else { break };
+            // The access log: `127.0.0.1 - - [date] "POST / HTTP/1.1" 200 -`.
+            if line.contains(" HTTP/1.1\" ") {
+                requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
             if let Ok(mut lines) = log.lock() {
                 if lines.len() == LOG_TAIL {
                     lines.pop_front();

@@ -7,7 +7,9 @@
 //! - CPU seconds of the `bridge serve` process only (utime+stime from /proc/<pid>/stat) per
 //!   1,000 escalations, over the burst;
 //! - peak RSS of that process (VmHWM from /proc/<pid>/status);
-//! - vendor API calls per escalation (the simulators' recorded exchanges), by endpoint.
+//! - vendor API calls per escalation (the simulators' recorded exchanges), by endpoint;
+//! - AWS requests per escalation (moto's access log) and the idle cost: CPU and requests per
+//!   second of the bridge with nothing to do (the workers' SQS long polls), over 5 s.
 //!
 //! Environment: `BRIDGE_BIN` (default target/release/bridge), `BENCH_SEQUENTIAL` (default 50),
 //! `BENCH_BURST` (default 300). Prints a Markdown section on stdout.
@@ -43,6 +45,9 @@ fn env_usize(name: &str, default: usize) -> usize {
 }
 
 /// utime + stime of a process, in clock ticks.
+/// How long the idle cost is measured.
+const IDLE: Duration = Duration::from_secs(5);
+
 fn cpu_ticks(pid: u32) -> anyhow::Result<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
     // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
@@ -207,7 +212,12 @@ async fn main() -> anyhow::Result<()> {
     }
     // Let the bridge drain the conversation-created webhooks before the measured window.
     tokio::time::sleep(Duration::from_secs(3)).await;
+    // Idle: what the bridge costs with nothing to do (the workers' SQS long polls).
+    let (idle_cpu0, idle_aws0) = (cpu_ticks(pid)?, world.moto.requests());
+    tokio::time::sleep(IDLE).await;
+    let (idle_cpu1, idle_aws1) = (cpu_ticks(pid)?, world.moto.requests());
     let cpu0 = cpu_ticks(pid)?;
+    let aws0 = world.moto.requests();
     let t0 = Instant::now();
     for conv in &burst_convs {
         world.intercom.admin_tags(conv, &s.agent, "escalate").map_err(|e| anyhow::anyhow!("{e:?}"))?;
@@ -223,8 +233,12 @@ async fn main() -> anyhow::Result<()> {
     // Include the tail: the webhooks caused by the bridge's own writes.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let cpu1 = cpu_ticks(pid)?;
+    let aws1 = world.moto.requests();
     let hz = clock_ticks_per_sec() as f64;
     let cpu_secs = (cpu1 - cpu0) as f64 / hz;
+    let idle_cpu_per_sec = (idle_cpu1 - idle_cpu0) as f64 / hz / IDLE.as_secs_f64();
+    let idle_aws_per_sec = (idle_aws1 - idle_aws0) as f64 / IDLE.as_secs_f64();
+    let measured_secs = (burst_elapsed + Duration::from_secs(2)).as_secs_f64();
     let hwm_kib = status_kib(pid, "VmHWM")?;
     let rss_kib = status_kib(pid, "VmRSS")?;
     let tickets = world.tickets().len();
@@ -265,6 +279,16 @@ async fn main() -> anyhow::Result<()> {
         verdict(hwm_kib as f64 / 1024.0, 40.0)
     );
     println!("| vendor API calls per escalation (known requester) | {per:.2} | 5 | {} |", verdict(per, 5.0));
+    println!(
+        "| AWS requests (DynamoDB + SQS on moto) per escalation in the burst | {:.1} (idle polling: {:.1}/s) | - | - |",
+        (aws1 - aws0) as f64 / burst as f64,
+        idle_aws_per_sec
+    );
+    println!(
+        "| CPU of `bridge serve` idle (SQS long polls only) | {:.2} ms/s, {:.3} ms per escalation of the burst window | - | - |",
+        idle_cpu_per_sec * 1000.0,
+        idle_cpu_per_sec * measured_secs * 1000.0 / burst as f64
+    );
     println!("\nVendor calls per escalation, by endpoint ({sequential} escalations):\n");
     println!("| endpoint | calls per escalation |");
     println!("| --- | --- |");

@@ -131,7 +131,6 @@ impl DynamoStore {
         Ok(out.item)
     }
 
-    /// Reads an intent item and says what a claimer should hear.
     /// Records an intent as done (the first recorded result wins), expiring at `expires_at`.
     async fn put_done(&self, intent: &str, result: &str, expires_at: Option<i64>) -> PortResult<()> {
         let mut item = key(intent_key(intent), sort::INTENT);
@@ -155,6 +154,7 @@ impl DynamoStore {
         }
     }
 
+    /// Reads an intent item and says what a claimer should hear.
     async fn claim_state(&self, pk: &str) -> PortResult<Option<Claim>> {
         Ok(self.get(pk.to_owned(), sort::INTENT).await?.map(|item| intent_claim(&item)))
     }

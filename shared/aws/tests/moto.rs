@@ -107,11 +107,10 @@ async fn claim_lease_expiry_and_completion() {
 
 #[tokio::test]
 async fn a_delivery_marker_expires_and_an_effect_intent_does_not() {
-    let moto = Moto::start().expect("moto server (run `make setup`)");
+    let (moto, store) = store().await;
+    // A second client on the same server, to read the raw items.
     let client = aws_sdk_dynamodb::Client::new(&moto.sdk_config().await);
-    let table = unique_name("table");
-    DynamoStore::create_table(&client, &table).await.unwrap();
-    let store = DynamoStore::new(client.clone(), table.clone());
+    let table = store.table().to_string();
     let keep = Duration::from_secs(3600);
     store.complete_for("delivery#escalate#intercom#d1", "done", keep).await.unwrap();
     store.complete("escalate#c1", "ticket:42").await.unwrap();

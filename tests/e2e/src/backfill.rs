@@ -161,9 +161,9 @@ pub async fn run(world: &World, s: &Scenario) -> anyhow::Result<Measured> {
     let pages = report.state.pages;
     // The floor: the calls the backfill needed (answered other than 429) at each vendor's rate.
     let rate = |limit: u32, window: Duration| f64::from(limit) / window.as_secs_f64();
-    let needed = |statuses: &mut dyn Iterator<Item = u16>| statuses.filter(|s| *s != 429).count() as f64;
-    let ic_floor = needed(&mut ic.iter().map(|e| e.status)) / rate(s.intercom_limit, s.intercom_window);
-    let zd_floor = needed(&mut zd.iter().map(|e| e.status)) / rate(s.zendesk_limit, s.zendesk_window);
+    let needed = |calls: &[bridge_sim::common::Exchange]| calls.iter().filter(|e| e.status != 429).count() as f64;
+    let ic_floor = needed(&ic) / rate(s.intercom_limit, s.intercom_window);
+    let zd_floor = needed(&zd) / rate(s.zendesk_limit, s.zendesk_window);
     Ok(Measured {
         report,
         elapsed,

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use bridge_e2e::profiles_demo::{DEMO_CONFIG, seed_fields};
 use bridge_e2e::{World, eventually, settle};
 use bridge_sim::common::Faults;
 use serde_json::{Value, json};
@@ -11,27 +12,9 @@ use serde_json::{Value, json};
 const WAIT: Duration = Duration::from_secs(30);
 const QUIET: Duration = Duration::from_millis(1500);
 
-const PROFILES: &str = r#"
-profiles:
-  contacts:
-    fields:
-      - { intercom: name, zendesk: name }
-      - { intercom: phone, zendesk: phone }
-      - { intercom: custom_attributes.plan, zendesk: user_fields.plan, type: dropdown, options: [free, pro, enterprise] }
-  companies:
-    fields:
-      - { intercom: name, zendesk: name }
-      - { intercom: plan, zendesk: organization_fields.plan, direction: intercom_to_zendesk }
-"#;
-
 async fn world() -> World {
-    let world = World::start_with(|c| format!("{c}{PROFILES}")).await.unwrap();
-    for (model, name) in [("contact", "plan"), ("contact", "zendesk_user_id")] {
-        world.intercom.seed_data_attribute(model, name, "string", true);
-    }
-    world.zendesk.add_user_field("plan", "Plan", "text");
-    world.zendesk.add_user_field("intercom_contact_id", "Intercom contact", "text");
-    world.zendesk.add_organization_field("plan", "Plan", "text");
+    let world = World::start_with(|c| format!("{c}{DEMO_CONFIG}")).await.unwrap();
+    seed_fields(&world.intercom, &world.zendesk);
     world
 }
 

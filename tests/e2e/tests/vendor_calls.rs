@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use bridge_e2e::profiles_demo::{DEMO_CONFIG, seed_fields};
 use bridge_e2e::{World, eventually, settle};
 use bridge_sim::common::Exchange;
 
@@ -65,18 +66,8 @@ async fn one_escalation_of_a_known_requester_needs_at_most_five_vendor_calls() {
 /// the bridge's own Zendesk write included).
 #[tokio::test]
 async fn one_profile_change_of_a_paired_contact_needs_at_most_four_vendor_calls() {
-    let profiles = r#"
-profiles:
-  contacts:
-    fields:
-      - { intercom: name, zendesk: name }
-      - { intercom: custom_attributes.plan, zendesk: user_fields.plan, type: dropdown, options: [free, pro, enterprise] }
-"#;
-    let world = World::start_with(|c| format!("{c}{profiles}")).await.unwrap();
-    world.intercom.seed_data_attribute("contact", "plan", "string", true);
-    world.intercom.seed_data_attribute("contact", "zendesk_user_id", "string", true);
-    world.zendesk.add_user_field("plan", "Plan", "text");
-    world.zendesk.add_user_field("intercom_contact_id", "Intercom contact", "text");
+    let world = World::start_with(|c| format!("{c}{DEMO_CONFIG}")).await.unwrap();
+    seed_fields(&world.intercom, &world.zendesk);
     let ada = world.seeded.customer.clone();
     let plan_is = |plan: &'static str| {
         let world = &world;

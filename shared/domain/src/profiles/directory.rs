@@ -43,7 +43,7 @@ pub struct RateObservation {
 pub type BulkRecord = BTreeMap<String, FieldValue>;
 
 /// What starting a bulk write gave.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BulkStarted {
     /// Written already (a vendor without bulk jobs): per record, the id on success.
     Done(Vec<Option<String>>),

@@ -14,7 +14,8 @@
 //! The backfill writes Zendesk only: each user gets the configured values that flow from
 //! Intercom and the Intercom contact id in its id field. Pair state and the Zendesk id on the
 //! contact follow lazily (the next event or reconciliation matches the pair by that id field),
-//! which keeps the backfill at two requests per hundred contacts instead of one per contact.
+//! which keeps the backfill at a few requests per hundred contacts (one Intercom search, one bulk
+//! job and its polls) instead of one per contact.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -47,7 +48,7 @@ const FAILED_KEPT: usize = 100;
 pub struct BackfillState {
     /// Cursor of the next Intercom page (None with `done` false: the first page).
     pub next: Option<String>,
-    /// Pages written.
+    /// Pages read and submitted.
     pub pages: u64,
     /// Contacts read.
     pub read: u64,

@@ -46,9 +46,11 @@ async fn merged_contact_keeps_its_link_and_status_changes_still_reach_the_conver
     let ticket = ticket["id"].as_u64().unwrap();
     let app = w.app().unwrap();
     let conv_id = ConversationId::parse(conv.clone()).unwrap();
+    // The ticket exists before its link is written: let the escalation finish (its write-back
+    // to the conversation comes after the link) before reading the link.
+    settle(QUIET, WAIT, || (w.intercom.gate().recorder.all().len(), w.zendesk.exchanges().len())).await.unwrap();
     let link = app.store.link_by_conversation(&conv_id).await.unwrap().unwrap();
     assert_eq!(link.contact_id.as_ref().map(|c| c.as_str()), Some(lead.as_str()));
-    settle(QUIET, WAIT, || (w.intercom.gate().recorder.all().len(), w.zendesk.exchanges().len())).await.unwrap();
 
     // The lead turns out to be the known customer: Intercom merges it into the user.
     w.intercom.merge_contacts(&lead, &s.customer).unwrap();

@@ -16,6 +16,7 @@ MAKEFLAGS += --no-builtin-rules
 # ---- pinned tools (verified versions, see /work/shared/reference/toolchain.md) -----------------
 PYTHON               ?= python3
 MOTO_VERSION         := 5.2.5
+WAITRESS_VERSION     := 3.0.2
 CFN_LINT_VERSION     := 1.58.0
 CARGO_LAMBDA_VERSION := 1.9.2
 SAM_CLI_VERSION      := 1.170.0
@@ -25,7 +26,7 @@ ARM64_TRIPLE         := aarch64-unknown-linux-gnu
 VENV     := .venv
 SAM_VENV := .venv-sam
 STAMPS   := $(VENV)/.stamps
-PY_STAMP   := $(STAMPS)/pip-moto$(MOTO_VERSION)-cfnlint$(CFN_LINT_VERSION)-cargolambda$(CARGO_LAMBDA_VERSION)
+PY_STAMP   := $(STAMPS)/pip-moto$(MOTO_VERSION)-waitress$(WAITRESS_VERSION)-cfnlint$(CFN_LINT_VERSION)-cargolambda$(CARGO_LAMBDA_VERSION)
 RUST_STAMP := $(STAMPS)/rust-$(RUST_CHANNEL)
 SAM_STAMP  := $(SAM_VENV)/.stamp-sam$(SAM_CLI_VERSION)
 SAM        := $(SAM_VENV)/bin/sam
@@ -72,7 +73,7 @@ $(VENV)/bin/python:
 
 $(PY_STAMP): | $(VENV)/bin/python
 	$(VENV)/bin/python -m pip install -q --upgrade pip
-	$(VENV)/bin/python -m pip install -q 'moto[server]==$(MOTO_VERSION)' \
+	$(VENV)/bin/python -m pip install -q 'moto[server]==$(MOTO_VERSION)' 'waitress==$(WAITRESS_VERSION)' \
 	  'cfn-lint==$(CFN_LINT_VERSION)' 'cargo-lambda==$(CARGO_LAMBDA_VERSION)'
 	@mkdir -p $(STAMPS) && rm -f $(STAMPS)/pip-* && touch $@
 

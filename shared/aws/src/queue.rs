@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName};
 use bridge_domain::ports::{JobKind, PortError, PortResult, Queue, QueuedEvent, Service};
 use sha2::{Digest, Sha256};
 
@@ -129,6 +129,35 @@ impl SqsQueue {
     pub async fn delete(&self, job: JobKind, receipt_handle: &str) -> PortResult<()> {
         let url = self.queue_url(job)?;
         self.delete_from(url, receipt_handle).await
+    }
+
+    /// Deletes processed messages from the job's queue, up to 10 per request. Returns the
+    /// receipt handles SQS did not delete (they will be received again, and skipped as done).
+    pub async fn delete_many(&self, job: JobKind, receipt_handles: &[String]) -> PortResult<Vec<String>> {
+        let url = self.queue_url(job)?;
+        let mut failed = Vec::new();
+        for chunk in receipt_handles.chunks(MAX_BATCH as usize) {
+            let entries = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, handle)| {
+                    DeleteMessageBatchRequestEntry::builder().id(i.to_string()).receipt_handle(handle).build()
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| PortError::rejected(Service::Queue, e.to_string()))?;
+            let out = self
+                .client
+                .delete_message_batch()
+                .queue_url(url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(queue_error)?;
+            failed.extend(
+                out.failed.iter().filter_map(|f| f.id.parse::<usize>().ok()).filter_map(|i| chunk.get(i).cloned()),
+            );
+        }
+        Ok(failed)
     }
 
     /// Makes a received message visible again after `secs` seconds (0 = now; at most 12 h).

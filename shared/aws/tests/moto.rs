@@ -327,3 +327,33 @@ async fn message_moves_to_dlq_after_max_receives() {
     queue.delete_dead_letter(JobKind::TicketStatus, &dead[0].receipt_handle).await.unwrap();
     assert!(queue.dlq_messages(JobKind::TicketStatus).await.unwrap().is_empty());
 }
+
+/// `delete_many` deletes in chunks of ten; run on the keep-alive moto the benchmarks use, whose
+/// access log the request counter reads.
+#[tokio::test]
+async fn delete_many_deletes_every_processed_message_on_the_keep_alive_server() {
+    let moto = Moto::start_keepalive().expect("keep-alive moto server (run `make setup`)");
+    let sdk = moto.sdk_config().await;
+    let client = aws_sdk_sqs::Client::new(&sdk);
+    let settings = QueueSettings { visibility_timeout: Duration::from_secs(2), ..QueueSettings::default() };
+    let urls = SqsQueue::create_queues(&client, &unique_name("q"), &settings).await.unwrap();
+    let queue = SqsQueue::new(client, urls);
+    for i in 0..12 {
+        queue.send(JobKind::Escalate, &event(&format!("d{i}"), &format!("conversation:{i}"))).await.unwrap();
+    }
+    let mut handles = Vec::new();
+    while handles.len() < 12 {
+        let got = queue.receive(JobKind::Escalate, 10, 1).await.unwrap();
+        assert!(!got.is_empty(), "all 12 messages are receivable");
+        handles.extend(got.into_iter().map(|m| m.receipt_handle));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = moto.requests();
+    let failed = queue.delete_many(JobKind::Escalate, &handles).await.unwrap();
+    assert!(failed.is_empty(), "{failed:?}");
+    // The access log is read by another thread: give it the time to count (and the messages
+    // the time to come back, were they not deleted).
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(moto.requests() - before, 2, "two batch requests for 12 messages");
+    assert!(queue.receive(JobKind::Escalate, 10, 1).await.unwrap().is_empty(), "none came back");
+}

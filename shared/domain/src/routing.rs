@@ -1,7 +1,21 @@
 //! Which job wants which webhook. The ingress classifies each verified event with these
 //! tables and fans it out to the queues of the jobs listed.
 
+use crate::config::Config;
 use crate::ports::JobKind;
+
+/// Whether `config` gives `job` anything to do. A job without its section skips every event,
+/// so an ingress that knows the configuration does not queue events for it. Job 2's queue also
+/// carries erasures and contact merges, which need no section, so it is always wanted.
+pub fn configured(config: &Config, job: JobKind) -> bool {
+    match job {
+        JobKind::Escalate => config.escalation.is_some(),
+        JobKind::TicketStatus => config.ticket_status.is_some(),
+        JobKind::TagSync => config.tag_sync.is_some(),
+        JobKind::TicketIntake => config.routing.is_some() || config.acknowledgement.is_some(),
+        JobKind::ProfileSync => true,
+    }
+}
 
 /// Jobs interested in an Intercom topic. Empty = accepted and counted, not queued.
 pub fn intercom_jobs(topic: &str) -> &'static [JobKind] {
@@ -53,6 +67,20 @@ pub fn zendesk_jobs(event_type: &str) -> &'static [JobKind] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_configured_jobs_are_wanted_but_profile_sync_always_is() {
+        let bare = Config::from_yaml("version: 1\nintercom: { bot_admin_id: '1' }\n").unwrap();
+        let wanted: Vec<JobKind> = JobKind::ALL.into_iter().filter(|j| configured(&bare, *j)).collect();
+        assert_eq!(wanted, vec![JobKind::ProfileSync], "erasures and merges need no section");
+        let escalation = Config::from_yaml(
+            "version: 1\nintercom: { bot_admin_id: '1' }\nescalation: { rules: [{ name: t, when: { tag_added: x } }] }\n",
+        )
+        .unwrap();
+        assert!(configured(&escalation, JobKind::Escalate));
+        assert!(!configured(&escalation, JobKind::TagSync));
+        assert!(!configured(&escalation, JobKind::TicketIntake));
+    }
 
     #[test]
     fn escalation_topics_go_to_escalate() {

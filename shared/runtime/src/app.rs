@@ -1,6 +1,7 @@
 //! Builds the concrete adapters once per process and hands them to the jobs.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -27,9 +28,27 @@ impl Clock for SystemClock {
     }
 }
 
+/// Longest a single AWS request may take, SQS's 20 s long poll included.
+const AWS_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Loads the AWS SDK configuration from the environment (`AWS_ENDPOINT_URL` for emulators).
+///
+/// A stuck request is cut by a per-attempt timeout instead of the SDK's stalled-stream
+/// protection, which wakes a throughput timer all through every request and made the idle
+/// long polls of `bridge serve` cost four times the CPU (docs/BENCHMARKS.md).
 pub async fn aws_config() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
+    use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
+    use aws_config::timeout::TimeoutConfig;
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(3))
+                .operation_attempt_timeout(AWS_ATTEMPT_TIMEOUT)
+                .build(),
+        )
+        .load()
+        .await
 }
 
 /// Reads and validates the YAML configuration from a file or S3.
@@ -102,7 +121,7 @@ pub struct App {
     pub counters: Counters,
     clock: SystemClock,
     worker_id: String,
-    holder: ConfigHolder,
+    holder: Arc<ConfigHolder>,
 }
 
 impl App {
@@ -130,7 +149,7 @@ impl App {
         let store = DynamoStore::new(bridge_aws::sdk::dynamodb::Client::new(sdk), settings.table.clone());
         let worker_id = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
         let origin = ConfigOrigin { source: settings.config.clone(), sdk: sdk.clone() };
-        let holder = ConfigHolder::new(config.clone(), Some(origin), settings.config_ttl);
+        let holder = Arc::new(ConfigHolder::new(config.clone(), Some(origin), settings.config_ttl));
         Ok(Self {
             store,
             intercom,
@@ -154,14 +173,19 @@ impl App {
         counters: Counters,
     ) -> Self {
         let worker_id = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
-        let holder = ConfigHolder::fixed(config.clone());
+        let holder = Arc::new(ConfigHolder::fixed(config.clone()));
         Self { store, intercom, zendesk, queue, config, counters, clock: SystemClock, worker_id, holder }
     }
 
     /// Reloads the configuration from `source` after `ttl` (tests and `bridge serve`).
     pub fn with_reload(mut self, origin: ConfigOrigin, ttl: Duration) -> Self {
-        self.holder = ConfigHolder::new(self.config.clone(), Some(origin), ttl);
+        self.holder = Arc::new(ConfigHolder::new(self.config.clone(), Some(origin), ttl));
         self
+    }
+
+    /// The configuration the workers use, shared with an ingress in the same process.
+    pub fn config_holder(&self) -> Arc<ConfigHolder> {
+        self.holder.clone()
     }
 
     /// Runs one Lambda SQS batch for `job` with the configuration refreshed first (never

@@ -18,6 +18,7 @@ use bridge_domain::ports::{Claim, JobKind, QueuedEvent, Store};
 use bridge_jobs::shadow::{Plan, ShadowPorts};
 use bridge_jobs::{JobError, Outcome, Ports};
 use serde::{Deserialize, Serialize};
+use tracing::Instrument as _;
 
 use crate::metrics::Counters;
 
@@ -73,12 +74,16 @@ pub async fn process<P: Ports>(p: &P, job: JobKind, body: &str, counters: &Count
         topic = %event.topic,
         trace_id = event.trace_id.as_deref().unwrap_or("")
     );
-    let _guard = span.enter();
+    // `instrument`, not `enter`: a guard held across an await would leak into other tasks.
+    process_event(p, job, &event, counters).instrument(span).await
+}
+
+async fn process_event<P: Ports>(p: &P, job: JobKind, event: &QueuedEvent, counters: &Counters) -> Disposition {
     if p.config().shadow.contains(&job) {
-        return shadow(p, job, &event, counters).await;
+        return shadow(p, job, event, counters).await;
     }
     let marker = format!("delivery#{}#{}#{}", job.as_str(), event.vendor, event.delivery_id);
-    let holder = bridge_jobs::holder_for(p, &event);
+    let holder = bridge_jobs::holder_for(p, event);
     let now = p.clock().now();
     match p.store().claim(&marker, &holder, DELIVERY_LEASE, now).await {
         Ok(Claim::Done(_)) => {
@@ -96,7 +101,7 @@ pub async fn process<P: Ports>(p: &P, job: JobKind, body: &str, counters: &Count
             return Disposition::Retry { after: e.retry_after(), reason: format!("store: {e}") };
         }
     }
-    let result = run_job(p, job, &event).await;
+    let result = run_job(p, job, event).await;
     let disposition = match result {
         Ok(Outcome::Done(summary)) => {
             counters.incr("ActionsDone", ("Job", job.as_str()));

@@ -7,6 +7,7 @@
 //! 405 for other methods; 503 only when enqueueing failed, so the vendor retries.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bridge_domain::loop_guard;
@@ -18,6 +19,7 @@ use bridge_zendesk::webhook::{self as zendesk_webhook, Subject, ZendeskEvent};
 use http::{HeaderMap, Method, StatusCode};
 
 use crate::metrics::Counters;
+use crate::reload::ConfigHolder;
 use crate::settings::Secret;
 
 /// A webhook request as received: method, headers and the exact body bytes.
@@ -55,6 +57,9 @@ pub struct Ingress<Q> {
     zendesk_secret: Option<Secret>,
     zendesk_trigger_secret: Option<Secret>,
     jobs: BTreeSet<JobKind>,
+    /// The workers' configuration, when they share the process (`bridge serve`): events are
+    /// not queued for jobs it leaves unconfigured.
+    config: Option<Arc<ConfigHolder>>,
     max_body_bytes: usize,
     max_age: Duration,
     /// Counters (events received, queued, unhandled, refused).
@@ -85,10 +90,18 @@ impl<Q: Queue> Ingress<Q> {
             zendesk_secret,
             zendesk_trigger_secret: None,
             jobs,
+            config: None,
             max_body_bytes,
             max_age,
             counters,
         }
+    }
+
+    /// Queues only for the jobs `config` gives something to do (see [`routing::configured`]).
+    /// The holder is the workers' own, so a reloaded configuration applies to both at once.
+    pub fn with_config(mut self, config: Arc<ConfigHolder>) -> Self {
+        self.config = Some(config);
+        self
     }
 
     fn precheck(&self, req: &WebhookRequest<'_>, vendor: &str) -> Option<WebhookReply> {
@@ -234,7 +247,13 @@ impl<Q: Queue> Ingress<Q> {
         let body = req.body;
         // API Gateway's X-Ray header, carried to the worker so its logs join the ingress's.
         let trace_id = header(req.headers, "x-amzn-trace-id").filter(|t| t.len() <= 256).map(str::to_string);
-        let wanted: Vec<JobKind> = jobs.iter().copied().filter(|j| self.jobs.contains(j)).collect();
+        let config = self.config.as_ref().map(|c| c.current());
+        let wanted: Vec<JobKind> = jobs
+            .iter()
+            .copied()
+            .filter(|j| self.jobs.contains(j))
+            .filter(|j| config.as_ref().is_none_or(|c| routing::configured(c, *j)))
+            .collect();
         let Some(entity) = entity.filter(|_| !wanted.is_empty()) else {
             self.counters.incr("EventsUnhandled", ("Vendor", vendor));
             tracing::info!(vendor, topic, delivery_id, "event not handled by any deployed job");
@@ -369,6 +388,37 @@ mod tests {
         assert_eq!(sent[0].1.entity, "conversation:777");
         assert_eq!(sent[0].1.delivery_id, "notif_1");
         assert_eq!(sent[0].1.trace_id, None);
+    }
+
+    #[tokio::test]
+    async fn events_are_queued_only_for_jobs_the_shared_configuration_enables() {
+        let deployed: BTreeSet<JobKind> = [JobKind::Escalate, JobKind::TagSync].into_iter().collect();
+        let mk = |yaml: &str| {
+            let config = bridge_domain::Config::from_yaml(yaml).unwrap();
+            Ingress::new(
+                RecordingQueue::default(),
+                Some(Secret::new(SECRET)),
+                None,
+                deployed.clone(),
+                64 * 1024,
+                Duration::from_secs(300),
+                Counters::default(),
+            )
+            .with_config(Arc::new(ConfigHolder::fixed(config)))
+        };
+        let body = notification("conversation_part.tag.created", "notif_1");
+        let escalation_only = mk(
+            "version: 1\nintercom: { bot_admin_id: '1' }\nescalation: { rules: [{ name: t, when: { tag_added: x } }] }\n",
+        );
+        assert_eq!(post(&escalation_only, &body, sign(&body)).await.status, StatusCode::OK);
+        let jobs: Vec<JobKind> = escalation_only.queue.sent.lock().unwrap().iter().map(|(j, _)| *j).collect();
+        assert_eq!(jobs, vec![JobKind::Escalate], "tag sync is deployed but not configured");
+
+        let nothing = mk("version: 1\nintercom: { bot_admin_id: '1' }\n");
+        let reply = post(&nothing, &body, sign(&body)).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert!(reply.body.contains("ignored"), "{}", reply.body);
+        assert_eq!(nothing.queue.count(), 0);
     }
 
     #[tokio::test]

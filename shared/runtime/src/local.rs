@@ -40,7 +40,8 @@ impl LocalBridge {
     pub fn start(listener: TcpListener, ingress: SqsIngress, app: App) -> std::io::Result<Self> {
         let addr = listener.local_addr()?;
         let (stop, stop_rx) = watch::channel(false);
-        let ingress = Arc::new(ingress);
+        // One configuration for both: no event is queued for a job it leaves unconfigured.
+        let ingress = Arc::new(ingress.with_config(app.config_holder()));
         let app = Arc::new(app);
         let mut tasks = Vec::new();
         for job in IMPLEMENTED_JOBS {

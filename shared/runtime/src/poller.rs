@@ -1,8 +1,8 @@
 //! Long-polls a job's SQS queue and runs the same [`process`] as the Lambda batch driver
-//! (`bridge serve`, small self-hosted installs). Per-group order is kept: once a message of a
-//! group is to be retried, the later messages of that group in the same batch are delayed too.
+//! (`bridge serve`, small self-hosted installs). The groups of a batch run concurrently; per-group
+//! order is kept: once a message of a group is to be retried, the later messages of that group in
+//! the same batch are delayed too.
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 use bridge_aws::{ReceivedMessage, SqsQueue};
@@ -49,7 +49,8 @@ pub async fn poll<P: Refreshing>(
     tracing::info!(job = job.as_str(), "worker stopped");
 }
 
-/// Processes one received batch.
+/// Processes one received batch: the message groups (entities) concurrently, each group's
+/// messages in order. Processed messages are deleted together at the end.
 pub async fn handle_messages<P: Ports>(
     p: &P,
     queue: &SqsQueue,
@@ -57,22 +58,59 @@ pub async fn handle_messages<P: Ports>(
     messages: Vec<ReceivedMessage>,
     counters: &Counters,
 ) {
-    let mut blocked_groups: BTreeSet<String> = BTreeSet::new();
+    let mut groups: Vec<(String, Vec<ReceivedMessage>)> = Vec::new();
     for message in messages {
         let group = message.event().map(|e| e.entity).unwrap_or_default();
-        if blocked_groups.contains(&group) {
+        match groups.iter_mut().find(|(g, _)| *g == group) {
+            Some((_, members)) => members.push(message),
+            None => groups.push((group, vec![message])),
+        }
+    }
+    let done: Vec<String> = futures::future::join_all(
+        groups.into_iter().map(|(_, members)| handle_group(p, queue, job, members, counters)),
+    )
+    .await
+    .into_iter()
+    .flatten()
+    .collect();
+    if done.is_empty() {
+        return;
+    }
+    match queue.delete_many(job, &done).await {
+        Ok(failed) if failed.is_empty() => {}
+        Ok(failed) => {
+            tracing::warn!(
+                count = failed.len(),
+                "could not delete processed messages; they will be seen again and skipped"
+            );
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "could not delete processed messages; they will be seen again and skipped")
+        }
+    }
+}
+
+/// One group's messages in order; once one is to be retried, the rest wait too. Returns the
+/// receipt handles of the messages to delete.
+async fn handle_group<P: Ports>(
+    p: &P,
+    queue: &SqsQueue,
+    job: JobKind,
+    messages: Vec<ReceivedMessage>,
+    counters: &Counters,
+) -> Vec<String> {
+    let mut done = Vec::new();
+    let mut blocked = false;
+    for message in messages {
+        if blocked {
             delay(queue, job, &message, DEFAULT_RETRY).await;
             continue;
         }
         match process(p, job, &message.body, counters).await {
-            Disposition::Ack(_) => {
-                if let Err(e) = queue.delete(job, &message.receipt_handle).await {
-                    tracing::warn!(error = %e, "could not delete a processed message; it will be seen again and skipped");
-                }
-            }
+            Disposition::Ack(_) => done.push(message.receipt_handle),
             Disposition::Retry { after, .. } => {
                 delay(queue, job, &message, after.unwrap_or(DEFAULT_RETRY)).await;
-                blocked_groups.insert(group);
+                blocked = true;
             }
             Disposition::DeadLetter(reason) => {
                 let letter = DeadLetter {
@@ -83,19 +121,16 @@ pub async fn handle_messages<P: Ports>(
                     body: message.body.clone(),
                 };
                 match queue.dead_letter(&letter).await {
-                    Ok(()) => {
-                        if let Err(e) = queue.delete(job, &message.receipt_handle).await {
-                            tracing::warn!(error = %e, "could not delete a dead-lettered message");
-                        }
-                    }
+                    Ok(()) => done.push(message.receipt_handle),
                     Err(e) => {
                         tracing::error!(error = %e, "could not dead-letter; leaving the message on the queue");
-                        blocked_groups.insert(group);
+                        blocked = true;
                     }
                 }
             }
         }
     }
+    done
 }
 
 async fn delay(queue: &SqsQueue, job: JobKind, message: &ReceivedMessage, after: Duration) {

@@ -134,7 +134,12 @@ impl World {
 
     /// Like [`World::start`], with a hook to change the configuration text.
     pub async fn start_with(edit: impl FnOnce(String) -> String) -> anyhow::Result<Self> {
-        let moto = Moto::start()?;
+        Self::start_on(Moto::start()?, edit).await
+    }
+
+    /// Like [`World::start_with`], on an already started moto (the benchmarks pass
+    /// [`Moto::start_keepalive`]).
+    pub async fn start_on(moto: Moto, edit: impl FnOnce(String) -> String) -> anyhow::Result<Self> {
         let sdk = moto.sdk_config().await;
         let intercom = IntercomSim::start(IntercomSimOptions::default()).await?;
         let zendesk = ZendeskSim::start(ZendeskSimOptions::default()).await?;

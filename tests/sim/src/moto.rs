@@ -55,6 +55,15 @@ impl Moto {
         Self::start_with_binary(&moto_binary())
     }
 
+    /// Like [`Moto::start`], but moto's app served by waitress (`scripts/moto_keepalive.py`),
+    /// which keeps connections alive as real AWS endpoints do; `moto_server` closes each one.
+    /// The benchmarks use it, so the bridge's cost per AWS call is not a TCP connect's.
+    pub fn start_keepalive() -> anyhow::Result<Moto> {
+        let python = workspace_root().join(".venv").join("bin").join("python");
+        let script = workspace_root().join("scripts").join("moto_keepalive.py");
+        Self::start_program(&python, &[script.display().to_string()])
+    }
+
     /// Like [`Moto::start`], with another `moto_server` executable.
     pub fn start_with_binary(binary: &Path) -> anyhow::Result<Moto> {
         if !binary.is_file() {
@@ -64,9 +73,16 @@ impl Moto {
                 binary.display()
             );
         }
+        Self::start_program(binary, &[])
+    }
+
+    fn start_program(binary: &Path, args: &[String]) -> anyhow::Result<Moto> {
+        if !binary.is_file() {
+            bail!("{} not found: run `make setup`", binary.display());
+        }
         let mut last_error = None;
         for _ in 0..START_ATTEMPTS {
-            match Self::start_once(binary) {
+            match Self::start_once(binary, args) {
                 Ok(moto) => return Ok(moto),
                 Err(e) => last_error = Some(e),
             }
@@ -76,9 +92,10 @@ impl Moto {
             .context("moto server did not come up: run `make setup` and check the log above"))
     }
 
-    fn start_once(binary: &Path) -> anyhow::Result<Moto> {
+    fn start_once(binary: &Path, args: &[String]) -> anyhow::Result<Moto> {
         let port = free_port()?;
         let mut child = Command::new(binary)
+            .args(args)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("PYTHONUNBUFFERED", "1")
             .stdin(Stdio::null())

@@ -19,13 +19,16 @@ from waitress import serve
 
 
 def access_logged(app):
-    """Prints `"METHOD PATH HTTP/1.1" STATUS -` per request, like werkzeug's access log."""
+    """Prints `"METHOD PATH HTTP/1.1" STATUS - ACTION` per request: werkzeug's access log line,
+    plus the action of JSON-protocol calls (`X-Amz-Target`, e.g. `DynamoDB_20120810.PutItem`)."""
 
     def wrapped(environ, start_response):
         def logging_start_response(status, headers, exc_info=None):
             code = status.split(" ", 1)[0]
-            line = f'"{environ.get("REQUEST_METHOD")} {environ.get("PATH_INFO")} HTTP/1.1" {code} -'
-            print(line, file=sys.stderr, flush=True)
+            action = environ.get("HTTP_X_AMZ_TARGET", "")
+            line = f'"{environ.get("REQUEST_METHOD")} {environ.get("PATH_INFO")} HTTP/1.1" {code} - {action}'
+            sys.stderr.write(line + "\n")  # one write: no interleaving with other threads
+            sys.stderr.flush()
             return start_response(status, headers, exc_info)
 
         return app(environ, logging_start_response)

@@ -355,5 +355,6 @@ async fn delete_many_deletes_every_processed_message_on_the_keep_alive_server() 
     // the time to come back, were they not deleted).
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(moto.requests() - before, 2, "two batch requests for 12 messages");
+    assert_eq!(moto.requests_by_action().get("AmazonSQS.DeleteMessageBatch"), Some(&2));
     assert!(queue.receive(JobKind::Escalate, 10, 1).await.unwrap().is_empty(), "none came back");
 }

@@ -16,7 +16,7 @@
 //! # let _ = (sdk, table); Ok(()) }
 //! ```
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -44,6 +44,13 @@ pub struct Moto {
     port: u16,
     log: Arc<Mutex<VecDeque<String>>>,
     requests: Arc<std::sync::atomic::AtomicU64>,
+    actions: Arc<Mutex<BTreeMap<String, u64>>>,
+}
+
+/// The request counters the log readers update.
+struct Counts {
+    requests: Arc<std::sync::atomic::AtomicU64>,
+    actions: Arc<Mutex<BTreeMap<String, u64>>>,
 }
 
 impl Moto {
@@ -108,14 +115,16 @@ impl Moto {
         // keep the last lines for error messages.
         let log = Arc::new(Mutex::new(VecDeque::with_capacity(LOG_TAIL)));
         let requests = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let actions = Arc::new(Mutex::new(BTreeMap::new()));
+        let counts = || Counts { requests: Arc::clone(&requests), actions: Arc::clone(&actions) };
         if let Some(out) = child.stdout.take() {
-            drain(out, Arc::clone(&log), Arc::clone(&requests));
+            drain(out, Arc::clone(&log), counts());
         }
         if let Some(err) = child.stderr.take() {
-            drain(err, Arc::clone(&log), Arc::clone(&requests));
+            drain(err, Arc::clone(&log), counts());
         }
         // From here on, Drop kills the process whatever happens.
-        let mut moto = Moto { child, port, log, requests };
+        let mut moto = Moto { child, port, log, requests, actions };
 
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
@@ -146,6 +155,12 @@ impl Moto {
     /// it to count AWS calls).
     pub fn requests(&self) -> u64 {
         self.requests.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Requests so far by action (`DynamoDB_20120810.PutItem`, `AmazonSQS.ReceiveMessage`, ...);
+    /// only the keep-alive server ([`Moto::start_keepalive`]) logs actions.
+    pub fn requests_by_action(&self) -> BTreeMap<String, u64> {
+        self.actions.lock().map(|a| a.clone()).unwrap_or_default()
     }
 
     /// The port the server listens on.
@@ -254,17 +269,19 @@ fn http_status(port: u16, method: &str, path: &str) -> std::io::Result<u16> {
         .ok_or_else(|| std::io::Error::other("no HTTP status line"))
 }
 
-fn drain<R: Read + Send + 'static>(
-    pipe: R,
-    log: Arc<Mutex<VecDeque<String>>>,
-    requests: Arc<std::sync::atomic::AtomicU64>,
-) {
+fn drain<R: Read + Send + 'static>(pipe: R, log: Arc<Mutex<VecDeque<String>>>, counts: Counts) {
+    let Counts { requests, actions } = counts;
     std::thread::spawn(move || {
         for line in BufReader::new(pipe).lines() {
             let Ok(line) = line else { break };
             // The access log: `127.0.0.1 - - [date] "POST / HTTP/1.1" 200 -`.
             if line.contains(" HTTP/1.1\" ") {
                 requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                // The keep-alive server appends the JSON-protocol action after the status.
+                let action = line.rsplit_once(" - ").map(|(_, a)| a.trim()).filter(|a| !a.is_empty());
+                if let (Some(action), Ok(mut counts)) = (action, actions.lock()) {
+                    *counts.entry(action.to_string()).or_default() += 1;
+                }
             }
             if let Ok(mut lines) = log.lock() {
                 if lines.len() == LOG_TAIL {

@@ -246,6 +246,7 @@ async fn main() -> anyhow::Result<()> {
     let (idle_cpu1, idle_aws1) = (cpu_ticks(pid)?, world.moto.requests());
     let cpu0 = cpu_ticks(pid)?;
     let aws0 = world.moto.requests();
+    let actions0 = world.moto.requests_by_action();
     let t0 = Instant::now();
     for conv in &burst_convs {
         world.intercom.admin_tags(conv, &s.agent, "escalate").map_err(|e| anyhow::anyhow!("{e:?}"))?;
@@ -263,6 +264,7 @@ async fn main() -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let cpu1 = cpu_ticks(pid)?;
     let aws1 = world.moto.requests();
+    let actions1 = world.moto.requests_by_action();
     let hz = clock_ticks_per_sec() as f64;
     let cpu_secs = (cpu1 - cpu0) as f64 / hz;
     let idle_cpu_per_sec = (idle_cpu1 - idle_cpu0) as f64 / hz / IDLE.as_secs_f64();
@@ -330,6 +332,15 @@ async fn main() -> anyhow::Result<()> {
     println!("| --- | --- |");
     for (k, v) in &by_endpoint {
         println!("| `{k}` | {:.2} |", *v as f64 / sequential as f64);
+    }
+    println!("\nAWS requests per escalation in the burst, by action:\n");
+    println!("| action | requests per escalation |");
+    println!("| --- | --- |");
+    for (action, n) in &actions1 {
+        let n = n - actions0.get(action).copied().unwrap_or(0);
+        if n > 0 {
+            println!("| `{action}` | {:.2} |", n as f64 / burst as f64);
+        }
     }
     println!("\n({tickets} tickets in the simulator at the end: 3 warm-up + {sequential} + {burst}.)");
     Ok(())

@@ -4,7 +4,11 @@
 //! safety net for events whose payload does not name an actor.
 
 use bridge_domain::loop_guard;
-use bridge_domain::ports::{Helpdesk, QueuedEvent};
+use bridge_domain::ports::{Helpdesk, JobKind, QueuedEvent};
+
+/// Jobs that drop the bridge's own echoes before anything else (job 1). The batch driver checks
+/// them before it claims the delivery, so an echo costs no store write either.
+pub const EARLY_JOBS: [JobKind; 1] = [JobKind::Escalate];
 
 use crate::{JobError, Outcome, Ports};
 

@@ -82,6 +82,13 @@ async fn process_event<P: Ports>(p: &P, job: JobKind, event: &QueuedEvent, count
     if p.config().shadow.contains(&job) {
         return shadow(p, job, event, counters).await;
     }
+    // The echo of the bridge's own write has no effect to deduplicate: no delivery marker.
+    if bridge_jobs::echo::EARLY_JOBS.contains(&job)
+        && let Ok(Some(Outcome::LoopSuppressed(why))) = bridge_jobs::echo::own_echo(p, event).await
+    {
+        counters.incr("LoopsSuppressed", ("Job", job.as_str()));
+        return Disposition::Ack(why);
+    }
     let marker = format!("delivery#{}#{}#{}", job.as_str(), event.vendor, event.delivery_id);
     let holder = bridge_jobs::holder_for(p, event);
     let now = p.clock().now();
@@ -337,6 +344,18 @@ mod tests {
         assert!(p.messenger.notes.lock().unwrap().is_empty());
         assert_eq!(p.store.intent_state("delivery#escalate#intercom#d1").await.unwrap(), None, "no marker written");
         assert_eq!(counters.get("ShadowPlans", ("Job", "escalate")), 1);
+    }
+
+    #[tokio::test]
+    async fn an_echo_of_the_bridge_is_acknowledged_without_a_delivery_marker() {
+        let p = TestPorts::new(CONFIG);
+        let counters = Counters::default();
+        let mut echo: serde_json::Value = serde_json::from_str(&body("d5", "404")).unwrap();
+        echo["actors"] = serde_json::json!(["admin:9"]);
+        let d = process(&p, JobKind::Escalate, &echo.to_string(), &counters).await;
+        assert!(matches!(d, Disposition::Ack(ref why) if why.contains("caused by the bridge")), "{d:?}");
+        assert_eq!(p.store.intent_state("delivery#escalate#intercom#d5").await.unwrap(), None);
+        assert_eq!(counters.get("LoopsSuppressed", ("Job", "escalate")), 1);
     }
 
     #[tokio::test]

@@ -1,7 +1,7 @@
 //! Long-polls a job's SQS queue and runs the same [`process`] as the Lambda batch driver
-//! (`bridge serve`, small self-hosted installs). The groups of a batch run concurrently; per-group
-//! order is kept: once a message of a group is to be retried, the later messages of that group in
-//! the same batch are delayed too.
+//! (`bridge serve`, small self-hosted installs). Job 1 runs the groups of a batch concurrently;
+//! per-group order is kept: once a message of a group is to be retried, the later messages of
+//! that group in the same batch are delayed too.
 
 use std::time::Duration;
 
@@ -49,8 +49,10 @@ pub async fn poll<P: Refreshing>(
     tracing::info!(job = job.as_str(), "worker stopped");
 }
 
-/// Processes one received batch: the message groups (entities) concurrently, each group's
-/// messages in order. Processed messages are deleted together at the end.
+/// Processes one received batch, each message group (entity) in order; processed messages are
+/// deleted together at the end. Job 1's groups run concurrently: its events are all about
+/// conversations and it keys its state by conversation, the group. The other jobs see one link
+/// through two groups (its ticket and its conversation), so their groups run one after another.
 pub async fn handle_messages<P: Ports>(
     p: &P,
     queue: &SqsQueue,
@@ -66,13 +68,16 @@ pub async fn handle_messages<P: Ports>(
             None => groups.push((group, vec![message])),
         }
     }
-    let done: Vec<String> = futures::future::join_all(
-        groups.into_iter().map(|(_, members)| handle_group(p, queue, job, members, counters)),
-    )
-    .await
-    .into_iter()
-    .flatten()
-    .collect();
+    let done: Vec<String> = if job == JobKind::Escalate {
+        let runs = groups.into_iter().map(|(_, members)| handle_group(p, queue, job, members, counters));
+        futures::future::join_all(runs).await.into_iter().flatten().collect()
+    } else {
+        let mut done = Vec::new();
+        for (_, members) in groups {
+            done.extend(handle_group(p, queue, job, members, counters).await);
+        }
+        done
+    };
     if done.is_empty() {
         return;
     }

@@ -125,12 +125,6 @@ impl SqsQueue {
         self.receive_from(url, max, wait_secs).await
     }
 
-    /// Deletes a processed message from the job's queue.
-    pub async fn delete(&self, job: JobKind, receipt_handle: &str) -> PortResult<()> {
-        let url = self.queue_url(job)?;
-        self.delete_from(url, receipt_handle).await
-    }
-
     /// Deletes processed messages from the job's queue, up to 10 per request. Returns the
     /// receipt handles SQS did not delete (they will be received again, and skipped as done).
     pub async fn delete_many(&self, job: JobKind, receipt_handles: &[String]) -> PortResult<Vec<String>> {

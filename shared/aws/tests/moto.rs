@@ -290,9 +290,8 @@ async fn fifo_deduplicates_by_delivery_id() {
     let mut received = Vec::new();
     for _ in 0..3 {
         let batch = queue.receive(JobKind::Escalate, 10, 1).await.unwrap();
-        for m in &batch {
-            queue.delete(JobKind::Escalate, &m.receipt_handle).await.unwrap();
-        }
+        let handles: Vec<String> = batch.iter().map(|m| m.receipt_handle.clone()).collect();
+        assert!(queue.delete_many(JobKind::Escalate, &handles).await.unwrap().is_empty());
         received.extend(batch);
     }
     let mut deliveries: Vec<String> = received.iter().map(|m| m.event().unwrap().delivery_id).collect();

@@ -19,30 +19,37 @@ else
   echo "== Lambda zip sizes: run 'make build' first"
 fi
 
+# Three builds in all, each once: cargo's feature unification differs between package sets, so
+# every extra `cargo build`/`cargo run` with another set recompiles the dependency tree (on a
+# 2-core machine that was most of a 50-minute run).
 mapfile -t benched < <(find shared functions cli tests -mindepth 2 -maxdepth 3 -type d -name benches \
   -exec dirname {} \; 2>/dev/null | sort)
 if [ "${#benched[@]}" -eq 0 ]; then
   echo "make bench: no benchmarks are wired yet (no crate has a benches/ folder)." >&2
   exit 1
 fi
+pkgs=()
 for dir in "${benched[@]}"; do
-  pkg=$(sed -n 's/^name *= *"\(.*\)"/\1/p' "$dir/Cargo.toml" | head -n1)
-  echo "== cargo bench -p $pkg"
-  cargo bench -p "$pkg"
+  pkgs+=(-p "$(sed -n 's/^name *= *"\(.*\)"/\1/p' "$dir/Cargo.toml" | head -n1)")
 done
+# 1. criterion (ingress) and the 100,000-contact backfill, one build for all benched crates.
+echo "== cargo bench ${pkgs[*]}"
+cargo bench "${pkgs[@]}"
 
-# Escalation end to end against the real `bridge serve` (release build) and the simulators,
+# 2. Escalation end to end against the real `bridge serve` (release build) and the simulators,
 # all on loopback: latency, throughput, CPU and peak RSS of the bridge process, vendor calls.
 # Sizes: BENCH_SEQUENTIAL (default 50) and BENCH_BURST (default 300). Driver: tests/e2e/src/bin/bench.rs.
-echo "== escalation end to end (cargo build --release -p bridge-cli; cargo run --release -p bridge-e2e --bin bench)"
-cargo build --release -p bridge-cli
+# The cold-start driver is built here too (same package set, so no second build).
+echo "== escalation end to end (cargo build --release -p bridge-cli -p bridge-e2e --bins; target/release/bench)"
+cargo build --release -p bridge-cli -p bridge-e2e --bins
 mkdir -p target/bench
-cargo run --release -q -p bridge-e2e --bin bench | tee target/bench/escalation.md
+target/release/bench | tee target/bench/escalation.md
 
-# Lambda cold start (spawn -> first invocation answered under a loopback runtime-API emulator) of
+# 3. Lambda cold start (spawn -> first invocation answered under a loopback runtime-API emulator) of
 # each function's release binary built for the host, and the peak RSS of `escalate` with a batch
-# of 10. Runs: COLDSTART_RUNS (default 7). Driver: tests/e2e/src/bin/coldstart.rs. About 1 minute.
-echo "== Lambda cold start (cargo build --release -p <functions>; cargo run --release -p bridge-e2e --bin coldstart)"
+# of 10. The functions are built together, alone, as `make build` builds them (their own feature
+# set, not the CLI's). Runs: COLDSTART_RUNS (default 7). Driver: tests/e2e/src/bin/coldstart.rs.
+echo "== Lambda cold start (cargo build --release -p <functions>; target/release/coldstart)"
 cargo build --release -p intercom-webhook -p zendesk-webhook -p escalate -p ticket-intake -p ticket-status \
   -p tag-sync -p csat-report -p profile-sync
-timeout 600 cargo run --release -q -p bridge-e2e --bin coldstart | tee target/bench/coldstart.md
+timeout 600 target/release/coldstart | tee target/bench/coldstart.md

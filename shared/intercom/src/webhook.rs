@@ -156,25 +156,32 @@ struct Envelope {
     delivery_attempts: Option<u64>,
     #[serde(default, deserialize_with = "de::timestamp")]
     first_sent_at: Option<i64>,
-    #[serde(default)]
-    data: Option<Value>,
 }
 
 /// Parses a notification envelope and decodes its item by `data.item.type`.
 pub fn parse_notification(raw_body: &[u8]) -> Result<Notification, ParseError> {
-    let env: Envelope =
-        serde_json::from_slice(raw_body).map_err(|e| ParseError::InvalidJson { line: e.line(), column: e.column() })?;
+    notification_from_json(&parse_json(raw_body)?)
+}
+
+/// Reads a webhook body as JSON, for [`notification_from_json`].
+pub fn parse_json(raw_body: &[u8]) -> Result<Value, ParseError> {
+    serde_json::from_slice(raw_body).map_err(|e| ParseError::InvalidJson { line: e.line(), column: e.column() })
+}
+
+/// [`parse_notification`] of a body already read as JSON: the ingress parses a body once and
+/// queues that same JSON.
+pub fn notification_from_json(json: &Value) -> Result<Notification, ParseError> {
+    if !json.is_object() {
+        return Err(ParseError::NotANotification("not a JSON object"));
+    }
+    let env = Envelope::deserialize(json).map_err(|_| ParseError::NotANotification("envelope fields"))?;
     if env.kind.as_deref() != Some("notification_event") {
         return Err(ParseError::NotANotification("type is not notification_event"));
     }
     let topic = env.topic.filter(|t| !t.is_empty()).ok_or(ParseError::NotANotification("missing topic"))?;
-    let item = env
-        .data
-        .and_then(|d| match d {
-            Value::Object(mut m) => m.remove("item"),
-            _ => None,
-        })
-        .filter(Value::is_object)
+    let item = json
+        .pointer("/data/item")
+        .filter(|i| i.is_object())
         .ok_or(ParseError::NotANotification("missing data.item"))?;
     Ok(Notification {
         id: env.id.and_then(|id| DeliveryId::parse(id).ok()),
@@ -187,7 +194,7 @@ pub fn parse_notification(raw_body: &[u8]) -> Result<Notification, ParseError> {
     })
 }
 
-fn decode_item(topic: &str, item: Value) -> Result<NotificationItem, ParseError> {
+fn decode_item(topic: &str, item: &Value) -> Result<NotificationItem, ParseError> {
     let item_type = item.get("type").and_then(Value::as_str).unwrap_or_default().to_string();
     let invalid =
         |reason: String| ParseError::InvalidItem { topic: topic.to_string(), item_type: item_type.clone(), reason };
@@ -197,26 +204,35 @@ fn decode_item(topic: &str, item: Value) -> Result<NotificationItem, ParseError>
             Ok(NotificationItem::Ping { message: item.get("message").and_then(Value::as_str).map(str::to_string) })
         }
         "conversation" => {
-            let wire: wire::Conversation =
-                serde_json::from_value(item).map_err(|e| invalid(format!("shape: line {}", e.line())))?;
+            let wire = wire::Conversation::deserialize(item).map_err(|e| invalid(shape_error(&e)))?;
             let (conversation, event_parts) = convert::conversation_with_event_parts(wire).map_err(decode_err)?;
             Ok(NotificationItem::Conversation(Box::new(ConversationEvent { conversation, event_parts })))
         }
-        "contact_tag" | "user_tag" => Ok(contact_tag(&item)),
+        "contact_tag" | "user_tag" => Ok(contact_tag(item)),
         "contact" | "user" | "lead" => {
-            let wire: wire::Contact =
-                serde_json::from_value(item).map_err(|e| invalid(format!("shape: line {}", e.line())))?;
+            let wire = wire::Contact::deserialize(item).map_err(|e| invalid(shape_error(&e)))?;
             Ok(NotificationItem::Contact(Box::new(convert::contact(wire, Vec::new()).map_err(decode_err)?)))
         }
         "company" => {
-            let wire: wire::Company =
-                serde_json::from_value(item).map_err(|e| invalid(format!("shape: line {}", e.line())))?;
+            let wire = wire::Company::deserialize(item).map_err(|e| invalid(shape_error(&e)))?;
             Ok(NotificationItem::Company(Box::new(convert::company(wire).map_err(decode_err)?)))
         }
         _ => Ok(NotificationItem::Other {
             topic: topic.to_string(),
             item_type: (!item_type.is_empty()).then_some(item_type),
         }),
+    }
+}
+
+/// Why an item does not decode, without the offending value (it may be personal data).
+fn shape_error(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    // serde's messages quote the value after "invalid type: " / "invalid value: "; keep the
+    // part that names what was expected.
+    match text.split_once(", expected ") {
+        Some((_, expected)) => format!("shape: expected {expected}"),
+        None if text.starts_with("missing field") => format!("shape: {text}"),
+        None => "shape: does not match".to_string(),
     }
 }
 
@@ -334,6 +350,17 @@ mod tests {
             parse_notification(body.to_string().as_bytes()).unwrap().item,
             NotificationItem::Other { .. }
         ));
+    }
+
+    #[test]
+    fn item_shape_errors_name_the_expectation_never_the_value() {
+        use serde::de::Error as _;
+        // serde quotes the offending value in type errors; the reason keeps only the expectation.
+        let quoted = serde_json::from_value::<u64>(json!("ada@example.com")).unwrap_err();
+        assert!(quoted.to_string().contains("ada@example.com"));
+        assert_eq!(shape_error(&quoted), "shape: expected u64");
+        let other = serde_json::Error::custom("a message naming no value");
+        assert_eq!(shape_error(&other), "shape: does not match");
     }
 
     #[test]

@@ -143,8 +143,11 @@ impl<Q: Queue> Ingress<Q> {
         if let Err(e) = intercom_webhook::verify_signature(secret.expose().as_bytes(), req.body, signature) {
             return self.refuse(VENDOR, StatusCode::UNAUTHORIZED, &format!("signature: {e}"));
         }
-        let notification = match intercom_webhook::parse_notification(req.body) {
-            Ok(n) => n,
+        // Parsed once: the typed notification routes the event, the JSON is what gets queued.
+        let parsed = intercom_webhook::parse_json(req.body)
+            .and_then(|json| intercom_webhook::notification_from_json(&json).map(|n| (n, json)));
+        let (notification, json) = match parsed {
+            Ok(parsed) => parsed,
             Err(e) => {
                 return self.refuse(VENDOR, StatusCode::BAD_REQUEST, &format!("not an Intercom notification: {e}"));
             }
@@ -167,7 +170,8 @@ impl<Q: Queue> Ingress<Q> {
             _ => Vec::new(),
         };
         let jobs = routing::intercom_jobs(&notification.topic);
-        self.fan_out(VENDOR, &notification.topic, &delivery_id, (entity, actors), jobs, &req).await
+        let read = Read { topic: notification.topic, delivery_id, entity, actors, payload: json };
+        self.fan_out(VENDOR, read, jobs, &req).await
     }
 
     /// Also accepts Zendesk deliveries signed with the trigger-connected webhook's secret.
@@ -203,8 +207,10 @@ impl<Q: Queue> Ingress<Q> {
         if let Err(e) = verified {
             return self.refuse(VENDOR, StatusCode::UNAUTHORIZED, &format!("signature: {e}"));
         }
-        let event = match zendesk_webhook::parse_event(req.body) {
-            Ok(e) => e,
+        let parsed = zendesk_webhook::parse_json(req.body)
+            .and_then(|json| zendesk_webhook::event_from_json(&json).map(|e| (e, json)));
+        let (event, json) = match parsed {
+            Ok(parsed) => parsed,
             Err(e) => {
                 return self.refuse(VENDOR, StatusCode::BAD_REQUEST, &format!("not a Zendesk webhook: {e}"));
             }
@@ -232,19 +238,11 @@ impl<Q: Queue> Ingress<Q> {
         let actors: Vec<String> =
             event.actor_id().map(|a| loop_guard::actor("user", &a.to_string())).into_iter().collect();
         let jobs = routing::zendesk_jobs(&topic);
-        self.fan_out(VENDOR, &topic, &delivery_id, (entity, actors), jobs, &req).await
+        self.fan_out(VENDOR, Read { topic, delivery_id, entity, actors, payload: json }, jobs, &req).await
     }
 
-    async fn fan_out(
-        &self,
-        vendor: &str,
-        topic: &str,
-        delivery_id: &str,
-        (entity, actors): (Option<String>, Vec<String>),
-        jobs: &[JobKind],
-        req: &WebhookRequest<'_>,
-    ) -> WebhookReply {
-        let body = req.body;
+    async fn fan_out(&self, vendor: &str, read: Read, jobs: &[JobKind], req: &WebhookRequest<'_>) -> WebhookReply {
+        let Read { topic, delivery_id, entity, actors, payload } = read;
         // API Gateway's X-Ray header, carried to the worker so its logs join the ingress's.
         let trace_id = header(req.headers, "x-amzn-trace-id").filter(|t| t.len() <= 256).map(str::to_string);
         let config = self.config.as_ref().map(|c| c.current());
@@ -259,14 +257,10 @@ impl<Q: Queue> Ingress<Q> {
             tracing::info!(vendor, topic, delivery_id, "event not handled by any deployed job");
             return WebhookReply::new(StatusCode::OK, "ignored", "no job handles this event");
         };
-        let payload = match serde_json::from_slice(body) {
-            Ok(v) => v,
-            Err(_) => return self.refuse(vendor, StatusCode::BAD_REQUEST, "body is not JSON"),
-        };
         let event = QueuedEvent {
             vendor: vendor.to_string(),
-            delivery_id: delivery_id.to_string(),
-            topic: topic.to_string(),
+            delivery_id,
+            topic,
             entity,
             received_at: Timestamp(chrono::Utc::now().timestamp()),
             payload,
@@ -277,21 +271,33 @@ impl<Q: Queue> Ingress<Q> {
         let results = futures::future::join_all(sends).await;
         if let Some(e) = results.iter().find_map(|r| r.as_ref().err()) {
             self.counters.incr("EnqueueFailed", ("Vendor", vendor));
+            let (topic, delivery_id) = (&event.topic, &event.delivery_id);
             tracing::error!(vendor, topic, delivery_id, error = %e, "could not enqueue; asking the vendor to retry");
             return WebhookReply::new(StatusCode::SERVICE_UNAVAILABLE, "retry", "could not enqueue");
         }
         self.counters.incr("EventsQueued", ("Vendor", vendor));
         tracing::info!(
             vendor,
-            topic,
-            delivery_id,
+            topic = event.topic,
+            delivery_id = event.delivery_id,
             entity = %event.entity,
             trace_id = event.trace_id.as_deref().unwrap_or(""),
             jobs = wanted.len(),
             "queued"
         );
-        WebhookReply::new(StatusCode::OK, "queued", topic)
+        WebhookReply::new(StatusCode::OK, "queued", &event.topic)
     }
+}
+
+/// What the ingress read from a verified webhook body.
+struct Read {
+    topic: String,
+    delivery_id: String,
+    /// The entity the event is about (its FIFO message group), when a job handles that kind.
+    entity: Option<String>,
+    actors: Vec<String>,
+    /// The body's JSON, queued as is.
+    payload: serde_json::Value,
 }
 
 /// The authors of the parts an Intercom conversation event is about (`admin:<id>`, `user:<id>`, …);

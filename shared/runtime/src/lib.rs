@@ -15,6 +15,12 @@ pub mod settings;
 pub mod telemetry;
 pub mod testing;
 
+/// The allocator of every binary built on this crate (the Lambdas, `bridge`, tests and benches).
+/// Parsing and building JSON allocate a lot of small strings; mimalloc serves them with about a
+/// third less CPU than glibc's malloc on the ingress path (docs/BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The domain ports, re-exported for the function crates.
 pub use bridge_domain::ports;
 

@@ -395,16 +395,26 @@ impl TriggerEvent {
 
 /// Parses either payload kind. Never panics.
 pub fn parse_event(raw_body: &[u8]) -> Result<ZendeskEvent, ParseError> {
-    let json: Value = serde_json::from_slice(raw_body).map_err(|_| ParseError::NotJson)?;
+    event_from_json(&parse_json(raw_body)?)
+}
+
+/// Reads a webhook body as JSON, for [`event_from_json`].
+pub fn parse_json(raw_body: &[u8]) -> Result<Value, ParseError> {
+    serde_json::from_slice(raw_body).map_err(|_| ParseError::NotJson)
+}
+
+/// [`parse_event`] of a body already read as JSON: the ingress parses a body once and queues
+/// that same JSON.
+pub fn event_from_json(json: &Value) -> Result<ZendeskEvent, ParseError> {
     if !json.is_object() {
         return Err(ParseError::NotJson);
     }
     let event_type = text(json.get("type"));
     if event_type.as_deref().is_some_and(|t| t.starts_with("zen:event-type")) {
-        return parse_subscribed(&json).map(|e| ZendeskEvent::Subscribed(Box::new(e)));
+        return parse_subscribed(json).map(|e| ZendeskEvent::Subscribed(Box::new(e)));
     }
     if json.get("ticket_id").is_some() {
-        return parse_trigger(&json).map(ZendeskEvent::Trigger);
+        return parse_trigger(json).map(ZendeskEvent::Trigger);
     }
     Err(ParseError::UnknownShape)
 }
@@ -412,18 +422,18 @@ pub fn parse_event(raw_body: &[u8]) -> Result<ZendeskEvent, ParseError> {
 fn parse_subscribed(json: &Value) -> Result<SubscribedEvent, ParseError> {
     let event_type = text(json.get("type")).ok_or(ParseError::Missing("type"))?;
     let id = text(json.get("id")).ok_or(ParseError::Missing("id"))?;
-    let detail = json.get("detail").cloned().unwrap_or(Value::Null);
-    let event = json.get("event").cloned().unwrap_or(Value::Null);
+    let detail = json.get("detail").unwrap_or(&Value::Null);
+    let event = json.get("event").unwrap_or(&Value::Null);
     let subject_raw = text(json.get("subject")).unwrap_or_default();
     let subject = parse_subject(&subject_raw);
     let short = event_type.rsplit([':', '/']).next().unwrap_or_default().to_string();
     let resource = short.split('.').next().unwrap_or_default();
-    let ticket = (resource == "ticket").then(|| ticket_snapshot(&detail, &subject)).flatten();
-    let user = (resource == "user").then(|| user_snapshot(&detail, &subject)).flatten();
-    let organization = (resource == "organization").then(|| org_snapshot(&detail, &subject)).flatten();
+    let ticket = (resource == "ticket").then(|| ticket_snapshot(detail, &subject)).flatten();
+    let user = (resource == "user").then(|| user_snapshot(detail, &subject)).flatten();
+    let organization = (resource == "organization").then(|| org_snapshot(detail, &subject)).flatten();
     Ok(SubscribedEvent {
         id,
-        change: parse_change(short.split('.').nth(1).unwrap_or_default(), &event),
+        change: parse_change(short.split('.').nth(1).unwrap_or_default(), event),
         event_type,
         account_id: text(json.get("account_id")),
         time: text(json.get("time")).and_then(|t| Timestamp::parse_rfc3339(&t)),

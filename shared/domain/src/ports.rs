@@ -170,7 +170,7 @@ pub trait Store: Send + Sync {
         ttl: Duration,
     ) -> impl Future<Output = PortResult<bool>> + Send;
 
-    /// Takes a lease on an intent (`"escalate#<conversation>"`, `"note#<conversation>#<ticket>"`),
+    /// Takes a lease on an intent (`"escalate#<conversation>"`, `"writeback#<conversation>#<ticket>"`),
     /// or reports that another holder has it, or that it is done.
     fn claim(
         &self,

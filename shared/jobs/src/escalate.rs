@@ -8,7 +8,7 @@
 //!   the create itself sends a stable `Idempotency-Key`, so a crash between the create and the
 //!   link write never gives a second ticket;
 //! - the link is written in one transaction, conditional on absence;
-//! - each Intercom write (attributes, note) and each appended part has its own intent with a
+//! - the write-back (attributes, then note) and each appended part has its own intent with a
 //!   done marker; the note and the appended comments are also looked for on the vendor side
 //!   before being written again, since neither vendor deduplicates them.
 
@@ -298,39 +298,41 @@ async fn finish_writeback<P: Ports>(
     let now = p.clock().now();
     let store = p.store();
 
-    let attrs_intent = format!("attrs#{}#{ticket}", conversation.id);
-    if store.claim(&attrs_intent, holder, LEASE, now).await? == Claim::Acquired {
-        let mut attributes = BTreeMap::new();
-        attributes.insert(config.intercom.ticket_id_attribute.clone(), FieldValue::Text(ticket.to_string()));
-        if let Some(attr) = &config.intercom.ticket_url_attribute {
-            attributes.insert(attr.clone(), FieldValue::Text(url.clone()));
-        }
-        let result = p.messenger().set_conversation_attributes(&conversation.id, &attributes).await;
-        settle(store, &attrs_intent, holder, result.map(|()| "set".to_string())).await?;
+    // One intent for both writes, so one lease and one done marker: setting the attributes again
+    // is harmless, and the note is looked for before it is posted, so a retry after a crash
+    // between the two adds nothing.
+    let intent = format!("writeback#{}#{ticket}", conversation.id);
+    if store.claim(&intent, holder, LEASE, now).await? != Claim::Acquired {
+        return Ok(());
     }
-
-    let note_intent = format!("note#{}#{ticket}", conversation.id);
-    if store.claim(&note_intent, holder, LEASE, now).await? == Claim::Acquired {
-        // A previous attempt may have posted the note and died before recording it.
-        let already = conversation.parts.iter().find(|part| {
-            part.kind == PartKind::Note
-                && escalation::is_own(part, bot)
-                && part.body.as_deref().is_some_and(|b| b.contains(&url))
-        });
-        let result = match already {
-            Some(part) => Ok(part.id.to_string()),
-            None => {
-                let esc = config.escalation.as_ref();
-                let template =
-                    esc.map(|e| e.note_template.as_str()).unwrap_or("Zendesk ticket #{ticket_id}: {ticket_url}");
-                let text = render(template, &[("ticket_id", &ticket.to_string()), ("ticket_url", &url)]);
-                let html = format!("<p>{}</p>", linkify(&text, &url));
-                p.messenger().add_note(&conversation.id, bot, &html).await.map(|id| id.to_string())
+    let mut attributes = BTreeMap::new();
+    attributes.insert(config.intercom.ticket_id_attribute.clone(), FieldValue::Text(ticket.to_string()));
+    if let Some(attr) = &config.intercom.ticket_url_attribute {
+        attributes.insert(attr.clone(), FieldValue::Text(url.clone()));
+    }
+    let result = match p.messenger().set_conversation_attributes(&conversation.id, &attributes).await {
+        Err(e) => Err(e),
+        Ok(()) => {
+            // A previous attempt may have posted the note and died before recording it.
+            let already = conversation.parts.iter().find(|part| {
+                part.kind == PartKind::Note
+                    && escalation::is_own(part, bot)
+                    && part.body.as_deref().is_some_and(|b| b.contains(&url))
+            });
+            match already {
+                Some(part) => Ok(part.id.to_string()),
+                None => {
+                    let esc = config.escalation.as_ref();
+                    let template =
+                        esc.map(|e| e.note_template.as_str()).unwrap_or("Zendesk ticket #{ticket_id}: {ticket_url}");
+                    let text = render(template, &[("ticket_id", &ticket.to_string()), ("ticket_url", &url)]);
+                    let html = format!("<p>{}</p>", linkify(&text, &url));
+                    p.messenger().add_note(&conversation.id, bot, &html).await.map(|id| id.to_string())
+                }
             }
-        };
-        settle(store, &note_intent, holder, result).await?;
-    }
-    Ok(())
+        }
+    };
+    settle(store, &intent, holder, result).await
 }
 
 fn linkify(text: &str, url: &str) -> String {

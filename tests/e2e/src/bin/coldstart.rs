@@ -385,7 +385,7 @@ async fn main() -> anyhow::Result<()> {
     for (name, env, mut events) in functions {
         let bin = format!("{bin_dir}/{name}");
         if !std::path::Path::new(&bin).exists() {
-            rows.push(format!("| `{name}` | not built ({bin} missing) | - | - | - | - | - |"));
+            rows.push(format!("| `{name}` | not built ({bin} missing) | - | - | - | - | - | - |"));
             continue;
         }
         let mut env = env;
@@ -410,13 +410,17 @@ async fn main() -> anyhow::Result<()> {
         let max = times.iter().max().copied().unwrap_or_default();
         let med = median(&mut times);
         let init = median(&mut inits);
+        // The binary as built here (release profile, stripped; the host's architecture, so not
+        // byte for byte the arm64 bootstrap `make build` zips).
+        let size_mb = std::fs::metadata(&bin).map(|m| m.len() as f64 / 1e6).unwrap_or(0.0);
         rows.push(format!(
-            "| `{name}` | {:.1} ms | {:.1} ms | {:.1} ms | {} | {:.1} MiB | {what}{} |",
+            "| `{name}` | {:.1} ms | {:.1} ms | {:.1} ms | {} | {:.1} MiB | {size_mb:.2} MB ({}) | {what}{} |",
             ms(med),
             ms(init),
             ms(max),
             verdict(ms(med), 30.0),
             hwm as f64 / 1024.0,
+            verdict(size_mb, 6.0),
             if failed > 0 { format!(" ({failed} runs answered an error)") } else { String::new() }
         ));
     }
@@ -436,9 +440,9 @@ async fn main() -> anyhow::Result<()> {
 
     println!("### Lambda cold start (process spawn -> invocation response, local runtime API), {runs} runs each\n");
     println!(
-        "| function | median (spawn -> response) | of which init (spawn -> first `next`) | max | target 30 ms | peak RSS (VmHWM) | event |"
+        "| function | median (spawn -> response) | of which init (spawn -> first `next`) | max | target 30 ms | peak RSS (VmHWM) | binary, host build (target 6 MB) | event |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
     for r in rows {
         println!("{r}");
     }

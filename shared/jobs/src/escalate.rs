@@ -292,8 +292,6 @@ async fn finish_writeback<P: Ports>(
     ticket: TicketId,
     holder: &str,
 ) -> Result<(), JobError> {
-    let config = p.config();
-    let bot = &config.intercom.bot_admin_id;
     let url = p.helpdesk().ticket_url(ticket);
     let now = p.clock().now();
     let store = p.store();
@@ -305,34 +303,40 @@ async fn finish_writeback<P: Ports>(
     if store.claim(&intent, holder, LEASE, now).await? != Claim::Acquired {
         return Ok(());
     }
+    let result = write_back(p, conversation, ticket, &url).await;
+    settle(store, &intent, holder, result).await
+}
+
+/// Sets the ticket attributes, then posts the note unless an earlier attempt already did.
+/// Returns the note's part id.
+async fn write_back<P: Ports>(
+    p: &P,
+    conversation: &Conversation,
+    ticket: TicketId,
+    url: &str,
+) -> Result<String, PortError> {
+    let config = p.config();
+    let bot = &config.intercom.bot_admin_id;
     let mut attributes = BTreeMap::new();
     attributes.insert(config.intercom.ticket_id_attribute.clone(), FieldValue::Text(ticket.to_string()));
     if let Some(attr) = &config.intercom.ticket_url_attribute {
-        attributes.insert(attr.clone(), FieldValue::Text(url.clone()));
+        attributes.insert(attr.clone(), FieldValue::Text(url.to_string()));
     }
-    let result = match p.messenger().set_conversation_attributes(&conversation.id, &attributes).await {
-        Err(e) => Err(e),
-        Ok(()) => {
-            // A previous attempt may have posted the note and died before recording it.
-            let already = conversation.parts.iter().find(|part| {
-                part.kind == PartKind::Note
-                    && escalation::is_own(part, bot)
-                    && part.body.as_deref().is_some_and(|b| b.contains(&url))
-            });
-            match already {
-                Some(part) => Ok(part.id.to_string()),
-                None => {
-                    let esc = config.escalation.as_ref();
-                    let template =
-                        esc.map(|e| e.note_template.as_str()).unwrap_or("Zendesk ticket #{ticket_id}: {ticket_url}");
-                    let text = render(template, &[("ticket_id", &ticket.to_string()), ("ticket_url", &url)]);
-                    let html = format!("<p>{}</p>", linkify(&text, &url));
-                    p.messenger().add_note(&conversation.id, bot, &html).await.map(|id| id.to_string())
-                }
-            }
-        }
-    };
-    settle(store, &intent, holder, result).await
+    p.messenger().set_conversation_attributes(&conversation.id, &attributes).await?;
+    // A previous attempt may have posted the note and died before recording it.
+    let already = conversation.parts.iter().find(|part| {
+        part.kind == PartKind::Note
+            && escalation::is_own(part, bot)
+            && part.body.as_deref().is_some_and(|b| b.contains(url))
+    });
+    if let Some(part) = already {
+        return Ok(part.id.to_string());
+    }
+    let esc = config.escalation.as_ref();
+    let template = esc.map(|e| e.note_template.as_str()).unwrap_or("Zendesk ticket #{ticket_id}: {ticket_url}");
+    let text = render(template, &[("ticket_id", &ticket.to_string()), ("ticket_url", url)]);
+    let html = format!("<p>{}</p>", linkify(&text, url));
+    Ok(p.messenger().add_note(&conversation.id, bot, &html).await?.to_string())
 }
 
 fn linkify(text: &str, url: &str) -> String {

@@ -124,7 +124,7 @@ enum ConfigAction {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    bridge_runtime::telemetry::init();
+    bridge_runtime::process::init();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve { listen } => serve::run(listen).await,

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    bridge_runtime::telemetry::init();
+    bridge_runtime::process::init();
     let settings = ReportSettings::from_env(&ProcessEnv)?;
     let reporter = bridge_reports::build(&settings, &aws_config().await).await?;
     lambda_runtime::run(service_fn(|event| handle(&reporter, event))).await

@@ -30,7 +30,7 @@ const BACKFILL_MARGIN: Duration = Duration::from_secs(60);
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    bridge_runtime::telemetry::init();
+    bridge_runtime::process::init();
     let settings = WorkerSettings::from_env(&ProcessEnv)?;
     let sdk = aws_config().await;
     let app = App::build(&settings, &sdk).await?;

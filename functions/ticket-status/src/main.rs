@@ -9,7 +9,7 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    bridge_runtime::telemetry::init();
+    bridge_runtime::process::init();
     let settings = WorkerSettings::from_env(&ProcessEnv)?;
     let app = App::build(&settings, &aws_config().await).await?;
     lambda_runtime::run(service_fn(|event| handle(&app, event))).await

@@ -9,7 +9,7 @@ use lambda_http::{Body, Error, Request, Response, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    bridge_runtime::telemetry::init();
+    bridge_runtime::process::init();
     let settings = IngressSettings::from_env(&ProcessEnv)?;
     let ingress = build_ingress(&settings, &aws_config().await).await?;
     lambda_http::run(service_fn(|req| handle(&ingress, req))).await

@@ -31,7 +31,7 @@ pub(crate) fn author_role(kind: &str) -> AuthorRole {
     }
 }
 
-fn author(a: Option<wire::Author>) -> Author {
+pub(crate) fn author(a: Option<wire::Author>) -> Author {
     let a = a.unwrap_or_default();
     Author { role: author_role(&a.kind), id: a.id, name: a.name, email: a.email }
 }

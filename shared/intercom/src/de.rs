@@ -128,6 +128,11 @@ fn id_of(v: Scalar) -> Option<String> {
     (!s.is_empty() && s != "0").then_some(s)
 }
 
+/// The same rule as [`string`], for an already parsed value.
+pub(crate) fn string_value(v: &Value) -> String {
+    text(Scalar::from(v)).unwrap_or_default()
+}
+
 /// A string, or a number rendered as text; anything else is empty.
 pub(crate) fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     Scalar::deserialize(d).map(|v| text(v).unwrap_or_default())

@@ -3,8 +3,8 @@
 //! Verify first, over the exact bytes received (decode API Gateway's base64 before), then
 //! parse. Neither function panics on any input; limiting body sizes is the caller's job.
 
-use bridge_domain::ids::{ContactId, DeliveryId, TagId};
-use bridge_domain::model::{Company, Contact, Conversation, Part, Timestamp};
+use bridge_domain::ids::{CompanyId, ContactId, ConversationId, DeliveryId, TagId};
+use bridge_domain::model::{Author, Company, Contact, Conversation, Part, Timestamp};
 use hmac::{Hmac, KeyInit, Mac};
 use serde::Deserialize;
 use serde_json::Value;
@@ -168,21 +168,9 @@ pub fn parse_json(raw_body: &[u8]) -> Result<Value, ParseError> {
     serde_json::from_slice(raw_body).map_err(|e| ParseError::InvalidJson { line: e.line(), column: e.column() })
 }
 
-/// [`parse_notification`] of a body already read as JSON: the ingress parses a body once and
-/// queues that same JSON.
+/// [`parse_notification`] of a body already read as JSON.
 pub fn notification_from_json(json: &Value) -> Result<Notification, ParseError> {
-    if !json.is_object() {
-        return Err(ParseError::NotANotification("not a JSON object"));
-    }
-    let env = Envelope::deserialize(json).map_err(|_| ParseError::NotANotification("envelope fields"))?;
-    if env.kind.as_deref() != Some("notification_event") {
-        return Err(ParseError::NotANotification("type is not notification_event"));
-    }
-    let topic = env.topic.filter(|t| !t.is_empty()).ok_or(ParseError::NotANotification("missing topic"))?;
-    let item = json
-        .pointer("/data/item")
-        .filter(|i| i.is_object())
-        .ok_or(ParseError::NotANotification("missing data.item"))?;
+    let (env, topic, item) = envelope(json)?;
     Ok(Notification {
         id: env.id.and_then(|id| DeliveryId::parse(id).ok()),
         app_id: env.app_id,
@@ -192,6 +180,100 @@ pub fn notification_from_json(json: &Value) -> Result<Notification, ParseError> 
         item: decode_item(&topic, item)?,
         topic,
     })
+}
+
+/// What the ingress routes a notification by: its delivery id, its topic and what its item is
+/// about, read from the JSON without decoding the item (the jobs read the rest themselves, most
+/// by fetching the entity fresh).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    /// Delivery id (`notif_…`); `None` for pings.
+    pub id: Option<DeliveryId>,
+    /// Topic, e.g. `conversation.admin.noted`.
+    pub topic: String,
+    /// What the item is about.
+    pub subject: Subject,
+}
+
+/// The entity a notification's item is about.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Subject {
+    /// `ping`.
+    Ping,
+    /// A conversation topic.
+    Conversation {
+        /// The conversation.
+        id: ConversationId,
+        /// The authors of the parts that caused the event (webhooks carry only those), read as
+        /// [`parse_notification`] reads them.
+        event_authors: Vec<Author>,
+    },
+    /// `contact.*.tag.created|deleted`: the contact, when the item names one.
+    ContactTag(Option<ContactId>),
+    /// A contact topic.
+    Contact(ContactId),
+    /// A company topic.
+    Company(CompanyId),
+    /// Anything else (tickets, visitors, …).
+    Other,
+}
+
+/// Reads a notification as [`Delivery`]: the same envelope checks as
+/// [`notification_from_json`] and the same item ids, without decoding the rest of the item.
+pub fn delivery_from_json(json: &Value) -> Result<Delivery, ParseError> {
+    let (env, topic, item) = envelope(json)?;
+    let item_type = item.get("type").and_then(Value::as_str).unwrap_or_default();
+    let invalid = |e: bridge_domain::ids::IdError| ParseError::InvalidItem {
+        topic: topic.clone(),
+        item_type: item_type.to_string(),
+        reason: format!("id: {e}"),
+    };
+    let id = || item.get("id").map(de::string_value).unwrap_or_default();
+    let subject = match item_type {
+        "ping" => Subject::Ping,
+        "conversation" => Subject::Conversation {
+            id: ConversationId::parse(id()).map_err(invalid)?,
+            event_authors: event_authors(item),
+        },
+        "contact_tag" | "user_tag" => Subject::ContactTag(tagged_contact(item)),
+        "contact" | "user" | "lead" => Subject::Contact(ContactId::parse(id()).map_err(invalid)?),
+        "company" => Subject::Company(CompanyId::parse(id()).map_err(invalid)?),
+        _ => Subject::Other,
+    };
+    Ok(Delivery { id: env.id.and_then(|id| DeliveryId::parse(id).ok()), topic, subject })
+}
+
+/// The authors of `conversation_parts.conversation_parts`, each as the full decode reads it;
+/// empty when the list is not there or not a list of objects (the full decode keeps no event
+/// parts then).
+fn event_authors(item: &Value) -> Vec<Author> {
+    let Some(parts) = item.pointer("/conversation_parts/conversation_parts").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    if !parts.iter().all(Value::is_object) {
+        return Vec::new();
+    }
+    parts
+        .iter()
+        .map(|part| convert::author(part.get("author").and_then(|a| wire::Author::deserialize(a).ok())))
+        .collect()
+}
+
+/// The envelope, its topic and its `data.item`, checked.
+fn envelope(json: &Value) -> Result<(Envelope, String, &Value), ParseError> {
+    if !json.is_object() {
+        return Err(ParseError::NotANotification("not a JSON object"));
+    }
+    let mut env = Envelope::deserialize(json).map_err(|_| ParseError::NotANotification("envelope fields"))?;
+    if env.kind.as_deref() != Some("notification_event") {
+        return Err(ParseError::NotANotification("type is not notification_event"));
+    }
+    let topic = env.topic.take().filter(|t| !t.is_empty()).ok_or(ParseError::NotANotification("missing topic"))?;
+    let item = json
+        .pointer("/data/item")
+        .filter(|i| i.is_object())
+        .ok_or(ParseError::NotANotification("missing data.item"))?;
+    Ok((env, topic, item))
 }
 
 fn decode_item(topic: &str, item: &Value) -> Result<NotificationItem, ParseError> {
@@ -224,6 +306,12 @@ fn decode_item(topic: &str, item: &Value) -> Result<NotificationItem, ParseError
     }
 }
 
+/// The contact of a `contact_tag` item (`contact`, or `user` in older versions).
+fn tagged_contact(item: &Value) -> Option<ContactId> {
+    let contact = item.get("contact").or_else(|| item.get("user"));
+    contact.and_then(|c| c.get("id")).and_then(de::id_value).and_then(|id| ContactId::parse(id).ok())
+}
+
 /// Why an item does not decode, without the offending value (it may be personal data).
 fn shape_error(e: &serde_json::Error) -> String {
     let text = e.to_string();
@@ -237,10 +325,9 @@ fn shape_error(e: &serde_json::Error) -> String {
 }
 
 fn contact_tag(item: &Value) -> NotificationItem {
-    let contact = item.get("contact").or_else(|| item.get("user"));
     let tag = item.get("tag");
     NotificationItem::ContactTag {
-        contact_id: contact.and_then(|c| c.get("id")).and_then(de::id_value).and_then(|id| ContactId::parse(id).ok()),
+        contact_id: tagged_contact(item),
         tag_id: tag.and_then(|t| t.get("id")).and_then(de::id_value).and_then(|id| TagId::parse(id).ok()),
         tag_name: tag.and_then(|t| t.get("name")).and_then(Value::as_str).map(str::to_string),
     }
@@ -250,7 +337,7 @@ fn contact_tag(item: &Value) -> NotificationItem {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
-    use bridge_domain::model::PartKind;
+    use bridge_domain::model::{AuthorRole, PartKind};
     use serde_json::json;
 
     fn signed(secret: &[u8], body: &[u8]) -> String {
@@ -352,6 +439,94 @@ mod tests {
         ));
     }
 
+    /// Notifications of every item kind, with the odd shapes Intercom sends.
+    fn samples() -> Vec<Value> {
+        let env = |id: &str, topic: &str, item: Value| json!({"type": "notification_event", "id": id, "topic": topic, "app_id": "abc", "data": {"item": item}});
+        vec![
+            env("notif_1", "ping", json!({"type": "ping", "message": "hi"})),
+            env(
+                "notif_2",
+                "conversation.admin.noted",
+                json!({"type": "conversation", "id": 42,
+                "source": {"id": "s1", "body": "help", "author": {"type": "lead", "id": "c1"}},
+                "conversation_parts": {"total_count": 2, "conversation_parts": [
+                    {"id": "p9", "part_type": "note", "created_at": 9, "author": {"type": "admin", "id": 7}},
+                    {"id": "p8", "part_type": "comment", "created_at": 8, "author": {"type": "contact", "id": "u1"}}]}}),
+            ),
+            env(
+                "notif_3",
+                "conversation.user.created",
+                json!({"type": "conversation", "id": "43",
+                "conversation_parts": {"conversation_parts": [{"id": "p1", "part_type": "comment", "author": "bot"}]}}),
+            ),
+            env(
+                "notif_4",
+                "conversation.user.replied",
+                json!({"type": "conversation", "id": "44",
+                "conversation_parts": {"conversation_parts": ["not a part"]}}),
+            ),
+            env(
+                "notif_5",
+                "conversation.admin.closed",
+                json!({"type": "conversation", "id": "45", "conversation_parts": "x"}),
+            ),
+            env("notif_6", "contact.user.updated", json!({"type": "contact", "id": "c1", "role": "user"})),
+            env("notif_7", "contact.lead.created", json!({"type": "lead", "id": 77})),
+            env("notif_8", "company.updated", json!({"type": "company", "id": "co1", "plan": {"name": "Pro"}})),
+            env(
+                "notif_9",
+                "contact.user.tag.created",
+                json!({"type": "contact_tag", "tag": {"id": 5, "name": "vip"},
+                "contact": {"type": "contact", "id": "c1"}}),
+            ),
+            env(
+                "notif_10",
+                "contact.user.tag.deleted",
+                json!({"type": "user_tag", "tag": {"id": 5}, "user": {"id": 0}}),
+            ),
+            env("notif_11", "ticket.created", json!({"type": "ticket", "id": "1"})),
+        ]
+    }
+
+    #[test]
+    fn delivery_view_reads_what_the_full_decode_reads() {
+        let sorted = |mut authors: Vec<Author>| {
+            authors.sort_by_key(|a| format!("{a:?}"));
+            authors
+        };
+        for json in samples() {
+            let full = notification_from_json(&json).unwrap();
+            let view = delivery_from_json(&json).unwrap();
+            assert_eq!((&view.id, &view.topic), (&full.id, &full.topic));
+            match (full.item, view.subject) {
+                (NotificationItem::Ping { .. }, Subject::Ping) | (NotificationItem::Other { .. }, Subject::Other) => {}
+                (NotificationItem::Conversation(ev), Subject::Conversation { id, event_authors }) => {
+                    assert_eq!(id, ev.conversation.id);
+                    let full_authors = ev.event_parts.into_iter().map(|p| p.author).collect();
+                    assert_eq!(sorted(event_authors), sorted(full_authors), "{json}");
+                }
+                (NotificationItem::Contact(c), Subject::Contact(id)) => assert_eq!(id, c.id),
+                (NotificationItem::Company(c), Subject::Company(id)) => assert_eq!(id, c.id),
+                (NotificationItem::ContactTag { contact_id, .. }, Subject::ContactTag(id)) => {
+                    assert_eq!(id, contact_id)
+                }
+                (item, subject) => panic!("{item:?} read as {subject:?}"),
+            }
+        }
+        // The samples cover every kind, authors with numeric ids, and lists that are not lists.
+        let views: Vec<_> = samples().iter().map(|j| delivery_from_json(j).unwrap().subject).collect();
+        let authors: Vec<_> = views
+            .iter()
+            .filter_map(|s| match s {
+                Subject::Conversation { event_authors, .. } => Some(event_authors.len()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(authors, vec![2, 1, 0, 0]);
+        assert!(matches!(&views[1], Subject::Conversation { event_authors, .. }
+            if event_authors.iter().any(|a| a.role == AuthorRole::Admin && a.id.as_deref() == Some("7"))));
+    }
+
     #[test]
     fn item_shape_errors_name_the_expectation_never_the_value() {
         use serde::de::Error as _;
@@ -369,6 +544,7 @@ mod tests {
             b"{\"type\":\"notification_event\",\"topic\":\"x\",\"data\":{\"item\":1}}",
             b"{\"type\":\"notification_event\",\"topic\":\"x\",\"data\":{\"item\":{\"type\":\"conversation\",\"id\":\"\"}}}"] {
             assert!(parse_notification(body).is_err(), "{body:?}");
+            assert!(parse_json(body).and_then(|j| delivery_from_json(&j)).is_err(), "{body:?}");
         }
     }
 }

@@ -11,10 +11,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bridge_domain::loop_guard;
-use bridge_domain::model::{AuthorRole, Timestamp};
+use bridge_domain::model::{Author, AuthorRole, Timestamp};
 use bridge_domain::ports::{JobKind, Queue, QueuedEvent};
 use bridge_domain::routing;
-use bridge_intercom::webhook::{self as intercom_webhook, NotificationItem};
+use bridge_intercom::webhook::{self as intercom_webhook, Subject as IntercomSubject};
 use bridge_zendesk::webhook::{self as zendesk_webhook, Subject, ZendeskEvent};
 use http::{HeaderMap, Method, StatusCode};
 
@@ -143,34 +143,33 @@ impl<Q: Queue> Ingress<Q> {
         if let Err(e) = intercom_webhook::verify_signature(secret.expose().as_bytes(), req.body, signature) {
             return self.refuse(VENDOR, StatusCode::UNAUTHORIZED, &format!("signature: {e}"));
         }
-        // Parsed once: the typed notification routes the event, the JSON is what gets queued.
+        // Parsed once: a light view of the JSON routes the event, the JSON is what gets queued.
         let parsed = intercom_webhook::parse_json(req.body)
-            .and_then(|json| intercom_webhook::notification_from_json(&json).map(|n| (n, json)));
-        let (notification, json) = match parsed {
+            .and_then(|json| intercom_webhook::delivery_from_json(&json).map(|d| (d, json)));
+        let (delivery, json) = match parsed {
             Ok(parsed) => parsed,
             Err(e) => {
                 return self.refuse(VENDOR, StatusCode::BAD_REQUEST, &format!("not an Intercom notification: {e}"));
             }
         };
-        if let NotificationItem::Ping { .. } = notification.item {
+        if delivery.subject == IntercomSubject::Ping {
             return WebhookReply::new(StatusCode::OK, "ok", "pong");
         }
-        let Some(delivery_id) = notification.id.as_ref().map(|d| d.to_string()) else {
+        let Some(delivery_id) = delivery.id.as_ref().map(|d| d.to_string()) else {
             return self.refuse(VENDOR, StatusCode::BAD_REQUEST, "notification has no id");
         };
-        let entity = match &notification.item {
-            NotificationItem::Conversation(c) => Some(format!("conversation:{}", c.conversation.id)),
-            NotificationItem::Contact(c) => Some(format!("contact:{}", c.id)),
-            NotificationItem::Company(c) => Some(format!("company:{}", c.id)),
-            NotificationItem::ContactTag { contact_id: Some(c), .. } => Some(format!("contact:{c}")),
-            _ => None,
+        let (entity, actors) = match &delivery.subject {
+            IntercomSubject::Conversation { id, event_authors } => {
+                (Some(format!("conversation:{id}")), intercom_actors(event_authors))
+            }
+            IntercomSubject::Contact(id) | IntercomSubject::ContactTag(Some(id)) => {
+                (Some(format!("contact:{id}")), Vec::new())
+            }
+            IntercomSubject::Company(id) => (Some(format!("company:{id}")), Vec::new()),
+            IntercomSubject::Ping | IntercomSubject::ContactTag(None) | IntercomSubject::Other => (None, Vec::new()),
         };
-        let actors = match &notification.item {
-            NotificationItem::Conversation(c) => intercom_actors(&c.event_parts),
-            _ => Vec::new(),
-        };
-        let jobs = routing::intercom_jobs(&notification.topic);
-        let read = Read { topic: notification.topic, delivery_id, entity, actors, payload: json };
+        let jobs = routing::intercom_jobs(&delivery.topic);
+        let read = Read { topic: delivery.topic, delivery_id, entity, actors, payload: json };
         self.fan_out(VENDOR, read, jobs, &req).await
     }
 
@@ -302,13 +301,13 @@ struct Read {
 
 /// The authors of the parts an Intercom conversation event is about (`admin:<id>`, `user:<id>`, …);
 /// empty when a part's author is unknown, so nothing is taken for the bridge's own by mistake.
-fn intercom_actors(parts: &[bridge_domain::model::Part]) -> Vec<String> {
-    let mut actors = Vec::with_capacity(parts.len());
-    for part in parts {
-        let Some(id) = part.author.id.as_deref().filter(|id| !id.is_empty()) else {
+fn intercom_actors(authors: &[Author]) -> Vec<String> {
+    let mut actors = Vec::with_capacity(authors.len());
+    for author in authors {
+        let Some(id) = author.id.as_deref().filter(|id| !id.is_empty()) else {
             return Vec::new();
         };
-        let kind = match part.author.role {
+        let kind = match author.role {
             AuthorRole::Admin => "admin",
             AuthorRole::User => "user",
             AuthorRole::Lead => "lead",

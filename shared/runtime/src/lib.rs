@@ -10,6 +10,7 @@ pub mod ingress;
 pub mod local;
 pub mod metrics;
 pub mod poller;
+pub mod process;
 pub mod reload;
 pub mod settings;
 pub mod telemetry;
@@ -17,7 +18,8 @@ pub mod testing;
 
 /// The allocator of every binary built on this crate (the Lambdas, `bridge`, tests and benches).
 /// Parsing and building JSON allocate a lot of small strings; mimalloc serves them with about a
-/// third less CPU than glibc's malloc on the ingress path (docs/BENCHMARKS.md).
+/// third less CPU than glibc's malloc on the ingress path (docs/BENCHMARKS.md). Its resident
+/// memory stays low because [`process::init`] keeps huge pages out of its arenas.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

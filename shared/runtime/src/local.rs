@@ -6,22 +6,29 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method};
-use axum::response::IntoResponse;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
-use bridge_domain::ports::JobKind;
+use bridge_domain::ports::{JobKind, Queue};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 
 use crate::App;
 use crate::app::SqsIngress;
-use crate::ingress::WebhookRequest;
+use crate::ingress::{Ingress, WebhookRequest};
 
 /// Jobs this version can run.
 pub const IMPLEMENTED_JOBS: [JobKind; 5] =
     [JobKind::Escalate, JobKind::TicketIntake, JobKind::TicketStatus, JobKind::TagSync, JobKind::ProfileSync];
+
+/// Webhooks handled at once; the others wait in their connections, their bodies unread. A
+/// vendor's burst (hundreds of webhooks when an admin bulk-tags) then costs the memory of this
+/// many requests and their queue sends, not of all of them, and is still answered in well under
+/// the vendors' timeouts (each takes one SQS send).
+pub const WEBHOOKS_IN_FLIGHT: usize = 32;
 
 /// A running local bridge.
 #[derive(Debug)]
@@ -53,11 +60,7 @@ impl LocalBridge {
                 }));
             }
         }
-        let router = Router::new()
-            .route("/webhooks/intercom", any(intercom))
-            .route("/webhooks/zendesk", any(zendesk))
-            .route("/healthz", get(|| async { "ok" }))
-            .with_state(ingress.clone());
+        let router = webhook_router(ingress.clone(), WEBHOOKS_IN_FLIGHT);
         let mut http_stop = stop_rx;
         tasks.push(tokio::spawn(async move {
             let shutdown = async move {
@@ -84,8 +87,27 @@ impl LocalBridge {
     }
 }
 
-async fn intercom(
-    State(ingress): State<Arc<SqsIngress>>,
+/// The ingress over HTTP: `/webhooks/intercom`, `/webhooks/zendesk` (at most `in_flight` of
+/// them handled at once) and `/healthz`.
+pub fn webhook_router<Q: Queue + 'static>(ingress: Arc<Ingress<Q>>, in_flight: usize) -> Router {
+    let in_flight = Arc::new(Semaphore::new(in_flight));
+    Router::new()
+        .route("/webhooks/intercom", any(intercom::<Q>))
+        .route("/webhooks/zendesk", any(zendesk::<Q>))
+        .route_layer(middleware::from_fn_with_state(in_flight, one_of_in_flight))
+        .route("/healthz", get(|| async { "ok" }))
+        .with_state(ingress)
+}
+
+/// Runs a webhook request once fewer than the router's bound are being handled.
+async fn one_of_in_flight(State(in_flight): State<Arc<Semaphore>>, req: Request, next: Next) -> Response {
+    // The semaphore is never closed, so `acquire` cannot fail; if it did, run unbounded.
+    let _permit = in_flight.acquire().await.ok();
+    next.run(req).await
+}
+
+async fn intercom<Q: Queue>(
+    State(ingress): State<Arc<Ingress<Q>>>,
     method: Method,
     headers: HeaderMap,
     body: Bytes,
@@ -94,12 +116,80 @@ async fn intercom(
     (reply.status, [("content-type", "application/json")], reply.body)
 }
 
-async fn zendesk(
-    State(ingress): State<Arc<SqsIngress>>,
+async fn zendesk<Q: Queue>(
+    State(ingress): State<Arc<Ingress<Q>>>,
     method: Method,
     headers: HeaderMap,
     body: Bytes,
 ) -> impl IntoResponse {
     let reply = ingress.zendesk(WebhookRequest { method: &method, headers: &headers, body: &body }).await;
     (reply.status, [("content-type", "application/json")], reply.body)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use bridge_domain::ports::{PortResult, QueuedEvent};
+
+    use super::*;
+    use crate::metrics::Counters;
+    use crate::settings::Secret;
+
+    /// A queue whose sends take a while, counting how many run at once.
+    #[derive(Debug, Default)]
+    struct SlowQueue {
+        now: AtomicUsize,
+        most: AtomicUsize,
+        sent: AtomicUsize,
+    }
+
+    impl Queue for SlowQueue {
+        async fn send(&self, _job: JobKind, _event: &QueuedEvent) -> PortResult<()> {
+            let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most.fetch_max(now, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            self.now.fetch_sub(1, Ordering::SeqCst);
+            self.sent.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_burst_of_webhooks_is_handled_a_bounded_number_at_a_time_and_all_answered() {
+        const SECRET: &str = "s3cret";
+        let jobs = BTreeSet::from([JobKind::Escalate]);
+        let ingress = Ingress::new(
+            SlowQueue::default(),
+            Some(Secret::new(SECRET)),
+            None,
+            jobs,
+            64 * 1024,
+            Duration::from_secs(300),
+            Counters::default(),
+        );
+        let ingress = Arc::new(ingress);
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/webhooks/intercom", listener.local_addr().unwrap());
+        let server = tokio::spawn(axum::serve(listener, webhook_router(ingress.clone(), 4)).into_future());
+
+        let client = reqwest::Client::new();
+        let posts = (0..40).map(|i| {
+            let body = serde_json::json!({"type": "notification_event", "id": format!("notif_{i}"),
+                "topic": "conversation.admin.noted", "data": {"item": {"type": "conversation", "id": format!("{i}")}}})
+            .to_string();
+            let signature = bridge_intercom::webhook::sign(SECRET.as_bytes(), body.as_bytes());
+            client.post(&url).header("x-hub-signature", signature).body(body).send()
+        });
+        let replies = futures::future::join_all(posts).await;
+
+        assert!(replies.iter().all(|r| r.as_ref().is_ok_and(|r| r.status() == 200)), "every webhook answered 200");
+        let queue = ingress.queue();
+        assert_eq!(queue.sent.load(Ordering::SeqCst), 40, "nothing refused or lost");
+        assert_eq!(queue.most.load(Ordering::SeqCst), 4, "at most the bound at once, and the bound reached");
+        server.abort();
+    }
 }

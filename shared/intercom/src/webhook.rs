@@ -170,9 +170,9 @@ pub fn parse_json(raw_body: &[u8]) -> Result<Value, ParseError> {
 
 /// [`parse_notification`] of a body already read as JSON.
 pub fn notification_from_json(json: &Value) -> Result<Notification, ParseError> {
-    let (env, topic, item) = envelope(json)?;
+    let (id, env, topic, item) = envelope(json)?;
     Ok(Notification {
-        id: env.id.and_then(|id| DeliveryId::parse(id).ok()),
+        id,
         app_id: env.app_id,
         created_at: env.created_at.map(Timestamp),
         delivery_attempts: env.delivery_attempts,
@@ -221,26 +221,26 @@ pub enum Subject {
 /// Reads a notification as [`Delivery`]: the same envelope checks as
 /// [`notification_from_json`] and the same item ids, without decoding the rest of the item.
 pub fn delivery_from_json(json: &Value) -> Result<Delivery, ParseError> {
-    let (env, topic, item) = envelope(json)?;
+    let (id, _, topic, item) = envelope(json)?;
     let item_type = item.get("type").and_then(Value::as_str).unwrap_or_default();
     let invalid = |e: bridge_domain::ids::IdError| ParseError::InvalidItem {
         topic: topic.clone(),
         item_type: item_type.to_string(),
         reason: format!("id: {e}"),
     };
-    let id = || item.get("id").map(de::string_value).unwrap_or_default();
+    let item_id = || item.get("id").map(de::string_value).unwrap_or_default();
     let subject = match item_type {
         "ping" => Subject::Ping,
         "conversation" => Subject::Conversation {
-            id: ConversationId::parse(id()).map_err(invalid)?,
+            id: ConversationId::parse(item_id()).map_err(invalid)?,
             event_authors: event_authors(item),
         },
         "contact_tag" | "user_tag" => Subject::ContactTag(tagged_contact(item)),
-        "contact" | "user" | "lead" => Subject::Contact(ContactId::parse(id()).map_err(invalid)?),
-        "company" => Subject::Company(CompanyId::parse(id()).map_err(invalid)?),
+        "contact" | "user" | "lead" => Subject::Contact(ContactId::parse(item_id()).map_err(invalid)?),
+        "company" => Subject::Company(CompanyId::parse(item_id()).map_err(invalid)?),
         _ => Subject::Other,
     };
-    Ok(Delivery { id: env.id.and_then(|id| DeliveryId::parse(id).ok()), topic, subject })
+    Ok(Delivery { id, topic, subject })
 }
 
 /// The authors of `conversation_parts.conversation_parts`, each as the full decode reads it;
@@ -259,8 +259,9 @@ fn event_authors(item: &Value) -> Vec<Author> {
         .collect()
 }
 
-/// The envelope, its topic and its `data.item`, checked.
-fn envelope(json: &Value) -> Result<(Envelope, String, &Value), ParseError> {
+/// The envelope checked: its delivery id (`None` when absent or unusable), the rest of its
+/// fields, its topic and its `data.item`.
+fn envelope(json: &Value) -> Result<(Option<DeliveryId>, Envelope, String, &Value), ParseError> {
     if !json.is_object() {
         return Err(ParseError::NotANotification("not a JSON object"));
     }
@@ -273,7 +274,8 @@ fn envelope(json: &Value) -> Result<(Envelope, String, &Value), ParseError> {
         .pointer("/data/item")
         .filter(|i| i.is_object())
         .ok_or(ParseError::NotANotification("missing data.item"))?;
-    Ok((env, topic, item))
+    let id = env.id.take().and_then(|id| DeliveryId::parse(id).ok());
+    Ok((id, env, topic, item))
 }
 
 fn decode_item(topic: &str, item: &Value) -> Result<NotificationItem, ParseError> {

@@ -13,12 +13,13 @@ SHELL := bash
 .DELETE_ON_ERROR:
 MAKEFLAGS += --no-builtin-rules
 
-# ---- pinned tools (verified versions, see /work/shared/reference/toolchain.md) -----------------
+# ---- pinned tools (the versions verified on the build machines) ---------------------------------
 PYTHON               ?= python3
 MOTO_VERSION         := 5.2.5
 WAITRESS_VERSION     := 3.0.2
 CFN_LINT_VERSION     := 1.58.0
 CARGO_LAMBDA_VERSION := 1.9.2
+SAM_TRANSLATOR_VERSION := 1.115.0
 SAM_CLI_VERSION      := 1.170.0
 RUST_CHANNEL         := $(shell sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
 ARM64_TRIPLE         := aarch64-unknown-linux-gnu
@@ -26,7 +27,7 @@ ARM64_TRIPLE         := aarch64-unknown-linux-gnu
 VENV     := .venv
 SAM_VENV := .venv-sam
 STAMPS   := $(VENV)/.stamps
-PY_STAMP   := $(STAMPS)/pip-moto$(MOTO_VERSION)-waitress$(WAITRESS_VERSION)-cfnlint$(CFN_LINT_VERSION)-cargolambda$(CARGO_LAMBDA_VERSION)
+PY_STAMP   := $(STAMPS)/pip-moto$(MOTO_VERSION)-waitress$(WAITRESS_VERSION)-cfnlint$(CFN_LINT_VERSION)-cargolambda$(CARGO_LAMBDA_VERSION)-samtranslator$(SAM_TRANSLATOR_VERSION)
 RUST_STAMP := $(STAMPS)/rust-$(RUST_CHANNEL)
 SAM_STAMP  := $(SAM_VENV)/.stamp-sam$(SAM_CLI_VERSION)
 SAM        := $(SAM_VENV)/bin/sam
@@ -42,7 +43,10 @@ SAMCONFIG  := $(CURDIR)/infra/samconfig.toml
 # ARCH=auto picks arm64 when the aarch64 std is installed, else x86_64. Force with ARCH=x86_64.
 ARCH       ?= auto
 TIMINGS    := target/make-test-timings.txt
-TEST_PHASES := setup fmt-check clippy test-rust lint-infra smoke
+TEST_PHASES := setup fmt-check clippy test-rust lint-infra rehearse
+# The stack rehearsal's IAM evaluator (npm, pinned by tests/rehearsal/iam/package-lock.json).
+IAM_DIR    := tests/rehearsal/iam
+IAM_STAMP  := $(IAM_DIR)/node_modules/.stamp
 
 # ---- environment for every recipe ---------------------------------------------------------------
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -51,7 +55,7 @@ export AWS_EC2_METADATA_DISABLED := true
 export CARGO_TERM_COLOR ?= never
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup setup-sam setup-chromium fmt-check clippy test-rust lint-infra smoke test build demo bench deploy \
+.PHONY: help setup setup-sam setup-chromium fmt-check clippy test-rust lint-infra rehearse test build demo bench deploy \
         chaos fuzz \
         clean distclean
 
@@ -74,7 +78,8 @@ $(VENV)/bin/python:
 $(PY_STAMP): | $(VENV)/bin/python
 	$(VENV)/bin/python -m pip install -q --upgrade pip
 	$(VENV)/bin/python -m pip install -q 'moto[server]==$(MOTO_VERSION)' 'waitress==$(WAITRESS_VERSION)' \
-	  'cfn-lint==$(CFN_LINT_VERSION)' 'cargo-lambda==$(CARGO_LAMBDA_VERSION)'
+	  'cfn-lint==$(CFN_LINT_VERSION)' 'cargo-lambda==$(CARGO_LAMBDA_VERSION)' \
+	  'aws-sam-translator==$(SAM_TRANSLATOR_VERSION)'
 	@mkdir -p $(STAMPS) && rm -f $(STAMPS)/pip-* && touch $@
 
 $(RUST_STAMP): | $(VENV)/bin/python
@@ -100,18 +105,34 @@ fmt-check: $(RUST_STAMP) ## cargo fmt --check
 clippy: $(RUST_STAMP) ## clippy on every target, warnings denied
 	cargo clippy --workspace --all-targets -- -D warnings
 
-test-rust: $(PY_STAMP) $(RUST_STAMP) ## cargo test --workspace (dev profile; tests start .venv/bin/moto_server)
-	cargo test --workspace
+test-rust: $(PY_STAMP) $(RUST_STAMP) ## cargo test --workspace but the rehearsal (dev profile; tests start .venv/bin/moto_server)
+	cargo test --workspace --exclude bridge-rehearsal
 
-smoke: $(PY_STAMP) $(RUST_STAMP) ## every function under cargo lambda watch, invoked with infra/events fixtures (moto; ~1 min warm)
-	scripts/smoke.sh
+$(IAM_STAMP): $(IAM_DIR)/package-lock.json
+	npm ci --prefix $(IAM_DIR) --no-audit --no-fund --loglevel=error
+	@touch $@
 
-lint-infra: $(PY_STAMP) $(SAM_STAMP) ## cfn-lint + sam validate --lint + infra/check_template.py
+# The deployed stack run locally: infra/template.yaml deployed on moto (IAM enforced), each
+# function's binary as its own process with its template environment and role, every AWS call
+# checked against that role (tests/rehearsal). REHEARSAL_RECORD=1 adds new calls to
+# infra/iam-calls.json instead of failing on them.
+# REHEARSE_PROFILE=release runs the release build of every function (slower to build).
+REHEARSE_PROFILE ?= dev
+rehearse: $(PY_STAMP) $(RUST_STAMP) $(IAM_STAMP) ## the stack rehearsal (~1 min warm)
+	cargo build --quiet --profile $(REHEARSE_PROFILE) $(addprefix -p ,$(FUNCTIONS)) -p bridge-cli
+	target=$$(cargo metadata --format-version 1 --no-deps | $(VENV)/bin/python -c \
+	  'import json,sys; print(json.load(sys.stdin)["target_directory"])'); \
+	profile_dir=$$([ '$(REHEARSE_PROFILE)' = dev ] && echo debug || echo '$(REHEARSE_PROFILE)'); \
+	BRIDGE_REHEARSAL_PREBUILT=1 BRIDGE_REHEARSAL_BIN_DIR="$$target/$$profile_dir" \
+	  cargo test -p bridge-rehearsal -- --test-threads=2
+
+lint-infra: $(PY_STAMP) $(SAM_STAMP) ## cfn-lint + sam validate --lint + infra/check_template.py (and its tests)
 	cfn-lint $(TEMPLATE)
 	$(SAM) validate --lint --template-file $(TEMPLATE)
 	$(VENV)/bin/python infra/check_template.py $(TEMPLATE)
+	cd infra && ../$(VENV)/bin/python -m unittest -q test_check_template
 
-test: ## setup, fmt-check, clippy, cargo test, lint-infra (timed per phase)
+test: ## setup, fmt-check, clippy, cargo test, lint-infra, rehearse (timed per phase)
 	@mkdir -p $(dir $(TIMINGS)) && : > $(TIMINGS)
 	@for phase in $(TEST_PHASES); do \
 	  start=$$(date +%s); echo "==> $$phase"; \

@@ -14,7 +14,10 @@ both linters (see the toolchain notes). This script asserts what the bridge depe
 - SQS events: FunctionResponseTypes contains ReportBatchItemFailures, BatchSize <= 10, and the
   queue is FIFO with a DLQ (maxReceiveCount 5) and VisibilityTimeout >= 6 x the function timeout;
 - HTTP API events: payload format 2.0; every webhook path has both POST and HEAD;
-- IAM statements: no wildcard actions.
+- IAM statements: no wildcard actions;
+- the stack rehearsal's lessons (infra/iam-calls.json, written by `make rehearse
+  REHEARSAL_RECORD=1`): each function's role, and the OperatorPolicy, grant every call the
+  rehearsal saw it make, and nothing else but the listed ALLOWANCE (each with why).
 
 Usage: python infra/check_template.py [infra/template.yaml] [--root REPO_ROOT]
 Exit status 0 when clean, 1 with one line per finding otherwise.
@@ -23,6 +26,8 @@ Exit status 0 when clean, 1 with one line per finding otherwise.
 from __future__ import annotations
 
 import argparse
+import fnmatch
+import json
 import re
 import sys
 import tomllib
@@ -39,6 +44,27 @@ MAX_FIFO_BATCH = 10
 MAX_RECEIVE_COUNT = 5
 VISIBILITY_FACTOR = 6
 DEFAULT_TIMEOUT = 3  # Lambda's default when neither the function nor Globals set one
+
+
+LESSONS = "iam-calls.json"
+# Grants the rehearsal does not see used on every run, each with why the stack needs it:
+# (principal glob, action, resource glob with {own} = the function's job stem, why).
+ALLOWANCE = [
+    ("*Function", "sqs:ChangeMessageVisibility", "{own}Queue",
+     "a vendor 429 delays the message by its Retry-After instead of sleeping"),
+    ("*Function", "dynamodb:DeleteItem", "Table",
+     "a failed attempt releases its lease at once (the one batch driver, seen on escalate)"),
+    ("ProfileSyncFunction", "sqs:DeleteMessage", "*Dlq",
+     "erasure removes the person's dead letters from whichever job's DLQ holds them"),
+    ("ProfileSyncFunction", "sqs:ChangeMessageVisibility", "*Dlq",
+     "erasure puts every other dead letter back at once"),
+    ("operator", "sqs:DeleteMessage", "*Dlq", "`bridge dlq replay` of any job's letters"),
+    ("operator", "sqs:ChangeMessageVisibility", "*Dlq", "`bridge dlq list|replay` of any job's letters"),
+    ("operator", "dynamodb:Scan", "Table", "replaying an erasure or contact-merge letter"),
+    ("operator", "secretsmanager:PutSecretValue", "BridgeSecret",
+     "`bridge setup zendesk` stores a new signing secret"),
+    ("operator", "secretsmanager:*", "ExistingSecretArn", "the same, with ExistingSecretArn"),
+]
 
 
 class CfnLoader(yaml.SafeLoader):
@@ -92,11 +118,103 @@ def iter_statements(policies: Any):
             return
         statements = policies.get("Statement")
         if isinstance(statements, list):
-            yield from (s for s in statements if isinstance(s, dict))
+            for s in statements:
+                if isinstance(s, dict) and "Fn::If" in s:
+                    yield from (b for b in s["Fn::If"][1:] if isinstance(b, dict) and "Effect" in b)
+                elif isinstance(s, dict):
+                    yield s
         return
     if isinstance(policies, list):
         for p in policies:
             yield from iter_statements(p)
+
+
+def lesson_resources(value: Any, params: dict[str, Any]) -> list[str]:
+    """A statement's Resource in the lessons' terms: `EscalateQueue`, `ReportsBucket/csat/*`,
+    `ConfigBucket/bridge.yaml` (a parameter's default), `*`."""
+    if isinstance(value, list):
+        return [r for v in value for r in lesson_resources(v, params)]
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, dict):
+        return []
+    if "Fn::GetAtt" in value:
+        return [str(value["Fn::GetAtt"][0])]
+    if "Ref" in value:
+        return [str(value["Ref"])]
+    if "Fn::If" in value:
+        return [r for branch in value["Fn::If"][1:] for r in lesson_resources(branch, params)]
+    if "Fn::Sub" in value:
+        text = value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0]
+        m = re.fullmatch(r"arn:\$\{AWS::Partition\}:s3:::\$\{(\w+)\}/\$\{(\w+)\}", text)
+        if m:
+            key = (params.get(m.group(2)) or {}).get("Default", m.group(2))
+            return [f"{m.group(1)}/{key}"]
+        m = re.fullmatch(r"\$\{(\w+)\.Arn\}(/.*)?", text)
+        if m:
+            return [m.group(1) + (m.group(2) or "")]
+        return [text]
+    return []
+
+
+def grants(statements: Any, params: dict[str, Any]) -> list[tuple[str, str]]:
+    out = []
+    for stmt in iter_statements(statements):
+        if stmt.get("Effect") != "Allow":
+            continue
+        actions = stmt.get("Action")
+        for action in actions if isinstance(actions, list) else [actions]:
+            for resource in lesson_resources(stmt.get("Resource"), params):
+                out.append((str(action), resource))
+    return out
+
+
+def allowed_extra(principal: str, action: str, resource: str) -> bool:
+    own = principal.removesuffix("Function")
+    for who, act, res, _why in ALLOWANCE:
+        if fnmatch.fnmatch(principal, who) and fnmatch.fnmatch(action, act) and fnmatch.fnmatch(
+            resource, res.replace("{own}", own)
+        ):
+            return True
+    return False
+
+
+def check_lessons(tpl: dict[str, Any], lessons_path: Path, bad) -> None:
+    """Each principal's grants cover the rehearsal's calls, and go no further than the calls
+    plus ALLOWANCE."""
+    if not lessons_path.is_file():
+        bad(str(lessons_path), "missing: run `make rehearse REHEARSAL_RECORD=1`")
+        return
+    lessons: dict[str, list[str]] = json.loads(lessons_path.read_text(encoding="utf-8"))
+    resources: dict[str, Any] = tpl.get("Resources") or {}
+    params: dict[str, Any] = tpl.get("Parameters") or {}
+    granted: dict[str, list[tuple[str, str]]] = {}
+    for logical_id, res in resources.items():
+        props = res.get("Properties") or {}
+        if res.get("Type") == "AWS::Serverless::Function":
+            granted[logical_id] = grants(props.get("Policies"), params)
+        elif res.get("Type") == "AWS::IAM::ManagedPolicy" and logical_id == "OperatorPolicy":
+            granted["operator"] = grants(props.get("PolicyDocument"), params)
+    for principal, calls in sorted(lessons.items()):
+        if principal not in granted:
+            bad(f"{LESSONS} {principal}", "no such function (or OperatorPolicy) in the template")
+            continue
+        for call in calls:
+            action, _, resource = call.partition(" ")
+            if not any(
+                fnmatch.fnmatch(action, a) and fnmatch.fnmatch(resource, r) for a, r in granted[principal]
+            ):
+                bad(f"{principal}", f"the rehearsal saw it call {action} on {resource}, which its role does not grant")
+    for principal, pairs in sorted(granted.items()):
+        seen = [c.partition(" ") for c in lessons.get(principal, [])]
+        for action, resource in pairs:
+            used = any(a == action and fnmatch.fnmatch(r, resource) for a, _, r in seen)
+            if not used and not allowed_extra(principal, action, resource):
+                bad(
+                    f"{principal}",
+                    f"grants {action} on {resource}, which the rehearsal never saw it use "
+                    f"(remove it, or add it to ALLOWANCE in infra/check_template.py with why)",
+                )
 
 
 def makefile_functions(root: Path) -> list[str] | None:
@@ -262,6 +380,8 @@ def check(template_path: Path, root: Path) -> list[str]:
             pitr = ((res.get("Properties") or {}).get("PointInTimeRecoverySpecification") or {})
             if pitr.get("PointInTimeRecoveryEnabled") is not True:
                 bad(f"Resources.{logical_id}", "point-in-time recovery is not enabled")
+
+    check_lessons(tpl, template_path.parent / LESSONS, bad)
 
     listed = makefile_functions(root)
     if listed is not None and sorted(listed) != sorted(names):

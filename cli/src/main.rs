@@ -129,7 +129,7 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve { listen } => serve::run(listen).await,
         Command::Init => serve::init().await,
-        Command::Config { action: ConfigAction::Check { file, live: false } } => serve::check_config(file),
+        Command::Config { action: ConfigAction::Check { file, live: false } } => serve::check_config(file).await,
         Command::Config { action: ConfigAction::Check { file, live: true } } => profiles::config_check_live(file).await,
         Command::Dlq { action: DlqAction::List { job } } => ops::dlq_list(job).await,
         Command::Dlq { action: DlqAction::Replay { job, dry_run } } => ops::dlq_replay(job, dry_run).await,

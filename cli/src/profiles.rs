@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use anyhow::Context as _;
-use bridge_domain::Config;
 use bridge_domain::loop_guard::Side;
 use bridge_domain::profiles::DriftFinding;
 
@@ -158,12 +156,7 @@ impl Env for ConfigFrom<'_> {
 /// Runs `bridge config check --live`: the file is valid, and its profile mapping fits both live
 /// field catalogs (names, types, dropdown options). Errors exit non-zero; unmapped fields are notes.
 pub async fn config_check_live(file: Option<String>) -> anyhow::Result<()> {
-    let path = match file {
-        Some(f) => f,
-        None => std::env::var("BRIDGE_CONFIG").context("BRIDGE_CONFIG: not set (or pass --file)")?,
-    };
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
-    let config = Config::from_yaml(&text).map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
+    let (path, config) = crate::serve::read_config(file).await?;
     println!("{path}: valid");
     let Some(cfg) = config.profiles.as_ref() else {
         println!("no `profiles:` section: nothing to check against the live catalogs");

@@ -6,9 +6,9 @@ use anyhow::Context as _;
 use bridge_aws::{DynamoStore, QueueSettings, SqsQueue};
 use bridge_domain::Config;
 use bridge_runtime::App;
-use bridge_runtime::app::{aws_config, build_ingress};
+use bridge_runtime::app::{aws_config, build_ingress, load_config};
 use bridge_runtime::local::LocalBridge;
-use bridge_runtime::settings::{IngressSettings, ProcessEnv, WorkerSettings};
+use bridge_runtime::settings::{ConfigSource, IngressSettings, ProcessEnv, WorkerSettings};
 
 /// Runs ingress routes and workers until Ctrl-C / SIGTERM.
 pub async fn run(listen: SocketAddr) -> anyhow::Result<()> {
@@ -56,15 +56,22 @@ pub async fn init() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Validates the configuration file.
-pub fn check_config(file: Option<String>) -> anyhow::Result<()> {
-    let path = match file {
+/// Reads and validates the configuration named by `--file`, else `BRIDGE_CONFIG` (a file or
+/// `s3://bucket/key`); answers where it came from and the configuration.
+pub async fn read_config(file: Option<String>) -> anyhow::Result<(String, Config)> {
+    let raw = match file {
         Some(f) => f,
         None => std::env::var("BRIDGE_CONFIG").context("BRIDGE_CONFIG: not set (or pass --file)")?,
     };
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
-    let config = Config::from_yaml(&text).map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
+    let source = ConfigSource::parse(&raw)?;
+    let config = load_config(&source, &aws_config().await).await?;
+    Ok((raw, config))
+}
+
+/// Validates the configuration file.
+pub async fn check_config(file: Option<String>) -> anyhow::Result<()> {
+    let (origin, config) = read_config(file).await?;
     let rules = config.escalation.as_ref().map_or(0, |e| e.rules.len());
-    println!("{path}: valid (escalation rules: {rules})");
+    println!("{origin}: valid (escalation rules: {rules})");
     Ok(())
 }

@@ -32,6 +32,14 @@ pub enum AwsError {
         #[source]
         source: BoxError,
     },
+    /// A queue the stack should have does not exist (or the caller may not see it).
+    #[error("queue {name} not found: {hint}")]
+    QueueNotFound {
+        /// The queue name looked up.
+        name: String,
+        /// What to do about it.
+        hint: &'static str,
+    },
     /// AWS answered without a field it always sends.
     #[error("{operation} answered without {field}")]
     MissingField {

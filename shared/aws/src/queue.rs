@@ -118,6 +118,19 @@ impl SqsQueue {
         Ok(urls)
     }
 
+    /// Looks up, for every job, the existing queue `<prefix>-<job>.fifo` and its dead-letter
+    /// queue `<prefix>-<job>-dlq.fifo` (`GetQueueUrl` only: nothing is created or changed, so
+    /// it is safe against a deployed stack). A missing queue is an error naming it.
+    pub async fn find_queues(client: &Client, prefix: &str) -> Result<BTreeMap<JobKind, QueueUrls>, AwsError> {
+        let mut urls = BTreeMap::new();
+        for job in JobKind::ALL {
+            let queue = find_queue(client, &queue_name(prefix, job)).await?;
+            let dlq = find_queue(client, &dlq_name(prefix, job)).await?;
+            urls.insert(job, QueueUrls { queue, dlq: Some(dlq) });
+        }
+        Ok(urls)
+    }
+
     /// Receives up to `max` (1-10) messages from the job's queue, long-polling up to
     /// `wait_secs` (0-20) seconds.
     pub async fn receive(&self, job: JobKind, max: u32, wait_secs: u32) -> PortResult<Vec<ReceivedMessage>> {
@@ -364,6 +377,18 @@ async fn ensure_fifo_queue(
             Ok(url)
         }
         Err(e) => Err(sqs("CreateQueue", e)),
+    }
+}
+
+async fn find_queue(client: &Client, name: &str) -> Result<String, AwsError> {
+    match client.get_queue_url().queue_name(name).send().await {
+        Ok(out) => out.queue_url.ok_or(AwsError::MissingField { operation: "GetQueueUrl", field: "QueueUrl" }),
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_queue_does_not_exist()) => Err(AwsError::QueueNotFound {
+            name: name.to_string(),
+            hint: "check BRIDGE_QUEUE_PREFIX (a deployed stack's prefix is its name) or set BRIDGE_QUEUE_URL_<JOB>; \
+                   for local development run `bridge init` first",
+        }),
+        Err(e) => Err(sqs("GetQueueUrl", e)),
     }
 }
 

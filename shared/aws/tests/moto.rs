@@ -357,3 +357,28 @@ async fn delete_many_deletes_every_processed_message_on_the_keep_alive_server() 
     assert_eq!(moto.requests_by_action().get("AmazonSQS.DeleteMessageBatch"), Some(&2));
     assert!(queue.receive(JobKind::Escalate, 10, 1).await.unwrap().is_empty(), "none came back");
 }
+
+#[tokio::test]
+async fn find_queues_looks_up_without_creating_or_changing_anything() {
+    let moto = Moto::start().expect("moto server");
+    let client = aws_sdk_sqs::Client::new(&moto.sdk_config().await);
+    let prefix = unique_name("find");
+
+    let missing = SqsQueue::find_queues(&client, &prefix).await.unwrap_err().to_string();
+    assert!(missing.contains(&format!("{prefix}-escalate.fifo")) && missing.contains("bridge init"), "{missing}");
+    let listed = client.list_queues().queue_name_prefix(&prefix).send().await.unwrap();
+    assert!(listed.queue_urls().is_empty(), "the lookup created nothing");
+
+    let settings = QueueSettings { visibility_timeout: Duration::from_secs(720), ..QueueSettings::default() };
+    let created = SqsQueue::create_queues(&client, &prefix, &settings).await.unwrap();
+    let found = SqsQueue::find_queues(&client, &prefix).await.unwrap();
+    assert_eq!(found, created);
+    let attrs = client
+        .get_queue_attributes()
+        .queue_url(&found[&JobKind::ProfileSync].queue)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(attrs.attributes().unwrap()[&aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout], "720");
+}

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use bridge_aws::{DynamoStore, QueueSettings, QueueUrls, SqsQueue};
+use bridge_aws::{DynamoStore, QueueUrls, SqsQueue};
 use bridge_domain::Config;
 use bridge_domain::model::Timestamp;
 use bridge_domain::ports::{Clock, JobKind};
@@ -86,8 +86,9 @@ pub fn dlq_url_for(queue_url: &str) -> String {
     }
 }
 
-/// Resolves the queue URLs: from the environment, or by creating/looking up
-/// `<prefix>-<job>.fifo` (local runs).
+/// Resolves the queue URLs: from the environment, or by looking up the existing
+/// `<prefix>-<job>.fifo` queues. Never creates or changes a queue (`bridge init` does that, for
+/// local development only).
 pub async fn resolve_queues(
     targets: &QueueTargets,
     sqs: &bridge_aws::sdk::sqs::Client,
@@ -97,9 +98,9 @@ pub async fn resolve_queues(
             .iter()
             .map(|(job, url)| (*job, QueueUrls { queue: url.clone(), dlq: Some(dlq_url_for(url)) }))
             .collect()),
-        QueueTargets::Prefix(prefix) => SqsQueue::create_queues(sqs, prefix, &QueueSettings::default())
+        QueueTargets::Prefix(prefix) => SqsQueue::find_queues(sqs, prefix)
             .await
-            .with_context(|| format!("BRIDGE_QUEUE_PREFIX: cannot create or find queues {prefix}-*.fifo")),
+            .with_context(|| format!("BRIDGE_QUEUE_PREFIX={prefix}: cannot find the queues {prefix}-<job>.fifo")),
     }
 }
 

@@ -44,8 +44,31 @@ impl Env for BTreeMap<String, String> {
     }
 }
 
+/// The value the stack's secret holds until the operator fills it in (README "Secrets").
+pub const PLACEHOLDER: &str = "CHANGE_ME";
+
 fn required(env: &impl Env, name: &str) -> Result<String, SettingsError> {
-    env.get(name).ok_or_else(|| SettingsError::new(name, "not set"))
+    let value = env.get(name).ok_or_else(|| SettingsError::new(name, "not set"))?;
+    if value.trim() == PLACEHOLDER {
+        return Err(SettingsError::new(
+            name,
+            format!(
+                "still the placeholder {PLACEHOLDER}: fill the secret in and deploy again with a new SecretsRevision"
+            ),
+        ));
+    }
+    Ok(value)
+}
+
+/// A webhook secret, unless unset or still the placeholder (which would let anyone sign with
+/// the placeholder): the ingress then refuses that vendor's webhooks (401), and says so once.
+fn webhook_secret(env: &impl Env, name: &str) -> Option<Secret> {
+    let value = env.get(name)?;
+    if value.trim() == PLACEHOLDER {
+        tracing::error!(variable = name, "webhook secret is still the placeholder; that vendor's webhooks are refused");
+        return None;
+    }
+    Some(Secret::new(value))
 }
 
 fn url(env: &impl Env, name: &str, default: Option<&str>) -> Result<String, SettingsError> {
@@ -151,8 +174,8 @@ pub struct IngressSettings {
 impl IngressSettings {
     /// Reads the ingress settings. At least one vendor secret must be set.
     pub fn from_env(env: &impl Env) -> Result<Self, SettingsError> {
-        let intercom_client_secret = env.get("INTERCOM_CLIENT_SECRET").map(Secret::new);
-        let zendesk_webhook_secret = env.get("ZENDESK_WEBHOOK_SECRET").map(Secret::new);
+        let intercom_client_secret = webhook_secret(env, "INTERCOM_CLIENT_SECRET");
+        let zendesk_webhook_secret = webhook_secret(env, "ZENDESK_WEBHOOK_SECRET");
         if intercom_client_secret.is_none() && zendesk_webhook_secret.is_none() {
             return Err(SettingsError::new(
                 "INTERCOM_CLIENT_SECRET",
@@ -164,7 +187,7 @@ impl IngressSettings {
         Ok(Self {
             intercom_client_secret,
             zendesk_webhook_secret,
-            zendesk_trigger_webhook_secret: env.get("ZENDESK_TRIGGER_WEBHOOK_SECRET").map(Secret::new),
+            zendesk_trigger_webhook_secret: webhook_secret(env, "ZENDESK_TRIGGER_WEBHOOK_SECRET"),
             queues: queue_targets(env)?,
             max_body_bytes,
             max_age,
@@ -191,6 +214,21 @@ pub enum ConfigSource {
         /// Key.
         key: String,
     },
+}
+
+impl ConfigSource {
+    /// Reads `BRIDGE_CONFIG`'s value: `s3://bucket/key`, else a file path.
+    pub fn parse(raw: &str) -> Result<Self, SettingsError> {
+        match raw.strip_prefix("s3://") {
+            Some(rest) => match rest.split_once('/') {
+                Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => {
+                    Ok(ConfigSource::S3 { bucket: bucket.into(), key: key.into() })
+                }
+                _ => Err(SettingsError::new("BRIDGE_CONFIG", format!("{raw:?} is not s3://bucket/key"))),
+            },
+            None => Ok(ConfigSource::File(raw.to_string())),
+        }
+    }
 }
 
 /// What a worker needs.
@@ -220,8 +258,10 @@ impl WorkerSettings {
     pub fn from_env(env: &impl Env) -> Result<Self, SettingsError> {
         let zendesk_auth =
             match (env.get("ZENDESK_OAUTH_TOKEN"), env.get("ZENDESK_EMAIL"), env.get("ZENDESK_API_TOKEN")) {
-                (Some(t), _, _) => ZendeskAuth::OAuth(Secret::new(t)),
-                (None, Some(email), Some(token)) => ZendeskAuth::ApiToken { email, token: Secret::new(token) },
+                (Some(_), _, _) => ZendeskAuth::OAuth(Secret::new(required(env, "ZENDESK_OAUTH_TOKEN")?)),
+                (None, Some(email), Some(_)) => {
+                    ZendeskAuth::ApiToken { email, token: Secret::new(required(env, "ZENDESK_API_TOKEN")?) }
+                }
                 (None, None, Some(_)) => {
                     return Err(SettingsError::new("ZENDESK_EMAIL", "not set (needed with ZENDESK_API_TOKEN)"));
                 }
@@ -232,18 +272,7 @@ impl WorkerSettings {
                     ));
                 }
             };
-        let raw_config = required(env, "BRIDGE_CONFIG")?;
-        let config = match raw_config.strip_prefix("s3://") {
-            Some(rest) => match rest.split_once('/') {
-                Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => {
-                    ConfigSource::S3 { bucket: bucket.into(), key: key.into() }
-                }
-                _ => {
-                    return Err(SettingsError::new("BRIDGE_CONFIG", format!("{raw_config:?} is not s3://bucket/key")));
-                }
-            },
-            None => ConfigSource::File(raw_config),
-        };
+        let config = ConfigSource::parse(&required(env, "BRIDGE_CONFIG")?)?;
         Ok(Self {
             intercom_api_base: url(env, "INTERCOM_API_BASE", Some("https://api.intercom.io"))?,
             intercom_access_token: Secret::new(required(env, "INTERCOM_ACCESS_TOKEN")?),
@@ -327,6 +356,23 @@ mod tests {
     #[test]
     fn secrets_do_not_print() {
         assert_eq!(format!("{:?}", Secret::new("hunter2")), "Secret(***)");
+    }
+
+    #[test]
+    fn a_placeholder_secret_is_refused_by_name() {
+        let mut e = env(WORKER);
+        e.insert("ZENDESK_API_TOKEN".into(), "CHANGE_ME".into());
+        let err = WorkerSettings::from_env(&e).unwrap_err();
+        assert_eq!(err.variable, "ZENDESK_API_TOKEN");
+        assert!(err.problem.contains("placeholder"), "{err}");
+        // A placeholder webhook secret is never used to verify: that vendor's webhooks are refused.
+        let ingress = env(&[
+            ("INTERCOM_CLIENT_SECRET", "real"),
+            ("ZENDESK_WEBHOOK_SECRET", "CHANGE_ME"),
+            ("BRIDGE_QUEUE_PREFIX", "p"),
+        ]);
+        let s = IngressSettings::from_env(&ingress).unwrap();
+        assert!(s.zendesk_webhook_secret.is_none() && s.intercom_client_secret.is_some());
     }
 
     #[test]

@@ -25,6 +25,8 @@ use serde_json::{Value, json};
 const EMAIL: &str = "bridge@example.com";
 const TOKEN: &str = "sim-api-token";
 const SECRET: &str = "sim-webhook-secret";
+/// The trigger-connected webhook is another webhook, with its own signing secret.
+const TRIGGER_SECRET: &str = "sim-trigger-webhook-secret";
 
 async fn sim() -> ZendeskSim {
     ZendeskSim::start(ZendeskSimOptions::default()).await.unwrap()
@@ -647,8 +649,22 @@ async fn api_changes_emit_signed_webhooks() {
     let mut types = Vec::new();
     for (headers, body) in &received {
         let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
+        let trigger = serde_json::from_slice::<serde_json::Value>(body).is_ok_and(|v| v.get("type").is_none());
+        let wrong = if trigger { SECRET } else { TRIGGER_SECRET };
+        assert!(
+            webhook::verify_signature(
+                wrong.as_bytes(),
+                h(webhook::TIMESTAMP_HEADER),
+                body,
+                h(webhook::SIGNATURE_HEADER),
+                chrono::Utc::now(),
+                webhook::DEFAULT_MAX_AGE,
+            )
+            .is_err(),
+            "each webhook signs with its own secret"
+        );
         webhook::verify_signature(
-            SECRET.as_bytes(),
+            if trigger { TRIGGER_SECRET } else { SECRET }.as_bytes(),
             h(webhook::TIMESTAMP_HEADER),
             body,
             h(webhook::SIGNATURE_HEADER),

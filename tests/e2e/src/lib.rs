@@ -210,6 +210,7 @@ impl World {
             Duration::from_secs(300),
             Counters::default(),
         )
+        .with_zendesk_trigger_secret(Some(Secret::new(ZendeskSimOptions::default().trigger_webhook_secret)))
     }
 
     /// Starts the bridge (ingress over HTTP + workers) and points the simulators' webhooks at it.
@@ -247,6 +248,7 @@ impl World {
             ("ZENDESK_EMAIL", zd.email),
             ("ZENDESK_API_TOKEN", zd.api_token),
             ("ZENDESK_WEBHOOK_SECRET", zd.webhook_secret),
+            ("ZENDESK_TRIGGER_WEBHOOK_SECRET", zd.trigger_webhook_secret),
             ("BRIDGE_TABLE", self.table.clone()),
             ("BRIDGE_QUEUE_PREFIX", self.prefix.clone()),
             ("RUST_LOG", "warn".into()),
@@ -336,7 +338,11 @@ pub async fn post_intercom(
 /// Signs (as the Zendesk simulator's webhook does) and posts a raw Zendesk webhook body to the
 /// bridge, with a fresh invocation id.
 pub async fn post_zendesk(url: &str, body: &[u8]) -> anyhow::Result<(u16, String)> {
-    let secret = ZendeskSimOptions::default().webhook_secret;
+    post_zendesk_signed(url, &ZendeskSimOptions::default().webhook_secret, body).await
+}
+
+/// Like [`post_zendesk`], signed with `secret` (the trigger-connected webhook has its own).
+pub async fn post_zendesk_signed(url: &str, secret: &str, body: &[u8]) -> anyhow::Result<(u16, String)> {
     let timestamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let signature = bridge_zendesk::webhook::sign(secret.as_bytes(), &timestamp, body);
     let resp = reqwest::Client::new()

@@ -71,6 +71,13 @@ impl Moto {
         Self::start_program(&python, &[script.display().to_string()])
     }
 
+    /// Like [`Moto::start`], with moto's server run by a Python script of the venv that takes the
+    /// same flags (the stack rehearsal's `tests/rehearsal/moto_iam.py`).
+    pub fn start_script(script: &Path) -> anyhow::Result<Moto> {
+        let python = workspace_root().join(".venv").join("bin").join("python");
+        Self::start_program(&python, &[script.display().to_string()])
+    }
+
     /// Like [`Moto::start`], with another `moto_server` executable.
     pub fn start_with_binary(binary: &Path) -> anyhow::Result<Moto> {
         if !binary.is_file() {

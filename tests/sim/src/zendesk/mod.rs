@@ -60,6 +60,8 @@ pub struct ZendeskSimOptions {
     pub oauth_token: String,
     /// Webhook signing secret (used as given, not base64-decoded).
     pub webhook_secret: String,
+    /// Signing secret of the trigger-connected webhook (each Zendesk webhook has its own).
+    pub trigger_webhook_secret: String,
     /// Account requests per minute (Enterprise: 700).
     pub rate_limit: u32,
     /// Incremental export requests per minute (10).
@@ -77,6 +79,7 @@ impl Default for ZendeskSimOptions {
             api_token: "sim-api-token".into(),
             oauth_token: "sim-oauth-token".into(),
             webhook_secret: "sim-webhook-secret".into(),
+            trigger_webhook_secret: "sim-trigger-webhook-secret".into(),
             rate_limit: 700,
             incremental_rate_limit: 10,
             webhook_target: None,

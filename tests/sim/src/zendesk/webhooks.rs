@@ -38,12 +38,14 @@ pub fn send_all(shared: &Shared, events: Vec<OutEvent>) {
         return;
     }
     for e in events {
-        let (topic, body) = match e {
+        let (topic, body, secret) = match e {
             OutEvent::Subscribed { event_type, subject, detail, event, version } => {
                 let topic = format!("zen:event-type:{event_type}");
-                (topic, envelope(shared, &event_type, &subject, detail, event, version))
+                let body = envelope(shared, &event_type, &subject, detail, event, version);
+                (topic, body, &shared.options.webhook_secret)
             }
-            OutEvent::Trigger(body) => ("trigger".to_string(), body),
+            // The trigger-connected webhook is another webhook, with its own signing secret.
+            OutEvent::Trigger(body) => ("trigger".to_string(), body, &shared.options.trigger_webhook_secret),
         };
         let bytes = body.to_string().into_bytes();
         let timestamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -52,10 +54,7 @@ pub fn send_all(shared: &Shared, events: Vec<OutEvent>) {
             ("x-zendesk-webhook-id".to_string(), shared.webhook_id.clone()),
             ("x-zendesk-webhook-invocation-id".to_string(), uuid::Uuid::new_v4().simple().to_string()),
             ("x-zendesk-webhook-signature-timestamp".to_string(), timestamp.clone()),
-            (
-                "x-zendesk-webhook-signature".to_string(),
-                signature(shared.options.webhook_secret.as_bytes(), &timestamp, &bytes),
-            ),
+            ("x-zendesk-webhook-signature".to_string(), signature(secret.as_bytes(), &timestamp, &bytes)),
         ];
         shared.sink.emit(&shared.gate, &topic, bytes, headers);
     }

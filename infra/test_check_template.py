@@ -1,0 +1,43 @@
+"""Tests of infra/check_template.py: the template passes, and the rehearsal's lessons catch a
+grant too many and a grant too few (`make lint-infra` runs them)."""
+
+import shutil
+import tempfile
+import unittest
+from pathlib import Path
+
+import check_template
+
+HERE = Path(__file__).resolve().parent
+
+
+class LessonsTest(unittest.TestCase):
+    def check(self, edit):
+        with tempfile.TemporaryDirectory() as tmp:
+            template = Path(tmp) / "template.yaml"
+            template.write_text(edit((HERE / "template.yaml").read_text(encoding="utf-8")), encoding="utf-8")
+            shutil.copy(HERE / check_template.LESSONS, Path(tmp) / check_template.LESSONS)
+            return check_template.check(template, HERE.parent)
+
+    def test_the_template_keeps_the_lessons(self):
+        self.assertEqual(self.check(lambda t: t), [])
+
+    def test_a_grant_the_rehearsal_never_saw_used_is_named(self):
+        extra = "                - dynamodb:GetItem\n                - dynamodb:Query\n"
+        problems = self.check(lambda t: t.replace("                - dynamodb:GetItem\n", extra, 1))
+        self.assertTrue(any("EscalateFunction: grants dynamodb:Query on Table" in p for p in problems), problems)
+
+    def test_a_call_the_role_does_not_grant_is_named(self):
+        statement = (
+            "            - Sid: DeadLetterTagSync\n              Effect: Allow\n"
+            "              Action: sqs:SendMessage\n              Resource: !GetAtt TagSyncDlq.Arn\n"
+        )
+        problems = self.check(lambda t: t.replace(statement, ""))
+        self.assertTrue(
+            any("TagSyncFunction: the rehearsal saw it call sqs:SendMessage on TagSyncDlq" in p for p in problems),
+            problems,
+        )
+
+
+if __name__ == "__main__":
+    unittest.main()

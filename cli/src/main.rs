@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use bridge_domain::ports::JobKind;
+use bridge_domain::routing::JobKind;
 use clap::{Parser, Subcommand};
 
 mod ops;

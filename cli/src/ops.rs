@@ -2,12 +2,13 @@
 
 use anyhow::Context as _;
 use bridge_aws::ReceivedMessage;
+use bridge_domain::event::QueuedEvent;
 use bridge_domain::ids::{ConversationId, TicketId};
-use bridge_domain::ports::{JobKind, QueuedEvent, Store};
-use bridge_jobs::shadow::{Plan, ShadowPorts};
+use bridge_domain::ports::Store;
+use bridge_domain::routing::JobKind;
 use bridge_runtime::App;
 use bridge_runtime::app::{aws_config, load_config};
-use bridge_runtime::driver::{DeadLetter, Disposition, process};
+use bridge_runtime::driver::{DeadLetter, Disposition, plan, process};
 use bridge_runtime::settings::{ProcessEnv, WorkerSettings};
 
 /// How many dead letters one command looks at, at most.
@@ -128,9 +129,8 @@ async fn replay_one(app: &App, job: JobKind, letter: &Letter, dry_run: bool) -> 
         println!("  cannot replay an unreadable body; left in the DLQ");
         return Ok(false);
     };
-    let plan = Plan::default();
-    let evaluation = run(&ShadowPorts::new(app, &plan), job, event).await;
-    println!("  plan: {}", serde_json::to_string(&plan.actions())?);
+    let (actions, evaluation) = plan(app, job, event).await;
+    println!("  plan: {}", serde_json::to_string(&actions)?);
     if let Err(e) = evaluation {
         println!("  re-evaluation: {e}");
     }
@@ -148,10 +148,6 @@ async fn replay_one(app: &App, job: JobKind, letter: &Letter, dry_run: bool) -> 
             Ok(false)
         }
     }
-}
-
-async fn run<P: bridge_jobs::Ports>(p: &P, job: JobKind, event: &QueuedEvent) -> bridge_jobs::JobResult {
-    bridge_runtime::driver::run_job(p, job, event).await
 }
 
 /// `bridge links show <id>`: a conversation id or a ticket id (`conversation:<id>` /

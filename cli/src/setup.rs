@@ -165,12 +165,13 @@ pub async fn doctor_webhooks(app: &App, line: &mut impl FnMut(bool, &str, String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bridge_domain::routing::intercom_jobs;
+    use bridge_domain::event::Vendor;
+    use bridge_domain::routing::jobs;
 
     #[test]
     fn every_listed_intercom_topic_feeds_a_job() {
         for t in INTERCOM_TOPICS.iter().filter(|t| **t != "ping") {
-            assert!(!intercom_jobs(t).is_empty(), "{t} is routed to no job");
+            assert!(!jobs(Vendor::Intercom, t).is_empty(), "{t} is routed to no job");
         }
         assert!(INTERCOM_TOPICS.contains(&"contact.deleted"));
     }

@@ -3,8 +3,9 @@
 
 use std::process::{Command, Output};
 
+use bridge_domain::event::QueuedEvent;
 use bridge_domain::model::Timestamp;
-use bridge_domain::ports::{JobKind, QueuedEvent};
+use bridge_domain::routing::JobKind;
 use bridge_e2e::World;
 use bridge_runtime::driver::{DeadLetter, MessageControl};
 
@@ -122,10 +123,10 @@ async fn dlq_replay_shows_the_plan_then_replays_once_and_links_show_prints_the_l
     world.intercom.admin_tags(&conv, &world.seeded.agent, "escalate").unwrap();
     // A dead letter from an earlier failure (say, Zendesk was down for hours).
     let event = QueuedEvent {
-        vendor: "intercom".into(),
+        vendor: bridge_domain::event::Vendor::Intercom,
         delivery_id: "notif_dead".into(),
         topic: "conversation_part.tag.created".into(),
-        entity: format!("conversation:{conv}"),
+        entity: format!("conversation:{conv}").parse().unwrap(),
         received_at: Timestamp(0),
         payload: serde_json::Value::Null,
         trace_id: None,

@@ -32,7 +32,7 @@ mod tests {
     use std::time::Duration;
 
     use bridge_runtime::metrics::Counters;
-    use bridge_runtime::ports::JobKind;
+    use bridge_runtime::routing::JobKind;
     use bridge_runtime::settings::Secret;
     use bridge_runtime::testing::RecordingQueue;
 

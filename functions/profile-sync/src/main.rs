@@ -14,7 +14,7 @@
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use bridge_domain::ports::JobKind;
+use bridge_domain::routing::JobKind;
 use bridge_jobs::profile_sync::alerts::run_drift;
 use bridge_jobs::profile_sync::backfill::{BackfillEnd, BackfillOptions, backfill, in_progress};
 use bridge_jobs::profile_sync::reconcile::reconcile;

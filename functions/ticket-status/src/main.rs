@@ -1,7 +1,7 @@
 //! `ticket-status`: SQS FIFO batch -> job 3 -> partial batch failures.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use bridge_domain::ports::JobKind;
+use bridge_domain::routing::JobKind;
 use bridge_runtime::App;
 use bridge_runtime::app::aws_config;
 use bridge_runtime::settings::{ProcessEnv, WorkerSettings};

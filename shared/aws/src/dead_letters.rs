@@ -1,7 +1,7 @@
 //! GDPR erasure over the dead-letter queues: removes the letters that mention a person.
 
 use bridge_domain::erasure::DeadLetterPurge;
-use bridge_domain::ports::QueuedEvent;
+use bridge_domain::event::{Entity, QueuedEvent};
 use bridge_domain::profiles::directory::DirFuture;
 
 use crate::SqsQueue;
@@ -22,7 +22,7 @@ fn letter_event(body: &str) -> Option<QueuedEvent> {
 impl DeadLetterPurge for SqsQueue {
     fn purge_dead_letters<'a>(
         &'a self,
-        matches: &'a (dyn Fn(&str, &serde_json::Value) -> bool + Send + Sync),
+        matches: &'a (dyn Fn(&Entity, &serde_json::Value) -> bool + Send + Sync),
     ) -> DirFuture<'a, usize> {
         Box::pin(async move {
             let jobs: Vec<_> = self.urls().iter().filter(|(_, u)| u.dlq.is_some()).map(|(j, _)| *j).collect();
@@ -64,8 +64,8 @@ mod tests {
             r#"{"vendor":"zendesk","delivery_id":"d","topic":"t","entity":"user:5","received_at":1,"payload":{}}"#;
         let envelope =
             serde_json::json!({"job": "profile-sync", "reason": "r", "attempts": 1, "failed_at": "-", "body": event});
-        assert_eq!(letter_event(&envelope.to_string()).map(|e| e.entity), Some("user:5".to_string()));
-        assert_eq!(letter_event(event).map(|e| e.entity), Some("user:5".to_string()));
+        assert_eq!(letter_event(&envelope.to_string()).map(|e| e.entity.to_string()), Some("user:5".to_string()));
+        assert_eq!(letter_event(event).map(|e| e.entity.to_string()), Some("user:5".to_string()));
         assert!(letter_event("{nope").is_none());
     }
 }

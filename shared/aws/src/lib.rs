@@ -40,10 +40,10 @@
 //!
 //! # Queues
 //!
-//! Per [`JobKind`](bridge_domain::ports::JobKind): `<prefix>-<job>.fifo` with a redrive policy
+//! Per [`JobKind`](bridge_domain::routing::JobKind): `<prefix>-<job>.fifo` with a redrive policy
 //! to `<prefix>-<job>-dlq.fifo`. Message group = the event's entity, deduplication id = hex
 //! SHA-256 of job, vendor and delivery id, body = the
-//! [`QueuedEvent`](bridge_domain::ports::QueuedEvent) as JSON.
+//! [`QueuedEvent`](bridge_domain::event::QueuedEvent) as JSON.
 
 #![warn(missing_docs)]
 

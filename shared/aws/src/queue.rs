@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName};
-use bridge_domain::ports::{JobKind, PortError, PortResult, Queue, QueuedEvent, Service};
+use bridge_domain::event::QueuedEvent;
+use bridge_domain::ports::{PortError, PortResult, Queue, Service};
+use bridge_domain::routing::JobKind;
 use sha2::{Digest, Sha256};
 
 use crate::error::{AwsError, port_error, sqs};
@@ -306,7 +308,7 @@ impl Queue for SqsQueue {
             .send_message()
             .queue_url(url)
             .message_body(body)
-            .message_group_id(message_group_id(&event.entity))
+            .message_group_id(message_group_id(&event.entity.to_string()))
             .message_deduplication_id(deduplication_id(job, event))
             .send()
             .await
@@ -329,7 +331,7 @@ pub fn dlq_name(prefix: &str, job: JobKind) -> String {
 /// (64 characters, always valid for SQS).
 pub fn deduplication_id(job: JobKind, event: &QueuedEvent) -> String {
     let mut hasher = Sha256::new();
-    for part in [job.as_str(), &event.vendor, &event.delivery_id] {
+    for part in [job.as_str(), event.vendor.as_str(), &event.delivery_id] {
         hasher.update(part.as_bytes());
         hasher.update([0u8]);
     }
@@ -420,10 +422,10 @@ mod tests {
 
     fn event(delivery: &str, entity: &str) -> QueuedEvent {
         QueuedEvent {
-            vendor: "intercom".into(),
+            vendor: bridge_domain::event::Vendor::Intercom,
             delivery_id: delivery.into(),
             topic: "conversation.admin.noted".into(),
-            entity: entity.into(),
+            entity: entity.parse().unwrap(),
             received_at: Timestamp(0),
             payload: serde_json::json!({}),
             trace_id: None,

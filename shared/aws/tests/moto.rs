@@ -10,9 +10,11 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use bridge_aws::{DynamoStore, QueueSettings, SqsQueue};
+use bridge_domain::event::QueuedEvent;
 use bridge_domain::ids::{ConversationId, TicketId};
 use bridge_domain::model::{Link, LinkEvent, Timestamp};
-use bridge_domain::ports::{Claim, JobKind, LinkCreated, Queue, QueuedEvent, Store};
+use bridge_domain::ports::{Claim, LinkCreated, Queue, Store};
+use bridge_domain::routing::JobKind;
 use bridge_sim::moto::{Moto, unique_name};
 
 async fn store() -> (Moto, DynamoStore) {
@@ -46,10 +48,10 @@ fn link(conversation: &str, ticket_id: u64) -> Link {
 
 fn event(delivery: &str, entity: &str) -> QueuedEvent {
     QueuedEvent {
-        vendor: "intercom".into(),
+        vendor: bridge_domain::event::Vendor::Intercom,
         delivery_id: delivery.into(),
         topic: "conversation.admin.noted".into(),
-        entity: entity.into(),
+        entity: entity.parse().unwrap(),
         received_at: Timestamp(1_000),
         payload: serde_json::json!({"id": delivery}),
         trace_id: None,

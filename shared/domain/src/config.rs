@@ -68,7 +68,7 @@ pub struct Config {
     /// Jobs in shadow mode: they compute and log the actions they would take and write nothing
     /// to the vendors (nor to the store).
     #[serde(default)]
-    pub shadow: Vec<crate::ports::JobKind>,
+    pub shadow: Vec<crate::routing::JobKind>,
     /// Job 6: routing of new Zendesk tickets by the requester's Intercom profile.
     #[serde(default)]
     pub routing: Option<crate::intake::RoutingConfig>,

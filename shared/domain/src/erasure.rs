@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::event::Entity;
 use crate::ids::{ConversationId, TicketId};
 use crate::loop_guard::{self, Side};
 use crate::model::FieldValue;
@@ -100,13 +101,13 @@ pub fn is_erasure_topic(topic: &str) -> bool {
     matches!(topic, "contact.deleted" | "zen:event-type:user.deleted" | "user.deleted")
 }
 
-/// The deletion a queued event announces (`contact:<id>` / `user:<id>` entities), if any.
-pub fn deletion(topic: &str, entity: &str) -> Option<Deletion> {
+/// The deletion a queued event announces (a contact's or a Zendesk user's), if any.
+pub fn deletion(topic: &str, entity: &Entity) -> Option<Deletion> {
     if !is_erasure_topic(topic) {
         return None;
     }
-    let (side, kind, id) = Kind::parse_entity(entity)?;
-    (kind == Kind::Person && !id.is_empty()).then(|| Deletion { side, id: id.to_string() })
+    let (side, kind, id) = Kind::of_entity(entity)?;
+    (kind == Kind::Person).then_some(Deletion { side, id })
 }
 
 /// Everything known to identify one person on both sides.
@@ -282,9 +283,9 @@ const USER_ID_KEYS: [&str; 9] = [
 /// True when a queued event (a dead letter's body) is about the person or carries their data:
 /// its entity is the person, or its payload holds one of their emails, an Intercom id (ids are
 /// unique strings), or a Zendesk id under a user-id key (numbers alone are too ambiguous).
-pub fn mentions(entity: &str, payload: &serde_json::Value, person: &Person) -> bool {
-    if let Some((side, Kind::Person, id)) = Kind::parse_entity(entity)
-        && person.ids(side).contains(id)
+pub fn mentions(entity: &Entity, payload: &serde_json::Value, person: &Person) -> bool {
+    if let Some((side, Kind::Person, id)) = Kind::of_entity(entity)
+        && person.ids(side).contains(&id)
     {
         return true;
     }
@@ -410,7 +411,7 @@ pub trait DeadLetterPurge: Send + Sync {
     /// (entity, payload); returns how many were removed.
     fn purge_dead_letters<'a>(
         &'a self,
-        matches: &'a (dyn Fn(&str, &serde_json::Value) -> bool + Send + Sync),
+        matches: &'a (dyn Fn(&Entity, &serde_json::Value) -> bool + Send + Sync),
     ) -> DirFuture<'a, usize>;
 }
 
@@ -424,11 +425,11 @@ mod tests {
 
     #[test]
     fn only_person_deletions_are_erasures() {
-        assert_eq!(deletion("contact.deleted", "contact:abc"), Some(d(Side::Intercom, "abc")));
-        assert_eq!(deletion("zen:event-type:user.deleted", "user:42"), Some(d(Side::Zendesk, "42")));
-        assert_eq!(deletion("contact.user.updated", "contact:abc"), None);
-        assert_eq!(deletion("zen:event-type:organization.deleted", "organization:1"), None);
-        assert_eq!(deletion("contact.deleted", "company:1"), None);
+        assert_eq!(deletion("contact.deleted", &"contact:abc".parse().unwrap()), Some(d(Side::Intercom, "abc")));
+        assert_eq!(deletion("zen:event-type:user.deleted", &"user:42".parse().unwrap()), Some(d(Side::Zendesk, "42")));
+        assert_eq!(deletion("contact.user.updated", &"contact:abc".parse().unwrap()), None);
+        assert_eq!(deletion("zen:event-type:organization.deleted", &"organization:1".parse().unwrap()), None);
+        assert_eq!(deletion("contact.deleted", &"company:1".parse().unwrap()), None);
     }
 
     #[test]
@@ -496,15 +497,19 @@ mod tests {
         p.add_id(Side::Zendesk, "42");
         p.add_email("ada@x.example");
         let none = serde_json::Value::Null;
-        assert!(mentions("user:42", &none, &p));
-        assert!(mentions("contact:6651aa", &none, &p));
-        assert!(!mentions("ticket:42", &none, &p), "a ticket with the same number is someone else");
-        assert!(mentions("ticket:1", &serde_json::json!({"detail": {"requester_id": "42"}}), &p));
-        assert!(mentions("ticket:1", &serde_json::json!({"detail": {"requester_id": 42}}), &p));
-        assert!(!mentions("ticket:1", &serde_json::json!({"detail": {"id": 42}}), &p));
-        assert!(mentions("conversation:1", &serde_json::json!({"author": {"email": "ADA@x.example"}}), &p));
-        assert!(mentions("conversation:1", &serde_json::json!({"contacts": [{"id": "6651aa"}]}), &p));
-        assert!(!mentions("conversation:1", &serde_json::json!({"contacts": [{"id": "other"}]}), &p));
+        assert!(mentions(&"user:42".parse().unwrap(), &none, &p));
+        assert!(mentions(&"contact:6651aa".parse().unwrap(), &none, &p));
+        assert!(!mentions(&"ticket:42".parse().unwrap(), &none, &p), "a ticket with the same number is someone else");
+        assert!(mentions(&"ticket:1".parse().unwrap(), &serde_json::json!({"detail": {"requester_id": "42"}}), &p));
+        assert!(mentions(&"ticket:1".parse().unwrap(), &serde_json::json!({"detail": {"requester_id": 42}}), &p));
+        assert!(!mentions(&"ticket:1".parse().unwrap(), &serde_json::json!({"detail": {"id": 42}}), &p));
+        assert!(mentions(
+            &"conversation:1".parse().unwrap(),
+            &serde_json::json!({"author": {"email": "ADA@x.example"}}),
+            &p
+        ));
+        assert!(mentions(&"conversation:1".parse().unwrap(), &serde_json::json!({"contacts": [{"id": "6651aa"}]}), &p));
+        assert!(!mentions(&"conversation:1".parse().unwrap(), &serde_json::json!({"contacts": [{"id": "other"}]}), &p));
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod config;
 pub mod csat;
 pub mod erasure;
 pub mod escalation;
+pub mod event;
 pub mod ids;
 pub mod intake;
 pub mod links;

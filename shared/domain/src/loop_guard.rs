@@ -93,18 +93,6 @@ impl OwnIds {
     }
 }
 
-/// The vendor-neutral label of who caused an event, as kept in
-/// [`crate::ports::QueuedEvent::actors`]: `<kind>:<id>` (`admin:7`, `user:42`, `lead:c1`).
-pub fn actor(kind: &str, id: &str) -> String {
-    format!("{kind}:{id}")
-}
-
-/// True when the event names at least one actor and every one is `own` (the bridge): the
-/// event is the bridge's own change coming back and can be dropped before any vendor call.
-pub fn only_own_actors(actors: &[String], own: &str) -> bool {
-    !actors.is_empty() && actors.iter().all(|a| a == own)
-}
-
 /// Why an incoming change is dropped, or that it is fresh.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -137,16 +125,6 @@ pub fn judge(written: &Written, field: &str, incoming: &str, actor_is_own: bool)
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_own_actors_needs_every_actor_to_be_the_bridge() {
-        let own = actor("admin", "9");
-        assert!(only_own_actors(std::slice::from_ref(&own), &own));
-        assert!(only_own_actors(&[own.clone(), own.clone()], &own));
-        assert!(!only_own_actors(&[own.clone(), actor("user", "c1")], &own), "a human took part");
-        assert!(!only_own_actors(&[actor("admin", "7")], &own));
-        assert!(!only_own_actors(&[], &own), "unknown actors are not ours");
-    }
 
     #[test]
     fn fingerprints_ignore_order_and_duplicates() {

@@ -10,6 +10,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::event::QueuedEvent;
+use crate::routing::JobKind;
+
 use crate::ids::{AdminId, CompanyId, ContactId, ConversationId, OrganizationId, PartId, TicketId, UserId};
 use crate::model::{
     Company, Contact, Conversation, ConversationChange, FieldValue, Link, NewTicket, Organization, OrganizationUpsert,
@@ -254,63 +257,6 @@ pub trait Store: Send + Sync {
         let _ = link;
         async { Err(PortError::rejected(Service::Store, "this store cannot delete links")) }
     }
-}
-
-/// The jobs' queues.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum JobKind {
-    /// Job 1.
-    Escalate,
-    /// Job 3.
-    TicketStatus,
-    /// Job 4.
-    TagSync,
-    /// Jobs 5 and 6.
-    TicketIntake,
-    /// Job 2.
-    ProfileSync,
-}
-
-impl JobKind {
-    /// Every job.
-    pub const ALL: [JobKind; 5] =
-        [JobKind::Escalate, JobKind::TicketStatus, JobKind::TagSync, JobKind::TicketIntake, JobKind::ProfileSync];
-    /// Kebab-case name, as used for queues and functions.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobKind::Escalate => "escalate",
-            JobKind::TicketStatus => "ticket-status",
-            JobKind::TagSync => "tag-sync",
-            JobKind::TicketIntake => "ticket-intake",
-            JobKind::ProfileSync => "profile-sync",
-        }
-    }
-}
-
-/// A verified webhook, as queued for a job.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct QueuedEvent {
-    /// `intercom` or `zendesk`.
-    pub vendor: String,
-    /// The vendor's delivery id (dedup id).
-    pub delivery_id: String,
-    /// Topic (`conversation.admin.noted`, `zen:event-type:ticket.status_changed`, `trigger`).
-    pub topic: String,
-    /// The entity the event is about (message group): `conversation:<id>`, `ticket:<id>`.
-    pub entity: String,
-    /// When the ingress received it.
-    pub received_at: Timestamp,
-    /// The verified payload.
-    pub payload: serde_json::Value,
-    /// Who caused the event, as the ingress read it from the payload (`admin:<id>`, `user:<id>`,
-    /// `lead:<id>`; see [`crate::loop_guard::actor`]). Empty when the payload does not say.
-    #[serde(default)]
-    pub actors: Vec<String>,
-    /// The API Gateway X-Ray trace header (`x-amzn-trace-id`) of the webhook request, when
-    /// present: logged by the worker so ingress and worker logs join up.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trace_id: Option<String>,
 }
 
 /// Sends events to a job's FIFO queue.

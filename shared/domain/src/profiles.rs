@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::config::ConfigError;
+use crate::event::Entity;
 use crate::loop_guard::Side;
 use crate::model::{FieldValue, Timestamp};
 
@@ -48,17 +49,16 @@ impl Kind {
         }
     }
 
-    /// Reads an entity string (`contact:<id>`, `user:<id>`, …) into side, kind and id.
-    pub fn parse_entity(entity: &str) -> Option<(Side, Kind, &str)> {
-        let (word, id) = entity.split_once(':')?;
-        let (side, kind) = match word {
-            "contact" => (Side::Intercom, Kind::Person),
-            "company" => (Side::Intercom, Kind::Org),
-            "user" => (Side::Zendesk, Kind::Person),
-            "organization" => (Side::Zendesk, Kind::Org),
-            _ => return None,
-        };
-        (!id.is_empty()).then_some((side, kind, id))
+    /// The side, kind and id of a profile entity (contact, company, user, organization);
+    /// `None` for conversations and tickets.
+    pub fn of_entity(entity: &Entity) -> Option<(Side, Kind, String)> {
+        Some(match entity {
+            Entity::Contact(id) => (Side::Intercom, Kind::Person, id.to_string()),
+            Entity::Company(id) => (Side::Intercom, Kind::Org, id.to_string()),
+            Entity::User(id) => (Side::Zendesk, Kind::Person, id.to_string()),
+            Entity::Organization(id) => (Side::Zendesk, Kind::Org, id.to_string()),
+            Entity::Conversation(_) | Entity::Ticket(_) => return None,
+        })
     }
 }
 

@@ -1,8 +1,102 @@
-//! Which job wants which webhook. The ingress classifies each verified event with these
-//! tables and fans it out to the queues of the jobs listed.
+//! Which job handles which event: the one place that says it. The ingress fans each verified
+//! event out to the queues of [`jobs`]; the batch driver runs the [`Handler`] that
+//! [`handler`] picks on each queue, after dropping the bridge's own echoes first where
+//! [`JobKind::drops_own_echoes_first`] says so.
+
+use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
-use crate::ports::JobKind;
+use crate::event::{QueuedEvent, Vendor};
+
+/// The jobs' queues (one FIFO queue, DLQ and worker function each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum JobKind {
+    /// Job 1.
+    Escalate,
+    /// Job 3.
+    TicketStatus,
+    /// Job 4.
+    TagSync,
+    /// Jobs 5 and 6.
+    TicketIntake,
+    /// Job 2 (and GDPR erasure, contact merges).
+    ProfileSync,
+}
+
+impl JobKind {
+    /// Every job.
+    pub const ALL: [JobKind; 5] =
+        [JobKind::Escalate, JobKind::TicketStatus, JobKind::TagSync, JobKind::TicketIntake, JobKind::ProfileSync];
+
+    /// Kebab-case name, as used for queues, functions and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Escalate => "escalate",
+            JobKind::TicketStatus => "ticket-status",
+            JobKind::TagSync => "tag-sync",
+            JobKind::TicketIntake => "ticket-intake",
+            JobKind::ProfileSync => "profile-sync",
+        }
+    }
+
+    /// The job named `name` (`escalate`, `ticket-status`, ...).
+    pub fn parse(name: &str) -> Option<JobKind> {
+        JobKind::ALL.into_iter().find(|j| j.as_str() == name)
+    }
+
+    /// Jobs whose worker drops an event caused only by the bridge itself before anything else,
+    /// even before it claims the delivery (an echo then costs no store write). The other jobs
+    /// compare the fields they would write with what the bridge last wrote (per-field guard).
+    pub fn drops_own_echoes_first(self) -> bool {
+        matches!(self, JobKind::Escalate)
+    }
+}
+
+/// The use case that runs for an event on a job's queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handler {
+    /// Job 1.
+    Escalate,
+    /// Job 3.
+    TicketStatus,
+    /// Job 4.
+    TagSync,
+    /// Jobs 5 and 6.
+    TicketIntake,
+    /// Job 2.
+    ProfileSync,
+    /// A person deleted on one side (rides on job 2's queue).
+    Erasure,
+    /// Intercom contacts merged (rides on job 2's queue).
+    ContactMerge,
+}
+
+/// Intercom's topic of a contact merge.
+pub const CONTACT_MERGED: &str = "contact.merged";
+
+/// The use case for `event` on `job`'s queue.
+pub fn handler(job: JobKind, event: &QueuedEvent) -> Handler {
+    match job {
+        JobKind::Escalate => Handler::Escalate,
+        JobKind::TicketStatus => Handler::TicketStatus,
+        JobKind::TagSync => Handler::TagSync,
+        JobKind::TicketIntake => Handler::TicketIntake,
+        JobKind::ProfileSync if crate::erasure::is_erasure_topic(&event.topic) => Handler::Erasure,
+        JobKind::ProfileSync if event.vendor == Vendor::Intercom && event.topic == CONTACT_MERGED => {
+            Handler::ContactMerge
+        }
+        JobKind::ProfileSync => Handler::ProfileSync,
+    }
+}
+
+/// The jobs a topic of `vendor` goes to. Empty = accepted and counted, not queued.
+pub fn jobs(vendor: Vendor, topic: &str) -> &'static [JobKind] {
+    match vendor {
+        Vendor::Intercom => intercom_jobs(topic),
+        Vendor::Zendesk => zendesk_jobs(topic),
+    }
+}
 
 /// Whether `config` gives `job` anything to do. A job without its section skips every event,
 /// so an ingress that knows the configuration does not queue events for it. Job 2's queue also
@@ -18,7 +112,7 @@ pub fn configured(config: &Config, job: JobKind) -> bool {
 }
 
 /// Jobs interested in an Intercom topic. Empty = accepted and counted, not queued.
-pub fn intercom_jobs(topic: &str) -> &'static [JobKind] {
+fn intercom_jobs(topic: &str) -> &'static [JobKind] {
     match topic {
         "conversation.user.created"
         | "conversation.admin.assigned"
@@ -38,14 +132,14 @@ pub fn intercom_jobs(topic: &str) -> &'static [JobKind] {
         // GDPR erasure runs on job 2's queue (see `erasure`).
         "contact.deleted" => &[JobKind::ProfileSync],
         // Contact merges move links and person state on job 2's queue (see `contact_merge`).
-        "contact.merged" => &[JobKind::ProfileSync],
+        CONTACT_MERGED => &[JobKind::ProfileSync],
         _ => &[],
     }
 }
 
 /// Jobs interested in a Zendesk event type (`zen:event-type:ticket.status_changed`) or a
 /// trigger payload (`trigger`).
-pub fn zendesk_jobs(event_type: &str) -> &'static [JobKind] {
+fn zendesk_jobs(event_type: &str) -> &'static [JobKind] {
     let short = event_type.strip_prefix("zen:event-type:").unwrap_or(event_type);
     match short {
         "ticket.status_changed" | "ticket.comment_added" | "ticket.merged" => &[JobKind::TicketStatus],
@@ -67,6 +161,39 @@ pub fn zendesk_jobs(event_type: &str) -> &'static [JobKind] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn event(vendor: Vendor, topic: &str, entity: &str) -> QueuedEvent {
+        QueuedEvent {
+            vendor,
+            delivery_id: "d".into(),
+            topic: topic.into(),
+            entity: entity.parse().unwrap(),
+            received_at: crate::model::Timestamp(0),
+            payload: serde_json::Value::Null,
+            actors: Vec::new(),
+            trace_id: None,
+        }
+    }
+
+    #[test]
+    fn job_2s_queue_carries_erasures_and_merges_to_their_own_handlers() {
+        let cases = [
+            (Vendor::Intercom, "contact.deleted", "contact:c1", Handler::Erasure),
+            (Vendor::Zendesk, "zen:event-type:user.deleted", "user:5", Handler::Erasure),
+            (Vendor::Intercom, CONTACT_MERGED, "contact:c2", Handler::ContactMerge),
+            (Vendor::Zendesk, CONTACT_MERGED, "user:5", Handler::ProfileSync),
+            (Vendor::Intercom, "contact.user.updated", "contact:c1", Handler::ProfileSync),
+        ];
+        for (vendor, topic, entity, want) in cases {
+            assert_eq!(handler(JobKind::ProfileSync, &event(vendor, topic, entity)), want, "{topic}");
+        }
+        let tag = event(Vendor::Intercom, "conversation_part.tag.created", "conversation:1");
+        assert_eq!(handler(JobKind::TagSync, &tag), Handler::TagSync);
+        assert!(JobKind::Escalate.drops_own_echoes_first() && !JobKind::TagSync.drops_own_echoes_first());
+        assert_eq!(JobKind::parse("ticket-intake"), Some(JobKind::TicketIntake));
+        assert_eq!(jobs(Vendor::Zendesk, "ticket.created"), &[JobKind::TicketIntake]);
+        assert_eq!(jobs(Vendor::Intercom, "ticket.created"), &[] as &[JobKind]);
+    }
 
     #[test]
     fn only_configured_jobs_are_wanted_but_profile_sync_always_is() {

@@ -5,8 +5,9 @@
 //! it. Runs on job 2's queue, with the other contact lifecycle events. No vendor call: the payload
 //! names both contacts.
 
+use bridge_domain::event::{QueuedEvent, Vendor};
 use bridge_domain::ids::ContactId;
-use bridge_domain::ports::{QueuedEvent, Store};
+use bridge_domain::ports::Store;
 
 use crate::{JobError, JobResult, Outcome, Ports};
 
@@ -15,7 +16,7 @@ pub const TOPIC: &str = "contact.merged";
 
 /// True when the event is an Intercom contact merge this module handles.
 pub fn handles(event: &QueuedEvent) -> bool {
-    event.vendor == "intercom" && event.topic == TOPIC
+    event.vendor == Vendor::Intercom && event.topic == TOPIC
 }
 
 /// The merged (`from`) and surviving (`to`) contact ids named by the payload.
@@ -69,10 +70,10 @@ mod tests {
 
     fn merged(from: &str, to: &str, delivery: &str) -> QueuedEvent {
         QueuedEvent {
-            vendor: "intercom".into(),
+            vendor: bridge_domain::event::Vendor::Intercom,
             delivery_id: delivery.into(),
             topic: TOPIC.into(),
-            entity: format!("contact:{to}"),
+            entity: format!("contact:{to}").parse().unwrap(),
             received_at: Timestamp(1),
             payload: serde_json::json!({"type": "notification_event", "topic": TOPIC, "data": {"item": {
                 "type": "contact", "id": to, "role": "user", "merged_from": {"type": "contact", "id": from}

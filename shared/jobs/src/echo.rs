@@ -1,14 +1,11 @@
-//! Early loop guard on the actors the ingress read from the webhook: an event caused only by the
+//! The loop guard on the actors the ingress read from the webhook: an event caused only by the
 //! bridge itself (its Intercom bot admin, its Zendesk API user) is dropped before any vendor
-//! call and counted as a loop suppression. The per-field checks of each job stay in place as the
-//! safety net for events whose payload does not name an actor.
+//! call and counted as a loop suppression. Which jobs check this first is
+//! [`bridge_domain::routing::JobKind::drops_own_echoes_first`]; the per-field checks of each job
+//! stay in place as the safety net for events whose payload does not name an actor.
 
-use bridge_domain::loop_guard;
-use bridge_domain::ports::{Helpdesk, JobKind, QueuedEvent};
-
-/// Jobs that drop the bridge's own echoes before anything else (job 1). The batch driver checks
-/// them before it claims the delivery, so an echo costs no store write either.
-pub const EARLY_JOBS: [JobKind; 1] = [JobKind::Escalate];
+use bridge_domain::event::{Actor, QueuedEvent, Vendor};
+use bridge_domain::ports::Helpdesk;
 
 use crate::{JobError, Outcome, Ports};
 
@@ -19,12 +16,11 @@ pub async fn own_echo<P: Ports>(p: &P, event: &QueuedEvent) -> Result<Option<Out
     if event.actors.is_empty() {
         return Ok(None);
     }
-    let own = match event.vendor.as_str() {
-        "intercom" => loop_guard::actor("admin", p.config().intercom.bot_admin_id.as_str()),
-        "zendesk" => loop_guard::actor("user", &p.helpdesk().own_user_id().await?.to_string()),
-        _ => return Ok(None),
+    let own = match event.vendor {
+        Vendor::Intercom => Actor::intercom_admin(&p.config().intercom.bot_admin_id),
+        Vendor::Zendesk => Actor::Zendesk(p.helpdesk().own_user_id().await?),
     };
-    if !loop_guard::only_own_actors(&event.actors, &own) {
+    if !event.only_caused_by(&own) {
         return Ok(None);
     }
     tracing::info!(
@@ -45,26 +41,30 @@ mod tests {
 
     const CONFIG: &str = "version: 1\nintercom: { bot_admin_id: '9' }\n";
 
-    fn event(vendor: &str, actors: &[&str]) -> QueuedEvent {
+    fn event(vendor: Vendor, actors: &[&str]) -> QueuedEvent {
+        let entity = match vendor {
+            Vendor::Intercom => "conversation:1",
+            Vendor::Zendesk => "ticket:1",
+        };
         QueuedEvent {
-            vendor: vendor.into(),
+            vendor,
             delivery_id: "d1".into(),
             topic: "conversation.admin.noted".into(),
-            entity: "conversation:1".into(),
+            entity: entity.parse().unwrap(),
             received_at: Timestamp(0),
             payload: serde_json::Value::Null,
             trace_id: None,
-            actors: actors.iter().map(|a| a.to_string()).collect(),
+            actors: actors.iter().map(|a| Actor::parse(vendor, a).unwrap()).collect(),
         }
     }
 
     #[tokio::test]
     async fn events_caused_only_by_the_bridge_are_suppressed() {
         let p = TestPorts::new(CONFIG);
-        let out = own_echo(&p, &event("intercom", &["admin:9"])).await.unwrap();
+        let out = own_echo(&p, &event(Vendor::Intercom, &["admin:9"])).await.unwrap();
         assert!(matches!(out, Some(Outcome::LoopSuppressed(_))), "{out:?}");
         // The fake helpdesk acts as Zendesk user 1.
-        let out = own_echo(&p, &event("zendesk", &["user:1"])).await.unwrap();
+        let out = own_echo(&p, &event(Vendor::Zendesk, &["user:1"])).await.unwrap();
         assert!(matches!(out, Some(Outcome::LoopSuppressed(_))), "{out:?}");
     }
 
@@ -72,12 +72,12 @@ mod tests {
     async fn human_mixed_or_unknown_actors_go_through() {
         let p = TestPorts::new(CONFIG);
         for (vendor, actors) in [
-            ("intercom", vec!["admin:7"]),
-            ("intercom", vec!["admin:9", "user:c1"]),
-            ("intercom", vec![]),
-            ("intercom", vec!["user:9"]),
-            ("zendesk", vec!["user:2"]),
-            ("zendesk", vec![]),
+            (Vendor::Intercom, vec!["admin:7"]),
+            (Vendor::Intercom, vec!["admin:9", "user:c1"]),
+            (Vendor::Intercom, vec![]),
+            (Vendor::Intercom, vec!["user:9"]),
+            (Vendor::Zendesk, vec!["user:2"]),
+            (Vendor::Zendesk, vec![]),
         ] {
             let out = own_echo(&p, &event(vendor, &actors)).await.unwrap();
             assert_eq!(out, None, "{vendor} {actors:?}");

@@ -16,10 +16,11 @@ use std::collections::BTreeSet;
 use bridge_domain::erasure::{
     self, DeadLetterPurge, ErasureConfig, Person, PersonEraser, Receipt, VendorAction, VendorStep,
 };
+use bridge_domain::event::{Entity, QueuedEvent};
 use bridge_domain::ids::{ContactId, UserId};
 use bridge_domain::loop_guard::Side;
 use bridge_domain::model::Link;
-use bridge_domain::ports::{PortError, QueuedEvent, Store};
+use bridge_domain::ports::{PortError, Store};
 use bridge_domain::profiles::Kind;
 
 use crate::profile_sync::Directories;
@@ -80,7 +81,7 @@ pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
 
     // Dead letters before the store: a failure here is retried with the ids still known.
     if let Some(dlq) = erasers.dead_letters {
-        let matches = |entity: &str, payload: &serde_json::Value| erasure::mentions(entity, payload, &person);
+        let matches = |entity: &Entity, payload: &serde_json::Value| erasure::mentions(entity, payload, &person);
         receipt.dead_letters_removed = dlq.purge_dead_letters(&matches).await?;
     }
     let mut keys = erasure::person_keys(&person);

@@ -16,15 +16,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use bridge_domain::escalation::{self, FollowUp, Requester};
+use bridge_domain::event::{Entity, QueuedEvent};
 use bridge_domain::ids::{ContactId, ConversationId, PartId, TicketId};
 use bridge_domain::model::{
     Contact, Conversation, FieldValue, Link, OrganizationUpsert, PartKind, TicketComment, TicketUpdate, UserUpsert,
 };
-use bridge_domain::ports::{Claim, Helpdesk, LinkCreated, Messenger, PortError, QueuedEvent, Store};
+use bridge_domain::ports::{Claim, Helpdesk, LinkCreated, Messenger, PortError, Store};
 use bridge_domain::text::render;
 use serde::{Deserialize, Serialize};
 
-use crate::{JobError, JobResult, Outcome, Ports, entity_id, holder_for};
+use crate::{JobError, JobResult, Outcome, Ports, holder_for, wrong_entity};
 
 /// How long a worker may hold an escalation lease before another may take over.
 const LEASE: Duration = Duration::from_secs(120);
@@ -56,18 +57,13 @@ pub(crate) fn person_key(c: &ContactId) -> String {
 
 /// Runs job 1 for one queued Intercom event.
 pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
-    let Some(raw) = entity_id(event, "conversation") else {
-        return Err(JobError::permanent(format!("entity {:?} is not a conversation", event.entity)));
+    let Entity::Conversation(conversation_id) = &event.entity else {
+        return Err(wrong_entity(event, "a conversation"));
     };
-    let conversation_id =
-        ConversationId::parse(raw).map_err(|e| JobError::permanent(format!("bad conversation id: {e}")))?;
+    let conversation_id = conversation_id.clone();
     let Some(esc) = p.config().escalation.as_ref() else {
         return Ok(Outcome::Skipped("escalation is not configured".into()));
     };
-    // The echo of the bridge's own note or write: nothing to escalate or append, so no reads.
-    if let Some(suppressed) = crate::echo::own_echo(p, event).await? {
-        return Ok(suppressed);
-    }
 
     let holder = holder_for(p, event);
     if let Some(link) = p.store().link_by_conversation(&conversation_id).await? {

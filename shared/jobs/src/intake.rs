@@ -23,15 +23,16 @@
 
 use std::time::Duration;
 
-use bridge_domain::ids::{ContactId, TicketId, UserId};
+use bridge_domain::event::{Entity, QueuedEvent};
+use bridge_domain::ids::{ContactId, UserId};
 use bridge_domain::intake::{
     self, AckDecision, AckFacts, CustomerProfile, FoundBy, Lookup, ReasonTarget, RouteDecision, RoutingConfig,
 };
 use bridge_domain::model::{FieldValue, Ticket, TicketComment, TicketUpdate};
-use bridge_domain::ports::{Claim, Helpdesk, Messenger, PortError, QueuedEvent, Service, Store};
+use bridge_domain::ports::{Claim, Helpdesk, Messenger, PortError, Service, Store};
 use serde::{Deserialize, Serialize};
 
-use crate::{JobError, JobResult, Outcome, Ports, entity_id, holder_for};
+use crate::{JobError, JobResult, Outcome, Ports, holder_for, wrong_entity};
 
 /// How long a worker may hold an intake lease.
 const LEASE: Duration = Duration::from_secs(120);
@@ -68,10 +69,9 @@ fn busy(what: String) -> JobError {
 
 /// Runs jobs 5 and 6 for one queued Zendesk event.
 pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
-    let Some(raw) = entity_id(event, "ticket") else {
-        return Err(JobError::permanent(format!("entity {:?} is not a ticket", event.entity)));
+    let Entity::Ticket(ticket_id) = event.entity else {
+        return Err(wrong_entity(event, "a ticket"));
     };
-    let ticket_id = TicketId::parse(raw).map_err(|e| JobError::permanent(format!("bad ticket id: {e}")))?;
     let config = p.config();
     if config.routing.is_none() && config.acknowledgement.is_none() {
         return Ok(Outcome::Skipped("routing and acknowledgement are not configured".into()));

@@ -7,7 +7,9 @@
 use std::time::Duration;
 
 use bridge_domain::Config;
-use bridge_domain::ports::{Clock, Helpdesk, Messenger, PortError, QueuedEvent, Store};
+use bridge_domain::event::QueuedEvent;
+use bridge_domain::ports::{Clock, Helpdesk, Messenger, PortError, Store};
+use bridge_domain::routing::{self, Handler, JobKind};
 
 pub mod contact_merge;
 pub mod echo;
@@ -49,6 +51,20 @@ pub trait Ports: Send + Sync {
     /// wire them (shadow runs, tests): erasure then touches nothing.
     fn erasure(&self) -> Option<erasure::Erasers<'_>> {
         None
+    }
+}
+
+/// Runs the use case [`routing::handler`] picks for `event` on `job`'s queue. The one dispatch:
+/// the batch driver, shadow runs and `bridge dlq replay` all come through here.
+pub async fn run<P: Ports>(p: &P, job: JobKind, event: &QueuedEvent) -> JobResult {
+    match routing::handler(job, event) {
+        Handler::Escalate => escalate::run(p, event).await,
+        Handler::TicketIntake => intake::run(p, event).await,
+        Handler::TicketStatus => ticket_status::run(p, event).await,
+        Handler::TagSync => tag_sync::run(p, event).await,
+        Handler::Erasure => erasure::run(p, event).await,
+        Handler::ContactMerge => contact_merge::run(p, event).await,
+        Handler::ProfileSync => profile_sync::run(p, event).await,
     }
 }
 
@@ -118,9 +134,9 @@ pub fn holder_for(p: &impl Ports, event: &QueuedEvent) -> String {
     format!("{}/{}/{n}", p.worker_id(), event.delivery_id)
 }
 
-/// Reads `<kind>:<id>` entity strings.
-pub fn entity_id<'a>(event: &'a QueuedEvent, kind: &str) -> Option<&'a str> {
-    event.entity.strip_prefix(kind)?.strip_prefix(':')
+/// The permanent failure for an event about an entity its job does not handle.
+pub fn wrong_entity(event: &QueuedEvent, wanted: &str) -> JobError {
+    JobError::permanent(format!("entity {} is not {wanted}", event.entity))
 }
 
 /// In-memory fakes of the ports, for unit tests here and in the runtime.

@@ -10,11 +10,12 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use bridge_domain::event::QueuedEvent;
 use bridge_domain::ids::{ContactId, TicketId};
 use bridge_domain::links::{self, LinkChange, Transition};
 use bridge_domain::loop_guard::{self, Side, Written};
 use bridge_domain::model::{Link, NewTicket, Ticket, TicketComment};
-use bridge_domain::ports::{Helpdesk, PortError, QueuedEvent, Service, Store};
+use bridge_domain::ports::{Helpdesk, PortError, Service, Store};
 use serde_json::Value;
 
 use crate::{JobError, Ports};

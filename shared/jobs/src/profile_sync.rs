@@ -13,9 +13,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use bridge_domain::event::QueuedEvent;
 use bridge_domain::loop_guard::{self, Side};
 use bridge_domain::model::{FieldValue, Timestamp};
-use bridge_domain::ports::{PortError, QueuedEvent, Service, Store};
+use bridge_domain::ports::{PortError, Service, Store};
 use bridge_domain::profiles::directory::ProfileDirectory;
 use bridge_domain::profiles::{
     self, Candidates, Kind, KindMapping, PairState, PeerMatch, Profile, ProfilesConfig, Rule, state_key,
@@ -117,11 +118,8 @@ pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
     let Some(dirs) = p.profile_directories() else {
         return Ok(Outcome::Skipped("profile directories are not wired in this runtime".into()));
     };
-    let Some((side, kind, id)) = Kind::parse_entity(&event.entity) else {
-        return Err(JobError::permanent(format!(
-            "entity {:?} is not a contact, company, user or organization",
-            event.entity
-        )));
+    let Some((side, kind, id)) = Kind::of_entity(&event.entity) else {
+        return Err(crate::wrong_entity(event, "a contact, company, user or organization"));
     };
     if kind == Kind::Org && cfg.companies.is_none() {
         return Ok(Outcome::Skipped("company sync is not configured".into()));
@@ -130,10 +128,10 @@ pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
         return Ok(Outcome::LoopSuppressed(format!("{}: changed by the bridge's own user", event.entity)));
     }
     let sync = Sync { store: p.store(), dirs, cfg, now: p.clock().now() };
-    let Some(profile) = dirs.of(side).get(kind, id).await? else {
+    let Some(profile) = dirs.of(side).get(kind, &id).await? else {
         return Ok(Outcome::Skipped(format!("{} no longer exists", event.entity)));
     };
-    describe(&event.entity, sync.sync_profile(profile, true).await?)
+    describe(&event.entity.to_string(), sync.sync_profile(profile, true).await?)
 }
 
 fn describe(entity: &str, r: Result<PairOutcome, Skip>) -> JobResult {

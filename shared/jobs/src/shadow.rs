@@ -534,7 +534,7 @@ impl<H: Helpdesk> Helpdesk for ShadowHelpdesk<'_, H> {
 mod tests {
     use std::sync::atomic::Ordering;
 
-    use bridge_domain::ports::QueuedEvent;
+    use bridge_domain::event::QueuedEvent;
 
     use super::*;
     use crate::fakes::TestPorts;
@@ -543,10 +543,10 @@ mod tests {
 
     fn event() -> QueuedEvent {
         QueuedEvent {
-            vendor: "intercom".into(),
+            vendor: bridge_domain::event::Vendor::Intercom,
             delivery_id: "n1".into(),
             topic: "conversation_part.tag.created".into(),
-            entity: "conversation:42".into(),
+            entity: "conversation:42".parse().unwrap(),
             received_at: Timestamp(1),
             payload: serde_json::Value::Null,
             trace_id: None,

@@ -9,14 +9,15 @@
 
 use std::time::Duration;
 
-use bridge_domain::ids::{ConversationId, TicketId};
+use bridge_domain::event::{Entity, QueuedEvent, Vendor};
+use bridge_domain::ids::ConversationId;
 use bridge_domain::loop_guard::{self, Side};
 use bridge_domain::model::{Link, TicketStatus};
-use bridge_domain::ports::{Claim, Helpdesk, Messenger, PortError, QueuedEvent, Store};
+use bridge_domain::ports::{Claim, Helpdesk, Messenger, PortError, Store};
 use bridge_domain::tags::{self, TagRules, TagState};
 
 use crate::lifecycle::{self, busy};
-use crate::{JobError, JobResult, Outcome, Ports, entity_id, holder_for};
+use crate::{JobError, JobResult, Outcome, Ports, holder_for, wrong_entity};
 
 const LEASE: Duration = Duration::from_secs(60);
 
@@ -49,15 +50,11 @@ pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
 }
 
 async fn find_link<P: Ports>(p: &P, event: &QueuedEvent) -> Result<Option<Link>, JobError> {
-    if let Some(raw) = entity_id(event, "conversation") {
-        let id = ConversationId::parse(raw).map_err(|e| JobError::permanent(format!("bad conversation id: {e}")))?;
-        return Ok(p.store().link_by_conversation(&id).await?);
+    match &event.entity {
+        Entity::Conversation(id) => Ok(p.store().link_by_conversation(id).await?),
+        Entity::Ticket(id) => Ok(p.store().link_by_ticket(*id).await?),
+        _ => Err(wrong_entity(event, "a conversation or a ticket")),
     }
-    if let Some(raw) = entity_id(event, "ticket") {
-        let id = TicketId::parse(raw).map_err(|e| JobError::permanent(format!("bad ticket id: {e}")))?;
-        return Ok(p.store().link_by_ticket(id).await?);
-    }
-    Err(JobError::permanent(format!("entity {:?} is neither a conversation nor a ticket", event.entity)))
 }
 
 async fn sync<P: Ports>(p: &P, cfg: &tags::TagSyncConfig, link: &Link, event: &QueuedEvent) -> JobResult {
@@ -88,13 +85,13 @@ async fn sync<P: Ports>(p: &P, cfg: &tags::TagSyncConfig, link: &Link, event: &Q
         if state.as_ref() != Some(&plan.next) {
             save_state(p.store(), &key, &plan.next, version).await?;
         }
-        let (side, entity, seen) = if event.vendor == "zendesk" {
+        let (side, entity, seen) = if event.vendor == Vendor::Zendesk {
             (Side::Zendesk, &zd_entity, &plan.next.zendesk_seen)
         } else {
             (Side::Intercom, &ic_entity, &plan.next.intercom_seen)
         };
         let (written, _) = lifecycle::load_written(p.store(), side, entity).await?;
-        let own = event.vendor == "zendesk"
+        let own = event.vendor == Vendor::Zendesk
             && lifecycle::zendesk_actor(event) == Some(p.helpdesk().own_user_id().await?.get())
             && event.topic.ends_with("tags_changed");
         let verdict = loop_guard::judge(&written, "tags", &loop_guard::fingerprint(seen), own);

@@ -21,15 +21,16 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use bridge_domain::event::{Entity, QueuedEvent};
 use bridge_domain::ids::{CommentId, ConversationId, TicketId, UserId};
 use bridge_domain::loop_guard::{self, Side};
 use bridge_domain::model::{Link, Ticket, TicketStatus};
-use bridge_domain::ports::{Claim, Helpdesk, Messenger, PortError, QueuedEvent, Store};
+use bridge_domain::ports::{Claim, Helpdesk, Messenger, PortError, Store};
 use bridge_domain::status::{self, CommentAuthor, Relay, StatusAction, TemplateValues};
 use serde::{Deserialize, Serialize};
 
 use crate::lifecycle::{self, busy};
-use crate::{JobError, JobResult, Outcome, Ports, entity_id, holder_for};
+use crate::{JobError, JobResult, Outcome, Ports, holder_for, wrong_entity};
 
 const LEASE: Duration = Duration::from_secs(120);
 
@@ -54,10 +55,9 @@ pub fn doc_key(c: &ConversationId) -> String {
 /// Runs job 3 for one queued Zendesk event.
 #[tracing::instrument(skip_all, fields(entity = %event.entity))]
 pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
-    let Some(raw) = entity_id(event, "ticket") else {
-        return Err(JobError::permanent(format!("entity {:?} is not a ticket", event.entity)));
+    let Entity::Ticket(ticket_id) = event.entity else {
+        return Err(wrong_entity(event, "a ticket"));
     };
-    let ticket_id = TicketId::parse(raw).map_err(|e| JobError::permanent(format!("bad ticket id: {e}")))?;
     let Some(cfg) = p.config().ticket_status.as_ref() else {
         return Ok(Outcome::Skipped("ticket_status is not configured".into()));
     };
@@ -206,7 +206,7 @@ async fn apply_status<P: Ports>(
     let Some(event_name) = status::classify(doc.status, current) else {
         return Ok(StatusResult::Nothing);
     };
-    let about_live = entity_id(event, "ticket") == Some(live.id.to_string().as_str());
+    let about_live = event.entity == Entity::Ticket(live.id);
     let actor_own = about_live
         && lifecycle::zendesk_actor(event) == Some(own.get())
         && lifecycle::zendesk_payload_status(event) == Some(current);

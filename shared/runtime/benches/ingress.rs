@@ -6,7 +6,11 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use bridge_domain::ports::{JobKind, PortResult, Queue, QueuedEvent};
+use bridge_domain::ports::{PortResult, Queue};
+
+use bridge_domain::routing::JobKind;
+
+use bridge_domain::event::QueuedEvent;
 use bridge_runtime::ingress::{Ingress, WebhookRequest};
 use bridge_runtime::metrics::Counters;
 use bridge_runtime::settings::Secret;

@@ -8,7 +8,8 @@ use anyhow::Context as _;
 use bridge_aws::{DynamoStore, QueueUrls, SqsQueue};
 use bridge_domain::Config;
 use bridge_domain::model::Timestamp;
-use bridge_domain::ports::{Clock, JobKind};
+use bridge_domain::ports::Clock;
+use bridge_domain::routing::JobKind;
 use bridge_intercom::{AccessToken, IntercomClient, IntercomConfig};
 use bridge_zendesk::{ZendeskClient, ZendeskConfig};
 
@@ -251,8 +252,8 @@ impl bridge_jobs::Ports for App {
 impl MessageControl for SqsQueue {
     async fn dead_letter(&self, letter: &DeadLetter) -> Result<(), String> {
         let body = serde_json::to_string(letter).map_err(|e| e.to_string())?;
-        let group = serde_json::from_str::<bridge_domain::ports::QueuedEvent>(&letter.body)
-            .map(|e| e.entity)
+        let group = serde_json::from_str::<bridge_domain::event::QueuedEvent>(&letter.body)
+            .map(|e| e.entity.to_string())
             .unwrap_or_else(|_| "unreadable".to_string());
         self.send_dead_letter(letter.job, &group, &body).await.map_err(|e| e.to_string())
     }

@@ -14,8 +14,10 @@
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use bridge_domain::ports::{Claim, JobKind, QueuedEvent, Store};
-use bridge_jobs::shadow::{Plan, ShadowPorts};
+use bridge_domain::event::QueuedEvent;
+use bridge_domain::ports::{Claim, Store};
+use bridge_domain::routing::JobKind;
+use bridge_jobs::shadow::{Action, Plan, ShadowPorts};
 use bridge_jobs::{JobError, Outcome, Ports};
 use serde::{Deserialize, Serialize};
 use tracing::Instrument as _;
@@ -83,7 +85,7 @@ async fn process_event<P: Ports>(p: &P, job: JobKind, event: &QueuedEvent, count
         return shadow(p, job, event, counters).await;
     }
     // The echo of the bridge's own write has no effect to deduplicate: no delivery marker.
-    if bridge_jobs::echo::EARLY_JOBS.contains(&job)
+    if job.drops_own_echoes_first()
         && let Ok(Some(Outcome::LoopSuppressed(why))) = bridge_jobs::echo::own_echo(p, event).await
     {
         counters.incr("LoopsSuppressed", ("Job", job.as_str()));
@@ -108,7 +110,7 @@ async fn process_event<P: Ports>(p: &P, job: JobKind, event: &QueuedEvent, count
             return Disposition::Retry { after: e.retry_after(), reason: format!("store: {e}") };
         }
     }
-    let result = run_job(p, job, event).await;
+    let result = bridge_jobs::run(p, job, event).await;
     let disposition = match result {
         Ok(Outcome::Done(summary)) => {
             counters.incr("ActionsDone", ("Job", job.as_str()));
@@ -149,9 +151,8 @@ async fn process_event<P: Ports>(p: &P, job: JobKind, event: &QueuedEvent, count
 /// Shadow mode: the job runs against real reads; its writes are logged as a plan, not made.
 /// Nothing is recorded in the store, so switching the job to live mode later acts for real.
 async fn shadow<P: Ports>(p: &P, job: JobKind, event: &QueuedEvent, counters: &Counters) -> Disposition {
-    let plan = Plan::default();
-    let result = run_job(&ShadowPorts::new(p, &plan), job, event).await;
-    let actions = serde_json::to_string(&plan.actions()).unwrap_or_default();
+    let (actions, result) = plan(p, job, event).await;
+    let actions = serde_json::to_string(&actions).unwrap_or_default();
     counters.incr("ShadowPlans", ("Job", job.as_str()));
     match result {
         Ok(outcome) => {
@@ -165,6 +166,24 @@ async fn shadow<P: Ports>(p: &P, job: JobKind, event: &QueuedEvent, counters: &C
     }
 }
 
+/// What `job` would do with `event` now: the job runs against the real reads and its writes are
+/// recorded, not made (shadow mode, `bridge dlq replay`'s plan). Echoes of the bridge are
+/// dropped first where the live path drops them.
+pub async fn plan<P: Ports>(p: &P, job: JobKind, event: &QueuedEvent) -> (Vec<Action>, bridge_jobs::JobResult) {
+    let plan = Plan::default();
+    let shadow = ShadowPorts::new(p, &plan);
+    let echo = match job.drops_own_echoes_first() {
+        true => bridge_jobs::echo::own_echo(&shadow, event).await,
+        false => Ok(None),
+    };
+    let result = match echo {
+        Ok(Some(echo)) => Ok(echo),
+        Ok(None) => bridge_jobs::run(&shadow, job, event).await,
+        Err(e) => Err(e),
+    };
+    (plan.actions(), result)
+}
+
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
@@ -174,22 +193,6 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     out
-}
-
-/// Runs the job a queue belongs to on one event.
-pub async fn run_job<P: Ports>(p: &P, job: JobKind, event: &QueuedEvent) -> bridge_jobs::JobResult {
-    match job {
-        JobKind::Escalate => bridge_jobs::escalate::run(p, event).await,
-        JobKind::TicketIntake => bridge_jobs::intake::run(p, event).await,
-        JobKind::TicketStatus => bridge_jobs::ticket_status::run(p, event).await,
-        JobKind::TagSync => bridge_jobs::tag_sync::run(p, event).await,
-        // GDPR erasure (person deletions) rides on job 2's queue.
-        JobKind::ProfileSync if bridge_jobs::erasure::handles(event) => bridge_jobs::erasure::run(p, event).await,
-        JobKind::ProfileSync if bridge_jobs::contact_merge::handles(event) => {
-            bridge_jobs::contact_merge::run(p, event).await
-        }
-        JobKind::ProfileSync => bridge_jobs::profile_sync::run(p, event).await,
-    }
 }
 
 /// Where dead letters go and how delays are applied; implemented over SQS.
@@ -356,6 +359,29 @@ mod tests {
         assert!(matches!(d, Disposition::Ack(ref why) if why.contains("caused by the bridge")), "{d:?}");
         assert_eq!(p.store.intent_state("delivery#escalate#intercom#d5").await.unwrap(), None);
         assert_eq!(counters.get("LoopsSuppressed", ("Job", "escalate")), 1);
+    }
+
+    #[tokio::test]
+    async fn the_echo_of_the_bridges_own_note_costs_no_vendor_call_but_a_teammates_note_is_read() {
+        use std::sync::atomic::Ordering;
+        let p = TestPorts::new(CONFIG);
+        p.seed_tagged_conversation("1");
+        let counters = Counters::default();
+        let tagged = process(&p, JobKind::Escalate, &body("d1", "1"), &counters).await;
+        assert!(matches!(tagged, Disposition::Ack(_)), "{tagged:?}");
+        let calls = || p.messenger.calls.load(Ordering::SeqCst) + p.helpdesk.calls.load(Ordering::SeqCst);
+        let before = calls();
+        let mut echo: serde_json::Value = serde_json::from_str(&body("d2", "1")).unwrap();
+        echo["topic"] = serde_json::json!("conversation.admin.noted");
+        echo["actors"] = serde_json::json!(["admin:9"]);
+        let d = process(&p, JobKind::Escalate, &echo.to_string(), &counters).await;
+        assert!(matches!(d, Disposition::Ack(ref why) if why.contains("caused by the bridge")), "{d:?}");
+        assert_eq!(calls(), before, "no vendor call for the bridge's own note");
+        echo["delivery_id"] = serde_json::json!("d3");
+        echo["actors"] = serde_json::json!(["admin:7"]);
+        let d = process(&p, JobKind::Escalate, &echo.to_string(), &counters).await;
+        assert!(matches!(d, Disposition::Ack(ref why) if !why.contains("caused by the bridge")), "{d:?}");
+        assert!(calls() > before, "a teammate's note is read and appended as usual");
     }
 
     #[tokio::test]

@@ -10,10 +10,12 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bridge_domain::loop_guard;
-use bridge_domain::model::{Author, AuthorRole, Timestamp};
-use bridge_domain::ports::{JobKind, Queue, QueuedEvent};
+use bridge_domain::event::QueuedEvent;
+use bridge_domain::event::{Actor, Entity, Vendor};
+use bridge_domain::model::{Author, Timestamp};
+use bridge_domain::ports::Queue;
 use bridge_domain::routing;
+use bridge_domain::routing::JobKind;
 use bridge_intercom::webhook::{self as intercom_webhook, Subject as IntercomSubject};
 use bridge_zendesk::webhook::{self as zendesk_webhook, Subject, ZendeskEvent};
 use http::{HeaderMap, Method, StatusCode};
@@ -104,7 +106,8 @@ impl<Q: Queue> Ingress<Q> {
         self
     }
 
-    fn precheck(&self, req: &WebhookRequest<'_>, vendor: &str) -> Option<WebhookReply> {
+    fn precheck(&self, req: &WebhookRequest<'_>, vendor: Vendor) -> Option<WebhookReply> {
+        let vendor = vendor.as_str();
         if req.method == Method::HEAD || req.method == Method::GET {
             // Intercom validates the URL with HEAD; GET answers the same for humans.
             return Some(WebhookReply::new(StatusCode::OK, "ok", "webhook endpoint"));
@@ -124,7 +127,8 @@ impl<Q: Queue> Ingress<Q> {
         None
     }
 
-    fn refuse(&self, vendor: &str, status: StatusCode, reason: &str) -> WebhookReply {
+    fn refuse(&self, vendor: Vendor, status: StatusCode, reason: &str) -> WebhookReply {
+        let vendor = vendor.as_str();
         self.counters.incr("EventsRefused", ("Vendor", vendor));
         tracing::warn!(vendor, status = status.as_u16(), reason, "webhook refused");
         WebhookReply::new(status, "refused", reason)
@@ -132,7 +136,7 @@ impl<Q: Queue> Ingress<Q> {
 
     /// Handles an Intercom webhook.
     pub async fn intercom(&self, req: WebhookRequest<'_>) -> WebhookReply {
-        const VENDOR: &str = "intercom";
+        const VENDOR: Vendor = Vendor::Intercom;
         if let Some(reply) = self.precheck(&req, VENDOR) {
             return reply;
         }
@@ -158,19 +162,18 @@ impl<Q: Queue> Ingress<Q> {
         let Some(delivery_id) = delivery.id.as_ref().map(|d| d.to_string()) else {
             return self.refuse(VENDOR, StatusCode::BAD_REQUEST, "notification has no id");
         };
-        let (entity, actors) = match &delivery.subject {
+        let (entity, actors) = match delivery.subject {
             IntercomSubject::Conversation { id, event_authors } => {
-                (Some(format!("conversation:{id}")), intercom_actors(event_authors))
+                (Some(Entity::Conversation(id)), intercom_actors(&event_authors))
             }
             IntercomSubject::Contact(id) | IntercomSubject::ContactTag(Some(id)) => {
-                (Some(format!("contact:{id}")), Vec::new())
+                (Some(Entity::Contact(id)), Vec::new())
             }
-            IntercomSubject::Company(id) => (Some(format!("company:{id}")), Vec::new()),
+            IntercomSubject::Company(id) => (Some(Entity::Company(id)), Vec::new()),
             IntercomSubject::Ping | IntercomSubject::ContactTag(None) | IntercomSubject::Other => (None, Vec::new()),
         };
-        let jobs = routing::intercom_jobs(&delivery.topic);
         let read = Read { topic: delivery.topic, delivery_id, entity, actors, payload: json };
-        self.fan_out(VENDOR, read, jobs, &req).await
+        self.fan_out(VENDOR, read, &req).await
     }
 
     /// Also accepts Zendesk deliveries signed with the trigger-connected webhook's secret.
@@ -181,7 +184,7 @@ impl<Q: Queue> Ingress<Q> {
 
     /// Handles a Zendesk webhook (event-subscribed or trigger-built).
     pub async fn zendesk(&self, req: WebhookRequest<'_>) -> WebhookReply {
-        const VENDOR: &str = "zendesk";
+        const VENDOR: Vendor = Vendor::Zendesk;
         if let Some(reply) = self.precheck(&req, VENDOR) {
             return reply;
         }
@@ -218,9 +221,9 @@ impl<Q: Queue> Ingress<Q> {
         let (topic, delivery_id, entity) = match &event {
             ZendeskEvent::Subscribed(e) => {
                 let entity = match &e.subject {
-                    Subject::Ticket(id) => Some(format!("ticket:{id}")),
-                    Subject::User(id) => Some(format!("user:{id}")),
-                    Subject::Organization(id) => Some(format!("organization:{id}")),
+                    Subject::Ticket(id) => Some(Entity::Ticket(*id)),
+                    Subject::User(id) => Some(Entity::User(*id)),
+                    Subject::Organization(id) => Some(Entity::Organization(*id)),
                     Subject::Other(_) => None,
                 };
                 (e.event_type.clone(), Some(e.id.clone()), entity)
@@ -228,20 +231,19 @@ impl<Q: Queue> Ingress<Q> {
             ZendeskEvent::Trigger(t) => {
                 // The "Ticket is Created" trigger's body says so in `kind` (see zendesk::webhook).
                 let topic = if t.is_creation() { "trigger.ticket_created" } else { "trigger" };
-                (topic.to_string(), invocation, Some(format!("ticket:{}", t.ticket_id)))
+                (topic.to_string(), invocation, Some(Entity::Ticket(t.ticket_id)))
             }
         };
         let Some(delivery_id) = delivery_id.filter(|d| !d.is_empty()) else {
             return self.refuse(VENDOR, StatusCode::BAD_REQUEST, "no event id or invocation id");
         };
-        let actors: Vec<String> =
-            event.actor_id().map(|a| loop_guard::actor("user", &a.to_string())).into_iter().collect();
-        let jobs = routing::zendesk_jobs(&topic);
-        self.fan_out(VENDOR, Read { topic, delivery_id, entity, actors, payload: json }, jobs, &req).await
+        let actors: Vec<Actor> = event.actor_id().map(Actor::Zendesk).into_iter().collect();
+        self.fan_out(VENDOR, Read { topic, delivery_id, entity, actors, payload: json }, &req).await
     }
 
-    async fn fan_out(&self, vendor: &str, read: Read, jobs: &[JobKind], req: &WebhookRequest<'_>) -> WebhookReply {
+    async fn fan_out(&self, vendor: Vendor, read: Read, req: &WebhookRequest<'_>) -> WebhookReply {
         let Read { topic, delivery_id, entity, actors, payload } = read;
+        let jobs = routing::jobs(vendor, &topic);
         // API Gateway's X-Ray header, carried to the worker so its logs join the ingress's.
         let trace_id = header(req.headers, "x-amzn-trace-id").filter(|t| t.len() <= 256).map(str::to_string);
         let config = self.config.as_ref().map(|c| c.current());
@@ -252,12 +254,12 @@ impl<Q: Queue> Ingress<Q> {
             .filter(|j| config.as_ref().is_none_or(|c| routing::configured(c, *j)))
             .collect();
         let Some(entity) = entity.filter(|_| !wanted.is_empty()) else {
-            self.counters.incr("EventsUnhandled", ("Vendor", vendor));
-            tracing::info!(vendor, topic, delivery_id, "event not handled by any deployed job");
+            self.counters.incr("EventsUnhandled", ("Vendor", vendor.as_str()));
+            tracing::info!(vendor = vendor.as_str(), topic, delivery_id, "event not handled by any deployed job");
             return WebhookReply::new(StatusCode::OK, "ignored", "no job handles this event");
         };
         let event = QueuedEvent {
-            vendor: vendor.to_string(),
+            vendor,
             delivery_id,
             topic,
             entity,
@@ -269,14 +271,14 @@ impl<Q: Queue> Ingress<Q> {
         let sends = wanted.iter().map(|job| self.queue.send(*job, &event));
         let results = futures::future::join_all(sends).await;
         if let Some(e) = results.iter().find_map(|r| r.as_ref().err()) {
-            self.counters.incr("EnqueueFailed", ("Vendor", vendor));
+            self.counters.incr("EnqueueFailed", ("Vendor", vendor.as_str()));
             let (topic, delivery_id) = (&event.topic, &event.delivery_id);
-            tracing::error!(vendor, topic, delivery_id, error = %e, "could not enqueue; asking the vendor to retry");
+            tracing::error!(vendor = vendor.as_str(), topic, delivery_id, error = %e, "could not enqueue; asking the vendor to retry");
             return WebhookReply::new(StatusCode::SERVICE_UNAVAILABLE, "retry", "could not enqueue");
         }
-        self.counters.incr("EventsQueued", ("Vendor", vendor));
+        self.counters.incr("EventsQueued", ("Vendor", vendor.as_str()));
         tracing::info!(
-            vendor,
+            vendor = vendor.as_str(),
             topic = event.topic,
             delivery_id = event.delivery_id,
             entity = %event.entity,
@@ -293,28 +295,23 @@ struct Read {
     topic: String,
     delivery_id: String,
     /// The entity the event is about (its FIFO message group), when a job handles that kind.
-    entity: Option<String>,
-    actors: Vec<String>,
+    entity: Option<Entity>,
+    actors: Vec<Actor>,
     /// The body's JSON, queued as is.
     payload: serde_json::Value,
 }
 
 /// The authors of the parts an Intercom conversation event is about (`admin:<id>`, `user:<id>`, …);
 /// empty when a part's author is unknown, so nothing is taken for the bridge's own by mistake.
-fn intercom_actors(authors: &[Author]) -> Vec<String> {
+/// The authors of the event's parts; none at all when one of them has no id (the loop guard
+/// then cannot tell, and the event goes through).
+fn intercom_actors(authors: &[Author]) -> Vec<Actor> {
     let mut actors = Vec::with_capacity(authors.len());
     for author in authors {
         let Some(id) = author.id.as_deref().filter(|id| !id.is_empty()) else {
             return Vec::new();
         };
-        let kind = match author.role {
-            AuthorRole::Admin => "admin",
-            AuthorRole::User => "user",
-            AuthorRole::Lead => "lead",
-            AuthorRole::Bot => "bot",
-            AuthorRole::Team => "team",
-        };
-        actors.push(loop_guard::actor(kind, id));
+        actors.push(Actor::Intercom { role: author.role, id: id.to_string() });
     }
     actors
 }
@@ -390,7 +387,7 @@ mod tests {
         let sent = i.queue.sent.lock().unwrap().clone();
         assert_eq!(sent.len(), 1);
         assert_eq!(sent[0].0, JobKind::Escalate);
-        assert_eq!(sent[0].1.entity, "conversation:777");
+        assert_eq!(sent[0].1.entity.to_string(), "conversation:777");
         assert_eq!(sent[0].1.delivery_id, "notif_1");
         assert_eq!(sent[0].1.trace_id, None);
     }
@@ -452,7 +449,7 @@ mod tests {
         let reply = post(&i, &body, sign(&body)).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
         let sent = i.queue.sent.lock().unwrap().clone();
-        assert_eq!(sent[0].1.actors, vec!["admin:7".to_string()]);
+        assert_eq!(sent[0].1.actors.iter().map(ToString::to_string).collect::<Vec<_>>(), ["admin:7"]);
     }
 
     #[tokio::test]
@@ -544,7 +541,7 @@ mod tests {
         let sent = i.queue.sent.lock().unwrap().clone();
         assert_eq!(sent.len(), 1);
         assert_eq!(sent[0].0, JobKind::TicketStatus);
-        assert_eq!(sent[0].1.entity, "ticket:5");
+        assert_eq!(sent[0].1.entity.to_string(), "ticket:5");
         assert!(sent[0].1.actors.is_empty(), "no actor in the payload");
     }
 }

@@ -23,7 +23,7 @@ pub mod testing;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// The domain ports, re-exported for the function crates.
-pub use bridge_domain::ports;
+/// The domain's ports, events and routing, re-exported for the function crates.
+pub use bridge_domain::{event, ports, routing};
 
 pub use app::App;

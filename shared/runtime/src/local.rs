@@ -11,7 +11,8 @@ use axum::http::{HeaderMap, Method};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
-use bridge_domain::ports::{JobKind, Queue};
+use bridge_domain::ports::Queue;
+use bridge_domain::routing::JobKind;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
@@ -133,7 +134,9 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 
-    use bridge_domain::ports::{PortResult, QueuedEvent};
+    use bridge_domain::ports::PortResult;
+
+    use bridge_domain::event::QueuedEvent;
 
     use super::*;
     use crate::metrics::Counters;

@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use bridge_aws::{ReceivedMessage, SqsQueue};
-use bridge_domain::ports::JobKind;
+use bridge_domain::event::Entity;
+use bridge_domain::routing::JobKind;
 use bridge_jobs::Ports;
 use tokio::sync::watch;
 
@@ -60,9 +61,10 @@ pub async fn handle_messages<P: Ports>(
     messages: Vec<ReceivedMessage>,
     counters: &Counters,
 ) {
-    let mut groups: Vec<(String, Vec<ReceivedMessage>)> = Vec::new();
+    // Unreadable bodies share one group; the driver dead-letters each.
+    let mut groups: Vec<(Option<Entity>, Vec<ReceivedMessage>)> = Vec::new();
     for message in messages {
-        let group = message.event().map(|e| e.entity).unwrap_or_default();
+        let group = message.event().map(|e| e.entity).ok();
         match groups.iter_mut().find(|(g, _)| *g == group) {
             Some((_, members)) => members.push(message),
             None => groups.push((group, vec![message])),

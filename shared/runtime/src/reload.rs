@@ -138,7 +138,8 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
     use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-    use bridge_domain::ports::{JobKind, QueuedEvent};
+    use bridge_domain::event::QueuedEvent;
+    use bridge_domain::routing::JobKind;
     use bridge_jobs::fakes::TestPorts;
 
     use super::*;
@@ -169,10 +170,10 @@ mod tests {
 
     fn batch(n: u32) -> SqsEvent {
         let event = QueuedEvent {
-            vendor: "intercom".into(),
+            vendor: bridge_domain::event::Vendor::Intercom,
             topic: "conversation.user.replied".into(),
             delivery_id: format!("d-{n}"),
-            entity: "conversation:1".into(),
+            entity: "conversation:1".parse().unwrap(),
             received_at: bridge_domain::model::Timestamp(0),
             payload: serde_json::json!({}),
             trace_id: None,

@@ -3,7 +3,11 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use bridge_domain::ports::{JobKind, PortError, PortResult, Queue, QueuedEvent, Service};
+use bridge_domain::ports::{PortError, PortResult, Queue, Service};
+
+use bridge_domain::routing::JobKind;
+
+use bridge_domain::event::QueuedEvent;
 
 /// Records every event sent; answers `Unavailable` while `failing` is set.
 #[derive(Debug, Default)]

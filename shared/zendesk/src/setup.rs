@@ -14,7 +14,7 @@ use crate::ZendeskClient;
 use crate::client::{Call, ZdResult};
 use crate::webhook::TRIGGER_CREATED_KIND;
 
-/// Event types the deployed jobs consume (see `bridge_domain::routing::zendesk_jobs`): ticket
+/// Event types the deployed jobs consume (see `bridge_domain::routing::jobs`): ticket
 /// events for jobs 3-6, user and organization events for profile sync (job 2), and
 /// `user.deleted` for GDPR erasure.
 pub const EVENT_SUBSCRIPTIONS: &[&str] = &[
@@ -333,7 +333,8 @@ impl ZendeskClient {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bridge_domain::routing::zendesk_jobs;
+    use bridge_domain::event::Vendor;
+    use bridge_domain::routing::jobs;
 
     fn hook(id: &str, name: &str, endpoint: &str, subs: &[&str]) -> Webhook {
         Webhook {
@@ -348,7 +349,7 @@ mod tests {
     #[test]
     fn every_subscription_feeds_a_job_and_every_ticket_event_a_job_wants_is_subscribed() {
         for e in EVENT_SUBSCRIPTIONS {
-            assert!(!zendesk_jobs(e).is_empty(), "{e} is routed to no job");
+            assert!(!jobs(Vendor::Zendesk, e).is_empty(), "{e} is routed to no job");
         }
         for e in ["ticket.created", "ticket.status_changed", "ticket.comment_added", "ticket.tags_changed"] {
             assert!(EVENT_SUBSCRIPTIONS.contains(&format!("zen:event-type:{e}").as_str()), "{e}");

@@ -11,7 +11,7 @@ pub mod profiles_demo;
 use anyhow::Context as _;
 use bridge_aws::{DynamoStore, QueueSettings, SqsQueue};
 use bridge_domain::Config;
-use bridge_domain::ports::JobKind;
+use bridge_domain::routing::JobKind;
 use bridge_intercom::{AccessToken, IntercomClient, IntercomConfig};
 use bridge_runtime::App;
 use bridge_runtime::ingress::Ingress;

@@ -19,15 +19,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bridge_domain::Config;
+use bridge_domain::event::QueuedEvent;
 use bridge_domain::ids::{AdminId, CompanyId, ContactId, ConversationId, OrganizationId, PartId, TicketId, UserId};
 use bridge_domain::model::{
     Company, Contact, Conversation, ConversationChange, FieldValue, Link, NewTicket, Organization, OrganizationUpsert,
     OutboundMessage, Segment, SlaTarget, Ticket, TicketComment, TicketUpdate, Timestamp, User, UserUpsert,
 };
 use bridge_domain::ports::{
-    Claim, Clock, Helpdesk, JobKind, LinkCreated, Messenger, PortError, PortResult, Queue, QueuedEvent, Service, Store,
-    Versioned,
+    Claim, Clock, Helpdesk, LinkCreated, Messenger, PortError, PortResult, Queue, Service, Store, Versioned,
 };
+use bridge_domain::routing::JobKind;
 use bridge_e2e::{World, eventually, post_intercom, settle};
 use bridge_runtime::driver::{Disposition, process};
 use bridge_runtime::ingress::{Ingress, WebhookRequest};

@@ -5,8 +5,9 @@
 
 use std::time::Duration;
 
+use bridge_domain::event::QueuedEvent;
 use bridge_domain::model::Timestamp;
-use bridge_domain::ports::{JobKind, QueuedEvent};
+use bridge_domain::routing::JobKind;
 use bridge_e2e::{World, eventually, settle};
 use bridge_runtime::driver::DeadLetter;
 use serde_json::{Value, json};
@@ -33,10 +34,10 @@ async fn table_items(world: &World) -> Vec<String> {
 
 fn letter(entity: &str, payload: Value) -> String {
     let event = QueuedEvent {
-        vendor: "zendesk".into(),
+        vendor: bridge_domain::event::Vendor::Zendesk,
         delivery_id: format!("dl-{entity}"),
         topic: "zen:event-type:ticket.comment_added".into(),
-        entity: entity.into(),
+        entity: entity.parse().unwrap(),
         received_at: Timestamp(1),
         payload,
         trace_id: None,

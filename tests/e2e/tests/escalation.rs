@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use bridge_domain::ids::{ConversationId, TicketId};
 use bridge_domain::model::{Link, Timestamp};
-use bridge_domain::ports::{Claim, JobKind, LinkCreated, PortError, PortResult, Service, Store, Versioned};
+use bridge_domain::ports::{Claim, LinkCreated, PortError, PortResult, Service, Store, Versioned};
+use bridge_domain::routing::JobKind;
 use bridge_e2e::{World, eventually, post_intercom, settle};
 use bridge_runtime::driver::{Disposition, process};
 use bridge_runtime::metrics::Counters;
@@ -242,11 +243,11 @@ async fn crash_between_ticket_create_and_link_write_still_gives_one_ticket() {
     world.stop_bridge().await;
     let conv = start_conversation(&world, "Escalate this one");
     world.intercom.admin_tags(&conv, &world.seeded.agent, "escalate").unwrap();
-    let event = bridge_domain::ports::QueuedEvent {
-        vendor: "intercom".into(),
+    let event = bridge_domain::event::QueuedEvent {
+        vendor: bridge_domain::event::Vendor::Intercom,
         delivery_id: "notif_crash".into(),
         topic: "conversation_part.tag.created".into(),
-        entity: format!("conversation:{conv}"),
+        entity: format!("conversation:{conv}").parse().unwrap(),
         received_at: Timestamp(0),
         payload: Value::Null,
         trace_id: None,

@@ -413,8 +413,8 @@ impl Rehearsal {
     }
 
     /// The stack's queues by job, as `SqsQueue` wants them (`EscalateQueue` + `EscalateDlq`).
-    pub fn queue_urls(&self) -> BTreeMap<bridge_domain::ports::JobKind, bridge_aws::QueueUrls> {
-        bridge_domain::ports::JobKind::ALL
+    pub fn queue_urls(&self) -> BTreeMap<bridge_domain::routing::JobKind, bridge_aws::QueueUrls> {
+        bridge_domain::routing::JobKind::ALL
             .into_iter()
             .filter_map(|job| {
                 let stem: String = job.as_str().split('-').map(capitalised).collect();

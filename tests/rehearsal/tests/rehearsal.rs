@@ -7,8 +7,10 @@
 
 use std::time::Duration;
 
+use bridge_domain::event::{Actor, QueuedEvent};
+use bridge_domain::model::AuthorRole;
 use bridge_domain::model::Timestamp;
-use bridge_domain::ports::{JobKind, QueuedEvent};
+use bridge_domain::routing::JobKind;
 use bridge_e2e::{eventually, settle};
 use bridge_rehearsal::{Options, Rehearsal, SecretSetup};
 use bridge_runtime::driver::DeadLetter;
@@ -310,17 +312,17 @@ async fn dead_letters_from_the_workers_and_from_redrive_are_listed_and_replayed_
         // A letter from an outage that outlasted the retries, about a real tagged conversation:
         // replaying it now creates the ticket.
         let event = QueuedEvent {
-            vendor: "intercom".into(),
+            vendor: bridge_domain::event::Vendor::Intercom,
             delivery_id: "outage-1".into(),
             topic: "conversation_part.tag.created".into(),
-            entity: format!("conversation:{conv}"),
+            entity: format!("conversation:{conv}").parse().unwrap(),
             received_at: Timestamp(chrono::Utc::now().timestamp()),
             payload: serde_json::from_str(&tag)?,
-            actors: vec![format!("admin:{}", r.seeded.agent)],
+            actors: vec![Actor::Intercom { role: AuthorRole::Admin, id: r.seeded.agent.clone() }],
             trace_id: None,
         };
         let letter = envelope(JobKind::Escalate, &event, "intercom: temporarily unavailable");
-        dlq.send_dead_letter(JobKind::Escalate, &event.entity, &letter).await?;
+        dlq.send_dead_letter(JobKind::Escalate, &event.entity.to_string(), &letter).await?;
 
         // The operator lists and replays with their own credentials.
         let (ok, out, err) = r.bridge(&["dlq", "list"], "").await?;
@@ -404,10 +406,10 @@ async fn erasure_from_each_side_reaches_the_other_side_the_table_and_every_dead_
         // Dead letters about the person in another job's DLQ, and one about someone else.
         let dlq = r.admin_queue();
         let event = |entity: &str, requester: u64| QueuedEvent {
-            vendor: "zendesk".into(),
+            vendor: bridge_domain::event::Vendor::Zendesk,
             delivery_id: format!("dl-{entity}"),
             topic: "zen:event-type:ticket.comment_added".into(),
-            entity: entity.into(),
+            entity: entity.parse().unwrap(),
             received_at: Timestamp(1),
             payload: json!({"detail": {"requester_id": requester.to_string()}}),
             actors: Vec::new(),

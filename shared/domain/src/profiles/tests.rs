@@ -306,9 +306,10 @@ fn drift_reports_unmapped_missing_type_and_options() {
 
 #[test]
 fn entities_and_keys() {
-    assert_eq!(Kind::parse_entity("user:12"), Some((Side::Zendesk, Kind::Person, "12")));
-    assert_eq!(Kind::parse_entity("company:ab"), Some((Side::Intercom, Kind::Org, "ab")));
-    assert_eq!(Kind::parse_entity("ticket:1"), None);
+    let of = |e: &str| Kind::of_entity(&e.parse().unwrap());
+    assert_eq!(of("user:12"), Some((Side::Zendesk, Kind::Person, "12".to_string())));
+    assert_eq!(of("company:ab"), Some((Side::Intercom, Kind::Org, "ab".to_string())));
+    assert_eq!(of("ticket:1"), None);
     assert_eq!(state_key(Side::Intercom, Kind::Person, "c1"), "PROFILE#IC#contact:c1");
     assert_eq!(state_key(Side::Zendesk, Kind::Org, "4"), "PROFILE#ZD#organization:4");
     let mut s = PairState::default();

@@ -5,10 +5,11 @@ use std::sync::Mutex;
 
 use bridge_domain::Config;
 use bridge_domain::erasure::{DeadLetterPurge, PersonEraser};
+use bridge_domain::event::{Entity, QueuedEvent};
 use bridge_domain::ids::{ContactId, ConversationId, TicketId, UserId};
 use bridge_domain::loop_guard::Side;
 use bridge_domain::model::{FieldValue, Link, Timestamp};
-use bridge_domain::ports::{Clock, QueuedEvent, Store};
+use bridge_domain::ports::{Clock, Store};
 use bridge_domain::profiles::directory::{
     BulkRecord, BulkStarted, DirFuture, ProfileDirectory, ProfilePage, RateObservation,
 };
@@ -109,11 +110,11 @@ struct Dlq(Mutex<Vec<(String, serde_json::Value)>>);
 impl DeadLetterPurge for Dlq {
     fn purge_dead_letters<'a>(
         &'a self,
-        matches: &'a (dyn Fn(&str, &serde_json::Value) -> bool + Send + Sync),
+        matches: &'a (dyn Fn(&Entity, &serde_json::Value) -> bool + Send + Sync),
     ) -> DirFuture<'a, usize> {
         let mut letters = self.0.lock().unwrap();
         let before = letters.len();
-        letters.retain(|(e, p)| !matches(e, p));
+        letters.retain(|(e, p)| !matches(&e.parse().unwrap(), p));
         let removed = before - letters.len();
         Box::pin(async move { Ok(removed) })
     }
@@ -219,11 +220,12 @@ async fn world(extra: &str) -> P {
 }
 
 fn deleted(topic: &str, entity: &str) -> QueuedEvent {
+    let entity: Entity = entity.parse().unwrap();
     QueuedEvent {
-        vendor: "x".into(),
+        vendor: entity.vendor(),
         delivery_id: "d1".into(),
         topic: topic.into(),
-        entity: entity.into(),
+        entity,
         received_at: Timestamp(1000),
         payload: serde_json::Value::Null,
         trace_id: None,

@@ -2,9 +2,10 @@
 
 use std::collections::BTreeMap;
 
+use bridge_domain::event::QueuedEvent;
 use bridge_domain::ids::*;
 use bridge_domain::model::*;
-use bridge_domain::ports::{Claim, QueuedEvent, Store};
+use bridge_domain::ports::{Claim, Store};
 
 use super::run;
 use crate::fakes::TestPorts;
@@ -92,10 +93,10 @@ fn seed_people(p: &TestPorts, email: &str) {
 
 fn event(ticket: u64, delivery: &str, topic: &str) -> QueuedEvent {
     QueuedEvent {
-        vendor: "zendesk".into(),
+        vendor: bridge_domain::event::Vendor::Zendesk,
         delivery_id: delivery.into(),
         topic: topic.into(),
-        entity: format!("ticket:{ticket}"),
+        entity: format!("ticket:{ticket}").parse().unwrap(),
         received_at: Timestamp(1),
         payload: serde_json::json!({ "detail": { "actor_id": REQUESTER.to_string() } }),
         trace_id: None,

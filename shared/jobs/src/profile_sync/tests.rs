@@ -5,9 +5,10 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bridge_domain::Config;
+use bridge_domain::event::{Entity, QueuedEvent};
 use bridge_domain::loop_guard::Side;
 use bridge_domain::model::{FieldValue, Timestamp};
-use bridge_domain::ports::{Clock, QueuedEvent, Store};
+use bridge_domain::ports::{Clock, Store};
 use bridge_domain::profiles::directory::{
     BulkPoll, BulkRecord, BulkStarted, DirFuture, ProfileDirectory, ProfilePage, RateObservation,
 };
@@ -249,11 +250,12 @@ fn event(entity: &str, actor: Option<u64>) -> QueuedEvent {
         Some(a) => serde_json::json!({"detail": {"actor_id": a.to_string()}}),
         None => serde_json::json!({}),
     };
+    let entity: Entity = entity.parse().unwrap();
     QueuedEvent {
-        vendor: "test".into(),
+        vendor: entity.vendor(),
         delivery_id: "d1".into(),
         topic: "t".into(),
-        entity: entity.into(),
+        entity,
         received_at: Timestamp(0),
         payload,
         trace_id: None,

@@ -1,8 +1,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use bridge_domain::event::QueuedEvent;
 use bridge_domain::ids::*;
 use bridge_domain::model::*;
-use bridge_domain::ports::{QueuedEvent, Store};
+use bridge_domain::ports::Store;
 use serde_json::json;
 
 use super::*;
@@ -54,10 +55,10 @@ async fn setup(ic: &[&str], zd: &[&str]) -> TestPorts {
 
 fn ic_event(d: &str) -> QueuedEvent {
     QueuedEvent {
-        vendor: "intercom".into(),
+        vendor: bridge_domain::event::Vendor::Intercom,
         delivery_id: d.into(),
         topic: "conversation_part.tag.created".into(),
-        entity: "conversation:c1".into(),
+        entity: "conversation:c1".parse().unwrap(),
         received_at: Timestamp(1),
         payload: json!({}),
         trace_id: None,
@@ -67,10 +68,10 @@ fn ic_event(d: &str) -> QueuedEvent {
 
 fn zd_event(d: &str, actor: u64) -> QueuedEvent {
     QueuedEvent {
-        vendor: "zendesk".into(),
+        vendor: bridge_domain::event::Vendor::Zendesk,
         delivery_id: d.into(),
         topic: "zen:event-type:ticket.tags_changed".into(),
-        entity: "ticket:100".into(),
+        entity: "ticket:100".parse().unwrap(),
         received_at: Timestamp(1),
         payload: json!({"detail": {"actor_id": actor.to_string()}}),
         trace_id: None,

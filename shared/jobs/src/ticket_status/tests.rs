@@ -2,9 +2,10 @@
 
 use std::collections::BTreeMap;
 
+use bridge_domain::event::QueuedEvent;
 use bridge_domain::ids::*;
 use bridge_domain::model::*;
-use bridge_domain::ports::{QueuedEvent, Store};
+use bridge_domain::ports::Store;
 use serde_json::json;
 
 use super::*;
@@ -86,10 +87,10 @@ fn set_status(p: &TestPorts, id: u64, status: TicketStatus) {
 
 fn event(delivery: &str, ticket: u64, topic: &str, payload: serde_json::Value) -> QueuedEvent {
     QueuedEvent {
-        vendor: "zendesk".into(),
+        vendor: bridge_domain::event::Vendor::Zendesk,
         delivery_id: delivery.into(),
         topic: topic.into(),
-        entity: format!("ticket:{ticket}"),
+        entity: format!("ticket:{ticket}").parse().unwrap(),
         received_at: Timestamp(1),
         payload,
         trace_id: None,

@@ -24,9 +24,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, bail};
 use bridge_aws::ReceivedMessage;
+use bridge_domain::routing::JobKind;
 use bridge_e2e::World;
 use bridge_runtime::ingress::{Ingress, WebhookRequest};
-use bridge_runtime::ports::JobKind;
 use bridge_runtime::settings::queue_url_variable;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};

@@ -222,7 +222,7 @@ pub async fn doctor() -> anyhow::Result<()> {
         Err(e) => line(false, "zendesk credentials", e.to_string()),
     }
     crate::setup::doctor_webhooks(&app, &mut line).await;
-    match app.store.load("DOCTOR#probe").await {
+    match app.store.load::<serde_json::Value>(&bridge_domain::keys::DocKey::Probe).await {
         Ok(_) => line(true, "dynamodb table", format!("{} readable", settings.table)),
         Err(e) => line(false, "dynamodb table", format!("{}: {e}", settings.table)),
     }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use bridge_domain::loop_guard::Side;
+use bridge_domain::event::Vendor;
 use bridge_domain::profiles::DriftFinding;
 
 use bridge_jobs::profile_sync::backfill::{BackfillEnd, BackfillOptions, BackfillState, backfill};
@@ -140,7 +140,7 @@ fn describe(f: &DriftFinding) -> String {
         }
     };
     let level = if f.is_error() { "error" } else { "note" };
-    let vendor = if *side == Side::Intercom { "intercom" } else { "zendesk" };
+    let vendor = if *side == Vendor::Intercom { "intercom" } else { "zendesk" };
     format!("{level}: {vendor} {} field {path} {what}", kind.entity_word(*side))
 }
 

@@ -56,7 +56,7 @@ pub use error::{AwsError, DecodeError, THROTTLE_BACKOFF};
 pub use queue::{
     QueueSettings, QueueUrls, ReceivedMessage, SqsQueue, deduplication_id, dlq_name, message_group_id, queue_name,
 };
-pub use store::{DynamoStore, PK, SK, TTL_ATTRIBUTE, conversation_key, delivery_key, doc_key, intent_key, ticket_key};
+pub use store::{DynamoStore, PK, SK, TTL_ATTRIBUTE, conversation_key, doc_key, intent_key, ticket_key};
 
 /// Re-exported SDK crates, so callers build clients with the exact versions used here.
 pub mod sdk {

@@ -12,8 +12,11 @@ use aws_sdk_dynamodb::types::{
     ScalarAttributeType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus, TransactWriteItem,
 };
 use bridge_domain::ids::{ContactId, ConversationId, TicketId, UserId};
+use bridge_domain::keys::{DocKey, Intent};
 use bridge_domain::model::{Link, Timestamp};
-use bridge_domain::ports::{Claim, LinkCreated, PortError, PortResult, Service, Store, Versioned};
+use bridge_domain::ports::{Claim, Doc, LinkCreated, PortError, PortResult, Service, Store};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::error::{AwsError, DecodeError, dynamo, port_error};
 
@@ -21,12 +24,11 @@ use crate::error::{AwsError, DecodeError, dynamo, port_error};
 pub const PK: &str = "pk";
 /// Sort key attribute.
 pub const SK: &str = "sk";
-/// TTL attribute (epoch seconds) of delivery-ledger items.
+/// TTL attribute (epoch seconds) of the items that expire (a delivery's done marker).
 pub const TTL_ATTRIBUTE: &str = "expires_at";
 
 /// Sort key of each item type.
 mod sort {
-    pub const DELIVERY: &str = "DELIVERY";
     pub const INTENT: &str = "INTENT";
     pub const LINK: &str = "LINK";
     pub const DOC: &str = "DOC";
@@ -132,7 +134,7 @@ impl DynamoStore {
     }
 
     /// Records an intent as done (the first recorded result wins), expiring at `expires_at`.
-    async fn put_done(&self, intent: &str, result: &str, expires_at: Option<i64>) -> PortResult<()> {
+    async fn put_done(&self, intent: &Intent, result: &str, expires_at: Option<i64>) -> PortResult<()> {
         let mut item = key(intent_key(intent), sort::INTENT);
         item.insert("state".into(), text(DONE));
         item.insert("result".into(), text(result));
@@ -214,26 +216,7 @@ impl DynamoStore {
 }
 
 impl Store for DynamoStore {
-    async fn first_delivery(&self, vendor: &str, delivery_id: &str, ttl: Duration) -> PortResult<bool> {
-        let now = unix_now();
-        let expires_at = now.saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX));
-        let mut item = key(delivery_key(vendor, delivery_id), sort::DELIVERY);
-        item.insert(TTL_ATTRIBUTE.into(), num(expires_at));
-        // An expired entry that TTL has not swept yet counts as absent.
-        let result = self
-            .put(item)
-            .condition_expression("attribute_not_exists(pk) OR expires_at < :now")
-            .expression_attribute_values(":now", num(now))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
-            Err(e) => Err(store_error(e)),
-        }
-    }
-
-    async fn claim(&self, intent: &str, holder: &str, lease: Duration, now: Timestamp) -> PortResult<Claim> {
+    async fn claim(&self, intent: &Intent, holder: &str, lease: Duration, now: Timestamp) -> PortResult<Claim> {
         let pk = intent_key(intent);
         let lease_secs = i64::try_from(lease.as_secs()).unwrap_or(i64::MAX);
         for _ in 0..CLAIM_ATTEMPTS {
@@ -273,20 +256,20 @@ impl Store for DynamoStore {
         Ok(Claim::Busy)
     }
 
-    async fn intent_state(&self, intent: &str) -> PortResult<Option<Claim>> {
+    async fn intent_state(&self, intent: &Intent) -> PortResult<Option<Claim>> {
         self.claim_state(&intent_key(intent)).await
     }
 
-    async fn complete(&self, intent: &str, result: &str) -> PortResult<()> {
+    async fn complete(&self, intent: &Intent, result: &str) -> PortResult<()> {
         self.put_done(intent, result, None).await
     }
 
-    async fn complete_for(&self, intent: &str, result: &str, keep: Duration) -> PortResult<()> {
+    async fn complete_for(&self, intent: &Intent, result: &str, keep: Duration) -> PortResult<()> {
         let keep = i64::try_from(keep.as_secs()).unwrap_or(i64::MAX);
         self.put_done(intent, result, Some(unix_now().saturating_add(keep))).await
     }
 
-    async fn release(&self, intent: &str, holder: &str) -> PortResult<()> {
+    async fn release(&self, intent: &Intent, holder: &str) -> PortResult<()> {
         let deleted = self
             .client
             .delete_item()
@@ -368,18 +351,23 @@ impl Store for DynamoStore {
         self.transact_link(items).await
     }
 
-    async fn load(&self, key_: &str) -> PortResult<Option<Versioned>> {
+    async fn load<T: DeserializeOwned + Send>(&self, key_: &DocKey) -> PortResult<Option<Doc<T>>> {
         let pk = doc_key(key_);
         let Some(item) = self.get(pk.clone(), sort::DOC).await? else {
             return Ok(None);
         };
-        Ok(Some(Versioned { body: get_s(&pk, &item, "body")?.to_owned(), version: get_u64(&pk, &item, "version")? }))
+        let body = get_s(&pk, &item, "body")?;
+        let value =
+            serde_json::from_str(body).map_err(|source| DecodeError::Json { key: pk.clone(), source }.into_port())?;
+        Ok(Some(Doc { value, version: get_u64(&pk, &item, "version")? }))
     }
 
-    async fn save(&self, key_: &str, body: &str, expected: Option<u64>) -> PortResult<bool> {
+    async fn save<T: Serialize + Sync>(&self, key_: &DocKey, value: &T, expected: Option<u64>) -> PortResult<bool> {
+        let body = serde_json::to_string(value)
+            .map_err(|e| PortError::Rejected { service: Service::Store, source: Box::new(e) })?;
         let version = expected.map_or(1, |v| v.saturating_add(1));
         let mut item = key(doc_key(key_), sort::DOC);
-        item.insert("body".into(), text(body));
+        item.insert("body".into(), text(&body));
         item.insert("version".into(), num(version));
         let put = self.put(item);
         let put = match expected {
@@ -393,7 +381,7 @@ impl Store for DynamoStore {
         }
     }
 
-    async fn delete(&self, key_: &str) -> PortResult<bool> {
+    async fn delete(&self, key_: &DocKey) -> PortResult<bool> {
         self.delete_item(doc_key(key_), sort::DOC).await
     }
 
@@ -559,13 +547,8 @@ where
     port_error(Service::Store, err)
 }
 
-/// `EVT#<vendor>#<delivery id>`.
-pub fn delivery_key(vendor: &str, delivery_id: &str) -> String {
-    format!("EVT#{vendor}#{delivery_id}")
-}
-
 /// `INTENT#<intent>`.
-pub fn intent_key(intent: &str) -> String {
+pub fn intent_key(intent: &Intent) -> String {
     format!("INTENT#{intent}")
 }
 
@@ -580,7 +563,7 @@ pub fn ticket_key(ticket: TicketId) -> String {
 }
 
 /// `DOC#<key>`.
-pub fn doc_key(key: &str) -> String {
+pub fn doc_key(key: &DocKey) -> String {
     format!("DOC#{key}")
 }
 
@@ -683,11 +666,11 @@ mod tests {
 
     #[test]
     fn keys_carry_their_type_prefix() {
-        assert_eq!(delivery_key("intercom", "d-1"), "EVT#intercom#d-1");
-        assert_eq!(intent_key("escalate#c1"), "INTENT#escalate#c1");
-        assert_eq!(conversation_key(&ConversationId::parse("c1").unwrap()), "IC#CONV#c1");
+        let c1 = ConversationId::parse("c1").unwrap();
+        assert_eq!(intent_key(&Intent::Escalate(c1.clone())), "INTENT#escalate#c1");
+        assert_eq!(conversation_key(&c1), "IC#CONV#c1");
         assert_eq!(ticket_key(TicketId::new(42).unwrap()), "ZD#TICKET#42");
-        assert_eq!(doc_key("JOB#backfill"), "DOC#JOB#backfill");
+        assert_eq!(doc_key(&DocKey::ProfileBackfill), "DOC#PROFILE#BACKFILL#contact");
     }
 
     #[test]

@@ -11,9 +11,11 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::AttributeValue;
 use bridge_aws::{DynamoStore, QueueSettings, SqsQueue};
 use bridge_domain::event::QueuedEvent;
-use bridge_domain::ids::{ConversationId, TicketId};
+use bridge_domain::event::Vendor;
+use bridge_domain::ids::{ConversationId, PartId, TicketId};
+use bridge_domain::keys::{DocKey, Intent};
 use bridge_domain::model::{Link, LinkEvent, Timestamp};
-use bridge_domain::ports::{Claim, LinkCreated, Queue, Store};
+use bridge_domain::ports::{Claim, Doc, LinkCreated, Queue, Store};
 use bridge_domain::routing::JobKind;
 use bridge_sim::moto::{Moto, unique_name};
 
@@ -74,21 +76,10 @@ async fn create_table_is_idempotent() {
 }
 
 #[tokio::test]
-async fn first_delivery_is_true_once() {
-    let (_moto, store) = store().await;
-    let ttl = Duration::from_secs(3600);
-
-    assert!(store.first_delivery("intercom", "d-1", ttl).await.unwrap());
-    assert!(!store.first_delivery("intercom", "d-1", ttl).await.unwrap());
-    // Same id from the other vendor is another delivery.
-    assert!(store.first_delivery("zendesk", "d-1", ttl).await.unwrap());
-}
-
-#[tokio::test]
 async fn claim_lease_expiry_and_completion() {
     let (_moto, store) = store().await;
     let lease = Duration::from_secs(60);
-    let intent = "escalate#c1";
+    let intent = &Intent::Escalate(conv("c1"));
 
     // Arrange / Act / Assert: a free intent is acquired.
     assert_eq!(store.claim(intent, "h1", lease, Timestamp(1_000)).await.unwrap(), Claim::Acquired);
@@ -114,10 +105,12 @@ async fn a_delivery_marker_expires_and_an_effect_intent_does_not() {
     let client = aws_sdk_dynamodb::Client::new(&moto.sdk_config().await);
     let table = store.table().to_string();
     let keep = Duration::from_secs(3600);
-    store.complete_for("delivery#escalate#intercom#d1", "done", keep).await.unwrap();
-    store.complete("escalate#c1", "ticket:42").await.unwrap();
+    let delivery = Intent::Delivery { job: JobKind::Escalate, vendor: Vendor::Intercom, delivery_id: "d1".into() };
+    let effect = Intent::Escalate(conv("c1"));
+    store.complete_for(&delivery, "done", keep).await.unwrap();
+    store.complete(&effect, "ticket:42").await.unwrap();
 
-    let expires_at = |intent: &str| {
+    let expires_at = |intent: &Intent| {
         let (client, table) = (client.clone(), table.clone());
         let key = [
             (bridge_aws::PK.to_string(), AttributeValue::S(bridge_aws::intent_key(intent))),
@@ -130,11 +123,11 @@ async fn a_delivery_marker_expires_and_an_effect_intent_does_not() {
         }
     };
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    let at = expires_at("delivery#escalate#intercom#d1").await.expect("the delivery marker has a TTL");
+    let at = expires_at(&delivery).await.expect("the delivery marker has a TTL");
     assert!((now + 3590..=now + 3610).contains(&at), "expires in about an hour: {at} vs now {now}");
-    assert_eq!(expires_at("escalate#c1").await, None, "an effect's done-marker is kept");
+    assert_eq!(expires_at(&effect).await, None, "an effect's done-marker is kept");
     // The expiring marker still answers Done while it lives.
-    let claim = store.claim("delivery#escalate#intercom#d1", "h", keep, Timestamp(1)).await.unwrap();
+    let claim = store.claim(&delivery, "h", keep, Timestamp(1)).await.unwrap();
     assert_eq!(claim, Claim::Done("done".into()));
 }
 
@@ -143,16 +136,17 @@ async fn release_frees_only_the_holders_lease() {
     let (_moto, store) = store().await;
     let lease = Duration::from_secs(600);
     let now = Timestamp(5_000);
+    let note = &Intent::Append(conv("c1"), PartId::parse("7").unwrap());
 
-    assert_eq!(store.claim("note#c1#7", "h1", lease, now).await.unwrap(), Claim::Acquired);
+    assert_eq!(store.claim(note, "h1", lease, now).await.unwrap(), Claim::Acquired);
     // Someone else's release is a no-op.
-    store.release("note#c1#7", "h2").await.unwrap();
-    assert_eq!(store.claim("note#c1#7", "h2", lease, now).await.unwrap(), Claim::Busy);
+    store.release(note, "h2").await.unwrap();
+    assert_eq!(store.claim(note, "h2", lease, now).await.unwrap(), Claim::Busy);
     // The holder's release frees it immediately.
-    store.release("note#c1#7", "h1").await.unwrap();
-    assert_eq!(store.claim("note#c1#7", "h2", lease, now).await.unwrap(), Claim::Acquired);
+    store.release(note, "h1").await.unwrap();
+    assert_eq!(store.claim(note, "h2", lease, now).await.unwrap(), Claim::Acquired);
     // Releasing an unknown intent is fine.
-    store.release("never#claimed", "h1").await.unwrap();
+    store.release(&Intent::TagSync(conv("never-claimed")), "h1").await.unwrap();
 }
 
 #[tokio::test]
@@ -237,21 +231,48 @@ async fn update_link_indexes_every_ticket_and_checks_the_version() {
 
 #[tokio::test]
 async fn documents_are_versioned() {
-    let (_moto, store) = store().await;
-    let key = "JOB#backfill";
+    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    struct Cursor {
+        cursor: String,
+    }
+    let cursor = |c: &str| Cursor { cursor: c.into() };
+    let (moto, store) = store().await;
+    let key = &DocKey::ProfileBackfill;
 
-    assert_eq!(store.load(key).await.unwrap(), None);
-    assert!(store.save(key, r#"{"cursor":"a"}"#, None).await.unwrap());
-    assert!(!store.save(key, r#"{"cursor":"x"}"#, None).await.unwrap());
-    let v1 = store.load(key).await.unwrap().unwrap();
-    assert_eq!((v1.body.as_str(), v1.version), (r#"{"cursor":"a"}"#, 1));
+    assert_eq!(store.load::<Cursor>(key).await.unwrap(), None);
+    assert!(store.save(key, &cursor("a"), None).await.unwrap());
+    assert!(!store.save(key, &cursor("x"), None).await.unwrap());
+    assert_eq!(store.load(key).await.unwrap(), Some(Doc { value: cursor("a"), version: 1 }));
 
-    assert!(store.save(key, r#"{"cursor":"b"}"#, Some(1)).await.unwrap());
-    assert!(!store.save(key, r#"{"cursor":"y"}"#, Some(1)).await.unwrap());
-    let v2 = store.load(key).await.unwrap().unwrap();
-    assert_eq!((v2.body.as_str(), v2.version), (r#"{"cursor":"b"}"#, 2));
+    assert!(store.save(key, &cursor("b"), Some(1)).await.unwrap());
+    assert!(!store.save(key, &cursor("y"), Some(1)).await.unwrap());
+    assert_eq!(store.load(key).await.unwrap(), Some(Doc { value: cursor("b"), version: 2 }));
     // A version for a missing document is a mismatch too.
-    assert!(!store.save("DOC#none", "{}", Some(3)).await.unwrap());
+    assert!(!store.save(&DocKey::ProfileDrift, &cursor("z"), Some(3)).await.unwrap());
+
+    // The item keeps the key text of earlier versions, so a table written by them reads back.
+    let client = aws_sdk_dynamodb::Client::new(&moto.sdk_config().await);
+    let item = client
+        .get_item()
+        .table_name(store.table())
+        .key(bridge_aws::PK, AttributeValue::S("DOC#PROFILE#BACKFILL#contact".into()))
+        .key(bridge_aws::SK, AttributeValue::S("DOC".into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("stored under the earlier key text");
+    assert_eq!(item["body"].as_s().unwrap(), r#"{"cursor":"b"}"#);
+
+    // A document of another shape is an error naming the key, not a default.
+    let err = store.load::<Vec<u64>>(key).await.unwrap_err();
+    let mut chain = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(e) = source {
+        chain.push_str(&format!(": {e}"));
+        source = e.source();
+    }
+    assert!(chain.contains("PROFILE#BACKFILL#contact"), "{chain}");
 }
 
 #[tokio::test]

@@ -10,12 +10,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::Entity;
-use crate::ids::{ConversationId, TicketId};
-use crate::loop_guard::{self, Side};
+use crate::event::{Entity, Kind, Vendor};
+use crate::ids::{ContactId, ConversationId, TicketId, UserId};
+use crate::keys::DocKey;
 use crate::model::FieldValue;
 use crate::profiles::directory::DirFuture;
-use crate::profiles::{Kind, state_key};
 
 /// The `erasure:` section of the configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -91,7 +90,7 @@ pub enum VendorAction {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Deletion {
     /// Where the person was deleted.
-    pub side: Side,
+    pub side: Vendor,
     /// Their id there.
     pub id: String,
 }
@@ -130,22 +129,22 @@ impl Person {
     }
 
     /// The ids on one side.
-    pub fn ids(&self, side: Side) -> &BTreeSet<String> {
+    pub fn ids(&self, side: Vendor) -> &BTreeSet<String> {
         match side {
-            Side::Intercom => &self.intercom,
-            Side::Zendesk => &self.zendesk,
+            Vendor::Intercom => &self.intercom,
+            Vendor::Zendesk => &self.zendesk,
         }
     }
 
-    fn ids_mut(&mut self, side: Side) -> &mut BTreeSet<String> {
+    fn ids_mut(&mut self, side: Vendor) -> &mut BTreeSet<String> {
         match side {
-            Side::Intercom => &mut self.intercom,
-            Side::Zendesk => &mut self.zendesk,
+            Vendor::Intercom => &mut self.intercom,
+            Vendor::Zendesk => &mut self.zendesk,
         }
     }
 
     /// Adds an id on a side (blank ids and `"0"`, Zendesk's "none", are ignored).
-    pub fn add_id(&mut self, side: Side, id: &str) {
+    pub fn add_id(&mut self, side: Vendor, id: &str) {
         let id = id.trim();
         if !id.is_empty() && id != "0" {
             self.ids_mut(side).insert(id.to_string());
@@ -164,15 +163,12 @@ impl Person {
     /// `PERSON#IC#…` (`zendesk_user_id`), intake's `PERSON#ZD#…` (`intercom_contact_id`),
     /// profile sync's pair state (`intercom_id`, `zendesk_id`, `baseline.email`) and pointer
     /// (`intercom_id`). Unknown documents add nothing.
-    pub fn learn_from_doc(&mut self, body: &str) {
-        let Ok(doc) = serde_json::from_str::<serde_json::Value>(body) else {
-            return;
-        };
+    pub fn learn_from_doc(&mut self, doc: &serde_json::Value) {
         for (field, side) in [
-            ("zendesk_user_id", Side::Zendesk),
-            ("zendesk_id", Side::Zendesk),
-            ("intercom_contact_id", Side::Intercom),
-            ("intercom_id", Side::Intercom),
+            ("zendesk_user_id", Vendor::Zendesk),
+            ("zendesk_id", Vendor::Zendesk),
+            ("intercom_contact_id", Vendor::Intercom),
+            ("intercom_id", Vendor::Intercom),
         ] {
             if let Some(id) = scalar(doc.get(field)) {
                 self.add_id(side, &id);
@@ -194,34 +190,36 @@ fn scalar(v: Option<&serde_json::Value>) -> Option<String> {
 
 /// The bridge's documents about a person: escalation's and intake's person caches, profile
 /// sync's pair state, pointer and ambiguity records, and the loop-guard records of the person.
-pub fn person_keys(person: &Person) -> BTreeSet<String> {
+/// Ids that are not valid ids (a Zendesk `0` means none) have no documents.
+pub fn person_keys(person: &Person) -> BTreeSet<DocKey> {
     let mut keys = BTreeSet::new();
-    for id in &person.intercom {
-        keys.insert(format!("PERSON#IC#{id}"));
-        keys.insert(state_key(Side::Intercom, Kind::Person, id));
-        keys.insert(format!("PROFILE#AMBIGUOUS#contact:{id}"));
-        keys.insert(loop_guard::record_key(Side::Intercom, &format!("contact:{id}")));
-    }
-    for id in &person.zendesk {
-        keys.insert(format!("PERSON#ZD#{id}"));
-        keys.insert(state_key(Side::Zendesk, Kind::Person, id));
-        keys.insert(format!("PROFILE#AMBIGUOUS#user:{id}"));
-        keys.insert(loop_guard::record_key(Side::Zendesk, &format!("user:{id}")));
+    for (side, ids) in [(Vendor::Intercom, &person.intercom), (Vendor::Zendesk, &person.zendesk)] {
+        for id in ids {
+            let cache = match side {
+                Vendor::Intercom => ContactId::parse(id.as_str()).ok().map(DocKey::IntercomPerson),
+                Vendor::Zendesk => UserId::parse(id).ok().map(DocKey::ZendeskPerson),
+            };
+            let Some(cache) = cache else { continue };
+            keys.insert(cache);
+            keys.insert(DocKey::Profile { side, kind: Kind::Person, id: id.clone() });
+            keys.insert(DocKey::ProfileAmbiguous { side, kind: Kind::Person, id: id.clone() });
+            keys.insert(DocKey::written_profile(side, Kind::Person, id));
+        }
     }
     keys
 }
 
-/// The documents the jobs keep per linked conversation and ticket (escalation `ESC#`, ticket
-/// status `TSTATUS#`, tag sync `TAGS#`, loop-guard records), purged with the person's links.
-pub fn conversation_keys(conversation: &ConversationId, tickets: &[TicketId]) -> BTreeSet<String> {
+/// The documents the jobs keep per linked conversation and ticket (escalation, ticket status,
+/// tag sync, loop-guard records), purged with the person's links.
+pub fn conversation_keys(conversation: &ConversationId, tickets: &[TicketId]) -> BTreeSet<DocKey> {
     let mut keys = BTreeSet::from([
-        format!("ESC#{conversation}"),
-        format!("TSTATUS#{conversation}"),
-        format!("TAGS#{conversation}"),
-        loop_guard::record_key(Side::Intercom, &format!("conversation:{conversation}")),
+        DocKey::Escalation(conversation.clone()),
+        DocKey::TicketStatus(conversation.clone()),
+        DocKey::Tags(conversation.clone()),
+        DocKey::written(&Entity::Conversation(conversation.clone())),
     ]);
     for t in tickets {
-        keys.insert(loop_guard::record_key(Side::Zendesk, &format!("ticket:{t}")));
+        keys.insert(DocKey::written(&Entity::Ticket(*t)));
     }
     keys
 }
@@ -230,7 +228,7 @@ pub fn conversation_keys(conversation: &ConversationId, tickets: &[TicketId]) ->
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VendorStep {
     /// Which side.
-    pub side: Side,
+    pub side: Vendor,
     /// The person's id there.
     pub id: String,
     /// Delete or redact (never `Keep`).
@@ -244,8 +242,8 @@ pub struct VendorStep {
 /// side (the deleted side is already gone).
 pub fn vendor_steps(config: &ErasureConfig, deletion: &Deletion, person: &Person) -> Vec<VendorStep> {
     let (other, action, fields) = match deletion.side {
-        Side::Intercom => (Side::Zendesk, config.on_intercom_deletion, &config.redact_fields.zendesk),
-        Side::Zendesk => (Side::Intercom, config.on_zendesk_deletion, &config.redact_fields.intercom),
+        Vendor::Intercom => (Vendor::Zendesk, config.on_intercom_deletion, &config.redact_fields.zendesk),
+        Vendor::Zendesk => (Vendor::Intercom, config.on_zendesk_deletion, &config.redact_fields.intercom),
     };
     if action == VendorAction::Keep {
         return Vec::new();
@@ -334,8 +332,8 @@ impl Receipt {
     /// A receipt for a deletion, before anything was done.
     pub fn new(d: &Deletion, person: &Person) -> Self {
         let other = match d.side {
-            Side::Intercom => Side::Zendesk,
-            Side::Zendesk => Side::Intercom,
+            Vendor::Intercom => Vendor::Zendesk,
+            Vendor::Zendesk => Vendor::Intercom,
         };
         Receipt {
             deleted_on: side_name(d.side).into(),
@@ -374,10 +372,10 @@ impl Receipt {
 }
 
 /// `intercom` / `zendesk`.
-pub fn side_name(side: Side) -> &'static str {
+pub fn side_name(side: Vendor) -> &'static str {
     match side {
-        Side::Intercom => "intercom",
-        Side::Zendesk => "zendesk",
+        Vendor::Intercom => "intercom",
+        Vendor::Zendesk => "zendesk",
     }
 }
 
@@ -389,8 +387,8 @@ pub fn describe(step: &VendorStep) -> String {
         VendorAction::Keep => "keep",
     };
     let what = match step.side {
-        Side::Intercom => "intercom contact",
-        Side::Zendesk => "zendesk user",
+        Vendor::Intercom => "intercom contact",
+        Vendor::Zendesk => "zendesk user",
     };
     format!("{verb} {what} {}", step.id)
 }
@@ -400,7 +398,7 @@ pub fn describe(step: &VendorStep) -> String {
 /// directory's `write`.
 pub trait PersonEraser: Send + Sync {
     /// Which side this is.
-    fn side(&self) -> Side;
+    fn side(&self) -> Vendor;
     /// Deletes the person for good. `Ok(false)` when they were already gone.
     fn delete_person<'a>(&'a self, id: &'a str) -> DirFuture<'a, bool>;
 }
@@ -419,14 +417,17 @@ pub trait DeadLetterPurge: Send + Sync {
 mod tests {
     use super::*;
 
-    fn d(side: Side, id: &str) -> Deletion {
+    fn d(side: Vendor, id: &str) -> Deletion {
         Deletion { side, id: id.into() }
     }
 
     #[test]
     fn only_person_deletions_are_erasures() {
-        assert_eq!(deletion("contact.deleted", &"contact:abc".parse().unwrap()), Some(d(Side::Intercom, "abc")));
-        assert_eq!(deletion("zen:event-type:user.deleted", &"user:42".parse().unwrap()), Some(d(Side::Zendesk, "42")));
+        assert_eq!(deletion("contact.deleted", &"contact:abc".parse().unwrap()), Some(d(Vendor::Intercom, "abc")));
+        assert_eq!(
+            deletion("zen:event-type:user.deleted", &"user:42".parse().unwrap()),
+            Some(d(Vendor::Zendesk, "42"))
+        );
         assert_eq!(deletion("contact.user.updated", &"contact:abc".parse().unwrap()), None);
         assert_eq!(deletion("zen:event-type:organization.deleted", &"organization:1".parse().unwrap()), None);
         assert_eq!(deletion("contact.deleted", &"company:1".parse().unwrap()), None);
@@ -434,11 +435,15 @@ mod tests {
 
     #[test]
     fn docs_of_every_job_reveal_the_peer() {
-        let mut p = Person::from_deletion(&d(Side::Intercom, "c1"));
-        p.learn_from_doc(r#"{"zendesk_user_id":300,"zendesk_organization_id":null,"display_name":"Ada"}"#);
-        p.learn_from_doc(r#"{"intercom_id":"c1","zendesk_id":"301","baseline":{"email":"Ada@X.example"}}"#);
-        p.learn_from_doc(r#"{"intercom_contact_id":"c2"}"#);
-        p.learn_from_doc("not json");
+        let mut p = Person::from_deletion(&d(Vendor::Intercom, "c1"));
+        p.learn_from_doc(
+            &serde_json::json!({"zendesk_user_id":300,"zendesk_organization_id":null,"display_name":"Ada"}),
+        );
+        p.learn_from_doc(
+            &serde_json::json!({"intercom_id":"c1","zendesk_id":"301","baseline":{"email":"Ada@X.example"}}),
+        );
+        p.learn_from_doc(&serde_json::json!({"intercom_contact_id":"c2"}));
+        p.learn_from_doc(&serde_json::json!("not an object"));
         assert_eq!(p.zendesk, BTreeSet::from(["300".to_string(), "301".to_string()]));
         assert_eq!(p.intercom, BTreeSet::from(["c1".to_string(), "c2".to_string()]));
         assert_eq!(p.emails, BTreeSet::from(["ada@x.example".to_string()]));
@@ -447,10 +452,10 @@ mod tests {
     #[test]
     fn keys_cover_every_job_document() {
         let mut p = Person::default();
-        p.add_id(Side::Intercom, "c1");
-        p.add_id(Side::Zendesk, "7");
-        p.add_id(Side::Zendesk, "0");
-        let keys = person_keys(&p);
+        p.add_id(Vendor::Intercom, "c1");
+        p.add_id(Vendor::Zendesk, "7");
+        p.add_id(Vendor::Zendesk, "0");
+        let keys: BTreeSet<String> = person_keys(&p).iter().map(ToString::to_string).collect();
         for k in [
             "PERSON#IC#c1",
             "PERSON#ZD#7",
@@ -465,36 +470,39 @@ mod tests {
         assert_eq!(keys.len(), 8, "the Zendesk id 0 means none");
         let conv = ConversationId::parse("99").unwrap();
         let tickets = [TicketId::new(5).unwrap()];
-        let ck = conversation_keys(&conv, &tickets);
+        let ck: BTreeSet<String> = conversation_keys(&conv, &tickets).iter().map(ToString::to_string).collect();
         assert!(ck.contains("ESC#99") && ck.contains("LOOP#ZD#ticket:5") && ck.contains("TSTATUS#99"));
     }
 
     #[test]
     fn the_configured_action_applies_to_the_other_side_only() {
-        let mut p = Person::from_deletion(&d(Side::Intercom, "c1"));
-        p.add_id(Side::Zendesk, "7");
+        let mut p = Person::from_deletion(&d(Vendor::Intercom, "c1"));
+        p.add_id(Vendor::Zendesk, "7");
         let mut config = ErasureConfig::default();
-        let steps = vendor_steps(&config, &d(Side::Intercom, "c1"), &p);
+        let steps = vendor_steps(&config, &d(Vendor::Intercom, "c1"), &p);
         assert_eq!(steps.len(), 1);
-        assert_eq!((steps[0].side, steps[0].id.as_str(), steps[0].action), (Side::Zendesk, "7", VendorAction::Redact));
+        assert_eq!(
+            (steps[0].side, steps[0].id.as_str(), steps[0].action),
+            (Vendor::Zendesk, "7", VendorAction::Redact)
+        );
         assert_eq!(steps[0].values.get("name"), Some(&FieldValue::Text("Redacted".into())));
         assert_eq!(steps[0].values.get("phone"), Some(&FieldValue::Null));
         config.on_intercom_deletion = VendorAction::Delete;
-        let steps = vendor_steps(&config, &d(Side::Intercom, "c1"), &p);
+        let steps = vendor_steps(&config, &d(Vendor::Intercom, "c1"), &p);
         assert_eq!(steps[0].action, VendorAction::Delete);
         assert!(steps[0].values.is_empty());
         config.on_intercom_deletion = VendorAction::Keep;
-        assert!(vendor_steps(&config, &d(Side::Intercom, "c1"), &p).is_empty());
+        assert!(vendor_steps(&config, &d(Vendor::Intercom, "c1"), &p).is_empty());
         // A Zendesk deletion acts on the Intercom ids (here: the default action, redact).
-        let steps = vendor_steps(&config, &d(Side::Zendesk, "7"), &p);
-        assert_eq!((steps[0].side, steps[0].id.as_str()), (Side::Intercom, "c1"));
+        let steps = vendor_steps(&config, &d(Vendor::Zendesk, "7"), &p);
+        assert_eq!((steps[0].side, steps[0].id.as_str()), (Vendor::Intercom, "c1"));
     }
 
     #[test]
     fn dead_letters_match_by_entity_email_or_user_id_key() {
         let mut p = Person::default();
-        p.add_id(Side::Intercom, "6651aa");
-        p.add_id(Side::Zendesk, "42");
+        p.add_id(Vendor::Intercom, "6651aa");
+        p.add_id(Vendor::Zendesk, "42");
         p.add_email("ada@x.example");
         let none = serde_json::Value::Null;
         assert!(mentions(&"user:42".parse().unwrap(), &none, &p));
@@ -514,10 +522,10 @@ mod tests {
 
     #[test]
     fn the_receipt_holds_ids_and_counts_only() {
-        let mut p = Person::from_deletion(&d(Side::Intercom, "c1"));
-        p.add_id(Side::Zendesk, "7");
+        let mut p = Person::from_deletion(&d(Vendor::Intercom, "c1"));
+        p.add_id(Vendor::Zendesk, "7");
         p.add_email("ada@x.example");
-        let mut r = Receipt::new(&d(Side::Intercom, "c1"), &p);
+        let mut r = Receipt::new(&d(Vendor::Intercom, "c1"), &p);
         r.documents_removed = 3;
         let s = r.summary();
         assert!(s.contains("c1") && s.contains("\"7\"") && s.contains("documents 3"), "{s}");

@@ -35,6 +35,24 @@ impl Vendor {
     }
 }
 
+impl Vendor {
+    /// The other vendor.
+    pub fn other(self) -> Self {
+        match self {
+            Vendor::Intercom => Vendor::Zendesk,
+            Vendor::Zendesk => Vendor::Intercom,
+        }
+    }
+
+    /// `IC` / `ZD`, as in stored keys.
+    pub fn short(self) -> &'static str {
+        match self {
+            Vendor::Intercom => "IC",
+            Vendor::Zendesk => "ZD",
+        }
+    }
+}
+
 impl fmt::Display for Vendor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -149,6 +167,40 @@ impl<'de> Deserialize<'de> for Entity {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = String::deserialize(d)?;
         raw.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Which kind of profile a record is (job 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// An Intercom contact / a Zendesk user.
+    Person,
+    /// An Intercom company / a Zendesk organization.
+    Org,
+}
+
+impl Kind {
+    /// The entity word on a side (`contact`, `company`, `user`, `organization`).
+    pub fn entity_word(self, side: Vendor) -> &'static str {
+        match (self, side) {
+            (Kind::Person, Vendor::Intercom) => "contact",
+            (Kind::Org, Vendor::Intercom) => "company",
+            (Kind::Person, Vendor::Zendesk) => "user",
+            (Kind::Org, Vendor::Zendesk) => "organization",
+        }
+    }
+
+    /// The side, kind and id of a profile entity (contact, company, user, organization);
+    /// `None` for conversations and tickets.
+    pub fn of_entity(entity: &Entity) -> Option<(Vendor, Kind, String)> {
+        Some(match entity {
+            Entity::Contact(id) => (Vendor::Intercom, Kind::Person, id.to_string()),
+            Entity::Company(id) => (Vendor::Intercom, Kind::Org, id.to_string()),
+            Entity::User(id) => (Vendor::Zendesk, Kind::Person, id.to_string()),
+            Entity::Organization(id) => (Vendor::Zendesk, Kind::Org, id.to_string()),
+            Entity::Conversation(_) | Entity::Ticket(_) => return None,
+        })
     }
 }
 

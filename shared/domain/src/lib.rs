@@ -11,6 +11,7 @@ pub mod escalation;
 pub mod event;
 pub mod ids;
 pub mod intake;
+pub mod keys;
 pub mod links;
 pub mod loop_guard;
 pub mod model;

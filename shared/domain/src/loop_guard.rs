@@ -14,30 +14,6 @@ use sha2::{Digest, Sha256};
 
 use crate::ids::{AdminId, UserId};
 
-/// Which system a write went to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Side {
-    /// Intercom.
-    Intercom,
-    /// Zendesk.
-    Zendesk,
-}
-
-impl Side {
-    fn prefix(self) -> &'static str {
-        match self {
-            Side::Intercom => "IC",
-            Side::Zendesk => "ZD",
-        }
-    }
-}
-
-/// Store key of the written-record of an entity (`conversation:<id>`, `ticket:<id>`).
-pub fn record_key(side: Side, entity: &str) -> String {
-    format!("LOOP#{}#{entity}", side.prefix())
-}
-
 /// A short, stable hash of a set of values (order-insensitive).
 pub fn fingerprint<I, S>(values: I) -> String
 where
@@ -147,7 +123,6 @@ mod tests {
         for (field, fp, own, want) in table {
             assert_eq!(judge(&w, field, &fp, own), want, "{field} {own}");
         }
-        assert_eq!(record_key(Side::Zendesk, "ticket:5"), "LOOP#ZD#ticket:5");
     }
 
     #[test]

@@ -8,7 +8,10 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+
+use crate::keys::{DocKey, Intent};
 
 use crate::event::QueuedEvent;
 use crate::routing::JobKind;
@@ -153,62 +156,47 @@ pub enum LinkCreated {
     AlreadyLinked(Link),
 }
 
-/// A stored JSON document with its version, for optimistic updates.
+/// A stored document with its version, for optimistic updates.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Versioned {
+pub struct Doc<T> {
     /// The document.
-    pub body: String,
+    pub value: T,
     /// Its version (1 on first write).
     pub version: u64,
 }
 
-/// Durable state: delivery ledger, intent claims and done markers, links, documents
-/// (cursors, person state, loop-guard hashes).
+/// Durable state: intent claims and done markers, links, documents (cursors, person state,
+/// loop-guard records). Documents are typed values: the store serialises them, a use case
+/// never does; one that does not read back is a [`PortError::Rejected`] naming its key.
 pub trait Store: Send + Sync {
-    /// Records a webhook delivery. `Ok(true)` the first time, `Ok(false)` for a repeat.
-    fn first_delivery(
-        &self,
-        vendor: &str,
-        delivery_id: &str,
-        ttl: Duration,
-    ) -> impl Future<Output = PortResult<bool>> + Send;
-
-    /// Takes a lease on an intent (`"escalate#<conversation>"`, `"writeback#<conversation>#<ticket>"`),
-    /// or reports that another holder has it, or that it is done.
+    /// Takes a lease on an intent, or reports that another holder has it, or that it is done.
     fn claim(
         &self,
-        intent: &str,
+        intent: &Intent,
         holder: &str,
         lease: Duration,
         now: Timestamp,
     ) -> impl Future<Output = PortResult<Claim>> + Send;
 
     /// What [`Store::claim`] would answer now, without taking anything: `None` when nobody holds
-    /// or finished the intent. Used by shadow runs, which must not write. Stores that cannot
-    /// tell answer `None` (the default).
-    fn intent_state(&self, intent: &str) -> impl Future<Output = PortResult<Option<Claim>>> + Send {
-        let _ = intent;
-        async { Ok(None) }
-    }
+    /// or finished the intent. Used by shadow runs, which must not write.
+    fn intent_state(&self, intent: &Intent) -> impl Future<Output = PortResult<Option<Claim>>> + Send;
 
     /// Marks an intent done with its result; later claims answer [`Claim::Done`].
-    fn complete(&self, intent: &str, result: &str) -> impl Future<Output = PortResult<()>> + Send;
+    fn complete(&self, intent: &Intent, result: &str) -> impl Future<Output = PortResult<()>> + Send;
 
     /// Like [`Store::complete`], for an intent that only needs remembering for `keep` (a
-    /// delivery's done-marker: vendors stop redelivering after a day or so). Stores with a TTL
-    /// let the record expire after that; the default keeps it like any other intent.
+    /// delivery's done-marker: vendors stop redelivering after a day or so); the record may
+    /// expire after that.
     fn complete_for(
         &self,
-        intent: &str,
+        intent: &Intent,
         result: &str,
-        keep: std::time::Duration,
-    ) -> impl Future<Output = PortResult<()>> + Send {
-        let _ = keep;
-        self.complete(intent, result)
-    }
+        keep: Duration,
+    ) -> impl Future<Output = PortResult<()>> + Send;
 
     /// Gives up a lease early (after a failure) so a retry need not wait for it to expire.
-    fn release(&self, intent: &str, holder: &str) -> impl Future<Output = PortResult<()>> + Send;
+    fn release(&self, intent: &Intent, holder: &str) -> impl Future<Output = PortResult<()>> + Send;
 
     /// The link of a conversation.
     fn link_by_conversation(
@@ -226,37 +214,32 @@ pub trait Store: Send + Sync {
     /// every ticket in `link.tickets`. `Ok(false)` when the version did not match.
     fn update_link(&self, link: &Link, expected_version: u64) -> impl Future<Output = PortResult<bool>> + Send;
 
-    /// Reads a document.
-    fn load(&self, key: &str) -> impl Future<Output = PortResult<Option<Versioned>>> + Send;
-
-    /// Writes a document if its version is still `expected` (None = must not exist).
-    /// `Ok(false)` on a version mismatch.
-    fn save(&self, key: &str, body: &str, expected: Option<u64>) -> impl Future<Output = PortResult<bool>> + Send;
-
-    /// Deletes a document (GDPR erasure). `Ok(true)` when it existed. Stores that cannot
-    /// delete refuse (the default), so an erasure never reports a purge it did not make.
-    fn delete(&self, key: &str) -> impl Future<Output = PortResult<bool>> + Send {
-        let _ = key;
-        async { Err(PortError::rejected(Service::Store, "this store cannot delete documents")) }
-    }
-
-    /// Every link whose Intercom contact or Zendesk requester is one of these (GDPR erasure;
-    /// may scan). Stores that cannot search refuse (the default).
+    /// Every link whose Intercom contact or Zendesk requester is one of these (GDPR erasure and
+    /// contact merges; may scan).
     fn links_of_person(
         &self,
         contacts: &[ContactId],
         users: &[UserId],
-    ) -> impl Future<Output = PortResult<Vec<Link>>> + Send {
-        let _ = (contacts, users);
-        async { Err(PortError::rejected(Service::Store, "this store cannot search links")) }
-    }
+    ) -> impl Future<Output = PortResult<Vec<Link>>> + Send;
 
     /// Deletes both halves of a link (the conversation entry and every ticket entry).
-    /// Stores that cannot delete refuse (the default).
-    fn delete_link(&self, link: &Link) -> impl Future<Output = PortResult<()>> + Send {
-        let _ = link;
-        async { Err(PortError::rejected(Service::Store, "this store cannot delete links")) }
-    }
+    fn delete_link(&self, link: &Link) -> impl Future<Output = PortResult<()>> + Send;
+
+    /// Reads a document.
+    fn load<T: DeserializeOwned + Send>(&self, key: &DocKey)
+    -> impl Future<Output = PortResult<Option<Doc<T>>>> + Send;
+
+    /// Writes a document if its version is still `expected` (None = must not exist).
+    /// `Ok(false)` on a version mismatch.
+    fn save<T: Serialize + Sync>(
+        &self,
+        key: &DocKey,
+        value: &T,
+        expected: Option<u64>,
+    ) -> impl Future<Output = PortResult<bool>> + Send;
+
+    /// Deletes a document (GDPR erasure). `Ok(true)` when it existed.
+    fn delete(&self, key: &DocKey) -> impl Future<Output = PortResult<bool>> + Send;
 }
 
 /// Sends events to a job's FIFO queue.

@@ -18,8 +18,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::config::ConfigError;
-use crate::event::Entity;
-use crate::loop_guard::Side;
+use crate::event::Kind;
+use crate::event::Vendor;
 use crate::model::{FieldValue, Timestamp};
 
 pub mod budget;
@@ -28,53 +28,11 @@ pub mod directory;
 #[cfg(test)]
 mod tests;
 
-/// Which kind of record a profile is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// An Intercom contact / a Zendesk user.
-    Person,
-    /// An Intercom company / a Zendesk organization.
-    Org,
-}
-
-impl Kind {
-    /// The entity word on a side (`contact`, `company`, `user`, `organization`).
-    pub fn entity_word(self, side: Side) -> &'static str {
-        match (self, side) {
-            (Kind::Person, Side::Intercom) => "contact",
-            (Kind::Org, Side::Intercom) => "company",
-            (Kind::Person, Side::Zendesk) => "user",
-            (Kind::Org, Side::Zendesk) => "organization",
-        }
-    }
-
-    /// The side, kind and id of a profile entity (contact, company, user, organization);
-    /// `None` for conversations and tickets.
-    pub fn of_entity(entity: &Entity) -> Option<(Side, Kind, String)> {
-        Some(match entity {
-            Entity::Contact(id) => (Side::Intercom, Kind::Person, id.to_string()),
-            Entity::Company(id) => (Side::Intercom, Kind::Org, id.to_string()),
-            Entity::User(id) => (Side::Zendesk, Kind::Person, id.to_string()),
-            Entity::Organization(id) => (Side::Zendesk, Kind::Org, id.to_string()),
-            Entity::Conversation(_) | Entity::Ticket(_) => return None,
-        })
-    }
-}
-
-/// The other side.
-pub fn other(side: Side) -> Side {
-    match side {
-        Side::Intercom => Side::Zendesk,
-        Side::Zendesk => Side::Intercom,
-    }
-}
-
 /// A contact, user, company or organization as job 2 sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Profile {
     /// Which system it lives in.
-    pub side: Side,
+    pub side: Vendor,
     /// Person or organization.
     pub kind: Kind,
     /// Its id on that side.
@@ -130,11 +88,11 @@ pub enum Direction {
 
 impl Direction {
     /// True when values may flow from `from`.
-    pub fn allows_from(self, from: Side) -> bool {
+    pub fn allows_from(self, from: Vendor) -> bool {
         match self {
             Direction::Both => true,
-            Direction::IntercomToZendesk => from == Side::Intercom,
-            Direction::ZendeskToIntercom => from == Side::Zendesk,
+            Direction::IntercomToZendesk => from == Vendor::Intercom,
+            Direction::ZendeskToIntercom => from == Vendor::Zendesk,
         }
     }
 }
@@ -191,7 +149,7 @@ pub struct FieldMapping {
     pub nulls: NullPolicy,
     /// The side that wins every conflict on this field (otherwise the newest change wins).
     #[serde(default)]
-    pub owner: Option<Side>,
+    pub owner: Option<Vendor>,
 }
 
 /// Fields of one kind of record.
@@ -212,15 +170,15 @@ pub struct ConflictSettings {
     pub skew_seconds: i64,
     /// Who wins a tie.
     #[serde(default = "default_tie")]
-    pub tie_breaker: Side,
+    pub tie_breaker: Vendor,
 }
 
 fn default_skew() -> i64 {
     5
 }
 
-fn default_tie() -> Side {
-    Side::Intercom
+fn default_tie() -> Vendor {
+    Vendor::Intercom
 }
 
 impl Default for ConflictSettings {
@@ -291,20 +249,20 @@ const STANDARD_ORG_IC: [&str; 4] = ["name", "external_id", "plan", "monthly_spen
 const STANDARD_ORG_ZD: [&str; 2] = ["name", "external_id"];
 
 /// Custom-field prefix of a kind on a side.
-pub fn custom_prefix(side: Side, kind: Kind) -> &'static str {
+pub fn custom_prefix(side: Vendor, kind: Kind) -> &'static str {
     match (side, kind) {
-        (Side::Intercom, _) => "custom_attributes.",
-        (Side::Zendesk, Kind::Person) => "user_fields.",
-        (Side::Zendesk, Kind::Org) => "organization_fields.",
+        (Vendor::Intercom, _) => "custom_attributes.",
+        (Vendor::Zendesk, Kind::Person) => "user_fields.",
+        (Vendor::Zendesk, Kind::Org) => "organization_fields.",
     }
 }
 
 /// True when `path` names a field that exists in principle on that side and kind.
-pub fn valid_path(side: Side, kind: Kind, path: &str) -> bool {
+pub fn valid_path(side: Vendor, kind: Kind, path: &str) -> bool {
     let standard: &[&str] = match (side, kind) {
         (_, Kind::Person) => &STANDARD_PERSON,
-        (Side::Intercom, Kind::Org) => &STANDARD_ORG_IC,
-        (Side::Zendesk, Kind::Org) => &STANDARD_ORG_ZD,
+        (Vendor::Intercom, Kind::Org) => &STANDARD_ORG_IC,
+        (Vendor::Zendesk, Kind::Org) => &STANDARD_ORG_ZD,
     };
     standard.contains(&path)
         || path.strip_prefix(custom_prefix(side, kind)).is_some_and(|k| !k.is_empty() && !k.contains('.'))
@@ -320,10 +278,10 @@ impl ProfilesConfig {
     }
 
     /// The id write-back field on `side` for persons (the field holding the other side's id).
-    pub fn id_field(&self, side: Side) -> Option<String> {
+    pub fn id_field(&self, side: Vendor) -> Option<String> {
         match side {
-            Side::Intercom => self.ids.intercom_contact_attribute.as_ref().map(|a| format!("custom_attributes.{a}")),
-            Side::Zendesk => self.ids.zendesk_user_field.as_ref().map(|k| format!("user_fields.{k}")),
+            Vendor::Intercom => self.ids.intercom_contact_attribute.as_ref().map(|a| format!("custom_attributes.{a}")),
+            Vendor::Zendesk => self.ids.zendesk_user_field.as_ref().map(|k| format!("user_fields.{k}")),
         }
     }
 
@@ -344,14 +302,14 @@ impl ProfilesConfig {
             let mut seen_zd = BTreeSet::new();
             for (i, f) in m.fields.iter().enumerate() {
                 let at = |leaf: &str| format!("profiles.{name}.fields[{i}].{leaf}");
-                if !valid_path(Side::Intercom, kind, &f.intercom) {
+                if !valid_path(Vendor::Intercom, kind, &f.intercom) {
                     return Err(err(at("intercom"), "not a standard field or custom_attributes.<name>"));
                 }
                 let zd_hint = match kind {
                     Kind::Person => "not a standard field or user_fields.<key>",
                     Kind::Org => "not a standard field or organization_fields.<key>",
                 };
-                if !valid_path(Side::Zendesk, kind, &f.zendesk) {
+                if !valid_path(Vendor::Zendesk, kind, &f.zendesk) {
                     return Err(err(at("zendesk"), zd_hint));
                 }
                 if !seen_ic.insert(f.intercom.as_str()) {
@@ -479,13 +437,15 @@ fn tag_form(s: &str) -> String {
 }
 
 /// The canonical value as `side` stores it (dates become Unix seconds on Intercom).
-pub fn to_side(ty: FieldType, side: Side, canonical: &FieldValue) -> FieldValue {
+pub fn to_side(ty: FieldType, side: Vendor, canonical: &FieldValue) -> FieldValue {
     match (ty, side, canonical) {
-        (FieldType::Date, Side::Intercom, FieldValue::Text(day)) => chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
-            .ok()
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|d| FieldValue::Int(d.and_utc().timestamp()))
-            .unwrap_or(FieldValue::Null),
+        (FieldType::Date, Vendor::Intercom, FieldValue::Text(day)) => {
+            chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|d| FieldValue::Int(d.and_utc().timestamp()))
+                .unwrap_or(FieldValue::Null)
+        }
         _ => canonical.clone(),
     }
 }
@@ -624,7 +584,7 @@ pub struct AuditRecord {
     /// The rule applied.
     pub rule: Rule,
     /// The side whose value now holds on both (None when nothing was written).
-    pub winner: Option<Side>,
+    pub winner: Option<Vendor>,
     /// When.
     pub at: Timestamp,
 }
@@ -665,7 +625,7 @@ pub fn plan(
         let raw_zd = zd.values.get(&f.zendesk).cloned().unwrap_or(FieldValue::Null);
         let a = canonical(f.field_type, &f.options, &raw_ic);
         let b = canonical(f.field_type, &f.options, &raw_zd);
-        let record = |a: &FieldValue, b: &FieldValue, rule: Rule, winner: Option<Side>| AuditRecord {
+        let record = |a: &FieldValue, b: &FieldValue, rule: Rule, winner: Option<Vendor>| AuditRecord {
             field: f.intercom.clone(),
             intercom: a.clone(),
             zendesk: b.clone(),
@@ -693,17 +653,17 @@ pub fn plan(
             out.audit.push(record(&a, &b, rule, None));
             continue;
         };
-        let value = if winner == Side::Intercom { &a } else { &b };
+        let value = if winner == Vendor::Intercom { &a } else { &b };
         if *value == FieldValue::Null && f.nulls == NullPolicy::Skip {
             out.audit.push(record(&a, &b, Rule::NullSkipped, None));
             continue;
         }
         match winner {
-            Side::Intercom => {
-                out.zendesk.values.insert(f.zendesk.clone(), to_side(f.field_type, Side::Zendesk, value));
+            Vendor::Intercom => {
+                out.zendesk.values.insert(f.zendesk.clone(), to_side(f.field_type, Vendor::Zendesk, value));
             }
-            Side::Zendesk => {
-                out.intercom.values.insert(f.intercom.clone(), to_side(f.field_type, Side::Intercom, value));
+            Vendor::Zendesk => {
+                out.intercom.values.insert(f.intercom.clone(), to_side(f.field_type, Vendor::Intercom, value));
             }
         }
         out.baseline.insert(f.intercom.clone(), value_key(value));
@@ -723,20 +683,20 @@ fn decide(
     has_base: bool,
     a_changed: bool,
     b_changed: bool,
-) -> (Option<Side>, Rule) {
+) -> (Option<Vendor>, Rule) {
     // One-way fields: the source side always holds.
     match f.direction {
-        Direction::IntercomToZendesk => return (Some(Side::Intercom), Rule::Direction),
-        Direction::ZendeskToIntercom => return (Some(Side::Zendesk), Rule::Direction),
+        Direction::IntercomToZendesk => return (Some(Vendor::Intercom), Rule::Direction),
+        Direction::ZendeskToIntercom => return (Some(Vendor::Zendesk), Rule::Direction),
         Direction::Both => {}
     }
     if has_base && a_changed != b_changed {
-        return (Some(if a_changed { Side::Intercom } else { Side::Zendesk }), Rule::OneSideChanged);
+        return (Some(if a_changed { Vendor::Intercom } else { Vendor::Zendesk }), Rule::OneSideChanged);
     }
     if !has_base && f.owner.is_none() {
         match (a, b) {
-            (FieldValue::Null, _) => return (Some(Side::Zendesk), Rule::Fill),
-            (_, FieldValue::Null) => return (Some(Side::Intercom), Rule::Fill),
+            (FieldValue::Null, _) => return (Some(Vendor::Zendesk), Rule::Fill),
+            (_, FieldValue::Null) => return (Some(Vendor::Intercom), Rule::Fill),
             _ => {}
         }
     }
@@ -747,9 +707,9 @@ fn decide(
     if gap.abs() <= conflicts.skew_seconds {
         (Some(conflicts.tie_breaker), Rule::Tie)
     } else if gap > 0 {
-        (Some(Side::Intercom), Rule::NewestWins)
+        (Some(Vendor::Intercom), Rule::NewestWins)
     } else {
-        (Some(Side::Zendesk), Rule::NewestWins)
+        (Some(Vendor::Zendesk), Rule::NewestWins)
     }
 }
 
@@ -757,7 +717,7 @@ fn decide(
 /// equal to the fingerprint recorded after the bridge's own write means "our echo".
 pub fn mapped_fingerprint(mapping: &KindMapping, profile: &Profile) -> String {
     let items = mapping.fields.iter().map(|f| {
-        let path = if profile.side == Side::Intercom { &f.intercom } else { &f.zendesk };
+        let path = if profile.side == Vendor::Intercom { &f.intercom } else { &f.zendesk };
         let raw = profile.values.get(path).cloned().unwrap_or(FieldValue::Null);
         let v = canonical(f.field_type, &f.options, &raw).unwrap_or(raw);
         format!("{path}={}", value_key(&v))
@@ -799,17 +759,6 @@ impl PairState {
     }
 }
 
-/// Store key of a profile's sync document: `PROFILE#IC#contact:<id>`, `PROFILE#ZD#user:<id>`.
-/// The Intercom document holds the [`PairState`]; the Zendesk one points back with
-/// `intercom_id` only.
-pub fn state_key(side: Side, kind: Kind, id: &str) -> String {
-    let prefix = match side {
-        Side::Intercom => "IC",
-        Side::Zendesk => "ZD",
-    };
-    format!("PROFILE#{prefix}#{}:{id}", kind.entity_word(side))
-}
-
 // ---------------------------------------------------------------------------------------------
 // Schema drift
 // ---------------------------------------------------------------------------------------------
@@ -831,8 +780,8 @@ pub struct CatalogField {
 pub enum DriftFinding {
     /// A custom field nothing maps.
     Unmapped {
-        /// Side.
-        side: Side,
+        /// Vendor.
+        side: Vendor,
         /// Kind.
         kind: Kind,
         /// Path.
@@ -840,8 +789,8 @@ pub enum DriftFinding {
     },
     /// A mapped custom field that no longer exists.
     Missing {
-        /// Side.
-        side: Side,
+        /// Vendor.
+        side: Vendor,
         /// Kind.
         kind: Kind,
         /// Path.
@@ -849,8 +798,8 @@ pub enum DriftFinding {
     },
     /// A mapped field whose type no longer fits.
     TypeChanged {
-        /// Side.
-        side: Side,
+        /// Vendor.
+        side: Vendor,
         /// Kind.
         kind: Kind,
         /// Path.
@@ -862,8 +811,8 @@ pub enum DriftFinding {
     },
     /// Configured dropdown options the field no longer offers.
     OptionsChanged {
-        /// Side.
-        side: Side,
+        /// Vendor.
+        side: Vendor,
         /// Kind.
         kind: Kind,
         /// Path.
@@ -893,11 +842,11 @@ pub fn type_fits(expected: FieldType, vendor_type: &str) -> bool {
 }
 
 /// Compares one side's live catalog of a kind with the mapping.
-pub fn drift(config: &ProfilesConfig, side: Side, kind: Kind, catalog: &[CatalogField]) -> Vec<DriftFinding> {
+pub fn drift(config: &ProfilesConfig, side: Vendor, kind: Kind, catalog: &[CatalogField]) -> Vec<DriftFinding> {
     let mut out = Vec::new();
     let prefix = custom_prefix(side, kind);
     let fields: &[FieldMapping] = config.mapping(kind).map(|m| m.fields.as_slice()).unwrap_or(&[]);
-    let path_of = |f: &FieldMapping| if side == Side::Intercom { f.intercom.clone() } else { f.zendesk.clone() };
+    let path_of = |f: &FieldMapping| if side == Vendor::Intercom { f.intercom.clone() } else { f.zendesk.clone() };
     let mut known: BTreeSet<String> = fields.iter().map(path_of).collect();
     if kind == Kind::Person
         && let Some(id_field) = config.id_field(side)
@@ -929,7 +878,7 @@ pub fn drift(config: &ProfilesConfig, side: Side, kind: Kind, catalog: &[Catalog
             });
             continue;
         }
-        if side == Side::Zendesk && f.field_type == FieldType::Dropdown && !live.options.is_empty() {
+        if side == Vendor::Zendesk && f.field_type == FieldType::Dropdown && !live.options.is_empty() {
             let missing: Vec<String> = f.options.iter().filter(|o| !live.options.contains(o)).cloned().collect();
             if !missing.is_empty() {
                 out.push(DriftFinding::OptionsChanged { side, kind, path, missing });

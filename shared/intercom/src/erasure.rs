@@ -1,7 +1,7 @@
 //! GDPR erasure on the Intercom side: `DELETE /contacts/{id}`.
 
 use bridge_domain::erasure::PersonEraser;
-use bridge_domain::loop_guard::Side;
+use bridge_domain::event::Vendor;
 use bridge_domain::ports::PortError;
 use bridge_domain::profiles::directory::DirFuture;
 use reqwest::Method;
@@ -19,8 +19,8 @@ impl IntercomClient {
 }
 
 impl PersonEraser for IntercomClient {
-    fn side(&self) -> Side {
-        Side::Intercom
+    fn side(&self) -> Vendor {
+        Vendor::Intercom
     }
 
     fn delete_person<'a>(&'a self, id: &'a str) -> DirFuture<'a, bool> {

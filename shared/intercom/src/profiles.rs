@@ -7,14 +7,15 @@
 
 use std::collections::BTreeMap;
 
+use bridge_domain::event::Kind;
+use bridge_domain::event::Vendor;
 use bridge_domain::ids::{CompanyId, ContactId};
-use bridge_domain::loop_guard::Side;
 use bridge_domain::model::{FieldValue, Timestamp};
 use bridge_domain::ports::{PortError, PortResult, Service};
 use bridge_domain::profiles::directory::{
     BulkRecord, BulkStarted, DirFuture, ProfileDirectory, ProfilePage, RateObservation,
 };
-use bridge_domain::profiles::{CatalogField, Kind, Profile};
+use bridge_domain::profiles::{CatalogField, Profile};
 
 use crate::convert::field_value;
 use crate::endpoints::{AttributeModel, CompanyWrite, ContactWrite};
@@ -41,7 +42,7 @@ fn contact_profile(c: wire::Contact) -> Profile {
         values.insert(format!("{CUSTOM}{k}"), field_value(v));
     }
     Profile {
-        side: Side::Intercom,
+        side: Vendor::Intercom,
         kind: Kind::Person,
         id: c.id,
         values,
@@ -61,7 +62,7 @@ fn company_profile(c: wire::Company) -> Profile {
         values.insert(format!("{CUSTOM}{k}"), field_value(v));
     }
     Profile {
-        side: Side::Intercom,
+        side: Vendor::Intercom,
         kind: Kind::Org,
         id: c.id,
         values,
@@ -180,8 +181,8 @@ impl IntercomClient {
 }
 
 impl ProfileDirectory for IntercomClient {
-    fn side(&self) -> Side {
-        Side::Intercom
+    fn side(&self) -> Vendor {
+        Vendor::Intercom
     }
 
     fn get<'a>(&'a self, kind: Kind, id: &'a str) -> DirFuture<'a, Option<Profile>> {

@@ -7,6 +7,7 @@
 
 use bridge_domain::event::{QueuedEvent, Vendor};
 use bridge_domain::ids::ContactId;
+use bridge_domain::keys::DocKey;
 use bridge_domain::ports::Store;
 
 use crate::{JobError, JobResult, Outcome, Ports};
@@ -51,11 +52,12 @@ pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
 
 /// Copies the cached requester of `from` to `to` unless `to` has its own; true when copied.
 async fn carry_person_state<S: Store>(store: &S, from: &ContactId, to: &ContactId) -> Result<bool, JobError> {
-    let Some(doc) = store.load(&crate::escalate::person_key(from)).await? else {
+    let from = DocKey::IntercomPerson(from.clone());
+    let Some(doc) = store.load::<serde_json::Value>(&from).await? else {
         return Ok(false);
     };
     // Conditional on absence: state the surviving contact already has wins.
-    Ok(store.save(&crate::escalate::person_key(to), &doc.body, None).await?)
+    Ok(store.save(&DocKey::IntercomPerson(to.clone()), &doc.value, None).await?)
 }
 
 #[cfg(test)]
@@ -108,7 +110,7 @@ mod tests {
         );
         p.store.create_link(&other).await.unwrap();
         let person = r#"{"zendesk_user_id":3,"zendesk_organization_id":null,"display_name":"Lead"}"#;
-        p.store.save("PERSON#IC#lead1", person, None).await.unwrap();
+        p.store.seed("PERSON#IC#lead1", person);
 
         let out = run(&p, &merged("lead1", "user1", "n1")).await.unwrap();
         assert!(matches!(out, Outcome::Done(ref s) if s.contains("1 links moved")), "{out:?}");
@@ -117,7 +119,7 @@ mod tests {
         assert_eq!(moved.ticket_id, ticket, "the ticket stays");
         let merges = moved.history.iter().filter(|h| matches!(h, LinkEvent::ContactMerged { .. })).count();
         assert_eq!(merges, 1);
-        assert_eq!(p.store.load("PERSON#IC#user1").await.unwrap().unwrap().body, person);
+        assert_eq!(p.store.doc_json(&DocKey::IntercomPerson(c("user1"))), Some(serde_json::from_str(person).unwrap()));
         let untouched = p.store.link_by_ticket(TicketId::new(6).unwrap()).await.unwrap().unwrap();
         assert_eq!(untouched.contact_id, Some(c("x")));
 

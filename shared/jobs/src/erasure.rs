@@ -16,12 +16,13 @@ use std::collections::BTreeSet;
 use bridge_domain::erasure::{
     self, DeadLetterPurge, ErasureConfig, Person, PersonEraser, Receipt, VendorAction, VendorStep,
 };
+use bridge_domain::event::Kind;
+use bridge_domain::event::Vendor;
 use bridge_domain::event::{Entity, QueuedEvent};
 use bridge_domain::ids::{ContactId, UserId};
-use bridge_domain::loop_guard::Side;
+use bridge_domain::keys::DocKey;
 use bridge_domain::model::Link;
 use bridge_domain::ports::{PortError, Store};
-use bridge_domain::profiles::Kind;
 
 use crate::profile_sync::Directories;
 use crate::{JobResult, Outcome, Ports};
@@ -105,15 +106,15 @@ pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
 /// documents and from links, until no new id appears) and their links.
 async fn gather<S: Store>(store: &S, deletion: &erasure::Deletion) -> Result<(Person, Vec<Link>), PortError> {
     let mut person = Person::from_deletion(deletion);
-    let mut read: BTreeSet<String> = BTreeSet::new();
+    let mut read: BTreeSet<DocKey> = BTreeSet::new();
     let mut links: Vec<Link> = Vec::new();
     for _ in 0..GATHER_ROUNDS {
         let before = person.clone();
         for key in erasure::person_keys(&person) {
             if read.insert(key.clone())
-                && let Some(doc) = store.load(&key).await?
+                && let Some(doc) = store.load::<serde_json::Value>(&key).await?
             {
-                person.learn_from_doc(&doc.body);
+                person.learn_from_doc(&doc.value);
             }
         }
         let contacts: Vec<ContactId> = person.intercom.iter().filter_map(|id| ContactId::parse(id).ok()).collect();
@@ -121,10 +122,10 @@ async fn gather<S: Store>(store: &S, deletion: &erasure::Deletion) -> Result<(Pe
         links = store.links_of_person(&contacts, &users).await?;
         for link in &links {
             if let Some(c) = &link.contact_id {
-                person.add_id(Side::Intercom, c.as_str());
+                person.add_id(Vendor::Intercom, c.as_str());
             }
             if let Some(u) = link.requester_id {
-                person.add_id(Side::Zendesk, &u.to_string());
+                person.add_id(Vendor::Zendesk, &u.to_string());
             }
         }
         if person == before {
@@ -142,8 +143,8 @@ async fn learn_emails(
     person: &mut Person,
 ) -> Result<(), PortError> {
     let (other, dir) = match deletion.side {
-        Side::Intercom => (Side::Zendesk, erasers.directories.zendesk),
-        Side::Zendesk => (Side::Intercom, erasers.directories.intercom),
+        Vendor::Intercom => (Vendor::Zendesk, erasers.directories.zendesk),
+        Vendor::Zendesk => (Vendor::Intercom, erasers.directories.intercom),
     };
     let ids: Vec<String> = person.ids(other).iter().cloned().collect();
     for id in ids {
@@ -163,8 +164,8 @@ async fn learn_emails(
 /// Performs one vendor step; `Ok(false)` when the person was already gone.
 async fn act(erasers: &Erasers<'_>, step: &VendorStep) -> Result<bool, PortError> {
     let (eraser, dir) = match step.side {
-        Side::Intercom => (erasers.intercom, erasers.directories.intercom),
-        Side::Zendesk => (erasers.zendesk, erasers.directories.zendesk),
+        Vendor::Intercom => (erasers.intercom, erasers.directories.intercom),
+        Vendor::Zendesk => (erasers.zendesk, erasers.directories.zendesk),
     };
     match step.action {
         VendorAction::Delete => eraser.delete_person(&step.id).await,

@@ -17,11 +17,12 @@ use std::time::Duration;
 
 use bridge_domain::escalation::{self, FollowUp, Requester};
 use bridge_domain::event::{Entity, QueuedEvent};
-use bridge_domain::ids::{ContactId, ConversationId, PartId, TicketId};
+use bridge_domain::ids::{ContactId, PartId, TicketId};
+use bridge_domain::keys::{DocKey, Intent};
 use bridge_domain::model::{
     Contact, Conversation, FieldValue, Link, OrganizationUpsert, PartKind, TicketComment, TicketUpdate, UserUpsert,
 };
-use bridge_domain::ports::{Claim, Helpdesk, LinkCreated, Messenger, PortError, Store};
+use bridge_domain::ports::{Claim, Doc, Helpdesk, LinkCreated, Messenger, PortError, Store};
 use bridge_domain::text::render;
 use serde::{Deserialize, Serialize};
 
@@ -45,14 +46,6 @@ struct PersonDoc {
     zendesk_user_id: bridge_domain::ids::UserId,
     zendesk_organization_id: Option<bridge_domain::ids::OrganizationId>,
     display_name: String,
-}
-
-fn doc_key(c: &ConversationId) -> String {
-    format!("ESC#{c}")
-}
-
-pub(crate) fn person_key(c: &ContactId) -> String {
-    format!("PERSON#IC#{c}")
 }
 
 /// Runs job 1 for one queued Intercom event.
@@ -81,7 +74,7 @@ pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
         return Ok(Outcome::Skipped(format!("conversation {conversation_id}: no rule matched")));
     };
 
-    let intent = format!("escalate#{conversation_id}");
+    let intent = Intent::Escalate(conversation_id.clone());
     match p.store().claim(&intent, &holder, LEASE, now).await? {
         Claim::Busy => {
             return Err(JobError::Retry {
@@ -165,10 +158,8 @@ async fn escalate_claimed<P: Ports>(
 /// Finds or creates the Zendesk requester (stored id, then external id, then email) and their
 /// organization, and caches the mapping.
 async fn resolve_requester<P: Ports>(p: &P, contact_id: &ContactId) -> Result<Requester, JobError> {
-    let key = person_key(contact_id);
-    if let Some(doc) = p.store().load(&key).await?
-        && let Ok(person) = serde_json::from_str::<PersonDoc>(&doc.body)
-    {
+    let key = DocKey::IntercomPerson(contact_id.clone());
+    if let Some(Doc { value: person, .. }) = p.store().load::<PersonDoc>(&key).await? {
         return Ok(Requester {
             user_id: person.zendesk_user_id,
             organization_id: person.zendesk_organization_id,
@@ -228,9 +219,8 @@ async fn resolve_requester<P: Ports>(p: &P, contact_id: &ContactId) -> Result<Re
         zendesk_organization_id: organization_id,
         display_name: display_name.clone(),
     };
-    let body = serde_json::to_string(&doc).map_err(|e| JobError::permanent(e.to_string()))?;
     // A concurrent writer may have cached it first; either value is correct.
-    let _ = p.store().save(&key, &body, None).await?;
+    let _ = p.store().save(&key, &doc, None).await?;
     Ok(Requester { user_id: user.id, organization_id, display_name })
 }
 
@@ -262,15 +252,14 @@ async fn resolve_organization<P: Ports>(
 /// Records the parts the transcript is about to hold so they are not appended again
 /// (replacing the record of an earlier attempt that never created its ticket).
 async fn remember_copied_parts<P: Ports>(p: &P, c: &Conversation) -> Result<(), JobError> {
-    let key = doc_key(&c.id);
+    let key = DocKey::Escalation(c.id.clone());
     let doc = EscalationDoc { ticket: None, copied_parts: c.parts.iter().map(|p| p.id.to_string()).collect() };
-    let body = serde_json::to_string(&doc).map_err(|e| JobError::permanent(e.to_string()))?;
-    let mut expected = p.store().load(&key).await?.map(|v| v.version);
+    let mut expected = p.store().load::<EscalationDoc>(&key).await?.map(|v| v.version);
     for _ in 0..3 {
-        if p.store().save(&key, &body, expected).await? {
+        if p.store().save(&key, &doc, expected).await? {
             return Ok(());
         }
-        expected = p.store().load(&key).await?.map(|v| v.version);
+        expected = p.store().load::<EscalationDoc>(&key).await?.map(|v| v.version);
     }
     Err(JobError::Retry {
         after: Some(BUSY_RETRY),
@@ -295,12 +284,12 @@ async fn finish_writeback<P: Ports>(
     // One intent for both writes, so one lease and one done marker: setting the attributes again
     // is harmless, and the note is looked for before it is posted, so a retry after a crash
     // between the two adds nothing.
-    let intent = format!("writeback#{}#{ticket}", conversation.id);
+    let intent = Intent::Writeback(conversation.id.clone(), ticket);
     if store.claim(&intent, holder, LEASE, now).await? != Claim::Acquired {
         return Ok(());
     }
     let result = write_back(p, conversation, ticket, &url).await;
-    settle(store, &intent, holder, result).await
+    crate::settle(store, &intent, holder, result).await.map(|_| ())
 }
 
 /// Sets the ticket attributes, then posts the note unless an earlier attempt already did.
@@ -341,33 +330,15 @@ fn linkify(text: &str, url: &str) -> String {
     escaped.replace(&escaped_url, &format!("<a href=\"{escaped_url}\">{escaped_url}</a>"))
 }
 
-/// Completes an intent on success; releases it on failure so a retry can act.
-async fn settle<S: Store>(
-    store: &S,
-    intent: &str,
-    holder: &str,
-    result: Result<String, PortError>,
-) -> Result<(), JobError> {
-    match result {
-        Ok(value) => Ok(store.complete(intent, &value).await?),
-        Err(e) => {
-            if let Err(release) = store.release(intent, holder).await {
-                tracing::warn!(intent, error = %release, "could not release lease");
-            }
-            Err(e.into())
-        }
-    }
-}
-
 /// Appends customer replies (public, as the requester) and admin notes (internal) that are not
 /// yet on the ticket, each exactly once; the bridge's own notes are never echoed.
 async fn append_follow_ups<P: Ports>(p: &P, conversation: &Conversation, link: &Link, holder: &str) -> JobResult {
     let store = p.store();
     let bot = &p.config().intercom.bot_admin_id;
-    let key = doc_key(&conversation.id);
-    let loaded = store.load(&key).await?;
-    let (mut doc, mut version) = match &loaded {
-        Some(v) => (serde_json::from_str::<EscalationDoc>(&v.body).unwrap_or_default(), Some(v.version)),
+    let key = DocKey::Escalation(conversation.id.clone());
+    let loaded = store.load::<EscalationDoc>(&key).await?;
+    let (mut doc, mut version) = match loaded {
+        Some(v) => (v.value, Some(v.version)),
         None => {
             // No record (ticket made by an older version, or lost): everything up to the
             // link's creation counts as already in the transcript.
@@ -416,9 +387,8 @@ async fn append_follow_ups<P: Ports>(p: &P, conversation: &Conversation, link: &
             }
             bridge_domain::links::AppendTarget::Comment { reopens: true } => {
                 let fp = bridge_domain::loop_guard::fingerprint([bridge_domain::model::TicketStatus::Open.as_str()]);
-                let entity = format!("ticket:{ticket}");
-                let side = bridge_domain::loop_guard::Side::Zendesk;
-                crate::lifecycle::record_written(store, side, &entity, "status", Some(fp)).await?;
+                let key = DocKey::written(&Entity::Ticket(ticket));
+                crate::lifecycle::record_written(store, &key, "status", Some(fp)).await?;
             }
             bridge_domain::links::AppendTarget::Comment { reopens: false } => {}
         }
@@ -427,7 +397,7 @@ async fn append_follow_ups<P: Ports>(p: &P, conversation: &Conversation, link: &
     let mut appended = 0usize;
     let now = p.clock().now();
     for (part, kind) in &candidates {
-        let intent = format!("append#{}#{}", conversation.id, part.id);
+        let intent = Intent::Append(conversation.id.clone(), part.id.clone());
         match store.claim(&intent, holder, LEASE, now).await? {
             Claim::Done(_) => continue,
             Claim::Busy => {
@@ -461,7 +431,7 @@ async fn append_follow_ups<P: Ports>(p: &P, conversation: &Conversation, link: &
             let update = TicketUpdate { comment: Some(comment), ..TicketUpdate::default() };
             p.helpdesk().update_ticket(ticket, &update).await.map(|_| "appended".to_string())
         };
-        settle(store, &intent, holder, result).await?;
+        crate::settle(store, &intent, holder, result).await?;
         appended += 1;
         doc.copied_parts.insert(part.id.to_string());
     }
@@ -470,12 +440,11 @@ async fn append_follow_ups<P: Ports>(p: &P, conversation: &Conversation, link: &
     }
     doc.ticket = Some(ticket);
     // Best effort: the intents already guarantee exactly-once; the doc only saves work.
-    let body = serde_json::to_string(&doc).map_err(|e| JobError::permanent(e.to_string()))?;
     for _ in 0..3 {
-        if store.save(&key, &body, version).await? {
+        if store.save(&key, &doc, version).await? {
             break;
         }
-        version = store.load(&key).await?.map(|v| v.version);
+        version = store.load::<EscalationDoc>(&key).await?.map(|v| v.version);
     }
     Ok(Outcome::Done(format!("conversation {}: {appended} parts appended to ticket {ticket}", conversation.id)))
 }

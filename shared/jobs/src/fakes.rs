@@ -9,55 +9,58 @@ use std::time::Duration;
 
 use bridge_domain::Config;
 use bridge_domain::ids::*;
+use bridge_domain::keys::{DocKey, Intent};
 use bridge_domain::model::*;
 use bridge_domain::ports::*;
 
 use crate::Ports;
 
+/// The store in memory; keys are kept in their stored text form, documents as JSON values.
 #[derive(Default)]
 pub struct MemStore {
-    deliveries: Mutex<std::collections::HashSet<String>>,
-    intents: Mutex<HashMap<String, Intent>>,
+    intents: Mutex<HashMap<String, Marker>>,
     links: Mutex<HashMap<String, Link>>,
     ticket_index: Mutex<HashMap<u64, String>>,
-    docs: Mutex<HashMap<String, Versioned>>,
+    docs: Mutex<HashMap<String, Doc<serde_json::Value>>>,
     pub fail_next_link_write: AtomicBool,
 }
 
 #[derive(Clone)]
-enum Intent {
+enum Marker {
     Claimed { holder: String, until: Timestamp },
     Done(String),
 }
 
 impl Store for MemStore {
-    async fn first_delivery(&self, vendor: &str, id: &str, _ttl: Duration) -> PortResult<bool> {
-        Ok(self.deliveries.lock().unwrap().insert(format!("{vendor}#{id}")))
-    }
-    async fn claim(&self, intent: &str, holder: &str, lease: Duration, now: Timestamp) -> PortResult<Claim> {
+    async fn claim(&self, intent: &Intent, holder: &str, lease: Duration, now: Timestamp) -> PortResult<Claim> {
         let mut m = self.intents.lock().unwrap();
-        match m.get(intent) {
-            Some(Intent::Done(r)) => return Ok(Claim::Done(r.clone())),
-            Some(Intent::Claimed { until, .. }) if *until > now => return Ok(Claim::Busy),
+        let key = intent.to_string();
+        match m.get(&key) {
+            Some(Marker::Done(r)) => return Ok(Claim::Done(r.clone())),
+            Some(Marker::Claimed { until, .. }) if *until > now => return Ok(Claim::Busy),
             _ => {}
         }
-        m.insert(intent.into(), Intent::Claimed { holder: holder.into(), until: now.plus(lease.as_secs() as i64) });
+        m.insert(key, Marker::Claimed { holder: holder.into(), until: now.plus(lease.as_secs() as i64) });
         Ok(Claim::Acquired)
     }
-    async fn intent_state(&self, intent: &str) -> PortResult<Option<Claim>> {
-        Ok(self.intents.lock().unwrap().get(intent).map(|i| match i {
-            Intent::Done(r) => Claim::Done(r.clone()),
-            Intent::Claimed { .. } => Claim::Busy,
+    async fn intent_state(&self, intent: &Intent) -> PortResult<Option<Claim>> {
+        Ok(self.intents.lock().unwrap().get(&intent.to_string()).map(|i| match i {
+            Marker::Done(r) => Claim::Done(r.clone()),
+            Marker::Claimed { .. } => Claim::Busy,
         }))
     }
-    async fn complete(&self, intent: &str, result: &str) -> PortResult<()> {
-        self.intents.lock().unwrap().insert(intent.into(), Intent::Done(result.into()));
+    async fn complete(&self, intent: &Intent, result: &str) -> PortResult<()> {
+        self.intents.lock().unwrap().insert(intent.to_string(), Marker::Done(result.into()));
         Ok(())
     }
-    async fn release(&self, intent: &str, holder: &str) -> PortResult<()> {
+    async fn complete_for(&self, intent: &Intent, result: &str, _keep: Duration) -> PortResult<()> {
+        self.complete(intent, result).await
+    }
+    async fn release(&self, intent: &Intent, holder: &str) -> PortResult<()> {
         let mut m = self.intents.lock().unwrap();
-        if matches!(m.get(intent), Some(Intent::Claimed { holder: h, .. }) if h == holder) {
-            m.remove(intent);
+        let key = intent.to_string();
+        if matches!(m.get(&key), Some(Marker::Claimed { holder: h, .. }) if h == holder) {
+            m.remove(&key);
         }
         Ok(())
     }
@@ -98,20 +101,31 @@ impl Store for MemStore {
             _ => Ok(false),
         }
     }
-    async fn load(&self, key: &str) -> PortResult<Option<Versioned>> {
-        Ok(self.docs.lock().unwrap().get(key).cloned())
+    async fn load<T: serde::de::DeserializeOwned + Send>(&self, key: &DocKey) -> PortResult<Option<Doc<T>>> {
+        let Some(doc) = self.docs.lock().unwrap().get(&key.to_string()).cloned() else { return Ok(None) };
+        let value = serde_json::from_value(doc.value).map_err(|e| PortError::Rejected {
+            service: Service::Store,
+            source: format!("document {key} does not read back: {e}").into(),
+        })?;
+        Ok(Some(Doc { value, version: doc.version }))
     }
-    async fn save(&self, key: &str, body: &str, expected: Option<u64>) -> PortResult<bool> {
+    async fn save<T: serde::Serialize + Sync>(
+        &self,
+        key: &DocKey,
+        value: &T,
+        expected: Option<u64>,
+    ) -> PortResult<bool> {
+        let value = serde_json::to_value(value).unwrap();
         let mut docs = self.docs.lock().unwrap();
-        let current = docs.get(key).map(|v| v.version);
+        let current = docs.get(&key.to_string()).map(|v| v.version);
         if current != expected {
             return Ok(false);
         }
-        docs.insert(key.into(), Versioned { body: body.into(), version: current.unwrap_or(0) + 1 });
+        docs.insert(key.to_string(), Doc { value, version: current.unwrap_or(0) + 1 });
         Ok(true)
     }
-    async fn delete(&self, key: &str) -> PortResult<bool> {
-        Ok(self.docs.lock().unwrap().remove(key).is_some())
+    async fn delete(&self, key: &DocKey) -> PortResult<bool> {
+        Ok(self.docs.lock().unwrap().remove(&key.to_string()).is_some())
     }
     async fn links_of_person(&self, contacts: &[ContactId], users: &[UserId]) -> PortResult<Vec<Link>> {
         let links = self.links.lock().unwrap();
@@ -132,9 +146,21 @@ impl Store for MemStore {
 }
 
 impl MemStore {
-    /// Every document key, for tests that check what is left.
+    /// Every document key (as stored), for tests that check what is left.
     pub fn doc_keys(&self) -> Vec<String> {
         self.docs.lock().unwrap().keys().cloned().collect()
+    }
+
+    /// Stores a document under its stored key text, as a record written by an earlier
+    /// version or another job would be.
+    pub fn seed(&self, key: &str, json: &str) {
+        let value = serde_json::from_str(json).expect("seeded JSON");
+        self.docs.lock().unwrap().insert(key.to_string(), Doc { value, version: 1 });
+    }
+
+    /// The JSON of a document, for tests that look inside.
+    pub fn doc_json(&self, key: &DocKey) -> Option<serde_json::Value> {
+        self.docs.lock().unwrap().get(&key.to_string()).map(|d| d.value.clone())
     }
 }
 

@@ -28,7 +28,9 @@ use bridge_domain::ids::{ContactId, UserId};
 use bridge_domain::intake::{
     self, AckDecision, AckFacts, CustomerProfile, FoundBy, Lookup, ReasonTarget, RouteDecision, RoutingConfig,
 };
+use bridge_domain::keys::{DocKey, Intent};
 use bridge_domain::model::{FieldValue, Ticket, TicketComment, TicketUpdate};
+use bridge_domain::ports::Doc;
 use bridge_domain::ports::{Claim, Helpdesk, Messenger, PortError, Service, Store};
 use serde::{Deserialize, Serialize};
 
@@ -46,10 +48,6 @@ pub const CREATED_TOPICS: [&str; 3] = ["zen:event-type:ticket.created", "ticket.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct ZendeskPersonDoc {
     intercom_contact_id: ContactId,
-}
-
-fn person_key(user: UserId) -> String {
-    format!("PERSON#ZD#{user}")
 }
 
 /// Who created the ticket, from the payload (`detail.actor_id` or the trigger's `updated_by`).
@@ -98,13 +96,13 @@ pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
         if let Some(why) = origin {
             summary.push(format!("not routed ({why})"));
         } else {
-            let intent = format!("intake-route#{ticket_id}");
+            let intent = Intent::Route(ticket_id);
             match p.store().claim(&intent, &holder, LEASE, p.clock().now()).await? {
                 Claim::Busy => return Err(busy(format!("routing of ticket {ticket_id} in progress elsewhere"))),
                 Claim::Done(done) => summary.push(format!("already routed ({done})")),
                 Claim::Acquired => {
                     let result = route_claimed(p, &ticket, cfg, &mut lookup).await;
-                    let done = settle(p.store(), &intent, &holder, result).await?;
+                    let done = crate::settle(p.store(), &intent, &holder, result).await?;
                     summary.push(done);
                 }
             }
@@ -112,39 +110,18 @@ pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
     }
 
     if let Some(cfg) = &config.acknowledgement {
-        let intent = format!("intake-ack#{ticket_id}");
+        let intent = Intent::Acknowledge(ticket_id);
         match p.store().claim(&intent, &holder, LEASE, p.clock().now()).await? {
             Claim::Busy => return Err(busy(format!("acknowledgement of ticket {ticket_id} in progress elsewhere"))),
             Claim::Done(done) => summary.push(format!("already acknowledged ({done})")),
             Claim::Acquired => {
                 let result = acknowledge_claimed(p, &ticket, cfg, origin, &mut lookup).await;
-                let done = settle(p.store(), &intent, &holder, result).await?;
+                let done = crate::settle(p.store(), &intent, &holder, result).await?;
                 summary.push(done);
             }
         }
     }
     Ok(Outcome::Done(format!("ticket {ticket_id}: {}", summary.join("; "))))
-}
-
-/// Completes an intent with its result, or releases it so a retry can act at once.
-async fn settle<S: Store>(
-    store: &S,
-    intent: &str,
-    holder: &str,
-    result: Result<String, JobError>,
-) -> Result<String, JobError> {
-    match result {
-        Ok(done) => {
-            store.complete(intent, &done).await?;
-            Ok(done)
-        }
-        Err(e) => {
-            if let Err(release) = store.release(intent, holder).await {
-                tracing::warn!(intent, error = %release, "could not release lease");
-            }
-            Err(e)
-        }
-    }
 }
 
 async fn cached_lookup<'a, P: Ports>(
@@ -163,12 +140,10 @@ async fn lookup<P: Ports>(p: &P, ticket: &Ticket) -> Result<Lookup, JobError> {
     let Some(requester) = ticket.requester_id else {
         return Ok(Lookup::NotFound);
     };
-    let key = person_key(requester);
-    let stored = p.store().load(&key).await?;
+    let key = DocKey::ZendeskPerson(requester);
+    let stored = p.store().load::<ZendeskPersonDoc>(&key).await?;
     let mut found = None;
-    if let Some(doc) = &stored
-        && let Ok(mapping) = serde_json::from_str::<ZendeskPersonDoc>(&doc.body)
-    {
+    if let Some(Doc { value: mapping, .. }) = &stored {
         match p.messenger().contact(&mapping.intercom_contact_id).await {
             Ok(c) => found = Some((c, FoundBy::StoredMapping)),
             Err(PortError::Merged { new_id, .. }) => {
@@ -205,11 +180,11 @@ async fn lookup<P: Ports>(p: &P, ticket: &Ticket) -> Result<Lookup, JobError> {
     let Some((contact, found_by)) = found else {
         return Ok(Lookup::NotFound);
     };
-    if found_by != FoundBy::StoredMapping || stored.as_ref().is_some_and(|d| !d.body.contains(contact.id.as_str())) {
-        let body = serde_json::to_string(&ZendeskPersonDoc { intercom_contact_id: contact.id.clone() })
-            .map_err(|e| JobError::permanent(e.to_string()))?;
+    if found_by != FoundBy::StoredMapping || stored.as_ref().is_some_and(|d| d.value.intercom_contact_id != contact.id)
+    {
+        let mapping = ZendeskPersonDoc { intercom_contact_id: contact.id.clone() };
         // Best effort: a concurrent writer stores the same mapping.
-        let _ = p.store().save(&key, &body, stored.as_ref().map(|d| d.version)).await?;
+        let _ = p.store().save(&key, &mapping, stored.as_ref().map(|d| d.version)).await?;
     }
     let segments = p.messenger().contact_segments(&contact.id).await?.into_iter().map(|s| s.name).collect();
     let companies =

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use bridge_domain::Config;
 use bridge_domain::event::QueuedEvent;
+use bridge_domain::keys::Intent;
 use bridge_domain::ports::{Clock, Helpdesk, Messenger, PortError, Store};
 use bridge_domain::routing::{self, Handler, JobKind};
 
@@ -132,6 +133,28 @@ pub fn holder_for(p: &impl Ports, event: &QueuedEvent) -> String {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     format!("{}/{}/{n}", p.worker_id(), event.delivery_id)
+}
+
+/// Completes an intent with the result of acting on it, or releases it on failure so a retry
+/// can act at once instead of waiting for the lease to expire. Answers the recorded result.
+pub async fn settle<S: Store, E: Into<JobError>>(
+    store: &S,
+    intent: &Intent,
+    holder: &str,
+    result: Result<String, E>,
+) -> Result<String, JobError> {
+    match result {
+        Ok(value) => {
+            store.complete(intent, &value).await?;
+            Ok(value)
+        }
+        Err(e) => {
+            if let Err(release) = store.release(intent, holder).await {
+                tracing::warn!(intent = %intent, error = %release, "could not release lease");
+            }
+            Err(e.into())
+        }
+    }
 }
 
 /// The permanent failure for an event about an entity its job does not handle.

@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use bridge_domain::event::QueuedEvent;
 use bridge_domain::ids::{ContactId, TicketId};
+use bridge_domain::keys::DocKey;
 use bridge_domain::links::{self, LinkChange, Transition};
-use bridge_domain::loop_guard::{self, Side, Written};
+use bridge_domain::loop_guard::Written;
 use bridge_domain::model::{Link, NewTicket, Ticket, TicketComment};
 use bridge_domain::ports::{Helpdesk, PortError, Service, Store};
 use serde_json::Value;
@@ -156,11 +157,10 @@ pub async fn create_followup<P: Ports>(
     move_link(p, link, &LinkChange::FollowUp { from: closed.id, to: created.id }).await
 }
 
-/// What the bridge last wrote on an entity.
-pub async fn load_written<S: Store>(store: &S, side: Side, entity: &str) -> Result<(Written, Option<u64>), JobError> {
-    let key = loop_guard::record_key(side, entity);
-    Ok(match store.load(&key).await? {
-        Some(v) => (serde_json::from_str(&v.body).unwrap_or_default(), Some(v.version)),
+/// What the bridge last wrote on an entity (`key` is a [`DocKey::Written`]).
+pub async fn load_written<S: Store>(store: &S, key: &DocKey) -> Result<(Written, Option<u64>), JobError> {
+    Ok(match store.load::<Written>(key).await? {
+        Some(v) => (v.value, Some(v.version)),
         None => (Written::default(), None),
     })
 }
@@ -168,14 +168,12 @@ pub async fn load_written<S: Store>(store: &S, side: Side, entity: &str) -> Resu
 /// Records (or, with `None`, forgets) what the bridge wrote to `field` of an entity.
 pub async fn record_written<S: Store>(
     store: &S,
-    side: Side,
-    entity: &str,
+    key: &DocKey,
     field: &str,
     fingerprint: Option<String>,
 ) -> Result<(), JobError> {
-    let key = loop_guard::record_key(side, entity);
     for _ in 0..5 {
-        let (mut written, version) = load_written(store, side, entity).await?;
+        let (mut written, version) = load_written(store, key).await?;
         match &fingerprint {
             Some(fp) => written.record(field, fp.clone()),
             None => {
@@ -184,8 +182,7 @@ pub async fn record_written<S: Store>(
                 }
             }
         }
-        let body = serde_json::to_string(&written).map_err(|e| JobError::permanent(e.to_string()))?;
-        if store.save(&key, &body, version).await? {
+        if store.save(key, &written, version).await? {
             return Ok(());
         }
     }

@@ -13,14 +13,15 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use bridge_domain::event::Kind;
 use bridge_domain::event::QueuedEvent;
-use bridge_domain::loop_guard::{self, Side};
+use bridge_domain::event::Vendor;
+use bridge_domain::keys::DocKey;
+use bridge_domain::loop_guard;
 use bridge_domain::model::{FieldValue, Timestamp};
 use bridge_domain::ports::{PortError, Service, Store};
 use bridge_domain::profiles::directory::ProfileDirectory;
-use bridge_domain::profiles::{
-    self, Candidates, Kind, KindMapping, PairState, PeerMatch, Profile, ProfilesConfig, Rule, state_key,
-};
+use bridge_domain::profiles::{self, Candidates, KindMapping, PairState, PeerMatch, Profile, ProfilesConfig, Rule};
 use serde::{Deserialize, Serialize};
 
 use crate::lifecycle::{load_written, record_written};
@@ -55,10 +56,10 @@ impl std::fmt::Debug for Directories<'_> {
 }
 
 impl<'a> Directories<'a> {
-    fn of(&self, side: Side) -> &'a dyn ProfileDirectory {
+    fn of(&self, side: Vendor) -> &'a dyn ProfileDirectory {
         match side {
-            Side::Intercom => self.intercom,
-            Side::Zendesk => self.zendesk,
+            Vendor::Intercom => self.intercom,
+            Vendor::Zendesk => self.zendesk,
         }
     }
 }
@@ -124,7 +125,7 @@ pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
     if kind == Kind::Org && cfg.companies.is_none() {
         return Ok(Outcome::Skipped("company sync is not configured".into()));
     }
-    if side == Side::Zendesk && actor_is_own(p, event).await {
+    if side == Vendor::Zendesk && actor_is_own(p, event).await {
         return Ok(Outcome::LoopSuppressed(format!("{}: changed by the bridge's own user", event.entity)));
     }
     let sync = Sync { store: p.store(), dirs, cfg, now: p.clock().now() };
@@ -185,10 +186,6 @@ impl<S: Store> std::fmt::Debug for Sync<'_, S> {
     }
 }
 
-fn json<T: Serialize>(v: &T) -> Result<String, JobError> {
-    serde_json::to_string(v).map_err(|e| JobError::permanent(format!("encode: {e}")))
-}
-
 fn conflict(detail: String) -> JobError {
     JobError::Retry { after: Some(BUSY_RETRY), source: PortError::Conflict { service: Service::Store, detail } }
 }
@@ -200,22 +197,17 @@ impl<'a, S: Store> Sync<'a, S> {
 
     /// Loads the pair state for an Intercom id.
     async fn load_state(&self, kind: Kind, intercom_id: &str) -> Result<(PairState, Option<u64>), JobError> {
-        let key = state_key(Side::Intercom, kind, intercom_id);
-        Ok(match self.store.load(&key).await? {
-            Some(v) => (serde_json::from_str(&v.body).unwrap_or_default(), Some(v.version)),
+        let key = DocKey::Profile { side: Vendor::Intercom, kind, id: intercom_id.to_string() };
+        Ok(match self.store.load::<PairState>(&key).await? {
+            Some(v) => (v.value, Some(v.version)),
             None => (PairState::default(), None),
         })
     }
 
     /// The Intercom id a Zendesk record is paired with, if stored.
     async fn pointer(&self, kind: Kind, zendesk_id: &str) -> Result<Option<String>, JobError> {
-        let key = state_key(Side::Zendesk, kind, zendesk_id);
-        Ok(self
-            .store
-            .load(&key)
-            .await?
-            .and_then(|v| serde_json::from_str::<Pointer>(&v.body).ok())
-            .map(|p| p.intercom_id))
+        let key = DocKey::Profile { side: Vendor::Zendesk, kind, id: zendesk_id.to_string() };
+        Ok(self.store.load::<Pointer>(&key).await?.map(|p| p.value.intercom_id))
     }
 
     /// Syncs one profile with its peer. `guard`: drop the bridge's own echo first.
@@ -228,7 +220,7 @@ impl<'a, S: Store> Sync<'a, S> {
             return Ok(Err(Skip::OutOfScope(why)));
         }
         if guard {
-            let (written, _) = load_written(self.store, src.side, &src.entity()).await?;
+            let (written, _) = load_written(self.store, &DocKey::written_profile(src.side, src.kind, &src.id)).await?;
             let fp = profiles::mapped_fingerprint(mapping, &src);
             if loop_guard::judge(&written, GUARD_FIELD, &fp, false).is_echo() {
                 return Ok(Err(Skip::Echo("values equal the bridge's last write")));
@@ -236,17 +228,17 @@ impl<'a, S: Store> Sync<'a, S> {
         }
         // Which Intercom id holds the state.
         let known_ic = match src.side {
-            Side::Intercom => Some(src.id.clone()),
-            Side::Zendesk => self.pointer(kind, &src.id).await?,
+            Vendor::Intercom => Some(src.id.clone()),
+            Vendor::Zendesk => self.pointer(kind, &src.id).await?,
         };
         let (state, version) = match &known_ic {
             Some(ic) => self.load_state(kind, ic).await?,
             None => (PairState::default(), None),
         };
-        let peer_side = profiles::other(src.side);
+        let peer_side = src.side.other();
         let stored_peer = match peer_side {
-            Side::Intercom => known_ic.clone().filter(|_| src.side == Side::Zendesk),
-            Side::Zendesk => state.zendesk_id.clone(),
+            Vendor::Intercom => known_ic.clone().filter(|_| src.side == Vendor::Zendesk),
+            Vendor::Zendesk => state.zendesk_id.clone(),
         };
         let mut created_peer = false;
         let peer = match self.find_peer(&src, stored_peer).await? {
@@ -256,9 +248,9 @@ impl<'a, S: Store> Sync<'a, S> {
             },
             PeerMatch::Ambiguous { by, ids } => {
                 let doc = Ambiguity { by, candidates: ids.clone(), at: self.now };
-                let key = format!("PROFILE#AMBIGUOUS#{}", src.entity());
-                let old = self.store.load(&key).await?.map(|v| v.version);
-                let _ = self.store.save(&key, &json(&doc)?, old).await?;
+                let key = DocKey::ProfileAmbiguous { side: src.side, kind: src.kind, id: src.id.clone() };
+                let old = self.store.load::<Ambiguity>(&key).await?.map(|v| v.version);
+                let _ = self.store.save(&key, &doc, old).await?;
                 tracing::warn!(entity = %src.entity(), candidates = ids.len(), by = ?by, "ambiguous profile match");
                 return Ok(Err(Skip::Ambiguous(ids)));
             }
@@ -269,8 +261,8 @@ impl<'a, S: Store> Sync<'a, S> {
             }
         };
         let (ic, zd) = match src.side {
-            Side::Intercom => (src, peer),
-            Side::Zendesk => (peer, src),
+            Vendor::Intercom => (src, peer),
+            Vendor::Zendesk => (peer, src),
         };
         // A pair found for the first time on the Zendesk side may already have state.
         let (state, version) = if known_ic.as_deref() == Some(ic.id.as_str()) {
@@ -282,7 +274,7 @@ impl<'a, S: Store> Sync<'a, S> {
     }
 
     async fn find_peer(&self, src: &Profile, stored: Option<String>) -> Result<PeerMatch, JobError> {
-        let peer_dir = self.dirs.of(profiles::other(src.side));
+        let peer_dir = self.dirs.of(src.side.other());
         // The stored id, or the id the bridge wrote on the record, if it still exists.
         let written_id = match (src.kind, self.cfg.id_field(src.side)) {
             (Kind::Person, Some(f)) => src.text(&f).map(str::to_string),
@@ -311,7 +303,7 @@ impl<'a, S: Store> Sync<'a, S> {
     /// Creates the peer with the matching keys and every value that may flow from `src`.
     async fn create_peer(&self, mapping: &KindMapping, src: &Profile) -> Result<Profile, JobError> {
         let values = peer_values(self.cfg, mapping, src, self.now);
-        Ok(self.dirs.of(profiles::other(src.side)).write(src.kind, None, &values).await?)
+        Ok(self.dirs.of(src.side.other()).write(src.kind, None, &values).await?)
     }
 
     /// Decides and writes a matched pair, then saves its state.
@@ -329,12 +321,12 @@ impl<'a, S: Store> Sync<'a, S> {
         let mut to_ic = plan.intercom.values.clone();
         let mut to_zd = plan.zendesk.values.clone();
         if kind == Kind::Person {
-            if let Some(f) = self.cfg.id_field(Side::Intercom)
+            if let Some(f) = self.cfg.id_field(Vendor::Intercom)
                 && ic.text(&f) != Some(zd.id.as_str())
             {
                 to_ic.insert(f, FieldValue::Text(zd.id.clone()));
             }
-            if let Some(f) = self.cfg.id_field(Side::Zendesk)
+            if let Some(f) = self.cfg.id_field(Vendor::Zendesk)
                 && zd.text(&f) != Some(ic.id.as_str())
             {
                 to_zd.insert(f, FieldValue::Text(ic.id.clone()));
@@ -357,12 +349,14 @@ impl<'a, S: Store> Sync<'a, S> {
         if !to_ic.is_empty() {
             let after = self.dirs.intercom.write(kind, Some(&ic.id), &to_ic).await?;
             let fp = profiles::mapped_fingerprint(mapping, &after);
-            record_written(self.store, Side::Intercom, &after.entity(), GUARD_FIELD, Some(fp)).await?;
+            let key = DocKey::written_profile(Vendor::Intercom, kind, &after.id);
+            record_written(self.store, &key, GUARD_FIELD, Some(fp)).await?;
         }
         if !to_zd.is_empty() {
             let after = self.dirs.zendesk.write(kind, Some(&zd.id), &to_zd).await?;
             let fp = profiles::mapped_fingerprint(mapping, &after);
-            record_written(self.store, Side::Zendesk, &after.entity(), GUARD_FIELD, Some(fp)).await?;
+            let key = DocKey::written_profile(Vendor::Zendesk, kind, &after.id);
+            record_written(self.store, &key, GUARD_FIELD, Some(fp)).await?;
         }
         if kind == Kind::Person && self.cfg.companies.is_some() {
             self.sync_membership(&ic, &zd).await?;
@@ -373,14 +367,14 @@ impl<'a, S: Store> Sync<'a, S> {
         state.baseline = plan.baseline;
         state.push_audit(plan.audit);
         state.synced_at = self.now;
-        let key = state_key(Side::Intercom, kind, &ic.id);
-        if !self.store.save(&key, &json(&state)?, version).await? {
+        let key = DocKey::Profile { side: Vendor::Intercom, kind, id: ic.id.clone() };
+        if !self.store.save(&key, &state, version).await? {
             return Err(conflict(format!("{key} changed during the sync")));
         }
         if new_pair {
-            let ptr = state_key(Side::Zendesk, kind, &zd.id);
-            let old = self.store.load(&ptr).await?.map(|v| v.version);
-            let _ = self.store.save(&ptr, &json(&Pointer { intercom_id: ic.id.clone() })?, old).await?;
+            let ptr = DocKey::Profile { side: Vendor::Zendesk, kind, id: zd.id.clone() };
+            let old = self.store.load::<Pointer>(&ptr).await?.map(|v| v.version);
+            let _ = self.store.save(&ptr, &Pointer { intercom_id: ic.id.clone() }, old).await?;
         }
         Ok(Ok(outcome))
     }
@@ -390,12 +384,12 @@ impl<'a, S: Store> Sync<'a, S> {
     async fn sync_membership(&self, ic: &Profile, zd: &Profile) -> Result<(), JobError> {
         if let Some(company) = ic.orgs.first()
             && zd.orgs.is_empty()
-            && let Some(org) = self.org_peer(Side::Intercom, company).await?
+            && let Some(org) = self.org_peer(Vendor::Intercom, company).await?
         {
             self.dirs.zendesk.join_org(&zd.id, &org).await?;
         }
         if let Some(org) = zd.orgs.first()
-            && let Some(company) = self.org_peer(Side::Zendesk, org).await?
+            && let Some(company) = self.org_peer(Vendor::Zendesk, org).await?
             && !ic.orgs.contains(&company)
         {
             self.dirs.intercom.join_org(&ic.id, &company).await?;
@@ -404,14 +398,14 @@ impl<'a, S: Store> Sync<'a, S> {
     }
 
     /// The peer id of an organization, syncing it first when it has no pair yet.
-    async fn org_peer(&self, side: Side, id: &str) -> Result<Option<String>, JobError> {
+    async fn org_peer(&self, side: Vendor, id: &str) -> Result<Option<String>, JobError> {
         let ic_id = match side {
-            Side::Intercom => Some(id.to_string()),
-            Side::Zendesk => self.pointer(Kind::Org, id).await?,
+            Vendor::Intercom => Some(id.to_string()),
+            Vendor::Zendesk => self.pointer(Kind::Org, id).await?,
         };
         if let Some(ic_id) = &ic_id {
             let (state, _) = self.load_state(Kind::Org, ic_id).await?;
-            let peer = if side == Side::Intercom { state.zendesk_id } else { state.intercom_id };
+            let peer = if side == Vendor::Intercom { state.zendesk_id } else { state.intercom_id };
             if peer.is_some() {
                 return Ok(peer);
             }
@@ -423,12 +417,12 @@ impl<'a, S: Store> Sync<'a, S> {
             return Ok(None);
         }
         let ic_id = match side {
-            Side::Intercom => Some(id.to_string()),
-            Side::Zendesk => self.pointer(Kind::Org, id).await?,
+            Vendor::Intercom => Some(id.to_string()),
+            Vendor::Zendesk => self.pointer(Kind::Org, id).await?,
         };
         let Some(ic_id) = ic_id else { return Ok(None) };
         let (state, _) = self.load_state(Kind::Org, &ic_id).await?;
-        Ok(if side == Side::Intercom { state.zendesk_id } else { state.intercom_id })
+        Ok(if side == Vendor::Intercom { state.zendesk_id } else { state.intercom_id })
     }
 }
 
@@ -439,8 +433,8 @@ trait SidePrefix {
 impl SidePrefix for Profile {
     fn side_prefix(&self) -> &'static str {
         match self.side {
-            Side::Intercom => "intercom",
-            Side::Zendesk => "zendesk",
+            Vendor::Intercom => "intercom",
+            Vendor::Zendesk => "zendesk",
         }
     }
 }
@@ -454,7 +448,7 @@ pub fn peer_values(
     src: &Profile,
     now: Timestamp,
 ) -> BTreeMap<String, FieldValue> {
-    let to = profiles::other(src.side);
+    let to = src.side.other();
     let mut values: BTreeMap<String, FieldValue> = BTreeMap::new();
     let keys: &[&str] = match src.kind {
         Kind::Person => &["name", "email", "external_id"],
@@ -471,7 +465,7 @@ pub fn peer_values(
     }
     let (ic_view, zd_view) = empty_pair(src);
     let plan = profiles::plan(mapping, &cfg.conflicts, &ic_view, &zd_view, &BTreeMap::new(), now);
-    let writes = if to == Side::Zendesk { plan.zendesk.values } else { plan.intercom.values };
+    let writes = if to == Vendor::Zendesk { plan.zendesk.values } else { plan.intercom.values };
     values.extend(writes);
     values
 }
@@ -479,7 +473,7 @@ pub fn peer_values(
 /// The pair as seen when the peer does not exist yet (an empty profile on the other side).
 fn empty_pair(src: &Profile) -> (Profile, Profile) {
     let empty = Profile {
-        side: profiles::other(src.side),
+        side: src.side.other(),
         kind: src.kind,
         id: String::new(),
         values: BTreeMap::new(),
@@ -488,8 +482,8 @@ fn empty_pair(src: &Profile) -> (Profile, Profile) {
         updated_at: Timestamp(0),
     };
     match src.side {
-        Side::Intercom => (src.clone(), empty),
-        Side::Zendesk => (empty, src.clone()),
+        Vendor::Intercom => (src.clone(), empty),
+        Vendor::Zendesk => (empty, src.clone()),
     }
 }
 
@@ -499,8 +493,8 @@ pub fn out_of_scope(cfg: &ProfilesConfig, p: &Profile) -> Option<&'static str> {
         return None;
     }
     match (p.side, p.role.as_deref()) {
-        (Side::Intercom, Some("lead")) if !cfg.include_leads => Some("leads are not synced"),
-        (Side::Zendesk, Some(role)) if role != "end-user" => Some("agents and admins are not synced"),
+        (Vendor::Intercom, Some("lead")) if !cfg.include_leads => Some("leads are not synced"),
+        (Vendor::Zendesk, Some(role)) if role != "end-user" => Some("agents and admins are not synced"),
         _ => None,
     }
 }

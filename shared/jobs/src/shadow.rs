@@ -12,12 +12,13 @@ use std::time::Duration;
 
 use bridge_domain::Config;
 use bridge_domain::ids::{AdminId, CompanyId, ContactId, ConversationId, OrganizationId, PartId, TicketId, UserId};
+use bridge_domain::keys::{DocKey, Intent};
 use bridge_domain::model::{
     Company, Contact, Conversation, ConversationChange, FieldValue, Link, NewTicket, Organization, OrganizationUpsert,
     OutboundMessage, Segment, Ticket, TicketComment, TicketStatus, TicketUpdate, Timestamp, User, UserUpsert,
 };
 use bridge_domain::ports::{
-    Claim, Clock, Helpdesk, LinkCreated, Messenger, PortError, PortResult, Service, Store, Versioned,
+    Claim, Clock, Doc, Helpdesk, LinkCreated, Messenger, PortError, PortResult, Service, Store,
 };
 use serde::Serialize;
 
@@ -239,10 +240,12 @@ pub struct ShadowStore<'a, S> {
 
 #[derive(Debug, Default)]
 struct Overlay {
+    /// Intents claimed in this run: `None` held, `Some(result)` done.
     intents: HashMap<String, Option<String>>,
     links: HashMap<String, Link>,
     tickets: HashMap<u64, String>,
-    docs: HashMap<String, Versioned>,
+    /// Documents written (`Some`) or deleted (`None`) in this run.
+    docs: HashMap<String, Option<Doc<serde_json::Value>>>,
 }
 
 impl<S> ShadowStore<'_, S> {
@@ -252,13 +255,14 @@ impl<S> ShadowStore<'_, S> {
     }
 }
 
+fn unreadable(key: &DocKey, e: serde_json::Error) -> PortError {
+    PortError::Rejected { service: Service::Store, source: format!("document {key}: {e}").into() }
+}
+
 impl<S: Store> Store for ShadowStore<'_, S> {
-    async fn first_delivery(&self, vendor: &str, delivery_id: &str, _ttl: Duration) -> PortResult<bool> {
-        let key = format!("delivery#{vendor}#{delivery_id}");
-        Ok(self.with(|o| o.intents.insert(key, None).is_none()))
-    }
-    async fn claim(&self, intent: &str, holder: &str, lease: Duration, now: Timestamp) -> PortResult<Claim> {
-        if let Some(state) = self.with(|o| o.intents.get(intent).cloned()) {
+    async fn claim(&self, intent: &Intent, holder: &str, lease: Duration, now: Timestamp) -> PortResult<Claim> {
+        let key = intent.to_string();
+        if let Some(state) = self.with(|o| o.intents.get(&key).cloned()) {
             return Ok(match state {
                 Some(result) => Claim::Done(result),
                 None => Claim::Acquired,
@@ -269,17 +273,27 @@ impl<S: Store> Store for ShadowStore<'_, S> {
         match self.inner.intent_state(intent).await? {
             Some(Claim::Done(r)) => Ok(Claim::Done(r)),
             _ => {
-                self.with(|o| o.intents.insert(intent.to_string(), None));
+                self.with(|o| o.intents.insert(key, None));
                 Ok(Claim::Acquired)
             }
         }
     }
-    async fn complete(&self, intent: &str, result: &str) -> PortResult<()> {
+    async fn intent_state(&self, intent: &Intent) -> PortResult<Option<Claim>> {
+        match self.with(|o| o.intents.get(&intent.to_string()).cloned()) {
+            Some(Some(result)) => Ok(Some(Claim::Done(result))),
+            Some(None) => Ok(Some(Claim::Busy)),
+            None => self.inner.intent_state(intent).await,
+        }
+    }
+    async fn complete(&self, intent: &Intent, result: &str) -> PortResult<()> {
         self.with(|o| o.intents.insert(intent.to_string(), Some(result.to_string())));
         Ok(())
     }
-    async fn release(&self, intent: &str, _holder: &str) -> PortResult<()> {
-        self.with(|o| o.intents.remove(intent));
+    async fn complete_for(&self, intent: &Intent, result: &str, _keep: Duration) -> PortResult<()> {
+        self.complete(intent, result).await
+    }
+    async fn release(&self, intent: &Intent, _holder: &str) -> PortResult<()> {
+        self.with(|o| o.intents.remove(&intent.to_string()));
         Ok(())
     }
     async fn link_by_conversation(&self, c: &ConversationId) -> PortResult<Option<Link>> {
@@ -315,20 +329,38 @@ impl<S: Store> Store for ShadowStore<'_, S> {
         });
         Ok(true)
     }
-    async fn load(&self, key: &str) -> PortResult<Option<Versioned>> {
-        if let Some(v) = self.with(|o| o.docs.get(key).cloned()) {
-            return Ok(Some(v));
-        }
-        self.inner.load(key).await
+    async fn links_of_person(&self, contacts: &[ContactId], users: &[UserId]) -> PortResult<Vec<Link>> {
+        self.inner.links_of_person(contacts, users).await
     }
-    async fn save(&self, key: &str, body: &str, expected: Option<u64>) -> PortResult<bool> {
-        let current = self.load(key).await?.map(|v| v.version);
+    async fn delete_link(&self, link: &Link) -> PortResult<()> {
+        // Planned, not made: the real links stay; this run reads them as gone from now on.
+        self.with(|o| o.links.remove(link.conversation_id.as_str()));
+        Ok(())
+    }
+    async fn load<T: serde::de::DeserializeOwned + Send>(&self, key: &DocKey) -> PortResult<Option<Doc<T>>> {
+        match self.with(|o| o.docs.get(&key.to_string()).cloned()) {
+            Some(Some(doc)) => {
+                let value = serde_json::from_value(doc.value).map_err(|e| unreadable(key, e))?;
+                Ok(Some(Doc { value, version: doc.version }))
+            }
+            Some(None) => Ok(None),
+            None => self.inner.load(key).await,
+        }
+    }
+    async fn save<T: Serialize + Sync>(&self, key: &DocKey, value: &T, expected: Option<u64>) -> PortResult<bool> {
+        let current = self.load::<serde_json::Value>(key).await?.map(|v| v.version);
         if current != expected {
             return Ok(false);
         }
+        let value = serde_json::to_value(value).map_err(|e| unreadable(key, e))?;
         let version = current.unwrap_or(0) + 1;
-        self.with(|o| o.docs.insert(key.to_string(), Versioned { body: body.to_string(), version }));
+        self.with(|o| o.docs.insert(key.to_string(), Some(Doc { value, version })));
         Ok(true)
+    }
+    async fn delete(&self, key: &DocKey) -> PortResult<bool> {
+        let existed = self.load::<serde_json::Value>(key).await?.is_some();
+        self.with(|o| o.docs.insert(key.to_string(), None));
+        Ok(existed)
     }
 }
 

@@ -10,8 +10,8 @@
 use std::time::Duration;
 
 use bridge_domain::event::{Entity, QueuedEvent, Vendor};
-use bridge_domain::ids::ConversationId;
-use bridge_domain::loop_guard::{self, Side};
+use bridge_domain::keys::{DocKey, Intent};
+use bridge_domain::loop_guard;
 use bridge_domain::model::{Link, TicketStatus};
 use bridge_domain::ports::{Claim, Helpdesk, Messenger, PortError, Store};
 use bridge_domain::tags::{self, TagRules, TagState};
@@ -20,11 +20,6 @@ use crate::lifecycle::{self, busy};
 use crate::{JobError, JobResult, Outcome, Ports, holder_for, wrong_entity};
 
 const LEASE: Duration = Duration::from_secs(60);
-
-/// Store key of the tag state of a conversation's link.
-pub fn doc_key(c: &ConversationId) -> String {
-    format!("TAGS#{c}")
-}
 
 /// Runs job 4 for one queued event from either vendor.
 #[tracing::instrument(skip_all, fields(entity = %event.entity))]
@@ -37,7 +32,7 @@ pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
     };
     let conv_id = link.conversation_id.clone();
     let holder = holder_for(p, event);
-    let lock = format!("tags#{conv_id}");
+    let lock = Intent::TagSync(conv_id.clone());
     match p.store().claim(&lock, &holder, LEASE, p.clock().now()).await? {
         Claim::Acquired => {}
         Claim::Busy | Claim::Done(_) => return Err(busy(format!("tag sync of {conv_id} in progress elsewhere"))),
@@ -73,24 +68,23 @@ async fn sync<P: Ports>(p: &P, cfg: &tags::TagSyncConfig, link: &Link, event: &Q
     let rules = TagRules::new(cfg, reserved);
     let derived = tags::derived_tags(&ticket.custom_fields);
 
-    let key = doc_key(conv_id);
-    let loaded = p.store().load(&key).await?;
+    let key = DocKey::Tags(conv_id.clone());
+    let loaded = p.store().load::<TagState>(&key).await?;
     let version = loaded.as_ref().map(|v| v.version);
-    let state: Option<TagState> = loaded.and_then(|v| serde_json::from_str(&v.body).ok());
+    let state: Option<TagState> = loaded.map(|v| v.value);
     let plan = tags::plan(&rules, state.as_ref(), &conversation.tags, &ticket.tags, &derived);
 
-    let ic_entity = format!("conversation:{conv_id}");
-    let zd_entity = format!("ticket:{}", ticket.id);
+    let ic_written = DocKey::written(&Entity::Conversation(conv_id.clone()));
+    let zd_written = DocKey::written(&Entity::Ticket(ticket.id));
     if plan.is_empty() {
         if state.as_ref() != Some(&plan.next) {
             save_state(p.store(), &key, &plan.next, version).await?;
         }
-        let (side, entity, seen) = if event.vendor == Vendor::Zendesk {
-            (Side::Zendesk, &zd_entity, &plan.next.zendesk_seen)
-        } else {
-            (Side::Intercom, &ic_entity, &plan.next.intercom_seen)
+        let (written_key, seen) = match event.vendor {
+            Vendor::Zendesk => (&zd_written, &plan.next.zendesk_seen),
+            Vendor::Intercom => (&ic_written, &plan.next.intercom_seen),
         };
-        let (written, _) = lifecycle::load_written(p.store(), side, entity).await?;
+        let (written, _) = lifecycle::load_written(p.store(), written_key).await?;
         let own = event.vendor == Vendor::Zendesk
             && lifecycle::zendesk_actor(event) == Some(p.helpdesk().own_user_id().await?.get())
             && event.topic.ends_with("tags_changed");
@@ -107,11 +101,11 @@ async fn sync<P: Ports>(p: &P, cfg: &tags::TagSyncConfig, link: &Link, event: &Q
     let bot = &p.config().intercom.bot_admin_id;
     if !plan.add_intercom.is_empty() || !plan.remove_intercom.is_empty() {
         let fp = loop_guard::fingerprint(&plan.next.intercom_seen);
-        lifecycle::record_written(p.store(), Side::Intercom, &ic_entity, "tags", Some(fp)).await?;
+        lifecycle::record_written(p.store(), &ic_written, "tags", Some(fp)).await?;
     }
     if !plan.add_zendesk.is_empty() || !plan.remove_zendesk.is_empty() {
         let fp = loop_guard::fingerprint(&plan.next.zendesk_seen);
-        lifecycle::record_written(p.store(), Side::Zendesk, &zd_entity, "tags", Some(fp)).await?;
+        lifecycle::record_written(p.store(), &zd_written, "tags", Some(fp)).await?;
     }
     for t in &plan.remove_intercom {
         p.messenger().untag_conversation(conv_id, bot, t).await?;
@@ -136,9 +130,8 @@ async fn sync<P: Ports>(p: &P, cfg: &tags::TagSyncConfig, link: &Link, event: &Q
     )))
 }
 
-async fn save_state<S: Store>(store: &S, key: &str, state: &TagState, version: Option<u64>) -> Result<(), JobError> {
-    let body = serde_json::to_string(state).map_err(|e| JobError::permanent(e.to_string()))?;
-    if store.save(key, &body, version).await? { Ok(()) } else { Err(busy(format!("{key} changed during the run"))) }
+async fn save_state<S: Store>(store: &S, key: &DocKey, state: &TagState, version: Option<u64>) -> Result<(), JobError> {
+    if store.save(key, state, version).await? { Ok(()) } else { Err(busy(format!("{key} changed during the run"))) }
 }
 
 #[cfg(test)]

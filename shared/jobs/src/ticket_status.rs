@@ -22,8 +22,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use bridge_domain::event::{Entity, QueuedEvent};
-use bridge_domain::ids::{CommentId, ConversationId, TicketId, UserId};
-use bridge_domain::loop_guard::{self, Side};
+use bridge_domain::ids::{CommentId, TicketId, UserId};
+use bridge_domain::keys::{DocKey, Intent};
+use bridge_domain::loop_guard;
 use bridge_domain::model::{Link, Ticket, TicketStatus};
 use bridge_domain::ports::{Claim, Helpdesk, Messenger, PortError, Store};
 use bridge_domain::status::{self, CommentAuthor, Relay, StatusAction, TemplateValues};
@@ -47,11 +48,6 @@ pub struct StatusDoc {
     pub relayed_up_to: Option<CommentId>,
 }
 
-/// Store key of the state.
-pub fn doc_key(c: &ConversationId) -> String {
-    format!("TSTATUS#{c}")
-}
-
 /// Runs job 3 for one queued Zendesk event.
 #[tracing::instrument(skip_all, fields(entity = %event.entity))]
 pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
@@ -72,10 +68,10 @@ pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
     let own = p.helpdesk().own_user_id().await?;
     let holder = holder_for(p, event);
 
-    let key = doc_key(&link.conversation_id);
-    let loaded = p.store().load(&key).await?;
+    let key = DocKey::TicketStatus(link.conversation_id.clone());
+    let loaded = p.store().load::<StatusDoc>(&key).await?;
     let version = loaded.as_ref().map(|v| v.version);
-    let mut doc: StatusDoc = loaded.and_then(|v| serde_json::from_str(&v.body).ok()).unwrap_or_default();
+    let mut doc = loaded.map(|v| v.value).unwrap_or_default();
     if doc.ticket.is_some_and(|t| t != live.id) {
         // The link moved: comments already on a merge target are not news to the customer;
         // a follow-up is new and starts empty.
@@ -90,8 +86,7 @@ pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
     let relayed = relay_comments(p, cfg, &link, &live, own, &mut doc, &holder).await?;
     let status = apply_status(p, cfg, &link, &live, own, event, &mut doc, &holder).await?;
 
-    let body = serde_json::to_string(&doc).map_err(|e| JobError::permanent(e.to_string()))?;
-    if !p.store().save(&key, &body, version).await? {
+    if !p.store().save(&key, &doc, version).await? {
         // Someone else moved the state on; the intents keep the effects single, so rerun.
         return Err(busy(format!("{key} changed during the run")));
     }
@@ -152,7 +147,7 @@ async fn relay_comments<P: Ports>(
             Some(_) => CommentAuthor::EndUser,
         };
         if let Some(relay) = status::relay_for(cfg, &comment, author) {
-            let intent = format!("relay#{}#{id}", link.conversation_id);
+            let intent = Intent::Relay(link.conversation_id.clone(), id);
             match p.store().claim(&intent, holder, LEASE, p.clock().now()).await? {
                 Claim::Done(_) => {}
                 Claim::Busy => return Err(busy(format!("comment {id} being relayed elsewhere"))),
@@ -169,7 +164,7 @@ async fn relay_comments<P: Ports>(
                         }
                         Relay::Note => p.messenger().add_note(&link.conversation_id, bot, &comment.html_body).await,
                     };
-                    settle(p, &intent, holder, result.map(|part| part.to_string())).await?;
+                    crate::settle(p.store(), &intent, holder, result.map(|part| part.to_string())).await?;
                     written += 1;
                 }
             }
@@ -201,8 +196,8 @@ async fn apply_status<P: Ports>(
         return Ok(StatusResult::Nothing);
     }
     let current = live.status;
-    let entity = format!("ticket:{}", live.id);
-    let (written, _) = lifecycle::load_written(p.store(), Side::Zendesk, &entity).await?;
+    let written_key = DocKey::written(&Entity::Ticket(live.id));
+    let (written, _) = lifecycle::load_written(p.store(), &written_key).await?;
     let Some(event_name) = status::classify(doc.status, current) else {
         return Ok(StatusResult::Nothing);
     };
@@ -213,7 +208,7 @@ async fn apply_status<P: Ports>(
     let verdict = loop_guard::judge(&written, "status", &loop_guard::fingerprint([current.as_str()]), actor_own);
     if written.fields.contains_key("status") {
         // A written status is matched at most once.
-        lifecycle::record_written(p.store(), Side::Zendesk, &entity, "status", None).await?;
+        lifecycle::record_written(p.store(), &written_key, "status", None).await?;
     }
     doc.status = Some(current);
     if verdict.is_echo() {
@@ -239,7 +234,12 @@ async fn apply_status<P: Ports>(
     let conv = &link.conversation_id;
     let mut done = 0;
     for action in &actions {
-        let intent = format!("status#{conv}#{generation}#{}#{}", event_name.as_str(), action.key());
+        let intent = Intent::StatusEffect {
+            conversation: conv.clone(),
+            generation,
+            event: event_name.as_str(),
+            action: action.key(),
+        };
         match p.store().claim(&intent, holder, LEASE, p.clock().now()).await? {
             Claim::Done(_) => continue,
             Claim::Busy => return Err(busy(format!("status effect {intent} in progress elsewhere"))),
@@ -252,28 +252,11 @@ async fn apply_status<P: Ports>(
             }
             StatusAction::Tag(tag) => p.messenger().tag_conversation(conv, bot, tag).await.map(|()| tag.clone()),
         };
-        settle(p, &intent, holder, result).await?;
+        crate::settle(p.store(), &intent, holder, result).await?;
         done += 1;
     }
     doc.generation = generation;
     Ok(StatusResult::Applied(event_name.as_str(), done))
-}
-
-async fn settle<P: Ports>(
-    p: &P,
-    intent: &str,
-    holder: &str,
-    result: Result<String, PortError>,
-) -> Result<(), JobError> {
-    match result {
-        Ok(v) => Ok(p.store().complete(intent, &v).await?),
-        Err(e) => {
-            if let Err(release) = p.store().release(intent, holder).await {
-                tracing::warn!(intent, error = %release, "could not release lease");
-            }
-            Err(e.into())
-        }
-    }
 }
 
 #[cfg(test)]

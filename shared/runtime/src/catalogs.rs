@@ -4,9 +4,10 @@
 use std::time::Duration;
 
 use anyhow::Context as _;
-use bridge_domain::loop_guard::Side;
+use bridge_domain::event::Kind;
+use bridge_domain::event::Vendor;
 use bridge_domain::profiles::directory::ProfileDirectory;
-use bridge_domain::profiles::{self, DriftFinding, Kind, ProfilesConfig};
+use bridge_domain::profiles::{self, DriftFinding, ProfilesConfig};
 use bridge_intercom::{AccessToken, IntercomClient, IntercomConfig};
 use bridge_zendesk::{ZendeskClient, ZendeskConfig};
 
@@ -51,7 +52,7 @@ pub async fn check_live(access: &VendorAccess, cfg: &ProfilesConfig) -> anyhow::
     }
     let mut out = Vec::new();
     for kind in kinds {
-        let sides: [(Side, &dyn ProfileDirectory); 2] = [(Side::Intercom, &intercom), (Side::Zendesk, &zendesk)];
+        let sides: [(Vendor, &dyn ProfileDirectory); 2] = [(Vendor::Intercom, &intercom), (Vendor::Zendesk, &zendesk)];
         for (side, dir) in sides {
             let catalog = dir.catalog(kind).await.with_context(|| format!("reading the {side:?} {kind:?} fields"))?;
             out.extend(profiles::drift(cfg, side, kind, &catalog));

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use bridge_domain::event::QueuedEvent;
+use bridge_domain::keys::Intent;
 use bridge_domain::ports::{Claim, Store};
 use bridge_domain::routing::JobKind;
 use bridge_jobs::shadow::{Action, Plan, ShadowPorts};
@@ -91,7 +92,7 @@ async fn process_event<P: Ports>(p: &P, job: JobKind, event: &QueuedEvent, count
         counters.incr("LoopsSuppressed", ("Job", job.as_str()));
         return Disposition::Ack(why);
     }
-    let marker = format!("delivery#{}#{}#{}", job.as_str(), event.vendor, event.delivery_id);
+    let marker = Intent::Delivery { job, vendor: event.vendor, delivery_id: event.delivery_id.clone() };
     let holder = bridge_jobs::holder_for(p, event);
     let now = p.clock().now();
     match p.store().claim(&marker, &holder, DELIVERY_LEASE, now).await {
@@ -272,6 +273,12 @@ mod tests {
 
     use super::*;
 
+    use bridge_domain::event::Vendor;
+
+    fn delivery(id: &str) -> Intent {
+        Intent::Delivery { job: JobKind::Escalate, vendor: Vendor::Intercom, delivery_id: id.into() }
+    }
+
     const CONFIG: &str = "version: 1\nintercom: { bot_admin_id: '9' }\nescalation:\n  rules:\n    - { name: t, when: { tag_added: escalate } }\n";
 
     #[derive(Default)]
@@ -325,7 +332,7 @@ mod tests {
     async fn a_retry_stops_the_fifo_batch_and_reports_the_rest() {
         let p = TestPorts::new(CONFIG);
         // Another worker is processing delivery d1 right now.
-        let marker = "delivery#escalate#intercom#d1";
+        let marker = &delivery("d1");
         p.store.claim(marker, "other", Duration::from_secs(60), p.clock.now()).await.unwrap();
         let control = Control::default();
         let event = batch(&[("m1", body("d1", "1")), ("m2", body("d2", "1")), ("m3", body("d3", "2"))]);
@@ -345,7 +352,7 @@ mod tests {
         assert!(summary.contains("create_ticket") && summary.contains("add_note"), "{summary}");
         assert!(p.helpdesk.tickets.lock().unwrap().is_empty());
         assert!(p.messenger.notes.lock().unwrap().is_empty());
-        assert_eq!(p.store.intent_state("delivery#escalate#intercom#d1").await.unwrap(), None, "no marker written");
+        assert_eq!(p.store.intent_state(&delivery("d1")).await.unwrap(), None, "no marker written");
         assert_eq!(counters.get("ShadowPlans", ("Job", "escalate")), 1);
     }
 
@@ -357,7 +364,7 @@ mod tests {
         echo["actors"] = serde_json::json!(["admin:9"]);
         let d = process(&p, JobKind::Escalate, &echo.to_string(), &counters).await;
         assert!(matches!(d, Disposition::Ack(ref why) if why.contains("caused by the bridge")), "{d:?}");
-        assert_eq!(p.store.intent_state("delivery#escalate#intercom#d5").await.unwrap(), None);
+        assert_eq!(p.store.intent_state(&delivery("d5")).await.unwrap(), None);
         assert_eq!(counters.get("LoopsSuppressed", ("Job", "escalate")), 1);
     }
 
@@ -390,7 +397,7 @@ mod tests {
         let counters = Counters::default();
         let first = process(&p, JobKind::Escalate, &body("d9", "404"), &counters).await;
         assert!(matches!(first, Disposition::DeadLetter(_)));
-        p.store.complete("delivery#escalate#intercom#d8", "done").await.unwrap();
+        p.store.complete(&delivery("d8"), "done").await.unwrap();
         let again = process(&p, JobKind::Escalate, &body("d8", "404"), &counters).await;
         assert_eq!(again, Disposition::Ack("delivery already processed".into()));
         assert_eq!(counters.get("EventsDeduplicated", ("Job", "escalate")), 1);

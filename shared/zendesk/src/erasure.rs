@@ -2,7 +2,7 @@
 //! `DELETE /deleted_users/{id}` (permanent deletion, which removes the person's data).
 
 use bridge_domain::erasure::PersonEraser;
-use bridge_domain::loop_guard::Side;
+use bridge_domain::event::Vendor;
 use bridge_domain::ports::{PortError, Service};
 use bridge_domain::profiles::directory::DirFuture;
 use reqwest::Method;
@@ -25,8 +25,8 @@ impl ZendeskClient {
 }
 
 impl PersonEraser for ZendeskClient {
-    fn side(&self) -> Side {
-        Side::Zendesk
+    fn side(&self) -> Vendor {
+        Vendor::Zendesk
     }
 
     fn delete_person<'a>(&'a self, id: &'a str) -> DirFuture<'a, bool> {

@@ -7,13 +7,14 @@
 
 use std::collections::BTreeMap;
 
-use bridge_domain::loop_guard::Side;
+use bridge_domain::event::Kind;
+use bridge_domain::event::Vendor;
 use bridge_domain::model::{FieldValue, Timestamp};
 use bridge_domain::ports::{PortError, PortResult, Service};
 use bridge_domain::profiles::directory::{
     BulkPoll, BulkRecord, BulkStarted, DirFuture, ProfileDirectory, ProfilePage, RateObservation,
 };
-use bridge_domain::profiles::{CatalogField, Kind, Profile};
+use bridge_domain::profiles::{CatalogField, Profile};
 
 use crate::ZendeskClient;
 use crate::convert::{field_json, field_value};
@@ -41,7 +42,7 @@ fn user_profile(u: ZdUser) -> Profile {
         values.insert(format!("{USER_FIELDS}{k}"), field_value(v));
     }
     Profile {
-        side: Side::Zendesk,
+        side: Vendor::Zendesk,
         kind: Kind::Person,
         id: u.id.to_string(),
         values,
@@ -59,7 +60,7 @@ fn org_profile(o: ZdOrganization) -> Profile {
         values.insert(format!("{ORG_FIELDS}{k}"), field_value(v));
     }
     Profile {
-        side: Side::Zendesk,
+        side: Vendor::Zendesk,
         kind: Kind::Org,
         id: o.id.to_string(),
         values,
@@ -174,8 +175,8 @@ impl ZendeskClient {
 }
 
 impl ProfileDirectory for ZendeskClient {
-    fn side(&self) -> Side {
-        Side::Zendesk
+    fn side(&self) -> Vendor {
+        Vendor::Zendesk
     }
 
     fn get<'a>(&'a self, kind: Kind, id: &'a str) -> DirFuture<'a, Option<Profile>> {

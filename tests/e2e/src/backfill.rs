@@ -119,11 +119,11 @@ pub async fn run(world: &World, s: &Scenario) -> anyhow::Result<Measured> {
     let opts = BackfillOptions {
         intercom: RateClass {
             headroom: s.headroom,
-            ..RateClass::new("intercom", "api", s.intercom_limit, s.intercom_window)
+            ..RateClass::new(bridge_domain::event::Vendor::Intercom, "api", s.intercom_limit, s.intercom_window)
         },
         zendesk: RateClass {
             headroom: s.headroom,
-            ..RateClass::new("zendesk", "api", s.zendesk_limit, s.zendesk_window)
+            ..RateClass::new(bridge_domain::event::Vendor::Zendesk, "api", s.zendesk_limit, s.zendesk_window)
         },
         ..BackfillOptions::default()
     };

@@ -21,12 +21,13 @@ use std::time::Duration;
 use bridge_domain::Config;
 use bridge_domain::event::QueuedEvent;
 use bridge_domain::ids::{AdminId, CompanyId, ContactId, ConversationId, OrganizationId, PartId, TicketId, UserId};
+use bridge_domain::keys::{DocKey, Intent};
 use bridge_domain::model::{
     Company, Contact, Conversation, ConversationChange, FieldValue, Link, NewTicket, Organization, OrganizationUpsert,
     OutboundMessage, Segment, SlaTarget, Ticket, TicketComment, TicketUpdate, Timestamp, User, UserUpsert,
 };
 use bridge_domain::ports::{
-    Claim, Clock, Helpdesk, LinkCreated, Messenger, PortError, PortResult, Queue, Service, Store, Versioned,
+    Claim, Clock, Doc, Helpdesk, LinkCreated, Messenger, PortError, PortResult, Queue, Service, Store,
 };
 use bridge_domain::routing::JobKind;
 use bridge_e2e::{World, eventually, post_intercom, settle};
@@ -36,6 +37,8 @@ use bridge_runtime::metrics::Counters;
 use bridge_runtime::settings::Secret;
 use bridge_sim::common::Faults;
 use bridge_sim::zendesk::ZendeskSimOptions;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(40);
@@ -144,19 +147,19 @@ struct CStore<S> {
 }
 
 impl<S: Store> Store for CStore<S> {
-    async fn first_delivery(&self, v: &str, id: &str, ttl: Duration) -> PortResult<bool> {
-        guarded!(self, Service::Store, "store.first_delivery", self.inner.first_delivery(v, id, ttl))
-    }
-    async fn claim(&self, i: &str, h: &str, l: Duration, n: Timestamp) -> PortResult<Claim> {
+    async fn claim(&self, i: &Intent, h: &str, l: Duration, n: Timestamp) -> PortResult<Claim> {
         guarded!(self, Service::Store, "store.claim", self.inner.claim(i, h, l, n))
     }
-    async fn intent_state(&self, i: &str) -> PortResult<Option<Claim>> {
+    async fn intent_state(&self, i: &Intent) -> PortResult<Option<Claim>> {
         guarded!(self, Service::Store, "store.intent_state", self.inner.intent_state(i))
     }
-    async fn complete(&self, i: &str, r: &str) -> PortResult<()> {
+    async fn complete(&self, i: &Intent, r: &str) -> PortResult<()> {
         guarded!(self, Service::Store, "store.complete", self.inner.complete(i, r))
     }
-    async fn release(&self, i: &str, h: &str) -> PortResult<()> {
+    async fn complete_for(&self, i: &Intent, r: &str, keep: Duration) -> PortResult<()> {
+        guarded!(self, Service::Store, "store.complete_for", self.inner.complete_for(i, r, keep))
+    }
+    async fn release(&self, i: &Intent, h: &str) -> PortResult<()> {
         guarded!(self, Service::Store, "store.release", self.inner.release(i, h))
     }
     async fn link_by_conversation(&self, c: &ConversationId) -> PortResult<Option<Link>> {
@@ -171,17 +174,20 @@ impl<S: Store> Store for CStore<S> {
     async fn update_link(&self, link: &Link, v: u64) -> PortResult<bool> {
         guarded!(self, Service::Store, "store.update_link", self.inner.update_link(link, v))
     }
-    async fn load(&self, k: &str) -> PortResult<Option<Versioned>> {
-        guarded!(self, Service::Store, "store.load", self.inner.load(k))
+    async fn load<T: DeserializeOwned + Send>(&self, k: &DocKey) -> PortResult<Option<Doc<T>>> {
+        guarded!(self, Service::Store, "store.load", self.inner.load::<T>(k))
     }
-    async fn save(&self, k: &str, b: &str, e: Option<u64>) -> PortResult<bool> {
-        guarded!(self, Service::Store, "store.save", self.inner.save(k, b, e))
+    async fn save<T: Serialize + Sync>(&self, k: &DocKey, v: &T, e: Option<u64>) -> PortResult<bool> {
+        guarded!(self, Service::Store, "store.save", self.inner.save(k, v, e))
     }
-    async fn delete(&self, k: &str) -> PortResult<bool> {
+    async fn delete(&self, k: &DocKey) -> PortResult<bool> {
         guarded!(self, Service::Store, "store.delete", self.inner.delete(k))
     }
     async fn links_of_person(&self, c: &[ContactId], u: &[UserId]) -> PortResult<Vec<Link>> {
         guarded!(self, Service::Store, "store.links_of_person", self.inner.links_of_person(c, u))
+    }
+    async fn delete_link(&self, link: &Link) -> PortResult<()> {
+        guarded!(self, Service::Store, "store.delete_link", self.inner.delete_link(link))
     }
 }
 

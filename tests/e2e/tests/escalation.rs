@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use bridge_domain::ids::{ConversationId, TicketId};
+use bridge_domain::ids::{ContactId, ConversationId, TicketId, UserId};
+use bridge_domain::keys::{DocKey, Intent};
 use bridge_domain::model::{Link, Timestamp};
-use bridge_domain::ports::{Claim, LinkCreated, PortError, PortResult, Service, Store, Versioned};
+use bridge_domain::ports::{Claim, Doc, LinkCreated, PortError, PortResult, Service, Store};
 use bridge_domain::routing::JobKind;
 use bridge_e2e::{World, eventually, post_intercom, settle};
 use bridge_runtime::driver::{Disposition, process};
@@ -173,16 +174,19 @@ struct CrashBeforeLink<S> {
 }
 
 impl<S: Store> Store for CrashBeforeLink<S> {
-    async fn first_delivery(&self, v: &str, id: &str, ttl: Duration) -> PortResult<bool> {
-        self.inner.first_delivery(v, id, ttl).await
-    }
-    async fn claim(&self, i: &str, h: &str, l: Duration, n: Timestamp) -> PortResult<Claim> {
+    async fn claim(&self, i: &Intent, h: &str, l: Duration, n: Timestamp) -> PortResult<Claim> {
         self.inner.claim(i, h, l, n).await
     }
-    async fn complete(&self, i: &str, r: &str) -> PortResult<()> {
+    async fn intent_state(&self, i: &Intent) -> PortResult<Option<Claim>> {
+        self.inner.intent_state(i).await
+    }
+    async fn complete(&self, i: &Intent, r: &str) -> PortResult<()> {
         self.inner.complete(i, r).await
     }
-    async fn release(&self, i: &str, h: &str) -> PortResult<()> {
+    async fn complete_for(&self, i: &Intent, r: &str, keep: Duration) -> PortResult<()> {
+        self.inner.complete_for(i, r, keep).await
+    }
+    async fn release(&self, i: &Intent, h: &str) -> PortResult<()> {
         self.inner.release(i, h).await
     }
     async fn link_by_conversation(&self, c: &ConversationId) -> PortResult<Option<Link>> {
@@ -200,11 +204,20 @@ impl<S: Store> Store for CrashBeforeLink<S> {
     async fn update_link(&self, link: &Link, v: u64) -> PortResult<bool> {
         self.inner.update_link(link, v).await
     }
-    async fn load(&self, k: &str) -> PortResult<Option<Versioned>> {
+    async fn load<T: serde::de::DeserializeOwned + Send>(&self, k: &DocKey) -> PortResult<Option<Doc<T>>> {
         self.inner.load(k).await
     }
-    async fn save(&self, k: &str, b: &str, e: Option<u64>) -> PortResult<bool> {
-        self.inner.save(k, b, e).await
+    async fn save<T: serde::Serialize + Sync>(&self, k: &DocKey, v: &T, e: Option<u64>) -> PortResult<bool> {
+        self.inner.save(k, v, e).await
+    }
+    async fn delete(&self, k: &DocKey) -> PortResult<bool> {
+        self.inner.delete(k).await
+    }
+    async fn links_of_person(&self, c: &[ContactId], u: &[UserId]) -> PortResult<Vec<Link>> {
+        self.inner.links_of_person(c, u).await
+    }
+    async fn delete_link(&self, link: &Link) -> PortResult<()> {
+        self.inner.delete_link(link).await
     }
 }
 

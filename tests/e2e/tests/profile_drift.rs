@@ -5,8 +5,9 @@
 //! subscription); an unchanged report is not published twice.
 
 use bridge_aws::sdk::sqs;
-use bridge_domain::loop_guard::Side;
-use bridge_domain::profiles::{DriftFinding, Kind};
+use bridge_domain::event::Kind;
+use bridge_domain::event::Vendor;
+use bridge_domain::profiles::DriftFinding;
 use bridge_e2e::World;
 use bridge_jobs::profile_sync::alerts::run_drift;
 use bridge_runtime::drift_alerts::{DRIFT_METRIC, SnsDriftAlerts, sns};
@@ -107,7 +108,7 @@ async fn a_new_unmapped_field_in_either_simulator_raises_the_drift_report() {
     world.intercom.seed_data_attribute("contact", "loyalty_tier", "string", true);
     let run = run_drift(&app, &alerts).await.unwrap();
     let unmapped_ic = DriftFinding::Unmapped {
-        side: Side::Intercom,
+        side: Vendor::Intercom,
         kind: Kind::Person,
         path: "custom_attributes.loyalty_tier".into(),
     };
@@ -130,7 +131,7 @@ async fn a_new_unmapped_field_in_either_simulator_raises_the_drift_report() {
     assert!(run.published);
     assert!(run.findings.contains(&unmapped_ic));
     assert!(run.findings.contains(&DriftFinding::Unmapped {
-        side: Side::Zendesk,
+        side: Vendor::Zendesk,
         kind: Kind::Person,
         path: "user_fields.shoe_size".into(),
     }));

@@ -10,11 +10,6 @@ use serde::{Deserialize, Serialize};
 
 use super::directory::RateObservation;
 
-/// Store key of a budget.
-pub fn budget_key(vendor: &str, class: &str) -> String {
-    format!("RL#{vendor}#{class}")
-}
-
 /// The shared window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Budget {
@@ -130,7 +125,6 @@ mod tests {
         assert_eq!((b.remaining, b.reset_at_ms), (3, 12_000));
         b.throttled(30_000, 2);
         assert_eq!(b.take(3), Take::Wait(29_999));
-        assert_eq!(budget_key("zendesk", "users"), "RL#zendesk#users");
     }
 
     #[test]

@@ -9,8 +9,9 @@ use std::pin::Pin;
 
 use serde::{Deserialize, Serialize};
 
-use super::{CatalogField, Kind, Profile};
-use crate::loop_guard::Side;
+use super::{CatalogField, Profile};
+use crate::event::Kind;
+use crate::event::Vendor;
 use crate::model::{FieldValue, Timestamp};
 use crate::ports::PortResult;
 
@@ -66,7 +67,7 @@ pub enum BulkPoll {
 /// Profiles on one side.
 pub trait ProfileDirectory: Send + Sync {
     /// Which side this is.
-    fn side(&self) -> Side;
+    fn side(&self) -> Vendor;
     /// A profile by id; `None` when it does not exist (or was merged away).
     fn get<'a>(&'a self, kind: Kind, id: &'a str) -> DirFuture<'a, Option<Profile>>;
     /// Profiles with this external id.

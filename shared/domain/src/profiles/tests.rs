@@ -24,7 +24,7 @@ contacts:
 conflicts: { skew_seconds: 5 }
 "#;
 
-fn person(side: Side, id: &str, updated: i64, values: &[(&str, FieldValue)]) -> Profile {
+fn person(side: Vendor, id: &str, updated: i64, values: &[(&str, FieldValue)]) -> Profile {
     Profile {
         side,
         kind: Kind::Person,
@@ -70,8 +70,8 @@ fn casts_each_type() {
     for (ty, raw, want) in table {
         assert_eq!(canonical(ty, &opts, &raw), want, "{ty:?} {raw:?}");
     }
-    assert_eq!(to_side(FieldType::Date, Side::Intercom, &t("2026-01-01")), FieldValue::Int(1_767_225_600));
-    assert_eq!(to_side(FieldType::Date, Side::Zendesk, &t("2026-01-01")), t("2026-01-01"));
+    assert_eq!(to_side(FieldType::Date, Vendor::Intercom, &t("2026-01-01")), FieldValue::Int(1_767_225_600));
+    assert_eq!(to_side(FieldType::Date, Vendor::Zendesk, &t("2026-01-01")), t("2026-01-01"));
 }
 
 #[test]
@@ -80,15 +80,15 @@ fn one_side_changed_flows_each_way_with_casts() {
     let b = base(&[("name", t("Ada")), ("custom_attributes.seats", FieldValue::Int(5))]);
     // Intercom changed the name; Zendesk changed seats (as text) — both flow, each to the other.
     let ic =
-        person(Side::Intercom, "c1", 100, &[("name", t("Ada L")), ("custom_attributes.seats", FieldValue::Int(5))]);
-    let zd = person(Side::Zendesk, "9", 200, &[("name", t("Ada")), ("user_fields.seats", t("7"))]);
+        person(Vendor::Intercom, "c1", 100, &[("name", t("Ada L")), ("custom_attributes.seats", FieldValue::Int(5))]);
+    let zd = person(Vendor::Zendesk, "9", 200, &[("name", t("Ada")), ("user_fields.seats", t("7"))]);
     let p = plan(&c.contacts, &c.conflicts, &ic, &zd, &b, Timestamp(300));
     assert_eq!(p.zendesk.values.get("name"), Some(&t("Ada L")));
     assert_eq!(p.intercom.values.get("custom_attributes.seats"), Some(&FieldValue::Int(7)));
-    let rules: Vec<(String, Rule, Option<Side>)> =
+    let rules: Vec<(String, Rule, Option<Vendor>)> =
         p.audit.iter().map(|a| (a.field.clone(), a.rule, a.winner)).collect();
-    assert!(rules.contains(&("name".into(), Rule::OneSideChanged, Some(Side::Intercom))));
-    assert!(rules.contains(&("custom_attributes.seats".into(), Rule::OneSideChanged, Some(Side::Zendesk))));
+    assert!(rules.contains(&("name".into(), Rule::OneSideChanged, Some(Vendor::Intercom))));
+    assert!(rules.contains(&("custom_attributes.seats".into(), Rule::OneSideChanged, Some(Vendor::Zendesk))));
     assert_eq!(p.baseline.get("name"), Some(&value_key(&t("Ada L"))));
 }
 
@@ -96,7 +96,7 @@ fn one_side_changed_flows_each_way_with_casts() {
 fn dates_and_booleans_convert_to_each_sides_form() {
     let c = mapping(CONFIG);
     let ic = person(
-        Side::Intercom,
+        Vendor::Intercom,
         "c1",
         100,
         &[
@@ -104,14 +104,14 @@ fn dates_and_booleans_convert_to_each_sides_form() {
             ("custom_attributes.vip", FieldValue::Bool(true)),
         ],
     );
-    let zd = person(Side::Zendesk, "9", 50, &[]);
+    let zd = person(Vendor::Zendesk, "9", 50, &[]);
     let p = plan(&c.contacts, &c.conflicts, &ic, &zd, &BTreeMap::new(), Timestamp(300));
     assert_eq!(p.zendesk.values.get("user_fields.renewal"), Some(&t("2026-01-01")));
     assert_eq!(p.zendesk.values.get("user_fields.vip"), Some(&FieldValue::Bool(true)));
     assert!(p.audit.iter().all(|a| a.rule == Rule::Fill));
     // And back: a Zendesk date lands on Intercom as Unix seconds.
-    let ic = person(Side::Intercom, "c1", 100, &[]);
-    let zd = person(Side::Zendesk, "9", 50, &[("user_fields.renewal", t("2026-01-01"))]);
+    let ic = person(Vendor::Intercom, "c1", 100, &[]);
+    let zd = person(Vendor::Zendesk, "9", 50, &[("user_fields.renewal", t("2026-01-01"))]);
     let p = plan(&c.contacts, &c.conflicts, &ic, &zd, &BTreeMap::new(), Timestamp(300));
     assert_eq!(p.intercom.values.get("custom_attributes.renewal"), Some(&FieldValue::Int(1_767_225_600)));
 }
@@ -119,8 +119,8 @@ fn dates_and_booleans_convert_to_each_sides_form() {
 #[test]
 fn dropdown_value_outside_the_options_is_not_written_and_is_audited() {
     let c = mapping(CONFIG);
-    let ic = person(Side::Intercom, "c1", 100, &[("custom_attributes.plan", t("gold"))]);
-    let zd = person(Side::Zendesk, "9", 50, &[("user_fields.plan", t("pro"))]);
+    let ic = person(Vendor::Intercom, "c1", 100, &[("custom_attributes.plan", t("gold"))]);
+    let zd = person(Vendor::Zendesk, "9", 50, &[("user_fields.plan", t("pro"))]);
     let p = plan(&c.contacts, &c.conflicts, &ic, &zd, &BTreeMap::new(), Timestamp(300));
     assert!(p.zendesk.values.is_empty() && p.intercom.values.is_empty());
     assert_eq!(p.audit[0].rule, Rule::CastFailed);
@@ -134,8 +134,8 @@ fn direction_restricts_flow() {
     // Zendesk changed tier (IC->ZD only): Intercom's value is restored on Zendesk.
     // Intercom changed csm (ZD->IC only): Zendesk's value is restored on Intercom.
     let ic =
-        person(Side::Intercom, "c1", 100, &[("custom_attributes.tier", t("a")), ("custom_attributes.csm", t("y"))]);
-    let zd = person(Side::Zendesk, "9", 200, &[("user_fields.tier", t("b")), ("user_fields.csm", t("x"))]);
+        person(Vendor::Intercom, "c1", 100, &[("custom_attributes.tier", t("a")), ("custom_attributes.csm", t("y"))]);
+    let zd = person(Vendor::Zendesk, "9", 200, &[("user_fields.tier", t("b")), ("user_fields.csm", t("x"))]);
     let p = plan(&c.contacts, &c.conflicts, &ic, &zd, &b, Timestamp(300));
     assert_eq!(p.zendesk.values.get("user_fields.tier"), Some(&t("a")));
     assert_eq!(p.intercom.values.get("custom_attributes.csm"), Some(&t("x")));
@@ -147,8 +147,8 @@ fn conflicts_owner_newest_and_tie() {
     let c = mapping(CONFIG);
     let b = base(&[("custom_attributes.region", t("eu")), ("name", t("Ada"))]);
     let both = |ic_at: i64, zd_at: i64| {
-        let ic = person(Side::Intercom, "c1", ic_at, &[("custom_attributes.region", t("us")), ("name", t("Ada I"))]);
-        let zd = person(Side::Zendesk, "9", zd_at, &[("user_fields.region", t("apac")), ("name", t("Ada Z"))]);
+        let ic = person(Vendor::Intercom, "c1", ic_at, &[("custom_attributes.region", t("us")), ("name", t("Ada I"))]);
+        let zd = person(Vendor::Zendesk, "9", zd_at, &[("user_fields.region", t("apac")), ("name", t("Ada Z"))]);
         plan(&c.contacts, &c.conflicts, &ic, &zd, &b, Timestamp(1000))
     };
     // Intercom is newer: name goes to Zendesk; region is owned by Zendesk regardless.
@@ -156,25 +156,25 @@ fn conflicts_owner_newest_and_tie() {
     assert_eq!(p.zendesk.values.get("name"), Some(&t("Ada I")));
     assert_eq!(p.intercom.values.get("custom_attributes.region"), Some(&t("apac")));
     let name = p.audit.iter().find(|a| a.field == "name").unwrap();
-    assert_eq!((name.rule, name.winner), (Rule::NewestWins, Some(Side::Intercom)));
+    assert_eq!((name.rule, name.winner), (Rule::NewestWins, Some(Vendor::Intercom)));
     assert_eq!((name.intercom.clone(), name.zendesk.clone()), (t("Ada I"), t("Ada Z")));
     let region = p.audit.iter().find(|a| a.field == "custom_attributes.region").unwrap();
-    assert_eq!((region.rule, region.winner), (Rule::Owner, Some(Side::Zendesk)));
+    assert_eq!((region.rule, region.winner), (Rule::Owner, Some(Vendor::Zendesk)));
     // Zendesk is newer.
     let p = both(100, 500);
     assert_eq!(p.intercom.values.get("name"), Some(&t("Ada Z")));
     // Within the skew: the tie breaker (Intercom by default) wins.
     let p = both(100, 104);
     let name = p.audit.iter().find(|a| a.field == "name").unwrap();
-    assert_eq!((name.rule, name.winner), (Rule::Tie, Some(Side::Intercom)));
+    assert_eq!((name.rule, name.winner), (Rule::Tie, Some(Vendor::Intercom)));
 }
 
 #[test]
 fn null_handling_skip_and_clear() {
     let c = mapping(CONFIG);
     let b = base(&[("phone", t("+1")), ("custom_attributes.notes", t("hi"))]);
-    let ic = person(Side::Intercom, "c1", 100, &[]);
-    let zd = person(Side::Zendesk, "9", 50, &[("phone", t("+1")), ("user_fields.notes", t("hi"))]);
+    let ic = person(Vendor::Intercom, "c1", 100, &[]);
+    let zd = person(Vendor::Zendesk, "9", 50, &[("phone", t("+1")), ("user_fields.notes", t("hi"))]);
     let p = plan(&c.contacts, &c.conflicts, &ic, &zd, &b, Timestamp(300));
     // phone (skip): the cleared Intercom phone does not clear Zendesk.
     assert!(!p.zendesk.values.contains_key("phone"));
@@ -186,8 +186,8 @@ fn null_handling_skip_and_clear() {
 #[test]
 fn equal_values_only_refresh_the_baseline() {
     let c = mapping(CONFIG);
-    let ic = person(Side::Intercom, "c1", 100, &[("custom_attributes.seats", t("3"))]);
-    let zd = person(Side::Zendesk, "9", 50, &[("user_fields.seats", FieldValue::Int(3))]);
+    let ic = person(Vendor::Intercom, "c1", 100, &[("custom_attributes.seats", t("3"))]);
+    let zd = person(Vendor::Zendesk, "9", 50, &[("user_fields.seats", FieldValue::Int(3))]);
     let p = plan(&c.contacts, &c.conflicts, &ic, &zd, &BTreeMap::new(), Timestamp(300));
     assert!(p.audit.is_empty() && p.zendesk.values.is_empty() && p.intercom.values.is_empty());
     assert_eq!(p.baseline.get("custom_attributes.seats"), Some(&"n:3".to_string()));
@@ -195,13 +195,13 @@ fn equal_values_only_refresh_the_baseline() {
 
 #[test]
 fn matching_order_and_ambiguity() {
-    let src = person(Side::Intercom, "c1", 0, &[("email", t(" Ada@Example.com ")), ("external_id", t("u-1"))]);
+    let src = person(Vendor::Intercom, "c1", 0, &[("email", t(" Ada@Example.com ")), ("external_id", t("u-1"))]);
     let zd = |id: &str, email: &str, ext: Option<&str>| {
         let mut v = vec![("email", t(email))];
         if let Some(e) = ext {
             v.push(("external_id", t(e)));
         }
-        person(Side::Zendesk, id, 0, &v)
+        person(Vendor::Zendesk, id, 0, &v)
     };
     let stored =
         Candidates { stored: Some("5".into()), by_email: vec![zd("6", "ada@example.com", None)], ..Default::default() };
@@ -260,10 +260,10 @@ fn validation_names_the_field_path() {
 #[test]
 fn loop_fingerprint_is_side_aware_and_cast_aware() {
     let c = mapping(CONFIG);
-    let a = person(Side::Zendesk, "9", 0, &[("user_fields.seats", t("3")), ("name", t("Ada"))]);
-    let b = person(Side::Zendesk, "9", 99, &[("user_fields.seats", FieldValue::Int(3)), ("name", t("Ada"))]);
+    let a = person(Vendor::Zendesk, "9", 0, &[("user_fields.seats", t("3")), ("name", t("Ada"))]);
+    let b = person(Vendor::Zendesk, "9", 99, &[("user_fields.seats", FieldValue::Int(3)), ("name", t("Ada"))]);
     assert_eq!(mapped_fingerprint(&c.contacts, &a), mapped_fingerprint(&c.contacts, &b));
-    let d = person(Side::Zendesk, "9", 0, &[("user_fields.seats", FieldValue::Int(4)), ("name", t("Ada"))]);
+    let d = person(Vendor::Zendesk, "9", 0, &[("user_fields.seats", FieldValue::Int(4)), ("name", t("Ada"))]);
     assert_ne!(mapped_fingerprint(&c.contacts, &a), mapped_fingerprint(&c.contacts, &d));
 }
 
@@ -287,9 +287,9 @@ fn drift_reports_unmapped_missing_type_and_options() {
         cat("user_fields.intercom_contact_id", "text", &[]),
         cat("user_fields.shoe_size", "integer", &[]),
     ];
-    let found = drift(&c, Side::Zendesk, Kind::Person, &zd);
+    let found = drift(&c, Vendor::Zendesk, Kind::Person, &zd);
     assert!(found.contains(&DriftFinding::Unmapped {
-        side: Side::Zendesk,
+        side: Vendor::Zendesk,
         kind: Kind::Person,
         path: "user_fields.shoe_size".into()
     }));
@@ -299,7 +299,7 @@ fn drift_reports_unmapped_missing_type_and_options() {
     ));
     assert_eq!(found.len(), 3, "{found:?}");
     // Intercom: everything mapped is missing from an empty catalog.
-    let found = drift(&c, Side::Intercom, Kind::Person, &[]);
+    let found = drift(&c, Vendor::Intercom, Kind::Person, &[]);
     assert_eq!(found.iter().filter(|f| matches!(f, DriftFinding::Missing { .. })).count(), 8);
     assert!(found.iter().all(DriftFinding::is_error));
 }
@@ -307,11 +307,9 @@ fn drift_reports_unmapped_missing_type_and_options() {
 #[test]
 fn entities_and_keys() {
     let of = |e: &str| Kind::of_entity(&e.parse().unwrap());
-    assert_eq!(of("user:12"), Some((Side::Zendesk, Kind::Person, "12".to_string())));
-    assert_eq!(of("company:ab"), Some((Side::Intercom, Kind::Org, "ab".to_string())));
+    assert_eq!(of("user:12"), Some((Vendor::Zendesk, Kind::Person, "12".to_string())));
+    assert_eq!(of("company:ab"), Some((Vendor::Intercom, Kind::Org, "ab".to_string())));
     assert_eq!(of("ticket:1"), None);
-    assert_eq!(state_key(Side::Intercom, Kind::Person, "c1"), "PROFILE#IC#contact:c1");
-    assert_eq!(state_key(Side::Zendesk, Kind::Org, "4"), "PROFILE#ZD#organization:4");
     let mut s = PairState::default();
     let rec = AuditRecord {
         field: "x".into(),

@@ -5,29 +5,30 @@ use std::sync::Mutex;
 
 use bridge_domain::Config;
 use bridge_domain::erasure::{DeadLetterPurge, PersonEraser};
+use bridge_domain::event::Kind;
+use bridge_domain::event::Vendor;
 use bridge_domain::event::{Entity, QueuedEvent};
 use bridge_domain::ids::{ContactId, ConversationId, TicketId, UserId};
-use bridge_domain::loop_guard::Side;
 use bridge_domain::model::{FieldValue, Link, Timestamp};
 use bridge_domain::ports::{Clock, Store};
 use bridge_domain::profiles::directory::{
     BulkRecord, BulkStarted, DirFuture, ProfileDirectory, ProfilePage, RateObservation,
 };
-use bridge_domain::profiles::{CatalogField, Kind, Profile};
+use bridge_domain::profiles::{CatalogField, Profile};
 
 use super::*;
 use crate::fakes::{FakeHelpdesk, FakeMessenger, FixedClock, MemStore};
 
 /// One side's persons: deletions and writes are recorded.
 struct FakeSide {
-    side: Side,
+    side: Vendor,
     people: Mutex<BTreeMap<String, Profile>>,
     deleted: Mutex<Vec<String>>,
     written: Mutex<Vec<(String, BTreeMap<String, FieldValue>)>>,
 }
 
 impl FakeSide {
-    fn new(side: Side) -> Self {
+    fn new(side: Vendor) -> Self {
         Self { side, people: Mutex::default(), deleted: Mutex::default(), written: Mutex::default() }
     }
     fn add(&self, id: &str, email: &str) {
@@ -46,7 +47,7 @@ impl FakeSide {
 }
 
 impl PersonEraser for FakeSide {
-    fn side(&self) -> Side {
+    fn side(&self) -> Vendor {
         self.side
     }
     fn delete_person<'a>(&'a self, id: &'a str) -> DirFuture<'a, bool> {
@@ -57,7 +58,7 @@ impl PersonEraser for FakeSide {
 }
 
 impl ProfileDirectory for FakeSide {
-    fn side(&self) -> Side {
+    fn side(&self) -> Vendor {
         self.side
     }
     fn get<'a>(&'a self, _kind: Kind, id: &'a str) -> DirFuture<'a, Option<Profile>> {
@@ -175,8 +176,8 @@ async fn world(extra: &str) -> P {
         helpdesk: FakeHelpdesk::default(),
         clock: FixedClock(Mutex::new(Timestamp(1000))),
         config: Config::from_yaml(&format!("{BASE}{extra}")).unwrap(),
-        ic: FakeSide::new(Side::Intercom),
-        zd: FakeSide::new(Side::Zendesk),
+        ic: FakeSide::new(Vendor::Intercom),
+        zd: FakeSide::new(Vendor::Zendesk),
         dlq: Dlq::default(),
         wired: true,
     };
@@ -185,21 +186,13 @@ async fn world(extra: &str) -> P {
     p.zd.add("300", "ada@x.example");
     p.zd.add("400", "bob@x.example");
     let s = &p.store;
-    s.save("PERSON#IC#c1", r#"{"zendesk_user_id":300,"zendesk_organization_id":null,"display_name":"Ada"}"#, None)
-        .await
-        .unwrap();
-    s.save(
-        "PROFILE#IC#contact:c1",
-        r#"{"intercom_id":"c1","zendesk_id":"300","baseline":{"email":"ada@x.example"}}"#,
-        None,
-    )
-    .await
-    .unwrap();
-    s.save("PROFILE#ZD#user:300", r#"{"intercom_id":"c1"}"#, None).await.unwrap();
-    s.save("ESC#77", r#"{"ticket":5,"copied_parts":["p1"]}"#, None).await.unwrap();
-    s.save("LOOP#ZD#ticket:5", "{}", None).await.unwrap();
-    s.save("PERSON#IC#c2", r#"{"zendesk_user_id":400,"display_name":"Bob"}"#, None).await.unwrap();
-    s.save("ESC#88", r#"{"ticket":6}"#, None).await.unwrap();
+    s.seed("PERSON#IC#c1", r#"{"zendesk_user_id":300,"zendesk_organization_id":null,"display_name":"Ada"}"#);
+    s.seed("PROFILE#IC#contact:c1", r#"{"intercom_id":"c1","zendesk_id":"300","baseline":{"email":"ada@x.example"}}"#);
+    s.seed("PROFILE#ZD#user:300", r#"{"intercom_id":"c1"}"#);
+    s.seed("ESC#77", r#"{"ticket":5,"copied_parts":["p1"]}"#);
+    s.seed("LOOP#ZD#ticket:5", "{}");
+    s.seed("PERSON#IC#c2", r#"{"zendesk_user_id":400,"display_name":"Bob"}"#);
+    s.seed("ESC#88", r#"{"ticket":6}"#);
     let link = |conv: &str, t: u64, u: u64, c: &str| {
         Link::new(
             ConversationId::parse(conv).unwrap(),

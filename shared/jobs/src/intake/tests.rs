@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use bridge_domain::event::QueuedEvent;
 use bridge_domain::ids::*;
+use bridge_domain::keys::{DocKey, Intent};
 use bridge_domain::model::*;
 use bridge_domain::ports::{Claim, Store};
 
@@ -135,11 +136,19 @@ async fn web_ticket_is_routed_once_and_acknowledged_once_under_repeated_deliveri
     assert_eq!(messages[0].channel, MessageChannel::InApp);
     assert!(messages[0].body.contains("#500") && messages[0].body.contains("within 1 hour"), "{}", messages[0].body);
     assert_eq!(
-        p.store.claim("intake-ack#500", "x", std::time::Duration::from_secs(1), Timestamp(1)).await.unwrap(),
+        p.store
+            .claim(
+                &Intent::Acknowledge(TicketId::new(500).unwrap()),
+                "x",
+                std::time::Duration::from_secs(1),
+                Timestamp(1)
+            )
+            .await
+            .unwrap(),
         Claim::Done("acknowledged with message m1".into())
     );
     // The requester mapping is stored for next time.
-    assert!(p.store.load("PERSON#ZD#300").await.unwrap().unwrap().body.contains("c1"));
+    assert!(p.store.doc_json(&DocKey::ZendeskPerson(UserId::new(300).unwrap())).unwrap().to_string().contains("c1"));
 }
 
 #[tokio::test]
@@ -148,7 +157,7 @@ async fn stored_mapping_is_used_before_external_id_and_email() {
     seed(&p, 501, "email", None);
     // The Zendesk user's email matches nobody; only the stored mapping finds the contact.
     seed_people(&p, "someone-else@example.com");
-    p.store.save("PERSON#ZD#300", r#"{"intercom_contact_id":"c1"}"#, None).await.unwrap();
+    p.store.seed("PERSON#ZD#300", r#"{"intercom_contact_id":"c1"}"#);
     run(&p, &created(501, "d1")).await.unwrap();
     assert_eq!(p.messenger.messages.lock().unwrap().len(), 1);
     let note = p.helpdesk.updates.lock().unwrap()[0].1.comment.clone().unwrap();
@@ -236,7 +245,15 @@ async fn a_concurrent_holder_makes_the_delivery_retry() {
     let p = TestPorts::new(CONFIG);
     seed(&p, 509, "web", None);
     seed_people(&p, "ada@example.com");
-    p.store.claim("intake-route#509", "other", std::time::Duration::from_secs(60), Timestamp(10_000)).await.unwrap();
+    p.store
+        .claim(
+            &Intent::Route(TicketId::new(509).unwrap()),
+            "other",
+            std::time::Duration::from_secs(60),
+            Timestamp(10_000),
+        )
+        .await
+        .unwrap();
     let err = run(&p, &created(509, "d1")).await.unwrap_err();
     assert!(matches!(err, JobError::Retry { .. }), "{err:?}");
     assert!(p.messenger.messages.lock().unwrap().is_empty());

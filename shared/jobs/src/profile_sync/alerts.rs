@@ -9,10 +9,10 @@
 
 use std::future::Future;
 
-use bridge_domain::ports::{PortError, Store};
+use bridge_domain::ports::PortError;
 use bridge_domain::profiles::DriftFinding;
 
-use super::reconcile::{DRIFT_REPORT_KEY, drift_report, save_drift};
+use super::reconcile::{drift_report, last_drift, save_drift};
 use crate::{JobError, Ports};
 
 /// Where drift findings go.
@@ -46,8 +46,7 @@ pub async fn run_drift<P: Ports, A: DriftAlerts>(p: &P, alerts: &A) -> Result<Dr
     for f in &findings {
         alerts.finding(f);
     }
-    let stored = serde_json::to_string(&findings).map_err(|e| JobError::permanent(e.to_string()))?;
-    let changed = p.store().load(DRIFT_REPORT_KEY).await?.is_none_or(|v| v.body != stored);
+    let changed = last_drift(p.store()).await?.is_none_or(|v| v.value != findings);
     let published = changed && !findings.is_empty();
     if published {
         // Published before the report is stored: a failed publish is retried by the next run.

@@ -20,18 +20,18 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use bridge_domain::event::Kind;
 use bridge_domain::model::{FieldValue, Timestamp};
 use bridge_domain::ports::Store;
-use bridge_domain::profiles::Kind;
 use bridge_domain::profiles::directory::{BulkPoll, BulkRecord, BulkStarted};
 use serde::{Deserialize, Serialize};
 
 use super::rate::{RateClass, RateStats, SharedBudget};
 use super::{out_of_scope, peer_values};
+use bridge_domain::keys::DocKey;
+
 use crate::{JobError, Ports};
 
-/// Store key of the backfill cursor.
-pub const BACKFILL_KEY: &str = "PROFILE#BACKFILL#contact";
 /// Contacts per page: one Zendesk bulk job holds at most 100 users.
 pub const PAGE_SIZE: u32 = 100;
 /// Bulk jobs in flight at once (Zendesk queues at most 30 per account; the rest is left to
@@ -147,13 +147,9 @@ pub struct BackfillReport {
     pub elapsed: Duration,
 }
 
-fn encode(state: &BackfillState) -> Result<String, JobError> {
-    serde_json::to_string(state).map_err(|e| JobError::permanent(format!("encode backfill cursor: {e}")))
-}
-
 /// The stored progress, if a backfill ever ran.
 pub async fn load_state<S: Store>(store: &S) -> Result<Option<BackfillState>, JobError> {
-    Ok(store.load(BACKFILL_KEY).await?.and_then(|v| serde_json::from_str(&v.body).ok()))
+    Ok(store.load::<BackfillState>(&DocKey::ProfileBackfill).await?.map(|v| v.value))
 }
 
 /// True when a backfill started and is not finished: what a scheduled continuation resumes.
@@ -177,9 +173,9 @@ pub async fn backfill<P: Ports>(
     let store = p.store();
     let ic_budget = SharedBudget::new(store, opts.intercom.clone());
     let zd_budget = SharedBudget::new(store, opts.zendesk.clone());
-    let stored = store.load(BACKFILL_KEY).await?;
+    let stored = store.load::<BackfillState>(&DocKey::ProfileBackfill).await?;
     let mut version = stored.as_ref().map(|v| v.version);
-    let previous: Option<BackfillState> = stored.and_then(|v| serde_json::from_str(&v.body).ok());
+    let previous = stored.map(|v| v.value);
     let now = p.clock().now();
     let mut state = match previous {
         Some(s) if !opts.restart => s,
@@ -197,7 +193,7 @@ pub async fn backfill<P: Ports>(
         return Ok(report(BackfillEnd::Finished, state, 0));
     }
     let page_size = opts.page_size.clamp(1, PAGE_SIZE);
-    let id_field = cfg.id_field(bridge_domain::loop_guard::Side::Zendesk);
+    let id_field = cfg.id_field(bridge_domain::event::Vendor::Zendesk);
     let mut pages = 0u64;
     // When each pending job is next polled, and the delay after that (this run only: a resumed
     // run polls stored jobs at once).
@@ -280,7 +276,7 @@ pub async fn backfill<P: Ports>(
             state.done = true;
         }
         state.updated_at = p.clock().now();
-        if !store.save(BACKFILL_KEY, &encode(&state)?, version).await? {
+        if !store.save(&DocKey::ProfileBackfill, &state, version).await? {
             return Err(JobError::permanent("another backfill moved the cursor: only one backfill may run at a time"));
         }
         version = Some(version.map_or(1, |v| v + 1));

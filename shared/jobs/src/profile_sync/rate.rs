@@ -11,8 +11,10 @@ use std::future::Future;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use bridge_domain::event::Vendor;
+use bridge_domain::keys::DocKey;
 use bridge_domain::ports::{PortError, PortResult, Store};
-use bridge_domain::profiles::budget::{Budget, Take, budget_key};
+use bridge_domain::profiles::budget::{Budget, Take};
 use bridge_domain::profiles::directory::RateObservation;
 use serde::{Deserialize, Serialize};
 
@@ -28,10 +30,10 @@ const MAX_WAIT: Duration = Duration::from_secs(10);
 /// A vendor account's endpoint class and what it allows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RateClass {
-    /// `intercom` or `zendesk`.
-    pub vendor: String,
+    /// The vendor account.
+    pub vendor: Vendor,
     /// Endpoint class (`api` for the account-wide limit, `incremental` for Zendesk exports).
-    pub class: String,
+    pub class: &'static str,
     /// Calls the vendor allows per window.
     pub limit: u32,
     /// The vendor's window.
@@ -43,22 +45,22 @@ pub struct RateClass {
 impl RateClass {
     /// Zendesk's account-wide limit: `per_minute` requests a minute (700 on Enterprise).
     pub fn zendesk(per_minute: u32) -> Self {
-        Self::new("zendesk", "api", per_minute, Duration::from_secs(60))
+        Self::new(Vendor::Zendesk, "api", per_minute, Duration::from_secs(60))
     }
 
     /// Intercom's per-app limit, enforced in 10-second windows (10,000 a minute = 1,666 per 10 s).
     pub fn intercom(per_ten_seconds: u32) -> Self {
-        Self::new("intercom", "api", per_ten_seconds, Duration::from_secs(10))
+        Self::new(Vendor::Intercom, "api", per_ten_seconds, Duration::from_secs(10))
     }
 
     /// Any class; 10 % headroom.
-    pub fn new(vendor: &str, class: &str, limit: u32, window: Duration) -> Self {
-        Self { vendor: vendor.into(), class: class.into(), limit: limit.max(1), window, headroom: 0.1 }
+    pub fn new(vendor: Vendor, class: &'static str, limit: u32, window: Duration) -> Self {
+        Self { vendor, class, limit: limit.max(1), window, headroom: 0.1 }
     }
 
     /// The store key of its budget.
-    pub fn key(&self) -> String {
-        budget_key(&self.vendor, &self.class)
+    pub fn key(&self) -> DocKey {
+        DocKey::RateBudget { vendor: self.vendor, class: self.class }
     }
 
     fn window_ms(&self) -> i64 {
@@ -100,10 +102,6 @@ pub fn now_ms() -> i64 {
         .unwrap_or_default()
 }
 
-fn encode(doc: &BudgetDoc) -> Result<String, JobError> {
-    serde_json::to_string(doc).map_err(|e| JobError::permanent(format!("encode budget: {e}")))
-}
-
 impl<'a, S: Store> SharedBudget<'a, S> {
     /// The budget of `class` in `store`.
     pub fn new(store: &'a S, class: RateClass) -> Self {
@@ -132,8 +130,8 @@ impl<'a, S: Store> SharedBudget<'a, S> {
             budget: Budget::new(self.class.limit, self.class.window_ms(), self.class.headroom, now),
             configured_limit: self.class.limit,
         };
-        Ok(match self.store.load(&self.class.key()).await? {
-            Some(v) => (serde_json::from_str(&v.body).unwrap_or_else(|_| fresh()), Some(v.version)),
+        Ok(match self.store.load::<BudgetDoc>(&self.class.key()).await? {
+            Some(v) => (v.value, Some(v.version)),
             None => (fresh(), None),
         })
     }
@@ -144,7 +142,7 @@ impl<'a, S: Store> SharedBudget<'a, S> {
             let now = now_ms();
             let (mut doc, version) = self.load(now).await?;
             let out = f(&mut doc.budget, now, doc.configured_limit);
-            if self.store.save(&self.class.key(), &encode(&doc)?, version).await? {
+            if self.store.save(&self.class.key(), &doc, version).await? {
                 return Ok(out);
             }
         }
@@ -231,7 +229,8 @@ mod tests {
     #[tokio::test]
     async fn concurrent_holders_share_one_window() {
         let store = MemStore::default();
-        let class = RateClass { headroom: 0.0, ..RateClass::new("zendesk", "api", 5, Duration::from_millis(400)) };
+        let class =
+            RateClass { headroom: 0.0, ..RateClass::new(Vendor::Zendesk, "api", 5, Duration::from_millis(400)) };
         let a = SharedBudget::new(&store, class.clone());
         let b = SharedBudget::new(&store, class);
         let started = std::time::Instant::now();
@@ -243,14 +242,15 @@ mod tests {
         assert!(started.elapsed() >= Duration::from_millis(100), "{:?}", started.elapsed());
         assert_eq!(a.stats().granted + b.stats().granted, 6);
         assert!(a.stats().waited_ms + b.stats().waited_ms > 0);
-        let doc: BudgetDoc = serde_json::from_str(&store.load("RL#zendesk#api").await.unwrap().unwrap().body).unwrap();
+        let doc: BudgetDoc =
+            store.load(&DocKey::RateBudget { vendor: Vendor::Zendesk, class: "api" }).await.unwrap().unwrap().value;
         assert_eq!(doc.budget.limit, 5);
     }
 
     #[tokio::test]
     async fn a_429_is_waited_out_and_retried() {
         let store = MemStore::default();
-        let budget = SharedBudget::new(&store, RateClass::new("intercom", "api", 100, Duration::from_secs(10)));
+        let budget = SharedBudget::new(&store, RateClass::new(Vendor::Intercom, "api", 100, Duration::from_secs(10)));
         let calls = std::sync::atomic::AtomicU32::new(0);
         let started = std::time::Instant::now();
         let out = budget
@@ -279,14 +279,15 @@ mod tests {
     #[tokio::test]
     async fn vendor_headers_tighten_the_shared_window() {
         let store = MemStore::default();
-        let budget = SharedBudget::new(&store, RateClass::new("zendesk", "api", 700, Duration::from_secs(60)));
+        let budget = SharedBudget::new(&store, RateClass::new(Vendor::Zendesk, "api", 700, Duration::from_secs(60)));
         budget.acquire(1).await.unwrap();
         let reset = now_ms() + 60_000;
         budget
             .observe(Some(RateObservation { limit: Some(700), remaining: Some(0), reset_at_ms: Some(reset) }))
             .await
             .unwrap();
-        let doc: BudgetDoc = serde_json::from_str(&store.load("RL#zendesk#api").await.unwrap().unwrap().body).unwrap();
+        let doc: BudgetDoc =
+            store.load(&DocKey::RateBudget { vendor: Vendor::Zendesk, class: "api" }).await.unwrap().unwrap().value;
         assert_eq!(doc.budget.remaining, 0, "the vendor said nothing is left");
         assert!(doc.budget.reset_at_ms >= reset - 1000);
     }

@@ -7,13 +7,17 @@
 //! webhooks, without the echo check, so whatever a dropped webhook missed is repaired. The cursor
 //! only moves when every profile of the pass succeeded.
 
-use bridge_domain::loop_guard::Side;
+use bridge_domain::event::Kind;
+use bridge_domain::event::Vendor;
 use bridge_domain::model::Timestamp;
 use bridge_domain::ports::Store;
-use bridge_domain::profiles::{self, DriftFinding, Kind};
+use bridge_domain::profiles::{self, DriftFinding};
 use serde::{Deserialize, Serialize};
 
 use super::{Skip, Sync};
+use bridge_domain::keys::DocKey;
+use bridge_domain::ports::Doc;
+
 use crate::{JobError, Ports};
 
 /// Margin kept behind "now" when moving the cursor (clock skew, Zendesk's one-minute rule).
@@ -41,11 +45,6 @@ struct CursorDoc {
     since: Timestamp,
 }
 
-fn cursor_key(side: Side, kind: Kind) -> String {
-    let prefix = if side == Side::Intercom { "IC" } else { "ZD" };
-    format!("PROFILE#CURSOR#{prefix}#{}", kind.entity_word(side))
-}
-
 /// Runs one reconciliation pass. A side without a stored cursor starts `first_lookback_secs` ago.
 pub async fn reconcile<P: Ports>(p: &P, first_lookback_secs: i64) -> Result<ReconcileReport, JobError> {
     let mut report = ReconcileReport::default();
@@ -57,18 +56,15 @@ pub async fn reconcile<P: Ports>(p: &P, first_lookback_secs: i64) -> Result<Reco
     };
     let started = p.clock().now();
     let sync = Sync { store: p.store(), dirs, cfg, now: started };
-    let mut passes = vec![(Side::Intercom, Kind::Person), (Side::Zendesk, Kind::Person)];
+    let mut passes = vec![(Vendor::Intercom, Kind::Person), (Vendor::Zendesk, Kind::Person)];
     if cfg.companies.is_some() {
-        passes.push((Side::Intercom, Kind::Org));
+        passes.push((Vendor::Intercom, Kind::Org));
     }
     for (side, kind) in passes {
-        let key = cursor_key(side, kind);
-        let stored = p.store().load(&key).await?;
+        let key = DocKey::ProfileCursor { side, kind };
+        let stored = p.store().load::<CursorDoc>(&key).await?;
         let version = stored.as_ref().map(|v| v.version);
-        let since = stored
-            .and_then(|v| serde_json::from_str::<CursorDoc>(&v.body).ok())
-            .map(|c| c.since)
-            .unwrap_or(started.plus(-first_lookback_secs));
+        let since = stored.map(|c| c.value.since).unwrap_or(started.plus(-first_lookback_secs));
         let failed_before = report.failed;
         let mut page_cursor: Option<String> = None;
         for _ in 0..MAX_PAGES {
@@ -100,9 +96,8 @@ pub async fn reconcile<P: Ports>(p: &P, first_lookback_secs: i64) -> Result<Reco
         }
         if report.failed == failed_before {
             let doc = CursorDoc { since: started.plus(-CURSOR_MARGIN) };
-            let body = serde_json::to_string(&doc).map_err(|e| JobError::permanent(e.to_string()))?;
             // A concurrent pass moved it: theirs is as good as ours.
-            let _ = p.store().save(&key, &body, version).await?;
+            let _ = p.store().save(&key, &doc, version).await?;
         }
     }
     tracing::info!(
@@ -130,7 +125,7 @@ pub async fn drift_report<P: Ports>(p: &P) -> Result<Vec<DriftFinding>, JobError
         kinds.push(Kind::Org);
     }
     for kind in kinds {
-        for side in [Side::Intercom, Side::Zendesk] {
+        for side in [Vendor::Intercom, Vendor::Zendesk] {
             let catalog = dirs.of(side).catalog(kind).await?;
             out.extend(profiles::drift(cfg, side, kind, &catalog));
         }
@@ -138,16 +133,17 @@ pub async fn drift_report<P: Ports>(p: &P) -> Result<Vec<DriftFinding>, JobError
     Ok(out)
 }
 
-/// Store key of the last drift report.
-pub const DRIFT_REPORT_KEY: &str = "PROFILE#DRIFT";
+/// The last drift report stored, if any.
+pub async fn last_drift<S: Store>(store: &S) -> Result<Option<Doc<Vec<DriftFinding>>>, JobError> {
+    Ok(store.load::<Vec<DriftFinding>>(&DocKey::ProfileDrift).await?)
+}
 
 /// Saves the report (replacing the previous one) and answers whether it changed.
 pub async fn save_drift<S: Store>(store: &S, findings: &[DriftFinding]) -> Result<bool, JobError> {
-    let body = serde_json::to_string(findings).map_err(|e| JobError::permanent(e.to_string()))?;
-    let old = store.load(DRIFT_REPORT_KEY).await?;
-    if old.as_ref().is_some_and(|v| v.body == body) {
+    let old = last_drift(store).await?;
+    if old.as_ref().is_some_and(|v| v.value == findings) {
         return Ok(false);
     }
-    let _ = store.save(DRIFT_REPORT_KEY, &body, old.map(|v| v.version)).await?;
+    let _ = store.save(&DocKey::ProfileDrift, &findings, old.map(|v| v.version)).await?;
     Ok(true)
 }

@@ -5,14 +5,16 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bridge_domain::Config;
+use bridge_domain::event::Kind;
+use bridge_domain::event::Vendor;
 use bridge_domain::event::{Entity, QueuedEvent};
-use bridge_domain::loop_guard::Side;
+use bridge_domain::keys::DocKey;
 use bridge_domain::model::{FieldValue, Timestamp};
 use bridge_domain::ports::{Clock, Store};
 use bridge_domain::profiles::directory::{
     BulkPoll, BulkRecord, BulkStarted, DirFuture, ProfileDirectory, ProfilePage, RateObservation,
 };
-use bridge_domain::profiles::{CatalogField, Kind, PairState, Profile, Rule, state_key};
+use bridge_domain::profiles::{CatalogField, PairState, Profile, Rule};
 
 use super::reconcile::{drift_report, reconcile};
 use super::{Directories, run};
@@ -21,7 +23,7 @@ use crate::{Outcome, Ports};
 
 /// An in-memory directory of one side.
 struct FakeDir {
-    side: Side,
+    side: Vendor,
     records: Mutex<BTreeMap<(Kind, String), Profile>>,
     next: AtomicU64,
     clock: Mutex<i64>,
@@ -36,7 +38,7 @@ struct FakeDir {
 type FakeJob = (u32, Vec<Option<String>>);
 
 impl FakeDir {
-    fn new(side: Side) -> Self {
+    fn new(side: Vendor) -> Self {
         Self {
             side,
             records: Mutex::default(),
@@ -89,7 +91,7 @@ impl FakeDir {
             id,
             values: BTreeMap::new(),
             orgs: vec![],
-            role: Some(if self.side == Side::Intercom { "user" } else { "end-user" }.into()),
+            role: Some(if self.side == Vendor::Intercom { "user" } else { "end-user" }.into()),
             updated_at: Timestamp(at),
         });
         for (k, v) in values {
@@ -101,7 +103,7 @@ impl FakeDir {
 }
 
 impl ProfileDirectory for FakeDir {
-    fn side(&self) -> Side {
+    fn side(&self) -> Vendor {
         self.side
     }
     fn get<'a>(&'a self, kind: Kind, id: &'a str) -> DirFuture<'a, Option<Profile>> {
@@ -236,8 +238,8 @@ fn ports() -> P {
         helpdesk: FakeHelpdesk::default(),
         clock: FixedClock(Mutex::new(Timestamp(50_000))),
         config: Config::from_yaml(CONFIG).unwrap(),
-        ic: FakeDir::new(Side::Intercom),
-        zd: FakeDir::new(Side::Zendesk),
+        ic: FakeDir::new(Vendor::Intercom),
+        zd: FakeDir::new(Vendor::Zendesk),
     }
 }
 
@@ -264,8 +266,12 @@ fn event(entity: &str, actor: Option<u64>) -> QueuedEvent {
 }
 
 async fn state(p: &P, ic: &str) -> PairState {
-    serde_json::from_str(&p.store.load(&state_key(Side::Intercom, Kind::Person, ic)).await.unwrap().unwrap().body)
+    p.store
+        .load(&DocKey::Profile { side: Vendor::Intercom, kind: Kind::Person, id: ic.into() })
+        .await
         .unwrap()
+        .unwrap()
+        .value
 }
 
 #[tokio::test]
@@ -293,7 +299,9 @@ async fn new_contact_creates_the_user_with_values_and_ids_both_ways() {
     assert_eq!(p.ic.value(Kind::Person, "c1", "custom_attributes.zendesk_user_id"), Some(t(&u.id)));
     let s = state(&p, "c1").await;
     assert_eq!(s.zendesk_id.as_deref(), Some(u.id.as_str()));
-    assert!(p.store.load(&state_key(Side::Zendesk, Kind::Person, &u.id)).await.unwrap().is_some());
+    assert!(
+        p.store.doc_json(&DocKey::Profile { side: Vendor::Zendesk, kind: Kind::Person, id: u.id.clone() }).is_some()
+    );
 }
 
 #[tokio::test]
@@ -348,7 +356,7 @@ async fn conflicts_follow_owner_and_newest_and_leave_audit_records() {
     let name = audit.iter().rev().find(|a| a.field == "name").unwrap();
     assert_eq!(
         (name.rule, name.winner, name.intercom.clone(), name.zendesk.clone()),
-        (Rule::NewestWins, Some(Side::Zendesk), t("Ada I"), t("Ada Z"))
+        (Rule::NewestWins, Some(Vendor::Zendesk), t("Ada I"), t("Ada Z"))
     );
     assert!(audit.iter().any(|a| a.field == "custom_attributes.region" && a.rule == Rule::Owner));
 }
@@ -362,7 +370,9 @@ async fn ambiguous_email_is_reported_not_guessed() {
     let out = run(&p, &event("contact:c1", None)).await.unwrap();
     assert!(matches!(out, Outcome::Skipped(ref s) if s.contains("ambiguous")), "{out:?}");
     assert_eq!(p.zd.writes.load(Ordering::Relaxed), 0);
-    let doc = p.store.load("PROFILE#AMBIGUOUS#contact:c1").await.unwrap().unwrap().body;
+    let doc =
+        p.store.doc_json(&DocKey::ProfileAmbiguous { side: Vendor::Intercom, kind: Kind::Person, id: "c1".into() });
+    let doc = doc.unwrap().to_string();
     assert!(doc.contains("\"7\"") && doc.contains("\"8\"") && doc.contains("email"), "{doc}");
 }
 
@@ -415,7 +425,7 @@ async fn reconciliation_repairs_missed_changes_and_moves_the_cursor() {
     assert_eq!(p.zd.value(Kind::Person, &zd1, "phone"), Some(t("11")));
     assert_eq!(p.ic.value(Kind::Person, "c2", "phone"), Some(t("22")));
     assert_eq!(p.zd.all(Kind::Person).len(), 3);
-    assert!(p.store.load("PROFILE#CURSOR#IC#contact").await.unwrap().is_some());
+    assert!(p.store.doc_json(&DocKey::ProfileCursor { side: Vendor::Intercom, kind: Kind::Person }).is_some());
     // A second pass finds nothing left to repair.
     let again = reconcile(&p, 86_400).await.unwrap();
     assert_eq!(again.repaired, 0, "{again:?}");
@@ -434,7 +444,7 @@ async fn drift_reports_new_unmapped_fields_on_either_side() {
     let found = drift_report(&p).await.unwrap();
     assert!(found.iter().all(|d| !matches!(
         d,
-        bridge_domain::profiles::DriftFinding::Unmapped { side: Side::Intercom, kind: Kind::Person, .. }
+        bridge_domain::profiles::DriftFinding::Unmapped { side: Vendor::Intercom, kind: Kind::Person, .. }
     )));
     p.ic.catalog.lock().unwrap().push(f("custom_attributes.shoe_size"));
     let found = drift_report(&p).await.unwrap();
@@ -443,7 +453,7 @@ async fn drift_reports_new_unmapped_fields_on_either_side() {
 
 #[tokio::test]
 async fn a_backfill_is_in_progress_only_between_its_first_page_and_its_last() {
-    use super::backfill::{BACKFILL_KEY, BackfillOptions, BackfillState, backfill, in_progress};
+    use super::backfill::{BackfillOptions, BackfillState, backfill, in_progress};
     let p = ports();
     for i in 0..3 {
         p.ic.seed(Kind::Person, &format!("c{i}"), "user", &[("email", t(&format!("u{i}@x.test")))]);
@@ -451,7 +461,7 @@ async fn a_backfill_is_in_progress_only_between_its_first_page_and_its_last() {
     assert!(!in_progress(&p.store).await.unwrap(), "never ran: nothing to continue");
     // A run paused halfway (deadline): the cursor is stored, not done.
     let halfway = BackfillState { next: Some("page-2".into()), pages: 1, ..BackfillState::default() };
-    p.store.save(BACKFILL_KEY, &serde_json::to_string(&halfway).unwrap(), None).await.unwrap();
+    p.store.save(&DocKey::ProfileBackfill, &halfway, None).await.unwrap();
     assert!(in_progress(&p.store).await.unwrap(), "paused: a continuation resumes it");
     let end = backfill(&p, &BackfillOptions::default(), &mut |_| {}).await.unwrap();
     assert_eq!(end.state.pages, 2, "resumed from the stored cursor");
@@ -460,7 +470,7 @@ async fn a_backfill_is_in_progress_only_between_its_first_page_and_its_last() {
 
 #[tokio::test]
 async fn a_paused_backfill_leaves_its_jobs_in_flight_and_the_next_run_collects_them() {
-    use super::backfill::{BACKFILL_KEY, BackfillEnd, BackfillOptions, BackfillState, PendingJob, backfill};
+    use super::backfill::{BackfillEnd, BackfillOptions, BackfillState, PendingJob, backfill};
     let p = ports();
     *p.zd.jobs.lock().unwrap() = Some(BTreeMap::new());
     for i in 0..3 {
@@ -491,9 +501,9 @@ async fn a_paused_backfill_leaves_its_jobs_in_flight_and_the_next_run_collects_t
     };
     p.store
         .save(
-            BACKFILL_KEY,
-            &serde_json::to_string(&stale).unwrap(),
-            Some(p.store.load(BACKFILL_KEY).await.unwrap().unwrap().version),
+            &DocKey::ProfileBackfill,
+            &stale,
+            Some(p.store.load::<BackfillState>(&DocKey::ProfileBackfill).await.unwrap().unwrap().version),
         )
         .await
         .unwrap();
@@ -575,7 +585,9 @@ async fn a_shadow_run_reads_the_directories_and_plans_the_profile_writes_without
     assert!(p.zd.all(Kind::Person).is_empty());
     assert_eq!(p.zd.writes.load(Ordering::Relaxed) + p.ic.writes.load(Ordering::Relaxed), 0);
     assert_eq!(p.ic.value(Kind::Person, "c1", "custom_attributes.zendesk_user_id"), None);
-    assert!(p.store.load(&state_key(Side::Intercom, Kind::Person, "c1")).await.unwrap().is_none());
+    assert!(
+        p.store.doc_json(&DocKey::Profile { side: Vendor::Intercom, kind: Kind::Person, id: "c1".into() }).is_none()
+    );
     // Live does what the shadow planned.
     run(&p, &event("contact:c1", None)).await.unwrap();
     assert_eq!(p.zd.all(Kind::Person).len(), 1);

@@ -5,12 +5,13 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use bridge_domain::loop_guard::Side;
+use bridge_domain::event::Kind;
+use bridge_domain::event::Vendor;
 use bridge_domain::model::{FieldValue, Timestamp};
 use bridge_domain::profiles::directory::{
     BulkRecord, BulkStarted, DirFuture, ProfileDirectory, ProfilePage, RateObservation,
 };
-use bridge_domain::profiles::{CatalogField, Kind, Profile};
+use bridge_domain::profiles::{CatalogField, Profile};
 
 use super::{Action, Plan};
 
@@ -40,12 +41,12 @@ impl<'a> ShadowDirectory<'a> {
     }
 }
 
-fn side_name(side: Side) -> &'static str {
-    if side == Side::Intercom { "intercom" } else { "zendesk" }
+fn side_name(side: Vendor) -> &'static str {
+    if side == Vendor::Intercom { "intercom" } else { "zendesk" }
 }
 
 impl ProfileDirectory for ShadowDirectory<'_> {
-    fn side(&self) -> Side {
+    fn side(&self) -> Vendor {
         self.inner.side()
     }
     fn get<'b>(&'b self, kind: Kind, id: &'b str) -> DirFuture<'b, Option<Profile>> {

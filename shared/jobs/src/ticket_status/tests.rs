@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use bridge_domain::event::QueuedEvent;
 use bridge_domain::ids::*;
+use bridge_domain::keys::DocKey;
 use bridge_domain::model::*;
 use bridge_domain::ports::Store;
 use serde_json::json;
@@ -159,7 +160,9 @@ async fn a_written_status_is_recognised_without_an_actor() {
     linked(&p, ticket(100, TicketStatus::Solved)).await;
     run(&p, &status_event("e1", 100, "SOLVED", 60)).await.unwrap();
     let fp = bridge_domain::loop_guard::fingerprint(["open"]);
-    crate::lifecycle::record_written(&p.store, Side::Zendesk, "ticket:100", "status", Some(fp)).await.unwrap();
+    crate::lifecycle::record_written(&p.store, &DocKey::written(&"ticket:100".parse().unwrap()), "status", Some(fp))
+        .await
+        .unwrap();
     set_status(&p, 100, TicketStatus::Open);
     let trigger = event("t1", 100, "trigger", json!({"ticket_id": "100", "status": "Open", "updated_by": ""}));
     let out = run(&p, &trigger).await.unwrap();

@@ -5,7 +5,12 @@
 #   make build   Lambda zips with cargo-lambda (arm64, or x86_64 when the arm64 std is unavailable)
 #   make deploy  sam deploy of infra/template.yaml with the zips from `make build`
 #
-# `make setup` is idempotent: stamp files under .venv/.stamps make re-runs instant.
+# No target calls a system package manager: the prerequisites (Rust via rustup, Python 3.11+ with
+# its venv module, Node for `make test`; README.md, "Prerequisites") are the user's. Each target
+# installs the pinned tools it needs, and only those: `make demo` needs moto in .venv and the
+# pinned Rust toolchain; cfn-lint, the SAM translator, SAM CLI, npm packages, cargo-lambda and the
+# aarch64 std come with the targets that use them. Stamp files under .venv/.stamps make re-runs
+# instant.
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -27,10 +32,23 @@ ARM64_TRIPLE         := aarch64-unknown-linux-gnu
 VENV     := .venv
 SAM_VENV := .venv-sam
 STAMPS   := $(VENV)/.stamps
-PY_STAMP   := $(STAMPS)/pip-moto$(MOTO_VERSION)-waitress$(WAITRESS_VERSION)-cfnlint$(CFN_LINT_VERSION)-cargolambda$(CARGO_LAMBDA_VERSION)-samtranslator$(SAM_TRANSLATOR_VERSION)
-RUST_STAMP := $(STAMPS)/rust-$(RUST_CHANNEL)
+# moto's server (waitress serves its keep-alive variant): the demo, the cargo tests, the benchmarks.
+MOTO_PINS  := 'moto[server]==$(MOTO_VERSION)' 'waitress==$(WAITRESS_VERSION)'
+MOTO_STAMP := $(STAMPS)/pip-moto$(MOTO_VERSION)-waitress$(WAITRESS_VERSION)
+# cfn-lint (lint-infra) and the SAM translator (rehearse), resolved together with moto's pins so
+# that neither install moves the other's dependencies.
+TOOLS_STAMP := $(STAMPS)/pip-tools-moto$(MOTO_VERSION)-waitress$(WAITRESS_VERSION)-cfnlint$(CFN_LINT_VERSION)-samtranslator$(SAM_TRANSLATOR_VERSION)
+# cargo-lambda (with its zig): `make build` only.
+LAMBDA_STAMP := $(STAMPS)/pip-cargolambda$(CARGO_LAMBDA_VERSION)
+RUST_STAMP   := $(STAMPS)/rust-$(RUST_CHANNEL)
+LINT_STAMP   := $(STAMPS)/rust-$(RUST_CHANNEL)-rustfmt-clippy
+ARM64_STAMP  := $(STAMPS)/rust-$(RUST_CHANNEL)-$(ARM64_TRIPLE)
 SAM_STAMP  := $(SAM_VENV)/.stamp-sam$(SAM_CLI_VERSION)
 SAM        := $(SAM_VENV)/bin/sam
+# Printed when Python 3.11+ or its venv module is missing (Debian and Ubuntu ship venv apart).
+PY_HELP := Debian/Ubuntu: sudo apt-get install python3-venv (with a python3 older than 3.11: \
+  sudo apt-get install python3.11-venv, then make PYTHON=python3.11 ...); macOS: brew install python@3.12 \
+  or the installer from python.org; any OS: PYTHON=/path/to/python3.11+ picks the interpreter.
 
 # ---- project ------------------------------------------------------------------------------------
 # Lambda functions that exist today (folder = package = binary = log group suffix).
@@ -38,11 +56,17 @@ FUNCTIONS  := intercom-webhook zendesk-webhook escalate ticket-intake ticket-sta
 TEMPLATE   := infra/template.yaml
 # The YAML config baked into the zips as /var/task/bridge.yaml (used when ConfigBucket is empty).
 CONFIG     ?= infra/config/escalate-conversation-to-zendesk.yaml
+# Cargo's target directory (CARGO_TARGET_DIR, .cargo/config.toml, else ./target) as cargo reports
+# it; asked once, and only by the recipes that use it.
+TARGET_DIR = $(eval TARGET_DIR := $(or $(shell cargo metadata --format-version 1 --no-deps 2>/dev/null \
+  | $(PYTHON) -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])' 2>/dev/null),$(CURDIR)/target))$(TARGET_DIR)
+# Where `make build` stages the zips: fixed, not under TARGET_DIR, because the template's CodeUris
+# point there (../target/lambda-deploy/<function>/bootstrap.zip, checked by infra/check_template.py).
 DEPLOY_DIR := target/lambda-deploy
 SAMCONFIG  := $(CURDIR)/infra/samconfig.toml
 # ARCH=auto picks arm64 when the aarch64 std is installed, else x86_64. Force with ARCH=x86_64.
 ARCH       ?= auto
-TIMINGS    := target/make-test-timings.txt
+TIMINGS     = $(TARGET_DIR)/make-test-timings.txt
 TEST_PHASES := setup fmt-check clippy test-rust lint-infra rehearse
 # The stack rehearsal's IAM evaluator (npm, pinned by tests/rehearsal/iam/package-lock.json).
 IAM_DIR    := tests/rehearsal/iam
@@ -55,60 +79,86 @@ export AWS_EC2_METADATA_DISABLED := true
 export CARGO_TERM_COLOR ?= never
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup setup-sam setup-chromium fmt-check clippy test-rust lint-infra rehearse test build demo bench deploy \
-        chaos fuzz \
+.PHONY: help setup setup-demo setup-build setup-sam specs fmt-check clippy test-rust lint-infra rehearse test build demo \
+        bench deploy chaos fuzz \
         clean distclean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
 
 # ---- setup --------------------------------------------------------------------------------------
-setup: $(PY_STAMP) $(RUST_STAMP) setup-chromium ## install pinned tools (.venv: moto, cfn-lint, cargo-lambda; rustup bits; chromium)
+setup-demo: $(MOTO_STAMP) $(RUST_STAMP) ## what `make demo` needs: .venv with moto; the pinned Rust toolchain
 
-# Debian's chromium: the CSAT dashboard test (tests/e2e/tests/csat.rs) screenshots it headless.
-setup-chromium:
-	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
-	  || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+setup: setup-demo $(TOOLS_STAMP) $(LINT_STAMP) ## what `make test` needs (+ cfn-lint, SAM translator, rustfmt, clippy; .venv-sam and npm come with their phases)
+
+setup-build: $(LAMBDA_STAMP) $(ARM64_STAMP) ## what `make build` needs: cargo-lambda in .venv; the aarch64 std (optional)
 
 setup-sam: $(SAM_STAMP) ## install SAM CLI into its own venv (.venv-sam; only lint-infra/deploy need it)
 
-$(VENV)/bin/python:
-	$(PYTHON) -m venv $(VENV)
+# The official OpenAPI files of the fidelity tests (tests/fidelity): downloaded, pinned by sha256,
+# into $(TARGET_DIR)/openapi-specs unless found locally; offline, a note (the tests then skip).
+specs: ## fetch the fidelity tests' OpenAPI files (scripts/fetch-specs.py)
+	@$(PYTHON) scripts/fetch-specs.py
 
-$(PY_STAMP): | $(VENV)/bin/python
-	$(VENV)/bin/python -m pip install -q --upgrade pip
-	$(VENV)/bin/python -m pip install -q 'moto[server]==$(MOTO_VERSION)' 'waitress==$(WAITRESS_VERSION)' \
-	  'cfn-lint==$(CFN_LINT_VERSION)' 'cargo-lambda==$(CARGO_LAMBDA_VERSION)' \
+# A venv (.venv, .venv-sam). Says what to install when Python 3.11+ or its venv module is missing
+# (a failed `python3 -m venv` leaves a half-made folder: removed).
+$(VENV)/bin/python $(SAM_VENV)/bin/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+	  echo "error: Python 3.11 or newer is needed as '$(PYTHON)' (found: $$($(PYTHON) --version 2>&1 || true))." >&2; \
+	  echo "  $(PY_HELP)" >&2; exit 1; }
+	@$(PYTHON) -m venv $(@:/bin/python=) || { rm -rf $(@:/bin/python=); \
+	  echo "error: '$(PYTHON) -m venv' failed: this Python lacks the venv module (or its ensurepip)." >&2; \
+	  echo "  $(PY_HELP)" >&2; exit 1; }
+	$@ -m pip install -q --upgrade pip
+
+$(MOTO_STAMP): | $(VENV)/bin/python
+	$(VENV)/bin/python -m pip install -q $(MOTO_PINS)
+	@mkdir -p $(STAMPS) && rm -f $(STAMPS)/pip-moto* && touch $@
+
+$(TOOLS_STAMP): $(MOTO_STAMP)
+	$(VENV)/bin/python -m pip install -q $(MOTO_PINS) 'cfn-lint==$(CFN_LINT_VERSION)' \
 	  'aws-sam-translator==$(SAM_TRANSLATOR_VERSION)'
-	@mkdir -p $(STAMPS) && rm -f $(STAMPS)/pip-* && touch $@
+	@rm -f $(STAMPS)/pip-tools-* && touch $@
+
+$(LAMBDA_STAMP): | $(VENV)/bin/python
+	$(VENV)/bin/python -m pip install -q 'cargo-lambda==$(CARGO_LAMBDA_VERSION)'
+	@mkdir -p $(STAMPS) && rm -f $(STAMPS)/pip-cargolambda* && touch $@
 
 $(RUST_STAMP): | $(VENV)/bin/python
+	@command -v rustup >/dev/null 2>&1 || { \
+	  echo "error: rustup not found: install Rust with rustup (https://rustup.rs), then run make again." >&2; exit 1; }
 	@# install the pinned toolchain only when missing: re-running `toolchain install` re-syncs it
 	rustup run $(RUST_CHANNEL) rustc --version >/dev/null 2>&1 \
 	  || rustup toolchain install $(RUST_CHANNEL) --profile minimal --component rustfmt,clippy
-	rustup component add rustfmt clippy
-	@rustup target add $(ARM64_TRIPLE) \
-	  || echo "warning: could not install the $(ARM64_TRIPLE) std; 'make build' will build x86_64" >&2
 	@mkdir -p $(STAMPS) && touch $@
 
+$(LINT_STAMP): $(RUST_STAMP)
+	rustup component add rustfmt clippy
+	@touch $@
+
+$(ARM64_STAMP): $(RUST_STAMP)
+	@rustup target add $(ARM64_TRIPLE) \
+	  || echo "warning: could not install the $(ARM64_TRIPLE) std; 'make build' will build x86_64" >&2
+	@touch $@
+
 # SAM pins its own boto3/aws-sam-translator; a separate venv keeps moto's versions intact.
-$(SAM_STAMP):
-	$(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/python -m pip install -q --upgrade pip
+$(SAM_STAMP): | $(SAM_VENV)/bin/python
 	$(SAM_VENV)/bin/python -m pip install -q 'aws-sam-cli==$(SAM_CLI_VERSION)'
 	@rm -f $(SAM_VENV)/.stamp-sam* && touch $@
 
 # ---- checks -------------------------------------------------------------------------------------
-fmt-check: $(RUST_STAMP) ## cargo fmt --check
+fmt-check: $(LINT_STAMP) ## cargo fmt --check
 	cargo fmt --all -- --check
 
-clippy: $(RUST_STAMP) ## clippy on every target, warnings denied
+clippy: $(LINT_STAMP) ## clippy on every target, warnings denied
 	cargo clippy --workspace --all-targets -- -D warnings
 
-test-rust: $(PY_STAMP) $(RUST_STAMP) ## cargo test --workspace but the rehearsal (dev profile; tests start .venv/bin/moto_server)
+test-rust: $(MOTO_STAMP) $(RUST_STAMP) specs ## cargo test --workspace but the rehearsal (dev profile; tests start .venv/bin/moto_server)
 	cargo test --workspace --exclude bridge-rehearsal
 
 $(IAM_STAMP): $(IAM_DIR)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "error: npm not found: install Node.js 20+ with npm" \
+	  "(Debian/Ubuntu: sudo apt-get install nodejs npm; macOS: brew install node)." >&2; exit 1; }
 	npm ci --prefix $(IAM_DIR) --no-audit --no-fund --loglevel=error
 	@touch $@
 
@@ -118,7 +168,7 @@ $(IAM_STAMP): $(IAM_DIR)/package-lock.json
 # infra/iam-calls.json instead of failing on them.
 # REHEARSE_PROFILE=release runs the release build of every function (slower to build).
 REHEARSE_PROFILE ?= dev
-rehearse: $(PY_STAMP) $(RUST_STAMP) $(IAM_STAMP) ## the stack rehearsal (~1 min warm)
+rehearse: $(TOOLS_STAMP) $(RUST_STAMP) $(IAM_STAMP) ## the stack rehearsal (~1 min warm)
 	cargo build --quiet --profile $(REHEARSE_PROFILE) $(addprefix -p ,$(FUNCTIONS)) -p bridge-cli
 	target=$$(cargo metadata --format-version 1 --no-deps | $(VENV)/bin/python -c \
 	  'import json,sys; print(json.load(sys.stdin)["target_directory"])'); \
@@ -126,7 +176,7 @@ rehearse: $(PY_STAMP) $(RUST_STAMP) $(IAM_STAMP) ## the stack rehearsal (~1 min 
 	BRIDGE_REHEARSAL_PREBUILT=1 BRIDGE_REHEARSAL_BIN_DIR="$$target/$$profile_dir" \
 	  cargo test -p bridge-rehearsal -- --test-threads=2
 
-lint-infra: $(PY_STAMP) $(SAM_STAMP) ## cfn-lint + sam validate --lint + infra/check_template.py (and its tests)
+lint-infra: $(TOOLS_STAMP) $(SAM_STAMP) ## cfn-lint + sam validate --lint + infra/check_template.py (and its tests)
 	cfn-lint $(TEMPLATE)
 	$(SAM) validate --lint --template-file $(TEMPLATE)
 	$(VENV)/bin/python infra/check_template.py $(TEMPLATE)
@@ -145,7 +195,7 @@ test: ## setup, fmt-check, clippy, cargo test, lint-infra, rehearse (timed per p
 	done
 
 # ---- build and deploy ---------------------------------------------------------------------------
-build: $(PY_STAMP) $(RUST_STAMP) ## Lambda zips -> target/lambda-<arch>, staged in target/lambda-deploy
+build: $(LAMBDA_STAMP) $(ARM64_STAMP) ## Lambda zips -> <cargo target dir>/lambda-<arch>, staged in target/lambda-deploy
 	@arch='$(ARCH)'; \
 	if [ "$$arch" = auto ]; then \
 	  if rustup target list --installed | grep -qx '$(ARM64_TRIPLE)'; then arch=arm64; \
@@ -154,9 +204,9 @@ build: $(PY_STAMP) $(RUST_STAMP) ## Lambda zips -> target/lambda-<arch>, staged 
 	case "$$arch" in arm64) flag=--arm64;; x86_64) flag=--x86-64;; \
 	  *) echo "ARCH must be auto, arm64 or x86_64 (got $$arch)" >&2; exit 2;; esac; \
 	set -x; \
-	cargo lambda build --release $$flag --output-format zip --lambda-dir target/lambda-$$arch \
+	cargo lambda build --release $$flag --output-format zip --lambda-dir '$(TARGET_DIR)'/lambda-$$arch \
 	  $(addprefix -p ,$(FUNCTIONS)); \
-	$(VENV)/bin/python scripts/stage-lambdas.py --arch $$arch --from target/lambda-$$arch \
+	$(VENV)/bin/python scripts/stage-lambdas.py --arch $$arch --from '$(TARGET_DIR)'/lambda-$$arch \
 	  --to $(DEPLOY_DIR) --config $(CONFIG) $(FUNCTIONS)
 
 deploy: build $(SAM_STAMP) ## sam deploy (guided the first time, when infra/samconfig.toml is missing)
@@ -174,13 +224,13 @@ deploy: build $(SAM_STAMP) ## sam deploy (guided the first time, when infra/samc
 	fi
 
 # ---- demo, bench, clean -------------------------------------------------------------------------
-demo: setup ## the scripted local story (see scripts/demo.sh)
+demo: setup-demo ## the scripted local story (see scripts/demo.sh); needs Rust and Python only
 	bash scripts/demo.sh
 
-bench: setup ## benchmarks (see scripts/bench.sh and docs/BENCHMARKS.md)
+bench: setup-demo ## benchmarks (see scripts/bench.sh and docs/BENCHMARKS.md)
 	bash scripts/bench.sh
 
-chaos: $(PY_STAMP) $(RUST_STAMP) ## chaos suite: crashes at every job step, replays, 429/5xx storms, outages (~1-2 min)
+chaos: $(MOTO_STAMP) $(RUST_STAMP) ## chaos suite: crashes at every job step, replays, 429/5xx storms, outages (~1-2 min)
 	cargo test -p bridge-e2e --test chaos -- --test-threads=2
 
 fuzz: ## cargo fuzz, each target for FUZZ_SECONDS (default 45; nightly + pinned cargo-fuzz, see scripts/fuzz.sh)

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # `make bench`: benchmarks (not timed tests). Reports the Lambda zip sizes when `make build` has
 # run, then runs `cargo bench` for the workspace crates that have a benches/ folder.
+# Binaries are run from cargo's target directory (CARGO_TARGET_DIR is honoured); the reports go
+# to target/bench, and the zips are read where `make build` stages them (target/lambda-deploy).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+cargo_target=$(cargo metadata --format-version 1 --no-deps \
+  | "${PYTHON:-python3}" -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 
 if [ -d target/lambda-deploy ]; then
   echo "== Lambda zip sizes ($(cat target/lambda-deploy/ARCH 2>/dev/null || echo '?'))"
@@ -40,16 +44,16 @@ cargo bench "${pkgs[@]}"
 # all on loopback: latency, throughput, CPU and peak RSS of the bridge process, vendor calls.
 # Sizes: BENCH_SEQUENTIAL (default 50) and BENCH_BURST (default 300). Driver: tests/e2e/src/bin/bench.rs.
 # The cold-start driver is built here too (same package set, so no second build).
-echo "== escalation end to end (cargo build --release -p bridge-cli -p bridge-e2e --bins; target/release/bench)"
+echo "== escalation end to end (cargo build --release -p bridge-cli -p bridge-e2e --bins; $cargo_target/release/bench)"
 cargo build --release -p bridge-cli -p bridge-e2e --bins
 mkdir -p target/bench
-target/release/bench | tee target/bench/escalation.md
+BRIDGE_BIN="${BRIDGE_BIN:-$cargo_target/release/bridge}" "$cargo_target/release/bench" | tee target/bench/escalation.md
 
 # 3. Lambda cold start (spawn -> first invocation answered under a loopback runtime-API emulator) of
 # each function's release binary built for the host, and the peak RSS of `escalate` with a batch
 # of 10. The functions are built together, alone, as `make build` builds them (their own feature
 # set, not the CLI's). Runs: COLDSTART_RUNS (default 7). Driver: tests/e2e/src/bin/coldstart.rs.
-echo "== Lambda cold start (cargo build --release -p <functions>; target/release/coldstart)"
+echo "== Lambda cold start (cargo build --release -p <functions>; $cargo_target/release/coldstart)"
 cargo build --release -p intercom-webhook -p zendesk-webhook -p escalate -p ticket-intake -p ticket-status \
   -p tag-sync -p csat-report -p profile-sync
-timeout 600 target/release/coldstart | tee target/bench/coldstart.md
+LAMBDA_BIN_DIR="${LAMBDA_BIN_DIR:-$cargo_target/release}" timeout 600 "$cargo_target/release/coldstart" | tee target/bench/coldstart.md

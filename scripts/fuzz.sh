@@ -2,10 +2,14 @@
 # `make fuzz`: every cargo-fuzz target for a bounded time (FUZZ_SECONDS each, default 45).
 # Needs a nightly toolchain (libFuzzer + sanitizer flags) and cargo-fuzz; installs the pinned
 # cargo-fuzz when missing. The committed seeds under fuzz/corpus/<target> are read, never
-# written: new inputs go to target/fuzz-corpus/<target>, so the repo's corpora stay small.
-# A crash leaves its input under fuzz/artifacts/<target>/ and fails the run.
+# written: new inputs go to <cargo target dir>/fuzz-corpus/<target> (./target unless
+# CARGO_TARGET_DIR says otherwise), so the repo's corpora stay small; logs to
+# <cargo target dir>/fuzz-logs. A crash leaves its input under fuzz/artifacts/<target>/ and fails
+# the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+cargo_target=$(cargo metadata --format-version 1 --no-deps \
+  | "${PYTHON:-python3}" -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 
 CARGO_FUZZ_VERSION=0.13.1
 FUZZ_SECONDS=${FUZZ_SECONDS:-45}
@@ -22,12 +26,12 @@ mapfile -t targets < <(cd fuzz && cargo +"$NIGHTLY" fuzz list)
 [ "$#" -gt 0 ] && targets=("$@")
 cd fuzz
 cargo +"$NIGHTLY" fuzz build
-mkdir -p ../target/fuzz-logs
+mkdir -p "$cargo_target/fuzz-logs"
 for t in "${targets[@]}"; do
-  work="../target/fuzz-corpus/$t"
-  log="../target/fuzz-logs/$t.log"
+  work="$cargo_target/fuzz-corpus/$t"
+  log="$cargo_target/fuzz-logs/$t.log"
   mkdir -p "$work"
-  echo "== fuzz $t for ${FUZZ_SECONDS}s (log: target/fuzz-logs/$t.log)"
+  echo "== fuzz $t for ${FUZZ_SECONDS}s (log: $log)"
   status=0
   cargo +"$NIGHTLY" fuzz run "$t" "$work" "corpus/$t" -- \
     -max_total_time="$FUZZ_SECONDS" -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \

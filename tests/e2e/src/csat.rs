@@ -130,18 +130,73 @@ pub fn seed_zendesk(sim: &ZendeskSim, agent: u64, d1: i64) -> anyhow::Result<Vec
     Ok(vec![t1, t2, t3, t4, t5])
 }
 
-/// Debian's Chromium: `chromium`, else `chromium-browser`, on PATH.
-pub fn chromium_binary() -> anyhow::Result<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    for dir in std::env::split_paths(&path) {
-        for name in ["chromium", "chromium-browser"] {
-            let candidate = dir.join(name);
-            if candidate.is_file() {
-                return Ok(candidate);
-            }
-        }
+/// Environment variable naming the headless browser: a path, or a command looked up on PATH.
+pub const BROWSER_ENV: &str = "CHROME";
+
+/// Environment variable: `1` makes a missing browser fail the dashboard test instead of
+/// skipping it (CI sets it).
+pub const REQUIRE_BROWSER_ENV: &str = "BRIDGE_REQUIRE_BROWSER";
+
+/// Commands looked up on PATH, in order, when `CHROME` is not set.
+pub const BROWSER_COMMANDS: &[&str] = &["chromium", "chromium-browser", "google-chrome"];
+
+/// How to get a browser, for skip and error messages.
+pub const INSTALL_BROWSER_HINT: &str = "install Chromium (Debian: `sudo apt-get install chromium`; macOS: \
+     `brew install --cask chromium`) or Google Chrome, or set CHROME=/path/to/chrome";
+
+/// The headless browser: `$CHROME` when set (a path, or a command on PATH; an error when it
+/// names nothing runnable), else the first of [`BROWSER_COMMANDS`] on PATH, else `Ok(None)`.
+pub fn find_browser() -> anyhow::Result<Option<PathBuf>> {
+    if let Some(named) = std::env::var_os(BROWSER_ENV).filter(|v| !v.is_empty()) {
+        let named = PathBuf::from(named);
+        // A bare name is a command on PATH; anything with a directory part is a path.
+        let found = match named.components().count() {
+            1 if named.is_relative() => on_path(&named),
+            _ => named.is_file().then(|| named.clone()),
+        };
+        return match found {
+            Some(path) => Ok(Some(path)),
+            None => anyhow::bail!("{BROWSER_ENV}={} is not a file nor a command on PATH", named.display()),
+        };
     }
-    anyhow::bail!("chromium not found on PATH: install it with `make setup` (apt-get install -y chromium)")
+    Ok(BROWSER_COMMANDS.iter().find_map(|name| on_path(Path::new(name))))
+}
+
+/// Whether `BRIDGE_REQUIRE_BROWSER=1`.
+pub fn browser_required() -> bool {
+    std::env::var_os(REQUIRE_BROWSER_ENV).is_some_and(|v| v == "1")
+}
+
+/// For the dashboard test: the browser; `Ok(None)` when there is none and
+/// `BRIDGE_REQUIRE_BROWSER` is not `1` (the caller skips, see [`skip_without_browser`]); an
+/// error when it is required, or when `CHROME` names nothing runnable.
+pub fn browser_for_test() -> anyhow::Result<Option<PathBuf>> {
+    match find_browser()? {
+        Some(path) => Ok(Some(path)),
+        None if browser_required() => anyhow::bail!(
+            "no headless browser ({REQUIRE_BROWSER_ENV}=1): none of {} on PATH and {BROWSER_ENV} unset; {INSTALL_BROWSER_HINT}",
+            BROWSER_COMMANDS.join(", ")
+        ),
+        None => Ok(None),
+    }
+}
+
+/// Prints the line that says the browser part of `test` is skipped, and how to install one.
+/// Written to the stderr handle, not with `eprintln!`, which libtest captures (and shows only
+/// for failed tests).
+pub fn skip_without_browser(test: &str) {
+    let line = format!(
+        "skipped: {test}: no headless browser (none of {} on PATH, {BROWSER_ENV} unset); {INSTALL_BROWSER_HINT} \
+         ({REQUIRE_BROWSER_ENV}=1 makes this a failure)\n",
+        BROWSER_COMMANDS.join(", ")
+    );
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+}
+
+/// `name` in the first PATH directory holding it as a file.
+fn on_path(name: &Path) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| candidate.is_file())
 }
 
 /// What a headless Chromium run produced.
@@ -153,13 +208,13 @@ pub struct Screenshot {
     pub console_errors: Vec<String>,
 }
 
-/// Loads `html` in headless Chromium, saves a screenshot to `png` and collects console errors
-/// (from `--enable-logging=stderr --v=0`: `CONSOLE` lines, `Uncaught`, CSP refusals, failed loads).
-pub fn screenshot(html: &Path, png: &Path) -> anyhow::Result<Screenshot> {
-    let chromium = chromium_binary()?;
+/// Loads `html` in headless Chromium (`chromium`, from [`find_browser`]), saves a screenshot to
+/// `png` and collects console errors (from `--enable-logging=stderr --v=0`: `CONSOLE` lines,
+/// `Uncaught`, CSP refusals, failed loads).
+pub fn screenshot(chromium: &Path, html: &Path, png: &Path) -> anyhow::Result<Screenshot> {
     let profile = tempfile::tempdir()?;
     let html = html.canonicalize().with_context(|| format!("{}", html.display()))?;
-    let output = Command::new(&chromium)
+    let output = Command::new(chromium)
         .args([
             "--headless",
             "--no-sandbox",

@@ -1,13 +1,15 @@
 //! Job 7 end to end: a known history seeded into the Intercom and Zendesk simulators, the
 //! `csat-report` handler (the function's code path) run against them, moto S3 and the Sheets
 //! simulator; figures worked out by hand below; re-runs rewrite the same objects and range;
-//! the dashboard renders in headless Chromium without console errors.
+//! the dashboard renders in headless Chromium without console errors. Without a browser
+//! (`CHROME`, else `chromium`, `chromium-browser` or `google-chrome` on PATH) that last part is
+//! skipped with a message, but under `BRIDGE_REQUIRE_BROWSER=1`, where it fails.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 
 use bridge_e2e::World;
-use bridge_e2e::csat::{screenshot, seed_intercom, seed_zendesk};
+use bridge_e2e::csat::{browser_for_test, screenshot, seed_intercom, seed_zendesk, skip_without_browser};
 use bridge_reports::sheets::SheetsClient;
 use bridge_reports::{Reporter, S3Sink, handle_scheduled};
 use bridge_sim::sheets::SheetsSim;
@@ -54,6 +56,8 @@ fn sheet_row<'a>(values: &'a [Vec<Value>], date: &str, scope: &str) -> &'a [Valu
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn csat_report_end_to_end() {
+    // Looked up first, so a required but missing browser fails at once.
+    let browser = browser_for_test().unwrap_or_else(|e| panic!("{e:#}"));
     let mut world = World::start_with(|c| format!("{c}{REPORTING}")).await.unwrap();
     world.stop_bridge().await; // a scheduled job: no webhooks involved
     let today = chrono::Utc::now().date_naive();
@@ -190,11 +194,15 @@ async fn csat_report_end_to_end() {
     assert_eq!(sheets.refused_tokens(), 0);
 
     // ---- The dashboard renders in headless Chromium without console errors.
+    let Some(browser) = browser else {
+        skip_without_browser("csat_report_end_to_end, its dashboard screenshot");
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let html_path = dir.path().join("dashboard.html");
     let html = &first[&format!("csat/dashboard/custom/{d1}_{d3}.html")];
     std::fs::write(&html_path, html).unwrap();
-    let shot = screenshot(&html_path, &dir.path().join("dashboard.png")).unwrap();
+    let shot = screenshot(&browser, &html_path, &dir.path().join("dashboard.png")).unwrap();
     assert!(shot.console_errors.is_empty(), "console errors: {:?}", shot.console_errors);
     let png = std::fs::read(&shot.png).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
@@ -204,7 +212,7 @@ async fn csat_report_end_to_end() {
     // The detector is live: a page with an uncaught error is reported.
     let bad = dir.path().join("bad.html");
     std::fs::write(&bad, "<html><body><script>throw new Error('control')</script></body></html>").unwrap();
-    let control = screenshot(&bad, &dir.path().join("bad.png")).unwrap();
+    let control = screenshot(&browser, &bad, &dir.path().join("bad.png")).unwrap();
     assert!(!control.console_errors.is_empty(), "the console-error check must see an uncaught error");
     if let Ok(dir) = std::env::var("CSAT_SCREENSHOT_DIR") {
         std::fs::copy(&shot.png, std::path::Path::new(&dir).join("csat-dashboard.png")).unwrap();

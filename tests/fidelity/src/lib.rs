@@ -2,8 +2,11 @@
 //! the official Intercom and Zendesk OpenAPI descriptions.
 //!
 //! The spec files are never copied into the repository. They are read at run time from
-//! `<workspace root>/../shared/reference/specs/` (override with the `BRIDGE_SPECS_DIR`
-//! environment variable); a missing file is an error naming the path.
+//! `$BRIDGE_SPECS_DIR` when set, else `<workspace root>/../shared/reference/specs/`, else the
+//! cache `<cargo target dir>/openapi-specs/` that `make specs` (part of `make test`) downloads
+//! (pinned by sha256, `scripts/fetch-specs.py`); see [`find_spec`]. [`Spec::load`] fails when a
+//! file is found nowhere; the tests use [`Spec::load_or_skip`], which skips them instead unless
+//! `BRIDGE_REQUIRE_SPECS=1`.
 //!
 //! ```no_run
 //! use bridge_fidelity::Spec;
@@ -34,6 +37,7 @@
 //! `translate.rs`), so a renamed field fails; a mistyped field fails normal type validation.
 //! Query parameters and formats (`date-time`, `email`, …) are not checked.
 
+mod location;
 mod patches;
 mod translate;
 
@@ -47,11 +51,11 @@ use bridge_sim::common::Vendor;
 use jsonschema::{Draft, Registry, Validator};
 use serde_json::{Value, json};
 
+pub use location::{
+    REQUIRE_SPECS_ENV, SPECS_CACHE_DIR, SPECS_DIR_ENV, default_dirs, find_spec, spec_file_name, specs_required,
+};
 pub use patches::{PATCHES, SpecPatch};
 use translate::Translator;
-
-/// Environment variable overriding the directory holding the spec files.
-pub const SPECS_DIR_ENV: &str = "BRIDGE_SPECS_DIR";
 
 /// Statuses a modelled exchange may answer even when the operation does not document them.
 /// Their bodies are checked only loosely (Intercom `error.list`; Zendesk `{error, description}`
@@ -86,11 +90,30 @@ pub const ALLOW_LIST: &[AllowListEntry] = &[AllowListEntry {
 /// Errors loading a spec.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The spec file could not be read.
+    /// The spec is in none of the places looked at (see [`find_spec`]).
     #[error(
-        "official {vendor:?} OpenAPI spec not readable at {path}: {source} \
-         (expected under <workspace>/../shared/reference/specs/, or set {SPECS_DIR_ENV})"
+        "official {vendor:?} OpenAPI spec not found (looked for {}); {}",
+        display_paths(searched),
+        location::HOW_TO_GET
     )]
+    NotFound {
+        /// Vendor.
+        vendor: Vendor,
+        /// Paths tried, in order.
+        searched: Vec<PathBuf>,
+    },
+    /// `BRIDGE_SPECS_DIR` is set, but the vendor's file is not in that folder.
+    #[error("official {vendor:?} OpenAPI spec not found at {path} ({SPECS_DIR_ENV} is set): {source}")]
+    NotInSpecsDir {
+        /// Vendor.
+        vendor: Vendor,
+        /// Path tried.
+        path: PathBuf,
+        /// I/O error.
+        source: std::io::Error,
+    },
+    /// The spec file could not be read.
+    #[error("official {vendor:?} OpenAPI spec not readable at {path}: {source}")]
     Missing {
         /// Vendor.
         vendor: Vendor,
@@ -254,9 +277,28 @@ pub struct ExampleReport {
 }
 
 impl Spec {
-    /// Loads (or returns the cached) spec of `vendor` from [`specs_dir`].
+    /// Loads (or returns the cached) spec of `vendor` from where [`find_spec`] finds it; a file
+    /// found nowhere is [`Error::NotFound`].
     pub fn load(vendor: Vendor) -> Result<Spec, Error> {
-        Self::load_from(vendor, &spec_path(vendor))
+        match find_spec(vendor)? {
+            Some(path) => Self::load_from(vendor, &path),
+            None => Err(location::not_found(vendor)),
+        }
+    }
+
+    /// For tests: like [`Spec::load`], but a file found nowhere is `Ok(None)` after a
+    /// `skipped: …` line on stderr saying how to get it, unless `BRIDGE_REQUIRE_SPECS=1`
+    /// ([`Error::NotFound`] then). A `BRIDGE_SPECS_DIR` without the file, or a file that does
+    /// not load, is always an error.
+    pub fn load_or_skip(vendor: Vendor) -> Result<Option<Spec>, Error> {
+        match find_spec(vendor)? {
+            Some(path) => Self::load_from(vendor, &path).map(Some),
+            None if specs_required() => Err(location::not_found(vendor)),
+            None => {
+                location::report_skip(vendor);
+                Ok(None)
+            }
+        }
     }
 
     /// Loads (or returns the cached) spec of `vendor` from an explicit file.
@@ -602,22 +644,6 @@ impl Spec {
     }
 }
 
-/// The directory holding the spec files: `$BRIDGE_SPECS_DIR`, else
-/// `<workspace root>/../shared/reference/specs`.
-pub fn specs_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os(SPECS_DIR_ENV).filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir);
-    }
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let workspace = manifest.parent().and_then(Path::parent).unwrap_or(manifest);
-    workspace.join("..").join("shared").join("reference").join("specs")
-}
-
-/// The spec file of a vendor under [`specs_dir`].
-pub fn spec_path(vendor: Vendor) -> PathBuf {
-    specs_dir().join(format!("{}-openapi.yaml", vendor_slug(vendor)))
-}
-
 /// Loads the needed specs and checks every exchange; the violations of all of them.
 pub fn check_exchanges(exchanges: &[Exchange]) -> Result<Vec<Violation>, Error> {
     let mut out = Vec::new();
@@ -627,6 +653,16 @@ pub fn check_exchanges(exchanges: &[Exchange]) -> Result<Vec<Violation>, Error> 
         }
     }
     Ok(out)
+}
+
+/// `a, b and c` for error messages.
+fn display_paths(paths: &[PathBuf]) -> String {
+    let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    match shown.split_last() {
+        None => "nothing".to_owned(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 fn vendor_slug(vendor: Vendor) -> &'static str {

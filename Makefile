@@ -1,7 +1,7 @@
 # intercom-zendesk-bridge: developer and CI entry points.
 #
 #   make demo    the scripted story, locally (moto + vendor simulators + `bridge serve`)
-#   make test    everything CI checks: fmt, clippy, cargo tests (moto started by the tests), infra lint
+#   make test    everything CI checks: fmt, clippy, module cycles, cargo tests (moto started by the tests), infra lint
 #   make build   Lambda zips with cargo-lambda (arm64, or x86_64 when the arm64 std is unavailable)
 #   make deploy  sam deploy of infra/template.yaml with the zips from `make build`
 #
@@ -67,7 +67,7 @@ SAMCONFIG  := $(CURDIR)/infra/samconfig.toml
 # ARCH=auto picks arm64 when the aarch64 std is installed, else x86_64. Force with ARCH=x86_64.
 ARCH       ?= auto
 TIMINGS     = $(TARGET_DIR)/make-test-timings.txt
-TEST_PHASES := setup fmt-check clippy test-rust lint-infra rehearse
+TEST_PHASES := setup fmt-check clippy module-cycles test-rust lint-infra rehearse
 # The stack rehearsal's IAM evaluator (npm, pinned by tests/rehearsal/iam/package-lock.json).
 IAM_DIR    := tests/rehearsal/iam
 IAM_STAMP  := $(IAM_DIR)/node_modules/.stamp
@@ -79,7 +79,7 @@ export AWS_EC2_METADATA_DISABLED := true
 export CARGO_TERM_COLOR ?= never
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup setup-demo setup-build setup-sam specs fmt-check clippy test-rust lint-infra rehearse test build demo \
+.PHONY: help setup setup-demo setup-build setup-sam specs fmt-check clippy module-cycles test-rust lint-infra rehearse test build demo \
         bench deploy chaos fuzz \
         clean distclean
 
@@ -153,6 +153,9 @@ fmt-check: $(LINT_STAMP) ## cargo fmt --check
 clippy: $(LINT_STAMP) ## clippy on every target, warnings denied
 	cargo clippy --workspace --all-targets -- -D warnings
 
+module-cycles: ## no module cycles inside any crate (scripts/module_cycles.py, after its own tests)
+	$(PYTHON) scripts/test_module_cycles.py && $(PYTHON) scripts/module_cycles.py
+
 test-rust: $(MOTO_STAMP) $(RUST_STAMP) specs ## cargo test --workspace but the rehearsal (dev profile; tests start .venv/bin/moto_server)
 	cargo test --workspace --exclude bridge-rehearsal
 
@@ -182,7 +185,7 @@ lint-infra: $(TOOLS_STAMP) $(SAM_STAMP) ## cfn-lint + sam validate --lint + infr
 	$(VENV)/bin/python infra/check_template.py $(TEMPLATE)
 	cd infra && ../$(VENV)/bin/python -m unittest -q test_check_template
 
-test: ## setup, fmt-check, clippy, cargo test, lint-infra, rehearse (timed per phase)
+test: ## setup, fmt-check, clippy, module-cycles, cargo test, lint-infra, rehearse (timed per phase)
 	@mkdir -p $(dir $(TIMINGS)) && : > $(TIMINGS)
 	@for phase in $(TEST_PHASES); do \
 	  start=$$(date +%s); echo "==> $$phase"; \

@@ -129,7 +129,9 @@ async fn replay_one(app: &App, job: JobKind, letter: &Letter, dry_run: bool) -> 
         println!("  cannot replay an unreadable body; left in the DLQ");
         return Ok(false);
     };
-    let (actions, evaluation) = plan(app, job, event).await;
+    let config = app.config().await;
+    let ports = app.ports(&config);
+    let (actions, evaluation) = plan(&ports, job, event).await;
     println!("  plan: {}", serde_json::to_string(&actions)?);
     if let Err(e) = evaluation {
         println!("  re-evaluation: {e}");
@@ -138,7 +140,7 @@ async fn replay_one(app: &App, job: JobKind, letter: &Letter, dry_run: bool) -> 
         return Ok(false);
     }
     let body = serde_json::to_string(event)?;
-    match process(app, job, &body, &app.counters).await {
+    match process(&ports, &app.queue, job, &body, &app.counters).await {
         Disposition::Ack(summary) => {
             println!("  replayed: {summary}");
             Ok(true)
@@ -212,7 +214,8 @@ pub async fn doctor() -> anyhow::Result<()> {
         Ok(me) => line(true, "intercom credentials", format!("token works (admin {})", me.id)),
         Err(e) => line(false, "intercom credentials", e.to_string()),
     }
-    let bot = &app.config.intercom.bot_admin_id;
+    let config = app.config().await;
+    let bot = &config.intercom.bot_admin_id;
     match app.intercom.retrieve_admin(bot).await {
         Ok(_) => line(true, "intercom bot admin", format!("admin {bot} exists")),
         Err(e) => line(false, "intercom bot admin", format!("admin {bot}: {e}")),

@@ -54,8 +54,9 @@ async fn app() -> anyhow::Result<App> {
 pub async fn reconcile_cmd(action: ReconcileAction) -> anyhow::Result<()> {
     let ReconcileAction::Profiles { lookback_secs } = action;
     let app = app().await?;
-    anyhow::ensure!(app.config.profiles.is_some(), "the configuration has no `profiles:` section");
-    let r = reconcile(&app, lookback_secs).await.map_err(|e| anyhow::anyhow!("reconciliation: {e}"))?;
+    let config = app.config().await;
+    anyhow::ensure!(config.profiles.is_some(), "the configuration has no `profiles:` section");
+    let r = reconcile(&app.ports(&config), lookback_secs).await.map_err(|e| anyhow::anyhow!("reconciliation: {e}"))?;
     println!(
         "reconciled profiles: {} examined, {} repaired, {} conflict(s), {} ambiguous, {} failed",
         r.examined, r.repaired, r.conflicts, r.ambiguous, r.failed
@@ -100,7 +101,8 @@ pub async fn backfill_cmd(action: BackfillAction) -> anyhow::Result<()> {
         }
         bar.set_position(s.read);
     };
-    let result = backfill(&app, &opts, &mut on_page).await;
+    let config = app.config().await;
+    let result = backfill(&app.ports(&config), &opts, &mut on_page).await;
     bar.finish_and_clear();
     let r = result.map_err(|e| anyhow::anyhow!("backfill: {e}"))?;
     let s = &r.state;

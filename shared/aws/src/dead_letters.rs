@@ -2,7 +2,7 @@
 
 use bridge_domain::erasure::DeadLetterPurge;
 use bridge_domain::event::{Entity, QueuedEvent};
-use bridge_domain::profiles::directory::DirFuture;
+use bridge_domain::ports::PortResult;
 
 use crate::SqsQueue;
 
@@ -20,37 +20,35 @@ fn letter_event(body: &str) -> Option<QueuedEvent> {
 }
 
 impl DeadLetterPurge for SqsQueue {
-    fn purge_dead_letters<'a>(
-        &'a self,
-        matches: &'a (dyn Fn(&Entity, &serde_json::Value) -> bool + Send + Sync),
-    ) -> DirFuture<'a, usize> {
-        Box::pin(async move {
-            let jobs: Vec<_> = self.urls().iter().filter(|(_, u)| u.dlq.is_some()).map(|(j, _)| *j).collect();
-            let mut removed = 0;
-            for job in jobs {
-                let mut kept = Vec::new();
-                let mut seen = 0;
-                while seen < MAX_LETTERS {
-                    let batch = self.dlq_messages(job).await?;
-                    if batch.is_empty() {
-                        break;
-                    }
-                    seen += batch.len();
-                    for m in batch {
-                        if letter_event(&m.body).is_some_and(|e| matches(&e.entity, &e.payload)) {
-                            self.delete_dead_letter(job, &m.receipt_handle).await?;
-                            removed += 1;
-                        } else {
-                            kept.push(m.receipt_handle);
-                        }
-                    }
+    async fn purge_dead_letters(
+        &self,
+        matches: &(dyn Fn(&Entity, &serde_json::Value) -> bool + Send + Sync),
+    ) -> PortResult<usize> {
+        let jobs: Vec<_> = self.urls().iter().filter(|(_, u)| u.dlq.is_some()).map(|(j, _)| *j).collect();
+        let mut removed = 0;
+        for job in jobs {
+            let mut kept = Vec::new();
+            let mut seen = 0;
+            while seen < MAX_LETTERS {
+                let batch = self.dlq_messages(job).await?;
+                if batch.is_empty() {
+                    break;
                 }
-                for receipt in kept {
-                    self.release_dead_letter(job, &receipt).await?;
+                seen += batch.len();
+                for m in batch {
+                    if letter_event(&m.body).is_some_and(|e| matches(&e.entity, &e.payload)) {
+                        self.delete_dead_letter(job, &m.receipt_handle).await?;
+                        removed += 1;
+                    } else {
+                        kept.push(m.receipt_handle);
+                    }
                 }
             }
-            Ok(removed)
-        })
+            for receipt in kept {
+                self.release_dead_letter(job, &receipt).await?;
+            }
+        }
+        Ok(removed)
     }
 }
 

@@ -2,48 +2,21 @@
 //!
 //! Parse errors name the line, the column and the field path; semantic checks name the field
 //! path. The file is validated once at cold start; a bad file fails the start, not a request.
+//!
+//! Dependencies point one way: this module assembles the sections each job module defines and
+//! checks (`status`, `tags`, `intake`, `csat`, `profiles`, `erasure`) and those modules never use
+//! this one back. What both sides need sits lower: [`ConfigError`] in `crate::error`, the
+//! vendor settings in `crate::settings` (both re-exported here). Job 1's section stays here:
+//! `escalation` takes the whole [`Config`] and sits above this module.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::error::ConfigError;
 use crate::ids::{AdminId, GroupId, TeamId};
 use crate::model::{ConversationPriority, TicketPriority};
-
-/// A configuration file that could not be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct ConfigError {
-    /// 1-based line, when known.
-    pub line: Option<usize>,
-    /// 1-based column, when known.
-    pub column: Option<usize>,
-    /// Dotted path of the offending field (`escalation.rules[0].when`).
-    pub field: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.line, self.column) {
-            (Some(l), Some(c)) => write!(f, "line {l}, column {c}: ")?,
-            (Some(l), None) => write!(f, "line {l}: ")?,
-            _ => {}
-        }
-        if self.field.is_empty() || self.field == "." {
-            write!(f, "{}", self.message)
-        } else {
-            write!(f, "{}: {}", self.field, self.message)
-        }
-    }
-}
-
-impl ConfigError {
-    fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { line: None, column: None, field: field.into(), message: message.into() }
-    }
-}
+pub use crate::settings::{IntercomSettings, ZendeskSettings};
 
 /// The whole configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,7 +41,7 @@ pub struct Config {
     /// Jobs in shadow mode: they compute and log the actions they would take and write nothing
     /// to the vendors (nor to the store).
     #[serde(default)]
-    pub shadow: Vec<crate::routing::JobKind>,
+    pub shadow: Vec<crate::job::JobKind>,
     /// Job 6: routing of new Zendesk tickets by the requester's Intercom profile.
     #[serde(default)]
     pub routing: Option<crate::intake::RoutingConfig>,
@@ -84,47 +57,6 @@ pub struct Config {
     /// GDPR erasure: what a person's deletion on one side does on the other.
     #[serde(default)]
     pub erasure: Option<crate::erasure::ErasureConfig>,
-}
-
-/// Intercom-side settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IntercomSettings {
-    /// The admin the bridge acts as (notes, replies, state changes). Its own writes are
-    /// recognised by this id.
-    pub bot_admin_id: AdminId,
-    /// Conversation attribute that receives the Zendesk ticket id.
-    #[serde(default = "default_ticket_attribute")]
-    pub ticket_id_attribute: String,
-    /// Conversation attribute that receives the Zendesk ticket URL (optional).
-    #[serde(default)]
-    pub ticket_url_attribute: Option<String>,
-}
-
-fn default_ticket_attribute() -> String {
-    "zendesk_ticket_id".into()
-}
-
-/// Zendesk-side settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ZendeskSettings {
-    /// Custom ticket field (by id) that receives the Intercom conversation id.
-    #[serde(default)]
-    pub conversation_field_id: Option<u64>,
-    /// Prefix of the ticket `external_id` (`<prefix><conversation id>`).
-    #[serde(default = "default_external_id_prefix")]
-    pub external_id_prefix: String,
-}
-
-impl Default for ZendeskSettings {
-    fn default() -> Self {
-        Self { conversation_field_id: None, external_id_prefix: default_external_id_prefix() }
-    }
-}
-
-fn default_external_id_prefix() -> String {
-    "intercom-conversation-".into()
 }
 
 /// Job 1: when and how to escalate a conversation.
@@ -269,46 +201,46 @@ impl Config {
 
     fn validate(&self) -> Result<(), ConfigError> {
         if self.version != 1 {
-            return Err(ConfigError::field("version", format!("unsupported version {}; expected 1", self.version)));
+            return Err(ConfigError::new("version", format!("unsupported version {}; expected 1", self.version)));
         }
         if self.intercom.ticket_id_attribute.trim().is_empty() {
-            return Err(ConfigError::field("intercom.ticket_id_attribute", "must not be empty"));
+            return Err(ConfigError::new("intercom.ticket_id_attribute", "must not be empty"));
         }
         if let Some(esc) = &self.escalation {
             if esc.rules.is_empty() {
-                return Err(ConfigError::field("escalation.rules", "at least one rule is needed"));
+                return Err(ConfigError::new("escalation.rules", "at least one rule is needed"));
             }
             for (i, rule) in esc.rules.iter().enumerate() {
                 let at = |f: &str| format!("escalation.rules[{i}].{f}");
                 if rule.name.trim().is_empty() {
-                    return Err(ConfigError::field(at("name"), "must not be empty"));
+                    return Err(ConfigError::new(at("name"), "must not be empty"));
                 }
                 let when = &rule.when;
                 if when.count_set() != 1 {
-                    return Err(ConfigError::field(
+                    return Err(ConfigError::new(
                         at("when"),
                         "set exactly one of tag_added, assigned_to_team, assigned_to_admin, keyword, threshold",
                     ));
                 }
                 if when.tag_added.as_deref().is_some_and(|t| t.trim().is_empty()) {
-                    return Err(ConfigError::field(at("when.tag_added"), "must not be empty"));
+                    return Err(ConfigError::new(at("when.tag_added"), "must not be empty"));
                 }
                 if when.keyword.iter().any(|k| k.trim().is_empty()) {
-                    return Err(ConfigError::field(at("when.keyword"), "keywords must not be empty"));
+                    return Err(ConfigError::new(at("when.keyword"), "keywords must not be empty"));
                 }
                 if let Some(t) = &when.threshold
                     && t.customer_replies.is_none()
                     && t.waiting_minutes.is_none()
                     && t.priority_at_least.is_none()
                 {
-                    return Err(ConfigError::field(
+                    return Err(ConfigError::new(
                         at("when.threshold"),
                         "set at least one of customer_replies, waiting_minutes, priority_at_least",
                     ));
                 }
             }
             if esc.subject_template.trim().is_empty() {
-                return Err(ConfigError::field("escalation.subject_template", "must not be empty"));
+                return Err(ConfigError::new("escalation.subject_template", "must not be empty"));
             }
         }
         if let Some(ts) = &self.ticket_status {
@@ -317,9 +249,9 @@ impl Config {
         if let Some(tags) = &self.tag_sync {
             tags.validate()?;
         }
-        crate::intake::validate(self)?;
+        crate::intake::validate(self.routing.as_ref(), self.acknowledgement.as_ref())?;
         if let Some((field, message)) = self.reporting.as_ref().and_then(crate::csat::ReportingConfig::problems) {
-            return Err(ConfigError::field(field, message));
+            return Err(ConfigError::new(field, message));
         }
         if let Some(profiles) = &self.profiles {
             profiles.validate()?;

@@ -7,6 +7,7 @@
 //! only).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
 
 use serde::{Deserialize, Serialize};
 
@@ -14,7 +15,7 @@ use crate::event::{Entity, Kind, Vendor};
 use crate::ids::{ContactId, ConversationId, TicketId, UserId};
 use crate::keys::DocKey;
 use crate::model::FieldValue;
-use crate::profiles::directory::DirFuture;
+use crate::ports::PortResult;
 
 /// The `erasure:` section of the configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -393,24 +394,23 @@ pub fn describe(step: &VendorStep) -> String {
     format!("{verb} {what} {}", step.id)
 }
 
-/// Deletes persons on one side; implemented by both vendor clients. Object-safe (boxed
-/// futures) like [`crate::profiles::directory::ProfileDirectory`]; redaction goes through that
-/// directory's `write`.
+/// Deletes persons on one side; implemented by both vendor clients. Redaction goes through
+/// [`crate::profiles::directory::ProfileDirectory::write`].
 pub trait PersonEraser: Send + Sync {
     /// Which side this is.
     fn side(&self) -> Vendor;
     /// Deletes the person for good. `Ok(false)` when they were already gone.
-    fn delete_person<'a>(&'a self, id: &'a str) -> DirFuture<'a, bool>;
+    fn delete_person(&self, id: &str) -> impl Future<Output = PortResult<bool>> + Send;
 }
 
 /// Removes dead letters (DLQ payloads) that mention a person; implemented over SQS.
 pub trait DeadLetterPurge: Send + Sync {
     /// Removes, from every dead-letter queue, the letters whose event satisfies `matches`
     /// (entity, payload); returns how many were removed.
-    fn purge_dead_letters<'a>(
-        &'a self,
-        matches: &'a (dyn Fn(&Entity, &serde_json::Value) -> bool + Send + Sync),
-    ) -> DirFuture<'a, usize>;
+    fn purge_dead_letters(
+        &self,
+        matches: &(dyn Fn(&Entity, &serde_json::Value) -> bool + Send + Sync),
+    ) -> impl Future<Output = PortResult<usize>> + Send;
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::fmt;
 
 use crate::event::{Entity, Kind, Vendor};
 use crate::ids::{CommentId, ContactId, ConversationId, PartId, TicketId, UserId};
-use crate::routing::JobKind;
+use crate::job::JobKind;
 
 /// Something done once: claimed with a lease, then completed with its result, so a retry or a
 /// concurrent worker finds it done instead of doing it again.

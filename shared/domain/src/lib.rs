@@ -7,10 +7,12 @@
 pub mod config;
 pub mod csat;
 pub mod erasure;
+pub mod error;
 pub mod escalation;
 pub mod event;
 pub mod ids;
 pub mod intake;
+pub mod job;
 pub mod keys;
 pub mod links;
 pub mod loop_guard;
@@ -19,8 +21,10 @@ pub mod ports;
 pub mod profiles;
 pub mod retry;
 pub mod routing;
+pub mod settings;
 pub mod status;
 pub mod tags;
 pub mod text;
 
-pub use config::{Config, ConfigError};
+pub use config::Config;
+pub use error::ConfigError;

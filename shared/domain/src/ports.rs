@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::keys::{DocKey, Intent};
 
 use crate::event::QueuedEvent;
-use crate::routing::JobKind;
+use crate::job::JobKind;
 
 use crate::ids::{AdminId, CompanyId, ContactId, ConversationId, OrganizationId, PartId, TicketId, UserId};
 use crate::model::{

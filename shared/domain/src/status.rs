@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::ConfigError;
+use crate::error::ConfigError;
 use crate::ids::{AdminId, UserId};
 use crate::model::{ConversationChange, TicketComment, TicketStatus, Timestamp};
 use crate::text::{escape_html, render};
@@ -93,11 +93,6 @@ pub struct TicketStatusConfig {
     pub relay_internal_notes: bool,
 }
 
-/// A semantic error at a field path.
-pub(crate) fn field_error(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
-    ConfigError { line: None, column: None, field: field.into(), message: message.into() }
-}
-
 fn yes() -> bool {
     true
 }
@@ -108,19 +103,19 @@ impl TicketStatusConfig {
         for (event, effects) in &self.on {
             let at = |f: &str| format!("ticket_status.on.{}.{f}", event.as_str());
             if effects.message.as_deref().is_some_and(|m| m.trim().is_empty()) {
-                return Err(field_error(at("message"), "must not be empty when set"));
+                return Err(ConfigError::new(at("message"), "must not be empty when set"));
             }
             match (effects.conversation, effects.snooze_minutes) {
                 (Some(ConversationAction::Snooze), None | Some(0)) => {
-                    return Err(field_error(at("snooze_minutes"), "a positive number is needed to snooze"));
+                    return Err(ConfigError::new(at("snooze_minutes"), "a positive number is needed to snooze"));
                 }
                 (Some(ConversationAction::Close | ConversationAction::Open) | None, Some(_)) => {
-                    return Err(field_error(at("snooze_minutes"), "only used with `conversation: snooze`"));
+                    return Err(ConfigError::new(at("snooze_minutes"), "only used with `conversation: snooze`"));
                 }
                 _ => {}
             }
             if effects.tags.iter().any(|t| t.trim().is_empty()) {
-                return Err(field_error(at("tags"), "tags must not be empty"));
+                return Err(ConfigError::new(at("tags"), "tags must not be empty"));
             }
         }
         Ok(())

@@ -17,9 +17,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::ConfigError;
+use crate::error::ConfigError;
 use crate::model::FieldValue;
-use crate::status::field_error;
 use crate::text::slug;
 
 /// What to do with tags the mapping table does not list.
@@ -62,18 +61,18 @@ impl TagSyncConfig {
         for (ic, zd) in &self.map {
             let at = format!("tag_sync.map.{ic}");
             if ic.trim().is_empty() {
-                return Err(field_error("tag_sync.map", "Intercom tag names must not be empty"));
+                return Err(ConfigError::new("tag_sync.map", "Intercom tag names must not be empty"));
             }
             if zd.is_empty() || slug(zd) != *zd {
-                return Err(field_error(at, format!("{zd:?} is not a Zendesk tag; use {:?}", slug(zd))));
+                return Err(ConfigError::new(at, format!("{zd:?} is not a Zendesk tag; use {:?}", slug(zd))));
             }
             if let Some(other) = targets.insert(zd.clone(), ic) {
-                return Err(field_error(at, format!("Zendesk tag {zd:?} is already mapped from {other:?}")));
+                return Err(ConfigError::new(at, format!("Zendesk tag {zd:?} is already mapped from {other:?}")));
             }
         }
         let keys: BTreeSet<String> = self.map.keys().map(|k| key(k)).collect();
         if keys.len() != self.map.len() {
-            return Err(field_error("tag_sync.map", "Intercom tag names differ only in case"));
+            return Err(ConfigError::new("tag_sync.map", "Intercom tag names differ only in case"));
         }
         Ok(())
     }

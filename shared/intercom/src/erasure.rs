@@ -2,8 +2,7 @@
 
 use bridge_domain::erasure::PersonEraser;
 use bridge_domain::event::Vendor;
-use bridge_domain::ports::PortError;
-use bridge_domain::profiles::directory::DirFuture;
+use bridge_domain::ports::{PortError, PortResult};
 use reqwest::Method;
 
 use crate::IntercomClient;
@@ -23,13 +22,11 @@ impl PersonEraser for IntercomClient {
         Vendor::Intercom
     }
 
-    fn delete_person<'a>(&'a self, id: &'a str) -> DirFuture<'a, bool> {
-        Box::pin(async move {
-            match self.delete_contact(id).await.map_err(PortError::from) {
-                Ok(()) => Ok(true),
-                Err(PortError::NotFound { .. } | PortError::Merged { .. }) => Ok(false),
-                Err(e) => Err(e),
-            }
-        })
+    async fn delete_person(&self, id: &str) -> PortResult<bool> {
+        match self.delete_contact(id).await.map_err(PortError::from) {
+            Ok(()) => Ok(true),
+            Err(PortError::NotFound { .. } | PortError::Merged { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 }

@@ -12,9 +12,7 @@ use bridge_domain::event::Vendor;
 use bridge_domain::ids::{CompanyId, ContactId};
 use bridge_domain::model::{FieldValue, Timestamp};
 use bridge_domain::ports::{PortError, PortResult, Service};
-use bridge_domain::profiles::directory::{
-    BulkRecord, BulkStarted, DirFuture, ProfileDirectory, ProfilePage, RateObservation,
-};
+use bridge_domain::profiles::directory::{BulkRecord, BulkStarted, ProfileDirectory, ProfilePage, RateObservation};
 use bridge_domain::profiles::{CatalogField, Profile};
 
 use crate::convert::field_value;
@@ -185,111 +183,85 @@ impl ProfileDirectory for IntercomClient {
         Vendor::Intercom
     }
 
-    fn get<'a>(&'a self, kind: Kind, id: &'a str) -> DirFuture<'a, Option<Profile>> {
-        Box::pin(async move {
-            Ok(match kind {
-                Kind::Person => absent_on_404(self.retrieve_contact(&contact_id(id)?).await)?.map(contact_profile),
-                Kind::Org => absent_on_404(self.retrieve_company(&company_id(id)?).await)?.map(company_profile),
-            })
+    async fn get(&self, kind: Kind, id: &str) -> PortResult<Option<Profile>> {
+        Ok(match kind {
+            Kind::Person => absent_on_404(self.retrieve_contact(&contact_id(id)?).await)?.map(contact_profile),
+            Kind::Org => absent_on_404(self.retrieve_company(&company_id(id)?).await)?.map(company_profile),
         })
     }
 
-    fn find_by_external_id<'a>(&'a self, kind: Kind, external_id: &'a str) -> DirFuture<'a, Vec<Profile>> {
-        Box::pin(async move {
-            match kind {
-                Kind::Person => {
-                    let query = Query::eq("external_id", external_id);
-                    Ok(self.search_all_contacts(&query).await?.into_iter().map(contact_profile).collect())
-                }
-                Kind::Org => {
-                    // `POST /companies` is an upsert; look the company up without creating it.
-                    let all = self.list_all_companies().await?;
-                    Ok(all
-                        .into_iter()
-                        .filter(|c| c.company_id.as_deref() == Some(external_id))
-                        .map(company_profile)
-                        .collect())
-                }
+    async fn find_by_external_id(&self, kind: Kind, external_id: &str) -> PortResult<Vec<Profile>> {
+        match kind {
+            Kind::Person => {
+                let query = Query::eq("external_id", external_id);
+                Ok(self.search_all_contacts(&query).await?.into_iter().map(contact_profile).collect())
             }
-        })
-    }
-
-    fn find_by_email<'a>(&'a self, email: &'a str) -> DirFuture<'a, Vec<Profile>> {
-        Box::pin(async move {
-            let query = Query::eq("email", email.trim());
-            Ok(self.search_all_contacts(&query).await?.into_iter().map(contact_profile).collect())
-        })
-    }
-
-    fn write<'a>(
-        &'a self,
-        kind: Kind,
-        id: Option<&'a str>,
-        values: &'a BTreeMap<String, FieldValue>,
-    ) -> DirFuture<'a, Profile> {
-        Box::pin(self.profile_write(kind, id, values))
-    }
-
-    fn join_org<'a>(&'a self, person: &'a str, org: &'a str) -> DirFuture<'a, ()> {
-        Box::pin(async move {
-            self.attach_company(&contact_id(person)?, &company_id(org)?).await?;
-            Ok(())
-        })
-    }
-
-    fn changed_since<'a>(
-        &'a self,
-        kind: Kind,
-        since: Timestamp,
-        cursor: Option<&'a str>,
-    ) -> DirFuture<'a, ProfilePage> {
-        Box::pin(async move {
-            match kind {
-                // Intercom compares contact dates by day: ask from the day before and let the
-                // caller skip what it already saw.
-                Kind::Person => self.profile_search(Query::gt("updated_at", since.0 - DAY), cursor, 150).await,
-                Kind::Org => {
-                    let mut page = self.company_page(cursor, 60).await?;
-                    page.items.retain(|p| p.updated_at >= since);
-                    Ok(page)
-                }
+            Kind::Org => {
+                // `POST /companies` is an upsert; look the company up without creating it.
+                let all = self.list_all_companies().await?;
+                Ok(all
+                    .into_iter()
+                    .filter(|c| c.company_id.as_deref() == Some(external_id))
+                    .map(company_profile)
+                    .collect())
             }
-        })
+        }
     }
 
-    fn list_page<'a>(&'a self, kind: Kind, cursor: Option<&'a str>, per_page: u32) -> DirFuture<'a, ProfilePage> {
-        Box::pin(async move {
-            match kind {
-                Kind::Person => self.profile_search(Query::gt("created_at", 0), cursor, per_page.clamp(1, 150)).await,
-                Kind::Org => self.company_page(cursor, per_page.clamp(1, 60)).await,
+    async fn find_by_email(&self, email: &str) -> PortResult<Vec<Profile>> {
+        let query = Query::eq("email", email.trim());
+        Ok(self.search_all_contacts(&query).await?.into_iter().map(contact_profile).collect())
+    }
+
+    async fn write(&self, kind: Kind, id: Option<&str>, values: &BTreeMap<String, FieldValue>) -> PortResult<Profile> {
+        self.profile_write(kind, id, values).await
+    }
+
+    async fn join_org(&self, person: &str, org: &str) -> PortResult<()> {
+        self.attach_company(&contact_id(person)?, &company_id(org)?).await?;
+        Ok(())
+    }
+
+    async fn changed_since(&self, kind: Kind, since: Timestamp, cursor: Option<&str>) -> PortResult<ProfilePage> {
+        match kind {
+            // Intercom compares contact dates by day: ask from the day before and let the
+            // caller skip what it already saw.
+            Kind::Person => self.profile_search(Query::gt("updated_at", since.0 - DAY), cursor, 150).await,
+            Kind::Org => {
+                let mut page = self.company_page(cursor, 60).await?;
+                page.items.retain(|p| p.updated_at >= since);
+                Ok(page)
             }
-        })
+        }
     }
 
-    fn start_many<'a>(&'a self, kind: Kind, records: &'a [BulkRecord]) -> DirFuture<'a, BulkStarted> {
-        Box::pin(async move {
-            // Intercom has no bulk contact write: one call per record.
-            let mut out = Vec::with_capacity(records.len());
-            for r in records {
-                out.push(Some(self.profile_write(kind, None, r).await?.id));
-            }
-            Ok(BulkStarted::Done(out))
-        })
+    async fn list_page(&self, kind: Kind, cursor: Option<&str>, per_page: u32) -> PortResult<ProfilePage> {
+        match kind {
+            Kind::Person => self.profile_search(Query::gt("created_at", 0), cursor, per_page.clamp(1, 150)).await,
+            Kind::Org => self.company_page(cursor, per_page.clamp(1, 60)).await,
+        }
     }
 
-    fn catalog(&self, kind: Kind) -> DirFuture<'_, Vec<CatalogField>> {
-        Box::pin(async move {
-            let model = match kind {
-                Kind::Person => AttributeModel::Contact,
-                Kind::Org => AttributeModel::Company,
-            };
-            let attrs = self.list_data_attributes(model).await?;
-            Ok(attrs
-                .into_iter()
-                .filter(|a| a.custom == Some(true) && a.archived != Some(true))
-                .map(|a| CatalogField { path: format!("{CUSTOM}{}", a.name), data_type: a.data_type, options: vec![] })
-                .collect())
-        })
+    async fn start_many(&self, kind: Kind, records: &[BulkRecord]) -> PortResult<BulkStarted> {
+        // Intercom has no bulk contact write: one call per record.
+        let mut out = Vec::with_capacity(records.len());
+        for r in records {
+            out.push(Some(self.profile_write(kind, None, r).await?.id));
+        }
+        Ok(BulkStarted::Done(out))
+    }
+
+    async fn catalog(&self, kind: Kind) -> PortResult<Vec<CatalogField>> {
+        let model = match kind {
+            Kind::Person => AttributeModel::Contact,
+            Kind::Org => AttributeModel::Company,
+        };
+        let attrs = self.list_data_attributes(model).await?;
+        Ok(attrs
+            .into_iter()
+            .filter(|a| a.custom == Some(true) && a.archived != Some(true))
+            .map(|a| CatalogField { path: format!("{CUSTOM}{}", a.name), data_type: a.data_type, options: vec![] })
+            .collect())
     }
 
     fn rate_limit(&self) -> Option<RateObservation> {

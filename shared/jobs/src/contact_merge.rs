@@ -34,18 +34,18 @@ pub fn merged_ids(event: &QueuedEvent) -> Result<(ContactId, ContactId), JobErro
 /// Moves the links and person state of the merged contact to the surviving one. Idempotent:
 /// a link already on the surviving contact is left as it is, and person state is only copied
 /// where the surviving contact has none.
-pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
+pub async fn run<S: Store, I, Z>(p: &Ports<'_, S, I, Z>, event: &QueuedEvent) -> JobResult {
     let (from, to) = merged_ids(event)?;
     if from == to {
         return Ok(Outcome::Skipped(format!("contact {to} merged into itself")));
     }
-    let links = p.store().links_of_person(std::slice::from_ref(&from), &[]).await?;
+    let links = p.store.links_of_person(std::slice::from_ref(&from), &[]).await?;
     let mut moved = 0usize;
     for link in links.iter().filter(|l| l.contact_id.as_ref() == Some(&from)) {
         crate::lifecycle::follow_contact_merge(p, link, from.clone(), to.clone()).await?;
         moved += 1;
     }
-    let carried = carry_person_state(p.store(), &from, &to).await?;
+    let carried = carry_person_state(p.store, &from, &to).await?;
     tracing::info!(from = %from, to = %to, links = moved, person_state = carried, "contact merge followed");
     Ok(Outcome::Done(format!("contact {from} merged into {to}: {moved} links moved, person state carried: {carried}")))
 }
@@ -112,7 +112,7 @@ mod tests {
         let person = r#"{"zendesk_user_id":3,"zendesk_organization_id":null,"display_name":"Lead"}"#;
         p.store.seed("PERSON#IC#lead1", person);
 
-        let out = run(&p, &merged("lead1", "user1", "n1")).await.unwrap();
+        let out = run(&p.ports(), &merged("lead1", "user1", "n1")).await.unwrap();
         assert!(matches!(out, Outcome::Done(ref s) if s.contains("1 links moved")), "{out:?}");
         let moved = p.store.link_by_ticket(ticket).await.unwrap().unwrap();
         assert_eq!(moved.contact_id, Some(c("user1")));
@@ -124,7 +124,7 @@ mod tests {
         assert_eq!(untouched.contact_id, Some(c("x")));
 
         // A redelivery changes nothing.
-        run(&p, &merged("lead1", "user1", "n2")).await.unwrap();
+        run(&p.ports(), &merged("lead1", "user1", "n2")).await.unwrap();
         let again = p.store.link_by_ticket(ticket).await.unwrap().unwrap();
         assert_eq!(again.history.iter().filter(|h| matches!(h, LinkEvent::ContactMerged { .. })).count(), 1);
     }
@@ -134,6 +134,6 @@ mod tests {
         let p = TestPorts::new(CONFIG);
         let mut e = merged("a", "b", "n1");
         e.payload = serde_json::json!({"data": {"item": {"id": "b"}}});
-        assert!(!run(&p, &e).await.unwrap_err().is_retryable());
+        assert!(!run(&p.ports(), &e).await.unwrap_err().is_retryable());
     }
 }

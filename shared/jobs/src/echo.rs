@@ -5,20 +5,23 @@
 //! stay in place as the safety net for events whose payload does not name an actor.
 
 use bridge_domain::event::{Actor, QueuedEvent, Vendor};
-use bridge_domain::ports::Helpdesk;
+use bridge_domain::ports::{Helpdesk, Messenger, Store};
 
 use crate::{JobError, Outcome, Ports};
 
 /// `Some(LoopSuppressed)` when every actor of `event` is the bridge; `None` otherwise (also when
 /// the payload named no actor). Costs no vendor call for Intercom events and at most one cached
 /// `own_user_id` lookup for Zendesk events.
-pub async fn own_echo<P: Ports>(p: &P, event: &QueuedEvent) -> Result<Option<Outcome>, JobError> {
+pub async fn own_echo<S: Store, I: Messenger, Z: Helpdesk>(
+    p: &Ports<'_, S, I, Z>,
+    event: &QueuedEvent,
+) -> Result<Option<Outcome>, JobError> {
     if event.actors.is_empty() {
         return Ok(None);
     }
     let own = match event.vendor {
-        Vendor::Intercom => Actor::intercom_admin(&p.config().intercom.bot_admin_id),
-        Vendor::Zendesk => Actor::Zendesk(p.helpdesk().own_user_id().await?),
+        Vendor::Intercom => Actor::intercom_admin(&p.config.intercom.bot_admin_id),
+        Vendor::Zendesk => Actor::Zendesk(p.zendesk.own_user_id().await?),
     };
     if !event.only_caused_by(&own) {
         return Ok(None);
@@ -61,10 +64,10 @@ mod tests {
     #[tokio::test]
     async fn events_caused_only_by_the_bridge_are_suppressed() {
         let p = TestPorts::new(CONFIG);
-        let out = own_echo(&p, &event(Vendor::Intercom, &["admin:9"])).await.unwrap();
+        let out = own_echo(&p.ports(), &event(Vendor::Intercom, &["admin:9"])).await.unwrap();
         assert!(matches!(out, Some(Outcome::LoopSuppressed(_))), "{out:?}");
         // The fake helpdesk acts as Zendesk user 1.
-        let out = own_echo(&p, &event(Vendor::Zendesk, &["user:1"])).await.unwrap();
+        let out = own_echo(&p.ports(), &event(Vendor::Zendesk, &["user:1"])).await.unwrap();
         assert!(matches!(out, Some(Outcome::LoopSuppressed(_))), "{out:?}");
     }
 
@@ -79,7 +82,7 @@ mod tests {
             (Vendor::Zendesk, vec!["user:2"]),
             (Vendor::Zendesk, vec![]),
         ] {
-            let out = own_echo(&p, &event(vendor, &actors)).await.unwrap();
+            let out = own_echo(&p.ports(), &event(vendor, &actors)).await.unwrap();
             assert_eq!(out, None, "{vendor} {actors:?}");
         }
     }

@@ -24,30 +24,11 @@ use bridge_domain::keys::DocKey;
 use bridge_domain::model::Link;
 use bridge_domain::ports::{PortError, Store};
 
-use crate::profile_sync::Directories;
 use crate::{JobResult, Outcome, Ports};
+use bridge_domain::profiles::directory::ProfileDirectory;
 
 /// How many rounds of "read the documents of the ids found so far" an erasure makes.
 const GATHER_ROUNDS: usize = 3;
-
-/// The capabilities erasure needs beyond the store, as the runtime wires them.
-#[derive(Clone, Copy)]
-pub struct Erasers<'a> {
-    /// Deletes Intercom contacts.
-    pub intercom: &'a dyn PersonEraser,
-    /// Deletes Zendesk users.
-    pub zendesk: &'a dyn PersonEraser,
-    /// Reads and redacts persons on both sides.
-    pub directories: Directories<'a>,
-    /// Removes dead letters; `None` where there are no dead-letter queues.
-    pub dead_letters: Option<&'a dyn DeadLetterPurge>,
-}
-
-impl std::fmt::Debug for Erasers<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Erasers")
-    }
-}
 
 /// True when the event is a person deletion this module handles.
 pub fn handles(event: &QueuedEvent) -> bool {
@@ -55,25 +36,28 @@ pub fn handles(event: &QueuedEvent) -> bool {
 }
 
 /// Runs an erasure for one queued deletion event.
-pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
+pub async fn run<S, I, Z, D>(p: &Ports<'_, S, I, Z>, dead_letters: &D, event: &QueuedEvent) -> JobResult
+where
+    S: Store,
+    I: ProfileDirectory + PersonEraser,
+    Z: ProfileDirectory + PersonEraser,
+    D: DeadLetterPurge,
+{
     let Some(deletion) = erasure::deletion(&event.topic, &event.entity) else {
         return Ok(Outcome::Skipped(format!("{} on {} is not a person deletion", event.topic, event.entity)));
     };
-    let Some(erasers) = p.erasure() else {
-        return Ok(Outcome::Skipped("erasure is not available in this runtime".into()));
-    };
-    let config = p.config().erasure.clone().unwrap_or_else(|| ErasureConfig {
+    let config = p.config.erasure.clone().unwrap_or_else(|| ErasureConfig {
         on_intercom_deletion: VendorAction::Keep,
         on_zendesk_deletion: VendorAction::Keep,
         ..ErasureConfig::default()
     });
 
-    let (mut person, links) = gather(p.store(), &deletion).await?;
-    learn_emails(&erasers, &deletion, &mut person).await?;
+    let (mut person, links) = gather(p.store, &deletion).await?;
+    learn_emails(p.side(deletion.side.other()), &deletion, &mut person).await?;
     let mut receipt = Receipt::new(&deletion, &person);
 
     for step in erasure::vendor_steps(&config, &deletion, &person) {
-        if act(&erasers, &step).await? {
+        if act(p.side(step.side), &step).await? {
             receipt.vendor_actions.push(erasure::describe(&step));
         } else {
             receipt.already_gone += 1;
@@ -81,18 +65,16 @@ pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
     }
 
     // Dead letters before the store: a failure here is retried with the ids still known.
-    if let Some(dlq) = erasers.dead_letters {
-        let matches = |entity: &Entity, payload: &serde_json::Value| erasure::mentions(entity, payload, &person);
-        receipt.dead_letters_removed = dlq.purge_dead_letters(&matches).await?;
-    }
+    let matches = |entity: &Entity, payload: &serde_json::Value| erasure::mentions(entity, payload, &person);
+    receipt.dead_letters_removed = dead_letters.purge_dead_letters(&matches).await?;
     let mut keys = erasure::person_keys(&person);
     for link in &links {
-        p.store().delete_link(link).await?;
+        p.store.delete_link(link).await?;
         receipt.links_removed += 1;
         keys.extend(erasure::conversation_keys(&link.conversation_id, &link.tickets));
     }
     for key in &keys {
-        if p.store().delete(key).await? {
+        if p.store.delete(key).await? {
             receipt.documents_removed += 1;
         }
     }
@@ -138,17 +120,14 @@ async fn gather<S: Store>(store: &S, deletion: &erasure::Deletion) -> Result<(Pe
 /// Reads the emails of the linked persons still present on the other side (the dead letters
 /// are matched on them too).
 async fn learn_emails(
-    erasers: &Erasers<'_>,
+    other: impl ProfileDirectory,
     deletion: &erasure::Deletion,
     person: &mut Person,
 ) -> Result<(), PortError> {
-    let (other, dir) = match deletion.side {
-        Vendor::Intercom => (Vendor::Zendesk, erasers.directories.zendesk),
-        Vendor::Zendesk => (Vendor::Intercom, erasers.directories.intercom),
-    };
-    let ids: Vec<String> = person.ids(other).iter().cloned().collect();
+    debug_assert_eq!(ProfileDirectory::side(&other), deletion.side.other());
+    let ids: Vec<String> = person.ids(ProfileDirectory::side(&other)).iter().cloned().collect();
     for id in ids {
-        match dir.get(Kind::Person, &id).await {
+        match other.get(Kind::Person, &id).await {
             Ok(Some(profile)) => {
                 if let Some(email) = profile.email() {
                     person.add_email(email);
@@ -162,14 +141,10 @@ async fn learn_emails(
 }
 
 /// Performs one vendor step; `Ok(false)` when the person was already gone.
-async fn act(erasers: &Erasers<'_>, step: &VendorStep) -> Result<bool, PortError> {
-    let (eraser, dir) = match step.side {
-        Vendor::Intercom => (erasers.intercom, erasers.directories.intercom),
-        Vendor::Zendesk => (erasers.zendesk, erasers.directories.zendesk),
-    };
+async fn act(side: impl ProfileDirectory + PersonEraser, step: &VendorStep) -> Result<bool, PortError> {
     match step.action {
-        VendorAction::Delete => eraser.delete_person(&step.id).await,
-        VendorAction::Redact => match dir.write(Kind::Person, Some(&step.id), &step.values).await {
+        VendorAction::Delete => side.delete_person(&step.id).await,
+        VendorAction::Redact => match side.write(Kind::Person, Some(&step.id), &step.values).await {
             Ok(_) => Ok(true),
             Err(PortError::NotFound { .. }) => Ok(false),
             Err(e) => Err(e),

@@ -49,18 +49,18 @@ struct PersonDoc {
 }
 
 /// Runs job 1 for one queued Intercom event.
-pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
+pub async fn run<S: Store, I: Messenger, Z: Helpdesk>(p: &Ports<'_, S, I, Z>, event: &QueuedEvent) -> JobResult {
     let Entity::Conversation(conversation_id) = &event.entity else {
         return Err(wrong_entity(event, "a conversation"));
     };
     let conversation_id = conversation_id.clone();
-    let Some(esc) = p.config().escalation.as_ref() else {
+    let Some(esc) = p.config.escalation.as_ref() else {
         return Ok(Outcome::Skipped("escalation is not configured".into()));
     };
 
-    let holder = holder_for(p, event);
-    if let Some(link) = p.store().link_by_conversation(&conversation_id).await? {
-        let conversation = p.messenger().conversation(&conversation_id).await?;
+    let holder = holder_for(p.worker, event);
+    if let Some(link) = p.store.link_by_conversation(&conversation_id).await? {
+        let conversation = p.intercom.conversation(&conversation_id).await?;
         finish_writeback(p, &conversation, link.ticket_id, &holder).await?;
         if !esc.append_followups {
             return Ok(Outcome::Skipped(format!("conversation {conversation_id} already linked")));
@@ -68,14 +68,14 @@ pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
         return append_follow_ups(p, &conversation, &link, &holder).await;
     }
 
-    let conversation = p.messenger().conversation(&conversation_id).await?;
-    let now = p.clock().now();
+    let conversation = p.intercom.conversation(&conversation_id).await?;
+    let now = p.clock.now();
     let Some(rule) = escalation::matching_rule(&conversation, esc, now) else {
         return Ok(Outcome::Skipped(format!("conversation {conversation_id}: no rule matched")));
     };
 
     let intent = Intent::Escalate(conversation_id.clone());
-    match p.store().claim(&intent, &holder, LEASE, now).await? {
+    match p.store.claim(&intent, &holder, LEASE, now).await? {
         Claim::Busy => {
             return Err(JobError::Retry {
                 after: Some(BUSY_RETRY),
@@ -91,7 +91,7 @@ pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
     let result = escalate_claimed(p, esc, rule, &conversation).await;
     match result {
         Ok(ticket) => {
-            p.store().complete(&intent, &ticket.to_string()).await?;
+            p.store.complete(&intent, &ticket.to_string()).await?;
             finish_writeback(p, &conversation, ticket, &holder).await?;
             Ok(Outcome::Done(format!(
                 "conversation {conversation_id} escalated to ticket {ticket} (rule {})",
@@ -100,7 +100,7 @@ pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
         }
         Err(e) => {
             // Let a retry take over at once instead of waiting for the lease to expire.
-            if let Err(release) = p.store().release(&intent, &holder).await {
+            if let Err(release) = p.store.release(&intent, &holder).await {
                 tracing::warn!(conversation_id = %conversation_id, error = %release, "could not release lease");
             }
             Err(e)
@@ -109,13 +109,13 @@ pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
 }
 
 /// Creates (or finds) the ticket and writes the link. Returns the live ticket id.
-async fn escalate_claimed<P: Ports>(
-    p: &P,
+async fn escalate_claimed<S: Store, I: Messenger, Z: Helpdesk>(
+    p: &Ports<'_, S, I, Z>,
     esc: &bridge_domain::config::EscalationConfig,
     rule: &bridge_domain::config::EscalationRule,
     conversation: &Conversation,
 ) -> Result<TicketId, JobError> {
-    let config = p.config();
+    let config = p.config;
     let contact_id = conversation
         .contacts
         .first()
@@ -124,7 +124,7 @@ async fn escalate_claimed<P: Ports>(
     let bot = &config.intercom.bot_admin_id;
 
     let external_id = escalation::external_id(config, &conversation.id);
-    let existing = p.helpdesk().tickets_by_external_id(&external_id).await?;
+    let existing = p.zendesk.tickets_by_external_id(&external_id).await?;
     let ticket = match existing.into_iter().min_by_key(|t| t.id) {
         Some(t) => t.id,
         None => {
@@ -132,13 +132,13 @@ async fn escalate_claimed<P: Ports>(
             // Record what the transcript holds before it exists, so follow-ups never repeat it.
             remember_copied_parts(p, conversation).await?;
             let key = escalation::idempotency_key(&conversation.id);
-            p.helpdesk().create_ticket(&new_ticket, &key).await?.id
+            p.zendesk.create_ticket(&new_ticket, &key).await?.id
         }
     };
 
     let link =
-        Link::new(conversation.id.clone(), ticket, Some(requester.user_id), Some(contact_id.clone()), p.clock().now());
-    let live = match p.store().create_link(&link).await? {
+        Link::new(conversation.id.clone(), ticket, Some(requester.user_id), Some(contact_id.clone()), p.clock.now());
+    let live = match p.store.create_link(&link).await? {
         LinkCreated::Created => ticket,
         LinkCreated::AlreadyLinked(other) => {
             if other.ticket_id != ticket {
@@ -157,24 +157,27 @@ async fn escalate_claimed<P: Ports>(
 
 /// Finds or creates the Zendesk requester (stored id, then external id, then email) and their
 /// organization, and caches the mapping.
-async fn resolve_requester<P: Ports>(p: &P, contact_id: &ContactId) -> Result<Requester, JobError> {
+async fn resolve_requester<S: Store, I: Messenger, Z: Helpdesk>(
+    p: &Ports<'_, S, I, Z>,
+    contact_id: &ContactId,
+) -> Result<Requester, JobError> {
     let key = DocKey::IntercomPerson(contact_id.clone());
-    if let Some(Doc { value: person, .. }) = p.store().load::<PersonDoc>(&key).await? {
+    if let Some(Doc { value: person, .. }) = p.store.load::<PersonDoc>(&key).await? {
         return Ok(Requester {
             user_id: person.zendesk_user_id,
             organization_id: person.zendesk_organization_id,
             display_name: person.display_name,
         });
     }
-    let contact = match p.messenger().contact(contact_id).await {
+    let contact = match p.intercom.contact(contact_id).await {
         Err(PortError::Merged { new_id, .. }) => {
             let new_id = ContactId::parse(new_id).map_err(|e| JobError::permanent(e.to_string()))?;
-            p.messenger().contact(&new_id).await?
+            p.intercom.contact(&new_id).await?
         }
         other => other?,
     };
     let organization_id = resolve_organization(p, &contact).await?;
-    let helpdesk = p.helpdesk();
+    let helpdesk = p.zendesk;
     let mut user = None;
     if let Some(ext) = contact.external_id.as_deref().filter(|e| !e.is_empty()) {
         user = helpdesk.user_by_external_id(ext).await?;
@@ -220,30 +223,30 @@ async fn resolve_requester<P: Ports>(p: &P, contact_id: &ContactId) -> Result<Re
         display_name: display_name.clone(),
     };
     // A concurrent writer may have cached it first; either value is correct.
-    let _ = p.store().save(&key, &doc, None).await?;
+    let _ = p.store.save(&key, &doc, None).await?;
     Ok(Requester { user_id: user.id, organization_id, display_name })
 }
 
 /// The Zendesk organization of the contact's first company (matched on the company's own id),
 /// created when missing.
-async fn resolve_organization<P: Ports>(
-    p: &P,
+async fn resolve_organization<S: Store, I: Messenger, Z: Helpdesk>(
+    p: &Ports<'_, S, I, Z>,
     contact: &Contact,
 ) -> Result<Option<bridge_domain::ids::OrganizationId>, JobError> {
     if contact.org_ids.is_empty() {
         return Ok(None);
     }
-    let companies = p.messenger().contact_companies(&contact.id).await?;
+    let companies = p.intercom.contact_companies(&contact.id).await?;
     let Some(company) = companies.into_iter().find(|c| c.external_id.is_some() || c.name.is_some()) else {
         return Ok(None);
     };
     let external_id = company.external_id.clone().unwrap_or_else(|| format!("intercom-company-{}", company.id));
-    if let Some(org) = p.helpdesk().organization_by_external_id(&external_id).await? {
+    if let Some(org) = p.zendesk.organization_by_external_id(&external_id).await? {
         return Ok(Some(org.id));
     }
     let name = company.name.clone().unwrap_or_else(|| external_id.clone());
     let org = p
-        .helpdesk()
+        .zendesk
         .upsert_organization(&OrganizationUpsert { name, external_id: Some(external_id), fields: BTreeMap::new() })
         .await?;
     Ok(Some(org.id))
@@ -251,15 +254,18 @@ async fn resolve_organization<P: Ports>(
 
 /// Records the parts the transcript is about to hold so they are not appended again
 /// (replacing the record of an earlier attempt that never created its ticket).
-async fn remember_copied_parts<P: Ports>(p: &P, c: &Conversation) -> Result<(), JobError> {
+async fn remember_copied_parts<S: Store, I: Messenger, Z: Helpdesk>(
+    p: &Ports<'_, S, I, Z>,
+    c: &Conversation,
+) -> Result<(), JobError> {
     let key = DocKey::Escalation(c.id.clone());
     let doc = EscalationDoc { ticket: None, copied_parts: c.parts.iter().map(|p| p.id.to_string()).collect() };
-    let mut expected = p.store().load::<EscalationDoc>(&key).await?.map(|v| v.version);
+    let mut expected = p.store.load::<EscalationDoc>(&key).await?.map(|v| v.version);
     for _ in 0..3 {
-        if p.store().save(&key, &doc, expected).await? {
+        if p.store.save(&key, &doc, expected).await? {
             return Ok(());
         }
-        expected = p.store().load::<EscalationDoc>(&key).await?.map(|v| v.version);
+        expected = p.store.load::<EscalationDoc>(&key).await?.map(|v| v.version);
     }
     Err(JobError::Retry {
         after: Some(BUSY_RETRY),
@@ -271,15 +277,15 @@ async fn remember_copied_parts<P: Ports>(p: &P, c: &Conversation) -> Result<(), 
 }
 
 /// Writes the ticket id and URL onto the conversation and adds the internal note, each once.
-async fn finish_writeback<P: Ports>(
-    p: &P,
+async fn finish_writeback<S: Store, I: Messenger, Z: Helpdesk>(
+    p: &Ports<'_, S, I, Z>,
     conversation: &Conversation,
     ticket: TicketId,
     holder: &str,
 ) -> Result<(), JobError> {
-    let url = p.helpdesk().ticket_url(ticket);
-    let now = p.clock().now();
-    let store = p.store();
+    let url = p.zendesk.ticket_url(ticket);
+    let now = p.clock.now();
+    let store = p.store;
 
     // One intent for both writes, so one lease and one done marker: setting the attributes again
     // is harmless, and the note is looked for before it is posted, so a retry after a crash
@@ -294,20 +300,20 @@ async fn finish_writeback<P: Ports>(
 
 /// Sets the ticket attributes, then posts the note unless an earlier attempt already did.
 /// Returns the note's part id.
-async fn write_back<P: Ports>(
-    p: &P,
+async fn write_back<S: Store, I: Messenger, Z: Helpdesk>(
+    p: &Ports<'_, S, I, Z>,
     conversation: &Conversation,
     ticket: TicketId,
     url: &str,
 ) -> Result<String, PortError> {
-    let config = p.config();
+    let config = p.config;
     let bot = &config.intercom.bot_admin_id;
     let mut attributes = BTreeMap::new();
     attributes.insert(config.intercom.ticket_id_attribute.clone(), FieldValue::Text(ticket.to_string()));
     if let Some(attr) = &config.intercom.ticket_url_attribute {
         attributes.insert(attr.clone(), FieldValue::Text(url.to_string()));
     }
-    p.messenger().set_conversation_attributes(&conversation.id, &attributes).await?;
+    p.intercom.set_conversation_attributes(&conversation.id, &attributes).await?;
     // A previous attempt may have posted the note and died before recording it.
     let already = conversation.parts.iter().find(|part| {
         part.kind == PartKind::Note
@@ -321,7 +327,7 @@ async fn write_back<P: Ports>(
     let template = esc.map(|e| e.note_template.as_str()).unwrap_or("Zendesk ticket #{ticket_id}: {ticket_url}");
     let text = render(template, &[("ticket_id", &ticket.to_string()), ("ticket_url", url)]);
     let html = format!("<p>{}</p>", linkify(&text, url));
-    Ok(p.messenger().add_note(&conversation.id, bot, &html).await?.to_string())
+    Ok(p.intercom.add_note(&conversation.id, bot, &html).await?.to_string())
 }
 
 fn linkify(text: &str, url: &str) -> String {
@@ -332,9 +338,14 @@ fn linkify(text: &str, url: &str) -> String {
 
 /// Appends customer replies (public, as the requester) and admin notes (internal) that are not
 /// yet on the ticket, each exactly once; the bridge's own notes are never echoed.
-async fn append_follow_ups<P: Ports>(p: &P, conversation: &Conversation, link: &Link, holder: &str) -> JobResult {
-    let store = p.store();
-    let bot = &p.config().intercom.bot_admin_id;
+async fn append_follow_ups<S: Store, I: Messenger, Z: Helpdesk>(
+    p: &Ports<'_, S, I, Z>,
+    conversation: &Conversation,
+    link: &Link,
+    holder: &str,
+) -> JobResult {
+    let store = p.store;
+    let bot = &p.config.intercom.bot_admin_id;
     let key = DocKey::Escalation(conversation.id.clone());
     let loaded = store.load::<EscalationDoc>(&key).await?;
     let (mut doc, mut version) = match loaded {
@@ -376,7 +387,7 @@ async fn append_follow_ups<P: Ports>(p: &P, conversation: &Conversation, link: &
     if let Some((first, kind)) = candidates.first() {
         // A closed ticket takes no comments: a follow-up becomes the live ticket. A customer's
         // public comment reopens a solved one; the loop guard expects that status change.
-        let live = p.helpdesk().ticket(ticket).await?;
+        let live = p.zendesk.ticket(ticket).await?;
         let public = candidates.iter().any(|(_, k)| *k == FollowUp::PublicReply);
         match bridge_domain::links::append_target(&live, public) {
             bridge_domain::links::AppendTarget::FollowUp => {
@@ -395,7 +406,7 @@ async fn append_follow_ups<P: Ports>(p: &P, conversation: &Conversation, link: &
     }
     let mut on_ticket: Option<BTreeSet<String>> = None;
     let mut appended = 0usize;
-    let now = p.clock().now();
+    let now = p.clock.now();
     for (part, kind) in &candidates {
         let intent = Intent::Append(conversation.id.clone(), part.id.clone());
         match store.claim(&intent, holder, LEASE, now).await? {
@@ -413,7 +424,7 @@ async fn append_follow_ups<P: Ports>(p: &P, conversation: &Conversation, link: &
         }
         // Zendesk comments carry a marker; look once per run in case a crash hid a write.
         if on_ticket.is_none() {
-            let comments = match p.helpdesk().ticket_comments(ticket).await {
+            let comments = match p.zendesk.ticket_comments(ticket).await {
                 Ok(c) => c,
                 Err(e) => {
                     let _ = store.release(&intent, holder).await;
@@ -429,7 +440,7 @@ async fn append_follow_ups<P: Ports>(p: &P, conversation: &Conversation, link: &
         } else {
             let comment = follow_up_comment(part, kind, link.requester_id);
             let update = TicketUpdate { comment: Some(comment), ..TicketUpdate::default() };
-            p.helpdesk().update_ticket(ticket, &update).await.map(|_| "appended".to_string())
+            p.zendesk.update_ticket(ticket, &update).await.map(|_| "appended".to_string())
         };
         crate::settle(store, &intent, holder, result).await?;
         appended += 1;

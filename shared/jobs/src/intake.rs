@@ -66,29 +66,29 @@ fn busy(what: String) -> JobError {
 }
 
 /// Runs jobs 5 and 6 for one queued Zendesk event.
-pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
+pub async fn run<S: Store, I: Messenger, Z: Helpdesk>(p: &Ports<'_, S, I, Z>, event: &QueuedEvent) -> JobResult {
     let Entity::Ticket(ticket_id) = event.entity else {
         return Err(wrong_entity(event, "a ticket"));
     };
-    let config = p.config();
+    let config = p.config;
     if config.routing.is_none() && config.acknowledgement.is_none() {
         return Ok(Outcome::Skipped("routing and acknowledgement are not configured".into()));
     }
     if !CREATED_TOPICS.contains(&event.topic.as_str()) {
         return Ok(Outcome::Skipped(format!("ticket {ticket_id}: {} is not a ticket creation", event.topic)));
     }
-    let ticket = match p.helpdesk().ticket(ticket_id).await {
+    let ticket = match p.zendesk.ticket(ticket_id).await {
         Err(PortError::NotFound { .. }) => return Ok(Outcome::Skipped(format!("ticket {ticket_id} no longer exists"))),
         other => other?,
     };
-    let linked = p.store().link_by_ticket(ticket_id).await?.is_some();
+    let linked = p.store.link_by_ticket(ticket_id).await?.is_some();
     let creator = creator(event);
     let own = match creator {
-        Some(_) => Some(p.helpdesk().own_user_id().await?),
+        Some(_) => Some(p.zendesk.own_user_id().await?),
         None => None,
     };
     let origin = intake::bridge_origin(&ticket, &config.zendesk, linked, creator, own);
-    let holder = holder_for(p, event);
+    let holder = holder_for(p.worker, event);
     let mut lookup: Option<Lookup> = None;
     let mut summary = Vec::new();
 
@@ -97,12 +97,12 @@ pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
             summary.push(format!("not routed ({why})"));
         } else {
             let intent = Intent::Route(ticket_id);
-            match p.store().claim(&intent, &holder, LEASE, p.clock().now()).await? {
+            match p.store.claim(&intent, &holder, LEASE, p.clock.now()).await? {
                 Claim::Busy => return Err(busy(format!("routing of ticket {ticket_id} in progress elsewhere"))),
                 Claim::Done(done) => summary.push(format!("already routed ({done})")),
                 Claim::Acquired => {
                     let result = route_claimed(p, &ticket, cfg, &mut lookup).await;
-                    let done = crate::settle(p.store(), &intent, &holder, result).await?;
+                    let done = crate::settle(p.store, &intent, &holder, result).await?;
                     summary.push(done);
                 }
             }
@@ -111,12 +111,12 @@ pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
 
     if let Some(cfg) = &config.acknowledgement {
         let intent = Intent::Acknowledge(ticket_id);
-        match p.store().claim(&intent, &holder, LEASE, p.clock().now()).await? {
+        match p.store.claim(&intent, &holder, LEASE, p.clock.now()).await? {
             Claim::Busy => return Err(busy(format!("acknowledgement of ticket {ticket_id} in progress elsewhere"))),
             Claim::Done(done) => summary.push(format!("already acknowledged ({done})")),
             Claim::Acquired => {
                 let result = acknowledge_claimed(p, &ticket, cfg, origin, &mut lookup).await;
-                let done = crate::settle(p.store(), &intent, &holder, result).await?;
+                let done = crate::settle(p.store, &intent, &holder, result).await?;
                 summary.push(done);
             }
         }
@@ -124,8 +124,8 @@ pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
     Ok(Outcome::Done(format!("ticket {ticket_id}: {}", summary.join("; "))))
 }
 
-async fn cached_lookup<'a, P: Ports>(
-    p: &P,
+async fn cached_lookup<'a, S: Store, I: Messenger, Z: Helpdesk>(
+    p: &Ports<'_, S, I, Z>,
     ticket: &Ticket,
     cache: &'a mut Option<Lookup>,
 ) -> Result<&'a Lookup, JobError> {
@@ -136,19 +136,22 @@ async fn cached_lookup<'a, P: Ports>(
 }
 
 /// Finds the requester in Intercom: stored mapping, then external id, then email.
-async fn lookup<P: Ports>(p: &P, ticket: &Ticket) -> Result<Lookup, JobError> {
+async fn lookup<S: Store, I: Messenger, Z: Helpdesk>(
+    p: &Ports<'_, S, I, Z>,
+    ticket: &Ticket,
+) -> Result<Lookup, JobError> {
     let Some(requester) = ticket.requester_id else {
         return Ok(Lookup::NotFound);
     };
     let key = DocKey::ZendeskPerson(requester);
-    let stored = p.store().load::<ZendeskPersonDoc>(&key).await?;
+    let stored = p.store.load::<ZendeskPersonDoc>(&key).await?;
     let mut found = None;
     if let Some(Doc { value: mapping, .. }) = &stored {
-        match p.messenger().contact(&mapping.intercom_contact_id).await {
+        match p.intercom.contact(&mapping.intercom_contact_id).await {
             Ok(c) => found = Some((c, FoundBy::StoredMapping)),
             Err(PortError::Merged { new_id, .. }) => {
                 let new_id = ContactId::parse(new_id).map_err(|e| JobError::permanent(e.to_string()))?;
-                found = Some((p.messenger().contact(&new_id).await?, FoundBy::StoredMapping));
+                found = Some((p.intercom.contact(&new_id).await?, FoundBy::StoredMapping));
             }
             // The contact was deleted: look it up again.
             Err(PortError::NotFound { .. }) => {}
@@ -156,20 +159,20 @@ async fn lookup<P: Ports>(p: &P, ticket: &Ticket) -> Result<Lookup, JobError> {
         }
     }
     if found.is_none() {
-        let user = match p.helpdesk().user(requester).await {
+        let user = match p.zendesk.user(requester).await {
             Ok(u) => u,
             Err(PortError::NotFound { .. }) => return Ok(Lookup::NotFound),
             Err(e) => return Err(e.into()),
         };
         if let Some(ext) = user.external_id.as_deref().filter(|e| !e.trim().is_empty())
-            && let Some(c) = p.messenger().contact_by_external_id(ext).await?
+            && let Some(c) = p.intercom.contact_by_external_id(ext).await?
         {
             found = Some((c, FoundBy::ExternalId));
         }
         if found.is_none()
             && let Some(email) = user.email.as_deref().filter(|e| !e.trim().is_empty())
         {
-            let mut by_email = p.messenger().contacts_by_email(email).await?;
+            let mut by_email = p.intercom.contacts_by_email(email).await?;
             match by_email.len() {
                 0 => {}
                 1 => found = by_email.pop().map(|c| (c, FoundBy::Email)),
@@ -184,22 +187,22 @@ async fn lookup<P: Ports>(p: &P, ticket: &Ticket) -> Result<Lookup, JobError> {
     {
         let mapping = ZendeskPersonDoc { intercom_contact_id: contact.id.clone() };
         // Best effort: a concurrent writer stores the same mapping.
-        let _ = p.store().save(&key, &mapping, stored.as_ref().map(|d| d.version)).await?;
+        let _ = p.store.save(&key, &mapping, stored.as_ref().map(|d| d.version)).await?;
     }
-    let segments = p.messenger().contact_segments(&contact.id).await?.into_iter().map(|s| s.name).collect();
+    let segments = p.intercom.contact_segments(&contact.id).await?.into_iter().map(|s| s.name).collect();
     let companies =
-        if contact.org_ids.is_empty() { Vec::new() } else { p.messenger().contact_companies(&contact.id).await? };
+        if contact.org_ids.is_empty() { Vec::new() } else { p.intercom.contact_companies(&contact.id).await? };
     Ok(Lookup::Found(Box::new(CustomerProfile { contact, found_by, segments, companies })))
 }
 
 /// Decides and applies the route; returns the done-marker text.
-async fn route_claimed<P: Ports>(
-    p: &P,
+async fn route_claimed<S: Store, I: Messenger, Z: Helpdesk>(
+    p: &Ports<'_, S, I, Z>,
     ticket: &Ticket,
     cfg: &RoutingConfig,
     cache: &mut Option<Lookup>,
 ) -> Result<String, JobError> {
-    let now = p.clock().now();
+    let now = p.clock.now();
     let lookup = cached_lookup(p, ticket, cache).await?;
     let decision = intake::route(lookup, cfg, now);
     apply_route(p, ticket, cfg, &decision).await?;
@@ -220,7 +223,12 @@ async fn route_claimed<P: Ports>(
     Ok(how)
 }
 
-async fn apply_route<P: Ports>(p: &P, ticket: &Ticket, cfg: &RoutingConfig, d: &RouteDecision) -> Result<(), JobError> {
+async fn apply_route<S: Store, I: Messenger, Z: Helpdesk>(
+    p: &Ports<'_, S, I, Z>,
+    ticket: &Ticket,
+    cfg: &RoutingConfig,
+    d: &RouteDecision,
+) -> Result<(), JobError> {
     let mut update = TicketUpdate {
         group_id: d.action.group_id,
         assignee_id: d.action.assignee_id,
@@ -234,7 +242,7 @@ async fn apply_route<P: Ports>(p: &P, ticket: &Ticket, cfg: &RoutingConfig, d: &
         _ => {
             // A previous attempt may have written the note and died before its done marker.
             let marker = intake::route_marker(ticket.id);
-            let comments = p.helpdesk().ticket_comments(ticket.id).await?;
+            let comments = p.zendesk.ticket_comments(ticket.id).await?;
             if !comments.iter().any(|c| c.html_body.contains(&marker)) {
                 update.comment = Some(TicketComment {
                     id: None,
@@ -247,32 +255,32 @@ async fn apply_route<P: Ports>(p: &P, ticket: &Ticket, cfg: &RoutingConfig, d: &
         }
     }
     if update != TicketUpdate::default() {
-        p.helpdesk().update_ticket(ticket.id, &update).await?;
+        p.zendesk.update_ticket(ticket.id, &update).await?;
     }
     let missing: Vec<String> = d.action.tags.iter().filter(|t| !ticket.tags.contains(t)).cloned().collect();
     if !missing.is_empty() {
-        p.helpdesk().add_ticket_tags(ticket.id, &missing).await?;
+        p.zendesk.add_ticket_tags(ticket.id, &missing).await?;
     }
     Ok(())
 }
 
 /// Decides and sends the acknowledgement; returns the done-marker text (the message id).
-async fn acknowledge_claimed<P: Ports>(
-    p: &P,
+async fn acknowledge_claimed<S: Store, I: Messenger, Z: Helpdesk>(
+    p: &Ports<'_, S, I, Z>,
     ticket: &Ticket,
     cfg: &intake::AckConfig,
     origin: Option<&'static str>,
     cache: &mut Option<Lookup>,
 ) -> Result<String, JobError> {
-    let config = p.config();
+    let config = p.config;
     // Cheap checks first: no Intercom look-up for tickets that are never acknowledged.
     let not_found = Lookup::NotFound;
     let channel = ticket.via_channel.as_deref().map(intake::normalize_channel).unwrap_or_default();
     let wanted = origin.is_none() && cfg.channels.iter().any(|c| intake::normalize_channel(c) == channel);
     let lookup = if wanted { cached_lookup(p, ticket, cache).await? } else { &not_found };
-    let now = p.clock().now();
+    let now = p.clock.now();
     let plan = lookup.profile().and_then(|pr| intake::customer_plan(pr, config.routing.as_ref(), now));
-    let sla = if wanted { p.helpdesk().ticket_sla(ticket.id).await? } else { None };
+    let sla = if wanted { p.zendesk.ticket_sla(ticket.id).await? } else { None };
     let facts = AckFacts { ticket, bridge_origin: origin, lookup, plan: plan.as_deref(), sla: sla.as_ref() };
     match intake::acknowledgement(facts, cfg, &config.intercom.bot_admin_id) {
         AckDecision::Skip(why) => {
@@ -280,7 +288,7 @@ async fn acknowledge_claimed<P: Ports>(
             Ok(format!("not acknowledged: {why}"))
         }
         AckDecision::Send(message) => {
-            let id = p.messenger().send_message(&message).await?;
+            let id = p.intercom.send_message(&message).await?;
             tracing::info!(ticket_id = %ticket.id, contact_id = %message.to, message_id = %id, "acknowledged");
             Ok(format!("acknowledged with message {id}"))
         }

@@ -7,9 +7,11 @@
 use std::time::Duration;
 
 use bridge_domain::Config;
-use bridge_domain::event::QueuedEvent;
+use bridge_domain::erasure::{DeadLetterPurge, PersonEraser};
+use bridge_domain::event::{QueuedEvent, Vendor};
 use bridge_domain::keys::Intent;
 use bridge_domain::ports::{Clock, Helpdesk, Messenger, PortError, Store};
+use bridge_domain::profiles::directory::ProfileDirectory;
 use bridge_domain::routing::{self, Handler, JobKind};
 
 pub mod contact_merge;
@@ -20,50 +22,78 @@ pub mod intake;
 pub mod lifecycle;
 pub mod profile_sync;
 pub mod shadow;
+mod side;
 pub mod tag_sync;
 pub mod ticket_status;
 
-/// Everything a job may use. Implemented by the runtime's `App` and by test fixtures.
-pub trait Ports: Send + Sync {
+pub use side::Side;
+
+/// What a use case runs with: the three adapters and this run's context. Each use case names
+/// the capabilities it needs as bounds on `S` (the store), `I` (Intercom) and `Z` (Zendesk);
+/// the runtime builds one per batch with the configuration of that batch, tests build one over
+/// the fakes in [`fakes`], shadow runs over the recording adapters in [`shadow`].
+pub struct Ports<'a, S, I, Z> {
     /// DynamoDB (or a fake).
-    type Store: Store;
+    pub store: &'a S,
     /// Intercom.
-    type Messenger: Messenger;
+    pub intercom: &'a I,
     /// Zendesk.
-    type Helpdesk: Helpdesk;
-    /// The store.
-    fn store(&self) -> &Self::Store;
-    /// The Intercom client.
-    fn messenger(&self) -> &Self::Messenger;
-    /// The Zendesk client.
-    fn helpdesk(&self) -> &Self::Helpdesk;
+    pub zendesk: &'a Z,
     /// The clock.
-    fn clock(&self) -> &dyn Clock;
-    /// The loaded configuration.
-    fn config(&self) -> &Config;
+    pub clock: &'a dyn Clock,
+    /// The configuration of this batch (or scheduled run).
+    pub config: &'a Config,
     /// A name for this worker process, used as the holder of intent leases.
-    fn worker_id(&self) -> &str;
-    /// Job 2's profile directories (Intercom, Zendesk); `None` where the runtime does not wire
-    /// them (job 2 then skips).
-    fn profile_directories(&self) -> Option<profile_sync::Directories<'_>> {
-        None
-    }
-    /// GDPR erasure's vendor and dead-letter capabilities; `None` where the runtime does not
-    /// wire them (shadow runs, tests): erasure then touches nothing.
-    fn erasure(&self) -> Option<erasure::Erasers<'_>> {
-        None
+    pub worker: &'a str,
+}
+
+impl<S, I, Z> Clone for Ports<'_, S, I, Z> {
+    fn clone(&self) -> Self {
+        *self
     }
 }
 
+impl<S, I, Z> Copy for Ports<'_, S, I, Z> {}
+
+impl<S, I, Z> std::fmt::Debug for Ports<'_, S, I, Z> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ports").field("worker", &self.worker).finish_non_exhaustive()
+    }
+}
+
+impl<'a, S, I, Z> Ports<'a, S, I, Z> {
+    /// One side's profile directory (or eraser), for the algorithms that treat both alike.
+    pub fn side(&self, side: Vendor) -> Side<'a, I, Z> {
+        match side {
+            Vendor::Intercom => Side::Intercom(self.intercom),
+            Vendor::Zendesk => Side::Zendesk(self.zendesk),
+        }
+    }
+}
+
+/// Everything the jobs use of Intercom: what [`run`] needs of its Intercom adapter.
+pub trait Intercom: Messenger + ProfileDirectory + PersonEraser {}
+impl<T: Messenger + ProfileDirectory + PersonEraser> Intercom for T {}
+
+/// Everything the jobs use of Zendesk: what [`run`] needs of its Zendesk adapter.
+pub trait Zendesk: Helpdesk + ProfileDirectory + PersonEraser {}
+impl<T: Helpdesk + ProfileDirectory + PersonEraser> Zendesk for T {}
+
 /// Runs the use case [`routing::handler`] picks for `event` on `job`'s queue. The one dispatch:
-/// the batch driver, shadow runs and `bridge dlq replay` all come through here.
-pub async fn run<P: Ports>(p: &P, job: JobKind, event: &QueuedEvent) -> JobResult {
+/// the batch driver, shadow runs and `bridge dlq replay` all come through here. `dead_letters`
+/// is where an erasure purges the dead letters that mention the person.
+pub async fn run<S: Store, I: Intercom, Z: Zendesk, D: DeadLetterPurge>(
+    p: &Ports<'_, S, I, Z>,
+    dead_letters: &D,
+    job: JobKind,
+    event: &QueuedEvent,
+) -> JobResult {
     match routing::handler(job, event) {
         Handler::Escalate => escalate::run(p, event).await,
         Handler::TicketIntake => intake::run(p, event).await,
         Handler::TicketStatus => ticket_status::run(p, event).await,
         Handler::TagSync => tag_sync::run(p, event).await,
-        Handler::Erasure => erasure::run(p, event).await,
+        Handler::Erasure => erasure::run(p, dead_letters, event).await,
         Handler::ContactMerge => contact_merge::run(p, event).await,
         Handler::ProfileSync => profile_sync::run(p, event).await,
     }
@@ -129,10 +159,10 @@ pub type JobResult = Result<Outcome, JobError>;
 
 /// A lease holder name unique to this run of a job: the worker, the delivery and a
 /// process-wide counter, so two concurrent runs never share a lease even in one process.
-pub fn holder_for(p: &impl Ports, event: &QueuedEvent) -> String {
+pub fn holder_for(worker: &str, event: &QueuedEvent) -> String {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    format!("{}/{}/{n}", p.worker_id(), event.delivery_id)
+    format!("{worker}/{}/{n}", event.delivery_id)
 }
 
 /// Completes an intent with the result of acting on it, or releases it on failure so a retry

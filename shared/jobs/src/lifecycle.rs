@@ -16,7 +16,7 @@ use bridge_domain::keys::DocKey;
 use bridge_domain::links::{self, LinkChange, Transition};
 use bridge_domain::loop_guard::Written;
 use bridge_domain::model::{Link, NewTicket, Ticket, TicketComment};
-use bridge_domain::ports::{Helpdesk, PortError, Service, Store};
+use bridge_domain::ports::{Helpdesk, Messenger, PortError, Service, Store};
 use serde_json::Value;
 
 use crate::{JobError, Ports};
@@ -31,12 +31,16 @@ pub fn busy(detail: String) -> JobError {
 
 /// Applies `change` to the link of the conversation, re-reading on version conflicts. Returns
 /// the link as stored afterwards (unchanged when the change was stale or already applied).
-pub async fn move_link<P: Ports>(p: &P, link: &Link, change: &LinkChange) -> Result<Link, JobError> {
+pub async fn move_link<S: Store, I, Z>(
+    p: &Ports<'_, S, I, Z>,
+    link: &Link,
+    change: &LinkChange,
+) -> Result<Link, JobError> {
     let mut current = link.clone();
     for _ in 0..5 {
-        match links::apply(&current, change, p.clock().now()) {
+        match links::apply(&current, change, p.clock.now()) {
             Transition::Moved(next) => {
-                if p.store().update_link(&next, current.version).await? {
+                if p.store.update_link(&next, current.version).await? {
                     tracing::info!(
                         conversation_id = %next.conversation_id,
                         ticket_id = %next.ticket_id,
@@ -51,7 +55,7 @@ pub async fn move_link<P: Ports>(p: &P, link: &Link, change: &LinkChange) -> Res
             Transition::AlreadyApplied | Transition::Stale => return Ok(current),
         }
         current = p
-            .store()
+            .store
             .link_by_conversation(&link.conversation_id)
             .await?
             .ok_or_else(|| JobError::permanent(format!("link of {} vanished", link.conversation_id)))?;
@@ -96,8 +100,12 @@ pub fn zendesk_payload_status(event: &QueuedEvent) -> Option<bridge_domain::mode
 
 /// Finds the link of `ticket` (the ticket the event is about), following a merge named by
 /// the event and a follow-up of the linked closed ticket. `None`: not a linked ticket.
-pub async fn resolve_link<P: Ports>(p: &P, ticket: &Ticket, event: &QueuedEvent) -> Result<Option<Link>, JobError> {
-    if let Some(link) = p.store().link_by_ticket(ticket.id).await? {
+pub async fn resolve_link<S: Store, I: Messenger, Z: Helpdesk>(
+    p: &Ports<'_, S, I, Z>,
+    ticket: &Ticket,
+    event: &QueuedEvent,
+) -> Result<Option<Link>, JobError> {
+    if let Some(link) = p.store.link_by_ticket(ticket.id).await? {
         if let Some(target) = merge_target(event).filter(|t| *t != ticket.id) {
             return Ok(Some(move_link(p, &link, &LinkChange::Merged { from: ticket.id, to: target }).await?));
         }
@@ -106,15 +114,15 @@ pub async fn resolve_link<P: Ports>(p: &P, ticket: &Ticket, event: &QueuedEvent)
     let Some(source) = ticket.followup_source_id else {
         return Ok(None);
     };
-    let Some(link) = p.store().link_by_ticket(source).await? else {
+    let Some(link) = p.store.link_by_ticket(source).await? else {
         return Ok(None);
     };
     Ok(Some(move_link(p, &link, &LinkChange::FollowUp { from: source, to: ticket.id }).await?))
 }
 
 /// Follows an Intercom contact merge on the link.
-pub async fn follow_contact_merge<P: Ports>(
-    p: &P,
+pub async fn follow_contact_merge<S: Store, I, Z>(
+    p: &Ports<'_, S, I, Z>,
     link: &Link,
     from: ContactId,
     to: ContactId,
@@ -124,8 +132,8 @@ pub async fn follow_contact_merge<P: Ports>(
 
 /// Creates a follow-up of the closed live ticket with `first` as its description, and moves
 /// the link to it. Idempotent: the create carries a key derived from the closed ticket.
-pub async fn create_followup<P: Ports>(
-    p: &P,
+pub async fn create_followup<S: Store, I: Messenger, Z: Helpdesk>(
+    p: &Ports<'_, S, I, Z>,
     link: &Link,
     closed: &Ticket,
     first: TicketComment,
@@ -147,7 +155,7 @@ pub async fn create_followup<P: Ports>(
         followup_source_id: Some(closed.id),
     };
     let key = links::followup_key(closed.id, &link.conversation_id);
-    let created = p.helpdesk().create_ticket(&new, &key).await?;
+    let created = p.zendesk.create_ticket(&new, &key).await?;
     tracing::info!(
         conversation_id = %link.conversation_id,
         closed_ticket_id = %closed.id,

@@ -19,13 +19,13 @@ use bridge_domain::event::Vendor;
 use bridge_domain::keys::DocKey;
 use bridge_domain::loop_guard;
 use bridge_domain::model::{FieldValue, Timestamp};
-use bridge_domain::ports::{PortError, Service, Store};
+use bridge_domain::ports::{Helpdesk, PortError, Service, Store};
 use bridge_domain::profiles::directory::ProfileDirectory;
 use bridge_domain::profiles::{self, Candidates, KindMapping, PairState, PeerMatch, Profile, ProfilesConfig, Rule};
 use serde::{Deserialize, Serialize};
 
 use crate::lifecycle::{load_written, record_written};
-use crate::{JobError, JobResult, Outcome, Ports};
+use crate::{JobError, JobResult, Outcome, Ports, Side};
 
 pub mod alerts;
 pub mod backfill;
@@ -39,30 +39,6 @@ mod tests;
 const GUARD_FIELD: &str = "profile";
 /// How long to wait before retrying a pair whose state changed under us.
 const BUSY_RETRY: Duration = Duration::from_secs(2);
-
-/// Both sides' directories, as the runtime wires them.
-#[derive(Clone, Copy)]
-pub struct Directories<'a> {
-    /// Intercom.
-    pub intercom: &'a dyn ProfileDirectory,
-    /// Zendesk.
-    pub zendesk: &'a dyn ProfileDirectory,
-}
-
-impl std::fmt::Debug for Directories<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Directories")
-    }
-}
-
-impl<'a> Directories<'a> {
-    fn of(&self, side: Vendor) -> &'a dyn ProfileDirectory {
-        match side {
-            Vendor::Intercom => self.intercom,
-            Vendor::Zendesk => self.zendesk,
-        }
-    }
-}
 
 /// Pointer from a Zendesk record to its pair's state.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -112,12 +88,14 @@ pub enum Skip {
 pub type PairResult = Result<Result<PairOutcome, Skip>, JobError>;
 
 /// Runs job 2 for one queued event (`contact:`, `company:`, `user:` or `organization:` entity).
-pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
-    let Some(cfg) = p.config().profiles.as_ref() else {
+pub async fn run<S, I, Z>(p: &Ports<'_, S, I, Z>, event: &QueuedEvent) -> JobResult
+where
+    S: Store,
+    I: ProfileDirectory,
+    Z: Helpdesk + ProfileDirectory,
+{
+    let Some(cfg) = p.config.profiles.as_ref() else {
         return Ok(Outcome::Skipped("profile sync is not configured".into()));
-    };
-    let Some(dirs) = p.profile_directories() else {
-        return Ok(Outcome::Skipped("profile directories are not wired in this runtime".into()));
     };
     let Some((side, kind, id)) = Kind::of_entity(&event.entity) else {
         return Err(crate::wrong_entity(event, "a contact, company, user or organization"));
@@ -128,8 +106,8 @@ pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
     if side == Vendor::Zendesk && actor_is_own(p, event).await {
         return Ok(Outcome::LoopSuppressed(format!("{}: changed by the bridge's own user", event.entity)));
     }
-    let sync = Sync { store: p.store(), dirs, cfg, now: p.clock().now() };
-    let Some(profile) = dirs.of(side).get(kind, &id).await? else {
+    let sync = Sync::new(p, cfg);
+    let Some(profile) = p.side(side).get(kind, &id).await? else {
         return Ok(Outcome::Skipped(format!("{} no longer exists", event.entity)));
     };
     describe(&event.entity.to_string(), sync.sync_profile(profile, true).await?)
@@ -154,33 +132,34 @@ fn describe(entity: &str, r: Result<PairOutcome, Skip>) -> JobResult {
 }
 
 /// The Zendesk actor of an event payload is the bridge's own user.
-async fn actor_is_own<P: Ports>(p: &P, event: &QueuedEvent) -> bool {
-    use bridge_domain::ports::Helpdesk;
+async fn actor_is_own<S, I, Z: Helpdesk>(p: &Ports<'_, S, I, Z>, event: &QueuedEvent) -> bool {
     let actor = event.payload.pointer("/detail/actor_id").and_then(|v| match v {
         serde_json::Value::String(s) => s.parse::<u64>().ok(),
         serde_json::Value::Number(n) => n.as_u64(),
         _ => None,
     });
     let Some(actor) = actor else { return false };
-    match p.helpdesk().own_user_id().await {
+    match p.zendesk.own_user_id().await {
         Ok(own) => own.get() == actor,
         Err(_) => false,
     }
 }
 
 /// One sync run's context.
-pub struct Sync<'a, S: Store> {
+pub struct Sync<'a, S, I, Z> {
     /// The store.
     pub store: &'a S,
-    /// Both directories.
-    pub dirs: Directories<'a>,
+    /// Intercom's directory.
+    pub intercom: &'a I,
+    /// Zendesk's directory.
+    pub zendesk: &'a Z,
     /// The `profiles:` section.
     pub cfg: &'a ProfilesConfig,
     /// Now.
     pub now: Timestamp,
 }
 
-impl<S: Store> std::fmt::Debug for Sync<'_, S> {
+impl<S, I, Z> std::fmt::Debug for Sync<'_, S, I, Z> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sync").field("now", &self.now).finish_non_exhaustive()
     }
@@ -190,7 +169,20 @@ fn conflict(detail: String) -> JobError {
     JobError::Retry { after: Some(BUSY_RETRY), source: PortError::Conflict { service: Service::Store, detail } }
 }
 
-impl<'a, S: Store> Sync<'a, S> {
+impl<'a, S: Store, I: ProfileDirectory, Z: ProfileDirectory> Sync<'a, S, I, Z> {
+    /// The context of a run over `p`'s adapters.
+    pub fn new(p: &Ports<'a, S, I, Z>, cfg: &'a ProfilesConfig) -> Self {
+        Self { store: p.store, intercom: p.intercom, zendesk: p.zendesk, cfg, now: p.clock.now() }
+    }
+
+    /// One side's directory.
+    fn dir(&self, side: Vendor) -> Side<'a, I, Z> {
+        match side {
+            Vendor::Intercom => Side::Intercom(self.intercom),
+            Vendor::Zendesk => Side::Zendesk(self.zendesk),
+        }
+    }
+
     fn mapping(&self, kind: Kind) -> Option<&'a KindMapping> {
         self.cfg.mapping(kind)
     }
@@ -242,7 +234,7 @@ impl<'a, S: Store> Sync<'a, S> {
         };
         let mut created_peer = false;
         let peer = match self.find_peer(&src, stored_peer).await? {
-            PeerMatch::Found { id, .. } => match self.dirs.of(peer_side).get(kind, &id).await? {
+            PeerMatch::Found { id, .. } => match self.dir(peer_side).get(kind, &id).await? {
                 Some(p) => p,
                 None => return Ok(Err(Skip::Gone)),
             },
@@ -274,7 +266,7 @@ impl<'a, S: Store> Sync<'a, S> {
     }
 
     async fn find_peer(&self, src: &Profile, stored: Option<String>) -> Result<PeerMatch, JobError> {
-        let peer_dir = self.dirs.of(src.side.other());
+        let peer_dir = self.dir(src.side.other());
         // The stored id, or the id the bridge wrote on the record, if it still exists.
         let written_id = match (src.kind, self.cfg.id_field(src.side)) {
             (Kind::Person, Some(f)) => src.text(&f).map(str::to_string),
@@ -303,7 +295,7 @@ impl<'a, S: Store> Sync<'a, S> {
     /// Creates the peer with the matching keys and every value that may flow from `src`.
     async fn create_peer(&self, mapping: &KindMapping, src: &Profile) -> Result<Profile, JobError> {
         let values = peer_values(self.cfg, mapping, src, self.now);
-        Ok(self.dirs.of(src.side.other()).write(src.kind, None, &values).await?)
+        Ok(self.dir(src.side.other()).write(src.kind, None, &values).await?)
     }
 
     /// Decides and writes a matched pair, then saves its state.
@@ -347,13 +339,13 @@ impl<'a, S: Store> Sync<'a, S> {
             tracing::info!(ic_id = %ic.id, zd_id = %zd.id, field = %a.field, rule = ?a.rule, winner = ?a.winner, "profile field decided");
         }
         if !to_ic.is_empty() {
-            let after = self.dirs.intercom.write(kind, Some(&ic.id), &to_ic).await?;
+            let after = self.intercom.write(kind, Some(&ic.id), &to_ic).await?;
             let fp = profiles::mapped_fingerprint(mapping, &after);
             let key = DocKey::written_profile(Vendor::Intercom, kind, &after.id);
             record_written(self.store, &key, GUARD_FIELD, Some(fp)).await?;
         }
         if !to_zd.is_empty() {
-            let after = self.dirs.zendesk.write(kind, Some(&zd.id), &to_zd).await?;
+            let after = self.zendesk.write(kind, Some(&zd.id), &to_zd).await?;
             let fp = profiles::mapped_fingerprint(mapping, &after);
             let key = DocKey::written_profile(Vendor::Zendesk, kind, &after.id);
             record_written(self.store, &key, GUARD_FIELD, Some(fp)).await?;
@@ -386,13 +378,13 @@ impl<'a, S: Store> Sync<'a, S> {
             && zd.orgs.is_empty()
             && let Some(org) = self.org_peer(Vendor::Intercom, company).await?
         {
-            self.dirs.zendesk.join_org(&zd.id, &org).await?;
+            self.zendesk.join_org(&zd.id, &org).await?;
         }
         if let Some(org) = zd.orgs.first()
             && let Some(company) = self.org_peer(Vendor::Zendesk, org).await?
             && !ic.orgs.contains(&company)
         {
-            self.dirs.intercom.join_org(&ic.id, &company).await?;
+            self.intercom.join_org(&ic.id, &company).await?;
         }
         Ok(())
     }
@@ -410,7 +402,7 @@ impl<'a, S: Store> Sync<'a, S> {
                 return Ok(peer);
             }
         }
-        let Some(org) = self.dirs.of(side).get(Kind::Org, id).await? else { return Ok(None) };
+        let Some(org) = self.dir(side).get(Kind::Org, id).await? else { return Ok(None) };
         // Organizations have no membership of their own: this recursion is one level deep.
         let result = Box::pin(self.sync_profile(org, false)).await?;
         if result.is_err() {

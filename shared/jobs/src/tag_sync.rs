@@ -23,39 +23,47 @@ const LEASE: Duration = Duration::from_secs(60);
 
 /// Runs job 4 for one queued event from either vendor.
 #[tracing::instrument(skip_all, fields(entity = %event.entity))]
-pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
-    let Some(cfg) = p.config().tag_sync.as_ref() else {
+pub async fn run<S: Store, I: Messenger, Z: Helpdesk>(p: &Ports<'_, S, I, Z>, event: &QueuedEvent) -> JobResult {
+    let Some(cfg) = p.config.tag_sync.as_ref() else {
         return Ok(Outcome::Skipped("tag_sync is not configured".into()));
     };
     let Some(link) = find_link(p, event).await? else {
         return Ok(Outcome::Skipped(format!("{} is not linked", event.entity)));
     };
     let conv_id = link.conversation_id.clone();
-    let holder = holder_for(p, event);
+    let holder = holder_for(p.worker, event);
     let lock = Intent::TagSync(conv_id.clone());
-    match p.store().claim(&lock, &holder, LEASE, p.clock().now()).await? {
+    match p.store.claim(&lock, &holder, LEASE, p.clock.now()).await? {
         Claim::Acquired => {}
         Claim::Busy | Claim::Done(_) => return Err(busy(format!("tag sync of {conv_id} in progress elsewhere"))),
     }
     let result = sync(p, cfg, &link, event).await;
-    if let Err(e) = p.store().release(&lock, &holder).await {
+    if let Err(e) = p.store.release(&lock, &holder).await {
         tracing::warn!(conversation_id = %conv_id, error = %e, "could not release tag lock");
     }
     result
 }
 
-async fn find_link<P: Ports>(p: &P, event: &QueuedEvent) -> Result<Option<Link>, JobError> {
+async fn find_link<S: Store, I: Messenger, Z: Helpdesk>(
+    p: &Ports<'_, S, I, Z>,
+    event: &QueuedEvent,
+) -> Result<Option<Link>, JobError> {
     match &event.entity {
-        Entity::Conversation(id) => Ok(p.store().link_by_conversation(id).await?),
-        Entity::Ticket(id) => Ok(p.store().link_by_ticket(*id).await?),
+        Entity::Conversation(id) => Ok(p.store.link_by_conversation(id).await?),
+        Entity::Ticket(id) => Ok(p.store.link_by_ticket(*id).await?),
         _ => Err(wrong_entity(event, "a conversation or a ticket")),
     }
 }
 
-async fn sync<P: Ports>(p: &P, cfg: &tags::TagSyncConfig, link: &Link, event: &QueuedEvent) -> JobResult {
+async fn sync<S: Store, I: Messenger, Z: Helpdesk>(
+    p: &Ports<'_, S, I, Z>,
+    cfg: &tags::TagSyncConfig,
+    link: &Link,
+    event: &QueuedEvent,
+) -> JobResult {
     let conv_id = &link.conversation_id;
-    let conversation = p.messenger().conversation(conv_id).await?;
-    let ticket = match p.helpdesk().ticket(link.ticket_id).await {
+    let conversation = p.intercom.conversation(conv_id).await?;
+    let ticket = match p.zendesk.ticket(link.ticket_id).await {
         Err(PortError::NotFound { .. }) => {
             return Ok(Outcome::Skipped(format!("live ticket {} not found", link.ticket_id)));
         }
@@ -64,12 +72,12 @@ async fn sync<P: Ports>(p: &P, cfg: &tags::TagSyncConfig, link: &Link, event: &Q
     if ticket.status == TicketStatus::Closed {
         return Ok(Outcome::Skipped(format!("live ticket {} is closed; its tags are frozen", ticket.id)));
     }
-    let reserved: Vec<&str> = p.config().ticket_status.iter().flat_map(|s| s.all_tags()).collect();
+    let reserved: Vec<&str> = p.config.ticket_status.iter().flat_map(|s| s.all_tags()).collect();
     let rules = TagRules::new(cfg, reserved);
     let derived = tags::derived_tags(&ticket.custom_fields);
 
     let key = DocKey::Tags(conv_id.clone());
-    let loaded = p.store().load::<TagState>(&key).await?;
+    let loaded = p.store.load::<TagState>(&key).await?;
     let version = loaded.as_ref().map(|v| v.version);
     let state: Option<TagState> = loaded.map(|v| v.value);
     let plan = tags::plan(&rules, state.as_ref(), &conversation.tags, &ticket.tags, &derived);
@@ -78,15 +86,15 @@ async fn sync<P: Ports>(p: &P, cfg: &tags::TagSyncConfig, link: &Link, event: &Q
     let zd_written = DocKey::written(&Entity::Ticket(ticket.id));
     if plan.is_empty() {
         if state.as_ref() != Some(&plan.next) {
-            save_state(p.store(), &key, &plan.next, version).await?;
+            save_state(p.store, &key, &plan.next, version).await?;
         }
         let (written_key, seen) = match event.vendor {
             Vendor::Zendesk => (&zd_written, &plan.next.zendesk_seen),
             Vendor::Intercom => (&ic_written, &plan.next.intercom_seen),
         };
-        let (written, _) = lifecycle::load_written(p.store(), written_key).await?;
+        let (written, _) = lifecycle::load_written(p.store, written_key).await?;
         let own = event.vendor == Vendor::Zendesk
-            && lifecycle::zendesk_actor(event) == Some(p.helpdesk().own_user_id().await?.get())
+            && lifecycle::zendesk_actor(event) == Some(p.zendesk.own_user_id().await?.get())
             && event.topic.ends_with("tags_changed");
         let verdict = loop_guard::judge(&written, "tags", &loop_guard::fingerprint(seen), own);
         if verdict.is_echo() && state.is_some() {
@@ -98,28 +106,28 @@ async fn sync<P: Ports>(p: &P, cfg: &tags::TagSyncConfig, link: &Link, event: &Q
     }
 
     // Record the outcome first: if a write's webhook overtakes the save, it is still an echo.
-    let bot = &p.config().intercom.bot_admin_id;
+    let bot = &p.config.intercom.bot_admin_id;
     if !plan.add_intercom.is_empty() || !plan.remove_intercom.is_empty() {
         let fp = loop_guard::fingerprint(&plan.next.intercom_seen);
-        lifecycle::record_written(p.store(), &ic_written, "tags", Some(fp)).await?;
+        lifecycle::record_written(p.store, &ic_written, "tags", Some(fp)).await?;
     }
     if !plan.add_zendesk.is_empty() || !plan.remove_zendesk.is_empty() {
         let fp = loop_guard::fingerprint(&plan.next.zendesk_seen);
-        lifecycle::record_written(p.store(), &zd_written, "tags", Some(fp)).await?;
+        lifecycle::record_written(p.store, &zd_written, "tags", Some(fp)).await?;
     }
     for t in &plan.remove_intercom {
-        p.messenger().untag_conversation(conv_id, bot, t).await?;
+        p.intercom.untag_conversation(conv_id, bot, t).await?;
     }
     for t in &plan.add_intercom {
-        p.messenger().tag_conversation(conv_id, bot, t).await?;
+        p.intercom.tag_conversation(conv_id, bot, t).await?;
     }
     if !plan.remove_zendesk.is_empty() {
-        p.helpdesk().remove_ticket_tags(ticket.id, &plan.remove_zendesk).await?;
+        p.zendesk.remove_ticket_tags(ticket.id, &plan.remove_zendesk).await?;
     }
     if !plan.add_zendesk.is_empty() {
-        p.helpdesk().add_ticket_tags(ticket.id, &plan.add_zendesk).await?;
+        p.zendesk.add_ticket_tags(ticket.id, &plan.add_zendesk).await?;
     }
-    save_state(p.store(), &key, &plan.next, version).await?;
+    save_state(p.store, &key, &plan.next, version).await?;
     Ok(Outcome::Done(format!(
         "conversation {conv_id}, ticket {}: intercom +{} -{}, zendesk +{} -{}",
         ticket.id,

@@ -50,26 +50,26 @@ pub struct StatusDoc {
 
 /// Runs job 3 for one queued Zendesk event.
 #[tracing::instrument(skip_all, fields(entity = %event.entity))]
-pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
+pub async fn run<S: Store, I: Messenger, Z: Helpdesk>(p: &Ports<'_, S, I, Z>, event: &QueuedEvent) -> JobResult {
     let Entity::Ticket(ticket_id) = event.entity else {
         return Err(wrong_entity(event, "a ticket"));
     };
-    let Some(cfg) = p.config().ticket_status.as_ref() else {
+    let Some(cfg) = p.config.ticket_status.as_ref() else {
         return Ok(Outcome::Skipped("ticket_status is not configured".into()));
     };
-    let event_ticket = match p.helpdesk().ticket(ticket_id).await {
+    let event_ticket = match p.zendesk.ticket(ticket_id).await {
         Err(PortError::NotFound { .. }) => return Ok(Outcome::Skipped(format!("ticket {ticket_id} not found"))),
         other => other?,
     };
     let Some(link) = lifecycle::resolve_link(p, &event_ticket, event).await? else {
         return Ok(Outcome::Skipped(format!("ticket {ticket_id} is not linked")));
     };
-    let live = lifecycle::live_ticket(p.helpdesk(), &link, event_ticket).await?;
-    let own = p.helpdesk().own_user_id().await?;
-    let holder = holder_for(p, event);
+    let live = lifecycle::live_ticket(p.zendesk, &link, event_ticket).await?;
+    let own = p.zendesk.own_user_id().await?;
+    let holder = holder_for(p.worker, event);
 
     let key = DocKey::TicketStatus(link.conversation_id.clone());
-    let loaded = p.store().load::<StatusDoc>(&key).await?;
+    let loaded = p.store.load::<StatusDoc>(&key).await?;
     let version = loaded.as_ref().map(|v| v.version);
     let mut doc = loaded.map(|v| v.value).unwrap_or_default();
     if doc.ticket.is_some_and(|t| t != live.id) {
@@ -78,7 +78,7 @@ pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
         doc.relayed_up_to = if live.followup_source_id.is_some() {
             None
         } else {
-            p.helpdesk().ticket_comments(live.id).await?.iter().filter_map(|c| c.id).max()
+            p.zendesk.ticket_comments(live.id).await?.iter().filter_map(|c| c.id).max()
         };
     }
     doc.ticket = Some(live.id);
@@ -86,7 +86,7 @@ pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
     let relayed = relay_comments(p, cfg, &link, &live, own, &mut doc, &holder).await?;
     let status = apply_status(p, cfg, &link, &live, own, event, &mut doc, &holder).await?;
 
-    if !p.store().save(&key, &doc, version).await? {
+    if !p.store.save(&key, &doc, version).await? {
         // Someone else moved the state on; the intents keep the effects single, so rerun.
         return Err(busy(format!("{key} changed during the run")));
     }
@@ -108,8 +108,8 @@ pub async fn run<P: Ports>(p: &P, event: &QueuedEvent) -> JobResult {
 }
 
 /// Relays agent comments above the watermark; returns how many were written.
-async fn relay_comments<P: Ports>(
-    p: &P,
+async fn relay_comments<S: Store, I: Messenger, Z: Helpdesk>(
+    p: &Ports<'_, S, I, Z>,
     cfg: &status::TicketStatusConfig,
     link: &Link,
     live: &Ticket,
@@ -120,8 +120,8 @@ async fn relay_comments<P: Ports>(
     if !cfg.relay_public_comments && !cfg.relay_internal_notes {
         return Ok(0);
     }
-    let comments = p.helpdesk().ticket_comments(live.id).await?;
-    let bot = &p.config().intercom.bot_admin_id;
+    let comments = p.zendesk.ticket_comments(live.id).await?;
+    let bot = &p.config.intercom.bot_admin_id;
     let mut roles: BTreeMap<UserId, (Option<String>, Option<String>)> = BTreeMap::new();
     let mut written = 0;
     for comment in comments {
@@ -132,7 +132,7 @@ async fn relay_comments<P: Ports>(
         let author = match comment.author_id {
             Some(a) if a != own && Some(a) != live.requester_id && Some(a) != link.requester_id => {
                 if let std::collections::btree_map::Entry::Vacant(slot) = roles.entry(a) {
-                    let user = match p.helpdesk().user(a).await {
+                    let user = match p.zendesk.user(a).await {
                         Ok(u) => (Some(u.role), u.email),
                         Err(PortError::NotFound { .. }) => (None, None),
                         Err(e) => return Err(e.into()),
@@ -148,7 +148,7 @@ async fn relay_comments<P: Ports>(
         };
         if let Some(relay) = status::relay_for(cfg, &comment, author) {
             let intent = Intent::Relay(link.conversation_id.clone(), id);
-            match p.store().claim(&intent, holder, LEASE, p.clock().now()).await? {
+            match p.store.claim(&intent, holder, LEASE, p.clock.now()).await? {
                 Claim::Done(_) => {}
                 Claim::Busy => return Err(busy(format!("comment {id} being relayed elsewhere"))),
                 Claim::Acquired => {
@@ -156,15 +156,15 @@ async fn relay_comments<P: Ports>(
                         Relay::Reply => {
                             let email = comment.author_id.and_then(|a| roles.get(&a)).and_then(|r| r.1.clone());
                             let matched = match email {
-                                Some(e) => p.messenger().admin_by_email(&e).await.ok().flatten(),
+                                Some(e) => p.intercom.admin_by_email(&e).await.ok().flatten(),
                                 None => None,
                             };
                             let admin = status::reply_admin(matched, bot);
-                            p.messenger().reply(&link.conversation_id, &admin, &comment.html_body).await
+                            p.intercom.reply(&link.conversation_id, &admin, &comment.html_body).await
                         }
-                        Relay::Note => p.messenger().add_note(&link.conversation_id, bot, &comment.html_body).await,
+                        Relay::Note => p.intercom.add_note(&link.conversation_id, bot, &comment.html_body).await,
                     };
-                    crate::settle(p.store(), &intent, holder, result.map(|part| part.to_string())).await?;
+                    crate::settle(p.store, &intent, holder, result.map(|part| part.to_string())).await?;
                     written += 1;
                 }
             }
@@ -181,8 +181,8 @@ enum StatusResult {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn apply_status<P: Ports>(
-    p: &P,
+async fn apply_status<S: Store, I: Messenger, Z: Helpdesk>(
+    p: &Ports<'_, S, I, Z>,
     cfg: &status::TicketStatusConfig,
     link: &Link,
     live: &Ticket,
@@ -197,7 +197,7 @@ async fn apply_status<P: Ports>(
     }
     let current = live.status;
     let written_key = DocKey::written(&Entity::Ticket(live.id));
-    let (written, _) = lifecycle::load_written(p.store(), &written_key).await?;
+    let (written, _) = lifecycle::load_written(p.store, &written_key).await?;
     let Some(event_name) = status::classify(doc.status, current) else {
         return Ok(StatusResult::Nothing);
     };
@@ -208,7 +208,7 @@ async fn apply_status<P: Ports>(
     let verdict = loop_guard::judge(&written, "status", &loop_guard::fingerprint([current.as_str()]), actor_own);
     if written.fields.contains_key("status") {
         // A written status is matched at most once.
-        lifecycle::record_written(p.store(), &written_key, "status", None).await?;
+        lifecycle::record_written(p.store, &written_key, "status", None).await?;
     }
     doc.status = Some(current);
     if verdict.is_echo() {
@@ -219,7 +219,7 @@ async fn apply_status<P: Ports>(
     }
     let generation = doc.generation.saturating_add(1);
     let agent_name = match live.assignee_id {
-        Some(a) => p.helpdesk().user(a).await.ok().and_then(|u| u.name),
+        Some(a) => p.zendesk.user(a).await.ok().and_then(|u| u.name),
         None => None,
     };
     let values = TemplateValues {
@@ -227,10 +227,10 @@ async fn apply_status<P: Ports>(
         subject: live.subject.clone().unwrap_or_default(),
         agent_name: agent_name.unwrap_or_else(|| "our team".into()),
         status: current.as_str().to_string(),
-        ticket_url: p.helpdesk().ticket_url(live.id),
+        ticket_url: p.zendesk.ticket_url(live.id),
     };
-    let actions = status::actions(cfg, event_name, &values, p.clock().now());
-    let bot = &p.config().intercom.bot_admin_id;
+    let actions = status::actions(cfg, event_name, &values, p.clock.now());
+    let bot = &p.config.intercom.bot_admin_id;
     let conv = &link.conversation_id;
     let mut done = 0;
     for action in &actions {
@@ -240,19 +240,19 @@ async fn apply_status<P: Ports>(
             event: event_name.as_str(),
             action: action.key(),
         };
-        match p.store().claim(&intent, holder, LEASE, p.clock().now()).await? {
+        match p.store.claim(&intent, holder, LEASE, p.clock.now()).await? {
             Claim::Done(_) => continue,
             Claim::Busy => return Err(busy(format!("status effect {intent} in progress elsewhere"))),
             Claim::Acquired => {}
         }
         let result = match action {
-            StatusAction::Reply(html) => p.messenger().reply(conv, bot, html).await.map(|id| id.to_string()),
+            StatusAction::Reply(html) => p.intercom.reply(conv, bot, html).await.map(|id| id.to_string()),
             StatusAction::Change(change) => {
-                p.messenger().change_conversation(conv, bot, change).await.map(|()| action.key())
+                p.intercom.change_conversation(conv, bot, change).await.map(|()| action.key())
             }
-            StatusAction::Tag(tag) => p.messenger().tag_conversation(conv, bot, tag).await.map(|()| tag.clone()),
+            StatusAction::Tag(tag) => p.intercom.tag_conversation(conv, bot, tag).await.map(|()| tag.clone()),
         };
-        crate::settle(p.store(), &intent, holder, result).await?;
+        crate::settle(p.store, &intent, holder, result).await?;
         done += 1;
     }
     doc.generation = generation;

@@ -11,13 +11,15 @@ use bridge_domain::model::Timestamp;
 use bridge_domain::ports::Clock;
 use bridge_domain::routing::JobKind;
 use bridge_intercom::{AccessToken, IntercomClient, IntercomConfig};
+use bridge_jobs::Ports;
 use bridge_zendesk::{ZendeskClient, ZendeskConfig};
 
 use crate::driver::{DeadLetter, MessageControl};
 use crate::ingress::Ingress;
 use crate::metrics::Counters;
-use crate::reload::{ConfigHolder, ConfigOrigin, Refreshing, Snapshot};
-use crate::settings::{ConfigSource, IngressSettings, QueueTargets, WorkerSettings, ZendeskAuth};
+pub use crate::reload::load_config;
+use crate::reload::{ConfigHolder, ConfigOrigin};
+use crate::settings::{IngressSettings, QueueTargets, WorkerSettings, ZendeskAuth};
 
 /// The wall clock.
 #[derive(Debug, Clone, Copy, Default)]
@@ -50,32 +52,6 @@ pub async fn aws_config() -> aws_config::SdkConfig {
         )
         .load()
         .await
-}
-
-/// Reads and validates the YAML configuration from a file or S3.
-pub async fn load_config(source: &ConfigSource, sdk: &aws_config::SdkConfig) -> anyhow::Result<Config> {
-    let (text, origin) = match source {
-        ConfigSource::File(path) => {
-            (std::fs::read_to_string(path).with_context(|| format!("BRIDGE_CONFIG: cannot read {path}"))?, path.clone())
-        }
-        ConfigSource::S3 { bucket, key } => {
-            let s3 =
-                aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build());
-            let object = s3
-                .get_object()
-                .bucket(bucket)
-                .key(key)
-                .send()
-                .await
-                .with_context(|| format!("BRIDGE_CONFIG: cannot read s3://{bucket}/{key}"))?;
-            let bytes = object.body.collect().await.context("BRIDGE_CONFIG: reading the S3 object")?.into_bytes();
-            (
-                String::from_utf8(bytes.to_vec()).context("BRIDGE_CONFIG: the file is not UTF-8")?,
-                format!("s3://{bucket}/{key}"),
-            )
-        }
-    };
-    Config::from_yaml(&text).map_err(|e| anyhow::anyhow!("{origin}: {e}"))
 }
 
 /// The dead-letter queue of a queue, by the naming convention `<name>.fifo` ->
@@ -116,9 +92,6 @@ pub struct App {
     pub zendesk: ZendeskClient,
     /// Queues (dead letters, delays, local polling).
     pub queue: SqsQueue,
-    /// The configuration read at cold start (batches use [`App::for_batch`]'s, which is
-    /// reloaded after `BRIDGE_CONFIG_TTL_SECS`).
-    pub config: Config,
     /// Counters.
     pub counters: Counters,
     clock: SystemClock,
@@ -157,7 +130,6 @@ impl App {
             intercom,
             zendesk,
             queue,
-            config,
             counters: Counters::emitting(),
             clock: SystemClock,
             worker_id,
@@ -175,14 +147,39 @@ impl App {
         counters: Counters,
     ) -> Self {
         let worker_id = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
-        let holder = Arc::new(ConfigHolder::fixed(config.clone()));
-        Self { store, intercom, zendesk, queue, config, counters, clock: SystemClock, worker_id, holder }
+        let holder = Arc::new(ConfigHolder::fixed(config));
+        Self { store, intercom, zendesk, queue, counters, clock: SystemClock, worker_id, holder }
     }
 
     /// Reloads the configuration from `source` after `ttl` (tests and `bridge serve`).
     pub fn with_reload(mut self, origin: ConfigOrigin, ttl: Duration) -> Self {
-        self.holder = Arc::new(ConfigHolder::new(self.config.clone(), Some(origin), ttl));
+        self.holder = Arc::new(ConfigHolder::new((*self.holder.current()).clone(), Some(origin), ttl));
         self
+    }
+
+    /// The configuration for the next batch or scheduled run: read again when its time to live
+    /// has passed (`BRIDGE_CONFIG_TTL_SECS`). Every path takes it here, once per run.
+    pub async fn config(&self) -> Arc<Config> {
+        self.holder.refresh(&self.counters).await
+    }
+
+    /// The ports of one batch or scheduled run over `config` (from [`App::config`]).
+    pub fn ports<'a>(&'a self, config: &'a Config) -> Ports<'a, DynamoStore, IntercomClient, ZendeskClient> {
+        Ports {
+            store: &self.store,
+            intercom: &self.intercom,
+            zendesk: &self.zendesk,
+            clock: &self.clock,
+            config,
+            worker: &self.worker_id,
+        }
+    }
+
+    /// Flushes the per-run metrics (vendor calls by status); called after each batch or
+    /// scheduled run.
+    pub fn after_run(&self) {
+        self.counters.vendor_calls("intercom", &self.intercom.take_status_counts());
+        self.counters.vendor_calls("zendesk", &self.zendesk.take_status_counts());
     }
 
     /// The configuration the workers use, shared with an ingress in the same process.
@@ -197,55 +194,11 @@ impl App {
         job: JobKind,
         event: aws_lambda_events::event::sqs::SqsEvent,
     ) -> aws_lambda_events::event::sqs::SqsBatchResponse {
-        let ports = self.for_batch().await;
+        let config = self.config().await;
+        let ports = self.ports(&config);
         let response = crate::driver::handle_sqs_batch(&ports, &self.queue, job, event, &self.counters).await;
-        self.after_batch();
+        self.after_run();
         response
-    }
-}
-
-impl Refreshing for App {
-    async fn for_batch(&self) -> Snapshot<'_, Self> {
-        Snapshot::new(self, self.holder.refresh(&self.counters).await)
-    }
-    fn after_batch(&self) {
-        self.counters.vendor_calls("intercom", &self.intercom.take_status_counts());
-        self.counters.vendor_calls("zendesk", &self.zendesk.take_status_counts());
-    }
-}
-
-impl bridge_jobs::Ports for App {
-    type Store = DynamoStore;
-    type Messenger = IntercomClient;
-    type Helpdesk = ZendeskClient;
-    fn store(&self) -> &DynamoStore {
-        &self.store
-    }
-    fn messenger(&self) -> &IntercomClient {
-        &self.intercom
-    }
-    fn helpdesk(&self) -> &ZendeskClient {
-        &self.zendesk
-    }
-    fn clock(&self) -> &dyn Clock {
-        &self.clock
-    }
-    fn config(&self) -> &Config {
-        &self.config
-    }
-    fn worker_id(&self) -> &str {
-        &self.worker_id
-    }
-    fn profile_directories(&self) -> Option<bridge_jobs::profile_sync::Directories<'_>> {
-        Some(bridge_jobs::profile_sync::Directories { intercom: &self.intercom, zendesk: &self.zendesk })
-    }
-    fn erasure(&self) -> Option<bridge_jobs::erasure::Erasers<'_>> {
-        Some(bridge_jobs::erasure::Erasers {
-            intercom: &self.intercom,
-            zendesk: &self.zendesk,
-            directories: bridge_jobs::profile_sync::Directories { intercom: &self.intercom, zendesk: &self.zendesk },
-            dead_letters: Some(&self.queue),
-        })
     }
 }
 

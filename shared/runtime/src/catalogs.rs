@@ -9,6 +9,7 @@ use bridge_domain::event::Vendor;
 use bridge_domain::profiles::directory::ProfileDirectory;
 use bridge_domain::profiles::{self, DriftFinding, ProfilesConfig};
 use bridge_intercom::{AccessToken, IntercomClient, IntercomConfig};
+use bridge_jobs::Side;
 use bridge_zendesk::{ZendeskClient, ZendeskConfig};
 
 use crate::settings::ZendeskAuth;
@@ -52,8 +53,11 @@ pub async fn check_live(access: &VendorAccess, cfg: &ProfilesConfig) -> anyhow::
     }
     let mut out = Vec::new();
     for kind in kinds {
-        let sides: [(Vendor, &dyn ProfileDirectory); 2] = [(Vendor::Intercom, &intercom), (Vendor::Zendesk, &zendesk)];
-        for (side, dir) in sides {
+        for side in [Vendor::Intercom, Vendor::Zendesk] {
+            let dir: Side<'_, IntercomClient, ZendeskClient> = match side {
+                Vendor::Intercom => Side::Intercom(&intercom),
+                Vendor::Zendesk => Side::Zendesk(&zendesk),
+            };
             let catalog = dir.catalog(kind).await.with_context(|| format!("reading the {side:?} {kind:?} fields"))?;
             out.extend(profiles::drift(cfg, side, kind, &catalog));
         }

@@ -14,12 +14,13 @@
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use bridge_domain::erasure::DeadLetterPurge;
 use bridge_domain::event::QueuedEvent;
 use bridge_domain::keys::Intent;
 use bridge_domain::ports::{Claim, Store};
 use bridge_domain::routing::JobKind;
-use bridge_jobs::shadow::{Action, Plan, ShadowPorts};
-use bridge_jobs::{JobError, Outcome, Ports};
+use bridge_jobs::shadow::{Action, Plan, Shadow};
+use bridge_jobs::{Intercom, JobError, Outcome, Ports, Zendesk};
 use serde::{Deserialize, Serialize};
 use tracing::Instrument as _;
 
@@ -63,7 +64,13 @@ pub struct DeadLetter {
 }
 
 /// Runs the job for one message body.
-pub async fn process<P: Ports>(p: &P, job: JobKind, body: &str, counters: &Counters) -> Disposition {
+pub async fn process<S: Store, I: Intercom, Z: Zendesk, D: DeadLetterPurge>(
+    p: &Ports<'_, S, I, Z>,
+    dead_letters: &D,
+    job: JobKind,
+    body: &str,
+    counters: &Counters,
+) -> Disposition {
     let event: QueuedEvent = match serde_json::from_str(body) {
         Ok(e) => e,
         Err(e) => return Disposition::DeadLetter(format!("message is not a queued event: {e}")),
@@ -78,11 +85,17 @@ pub async fn process<P: Ports>(p: &P, job: JobKind, body: &str, counters: &Count
         trace_id = event.trace_id.as_deref().unwrap_or("")
     );
     // `instrument`, not `enter`: a guard held across an await would leak into other tasks.
-    process_event(p, job, &event, counters).instrument(span).await
+    process_event(p, dead_letters, job, &event, counters).instrument(span).await
 }
 
-async fn process_event<P: Ports>(p: &P, job: JobKind, event: &QueuedEvent, counters: &Counters) -> Disposition {
-    if p.config().shadow.contains(&job) {
+async fn process_event<S: Store, I: Intercom, Z: Zendesk, D: DeadLetterPurge>(
+    p: &Ports<'_, S, I, Z>,
+    dead_letters: &D,
+    job: JobKind,
+    event: &QueuedEvent,
+    counters: &Counters,
+) -> Disposition {
+    if p.config.shadow.contains(&job) {
         return shadow(p, job, event, counters).await;
     }
     // The echo of the bridge's own write has no effect to deduplicate: no delivery marker.
@@ -93,9 +106,9 @@ async fn process_event<P: Ports>(p: &P, job: JobKind, event: &QueuedEvent, count
         return Disposition::Ack(why);
     }
     let marker = Intent::Delivery { job, vendor: event.vendor, delivery_id: event.delivery_id.clone() };
-    let holder = bridge_jobs::holder_for(p, event);
-    let now = p.clock().now();
-    match p.store().claim(&marker, &holder, DELIVERY_LEASE, now).await {
+    let holder = bridge_jobs::holder_for(p.worker, event);
+    let now = p.clock.now();
+    match p.store.claim(&marker, &holder, DELIVERY_LEASE, now).await {
         Ok(Claim::Done(_)) => {
             counters.incr("EventsDeduplicated", ("Job", job.as_str()));
             return Disposition::Ack("delivery already processed".into());
@@ -111,7 +124,7 @@ async fn process_event<P: Ports>(p: &P, job: JobKind, event: &QueuedEvent, count
             return Disposition::Retry { after: e.retry_after(), reason: format!("store: {e}") };
         }
     }
-    let result = bridge_jobs::run(p, job, event).await;
+    let result = bridge_jobs::run(p, dead_letters, job, event).await;
     let disposition = match result {
         Ok(Outcome::Done(summary)) => {
             counters.incr("ActionsDone", ("Job", job.as_str()));
@@ -140,8 +153,8 @@ async fn process_event<P: Ports>(p: &P, job: JobKind, event: &QueuedEvent, count
         }
     };
     let settled = match &disposition {
-        Disposition::Ack(summary) => p.store().complete_for(&marker, summary, DELIVERY_MEMORY).await,
-        _ => p.store().release(&marker, &holder).await,
+        Disposition::Ack(summary) => p.store.complete_for(&marker, summary, DELIVERY_MEMORY).await,
+        _ => p.store.release(&marker, &holder).await,
     };
     if let Err(e) = settled {
         tracing::warn!(error = %e, "could not record the delivery's outcome");
@@ -151,7 +164,12 @@ async fn process_event<P: Ports>(p: &P, job: JobKind, event: &QueuedEvent, count
 
 /// Shadow mode: the job runs against real reads; its writes are logged as a plan, not made.
 /// Nothing is recorded in the store, so switching the job to live mode later acts for real.
-async fn shadow<P: Ports>(p: &P, job: JobKind, event: &QueuedEvent, counters: &Counters) -> Disposition {
+async fn shadow<S: Store, I: Intercom, Z: Zendesk>(
+    p: &Ports<'_, S, I, Z>,
+    job: JobKind,
+    event: &QueuedEvent,
+    counters: &Counters,
+) -> Disposition {
     let (actions, result) = plan(p, job, event).await;
     let actions = serde_json::to_string(&actions).unwrap_or_default();
     counters.incr("ShadowPlans", ("Job", job.as_str()));
@@ -170,16 +188,21 @@ async fn shadow<P: Ports>(p: &P, job: JobKind, event: &QueuedEvent, counters: &C
 /// What `job` would do with `event` now: the job runs against the real reads and its writes are
 /// recorded, not made (shadow mode, `bridge dlq replay`'s plan). Echoes of the bridge are
 /// dropped first where the live path drops them.
-pub async fn plan<P: Ports>(p: &P, job: JobKind, event: &QueuedEvent) -> (Vec<Action>, bridge_jobs::JobResult) {
+pub async fn plan<S: Store, I: Intercom, Z: Zendesk>(
+    p: &Ports<'_, S, I, Z>,
+    job: JobKind,
+    event: &QueuedEvent,
+) -> (Vec<Action>, bridge_jobs::JobResult) {
     let plan = Plan::default();
-    let shadow = ShadowPorts::new(p, &plan);
+    let shadow = Shadow::new(p, &plan);
+    let ports = shadow.ports();
     let echo = match job.drops_own_echoes_first() {
-        true => bridge_jobs::echo::own_echo(&shadow, event).await,
+        true => bridge_jobs::echo::own_echo(&ports, event).await,
         false => Ok(None),
     };
     let result = match echo {
         Ok(Some(echo)) => Ok(echo),
-        Ok(None) => bridge_jobs::run(&shadow, job, event).await,
+        Ok(None) => bridge_jobs::run(&ports, shadow.dead_letters(), job, event).await,
         Err(e) => Err(e),
     };
     (plan.actions(), result)
@@ -211,13 +234,20 @@ pub trait MessageControl: Send + Sync {
 
 /// Handles a Lambda SQS batch from a FIFO queue: in order, stopping at the first message to
 /// retry (it and every later message are reported as failures, preserving per-group order).
-pub async fn handle_sqs_batch<P: Ports, C: MessageControl>(
-    p: &P,
-    control: &C,
+/// `queue` moves messages (delays, dead letters) and purges dead letters for erasures.
+pub async fn handle_sqs_batch<S, I, Z, C>(
+    p: &Ports<'_, S, I, Z>,
+    queue: &C,
     job: JobKind,
     event: SqsEvent,
     counters: &Counters,
-) -> SqsBatchResponse {
+) -> SqsBatchResponse
+where
+    S: Store,
+    I: Intercom,
+    Z: Zendesk,
+    C: MessageControl + DeadLetterPurge,
+{
     let mut failures: Vec<String> = Vec::new();
     let mut stop = false;
     for message in event.records {
@@ -231,11 +261,11 @@ pub async fn handle_sqs_batch<P: Ports, C: MessageControl>(
         }
         let body = message.body.clone().unwrap_or_default();
         let attempts = message.attributes.get("ApproximateReceiveCount").and_then(|v| v.parse().ok()).unwrap_or(1);
-        match process(p, job, &body, counters).await {
+        match process(p, queue, job, &body, counters).await {
             Disposition::Ack(_) => {}
             Disposition::Retry { after, .. } => {
                 if let (Some(after), Some(receipt)) = (after, message.receipt_handle.as_deref())
-                    && let Err(e) = control.delay(job, receipt, after).await
+                    && let Err(e) = queue.delay(job, receipt, after).await
                 {
                     tracing::warn!(error = %e, "could not delay message");
                 }
@@ -244,7 +274,7 @@ pub async fn handle_sqs_batch<P: Ports, C: MessageControl>(
             }
             Disposition::DeadLetter(reason) => {
                 let letter = DeadLetter { job, reason, attempts, failed_at: chrono::Utc::now().to_rfc3339(), body };
-                if let Err(e) = control.dead_letter(&letter).await {
+                if let Err(e) = queue.dead_letter(&letter).await {
                     tracing::error!(error = %e, "could not dead-letter; leaving the message on the queue");
                     failures.push(id);
                     stop = true;
@@ -287,6 +317,15 @@ mod tests {
         delayed: Mutex<Vec<(String, Duration)>>,
     }
 
+    impl DeadLetterPurge for Control {
+        async fn purge_dead_letters(
+            &self,
+            _matches: &(dyn Fn(&bridge_domain::event::Entity, &serde_json::Value) -> bool + Send + Sync),
+        ) -> bridge_domain::ports::PortResult<usize> {
+            Ok(0)
+        }
+    }
+
     impl MessageControl for Control {
         async fn dead_letter(&self, letter: &DeadLetter) -> Result<(), String> {
             self.dead.lock().unwrap().push(letter.clone());
@@ -319,7 +358,7 @@ mod tests {
         let p = TestPorts::new(CONFIG);
         let control = Control::default();
         let event = batch(&[("m1", "{not json".to_string()), ("m2", body("d2", "404"))]);
-        let resp = handle_sqs_batch(&p, &control, JobKind::Escalate, event, &Counters::default()).await;
+        let resp = handle_sqs_batch(&p.ports(), &control, JobKind::Escalate, event, &Counters::default()).await;
         assert!(resp.batch_item_failures.is_empty());
         let dead = control.dead.lock().unwrap().clone();
         assert_eq!(dead.len(), 2, "bad JSON and an unknown conversation both cannot succeed");
@@ -336,7 +375,7 @@ mod tests {
         p.store.claim(marker, "other", Duration::from_secs(60), p.clock.now()).await.unwrap();
         let control = Control::default();
         let event = batch(&[("m1", body("d1", "1")), ("m2", body("d2", "1")), ("m3", body("d3", "2"))]);
-        let resp = handle_sqs_batch(&p, &control, JobKind::Escalate, event, &Counters::default()).await;
+        let resp = handle_sqs_batch(&p.ports(), &control, JobKind::Escalate, event, &Counters::default()).await;
         let failed: Vec<_> = resp.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
         assert_eq!(failed, vec!["m1", "m2", "m3"]);
         assert_eq!(control.delayed.lock().unwrap()[0].0, "r-m1");
@@ -347,11 +386,11 @@ mod tests {
         let p = TestPorts::new(&format!("{CONFIG}shadow: [escalate]\n"));
         p.seed_tagged_conversation("1");
         let counters = Counters::default();
-        let d = process(&p, JobKind::Escalate, &body("d1", "1"), &counters).await;
+        let d = process(&p.ports(), &p.dead_letters, JobKind::Escalate, &body("d1", "1"), &counters).await;
         let Disposition::Ack(summary) = d else { panic!("{d:?}") };
         assert!(summary.contains("create_ticket") && summary.contains("add_note"), "{summary}");
-        assert!(p.helpdesk.tickets.lock().unwrap().is_empty());
-        assert!(p.messenger.notes.lock().unwrap().is_empty());
+        assert!(p.zendesk.tickets.lock().unwrap().is_empty());
+        assert!(p.intercom.notes.lock().unwrap().is_empty());
         assert_eq!(p.store.intent_state(&delivery("d1")).await.unwrap(), None, "no marker written");
         assert_eq!(counters.get("ShadowPlans", ("Job", "escalate")), 1);
     }
@@ -362,7 +401,7 @@ mod tests {
         let counters = Counters::default();
         let mut echo: serde_json::Value = serde_json::from_str(&body("d5", "404")).unwrap();
         echo["actors"] = serde_json::json!(["admin:9"]);
-        let d = process(&p, JobKind::Escalate, &echo.to_string(), &counters).await;
+        let d = process(&p.ports(), &p.dead_letters, JobKind::Escalate, &echo.to_string(), &counters).await;
         assert!(matches!(d, Disposition::Ack(ref why) if why.contains("caused by the bridge")), "{d:?}");
         assert_eq!(p.store.intent_state(&delivery("d5")).await.unwrap(), None);
         assert_eq!(counters.get("LoopsSuppressed", ("Job", "escalate")), 1);
@@ -374,19 +413,19 @@ mod tests {
         let p = TestPorts::new(CONFIG);
         p.seed_tagged_conversation("1");
         let counters = Counters::default();
-        let tagged = process(&p, JobKind::Escalate, &body("d1", "1"), &counters).await;
+        let tagged = process(&p.ports(), &p.dead_letters, JobKind::Escalate, &body("d1", "1"), &counters).await;
         assert!(matches!(tagged, Disposition::Ack(_)), "{tagged:?}");
-        let calls = || p.messenger.calls.load(Ordering::SeqCst) + p.helpdesk.calls.load(Ordering::SeqCst);
+        let calls = || p.intercom.calls.load(Ordering::SeqCst) + p.zendesk.calls.load(Ordering::SeqCst);
         let before = calls();
         let mut echo: serde_json::Value = serde_json::from_str(&body("d2", "1")).unwrap();
         echo["topic"] = serde_json::json!("conversation.admin.noted");
         echo["actors"] = serde_json::json!(["admin:9"]);
-        let d = process(&p, JobKind::Escalate, &echo.to_string(), &counters).await;
+        let d = process(&p.ports(), &p.dead_letters, JobKind::Escalate, &echo.to_string(), &counters).await;
         assert!(matches!(d, Disposition::Ack(ref why) if why.contains("caused by the bridge")), "{d:?}");
         assert_eq!(calls(), before, "no vendor call for the bridge's own note");
         echo["delivery_id"] = serde_json::json!("d3");
         echo["actors"] = serde_json::json!(["admin:7"]);
-        let d = process(&p, JobKind::Escalate, &echo.to_string(), &counters).await;
+        let d = process(&p.ports(), &p.dead_letters, JobKind::Escalate, &echo.to_string(), &counters).await;
         assert!(matches!(d, Disposition::Ack(ref why) if !why.contains("caused by the bridge")), "{d:?}");
         assert!(calls() > before, "a teammate's note is read and appended as usual");
     }
@@ -395,10 +434,10 @@ mod tests {
     async fn a_processed_delivery_is_not_run_again() {
         let p = TestPorts::new(CONFIG);
         let counters = Counters::default();
-        let first = process(&p, JobKind::Escalate, &body("d9", "404"), &counters).await;
+        let first = process(&p.ports(), &p.dead_letters, JobKind::Escalate, &body("d9", "404"), &counters).await;
         assert!(matches!(first, Disposition::DeadLetter(_)));
         p.store.complete(&delivery("d8"), "done").await.unwrap();
-        let again = process(&p, JobKind::Escalate, &body("d8", "404"), &counters).await;
+        let again = process(&p.ports(), &p.dead_letters, JobKind::Escalate, &body("d8", "404"), &counters).await;
         assert_eq!(again, Disposition::Ack("delivery already processed".into()));
         assert_eq!(counters.get("EventsDeduplicated", ("Job", "escalate")), 1);
     }

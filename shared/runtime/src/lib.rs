@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod poller;
 pub mod process;
 pub mod reload;
+pub mod schedules;
 pub mod settings;
 pub mod telemetry;
 pub mod testing;

@@ -57,7 +57,7 @@ impl LocalBridge {
                 let app = app.clone();
                 let stop = stop_rx.clone();
                 tasks.push(tokio::spawn(async move {
-                    crate::poller::poll(app.as_ref(), &app.queue, job, &app.counters, stop).await;
+                    crate::poller::poll(app.as_ref(), job, stop).await;
                 }));
             }
         }

@@ -7,25 +7,21 @@ use std::time::Duration;
 
 use bridge_aws::{ReceivedMessage, SqsQueue};
 use bridge_domain::event::Entity;
+use bridge_domain::ports::Store;
 use bridge_domain::routing::JobKind;
-use bridge_jobs::Ports;
+use bridge_jobs::{Intercom, Ports, Zendesk};
 use tokio::sync::watch;
 
+use crate::app::App;
 use crate::driver::{DeadLetter, Disposition, MessageControl, process};
 use crate::metrics::Counters;
-use crate::reload::Refreshing;
 
 /// Delay for a retry the vendor gave no delay for.
 const DEFAULT_RETRY: Duration = Duration::from_secs(2);
 
 /// Polls until `stop` turns true. The configuration is refreshed between batches.
-pub async fn poll<P: Refreshing>(
-    p: &P,
-    queue: &SqsQueue,
-    job: JobKind,
-    counters: &Counters,
-    mut stop: watch::Receiver<bool>,
-) {
+pub async fn poll(app: &App, job: JobKind, mut stop: watch::Receiver<bool>) {
+    let (queue, counters) = (&app.queue, &app.counters);
     tracing::info!(job = job.as_str(), "worker polling");
     loop {
         if *stop.borrow() {
@@ -38,8 +34,9 @@ pub async fn poll<P: Refreshing>(
         match received {
             Ok(messages) if messages.is_empty() => {}
             Ok(messages) => {
-                handle_messages(&p.for_batch().await, queue, job, messages, counters).await;
-                p.after_batch();
+                let config = app.config().await;
+                handle_messages(&app.ports(&config), queue, job, messages, counters).await;
+                app.after_run();
             }
             Err(e) => {
                 tracing::warn!(job = job.as_str(), error = %e, "receive failed; backing off");
@@ -54,8 +51,8 @@ pub async fn poll<P: Refreshing>(
 /// deleted together at the end. Job 1's groups run concurrently: its events are all about
 /// conversations and it keys its state by conversation, the group. The other jobs see one link
 /// through two groups (its ticket and its conversation), so their groups run one after another.
-pub async fn handle_messages<P: Ports>(
-    p: &P,
+pub async fn handle_messages<S: Store, I: Intercom, Z: Zendesk>(
+    p: &Ports<'_, S, I, Z>,
     queue: &SqsQueue,
     job: JobKind,
     messages: Vec<ReceivedMessage>,
@@ -99,8 +96,8 @@ pub async fn handle_messages<P: Ports>(
 
 /// One group's messages in order; once one is to be retried, the rest wait too. Returns the
 /// receipt handles of the messages to delete.
-async fn handle_group<P: Ports>(
-    p: &P,
+async fn handle_group<S: Store, I: Intercom, Z: Zendesk>(
+    p: &Ports<'_, S, I, Z>,
     queue: &SqsQueue,
     job: JobKind,
     messages: Vec<ReceivedMessage>,
@@ -113,7 +110,7 @@ async fn handle_group<P: Ports>(
             delay(queue, job, &message, DEFAULT_RETRY).await;
             continue;
         }
-        match process(p, job, &message.body, counters).await {
+        match process(p, queue, job, &message.body, counters).await {
             Disposition::Ack(_) => done.push(message.receipt_handle),
             Disposition::Retry { after, .. } => {
                 delay(queue, job, &message, after.unwrap_or(DEFAULT_RETRY)).await;

@@ -1,19 +1,44 @@
 //! The configuration with a short cache: read at cold start, read again between batches once
-//! its time to live has passed, so a change applies without a redeploy. A batch always sees
-//! one configuration from start to end ([`Snapshot`]); a new file that cannot be read or does
+//! its time to live has passed, so a change applies without a redeploy. A batch (or scheduled
+//! run) takes the configuration once and sees it from start to end; a new file that cannot be read or does
 //! not validate keeps the last good configuration, is logged and counted
 //! (`ConfigReloadFailed`).
 
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use bridge_domain::Config;
-use bridge_domain::ports::Clock;
-use bridge_jobs::Ports;
+use anyhow::Context as _;
 
-use crate::app::load_config;
+use bridge_domain::Config;
+
 use crate::metrics::Counters;
 use crate::settings::ConfigSource;
+
+/// Reads and validates the YAML configuration from a file or S3.
+pub async fn load_config(source: &ConfigSource, sdk: &aws_config::SdkConfig) -> anyhow::Result<Config> {
+    let (text, origin) = match source {
+        ConfigSource::File(path) => {
+            (std::fs::read_to_string(path).with_context(|| format!("BRIDGE_CONFIG: cannot read {path}"))?, path.clone())
+        }
+        ConfigSource::S3 { bucket, key } => {
+            let s3 =
+                aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build());
+            let object = s3
+                .get_object()
+                .bucket(bucket)
+                .key(key)
+                .send()
+                .await
+                .with_context(|| format!("BRIDGE_CONFIG: cannot read s3://{bucket}/{key}"))?;
+            let bytes = object.body.collect().await.context("BRIDGE_CONFIG: reading the S3 object")?.into_bytes();
+            (
+                String::from_utf8(bytes.to_vec()).context("BRIDGE_CONFIG: the file is not UTF-8")?,
+                format!("s3://{bucket}/{key}"),
+            )
+        }
+    };
+    Config::from_yaml(&text).map_err(|e| anyhow::anyhow!("{origin}: {e}"))
+}
 
 /// Where a configuration is read from again.
 #[derive(Debug, Clone)]
@@ -81,58 +106,6 @@ impl ConfigHolder {
     }
 }
 
-/// The ports for one batch: everything from `P`, with the configuration fixed for the batch.
-#[derive(Debug)]
-pub struct Snapshot<'a, P> {
-    inner: &'a P,
-    config: Arc<Config>,
-}
-
-impl<'a, P> Snapshot<'a, P> {
-    /// `inner` with `config` for the batch.
-    pub fn new(inner: &'a P, config: Arc<Config>) -> Self {
-        Self { inner, config }
-    }
-}
-
-impl<P: Ports> Ports for Snapshot<'_, P> {
-    type Store = P::Store;
-    type Messenger = P::Messenger;
-    type Helpdesk = P::Helpdesk;
-    fn store(&self) -> &P::Store {
-        self.inner.store()
-    }
-    fn messenger(&self) -> &P::Messenger {
-        self.inner.messenger()
-    }
-    fn helpdesk(&self) -> &P::Helpdesk {
-        self.inner.helpdesk()
-    }
-    fn clock(&self) -> &dyn Clock {
-        self.inner.clock()
-    }
-    fn config(&self) -> &Config {
-        &self.config
-    }
-    fn worker_id(&self) -> &str {
-        self.inner.worker_id()
-    }
-    fn profile_directories(&self) -> Option<bridge_jobs::profile_sync::Directories<'_>> {
-        self.inner.profile_directories()
-    }
-    fn erasure(&self) -> Option<bridge_jobs::erasure::Erasers<'_>> {
-        self.inner.erasure()
-    }
-}
-
-/// Ports whose configuration may change between batches.
-pub trait Refreshing: Ports + Sized {
-    /// The ports for the next batch (reloading the configuration if it is due).
-    fn for_batch(&self) -> impl std::future::Future<Output = Snapshot<'_, Self>> + Send;
-    /// Called after each batch (flushes per-batch metrics such as vendor calls by status).
-    fn after_batch(&self) {}
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -140,12 +113,22 @@ mod tests {
     use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
     use bridge_domain::event::QueuedEvent;
     use bridge_domain::routing::JobKind;
+    use bridge_jobs::Ports;
     use bridge_jobs::fakes::TestPorts;
 
     use super::*;
     use crate::driver::{DeadLetter, MessageControl, handle_sqs_batch};
 
     struct NoControl;
+    impl bridge_domain::erasure::DeadLetterPurge for NoControl {
+        async fn purge_dead_letters(
+            &self,
+            _matches: &(dyn Fn(&bridge_domain::event::Entity, &serde_json::Value) -> bool + Send + Sync),
+        ) -> bridge_domain::ports::PortResult<usize> {
+            Ok(0)
+        }
+    }
+
     impl MessageControl for NoControl {
         async fn dead_letter(&self, _letter: &DeadLetter) -> Result<(), String> {
             Ok(())
@@ -191,9 +174,9 @@ mod tests {
     /// store knows no conversation). The `shadow:` list is the rule that changes.
     async fn run_batch(ports: &TestPorts, holder: &ConfigHolder, counters: &Counters, n: u32) -> bool {
         let config = holder.refresh(counters).await;
-        let snapshot = Snapshot::new(ports, config);
-        let shadowed = snapshot.config().shadow.contains(&JobKind::Escalate);
-        let resp = handle_sqs_batch(&snapshot, &NoControl, JobKind::Escalate, batch(n), counters).await;
+        let shadowed = config.shadow.contains(&JobKind::Escalate);
+        let p = Ports { config: &config, ..ports.ports() };
+        let resp = handle_sqs_batch(&p, &NoControl, JobKind::Escalate, batch(n), counters).await;
         assert!(resp.batch_item_failures.is_empty() || !shadowed);
         shadowed
     }

@@ -3,8 +3,7 @@
 
 use bridge_domain::erasure::PersonEraser;
 use bridge_domain::event::Vendor;
-use bridge_domain::ports::{PortError, Service};
-use bridge_domain::profiles::directory::DirFuture;
+use bridge_domain::ports::{PortError, PortResult, Service};
 use reqwest::Method;
 
 use crate::ZendeskClient;
@@ -29,22 +28,19 @@ impl PersonEraser for ZendeskClient {
         Vendor::Zendesk
     }
 
-    fn delete_person<'a>(&'a self, id: &'a str) -> DirFuture<'a, bool> {
-        Box::pin(async move {
-            let id: u64 = id
-                .parse()
-                .map_err(|_| PortError::rejected(Service::Zendesk, format!("user id {id:?} is not a number")))?;
-            let existed = match self.delete_user(id).await.map_err(PortError::from) {
-                Ok(()) => true,
-                // Already soft-deleted (or never existed): the permanent deletion still applies.
-                Err(PortError::NotFound { .. }) => false,
-                Err(e) => return Err(e),
-            };
-            match self.permanently_delete_user(id).await.map_err(PortError::from) {
-                Ok(()) => Ok(true),
-                Err(PortError::NotFound { .. }) => Ok(existed),
-                Err(e) => Err(e),
-            }
-        })
+    async fn delete_person(&self, id: &str) -> PortResult<bool> {
+        let id: u64 =
+            id.parse().map_err(|_| PortError::rejected(Service::Zendesk, format!("user id {id:?} is not a number")))?;
+        let existed = match self.delete_user(id).await.map_err(PortError::from) {
+            Ok(()) => true,
+            // Already soft-deleted (or never existed): the permanent deletion still applies.
+            Err(PortError::NotFound { .. }) => false,
+            Err(e) => return Err(e),
+        };
+        match self.permanently_delete_user(id).await.map_err(PortError::from) {
+            Ok(()) => Ok(true),
+            Err(PortError::NotFound { .. }) => Ok(existed),
+            Err(e) => Err(e),
+        }
     }
 }

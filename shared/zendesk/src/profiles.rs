@@ -12,7 +12,7 @@ use bridge_domain::event::Vendor;
 use bridge_domain::model::{FieldValue, Timestamp};
 use bridge_domain::ports::{PortError, PortResult, Service};
 use bridge_domain::profiles::directory::{
-    BulkPoll, BulkRecord, BulkStarted, DirFuture, ProfileDirectory, ProfilePage, RateObservation,
+    BulkPoll, BulkRecord, BulkStarted, ProfileDirectory, ProfilePage, RateObservation,
 };
 use bridge_domain::profiles::{CatalogField, Profile};
 
@@ -179,150 +179,122 @@ impl ProfileDirectory for ZendeskClient {
         Vendor::Zendesk
     }
 
-    fn get<'a>(&'a self, kind: Kind, id: &'a str) -> DirFuture<'a, Option<Profile>> {
-        Box::pin(async move {
-            let id = numeric(id)?;
-            Ok(match kind {
-                Kind::Person => absent_on_404(self.show_user(id).await)?.map(user_profile),
-                Kind::Org => absent_on_404(self.show_organization(id).await)?.map(org_profile),
-            })
+    async fn get(&self, kind: Kind, id: &str) -> PortResult<Option<Profile>> {
+        let id = numeric(id)?;
+        Ok(match kind {
+            Kind::Person => absent_on_404(self.show_user(id).await)?.map(user_profile),
+            Kind::Org => absent_on_404(self.show_organization(id).await)?.map(org_profile),
         })
     }
 
-    fn find_by_external_id<'a>(&'a self, kind: Kind, external_id: &'a str) -> DirFuture<'a, Vec<Profile>> {
-        Box::pin(async move {
-            Ok(match kind {
-                Kind::Person => {
-                    self.search_users_by_external_id(external_id).await?.into_iter().map(user_profile).collect()
-                }
-                Kind::Org => {
-                    self.search_organizations_by_external_id(external_id).await?.into_iter().map(org_profile).collect()
-                }
-            })
-        })
-    }
-
-    fn find_by_email<'a>(&'a self, email: &'a str) -> DirFuture<'a, Vec<Profile>> {
-        Box::pin(
-            async move { Ok(self.search_users_by_email(email.trim()).await?.into_iter().map(user_profile).collect()) },
-        )
-    }
-
-    fn write<'a>(
-        &'a self,
-        kind: Kind,
-        id: Option<&'a str>,
-        values: &'a BTreeMap<String, FieldValue>,
-    ) -> DirFuture<'a, Profile> {
-        Box::pin(self.profile_write(kind, id, values))
-    }
-
-    fn join_org<'a>(&'a self, person: &'a str, org: &'a str) -> DirFuture<'a, ()> {
-        Box::pin(async move {
-            let w = UserWrite { organization_id: Some(numeric(org)?), ..UserWrite::default() };
-            self.update_user(numeric(person)?, &w).await?;
-            Ok(())
-        })
-    }
-
-    fn changed_since<'a>(
-        &'a self,
-        kind: Kind,
-        since: Timestamp,
-        cursor: Option<&'a str>,
-    ) -> DirFuture<'a, ProfilePage> {
-        Box::pin(async move {
-            match kind {
-                Kind::Person => self.user_export(since, cursor, 1000).await,
-                // No organization export in this client: organization changes arrive by webhook
-                // and with their members' reconciliation.
-                Kind::Org => Ok(ProfilePage::default()),
+    async fn find_by_external_id(&self, kind: Kind, external_id: &str) -> PortResult<Vec<Profile>> {
+        Ok(match kind {
+            Kind::Person => {
+                self.search_users_by_external_id(external_id).await?.into_iter().map(user_profile).collect()
+            }
+            Kind::Org => {
+                self.search_organizations_by_external_id(external_id).await?.into_iter().map(org_profile).collect()
             }
         })
     }
 
-    fn list_page<'a>(&'a self, kind: Kind, cursor: Option<&'a str>, per_page: u32) -> DirFuture<'a, ProfilePage> {
-        Box::pin(async move {
-            match kind {
-                Kind::Person => self.user_export(Timestamp(0), cursor, per_page.clamp(1, 1000)).await,
-                Kind::Org => Ok(ProfilePage::default()),
-            }
-        })
+    async fn find_by_email(&self, email: &str) -> PortResult<Vec<Profile>> {
+        Ok(self.search_users_by_email(email.trim()).await?.into_iter().map(user_profile).collect())
     }
 
-    fn start_many<'a>(&'a self, kind: Kind, records: &'a [BulkRecord]) -> DirFuture<'a, BulkStarted> {
-        Box::pin(async move {
-            match kind {
-                Kind::Person => {
-                    let writes: Vec<UserWrite> = records
-                        .iter()
-                        .map(|r| {
-                            let mut w = user_write(r);
-                            if w.name.is_none() {
-                                w.name = w.email.clone().or_else(|| w.external_id.clone());
-                            }
-                            w.skip_verify_email = Some(true);
-                            w
-                        })
-                        .collect();
-                    let job = self.start_create_or_update_many_users(&writes).await?;
-                    Ok(BulkStarted::Job(job.id))
-                }
-                Kind::Org => {
-                    let mut out = Vec::with_capacity(records.len());
-                    for r in records {
-                        out.push(Some(self.profile_write(Kind::Org, None, r).await?.id));
-                    }
-                    Ok(BulkStarted::Done(out))
-                }
-            }
-        })
+    async fn write(&self, kind: Kind, id: Option<&str>, values: &BTreeMap<String, FieldValue>) -> PortResult<Profile> {
+        self.profile_write(kind, id, values).await
     }
 
-    fn poll_many<'a>(&'a self, job: &'a str, records: usize) -> DirFuture<'a, BulkPoll> {
-        Box::pin(async move {
-            let status = match self.job_status(job).await {
-                Ok(status) => status,
-                Err(e) if e.is_not_found() => return Ok(BulkPoll::Gone),
-                Err(e) => return Err(e.into()),
-            };
-            match status.status.as_str() {
-                "completed" => {}
-                // A failed job wrote nothing we can vouch for: every record counts as failed.
-                "failed" => return Ok(BulkPoll::Done(vec![None; records])),
-                _ => return Ok(BulkPoll::Running),
-            }
-            let mut out = vec![None; records];
-            for (n, item) in status.result_items().into_iter().enumerate() {
-                let at = item.index.and_then(|i| usize::try_from(i).ok()).unwrap_or(n);
-                let ok = item.success != Some(false) && item.error.is_none();
-                if let (true, Some(id), Some(slot)) = (ok, item.id, out.get_mut(at)) {
-                    *slot = Some(id.to_string());
-                }
-            }
-            Ok(BulkPoll::Done(out))
-        })
+    async fn join_org(&self, person: &str, org: &str) -> PortResult<()> {
+        let w = UserWrite { organization_id: Some(numeric(org)?), ..UserWrite::default() };
+        self.update_user(numeric(person)?, &w).await?;
+        Ok(())
     }
 
-    fn catalog(&self, kind: Kind) -> DirFuture<'_, Vec<CatalogField>> {
-        Box::pin(async move {
-            let (defs, prefix) = match kind {
-                Kind::Person => (self.user_fields().await?, USER_FIELDS),
-                Kind::Org => (self.organization_fields().await?, ORG_FIELDS),
-            };
-            Ok(defs
-                .into_iter()
-                .filter(|d| d.active)
-                .filter_map(|d| {
-                    let key = d.key?;
-                    Some(CatalogField {
-                        path: format!("{prefix}{key}"),
-                        data_type: d.field_type,
-                        options: d.custom_field_options.into_iter().map(|o| o.value).collect(),
+    async fn changed_since(&self, kind: Kind, since: Timestamp, cursor: Option<&str>) -> PortResult<ProfilePage> {
+        match kind {
+            Kind::Person => self.user_export(since, cursor, 1000).await,
+            // No organization export in this client: organization changes arrive by webhook
+            // and with their members' reconciliation.
+            Kind::Org => Ok(ProfilePage::default()),
+        }
+    }
+
+    async fn list_page(&self, kind: Kind, cursor: Option<&str>, per_page: u32) -> PortResult<ProfilePage> {
+        match kind {
+            Kind::Person => self.user_export(Timestamp(0), cursor, per_page.clamp(1, 1000)).await,
+            Kind::Org => Ok(ProfilePage::default()),
+        }
+    }
+
+    async fn start_many(&self, kind: Kind, records: &[BulkRecord]) -> PortResult<BulkStarted> {
+        match kind {
+            Kind::Person => {
+                let writes: Vec<UserWrite> = records
+                    .iter()
+                    .map(|r| {
+                        let mut w = user_write(r);
+                        if w.name.is_none() {
+                            w.name = w.email.clone().or_else(|| w.external_id.clone());
+                        }
+                        w.skip_verify_email = Some(true);
+                        w
                     })
+                    .collect();
+                let job = self.start_create_or_update_many_users(&writes).await?;
+                Ok(BulkStarted::Job(job.id))
+            }
+            Kind::Org => {
+                let mut out = Vec::with_capacity(records.len());
+                for r in records {
+                    out.push(Some(self.profile_write(Kind::Org, None, r).await?.id));
+                }
+                Ok(BulkStarted::Done(out))
+            }
+        }
+    }
+
+    async fn poll_many(&self, job: &str, records: usize) -> PortResult<BulkPoll> {
+        let status = match self.job_status(job).await {
+            Ok(status) => status,
+            Err(e) if e.is_not_found() => return Ok(BulkPoll::Gone),
+            Err(e) => return Err(e.into()),
+        };
+        match status.status.as_str() {
+            "completed" => {}
+            // A failed job wrote nothing we can vouch for: every record counts as failed.
+            "failed" => return Ok(BulkPoll::Done(vec![None; records])),
+            _ => return Ok(BulkPoll::Running),
+        }
+        let mut out = vec![None; records];
+        for (n, item) in status.result_items().into_iter().enumerate() {
+            let at = item.index.and_then(|i| usize::try_from(i).ok()).unwrap_or(n);
+            let ok = item.success != Some(false) && item.error.is_none();
+            if let (true, Some(id), Some(slot)) = (ok, item.id, out.get_mut(at)) {
+                *slot = Some(id.to_string());
+            }
+        }
+        Ok(BulkPoll::Done(out))
+    }
+
+    async fn catalog(&self, kind: Kind) -> PortResult<Vec<CatalogField>> {
+        let (defs, prefix) = match kind {
+            Kind::Person => (self.user_fields().await?, USER_FIELDS),
+            Kind::Org => (self.organization_fields().await?, ORG_FIELDS),
+        };
+        Ok(defs
+            .into_iter()
+            .filter(|d| d.active)
+            .filter_map(|d| {
+                let key = d.key?;
+                Some(CatalogField {
+                    path: format!("{prefix}{key}"),
+                    data_type: d.field_type,
+                    options: d.custom_field_options.into_iter().map(|o| o.value).collect(),
                 })
-                .collect())
-        })
+            })
+            .collect())
     }
 
     fn rate_limit(&self) -> Option<RateObservation> {

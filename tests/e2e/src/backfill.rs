@@ -137,7 +137,8 @@ pub async fn run(world: &World, s: &Scenario) -> anyhow::Result<Measured> {
             let mut seen = |st: &bridge_jobs::profile_sync::backfill::BackfillState| {
                 stored2.store(st.pages, Ordering::SeqCst);
             };
-            backfill(app2.as_ref(), &opts2, &mut seen).await
+            let config = app2.config().await;
+            backfill(&app2.ports(&config), &opts2, &mut seen).await
         });
         while stored.load(Ordering::SeqCst) < kill_at && !task.is_finished() {
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -146,7 +147,9 @@ pub async fn run(world: &World, s: &Scenario) -> anyhow::Result<Measured> {
         let _ = task.await;
     }
     let app = world.app()?;
-    let report = backfill(&app, &opts, &mut |_| {}).await.map_err(|e| anyhow::anyhow!("backfill: {e}"))?;
+    let config = app.config().await;
+    let report =
+        backfill(&app.ports(&config), &opts, &mut |_| {}).await.map_err(|e| anyhow::anyhow!("backfill: {e}"))?;
     let elapsed = started.elapsed();
     anyhow::ensure!(report.end == BackfillEnd::Finished, "the backfill did not finish: {report:?}");
 

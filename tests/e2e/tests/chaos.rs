@@ -18,8 +18,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use bridge_aws::DynamoStore;
 use bridge_domain::Config;
-use bridge_domain::event::QueuedEvent;
+use bridge_domain::erasure::{DeadLetterPurge, PersonEraser};
+use bridge_domain::event::{Entity, Kind, QueuedEvent, Vendor};
 use bridge_domain::ids::{AdminId, CompanyId, ContactId, ConversationId, OrganizationId, PartId, TicketId, UserId};
 use bridge_domain::keys::{DocKey, Intent};
 use bridge_domain::model::{
@@ -29,14 +31,20 @@ use bridge_domain::model::{
 use bridge_domain::ports::{
     Claim, Clock, Doc, Helpdesk, LinkCreated, Messenger, PortError, PortResult, Queue, Service, Store,
 };
+use bridge_domain::profiles::directory::{
+    BulkPoll, BulkRecord, BulkStarted, ProfileDirectory, ProfilePage, RateObservation,
+};
+use bridge_domain::profiles::{CatalogField, Profile};
 use bridge_domain::routing::JobKind;
 use bridge_e2e::{World, eventually, post_intercom, settle};
+use bridge_intercom::IntercomClient;
 use bridge_runtime::driver::{Disposition, process};
 use bridge_runtime::ingress::{Ingress, WebhookRequest};
 use bridge_runtime::metrics::Counters;
 use bridge_runtime::settings::Secret;
 use bridge_sim::common::Faults;
 use bridge_sim::zendesk::ZendeskSimOptions;
+use bridge_zendesk::ZendeskClient;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -129,13 +137,13 @@ impl Plan {
 
 /// Runs `$call` (a future) under the plan.
 macro_rules! guarded {
-    ($self:ident, $service:expr, $name:literal, $call:expr) => {{
+    ($self:ident, $service:expr, $name:expr, $call:expr) => {{
         match $self.plan.step($name) {
             Step::Go => $call.await,
-            Step::Die => Err(PortError::unavailable($service, concat!("crashed before ", $name))),
+            Step::Die => Err(PortError::unavailable($service, format!("crashed before {}", $name))),
             Step::GoThenDie => {
                 let _ = $call.await;
-                Err(PortError::unavailable($service, concat!("crashed after ", $name)))
+                Err(PortError::unavailable($service, format!("crashed after {}", $name)))
             }
         }
     }};
@@ -341,27 +349,106 @@ impl CrashPorts {
     }
 }
 
-impl bridge_jobs::Ports for CrashPorts {
-    type Store = CStore<bridge_aws::DynamoStore>;
-    type Messenger = CMessenger<bridge_intercom::IntercomClient>;
-    type Helpdesk = CHelpdesk<bridge_zendesk::ZendeskClient>;
-    fn store(&self) -> &Self::Store {
-        &self.store
+impl CrashPorts {
+    fn ports(
+        &self,
+    ) -> bridge_jobs::Ports<'_, CStore<DynamoStore>, CMessenger<IntercomClient>, CHelpdesk<ZendeskClient>> {
+        bridge_jobs::Ports {
+            store: &self.store,
+            intercom: &self.messenger,
+            zendesk: &self.helpdesk,
+            clock: &self.clock,
+            config: &self.config,
+            worker: "chaos",
+        }
     }
-    fn messenger(&self) -> &Self::Messenger {
-        &self.messenger
-    }
-    fn helpdesk(&self) -> &Self::Helpdesk {
-        &self.helpdesk
-    }
-    fn clock(&self) -> &dyn Clock {
-        &self.clock
-    }
-    fn config(&self) -> &Config {
-        &self.config
-    }
-    fn worker_id(&self) -> &str {
-        "chaos"
+}
+
+/// Job 2's and erasure's ports of a crashing vendor: each call is a step of the plan too.
+macro_rules! guarded_profiles {
+    ($wrapper:ident, $service:expr, $side:literal) => {
+        impl<D: ProfileDirectory> ProfileDirectory for $wrapper<D> {
+            fn side(&self) -> Vendor {
+                self.inner.side()
+            }
+            async fn get(&self, kind: Kind, id: &str) -> PortResult<Option<Profile>> {
+                guarded!(self, $service, concat!($side, ".profile"), self.inner.get(kind, id))
+            }
+            async fn find_by_external_id(&self, kind: Kind, external_id: &str) -> PortResult<Vec<Profile>> {
+                guarded!(
+                    self,
+                    $service,
+                    concat!($side, ".profiles_by_external_id"),
+                    self.inner.find_by_external_id(kind, external_id)
+                )
+            }
+            async fn find_by_email(&self, email: &str) -> PortResult<Vec<Profile>> {
+                guarded!(self, $service, concat!($side, ".profiles_by_email"), self.inner.find_by_email(email))
+            }
+            async fn write(
+                &self,
+                kind: Kind,
+                id: Option<&str>,
+                values: &BTreeMap<String, FieldValue>,
+            ) -> PortResult<Profile> {
+                guarded!(self, $service, concat!($side, ".write_profile"), self.inner.write(kind, id, values))
+            }
+            async fn join_org(&self, person: &str, org: &str) -> PortResult<()> {
+                guarded!(self, $service, concat!($side, ".join_org"), self.inner.join_org(person, org))
+            }
+            async fn changed_since(
+                &self,
+                kind: Kind,
+                since: Timestamp,
+                cursor: Option<&str>,
+            ) -> PortResult<ProfilePage> {
+                guarded!(
+                    self,
+                    $service,
+                    concat!($side, ".changed_since"),
+                    self.inner.changed_since(kind, since, cursor)
+                )
+            }
+            async fn list_page(&self, kind: Kind, cursor: Option<&str>, per_page: u32) -> PortResult<ProfilePage> {
+                guarded!(self, $service, concat!($side, ".list_page"), self.inner.list_page(kind, cursor, per_page))
+            }
+            async fn start_many(&self, kind: Kind, records: &[BulkRecord]) -> PortResult<BulkStarted> {
+                guarded!(self, $service, concat!($side, ".start_many"), self.inner.start_many(kind, records))
+            }
+            async fn poll_many(&self, job: &str, records: usize) -> PortResult<BulkPoll> {
+                guarded!(self, $service, concat!($side, ".poll_many"), self.inner.poll_many(job, records))
+            }
+            async fn catalog(&self, kind: Kind) -> PortResult<Vec<CatalogField>> {
+                guarded!(self, $service, concat!($side, ".catalog"), self.inner.catalog(kind))
+            }
+            fn rate_limit(&self) -> Option<RateObservation> {
+                self.inner.rate_limit()
+            }
+        }
+
+        impl<E: PersonEraser> PersonEraser for $wrapper<E> {
+            fn side(&self) -> Vendor {
+                self.inner.side()
+            }
+            async fn delete_person(&self, id: &str) -> PortResult<bool> {
+                guarded!(self, $service, concat!($side, ".delete_person"), self.inner.delete_person(id))
+            }
+        }
+    };
+}
+
+guarded_profiles!(CMessenger, IC, "intercom");
+guarded_profiles!(CHelpdesk, ZD, "zendesk");
+
+/// The dead-letter queues, untouched: these jobs never erase anyone.
+struct NoDeadLetters;
+
+impl DeadLetterPurge for NoDeadLetters {
+    async fn purge_dead_letters(
+        &self,
+        _matches: &(dyn Fn(&Entity, &Value) -> bool + Send + Sync),
+    ) -> PortResult<usize> {
+        Ok(0)
     }
 }
 
@@ -478,7 +565,7 @@ impl Chaos {
         let body = serde_json::to_string(event).unwrap();
         for _ in 0..6 {
             let ports = CrashPorts::new(&self.world, &Plan::never(), self.later);
-            match process(&ports, job, &body, &Counters::default()).await {
+            match process(&ports.ports(), &NoDeadLetters, job, &body, &Counters::default()).await {
                 Disposition::Ack(_) => return,
                 Disposition::Retry { .. } => self.later += 600,
                 other => panic!("{job:?} {}: {other:?}", event.topic),
@@ -494,7 +581,7 @@ impl Chaos {
         let plan = Plan::new(n, after);
         let ports = CrashPorts::new(&self.world, &plan, self.later);
         let body = serde_json::to_string(event).unwrap();
-        let first = process(&ports, job, &body, &Counters::default()).await;
+        let first = process(&ports.ports(), &NoDeadLetters, job, &body, &Counters::default()).await;
         if !plan.fired() {
             assert!(matches!(first, Disposition::Ack(_)), "{job:?} without a crash: {first:?}");
             return None;

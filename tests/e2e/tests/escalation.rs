@@ -221,35 +221,6 @@ impl<S: Store> Store for CrashBeforeLink<S> {
     }
 }
 
-struct CrashPorts {
-    app: bridge_runtime::App,
-    store: CrashBeforeLink<bridge_aws::DynamoStore>,
-}
-
-impl bridge_jobs::Ports for CrashPorts {
-    type Store = CrashBeforeLink<bridge_aws::DynamoStore>;
-    type Messenger = bridge_intercom::IntercomClient;
-    type Helpdesk = bridge_zendesk::ZendeskClient;
-    fn store(&self) -> &Self::Store {
-        &self.store
-    }
-    fn messenger(&self) -> &Self::Messenger {
-        &self.app.intercom
-    }
-    fn helpdesk(&self) -> &Self::Helpdesk {
-        &self.app.zendesk
-    }
-    fn clock(&self) -> &dyn bridge_domain::ports::Clock {
-        bridge_jobs::Ports::clock(&self.app)
-    }
-    fn config(&self) -> &bridge_domain::Config {
-        &self.app.config
-    }
-    fn worker_id(&self) -> &str {
-        "crash-test"
-    }
-}
-
 #[tokio::test]
 async fn crash_between_ticket_create_and_link_write_still_gives_one_ticket() {
     let mut world = World::start().await.unwrap();
@@ -269,18 +240,28 @@ async fn crash_between_ticket_create_and_link_write_still_gives_one_ticket() {
     let body = serde_json::to_string(&event).unwrap();
     let app = world.app().unwrap();
     let store = bridge_aws::DynamoStore::new(bridge_aws::sdk::dynamodb::Client::new(&world.sdk), world.table.clone());
-    let ports = CrashPorts { app, store: CrashBeforeLink { inner: store, armed: AtomicBool::new(true) } };
+    let store = CrashBeforeLink { inner: store, armed: AtomicBool::new(true) };
+    let config = app.config().await;
+    let real = app.ports(&config);
+    let ports = bridge_jobs::Ports {
+        store: &store,
+        intercom: real.intercom,
+        zendesk: real.zendesk,
+        clock: real.clock,
+        config: real.config,
+        worker: "crash-test",
+    };
     let counters = Counters::default();
 
-    let first = process(&ports, JobKind::Escalate, &body, &counters).await;
+    let first = process(&ports, &app.queue, JobKind::Escalate, &body, &counters).await;
     assert!(matches!(first, Disposition::Retry { .. }), "{first:?}");
     assert_eq!(world.tickets().len(), 1, "the ticket was created before the crash");
 
-    let second = process(&ports, JobKind::Escalate, &body, &counters).await;
+    let second = process(&ports, &app.queue, JobKind::Escalate, &body, &counters).await;
     assert!(matches!(second, Disposition::Ack(_)), "{second:?}");
     assert_eq!(world.tickets().len(), 1, "the retry reused the ticket");
     assert_eq!(bot_notes(&world, &conv), 1);
-    let link = ports.store.link_by_conversation(&ConversationId::parse(conv).unwrap()).await.unwrap().unwrap();
+    let link = store.link_by_conversation(&ConversationId::parse(conv).unwrap()).await.unwrap().unwrap();
     assert_eq!(link.ticket_id.get(), world.tickets()[0]["id"].as_u64().unwrap());
 }
 

@@ -9,8 +9,12 @@ use bridge_domain::event::Kind;
 use bridge_domain::event::Vendor;
 use bridge_domain::profiles::DriftFinding;
 use bridge_e2e::World;
-use bridge_jobs::profile_sync::alerts::run_drift;
+use bridge_jobs::profile_sync::alerts::{DriftRun, run_drift};
+use bridge_runtime::App;
 use bridge_runtime::drift_alerts::{DRIFT_METRIC, SnsDriftAlerts, sns};
+use bridge_runtime::reload::ConfigOrigin;
+use bridge_runtime::schedules::{ProfileCommand, run_profile_command};
+use bridge_runtime::settings::ConfigSource;
 use serde_json::Value;
 
 const PROFILES: &str = r#"
@@ -85,6 +89,11 @@ fn lists(report: &Value, side: &str, path: &str) -> bool {
     })
 }
 
+async fn drift(app: &App, alerts: &SnsDriftAlerts<'_>) -> DriftRun {
+    let config = app.config().await;
+    run_drift(&app.ports(&config), alerts).await.unwrap()
+}
+
 #[tokio::test]
 async fn a_new_unmapped_field_in_either_simulator_raises_the_drift_report() {
     let world = World::start_with(|c| format!("{c}{PROFILES}")).await.unwrap();
@@ -99,14 +108,14 @@ async fn a_new_unmapped_field_in_either_simulator_raises_the_drift_report() {
     let alerts = SnsDriftAlerts::new(&app.counters, &world.sdk, Some(topic_arn));
 
     // Baseline: every custom field is mapped (or is an id field): nothing to report.
-    let run = run_drift(&app, &alerts).await.unwrap();
+    let run = drift(&app, &alerts).await;
     assert!(run.findings.is_empty(), "baseline findings: {:?}", run.findings);
     assert!(!run.published);
     assert_eq!(app.counters.get(DRIFT_METRIC, ("Job", "profile-sync")), 0);
 
     // A new Intercom contact attribute nothing maps.
     world.intercom.seed_data_attribute("contact", "loyalty_tier", "string", true);
-    let run = run_drift(&app, &alerts).await.unwrap();
+    let run = drift(&app, &alerts).await;
     let unmapped_ic = DriftFinding::Unmapped {
         side: Vendor::Intercom,
         kind: Kind::Person,
@@ -120,14 +129,14 @@ async fn a_new_unmapped_field_in_either_simulator_raises_the_drift_report() {
     assert!(lists(&messages[0], "intercom", "custom_attributes.loyalty_tier"), "report: {}", messages[0]);
 
     // The same drift again: counted (the alarm stays raised), not published twice.
-    let run = run_drift(&app, &alerts).await.unwrap();
+    let run = drift(&app, &alerts).await;
     assert!(!run.published && !run.changed);
     assert_eq!(app.counters.get(DRIFT_METRIC, ("Job", "profile-sync")), 2);
     assert!(inbox(&world, &queue_url).await.is_empty());
 
     // A new Zendesk user field nothing maps: a new report listing both.
     world.zendesk.add_user_field("shoe_size", "Shoe size", "integer");
-    let run = run_drift(&app, &alerts).await.unwrap();
+    let run = drift(&app, &alerts).await;
     assert!(run.published);
     assert!(run.findings.contains(&unmapped_ic));
     assert!(run.findings.contains(&DriftFinding::Unmapped {
@@ -139,4 +148,39 @@ async fn a_new_unmapped_field_in_either_simulator_raises_the_drift_report() {
     assert_eq!(messages.len(), 1);
     assert!(lists(&messages[0], "zendesk", "user_fields.shoe_size"), "report: {}", messages[0]);
     assert!(lists(&messages[0], "intercom", "custom_attributes.loyalty_tier"));
+}
+
+/// The scheduled drift run takes the configuration from the same reloading holder as the SQS
+/// path: a mapping changed in the file applies to the next scheduled run of a warm process.
+#[tokio::test]
+async fn a_changed_configuration_file_applies_to_the_next_scheduled_run() {
+    let world = World::start_with(|c| format!("{c}{PROFILES}")).await.unwrap();
+    for (model, name) in [("contact", "plan"), ("contact", "zendesk_user_id")] {
+        world.intercom.seed_data_attribute(model, name, "string", true);
+    }
+    world.zendesk.add_user_field("plan", "Plan", "dropdown");
+    world.zendesk.add_user_field("intercom_contact_id", "Intercom contact", "text");
+    world.zendesk.add_organization_field("plan", "Plan", "text");
+    let file = std::env::temp_dir().join(format!("{}-config.yaml", world.prefix));
+    let original = world.config_text.clone();
+    std::fs::write(&file, &original).unwrap();
+    let origin = ConfigOrigin { source: ConfigSource::File(file.display().to_string()), sdk: world.sdk.clone() };
+    let app = world.app().unwrap().with_reload(origin, std::time::Duration::ZERO);
+    let alerts = SnsDriftAlerts::new(&app.counters, &world.sdk, None);
+    let findings = |out: &Value| out["findings"].as_array().unwrap().len();
+
+    let first = run_profile_command(&app, &alerts, ProfileCommand::Drift, None).await.unwrap();
+    assert_eq!(findings(&first), 0, "{first}");
+
+    // The plan mapping is dropped from the file: the next run reports the plan fields unmapped.
+    let without_plan: String =
+        original.lines().filter(|l| !l.contains("custom_attributes.plan")).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&file, without_plan).unwrap();
+    let second = run_profile_command(&app, &alerts, ProfileCommand::Drift, None).await.unwrap();
+    let unmapped: Vec<&Value> = second["findings"].as_array().unwrap().iter().collect();
+    assert!(
+        unmapped.iter().any(|f| f["finding"] == "unmapped" && f["path"] == "custom_attributes.plan"),
+        "the new file applies: {second}"
+    );
+    let _ = std::fs::remove_file(&file);
 }

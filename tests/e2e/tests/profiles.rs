@@ -105,7 +105,8 @@ async fn one_reconciliation_repairs_what_dropped_webhooks_missed() {
     settle(QUIET, WAIT, || users(&world).len()).await.unwrap();
     let dropped = world.intercom.webhooks().sent().iter().filter(|w| w.dropped).count();
     let app = world.app().unwrap();
-    let report = bridge_jobs::profile_sync::reconcile::reconcile(&app, 86_400).await.unwrap();
+    let config = app.config().await;
+    let report = bridge_jobs::profile_sync::reconcile::reconcile(&app.ports(&config), 86_400).await.unwrap();
     assert_eq!(report.failed, 0, "{report:?}");
     for (i, id) in ids.iter().enumerate() {
         let contact = world.intercom.contact(id).unwrap();

@@ -3,8 +3,9 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::ids::{ContactId, TicketId};
-use crate::model::TicketStatus;
+use crate::config::Config;
+use crate::ids::{AdminId, CompanyId, ContactId, TicketId, UserId};
+use crate::model::{FieldValue, MessageChannel, SlaTarget, TicketPriority, TicketStatus, Timestamp};
 
 const NOW: Timestamp = Timestamp(1_800_000_000);
 const HOUR: i64 = 3600;

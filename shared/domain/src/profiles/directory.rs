@@ -1,11 +1,10 @@
 //! The port job 2 reads and writes profiles through, implemented by both vendor clients.
 //!
-//! It is object-safe (boxed futures) so the jobs can hold both sides as
-//! `&dyn ProfileDirectory` and run one symmetric algorithm over them.
+//! The jobs run one symmetric algorithm over both sides: generic code takes the two
+//! directories as type parameters and picks a side at run time through an enum of the two.
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::pin::Pin;
 
 use serde::{Deserialize, Serialize};
 
@@ -14,9 +13,6 @@ use crate::event::Kind;
 use crate::event::Vendor;
 use crate::model::{FieldValue, Timestamp};
 use crate::ports::PortResult;
-
-/// The boxed future every directory method returns.
-pub type DirFuture<'a, T> = Pin<Box<dyn Future<Output = PortResult<T>> + Send + 'a>>;
 
 /// One page of a listing or of changes since a time.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -69,39 +65,52 @@ pub trait ProfileDirectory: Send + Sync {
     /// Which side this is.
     fn side(&self) -> Vendor;
     /// A profile by id; `None` when it does not exist (or was merged away).
-    fn get<'a>(&'a self, kind: Kind, id: &'a str) -> DirFuture<'a, Option<Profile>>;
+    fn get(&self, kind: Kind, id: &str) -> impl Future<Output = PortResult<Option<Profile>>> + Send;
     /// Profiles with this external id.
-    fn find_by_external_id<'a>(&'a self, kind: Kind, external_id: &'a str) -> DirFuture<'a, Vec<Profile>>;
+    fn find_by_external_id(
+        &self,
+        kind: Kind,
+        external_id: &str,
+    ) -> impl Future<Output = PortResult<Vec<Profile>>> + Send;
     /// Persons with this email.
-    fn find_by_email<'a>(&'a self, email: &'a str) -> DirFuture<'a, Vec<Profile>>;
+    fn find_by_email(&self, email: &str) -> impl Future<Output = PortResult<Vec<Profile>>> + Send;
     /// Writes values (side field paths) onto a profile, or creates one when `id` is `None`.
     /// Returns the profile as stored afterwards.
-    fn write<'a>(
-        &'a self,
+    fn write(
+        &self,
         kind: Kind,
-        id: Option<&'a str>,
-        values: &'a BTreeMap<String, FieldValue>,
-    ) -> DirFuture<'a, Profile>;
+        id: Option<&str>,
+        values: &BTreeMap<String, FieldValue>,
+    ) -> impl Future<Output = PortResult<Profile>> + Send;
     /// Makes `person` a member of `org` (its default organization on Zendesk).
-    fn join_org<'a>(&'a self, person: &'a str, org: &'a str) -> DirFuture<'a, ()>;
+    fn join_org(&self, person: &str, org: &str) -> impl Future<Output = PortResult<()>> + Send;
     /// Profiles changed at or after `since`, one page at a time from `cursor`. May return
     /// profiles changed somewhat earlier (Intercom rounds to the day); never fewer.
-    fn changed_since<'a>(&'a self, kind: Kind, since: Timestamp, cursor: Option<&'a str>)
-    -> DirFuture<'a, ProfilePage>;
+    fn changed_since(
+        &self,
+        kind: Kind,
+        since: Timestamp,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = PortResult<ProfilePage>> + Send;
     /// Every profile, one page of about `per_page` at a time from `cursor` (backfill).
-    fn list_page<'a>(&'a self, kind: Kind, cursor: Option<&'a str>, per_page: u32) -> DirFuture<'a, ProfilePage>;
+    fn list_page(
+        &self,
+        kind: Kind,
+        cursor: Option<&str>,
+        per_page: u32,
+    ) -> impl Future<Output = PortResult<ProfilePage>> + Send;
     /// Starts creating or updating up to 100 profiles at once (Zendesk
     /// `create_or_update_many`: one job, returned without waiting for it; a vendor without bulk
     /// writes writes them one by one and answers [`BulkStarted::Done`]).
-    fn start_many<'a>(&'a self, kind: Kind, records: &'a [BulkRecord]) -> DirFuture<'a, BulkStarted>;
+    fn start_many(&self, kind: Kind, records: &[BulkRecord]) -> impl Future<Output = PortResult<BulkStarted>> + Send;
     /// Polls a job from [`ProfileDirectory::start_many`] once; `records` is the size of the
     /// batch it was started with. Directories without jobs answer [`BulkPoll::Gone`].
-    fn poll_many<'a>(&'a self, job: &'a str, records: usize) -> DirFuture<'a, BulkPoll> {
+    fn poll_many(&self, job: &str, records: usize) -> impl Future<Output = PortResult<BulkPoll>> + Send {
         let _ = (job, records);
-        Box::pin(async { Ok(BulkPoll::Gone) })
+        async { Ok(BulkPoll::Gone) }
     }
     /// The custom-field catalog of a kind.
-    fn catalog(&self, kind: Kind) -> DirFuture<'_, Vec<CatalogField>>;
+    fn catalog(&self, kind: Kind) -> impl Future<Output = PortResult<Vec<CatalogField>>> + Send;
     /// The last rate-limit headers seen, if any.
     fn rate_limit(&self) -> Option<RateObservation>;
 }

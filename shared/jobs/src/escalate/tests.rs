@@ -50,8 +50,8 @@ fn seed(p: &TestPorts, tags: &[&str]) {
         parts: vec![part("src", PartKind::Opening, AuthorRole::User, "c1", "Invoice is wrong", 1000)],
         parts_total: 1,
     };
-    p.messenger.conversations.lock().unwrap().insert("42".into(), conv);
-    p.messenger.contacts.lock().unwrap().insert(
+    p.intercom.conversations.lock().unwrap().insert("42".into(), conv);
+    p.intercom.contacts.lock().unwrap().insert(
         "c1".into(),
         Contact {
             id: ContactId::parse("c1").unwrap(),
@@ -85,9 +85,9 @@ fn event(topic: &str) -> QueuedEvent {
 async fn tagged_conversation_becomes_one_ticket_with_link_and_note() {
     let p = TestPorts::new(CONFIG);
     seed(&p, &["escalate"]);
-    let out = run(&p, &event("conversation_part.tag.created")).await.unwrap();
+    let out = run(&p.ports(), &event("conversation_part.tag.created")).await.unwrap();
     assert!(matches!(out, Outcome::Done(_)), "{out:?}");
-    let tickets = p.helpdesk.tickets.lock().unwrap().clone();
+    let tickets = p.zendesk.tickets.lock().unwrap().clone();
     assert_eq!(tickets.len(), 1);
     let (ticket, comments) = tickets.values().next().unwrap();
     assert_eq!(ticket.priority, Some(TicketPriority::High));
@@ -96,26 +96,26 @@ async fn tagged_conversation_becomes_one_ticket_with_link_and_note() {
     assert!(comments[0].html_body.contains("Invoice is wrong"));
     let link = p.store.link_by_conversation(&ConversationId::parse("42").unwrap()).await.unwrap().unwrap();
     assert_eq!(link.ticket_id, ticket.id);
-    assert_eq!(p.messenger.notes.lock().unwrap().len(), 1);
-    let attrs = p.messenger.attributes.lock().unwrap().clone();
+    assert_eq!(p.intercom.notes.lock().unwrap().len(), 1);
+    let attrs = p.intercom.attributes.lock().unwrap().clone();
     assert_eq!(attrs[0].1.get("zendesk_ticket_id"), Some(&FieldValue::Text(ticket.id.to_string())));
 
     // Replays change nothing.
     for _ in 0..3 {
-        run(&p, &event("conversation_part.tag.created")).await.unwrap();
+        run(&p.ports(), &event("conversation_part.tag.created")).await.unwrap();
     }
-    assert_eq!(p.helpdesk.tickets.lock().unwrap().len(), 1);
-    assert_eq!(p.messenger.notes.lock().unwrap().len(), 1);
-    assert_eq!(p.messenger.attributes.lock().unwrap().len(), 1);
+    assert_eq!(p.zendesk.tickets.lock().unwrap().len(), 1);
+    assert_eq!(p.intercom.notes.lock().unwrap().len(), 1);
+    assert_eq!(p.intercom.attributes.lock().unwrap().len(), 1);
 }
 
 #[tokio::test]
 async fn untagged_conversation_is_skipped() {
     let p = TestPorts::new(CONFIG);
     seed(&p, &[]);
-    let out = run(&p, &event("conversation.user.replied")).await.unwrap();
+    let out = run(&p.ports(), &event("conversation.user.replied")).await.unwrap();
     assert!(matches!(out, Outcome::Skipped(_)));
-    assert!(p.helpdesk.tickets.lock().unwrap().is_empty());
+    assert!(p.zendesk.tickets.lock().unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -123,13 +123,13 @@ async fn crash_before_link_write_then_retry_gives_one_ticket() {
     let p = TestPorts::new(CONFIG);
     seed(&p, &["escalate"]);
     p.store.fail_next_link_write.store(true, Ordering::SeqCst);
-    let err = run(&p, &event("conversation_part.tag.created")).await.unwrap_err();
+    let err = run(&p.ports(), &event("conversation_part.tag.created")).await.unwrap_err();
     assert!(matches!(err, JobError::Retry { .. }));
-    assert_eq!(p.helpdesk.creates.load(Ordering::SeqCst), 1);
-    run(&p, &event("conversation_part.tag.created")).await.unwrap();
-    assert_eq!(p.helpdesk.creates.load(Ordering::SeqCst), 1);
-    assert_eq!(p.helpdesk.tickets.lock().unwrap().len(), 1);
-    assert_eq!(p.messenger.notes.lock().unwrap().len(), 1);
+    assert_eq!(p.zendesk.creates.load(Ordering::SeqCst), 1);
+    run(&p.ports(), &event("conversation_part.tag.created")).await.unwrap();
+    assert_eq!(p.zendesk.creates.load(Ordering::SeqCst), 1);
+    assert_eq!(p.zendesk.tickets.lock().unwrap().len(), 1);
+    assert_eq!(p.intercom.notes.lock().unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -137,17 +137,17 @@ async fn known_requester_needs_at_most_five_vendor_calls() {
     let p = TestPorts::new(CONFIG);
     seed(&p, &["escalate"]);
     // First escalation caches the requester.
-    run(&p, &event("conversation_part.tag.created")).await.unwrap();
+    run(&p.ports(), &event("conversation_part.tag.created")).await.unwrap();
     // A second conversation of the same contact.
-    let mut conv2 = p.messenger.conversations.lock().unwrap()["42"].clone();
+    let mut conv2 = p.intercom.conversations.lock().unwrap()["42"].clone();
     conv2.id = ConversationId::parse("43").unwrap();
     conv2.parts.truncate(1);
-    p.messenger.conversations.lock().unwrap().insert("43".into(), conv2);
-    let before = p.messenger.calls.load(Ordering::SeqCst) + p.helpdesk.calls.load(Ordering::SeqCst);
+    p.intercom.conversations.lock().unwrap().insert("43".into(), conv2);
+    let before = p.intercom.calls.load(Ordering::SeqCst) + p.zendesk.calls.load(Ordering::SeqCst);
     let mut e = event("conversation_part.tag.created");
     e.entity = "conversation:43".parse().unwrap();
-    run(&p, &e).await.unwrap();
-    let after = p.messenger.calls.load(Ordering::SeqCst) + p.helpdesk.calls.load(Ordering::SeqCst);
+    run(&p.ports(), &e).await.unwrap();
+    let after = p.intercom.calls.load(Ordering::SeqCst) + p.zendesk.calls.load(Ordering::SeqCst);
     assert!(after - before <= 5, "used {} vendor calls", after - before);
 }
 
@@ -155,18 +155,18 @@ async fn known_requester_needs_at_most_five_vendor_calls() {
 async fn follow_ups_are_appended_once_and_own_notes_never() {
     let p = TestPorts::new(CONFIG);
     seed(&p, &["escalate"]);
-    run(&p, &event("conversation_part.tag.created")).await.unwrap();
+    run(&p.ports(), &event("conversation_part.tag.created")).await.unwrap();
     {
-        let mut convs = p.messenger.conversations.lock().unwrap();
+        let mut convs = p.intercom.conversations.lock().unwrap();
         let c = convs.get_mut("42").unwrap();
         c.parts.push(part("p2", PartKind::Comment, AuthorRole::User, "c1", "Any news?", 6000));
         c.parts.push(part("p3", PartKind::Note, AuthorRole::Admin, "5", "Checking with billing", 6100));
     }
     for _ in 0..3 {
-        run(&p, &event("conversation.user.replied")).await.unwrap();
+        run(&p.ports(), &event("conversation.user.replied")).await.unwrap();
     }
     let ticket = p.store.link_by_conversation(&ConversationId::parse("42").unwrap()).await.unwrap().unwrap().ticket_id;
-    let comments = p.helpdesk.comments(ticket);
+    let comments = p.zendesk.comments(ticket);
     assert_eq!(comments.len(), 3, "transcript + reply + note");
     assert!(comments[1].public && comments[1].html_body.contains("Any news?"));
     assert!(comments[1].author_id.is_some(), "customer reply authored by the requester");

@@ -48,11 +48,11 @@ fn seed(p: &TestPorts, ticket: u64, channel: &str, external_id: Option<&str>) {
         created_at: Timestamp(10_000),
         updated_at: Timestamp(10_000),
     };
-    p.helpdesk.tickets.lock().unwrap().insert(ticket, (t, vec![]));
+    p.zendesk.tickets.lock().unwrap().insert(ticket, (t, vec![]));
 }
 
 fn seed_people(p: &TestPorts, email: &str) {
-    p.helpdesk.users.lock().unwrap().push(User {
+    p.zendesk.users.lock().unwrap().push(User {
         id: UserId::new(REQUESTER).unwrap(),
         name: Some("Ada".into()),
         email: Some(email.into()),
@@ -76,8 +76,8 @@ fn seed_people(p: &TestPorts, email: &str) {
         tags: vec![],
         updated_at: Timestamp(9_000),
     };
-    p.messenger.contacts.lock().unwrap().insert("c1".into(), contact);
-    p.messenger.companies.lock().unwrap().insert(
+    p.intercom.contacts.lock().unwrap().insert("c1".into(), contact);
+    p.intercom.companies.lock().unwrap().insert(
         "c1".into(),
         vec![Company {
             id: CompanyId::parse("co1").unwrap(),
@@ -116,11 +116,11 @@ async fn web_ticket_is_routed_once_and_acknowledged_once_under_repeated_deliveri
     seed_people(&p, "ada@example.com");
 
     for i in 0..5 {
-        let out = run(&p, &created(500, &format!("d{i}"))).await.unwrap();
+        let out = run(&p.ports(), &created(500, &format!("d{i}"))).await.unwrap();
         assert!(matches!(out, Outcome::Done(_)), "{out:?}");
     }
 
-    let updates = p.helpdesk.updates.lock().unwrap().clone();
+    let updates = p.zendesk.updates.lock().unwrap().clone();
     assert_eq!(updates.len(), 1, "one routing update");
     let (_, u) = &updates[0];
     assert_eq!(u.group_id.map(|g| g.get()), Some(10));
@@ -128,9 +128,9 @@ async fn web_ticket_is_routed_once_and_acknowledged_once_under_repeated_deliveri
     let note = u.comment.as_ref().unwrap();
     assert!(!note.public);
     assert!(note.html_body.contains("Routed by rule \"enterprise\""), "{}", note.html_body);
-    assert_eq!(p.helpdesk.added_tags.lock().unwrap().clone(), vec![(500, vec!["ent".to_string()])]);
+    assert_eq!(p.zendesk.added_tags.lock().unwrap().clone(), vec![(500, vec!["ent".to_string()])]);
 
-    let messages = p.messenger.messages.lock().unwrap().clone();
+    let messages = p.intercom.messages.lock().unwrap().clone();
     assert_eq!(messages.len(), 1, "one acknowledgement");
     assert_eq!(messages[0].to.as_str(), "c1");
     assert_eq!(messages[0].channel, MessageChannel::InApp);
@@ -158,9 +158,9 @@ async fn stored_mapping_is_used_before_external_id_and_email() {
     // The Zendesk user's email matches nobody; only the stored mapping finds the contact.
     seed_people(&p, "someone-else@example.com");
     p.store.seed("PERSON#ZD#300", r#"{"intercom_contact_id":"c1"}"#);
-    run(&p, &created(501, "d1")).await.unwrap();
-    assert_eq!(p.messenger.messages.lock().unwrap().len(), 1);
-    let note = p.helpdesk.updates.lock().unwrap()[0].1.comment.clone().unwrap();
+    run(&p.ports(), &created(501, "d1")).await.unwrap();
+    assert_eq!(p.intercom.messages.lock().unwrap().len(), 1);
+    let note = p.zendesk.updates.lock().unwrap()[0].1.comment.clone().unwrap();
     assert!(note.html_body.contains("found by stored mapping"), "{}", note.html_body);
 }
 
@@ -169,12 +169,12 @@ async fn unknown_requester_gets_flagged_default_route_and_no_acknowledgement() {
     let p = TestPorts::new(CONFIG);
     seed(&p, 502, "web", None);
     seed_people(&p, "stranger@example.com");
-    let out = run(&p, &created(502, "d1")).await.unwrap();
+    let out = run(&p.ports(), &created(502, "d1")).await.unwrap();
     let Outcome::Done(summary) = out else { panic!() };
     assert!(summary.contains("flagged contact_not_found"), "{summary}");
-    assert_eq!(p.helpdesk.updates.lock().unwrap()[0].1.group_id.map(|g| g.get()), Some(1));
-    assert_eq!(p.helpdesk.added_tags.lock().unwrap()[0].1, vec!["routing_unverified".to_string()]);
-    assert!(p.messenger.messages.lock().unwrap().is_empty());
+    assert_eq!(p.zendesk.updates.lock().unwrap()[0].1.group_id.map(|g| g.get()), Some(1));
+    assert_eq!(p.zendesk.added_tags.lock().unwrap()[0].1, vec!["routing_unverified".to_string()]);
+    assert!(p.intercom.messages.lock().unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -182,12 +182,12 @@ async fn ambiguous_email_is_flagged() {
     let p = TestPorts::new(CONFIG);
     seed(&p, 503, "web", None);
     seed_people(&p, "ada@example.com");
-    let mut twin = p.messenger.contacts.lock().unwrap()["c1"].clone();
+    let mut twin = p.intercom.contacts.lock().unwrap()["c1"].clone();
     twin.id = ContactId::parse("c2").unwrap();
-    p.messenger.contacts.lock().unwrap().insert("c2".into(), twin);
-    let Outcome::Done(summary) = run(&p, &created(503, "d1")).await.unwrap() else { panic!() };
+    p.intercom.contacts.lock().unwrap().insert("c2".into(), twin);
+    let Outcome::Done(summary) = run(&p.ports(), &created(503, "d1")).await.unwrap() else { panic!() };
     assert!(summary.contains("ambiguous_contact"), "{summary}");
-    assert!(p.messenger.messages.lock().unwrap().is_empty());
+    assert!(p.intercom.messages.lock().unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -200,13 +200,13 @@ async fn escalation_and_api_tickets_are_neither_routed_nor_acknowledged() {
     seed(&p, 505, "api", None);
     // Created by the bridge's own Zendesk user (id 1 in the fakes) through the web.
     seed(&p, 506, "web", None);
-    run(&p, &created(504, "d1")).await.unwrap();
-    run(&p, &created(505, "d2")).await.unwrap();
+    run(&p.ports(), &created(504, "d1")).await.unwrap();
+    run(&p.ports(), &created(505, "d2")).await.unwrap();
     let mut own = created(506, "d3");
     own.payload = serde_json::json!({ "updated_by": "1", "kind": "ticket_created" });
-    run(&p, &own).await.unwrap();
-    assert!(p.messenger.messages.lock().unwrap().is_empty(), "no acknowledgements");
-    let routed: Vec<u64> = p.helpdesk.updates.lock().unwrap().iter().map(|(t, _)| *t).collect();
+    run(&p.ports(), &own).await.unwrap();
+    assert!(p.intercom.messages.lock().unwrap().is_empty(), "no acknowledgements");
+    let routed: Vec<u64> = p.zendesk.updates.lock().unwrap().iter().map(|(t, _)| *t).collect();
     assert_eq!(routed, vec![505], "only the third-party API ticket is routed");
 }
 
@@ -215,7 +215,7 @@ async fn zendesk_sla_target_is_used_in_the_acknowledgement() {
     let p = TestPorts::new(CONFIG);
     seed(&p, 507, "web", None);
     seed_people(&p, "ada@example.com");
-    p.helpdesk.slas.lock().unwrap().insert(
+    p.zendesk.slas.lock().unwrap().insert(
         507,
         SlaTarget {
             metric: "first_reply_time".into(),
@@ -223,8 +223,8 @@ async fn zendesk_sla_target_is_used_in_the_acknowledgement() {
             target_minutes: None,
         },
     );
-    run(&p, &event(507, "t1", "trigger.ticket_created")).await.unwrap();
-    let body = p.messenger.messages.lock().unwrap()[0].body.clone();
+    run(&p.ports(), &event(507, "t1", "trigger.ticket_created")).await.unwrap();
+    let body = p.intercom.messages.lock().unwrap()[0].body.clone();
     assert!(body.contains("within 30 minutes"), "{body}");
 }
 
@@ -233,11 +233,11 @@ async fn updates_and_missing_tickets_are_skipped() {
     let p = TestPorts::new(CONFIG);
     seed(&p, 508, "web", None);
     seed_people(&p, "ada@example.com");
-    let out = run(&p, &event(508, "d1", "trigger")).await.unwrap();
+    let out = run(&p.ports(), &event(508, "d1", "trigger")).await.unwrap();
     assert!(matches!(out, Outcome::Skipped(_)), "{out:?}");
-    let out = run(&p, &created(999, "d2")).await.unwrap();
+    let out = run(&p.ports(), &created(999, "d2")).await.unwrap();
     assert!(matches!(out, Outcome::Skipped(_)), "{out:?}");
-    assert!(p.helpdesk.updates.lock().unwrap().is_empty());
+    assert!(p.zendesk.updates.lock().unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -254,9 +254,9 @@ async fn a_concurrent_holder_makes_the_delivery_retry() {
         )
         .await
         .unwrap();
-    let err = run(&p, &created(509, "d1")).await.unwrap_err();
+    let err = run(&p.ports(), &created(509, "d1")).await.unwrap_err();
     assert!(matches!(err, JobError::Retry { .. }), "{err:?}");
-    assert!(p.messenger.messages.lock().unwrap().is_empty());
+    assert!(p.intercom.messages.lock().unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -266,15 +266,15 @@ async fn a_retry_after_a_crash_does_not_repeat_the_note() {
     seed_people(&p, "ada@example.com");
     // A first attempt wrote the note, then died before its done marker.
     let note = "<p>Routed…</p><p>[bridge-routing:510]</p>";
-    p.helpdesk.tickets.lock().unwrap().get_mut(&510).unwrap().1.push(TicketComment {
+    p.zendesk.tickets.lock().unwrap().get_mut(&510).unwrap().1.push(TicketComment {
         id: None,
         html_body: note.into(),
         public: false,
         author_id: None,
         created_at: None,
     });
-    run(&p, &created(510, "d1")).await.unwrap();
-    let updates = p.helpdesk.updates.lock().unwrap().clone();
+    run(&p.ports(), &created(510, "d1")).await.unwrap();
+    let updates = p.zendesk.updates.lock().unwrap().clone();
     assert_eq!(updates.len(), 1);
     assert!(updates[0].1.comment.is_none(), "the note is not written twice");
     assert_eq!(updates[0].1.group_id.map(|g| g.get()), Some(10));
@@ -286,8 +286,8 @@ async fn reason_can_go_to_a_custom_field() {
     let p = TestPorts::new(&cfg);
     seed(&p, 511, "web", None);
     seed_people(&p, "ada@example.com");
-    run(&p, &created(511, "d1")).await.unwrap();
-    let u = p.helpdesk.updates.lock().unwrap()[0].1.clone();
+    run(&p.ports(), &created(511, "d1")).await.unwrap();
+    let u = p.zendesk.updates.lock().unwrap()[0].1.clone();
     assert!(u.comment.is_none());
     assert!(matches!(u.custom_fields.get(&77), Some(FieldValue::Text(t)) if t.contains("enterprise")));
 }

@@ -9,8 +9,9 @@
 
 use std::future::Future;
 
-use bridge_domain::ports::PortError;
+use bridge_domain::ports::{PortError, Store};
 use bridge_domain::profiles::DriftFinding;
+use bridge_domain::profiles::directory::ProfileDirectory;
 
 use super::reconcile::{drift_report, last_drift, save_drift};
 use crate::{JobError, Ports};
@@ -41,12 +42,18 @@ pub fn subject(findings: &[DriftFinding]) -> String {
 }
 
 /// Checks the mapping against both live catalogs, counts, stores and (when new) publishes.
-pub async fn run_drift<P: Ports, A: DriftAlerts>(p: &P, alerts: &A) -> Result<DriftRun, JobError> {
+pub async fn run_drift<S, I, Z, A>(p: &Ports<'_, S, I, Z>, alerts: &A) -> Result<DriftRun, JobError>
+where
+    S: Store,
+    I: ProfileDirectory,
+    Z: ProfileDirectory,
+    A: DriftAlerts,
+{
     let findings = drift_report(p).await?;
     for f in &findings {
         alerts.finding(f);
     }
-    let changed = last_drift(p.store()).await?.is_none_or(|v| v.value != findings);
+    let changed = last_drift(p.store).await?.is_none_or(|v| v.value != findings);
     let published = changed && !findings.is_empty();
     if published {
         // Published before the report is stored: a failed publish is retried by the next run.
@@ -55,7 +62,7 @@ pub async fn run_drift<P: Ports, A: DriftAlerts>(p: &P, alerts: &A) -> Result<Dr
         alerts.publish(&subject(&findings), &body).await?;
     }
     if changed {
-        save_drift(p.store(), &findings).await?;
+        save_drift(p.store, &findings).await?;
     }
     let errors = findings.iter().filter(|f| f.is_error()).count();
     tracing::info!(findings = findings.len(), errors, changed, published, "profile schema drift");

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use bridge_domain::event::Kind;
 use bridge_domain::model::{FieldValue, Timestamp};
 use bridge_domain::ports::Store;
-use bridge_domain::profiles::directory::{BulkPoll, BulkRecord, BulkStarted};
+use bridge_domain::profiles::directory::{BulkPoll, BulkRecord, BulkStarted, ProfileDirectory};
 use serde::{Deserialize, Serialize};
 
 use super::rate::{RateClass, RateStats, SharedBudget};
@@ -158,25 +158,22 @@ pub async fn in_progress<S: Store>(store: &S) -> Result<bool, JobError> {
 }
 
 /// Runs (or resumes) the backfill. `on_page` sees the progress after every stored page.
-pub async fn backfill<P: Ports>(
-    p: &P,
+pub async fn backfill<S: Store, I: ProfileDirectory, Z: ProfileDirectory>(
+    p: &Ports<'_, S, I, Z>,
     opts: &BackfillOptions,
     on_page: &mut (dyn FnMut(&BackfillState) + Send),
 ) -> Result<BackfillReport, JobError> {
     let started = Instant::now();
-    let Some(cfg) = p.config().profiles.as_ref() else {
+    let Some(cfg) = p.config.profiles.as_ref() else {
         return Err(JobError::permanent("profile sync is not configured (no `profiles:` section)"));
     };
-    let Some(dirs) = p.profile_directories() else {
-        return Err(JobError::permanent("profile directories are not wired in this runtime"));
-    };
-    let store = p.store();
+    let store = p.store;
     let ic_budget = SharedBudget::new(store, opts.intercom.clone());
     let zd_budget = SharedBudget::new(store, opts.zendesk.clone());
     let stored = store.load::<BackfillState>(&DocKey::ProfileBackfill).await?;
     let mut version = stored.as_ref().map(|v| v.version);
     let previous = stored.map(|v| v.value);
-    let now = p.clock().now();
+    let now = p.clock.now();
     let mut state = match previous {
         Some(s) if !opts.restart => s,
         _ => BackfillState { started_at: now, updated_at: now, ..BackfillState::default() },
@@ -209,8 +206,8 @@ pub async fn backfill<P: Ports>(
             let page = ic_budget
                 .metered(
                     1,
-                    || dirs.intercom.rate_limit(),
-                    || dirs.intercom.list_page(Kind::Person, cursor.as_deref(), page_size),
+                    || p.intercom.rate_limit(),
+                    || p.intercom.list_page(Kind::Person, cursor.as_deref(), page_size),
                 )
                 .await?;
             let mut records: Vec<BulkRecord> = Vec::with_capacity(page.items.len());
@@ -231,7 +228,7 @@ pub async fn backfill<P: Ports>(
             }
             if !records.is_empty() {
                 let started = zd_budget
-                    .metered(1, || dirs.zendesk.rate_limit(), || dirs.zendesk.start_many(Kind::Person, &records))
+                    .metered(1, || p.zendesk.rate_limit(), || p.zendesk.start_many(Kind::Person, &records))
                     .await?;
                 match started {
                     BulkStarted::Done(ids) => tally(&mut state, &sources, &ids),
@@ -253,8 +250,7 @@ pub async fn backfill<P: Ports>(
             tokio::time::sleep_until(due.into()).await;
             let job = oldest.job.clone();
             let size = oldest.sources.len();
-            let polled =
-                zd_budget.metered(1, || dirs.zendesk.rate_limit(), || dirs.zendesk.poll_many(&job, size)).await?;
+            let polled = zd_budget.metered(1, || p.zendesk.rate_limit(), || p.zendesk.poll_many(&job, size)).await?;
             match polled {
                 BulkPoll::Running => {
                     polls.insert(job, (Instant::now() + delay, (delay * 2).min(POLL_MAX)));
@@ -275,7 +271,7 @@ pub async fn backfill<P: Ports>(
             // Every page read and every job collected.
             state.done = true;
         }
-        state.updated_at = p.clock().now();
+        state.updated_at = p.clock.now();
         if !store.save(&DocKey::ProfileBackfill, &state, version).await? {
             return Err(JobError::permanent("another backfill moved the cursor: only one backfill may run at a time"));
         }

@@ -11,6 +11,7 @@ use bridge_domain::event::Kind;
 use bridge_domain::event::Vendor;
 use bridge_domain::model::Timestamp;
 use bridge_domain::ports::Store;
+use bridge_domain::profiles::directory::ProfileDirectory;
 use bridge_domain::profiles::{self, DriftFinding};
 use serde::{Deserialize, Serialize};
 
@@ -46,29 +47,29 @@ struct CursorDoc {
 }
 
 /// Runs one reconciliation pass. A side without a stored cursor starts `first_lookback_secs` ago.
-pub async fn reconcile<P: Ports>(p: &P, first_lookback_secs: i64) -> Result<ReconcileReport, JobError> {
+pub async fn reconcile<S: Store, I: ProfileDirectory, Z: ProfileDirectory>(
+    p: &Ports<'_, S, I, Z>,
+    first_lookback_secs: i64,
+) -> Result<ReconcileReport, JobError> {
     let mut report = ReconcileReport::default();
-    let Some(cfg) = p.config().profiles.as_ref() else {
+    let Some(cfg) = p.config.profiles.as_ref() else {
         return Ok(report);
     };
-    let Some(dirs) = p.profile_directories() else {
-        return Ok(report);
-    };
-    let started = p.clock().now();
-    let sync = Sync { store: p.store(), dirs, cfg, now: started };
+    let sync = Sync::new(p, cfg);
+    let started = sync.now;
     let mut passes = vec![(Vendor::Intercom, Kind::Person), (Vendor::Zendesk, Kind::Person)];
     if cfg.companies.is_some() {
         passes.push((Vendor::Intercom, Kind::Org));
     }
     for (side, kind) in passes {
         let key = DocKey::ProfileCursor { side, kind };
-        let stored = p.store().load::<CursorDoc>(&key).await?;
+        let stored = p.store.load::<CursorDoc>(&key).await?;
         let version = stored.as_ref().map(|v| v.version);
         let since = stored.map(|c| c.value.since).unwrap_or(started.plus(-first_lookback_secs));
         let failed_before = report.failed;
         let mut page_cursor: Option<String> = None;
         for _ in 0..MAX_PAGES {
-            let page = dirs.of(side).changed_since(kind, since, page_cursor.as_deref()).await?;
+            let page = p.side(side).changed_since(kind, since, page_cursor.as_deref()).await?;
             for profile in page.items.into_iter().filter(|p| p.updated_at >= since) {
                 report.examined += 1;
                 let entity = profile.entity();
@@ -97,7 +98,7 @@ pub async fn reconcile<P: Ports>(p: &P, first_lookback_secs: i64) -> Result<Reco
         if report.failed == failed_before {
             let doc = CursorDoc { since: started.plus(-CURSOR_MARGIN) };
             // A concurrent pass moved it: theirs is as good as ours.
-            let _ = p.store().save(&key, &doc, version).await?;
+            let _ = p.store.save(&key, &doc, version).await?;
         }
     }
     tracing::info!(
@@ -112,11 +113,10 @@ pub async fn reconcile<P: Ports>(p: &P, first_lookback_secs: i64) -> Result<Reco
 }
 
 /// Reads both live catalogs and compares them with the mapping.
-pub async fn drift_report<P: Ports>(p: &P) -> Result<Vec<DriftFinding>, JobError> {
-    let Some(cfg) = p.config().profiles.as_ref() else {
-        return Ok(Vec::new());
-    };
-    let Some(dirs) = p.profile_directories() else {
+pub async fn drift_report<S: Store, I: ProfileDirectory, Z: ProfileDirectory>(
+    p: &Ports<'_, S, I, Z>,
+) -> Result<Vec<DriftFinding>, JobError> {
+    let Some(cfg) = p.config.profiles.as_ref() else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
@@ -126,7 +126,7 @@ pub async fn drift_report<P: Ports>(p: &P) -> Result<Vec<DriftFinding>, JobError
     }
     for kind in kinds {
         for side in [Vendor::Intercom, Vendor::Zendesk] {
-            let catalog = dirs.of(side).catalog(kind).await?;
+            let catalog = p.side(side).catalog(kind).await?;
             out.extend(profiles::drift(cfg, side, kind, &catalog));
         }
     }

@@ -4,215 +4,18 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use bridge_domain::Config;
 use bridge_domain::event::Kind;
 use bridge_domain::event::Vendor;
 use bridge_domain::event::{Entity, QueuedEvent};
 use bridge_domain::keys::DocKey;
 use bridge_domain::model::{FieldValue, Timestamp};
-use bridge_domain::ports::{Clock, Store};
-use bridge_domain::profiles::directory::{
-    BulkPoll, BulkRecord, BulkStarted, DirFuture, ProfileDirectory, ProfilePage, RateObservation,
-};
-use bridge_domain::profiles::{CatalogField, PairState, Profile, Rule};
+use bridge_domain::ports::Store;
+use bridge_domain::profiles::{CatalogField, PairState, Rule};
 
 use super::reconcile::{drift_report, reconcile};
-use super::{Directories, run};
-use crate::fakes::{FakeHelpdesk, FakeMessenger, FixedClock, MemStore};
-use crate::{Outcome, Ports};
-
-/// An in-memory directory of one side.
-struct FakeDir {
-    side: Vendor,
-    records: Mutex<BTreeMap<(Kind, String), Profile>>,
-    next: AtomicU64,
-    clock: Mutex<i64>,
-    writes: AtomicU64,
-    catalog: Mutex<Vec<CatalogField>>,
-    /// When set, bulk writes are jobs (Zendesk-like): id -> (polls answered `Running` before
-    /// `Done`, the ids). Unknown ids are `Gone`.
-    jobs: Mutex<Option<BTreeMap<String, FakeJob>>>,
-}
-
-/// A fake bulk job: polls still answered `Running`, then the ids.
-type FakeJob = (u32, Vec<Option<String>>);
-
-impl FakeDir {
-    fn new(side: Vendor) -> Self {
-        Self {
-            side,
-            records: Mutex::default(),
-            next: AtomicU64::new(100),
-            clock: Mutex::new(1_000),
-            writes: AtomicU64::new(0),
-            catalog: Mutex::default(),
-            jobs: Mutex::default(),
-        }
-    }
-    fn tick(&self) -> i64 {
-        let mut c = self.clock.lock().unwrap();
-        *c += 10;
-        *c
-    }
-    /// A human edit (not through the bridge).
-    fn human_sets(&self, kind: Kind, id: &str, field: &str, v: FieldValue) {
-        let at = self.tick();
-        let mut r = self.records.lock().unwrap();
-        let p = r.get_mut(&(kind, id.to_string())).unwrap();
-        p.values.insert(field.into(), v);
-        p.updated_at = Timestamp(at);
-    }
-    fn seed(&self, kind: Kind, id: &str, role: &str, values: &[(&str, FieldValue)]) {
-        let p = Profile {
-            side: self.side,
-            kind,
-            id: id.into(),
-            values: values.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
-            orgs: vec![],
-            role: Some(role.into()),
-            updated_at: Timestamp(self.tick()),
-        };
-        self.records.lock().unwrap().insert((kind, id.into()), p);
-    }
-    fn value(&self, kind: Kind, id: &str, field: &str) -> Option<FieldValue> {
-        self.records.lock().unwrap().get(&(kind, id.to_string())).and_then(|p| p.values.get(field).cloned())
-    }
-    fn all(&self, kind: Kind) -> Vec<Profile> {
-        self.records.lock().unwrap().values().filter(|p| p.kind == kind).cloned().collect()
-    }
-    fn do_write(&self, kind: Kind, id: Option<&str>, values: &BTreeMap<String, FieldValue>) -> Profile {
-        self.writes.fetch_add(1, Ordering::Relaxed);
-        let at = self.tick();
-        let mut r = self.records.lock().unwrap();
-        let id = id.map(str::to_string).unwrap_or_else(|| self.next.fetch_add(1, Ordering::Relaxed).to_string());
-        let p = r.entry((kind, id.clone())).or_insert_with(|| Profile {
-            side: self.side,
-            kind,
-            id,
-            values: BTreeMap::new(),
-            orgs: vec![],
-            role: Some(if self.side == Vendor::Intercom { "user" } else { "end-user" }.into()),
-            updated_at: Timestamp(at),
-        });
-        for (k, v) in values {
-            p.values.insert(k.clone(), v.clone());
-        }
-        p.updated_at = Timestamp(at);
-        p.clone()
-    }
-}
-
-impl ProfileDirectory for FakeDir {
-    fn side(&self) -> Vendor {
-        self.side
-    }
-    fn get<'a>(&'a self, kind: Kind, id: &'a str) -> DirFuture<'a, Option<Profile>> {
-        let r = self.records.lock().unwrap().get(&(kind, id.to_string())).cloned();
-        Box::pin(async move { Ok(r) })
-    }
-    fn find_by_external_id<'a>(&'a self, kind: Kind, external_id: &'a str) -> DirFuture<'a, Vec<Profile>> {
-        let r = self.all(kind).into_iter().filter(|p| p.external_id() == Some(external_id)).collect();
-        Box::pin(async move { Ok(r) })
-    }
-    fn find_by_email<'a>(&'a self, email: &'a str) -> DirFuture<'a, Vec<Profile>> {
-        let r = self
-            .all(Kind::Person)
-            .into_iter()
-            .filter(|p| p.email().is_some_and(|e| e.eq_ignore_ascii_case(email)))
-            .collect();
-        Box::pin(async move { Ok(r) })
-    }
-    fn write<'a>(
-        &'a self,
-        kind: Kind,
-        id: Option<&'a str>,
-        values: &'a BTreeMap<String, FieldValue>,
-    ) -> DirFuture<'a, Profile> {
-        let p = self.do_write(kind, id, values);
-        Box::pin(async move { Ok(p) })
-    }
-    fn join_org<'a>(&'a self, person: &'a str, org: &'a str) -> DirFuture<'a, ()> {
-        if let Some(p) = self.records.lock().unwrap().get_mut(&(Kind::Person, person.to_string())) {
-            p.orgs = vec![org.to_string()];
-        }
-        Box::pin(async { Ok(()) })
-    }
-    fn changed_since<'a>(&'a self, kind: Kind, since: Timestamp, _c: Option<&'a str>) -> DirFuture<'a, ProfilePage> {
-        let items = self.all(kind).into_iter().filter(|p| p.updated_at >= since).collect();
-        Box::pin(async move { Ok(ProfilePage { items, next: None, total: None }) })
-    }
-    fn list_page<'a>(&'a self, kind: Kind, _c: Option<&'a str>, _n: u32) -> DirFuture<'a, ProfilePage> {
-        let items = self.all(kind);
-        Box::pin(async move { Ok(ProfilePage { items, next: None, total: None }) })
-    }
-    fn start_many<'a>(&'a self, kind: Kind, records: &'a [BulkRecord]) -> DirFuture<'a, BulkStarted> {
-        let out: Vec<Option<String>> = records.iter().map(|r| Some(self.do_write(kind, None, r).id)).collect();
-        let started = match self.jobs.lock().unwrap().as_mut() {
-            Some(jobs) => {
-                let id = format!("job-{}", jobs.len() + 1);
-                jobs.insert(id.clone(), (1, out));
-                BulkStarted::Job(id)
-            }
-            None => BulkStarted::Done(out),
-        };
-        Box::pin(async move { Ok(started) })
-    }
-    fn poll_many<'a>(&'a self, job: &'a str, _records: usize) -> DirFuture<'a, BulkPoll> {
-        let polled = match self.jobs.lock().unwrap().as_mut().and_then(|jobs| jobs.get_mut(job)) {
-            None => BulkPoll::Gone,
-            Some((running, _)) if *running > 0 => {
-                *running -= 1;
-                BulkPoll::Running
-            }
-            Some((_, ids)) => BulkPoll::Done(ids.clone()),
-        };
-        Box::pin(async move { Ok(polled) })
-    }
-    fn catalog(&self, _kind: Kind) -> DirFuture<'_, Vec<CatalogField>> {
-        let c = self.catalog.lock().unwrap().clone();
-        Box::pin(async move { Ok(c) })
-    }
-    fn rate_limit(&self) -> Option<RateObservation> {
-        None
-    }
-}
-
-struct P {
-    store: MemStore,
-    messenger: FakeMessenger,
-    helpdesk: FakeHelpdesk,
-    clock: FixedClock,
-    config: Config,
-    ic: FakeDir,
-    zd: FakeDir,
-}
-
-impl Ports for P {
-    type Store = MemStore;
-    type Messenger = FakeMessenger;
-    type Helpdesk = FakeHelpdesk;
-    fn store(&self) -> &MemStore {
-        &self.store
-    }
-    fn messenger(&self) -> &FakeMessenger {
-        &self.messenger
-    }
-    fn helpdesk(&self) -> &FakeHelpdesk {
-        &self.helpdesk
-    }
-    fn clock(&self) -> &dyn Clock {
-        &self.clock
-    }
-    fn config(&self) -> &Config {
-        &self.config
-    }
-    fn worker_id(&self) -> &str {
-        "test"
-    }
-    fn profile_directories(&self) -> Option<Directories<'_>> {
-        Some(Directories { intercom: &self.ic, zendesk: &self.zd })
-    }
-}
+use super::run;
+use crate::Outcome;
+use crate::fakes::TestPorts;
 
 const CONFIG: &str = r#"
 version: 1
@@ -231,16 +34,10 @@ profiles:
       - { intercom: plan, zendesk: organization_fields.plan, direction: intercom_to_zendesk }
 "#;
 
-fn ports() -> P {
-    P {
-        store: MemStore::default(),
-        messenger: FakeMessenger::default(),
-        helpdesk: FakeHelpdesk::default(),
-        clock: FixedClock(Mutex::new(Timestamp(50_000))),
-        config: Config::from_yaml(CONFIG).unwrap(),
-        ic: FakeDir::new(Vendor::Intercom),
-        zd: FakeDir::new(Vendor::Zendesk),
-    }
+fn ports() -> TestPorts {
+    let p = TestPorts::new(CONFIG);
+    *p.clock.0.lock().unwrap() = Timestamp(50_000);
+    p
 }
 
 fn t(s: &str) -> FieldValue {
@@ -265,7 +62,7 @@ fn event(entity: &str, actor: Option<u64>) -> QueuedEvent {
     }
 }
 
-async fn state(p: &P, ic: &str) -> PairState {
+async fn state(p: &TestPorts, ic: &str) -> PairState {
     p.store
         .load(&DocKey::Profile { side: Vendor::Intercom, kind: Kind::Person, id: ic.into() })
         .await
@@ -277,7 +74,7 @@ async fn state(p: &P, ic: &str) -> PairState {
 #[tokio::test]
 async fn new_contact_creates_the_user_with_values_and_ids_both_ways() {
     let p = ports();
-    p.ic.seed(
+    p.ic().seed(
         Kind::Person,
         "c1",
         "user",
@@ -288,15 +85,15 @@ async fn new_contact_creates_the_user_with_values_and_ids_both_ways() {
             ("custom_attributes.seats", t("5")),
         ],
     );
-    let out = run(&p, &event("contact:c1", None)).await.unwrap();
+    let out = run(&p.ports(), &event("contact:c1", None)).await.unwrap();
     assert!(matches!(out, Outcome::Done(ref s) if s.contains("peer created")), "{out:?}");
-    let users = p.zd.all(Kind::Person);
+    let users = p.zd().all(Kind::Person);
     assert_eq!(users.len(), 1);
     let u = &users[0];
     assert_eq!(u.values.get("user_fields.plan"), Some(&t("pro")), "dropdown value matched to its option");
     assert_eq!(u.values.get("user_fields.seats"), Some(&FieldValue::Int(5)), "number cast");
     assert_eq!(u.values.get("user_fields.intercom_contact_id"), Some(&t("c1")));
-    assert_eq!(p.ic.value(Kind::Person, "c1", "custom_attributes.zendesk_user_id"), Some(t(&u.id)));
+    assert_eq!(p.ic().value(Kind::Person, "c1", "custom_attributes.zendesk_user_id"), Some(t(&u.id)));
     let s = state(&p, "c1").await;
     assert_eq!(s.zendesk_id.as_deref(), Some(u.id.as_str()));
     assert!(
@@ -307,51 +104,51 @@ async fn new_contact_creates_the_user_with_values_and_ids_both_ways() {
 #[tokio::test]
 async fn zendesk_change_flows_to_intercom_and_its_echo_is_suppressed() {
     let p = ports();
-    p.ic.seed(Kind::Person, "c1", "user", &[("email", t("ada@x.test")), ("phone", t("+1 111"))]);
-    p.zd.seed(Kind::Person, "7", "end-user", &[("email", t("ADA@x.test")), ("phone", t("+1 111"))]);
-    run(&p, &event("contact:c1", None)).await.unwrap();
+    p.ic().seed(Kind::Person, "c1", "user", &[("email", t("ada@x.test")), ("phone", t("+1 111"))]);
+    p.zd().seed(Kind::Person, "7", "end-user", &[("email", t("ADA@x.test")), ("phone", t("+1 111"))]);
+    run(&p.ports(), &event("contact:c1", None)).await.unwrap();
     assert_eq!(state(&p, "c1").await.zendesk_id.as_deref(), Some("7"), "matched by normalised email");
 
-    p.zd.human_sets(Kind::Person, "7", "phone", t("+1 222"));
-    let out = run(&p, &event("user:7", Some(55))).await.unwrap();
+    p.zd().human_sets(Kind::Person, "7", "phone", t("+1 222"));
+    let out = run(&p.ports(), &event("user:7", Some(55))).await.unwrap();
     assert!(matches!(out, Outcome::Done(_)), "{out:?}");
-    assert_eq!(p.ic.value(Kind::Person, "c1", "phone"), Some(t("+1 222")));
+    assert_eq!(p.ic().value(Kind::Person, "c1", "phone"), Some(t("+1 222")));
     // Intercom's webhook for the bridge's own write comes back: dropped.
-    let writes = p.zd.writes.load(Ordering::Relaxed);
-    let out = run(&p, &event("contact:c1", None)).await.unwrap();
+    let writes = p.zd().writes.load(Ordering::Relaxed);
+    let out = run(&p.ports(), &event("contact:c1", None)).await.unwrap();
     assert!(matches!(out, Outcome::LoopSuppressed(_)), "{out:?}");
-    assert_eq!(p.zd.writes.load(Ordering::Relaxed), writes, "nothing written back");
+    assert_eq!(p.zd().writes.load(Ordering::Relaxed), writes, "nothing written back");
     // A Zendesk change made by the bridge's own user (id 1 in the fakes) is dropped at once.
-    let out = run(&p, &event("user:7", Some(1))).await.unwrap();
+    let out = run(&p.ports(), &event("user:7", Some(1))).await.unwrap();
     assert!(matches!(out, Outcome::LoopSuppressed(_)), "{out:?}");
 }
 
 #[tokio::test]
 async fn conflicts_follow_owner_and_newest_and_leave_audit_records() {
     let p = ports();
-    p.ic.seed(
+    p.ic().seed(
         Kind::Person,
         "c1",
         "user",
         &[("external_id", t("u1")), ("name", t("Ada")), ("custom_attributes.region", t("eu"))],
     );
-    p.zd.seed(
+    p.zd().seed(
         Kind::Person,
         "7",
         "end-user",
         &[("external_id", t("u1")), ("name", t("Ada")), ("user_fields.region", t("eu"))],
     );
-    run(&p, &event("contact:c1", None)).await.unwrap();
+    run(&p.ports(), &event("contact:c1", None)).await.unwrap();
     assert_eq!(state(&p, "c1").await.zendesk_id.as_deref(), Some("7"), "matched by external id");
     // Both sides change both fields; Zendesk's change is the newer one for `name`.
-    p.ic.human_sets(Kind::Person, "c1", "name", t("Ada I"));
-    p.ic.human_sets(Kind::Person, "c1", "custom_attributes.region", t("us"));
-    *p.zd.clock.lock().unwrap() = 5_000;
-    p.zd.human_sets(Kind::Person, "7", "name", t("Ada Z"));
-    p.zd.human_sets(Kind::Person, "7", "user_fields.region", t("apac"));
-    run(&p, &event("contact:c1", None)).await.unwrap();
-    assert_eq!(p.ic.value(Kind::Person, "c1", "name"), Some(t("Ada Z")), "newest wins");
-    assert_eq!(p.ic.value(Kind::Person, "c1", "custom_attributes.region"), Some(t("apac")), "owner wins");
+    p.ic().human_sets(Kind::Person, "c1", "name", t("Ada I"));
+    p.ic().human_sets(Kind::Person, "c1", "custom_attributes.region", t("us"));
+    *p.zd().clock.lock().unwrap() = 5_000;
+    p.zd().human_sets(Kind::Person, "7", "name", t("Ada Z"));
+    p.zd().human_sets(Kind::Person, "7", "user_fields.region", t("apac"));
+    run(&p.ports(), &event("contact:c1", None)).await.unwrap();
+    assert_eq!(p.ic().value(Kind::Person, "c1", "name"), Some(t("Ada Z")), "newest wins");
+    assert_eq!(p.ic().value(Kind::Person, "c1", "custom_attributes.region"), Some(t("apac")), "owner wins");
     let audit = state(&p, "c1").await.audit;
     let name = audit.iter().rev().find(|a| a.field == "name").unwrap();
     assert_eq!(
@@ -364,12 +161,12 @@ async fn conflicts_follow_owner_and_newest_and_leave_audit_records() {
 #[tokio::test]
 async fn ambiguous_email_is_reported_not_guessed() {
     let p = ports();
-    p.ic.seed(Kind::Person, "c1", "user", &[("email", t("ada@x.test"))]);
-    p.zd.seed(Kind::Person, "7", "end-user", &[("email", t("ada@x.test"))]);
-    p.zd.seed(Kind::Person, "8", "end-user", &[("email", t("Ada@X.test"))]);
-    let out = run(&p, &event("contact:c1", None)).await.unwrap();
+    p.ic().seed(Kind::Person, "c1", "user", &[("email", t("ada@x.test"))]);
+    p.zd().seed(Kind::Person, "7", "end-user", &[("email", t("ada@x.test"))]);
+    p.zd().seed(Kind::Person, "8", "end-user", &[("email", t("Ada@X.test"))]);
+    let out = run(&p.ports(), &event("contact:c1", None)).await.unwrap();
     assert!(matches!(out, Outcome::Skipped(ref s) if s.contains("ambiguous")), "{out:?}");
-    assert_eq!(p.zd.writes.load(Ordering::Relaxed), 0);
+    assert_eq!(p.zd().writes.load(Ordering::Relaxed), 0);
     let doc =
         p.store.doc_json(&DocKey::ProfileAmbiguous { side: Vendor::Intercom, kind: Kind::Person, id: "c1".into() });
     let doc = doc.unwrap().to_string();
@@ -379,55 +176,55 @@ async fn ambiguous_email_is_reported_not_guessed() {
 #[tokio::test]
 async fn leads_and_agents_are_out_of_scope() {
     let p = ports();
-    p.ic.seed(Kind::Person, "c1", "lead", &[("email", t("lead@x.test"))]);
-    p.zd.seed(Kind::Person, "7", "agent", &[("email", t("agent@x.test"))]);
-    assert!(matches!(run(&p, &event("contact:c1", None)).await.unwrap(), Outcome::Skipped(_)));
-    assert!(matches!(run(&p, &event("user:7", None)).await.unwrap(), Outcome::Skipped(_)));
-    assert!(p.zd.all(Kind::Person).len() == 1 && p.ic.all(Kind::Person).len() == 1);
+    p.ic().seed(Kind::Person, "c1", "lead", &[("email", t("lead@x.test"))]);
+    p.zd().seed(Kind::Person, "7", "agent", &[("email", t("agent@x.test"))]);
+    assert!(matches!(run(&p.ports(), &event("contact:c1", None)).await.unwrap(), Outcome::Skipped(_)));
+    assert!(matches!(run(&p.ports(), &event("user:7", None)).await.unwrap(), Outcome::Skipped(_)));
+    assert!(p.zd().all(Kind::Person).len() == 1 && p.ic().all(Kind::Person).len() == 1);
 }
 
 #[tokio::test]
 async fn company_plan_reaches_the_organization_and_membership_follows() {
     let p = ports();
-    p.ic.seed(Kind::Org, "co1", "", &[("external_id", t("acme")), ("name", t("Acme")), ("plan", t("gold"))]);
-    p.ic.seed(Kind::Person, "c1", "user", &[("email", t("ada@x.test"))]);
-    p.ic.records.lock().unwrap().get_mut(&(Kind::Person, "c1".into())).unwrap().orgs = vec!["co1".into()];
-    run(&p, &event("contact:c1", None)).await.unwrap();
-    let orgs = p.zd.all(Kind::Org);
+    p.ic().seed(Kind::Org, "co1", "", &[("external_id", t("acme")), ("name", t("Acme")), ("plan", t("gold"))]);
+    p.ic().seed(Kind::Person, "c1", "user", &[("email", t("ada@x.test"))]);
+    p.ic().records.lock().unwrap().get_mut(&(Kind::Person, "c1".into())).unwrap().orgs = vec!["co1".into()];
+    run(&p.ports(), &event("contact:c1", None)).await.unwrap();
+    let orgs = p.zd().all(Kind::Org);
     assert_eq!(orgs.len(), 1);
     assert_eq!(orgs[0].values.get("organization_fields.plan"), Some(&t("gold")));
     assert_eq!(orgs[0].values.get("external_id"), Some(&t("acme")));
-    let user = &p.zd.all(Kind::Person)[0];
+    let user = &p.zd().all(Kind::Person)[0];
     assert_eq!(user.orgs, vec![orgs[0].id.clone()], "the user joined the organization");
     // A plan change on the company flows (one-way field).
-    p.ic.human_sets(Kind::Org, "co1", "plan", t("platinum"));
-    run(&p, &event("company:co1", None)).await.unwrap();
-    assert_eq!(p.zd.value(Kind::Org, &orgs[0].id, "organization_fields.plan"), Some(t("platinum")));
+    p.ic().human_sets(Kind::Org, "co1", "plan", t("platinum"));
+    run(&p.ports(), &event("company:co1", None)).await.unwrap();
+    assert_eq!(p.zd().value(Kind::Org, &orgs[0].id, "organization_fields.plan"), Some(t("platinum")));
 }
 
 #[tokio::test]
 async fn reconciliation_repairs_missed_changes_and_moves_the_cursor() {
     let p = ports();
-    p.ic.seed(Kind::Person, "c1", "user", &[("email", t("a@x.test")), ("phone", t("1"))]);
-    p.ic.seed(Kind::Person, "c2", "user", &[("email", t("b@x.test")), ("phone", t("2"))]);
-    run(&p, &event("contact:c1", None)).await.unwrap();
-    run(&p, &event("contact:c2", None)).await.unwrap();
+    p.ic().seed(Kind::Person, "c1", "user", &[("email", t("a@x.test")), ("phone", t("1"))]);
+    p.ic().seed(Kind::Person, "c2", "user", &[("email", t("b@x.test")), ("phone", t("2"))]);
+    run(&p.ports(), &event("contact:c1", None)).await.unwrap();
+    run(&p.ports(), &event("contact:c2", None)).await.unwrap();
     // Changes whose webhooks were lost, one on each side.
-    p.ic.human_sets(Kind::Person, "c1", "phone", t("11"));
+    p.ic().human_sets(Kind::Person, "c1", "phone", t("11"));
     let zd2 = state(&p, "c2").await.zendesk_id.unwrap();
-    p.zd.human_sets(Kind::Person, &zd2, "phone", t("22"));
+    p.zd().human_sets(Kind::Person, &zd2, "phone", t("22"));
     // A contact never seen.
-    p.ic.seed(Kind::Person, "c3", "user", &[("email", t("c@x.test"))]);
-    let report = reconcile(&p, 86_400).await.unwrap();
+    p.ic().seed(Kind::Person, "c3", "user", &[("email", t("c@x.test"))]);
+    let report = reconcile(&p.ports(), 86_400).await.unwrap();
     assert_eq!(report.failed, 0);
     assert!(report.repaired >= 3, "{report:?}");
     let zd1 = state(&p, "c1").await.zendesk_id.unwrap();
-    assert_eq!(p.zd.value(Kind::Person, &zd1, "phone"), Some(t("11")));
-    assert_eq!(p.ic.value(Kind::Person, "c2", "phone"), Some(t("22")));
-    assert_eq!(p.zd.all(Kind::Person).len(), 3);
+    assert_eq!(p.zd().value(Kind::Person, &zd1, "phone"), Some(t("11")));
+    assert_eq!(p.ic().value(Kind::Person, "c2", "phone"), Some(t("22")));
+    assert_eq!(p.zd().all(Kind::Person).len(), 3);
     assert!(p.store.doc_json(&DocKey::ProfileCursor { side: Vendor::Intercom, kind: Kind::Person }).is_some());
     // A second pass finds nothing left to repair.
-    let again = reconcile(&p, 86_400).await.unwrap();
+    let again = reconcile(&p.ports(), 86_400).await.unwrap();
     assert_eq!(again.repaired, 0, "{again:?}");
 }
 
@@ -435,19 +232,19 @@ async fn reconciliation_repairs_missed_changes_and_moves_the_cursor() {
 async fn drift_reports_new_unmapped_fields_on_either_side() {
     let p = ports();
     let f = |path: &str| CatalogField { path: path.into(), data_type: "string".into(), options: vec![] };
-    *p.ic.catalog.lock().unwrap() = vec![
+    *p.ic().catalog.lock().unwrap() = vec![
         f("custom_attributes.plan"),
         f("custom_attributes.seats"),
         f("custom_attributes.region"),
         f("custom_attributes.zendesk_user_id"),
     ];
-    let found = drift_report(&p).await.unwrap();
+    let found = drift_report(&p.ports()).await.unwrap();
     assert!(found.iter().all(|d| !matches!(
         d,
         bridge_domain::profiles::DriftFinding::Unmapped { side: Vendor::Intercom, kind: Kind::Person, .. }
     )));
-    p.ic.catalog.lock().unwrap().push(f("custom_attributes.shoe_size"));
-    let found = drift_report(&p).await.unwrap();
+    p.ic().catalog.lock().unwrap().push(f("custom_attributes.shoe_size"));
+    let found = drift_report(&p.ports()).await.unwrap();
     assert!(found.iter().any(|d| matches!(d, bridge_domain::profiles::DriftFinding::Unmapped { path, .. } if path == "custom_attributes.shoe_size")));
 }
 
@@ -456,14 +253,14 @@ async fn a_backfill_is_in_progress_only_between_its_first_page_and_its_last() {
     use super::backfill::{BackfillOptions, BackfillState, backfill, in_progress};
     let p = ports();
     for i in 0..3 {
-        p.ic.seed(Kind::Person, &format!("c{i}"), "user", &[("email", t(&format!("u{i}@x.test")))]);
+        p.ic().seed(Kind::Person, &format!("c{i}"), "user", &[("email", t(&format!("u{i}@x.test")))]);
     }
     assert!(!in_progress(&p.store).await.unwrap(), "never ran: nothing to continue");
     // A run paused halfway (deadline): the cursor is stored, not done.
     let halfway = BackfillState { next: Some("page-2".into()), pages: 1, ..BackfillState::default() };
     p.store.save(&DocKey::ProfileBackfill, &halfway, None).await.unwrap();
     assert!(in_progress(&p.store).await.unwrap(), "paused: a continuation resumes it");
-    let end = backfill(&p, &BackfillOptions::default(), &mut |_| {}).await.unwrap();
+    let end = backfill(&p.ports(), &BackfillOptions::default(), &mut |_| {}).await.unwrap();
     assert_eq!(end.state.pages, 2, "resumed from the stored cursor");
     assert!(!in_progress(&p.store).await.unwrap(), "finished: a continuation does nothing");
 }
@@ -472,19 +269,19 @@ async fn a_backfill_is_in_progress_only_between_its_first_page_and_its_last() {
 async fn a_paused_backfill_leaves_its_jobs_in_flight_and_the_next_run_collects_them() {
     use super::backfill::{BackfillEnd, BackfillOptions, BackfillState, PendingJob, backfill};
     let p = ports();
-    *p.zd.jobs.lock().unwrap() = Some(BTreeMap::new());
+    *p.zd().jobs.lock().unwrap() = Some(BTreeMap::new());
     for i in 0..3 {
-        p.ic.seed(Kind::Person, &format!("c{i}"), "user", &[("email", t(&format!("u{i}@x.test")))]);
+        p.ic().seed(Kind::Person, &format!("c{i}"), "user", &[("email", t(&format!("u{i}@x.test")))]);
     }
     let one_page = BackfillOptions { max_pages: Some(1), ..BackfillOptions::default() };
-    let first = backfill(&p, &one_page, &mut |_| {}).await.unwrap();
+    let first = backfill(&p.ports(), &one_page, &mut |_| {}).await.unwrap();
     assert_eq!(first.end, BackfillEnd::Paused);
     let st = &first.state;
     assert_eq!((st.pages, st.read, st.written), (1, 3, 0), "submitted, not yet collected: {st:?}");
     assert_eq!(st.pending.len(), 1, "the job in flight is stored with the cursor");
     assert!(st.read_all && !st.done);
 
-    let second = backfill(&p, &BackfillOptions::default(), &mut |_| {}).await.unwrap();
+    let second = backfill(&p.ports(), &BackfillOptions::default(), &mut |_| {}).await.unwrap();
     assert_eq!(second.end, BackfillEnd::Finished);
     assert_eq!(second.pages_this_run, 0, "nothing read again");
     let st = &second.state;
@@ -507,7 +304,7 @@ async fn a_paused_backfill_leaves_its_jobs_in_flight_and_the_next_run_collects_t
         )
         .await
         .unwrap();
-    let third = backfill(&p, &BackfillOptions::default(), &mut |_| {}).await.unwrap();
+    let third = backfill(&p.ports(), &BackfillOptions::default(), &mut |_| {}).await.unwrap();
     assert_eq!((third.state.written, third.state.unconfirmed, third.state.done), (0, 2, true), "{:?}", third.state);
 }
 
@@ -537,13 +334,13 @@ async fn drift_runs_count_every_finding_and_publish_only_a_new_report() {
     let p = ports();
     let alerts = RecordedAlerts::default();
     let f = |path: &str| CatalogField { path: path.into(), data_type: "string".into(), options: vec![] };
-    *p.ic.catalog.lock().unwrap() = vec![f("custom_attributes.plan"), f("custom_attributes.zendesk_user_id")];
-    let first = super::alerts::run_drift(&p, &alerts).await.unwrap();
-    p.ic.catalog.lock().unwrap().push(f("custom_attributes.shoe_size"));
+    *p.ic().catalog.lock().unwrap() = vec![f("custom_attributes.plan"), f("custom_attributes.zendesk_user_id")];
+    let first = super::alerts::run_drift(&p.ports(), &alerts).await.unwrap();
+    p.ic().catalog.lock().unwrap().push(f("custom_attributes.shoe_size"));
     // The topic is down: the run fails and the report is not stored, so the next run publishes.
     alerts.fail_publish.store(true, Ordering::Relaxed);
-    assert!(super::alerts::run_drift(&p, &alerts).await.is_err());
-    let run = super::alerts::run_drift(&p, &alerts).await.unwrap();
+    assert!(super::alerts::run_drift(&p.ports(), &alerts).await.is_err());
+    let run = super::alerts::run_drift(&p.ports(), &alerts).await.unwrap();
     assert!(run.published && run.changed);
     assert!(run.findings.len() > first.findings.len());
     assert_eq!(alerts.counted.load(Ordering::Relaxed), (first.findings.len() + 2 * run.findings.len()) as u64);
@@ -552,23 +349,24 @@ async fn drift_runs_count_every_finding_and_publish_only_a_new_report() {
     assert!(subject.starts_with("Profile schema drift"), "{subject}");
     assert!(body.contains("custom_attributes.shoe_size"), "{body}");
     let n = published.len();
-    let again = super::alerts::run_drift(&p, &alerts).await.unwrap();
+    let again = super::alerts::run_drift(&p.ports(), &alerts).await.unwrap();
     assert!(!again.published, "an unchanged report is not published twice");
     assert_eq!(alerts.published.lock().unwrap().len(), n);
 }
 
 #[tokio::test]
 async fn a_shadow_run_reads_the_directories_and_plans_the_profile_writes_without_making_them() {
-    use crate::shadow::{Action, Plan, ShadowPorts};
+    use crate::shadow::{Action, Plan, Shadow};
     let p = ports();
-    p.ic.seed(
+    p.ic().seed(
         Kind::Person,
         "c1",
         "user",
         &[("name", t("Ada")), ("email", t("ada@x.test")), ("custom_attributes.plan", t("Pro"))],
     );
     let plan = Plan::default();
-    let out = run(&ShadowPorts::new(&p, &plan), &event("contact:c1", None)).await.unwrap();
+    let shadow = Shadow::new(&p.ports(), &plan);
+    let out = run(&shadow.ports(), &event("contact:c1", None)).await.unwrap();
     assert!(matches!(out, Outcome::Done(ref s) if s.contains("peer created")), "{out:?}");
     let actions = plan.actions();
     let created = actions.iter().find_map(|a| match a {
@@ -582,13 +380,13 @@ async fn a_shadow_run_reads_the_directories_and_plans_the_profile_writes_without
         "the Zendesk id planned onto the contact: {actions:?}"
     );
     // Nothing was written: no Zendesk user, no id on the contact, no pair state in the real store.
-    assert!(p.zd.all(Kind::Person).is_empty());
-    assert_eq!(p.zd.writes.load(Ordering::Relaxed) + p.ic.writes.load(Ordering::Relaxed), 0);
-    assert_eq!(p.ic.value(Kind::Person, "c1", "custom_attributes.zendesk_user_id"), None);
+    assert!(p.zd().all(Kind::Person).is_empty());
+    assert_eq!(p.zd().writes.load(Ordering::Relaxed) + p.ic().writes.load(Ordering::Relaxed), 0);
+    assert_eq!(p.ic().value(Kind::Person, "c1", "custom_attributes.zendesk_user_id"), None);
     assert!(
         p.store.doc_json(&DocKey::Profile { side: Vendor::Intercom, kind: Kind::Person, id: "c1".into() }).is_none()
     );
     // Live does what the shadow planned.
-    run(&p, &event("contact:c1", None)).await.unwrap();
-    assert_eq!(p.zd.all(Kind::Person).len(), 1);
+    run(&p.ports(), &event("contact:c1", None)).await.unwrap();
+    assert_eq!(p.zd().all(Kind::Person).len(), 1);
 }

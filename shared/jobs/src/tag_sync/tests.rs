@@ -44,10 +44,10 @@ fn conversation(tags: &[&str]) -> Conversation {
 
 async fn setup(ic: &[&str], zd: &[&str]) -> TestPorts {
     let p = TestPorts::new(CONFIG);
-    p.messenger.conversations.lock().unwrap().insert("c1".into(), conversation(ic));
+    p.intercom.conversations.lock().unwrap().insert("c1".into(), conversation(ic));
     let mut t = ticket(100, TicketStatus::Open);
     t.tags = zd.iter().map(|x| x.to_string()).collect();
-    p.helpdesk.tickets.lock().unwrap().insert(100, (t, vec![]));
+    p.zendesk.tickets.lock().unwrap().insert(100, (t, vec![]));
     let link = Link::new(ConversationId::parse("c1").unwrap(), TicketId::new(100).unwrap(), None, None, Timestamp(1));
     p.store.create_link(&link).await.unwrap();
     p
@@ -80,54 +80,54 @@ fn zd_event(d: &str, actor: u64) -> QueuedEvent {
 }
 
 fn zd_tags(p: &TestPorts) -> Vec<String> {
-    p.helpdesk.tickets.lock().unwrap()[&100].0.tags.clone()
+    p.zendesk.tickets.lock().unwrap()[&100].0.tags.clone()
 }
 
 fn ic_tags(p: &TestPorts) -> Vec<String> {
-    p.messenger.conversations.lock().unwrap()["c1"].tags.clone()
+    p.intercom.conversations.lock().unwrap()["c1"].tags.clone()
 }
 
 #[tokio::test]
 async fn one_human_change_one_write_and_the_echo_is_suppressed() {
     let p = setup(&["escalate"], &["intercom"]).await;
-    run(&p, &ic_event("i0")).await.unwrap(); // first look: nothing synced yet
-    p.messenger.conversations.lock().unwrap().get_mut("c1").unwrap().tags.push("VIP".into());
-    let out = run(&p, &ic_event("i1")).await.unwrap();
+    run(&p.ports(), &ic_event("i0")).await.unwrap(); // first look: nothing synced yet
+    p.intercom.conversations.lock().unwrap().get_mut("c1").unwrap().tags.push("VIP".into());
+    let out = run(&p.ports(), &ic_event("i1")).await.unwrap();
     assert!(matches!(out, Outcome::Done(_)), "{out:?}");
     assert!(zd_tags(&p).contains(&"vip_customer".to_string()));
     // The Zendesk webhook of our own write comes back.
-    let echo = run(&p, &zd_event("z1", 1)).await.unwrap();
+    let echo = run(&p.ports(), &zd_event("z1", 1)).await.unwrap();
     assert!(matches!(echo, Outcome::LoopSuppressed(_)), "{echo:?}");
-    assert!(p.messenger.tag_writes.lock().unwrap().is_empty(), "nothing written back to Intercom");
+    assert!(p.intercom.tag_writes.lock().unwrap().is_empty(), "nothing written back to Intercom");
     assert_eq!(zd_tags(&p), vec!["intercom".to_string(), "vip_customer".to_string()]);
 }
 
 #[tokio::test]
 async fn removals_follow_only_copies_the_bridge_added() {
     let p = setup(&[], &[]).await;
-    run(&p, &ic_event("i0")).await.unwrap();
+    run(&p.ports(), &ic_event("i0")).await.unwrap();
     // Zendesk human adds `needs_review`: the bridge adds the Intercom copy.
-    p.helpdesk.tickets.lock().unwrap().get_mut(&100).unwrap().0.tags.push("needs_review".into());
-    run(&p, &zd_event("z1", 60)).await.unwrap();
+    p.zendesk.tickets.lock().unwrap().get_mut(&100).unwrap().0.tags.push("needs_review".into());
+    run(&p.ports(), &zd_event("z1", 60)).await.unwrap();
     assert_eq!(ic_tags(&p), vec!["needs_review".to_string()]);
     // A human adds VIP on Intercom too, and then removes it on Zendesk... only owned copies go.
-    p.messenger.conversations.lock().unwrap().get_mut("c1").unwrap().tags.push("VIP".into());
-    run(&p, &ic_event("i1")).await.unwrap();
-    p.helpdesk.tickets.lock().unwrap().get_mut(&100).unwrap().0.tags.retain(|t| t != "vip_customer");
-    run(&p, &zd_event("z2", 60)).await.unwrap();
+    p.intercom.conversations.lock().unwrap().get_mut("c1").unwrap().tags.push("VIP".into());
+    run(&p.ports(), &ic_event("i1")).await.unwrap();
+    p.zendesk.tickets.lock().unwrap().get_mut(&100).unwrap().0.tags.retain(|t| t != "vip_customer");
+    run(&p.ports(), &zd_event("z2", 60)).await.unwrap();
     assert!(ic_tags(&p).contains(&"VIP".to_string()), "the human's Intercom tag stays");
     // The human removes `needs_review` on Zendesk: the bridge's Intercom copy goes.
-    p.helpdesk.tickets.lock().unwrap().get_mut(&100).unwrap().0.tags.retain(|t| t != "needs_review");
-    run(&p, &zd_event("z3", 60)).await.unwrap();
+    p.zendesk.tickets.lock().unwrap().get_mut(&100).unwrap().0.tags.retain(|t| t != "needs_review");
+    run(&p.ports(), &zd_event("z3", 60)).await.unwrap();
     assert_eq!(ic_tags(&p), vec!["VIP".to_string()]);
-    let removed: Vec<_> = p.messenger.tag_writes.lock().unwrap().iter().filter(|w| !w.2).cloned().collect();
+    let removed: Vec<_> = p.intercom.tag_writes.lock().unwrap().iter().filter(|w| !w.2).cloned().collect();
     assert_eq!(removed, vec![("c1".to_string(), "needs_review".to_string(), false)]);
 }
 
 #[tokio::test]
 async fn status_tags_and_dropdown_tags_are_not_synced() {
     let p = setup(&["zd-solved"], &["plan_gold"]).await;
-    p.helpdesk
+    p.zendesk
         .tickets
         .lock()
         .unwrap()
@@ -136,7 +136,7 @@ async fn status_tags_and_dropdown_tags_are_not_synced() {
         .0
         .custom_fields
         .insert(7, FieldValue::Text("plan_gold".into()));
-    let out = run(&p, &ic_event("i0")).await.unwrap();
+    let out = run(&p.ports(), &ic_event("i0")).await.unwrap();
     assert!(matches!(out, Outcome::Skipped(_)), "{out:?}");
     assert_eq!(zd_tags(&p), vec!["plan_gold".to_string()]);
     assert_eq!(ic_tags(&p), vec!["zd-solved".to_string()]);

@@ -1,0 +1,86 @@
+//! The link between an Intercom conversation and its live Zendesk ticket, with its history.
+
+use serde::{Deserialize, Serialize};
+
+use super::Timestamp;
+use crate::ids::{ContactId, ConversationId, TicketId, UserId};
+
+/// One entry in a link's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum LinkEvent {
+    /// The link was created by an escalation.
+    Created {
+        /// Ticket created.
+        ticket: TicketId,
+        /// When.
+        at: Timestamp,
+    },
+    /// The ticket was merged into another; the link moved to the target.
+    Merged {
+        /// Source (now closed).
+        from: TicketId,
+        /// Target (live).
+        to: TicketId,
+        /// When.
+        at: Timestamp,
+    },
+    /// A follow-up of a closed ticket became the live ticket.
+    FollowUp {
+        /// Closed ticket.
+        from: TicketId,
+        /// Follow-up.
+        to: TicketId,
+        /// When.
+        at: Timestamp,
+    },
+    /// The conversation's contact was merged into another contact.
+    ContactMerged {
+        /// Old contact.
+        from: ContactId,
+        /// Surviving contact.
+        to: ContactId,
+        /// When.
+        at: Timestamp,
+    },
+}
+
+/// The link between an Intercom conversation and its live Zendesk ticket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Link {
+    /// The conversation.
+    pub conversation_id: ConversationId,
+    /// The live ticket.
+    pub ticket_id: TicketId,
+    /// Every ticket that has been linked (merged sources, closed parents), live one last.
+    pub tickets: Vec<TicketId>,
+    /// The requester on the Zendesk side.
+    pub requester_id: Option<UserId>,
+    /// The contact on the Intercom side.
+    pub contact_id: Option<ContactId>,
+    /// Optimistic-concurrency version, bumped on every update.
+    pub version: u64,
+    /// What happened to the link, oldest first.
+    pub history: Vec<LinkEvent>,
+}
+
+impl Link {
+    /// A new link created by an escalation.
+    pub fn new(
+        conversation_id: ConversationId,
+        ticket_id: TicketId,
+        requester_id: Option<UserId>,
+        contact_id: Option<ContactId>,
+        at: Timestamp,
+    ) -> Self {
+        Self {
+            conversation_id,
+            ticket_id,
+            tickets: vec![ticket_id],
+            requester_id,
+            contact_id,
+            version: 1,
+            history: vec![LinkEvent::Created { ticket: ticket_id, at }],
+        }
+    }
+}

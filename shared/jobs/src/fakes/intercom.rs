@@ -1,0 +1,176 @@
+//! Intercom in memory: conversations, contacts, companies, segments; writes recorded.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bridge_domain::ids::*;
+use bridge_domain::model::*;
+use bridge_domain::ports::*;
+
+use super::FakeDirectory;
+
+pub struct FakeIntercom {
+    /// Contacts and companies as job 2 and erasure see them.
+    pub profiles: FakeDirectory,
+    pub conversations: Mutex<HashMap<String, Conversation>>,
+    pub contacts: Mutex<HashMap<String, Contact>>,
+    pub companies: Mutex<HashMap<String, Vec<Company>>>,
+    pub attributes: Mutex<Vec<(String, BTreeMap<String, FieldValue>)>>,
+    pub notes: Mutex<Vec<(String, String)>>,
+    /// Replies as (conversation, admin, html).
+    pub replies: Mutex<Vec<(String, String, String)>>,
+    /// State changes as (conversation, change).
+    pub changes: Mutex<Vec<(String, ConversationChange)>>,
+    /// Tag writes as (conversation, tag, added?).
+    pub tag_writes: Mutex<Vec<(String, String, bool)>>,
+    /// Admins by email.
+    pub admins: Mutex<HashMap<String, AdminId>>,
+    pub calls: AtomicU64,
+    next_part: AtomicU64,
+    /// Segments by contact id.
+    pub segments: Mutex<HashMap<String, Vec<Segment>>>,
+    /// Proactive messages sent.
+    pub messages: Mutex<Vec<OutboundMessage>>,
+}
+
+impl Default for FakeIntercom {
+    fn default() -> Self {
+        Self {
+            profiles: FakeDirectory::new(bridge_domain::event::Vendor::Intercom),
+            conversations: Mutex::default(),
+            contacts: Mutex::default(),
+            companies: Mutex::default(),
+            attributes: Mutex::default(),
+            notes: Mutex::default(),
+            replies: Mutex::default(),
+            changes: Mutex::default(),
+            tag_writes: Mutex::default(),
+            admins: Mutex::default(),
+            calls: AtomicU64::default(),
+            next_part: AtomicU64::default(),
+            segments: Mutex::default(),
+            messages: Mutex::default(),
+        }
+    }
+}
+
+super::directory::profiles_of!(FakeIntercom);
+
+impl FakeIntercom {
+    fn call(&self) {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn not_found(what: &str) -> PortError {
+    PortError::NotFound { service: Service::Intercom, what: what.into() }
+}
+
+impl Messenger for FakeIntercom {
+    async fn conversation(&self, id: &ConversationId) -> PortResult<Conversation> {
+        self.call();
+        self.conversations.lock().unwrap().get(id.as_str()).cloned().ok_or_else(|| not_found("conversation"))
+    }
+    async fn contact(&self, id: &ContactId) -> PortResult<Contact> {
+        self.call();
+        self.contacts.lock().unwrap().get(id.as_str()).cloned().ok_or_else(|| not_found("contact"))
+    }
+    async fn contact_by_external_id(&self, e: &str) -> PortResult<Option<Contact>> {
+        self.call();
+        Ok(self
+            .contacts
+            .lock()
+            .unwrap()
+            .values()
+            .find(|c| c.role == "user" && c.external_id.as_deref() == Some(e))
+            .cloned())
+    }
+    async fn contacts_by_email(&self, e: &str) -> PortResult<Vec<Contact>> {
+        self.call();
+        Ok(self.contacts.lock().unwrap().values().filter(|c| c.email.as_deref() == Some(e)).cloned().collect())
+    }
+    async fn contact_companies(&self, id: &ContactId) -> PortResult<Vec<Company>> {
+        self.call();
+        Ok(self.companies.lock().unwrap().get(id.as_str()).cloned().unwrap_or_default())
+    }
+    async fn contact_segments(&self, id: &ContactId) -> PortResult<Vec<Segment>> {
+        self.call();
+        Ok(self.segments.lock().unwrap().get(id.as_str()).cloned().unwrap_or_default())
+    }
+    async fn company(&self, _id: &CompanyId) -> PortResult<Company> {
+        self.call();
+        Err(not_found("company"))
+    }
+    async fn set_conversation_attributes(
+        &self,
+        id: &ConversationId,
+        a: &BTreeMap<String, FieldValue>,
+    ) -> PortResult<()> {
+        self.call();
+        self.attributes.lock().unwrap().push((id.to_string(), a.clone()));
+        Ok(())
+    }
+    async fn add_note(&self, id: &ConversationId, admin: &AdminId, html: &str) -> PortResult<PartId> {
+        self.call();
+        self.notes.lock().unwrap().push((id.to_string(), html.into()));
+        let n = self.next_part.fetch_add(1, Ordering::SeqCst);
+        let part_id = PartId::parse(format!("note{n}")).unwrap();
+        if let Some(c) = self.conversations.lock().unwrap().get_mut(id.as_str()) {
+            c.parts.push(Part {
+                id: part_id.clone(),
+                kind: PartKind::Note,
+                author: Author {
+                    role: AuthorRole::Admin,
+                    id: Some(admin.to_string()),
+                    name: Some("Bridge".into()),
+                    email: None,
+                },
+                body: Some(html.into()),
+                created_at: Timestamp(5000),
+                attachments: vec![],
+                app_package_code: Some("bridge".into()),
+            });
+            c.parts_total += 1;
+        }
+        Ok(part_id)
+    }
+    async fn reply(&self, id: &ConversationId, admin: &AdminId, html: &str) -> PortResult<PartId> {
+        self.call();
+        self.replies.lock().unwrap().push((id.to_string(), admin.to_string(), html.into()));
+        Ok(PartId::parse("r").unwrap())
+    }
+    async fn change_conversation(&self, id: &ConversationId, _a: &AdminId, c: &ConversationChange) -> PortResult<()> {
+        self.call();
+        self.changes.lock().unwrap().push((id.to_string(), c.clone()));
+        Ok(())
+    }
+    async fn tag_conversation(&self, id: &ConversationId, _a: &AdminId, t: &str) -> PortResult<()> {
+        self.call();
+        self.tag_writes.lock().unwrap().push((id.to_string(), t.into(), true));
+        if let Some(c) = self.conversations.lock().unwrap().get_mut(id.as_str())
+            && !c.tags.iter().any(|x| x.eq_ignore_ascii_case(t))
+        {
+            c.tags.push(t.into());
+        }
+        Ok(())
+    }
+    async fn untag_conversation(&self, id: &ConversationId, _a: &AdminId, t: &str) -> PortResult<()> {
+        self.call();
+        self.tag_writes.lock().unwrap().push((id.to_string(), t.into(), false));
+        if let Some(c) = self.conversations.lock().unwrap().get_mut(id.as_str()) {
+            c.tags.retain(|x| !x.eq_ignore_ascii_case(t));
+        }
+        Ok(())
+    }
+    async fn admin_by_email(&self, e: &str) -> PortResult<Option<AdminId>> {
+        self.call();
+        Ok(self.admins.lock().unwrap().get(e).cloned())
+    }
+    async fn send_message(&self, m: &OutboundMessage) -> PortResult<String> {
+        self.call();
+        let mut sent = self.messages.lock().unwrap();
+        sent.push(m.clone());
+        Ok(format!("m{}", sent.len()))
+    }
+}

@@ -234,7 +234,7 @@ bench: setup-demo ## benchmarks (see scripts/bench.sh and docs/BENCHMARKS.md)
 	bash scripts/bench.sh
 
 chaos: $(MOTO_STAMP) $(RUST_STAMP) ## chaos suite: crashes at every job step, replays, 429/5xx storms, outages (~1-2 min)
-	cargo test -p bridge-e2e --test chaos -- --test-threads=2
+	cargo test -p bridge-e2e --test e2e chaos:: -- --test-threads=2
 
 fuzz: ## cargo fuzz, each target for FUZZ_SECONDS (default 45; nightly + pinned cargo-fuzz, see scripts/fuzz.sh)
 	bash scripts/fuzz.sh

@@ -1,4 +1,4 @@
-//! The profile backfill scenario, shared by the end-to-end test (`tests/profile_backfill.rs`)
+//! The profile backfill scenario, shared by the end-to-end test (`tests/e2e/profile_backfill.rs`)
 //! and the benchmark (`benches/profile_backfill.rs`): N contacts in the Intercom simulator, both
 //! simulators rate limited, a backfill into Zendesk through the real clients and the shared
 //! budgets in DynamoDB (moto), optionally killed midway and restarted.

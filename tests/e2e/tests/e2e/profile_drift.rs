@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Job 2 schema drift end to end: the drift run reads both simulators' live field catalogs, and a
 //! new unmapped custom field added in either one raises a report that is counted
 //! (`ProfileSchemaDrift`) and published to an SNS topic on moto (read back through an SQS

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Jobs 3 and 4 end to end, with the simulators wired to each other through the real ingress,
 //! SQS on moto and the real workers, so every write the bridge makes comes back as a webhook.
 //!

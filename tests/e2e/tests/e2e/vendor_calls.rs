@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Vendor API calls per escalation (issue 9 target: at most 5 for a conversation under 500
 //! parts with a known requester), counted from the simulators' recorded exchanges, end to end:
 //! the simulators' webhooks (including the echoes of the bridge's own writes) go through the

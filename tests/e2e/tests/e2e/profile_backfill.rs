@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Job 2's bulk backfill end to end: Intercom contacts into Zendesk through the real clients,
 //! with both simulators rate limited and the shared budgets in DynamoDB (moto).
 //!

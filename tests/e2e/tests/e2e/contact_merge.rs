@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Intercom contact merge end to end: the simulator's `contact.merged` webhook goes through the
 //! real ingress, SQS on moto and job 2's worker, which moves the link of the merged contact to
 //! the surviving one (with a `ContactMerged` history entry); a later Zendesk status change on

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The chaos suite (`make chaos`): DESIGN.md's invariants (one effect per intent, nothing lost,
 //! both sides consistent at the end) under crashes at every step of every job, duplicated,
 //! reordered and delayed deliveries, concurrent replays, 429 storms, 5xx bursts and a vendor

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Job 1 end to end: the simulators' webhooks reach the real ingress over HTTP, go through SQS
 //! on moto, and the real worker escalates through real HTTP to the simulators.
 

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The layering DESIGN.md asks for, checked on the real dependency graph.
 
 use std::process::Command;

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! GDPR erasure end to end: an Intercom contact deletion (simulator webhook -> real ingress ->
 //! SQS on moto -> real worker) deletes the linked Zendesk user over HTTP and leaves no trace of
 //! the person in the DynamoDB table or the dead-letter queues.

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Job 2 end to end: simulator webhooks through the real ingress, SQS on moto and the real
 //! worker, syncing profiles both ways over real HTTP; reconciliation repairing dropped webhooks.
 

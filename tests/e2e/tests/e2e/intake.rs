@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Jobs 5 and 6 end to end: a new Zendesk ticket (event-subscribed webhook or trigger JSON)
 //! goes through the real ingress, SQS on moto and the ticket-intake worker, which routes it by
 //! the requester's Intercom profile and acknowledges it in Intercom, against the simulators.

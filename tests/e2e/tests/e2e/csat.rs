@@ -4,7 +4,6 @@
 //! the dashboard renders in headless Chromium without console errors. Without a browser
 //! (`CHROME`, else `chromium`, `chromium-browser` or `google-chrome` on PATH) that last part is
 //! skipped with a message, but under `BRIDGE_REQUIRE_BROWSER=1`, where it fails.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 

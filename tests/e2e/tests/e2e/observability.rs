@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Observability end to end: an escalation through the real ingress, SQS on moto and the worker,
 //! with every log line captured. The delivery id and the API Gateway trace header are in the
 //! ingress's and the worker's lines; vendor calls are counted by status; and no email address,
@@ -13,6 +12,7 @@ use bridge_sim::zendesk::ZendeskSimOptions;
 use serde_json::Value;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 const WAIT: Duration = Duration::from_secs(30);
 const TRACE: &str = "Root=1-67a2f1c0-5f3e0c2b9d8a7e6f5a4b3c2d";
@@ -50,12 +50,15 @@ async fn an_escalation_logs_ids_and_trace_counts_vendor_calls_and_leaks_nothing(
     // logs are not the bridge's and stay out.
     let filter = "info,bridge_sim=off,bridge_runtime=debug,bridge_jobs=debug,bridge_intercom=debug,\
                   bridge_zendesk=debug,bridge_aws=debug,bridge_domain=debug";
-    tracing_subscriber::fmt()
+    // This test's thread only (the other tests of the binary run beside it): the world's
+    // tasks run on this test's single-threaded runtime.
+    let _logging = tracing_subscriber::fmt()
         .json()
         .with_env_filter(EnvFilter::new(filter))
         .with_current_span(true)
         .with_writer(logs.clone())
-        .init();
+        .finish()
+        .set_default();
 
     let world = World::start().await.unwrap();
     let conv = world.intercom.customer_starts_conversation(&world.seeded.customer, BODY_TEXT).unwrap();

@@ -49,6 +49,11 @@ cargo build --release -p bridge-cli -p bridge-e2e --bins
 mkdir -p target/bench
 BRIDGE_BIN="${BRIDGE_BIN:-$cargo_target/release/bridge}" "$cargo_target/release/bench" | tee target/bench/escalation.md
 
+# 2b. What an empty repair sweep costs per run and per month (issue 16). Driver:
+# tests/e2e/src/bin/sweep_cost.rs (built above).
+echo "== empty repair sweeps ($cargo_target/release/sweep_cost)"
+"$cargo_target/release/sweep_cost" | tee target/bench/sweeps.md
+
 # 3. Lambda cold start (spawn -> first invocation answered under a loopback runtime-API emulator) of
 # each function's release binary built for the host, and the peak RSS of `escalate` with a batch
 # of 10. The functions are built together, alone, as `make build` builds them (their own feature

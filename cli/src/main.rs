@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod ops;
 mod profiles;
+mod reconcile;
 mod report;
 mod serve;
 mod setup;
@@ -55,10 +56,11 @@ enum Command {
         #[command(subcommand)]
         action: report::ReportAction,
     },
-    /// Scheduled repairs, on demand (job 2).
+    /// The scheduled repairs on demand: a job's sweep (lost webhooks, time-based rules), job 2's
+    /// profile reconcile, or all of them.
     Reconcile {
         #[command(subcommand)]
-        action: profiles::ReconcileAction,
+        action: reconcile::ReconcileAction,
     },
     /// Bulk backfills (job 2), with a progress bar; resumable.
     Backfill {
@@ -137,7 +139,7 @@ async fn main() -> ExitCode {
         Command::Doctor => ops::doctor().await,
         Command::Setup { action: SetupAction::Zendesk(opts) } => setup::zendesk(opts).await,
         Command::Report { action } => report::run(action).await,
-        Command::Reconcile { action } => profiles::reconcile_cmd(action).await,
+        Command::Reconcile { action } => reconcile::run(action).await,
         Command::Backfill { action } => profiles::backfill_cmd(action).await,
     };
     match result {

@@ -1,4 +1,4 @@
-//! `bridge reconcile profiles` and `bridge backfill profiles` (job 2).
+//! `bridge reconcile profiles` and `bridge backfill profiles` (job 2); `config check --live`.
 
 use std::time::Duration;
 
@@ -9,21 +9,10 @@ use bridge_jobs::profile_sync::backfill::{BackfillEnd, BackfillOptions, Backfill
 use bridge_jobs::profile_sync::rate::RateClass;
 use bridge_jobs::profile_sync::reconcile::reconcile;
 use bridge_runtime::app::{App, aws_config};
-use bridge_runtime::catalogs::{VendorAccess, check_live};
+use bridge_runtime::catalogs::check_live;
 use bridge_runtime::settings::{Env, ProcessEnv, WorkerSettings};
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
-
-/// `bridge reconcile …`.
-#[derive(Debug, Subcommand)]
-pub enum ReconcileAction {
-    /// Repair both sides from what changed since the stored cursors.
-    Profiles {
-        /// On the first run (no stored cursor), look back this many seconds.
-        #[arg(long, default_value_t = 86_400)]
-        lookback_secs: i64,
-    },
-}
 
 /// `bridge backfill …`.
 #[derive(Debug, Subcommand)]
@@ -45,14 +34,14 @@ pub enum BackfillAction {
     },
 }
 
-async fn app() -> anyhow::Result<App> {
+/// The adapters, from the worker environment.
+pub async fn app() -> anyhow::Result<App> {
     let settings = WorkerSettings::from_env(&ProcessEnv)?;
     App::build(&settings, &aws_config().await).await
 }
 
 /// Runs `bridge reconcile profiles`.
-pub async fn reconcile_cmd(action: ReconcileAction) -> anyhow::Result<()> {
-    let ReconcileAction::Profiles { lookback_secs } = action;
+pub async fn reconcile_cmd(lookback_secs: i64) -> anyhow::Result<()> {
     let app = app().await?;
     let config = app.config().await;
     anyhow::ensure!(config.profiles.is_some(), "the configuration has no `profiles:` section");
@@ -165,13 +154,7 @@ pub async fn config_check_live(file: Option<String>) -> anyhow::Result<()> {
         return Ok(());
     };
     let s = WorkerSettings::from_env(&ConfigFrom(&path))?;
-    let access = VendorAccess {
-        intercom_api_base: s.intercom_api_base,
-        intercom_access_token: s.intercom_access_token,
-        zendesk_base_url: s.zendesk_base_url,
-        zendesk_auth: s.zendesk_auth,
-    };
-    let findings = check_live(&access, cfg).await?;
+    let findings = check_live(&s.intercom, &s.zendesk, cfg).await?;
     for f in &findings {
         println!("{}", describe(f));
     }

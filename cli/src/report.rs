@@ -4,6 +4,7 @@
 
 use anyhow::Context as _;
 use bridge_domain::csat::{Figures, Period, Report, Scope};
+use bridge_runtime::reports::ReportSettings;
 use bridge_runtime::settings::ProcessEnv;
 use chrono::NaiveDate;
 use clap::Subcommand;
@@ -29,8 +30,8 @@ pub enum ReportAction {
 pub async fn run(action: ReportAction) -> anyhow::Result<()> {
     let ReportAction::Csat { from, to, html } = action;
     let period = Period::custom(from, to)?;
-    let settings = bridge_reports::ReportSettings::from_env(&ProcessEnv)?;
-    let reporter = bridge_reports::build(&settings, &bridge_runtime::app::aws_config().await).await?;
+    let settings = ReportSettings::from_env(&ProcessEnv)?;
+    let reporter = bridge_runtime::reports::build(&settings, &bridge_runtime::app::aws_config().await).await?;
     let summary = reporter.run(period).await?;
     print!("{}", summary_table(&summary.report));
     for key in &summary.s3_keys {

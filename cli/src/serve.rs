@@ -18,7 +18,7 @@ pub async fn run(listen: SocketAddr) -> anyhow::Result<()> {
     let ingress = build_ingress(&ingress_settings, &sdk).await?;
     let app = App::build(&worker_settings, &sdk).await?;
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("--listen {listen}"))?;
-    let bridge = LocalBridge::start(listener, ingress, app)?;
+    let bridge = LocalBridge::start(listener, ingress, app)?.with_sweeps();
     tracing::info!(url = %bridge.url(), "bridge serving");
     println!("bridge listening on {}", bridge.url());
     shutdown_signal().await;

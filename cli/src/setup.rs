@@ -3,13 +3,11 @@
 
 use std::time::Duration;
 
-use anyhow::Context as _;
-use aws_sdk_secretsmanager::Client as SecretsClient;
+use bridge_aws::{JsonSecrets, SecretChange};
 use bridge_runtime::App;
-use bridge_zendesk::setup::{Change, Webhook, WebhookSpec};
-use bridge_zendesk::{Auth, Secret, ZendeskClient, ZendeskConfig};
+use bridge_runtime::settings::{ProcessEnv, ZendeskAccess};
+use bridge_zendesk::setup::{Webhook, WebhookSpec};
 use clap::Args;
-use serde_json::{Map, Value};
 
 /// Default name of the bridge's Zendesk webhook.
 pub const DEFAULT_WEBHOOK_NAME: &str = "Intercom bridge";
@@ -58,26 +56,14 @@ pub struct ZendeskSetup {
     pub triggers: bool,
 }
 
-/// The Zendesk client from `ZENDESK_BASE_URL` and `ZENDESK_OAUTH_TOKEN` or
-/// `ZENDESK_EMAIL` + `ZENDESK_API_TOKEN`.
-fn zendesk_from_env() -> anyhow::Result<ZendeskClient> {
-    let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
-    let base_url = var("ZENDESK_BASE_URL").context("ZENDESK_BASE_URL is not set")?;
-    let auth = match (var("ZENDESK_OAUTH_TOKEN"), var("ZENDESK_EMAIL"), var("ZENDESK_API_TOKEN")) {
-        (Some(t), _, _) => Auth::OAuth { token: Secret::new(t) },
-        (None, Some(email), Some(token)) => Auth::ApiToken { email, token: Secret::new(token) },
-        _ => anyhow::bail!("set ZENDESK_EMAIL and ZENDESK_API_TOKEN, or ZENDESK_OAUTH_TOKEN"),
-    };
-    Ok(ZendeskClient::new(ZendeskConfig { base_url, auth, timeout: Duration::from_secs(15) })?)
-}
-
-/// `bridge setup zendesk`: idempotent.
+/// `bridge setup zendesk`: idempotent. The Zendesk client comes from `ZENDESK_BASE_URL` and
+/// `ZENDESK_OAUTH_TOKEN` or `ZENDESK_EMAIL` + `ZENDESK_API_TOKEN`.
 pub async fn zendesk(opts: ZendeskSetup) -> anyhow::Result<()> {
-    let zd = zendesk_from_env()?;
+    let zd = ZendeskAccess::from_env(&ProcessEnv)?.client(Duration::from_secs(15))?;
     let (id, change) = zd.ensure_webhook(&WebhookSpec::events(&opts.name, &opts.url)).await?;
     println!("webhook {:?} ({id}): {change}", opts.name);
     let secret = zd.webhook_signing_secret(&id).await?;
-    let secrets = SecretsClient::new(&bridge_runtime::app::aws_config().await);
+    let secrets = JsonSecrets::new(&bridge_runtime::app::aws_config().await);
     let mut values = vec![(SECRET_KEY, secret)];
     if opts.triggers {
         let (tid, change) = zd.ensure_webhook(&WebhookSpec::triggers(&opts.name, &opts.url)).await?;
@@ -87,40 +73,12 @@ pub async fn zendesk(opts: ZendeskSetup) -> anyhow::Result<()> {
         }
         values.push((TRIGGER_SECRET_KEY, zd.webhook_signing_secret(&tid).await?));
     }
-    let stored = store_secret(&secrets, &opts.secret_id, &values).await?;
+    let stored = secrets.merge(&opts.secret_id, &values).await?;
     println!("secret {}: {stored}", opts.secret_id);
-    if stored != Change::Unchanged {
+    if stored != SecretChange::Unchanged {
         println!("the signing secret changed: deploy again with a new SecretsRevision so the ingress picks it up");
     }
     Ok(())
-}
-
-/// Writes `values` into the JSON of the secret (created if missing), only when they differ.
-async fn store_secret(client: &SecretsClient, id: &str, values: &[(&str, String)]) -> anyhow::Result<Change> {
-    let current = match client.get_secret_value().secret_id(id).send().await {
-        Ok(v) => Some(v.secret_string().unwrap_or("{}").to_string()),
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => None,
-        Err(e) => return Err(anyhow::Error::new(e).context(format!("reading secret {id}"))),
-    };
-    let mut json: Map<String, Value> = match &current {
-        Some(text) => serde_json::from_str(text).with_context(|| format!("secret {id} is not a JSON object"))?,
-        None => Map::new(),
-    };
-    let differs = values.iter().any(|(k, v)| json.get(*k).and_then(Value::as_str) != Some(v.as_str()));
-    if !differs {
-        return Ok(Change::Unchanged);
-    }
-    for (k, v) in values {
-        json.insert((*k).to_string(), Value::String(v.clone()));
-    }
-    let text = Value::Object(json).to_string();
-    if current.is_some() {
-        client.put_secret_value().secret_id(id).secret_string(text).send().await.context("updating the secret")?;
-        Ok(Change::Updated)
-    } else {
-        client.create_secret().name(id).secret_string(text).send().await.context("creating the secret")?;
-        Ok(Change::Created)
-    }
 }
 
 /// The bridge's event webhook among `hooks`: by the default name, else by an endpoint ending

@@ -33,7 +33,7 @@ async fn setup_zendesk_is_idempotent_stores_the_signing_secret_and_doctor_checks
     let config = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(config.path(), &world.config_text).unwrap();
     // The stack's secret, with placeholders and other keys that must survive.
-    let sm = aws_sdk_secretsmanager::Client::new(&world.sdk);
+    let sm = bridge_aws::sdk::secretsmanager::Client::new(&world.sdk);
     sm.create_secret()
         .name(SECRET_ID)
         .secret_string(r#"{"intercom_access_token":"keep-me","zendesk_webhook_secret":"CHANGE_ME"}"#)

@@ -1,8 +1,8 @@
 //! `csat-report`: EventBridge Scheduler input (`{"period": "daily"|"weekly"}` or
 //! `{"from": DATE, "to": DATE}`) -> job 7 -> S3, Google Sheets, dashboard.
 
-use bridge_reports::{LiveReporter, ReportSettings};
 use bridge_runtime::app::aws_config;
+use bridge_runtime::reports::{LiveReporter, ReportSettings};
 use bridge_runtime::settings::ProcessEnv;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
@@ -11,11 +11,11 @@ use serde_json::Value;
 async fn main() -> Result<(), Error> {
     bridge_runtime::process::init();
     let settings = ReportSettings::from_env(&ProcessEnv)?;
-    let reporter = bridge_reports::build(&settings, &aws_config().await).await?;
+    let reporter = bridge_runtime::reports::build(&settings, &aws_config().await).await?;
     lambda_runtime::run(service_fn(|event| handle(&reporter, event))).await
 }
 
 async fn handle(reporter: &LiveReporter, event: LambdaEvent<Value>) -> Result<Value, Error> {
     let today = chrono::Utc::now().date_naive();
-    Ok(bridge_reports::handle_scheduled(reporter, event.payload, today).await?)
+    Ok(bridge_runtime::reports::handle_scheduled(reporter, event.payload, today).await?)
 }

@@ -33,15 +33,15 @@ mod tests {
 
     use bridge_runtime::metrics::Counters;
     use bridge_runtime::routing::JobKind;
-    use bridge_runtime::settings::Secret;
     use bridge_runtime::testing::RecordingQueue;
+    use secrecy::SecretString;
 
     use super::*;
 
     fn ingress() -> Ingress<RecordingQueue> {
         Ingress::new(
             RecordingQueue::default(),
-            Some(Secret::new("test-intercom-client-secret")),
+            Some(SecretString::from("test-intercom-client-secret")),
             None,
             [JobKind::Escalate].into_iter().collect(),
             1024 * 1024,

@@ -1,11 +1,13 @@
-//! `tag-sync`: SQS FIFO batch -> job 4 -> partial batch failures.
+//! `tag-sync`: job 4 (shared tags). An SQS FIFO batch -> the job -> partial batch failures; or
+//! `{"action": "sweep"}` from its schedule -> job 4's repair sweep (`bridge_runtime::schedules`).
 
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use bridge_domain::routing::JobKind;
 use bridge_runtime::App;
 use bridge_runtime::app::aws_config;
+use bridge_runtime::schedules::{WorkerInput, handle_worker};
 use bridge_runtime::settings::{ProcessEnv, WorkerSettings};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
+use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -15,6 +17,6 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::run(service_fn(|event| handle(&app, event))).await
 }
 
-async fn handle(app: &App, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, Error> {
-    Ok(app.handle_sqs_batch(JobKind::TagSync, event.payload).await)
+async fn handle(app: &App, event: LambdaEvent<WorkerInput>) -> Result<Value, Error> {
+    Ok(handle_worker(app, JobKind::TagSync, event.payload, event.context.deadline()).await?)
 }

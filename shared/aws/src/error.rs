@@ -32,6 +32,55 @@ pub enum AwsError {
         #[source]
         source: BoxError,
     },
+    /// An S3 call failed.
+    #[error("s3 {operation} {object} failed")]
+    S3 {
+        /// The API operation (`GetObject`, `PutObject`).
+        operation: &'static str,
+        /// The object, `s3://bucket/key`.
+        object: String,
+        /// The SDK error (or the body stream's error).
+        #[source]
+        source: BoxError,
+    },
+    /// An S3 object read as text is not UTF-8.
+    #[error("{object} is not UTF-8 text")]
+    NotText {
+        /// The object, `s3://bucket/key`.
+        object: String,
+        /// Where the bytes stop being UTF-8.
+        #[source]
+        source: std::string::FromUtf8Error,
+    },
+    /// An SNS call failed.
+    #[error("sns {operation} {topic} failed")]
+    Sns {
+        /// The API operation (`Publish`).
+        operation: &'static str,
+        /// The topic ARN.
+        topic: String,
+        /// The SDK error.
+        #[source]
+        source: BoxError,
+    },
+    /// A Secrets Manager call failed.
+    #[error("secretsmanager {operation} {secret} failed")]
+    SecretsManager {
+        /// The API operation (`GetSecretValue`, `PutSecretValue`, `CreateSecret`).
+        operation: &'static str,
+        /// The secret's name or ARN.
+        secret: String,
+        /// The SDK error.
+        #[source]
+        source: BoxError,
+    },
+    /// A secret that should hold a JSON object holds something else. The parser's message is
+    /// left out: it may quote the secret's value.
+    #[error("secret {secret} is not a JSON object")]
+    SecretNotJsonObject {
+        /// The secret's name or ARN.
+        secret: String,
+    },
     /// A queue the stack should have does not exist (or the caller may not see it).
     #[error("queue {name} not found: {hint}")]
     QueueNotFound {
@@ -104,6 +153,44 @@ const TRANSIENT_CODES: &[&str] = &[
     "KMSInternal",
 ];
 
+/// How an SDK error should be handled by the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    /// AWS throttled the caller: retry after [`THROTTLE_BACKOFF`].
+    Throttled,
+    /// Timeout, connection failure, 5xx or a transient code: retry with backoff.
+    Transient,
+    /// Validation, missing resource, access denied: retrying will not help.
+    Permanent,
+}
+
+/// Classifies an SDK error (and logs it once, without its body).
+fn classify<E>(service: Service, err: &SdkError<E, HttpResponse>) -> Class
+where
+    E: ProvideErrorMetadata,
+{
+    let code = err.code();
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    let retryable = match err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        SdkError::ServiceError(_) => {
+            status.is_some_and(|s| s >= 500) || code.is_some_and(|c| TRANSIENT_CODES.contains(&c))
+        }
+        // ConstructionFailure: our request was invalid before it left.
+        _ => false,
+    };
+    if code.is_some_and(|c| THROTTLING_CODES.contains(&c)) || status == Some(429) {
+        tracing::warn!(%service, code = code.unwrap_or(""), "aws throttled the request");
+        Class::Throttled
+    } else if retryable {
+        tracing::warn!(%service, code = code.unwrap_or(""), status = status.unwrap_or(0), "aws call failed transiently");
+        Class::Transient
+    } else {
+        tracing::error!(%service, code = code.unwrap_or(""), status = status.unwrap_or(0), "aws rejected the request");
+        Class::Permanent
+    }
+}
+
 /// Maps an SDK error onto a [`PortError`], keeping it as the source where the variant has one:
 /// throttling -> `RateLimited`; timeouts, connection failures, 5xx and transient codes ->
 /// `Unavailable`; everything else (validation, missing table, access denied) -> `Rejected`.
@@ -111,36 +198,29 @@ pub(crate) fn port_error<E>(service: Service, err: SdkError<E, HttpResponse>) ->
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let code = err.code().map(str::to_owned);
-    let status = err.raw_response().map(|r| r.status().as_u16());
-    let retryable = match &err {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
-        SdkError::ServiceError(_) => {
-            status.is_some_and(|s| s >= 500) || code.as_deref().is_some_and(|c| TRANSIENT_CODES.contains(&c))
-        }
-        // ConstructionFailure: our request was invalid before it left.
-        _ => false,
-    };
-    if code.as_deref().is_some_and(|c| THROTTLING_CODES.contains(&c)) || status == Some(429) {
-        tracing::warn!(%service, code = code.as_deref().unwrap_or(""), "aws throttled the request");
-        return PortError::RateLimited { service, retry_after: THROTTLE_BACKOFF };
-    }
-    if retryable {
-        tracing::warn!(
-            %service,
-            code = code.as_deref().unwrap_or(""),
-            status = status.unwrap_or(0),
-            "aws call failed transiently"
-        );
-        PortError::Unavailable { service, source: Box::new(err) }
-    } else {
-        tracing::error!(
-            %service,
-            code = code.as_deref().unwrap_or(""),
-            status = status.unwrap_or(0),
-            "aws rejected the request"
-        );
-        PortError::Rejected { service, source: Box::new(err) }
+    let class = classify(service, &err);
+    to_port(class, service, Box::new(err))
+}
+
+/// Like [`port_error`], with the SDK error wrapped by `wrap` into an [`AwsError`] that names
+/// the operation and the resource (the topic, the object).
+pub(crate) fn port_error_as<E>(
+    service: Service,
+    err: SdkError<E, HttpResponse>,
+    wrap: impl FnOnce(BoxError) -> AwsError,
+) -> PortError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let class = classify(service, &err);
+    to_port(class, service, Box::new(wrap(Box::new(err))))
+}
+
+fn to_port(class: Class, service: Service, source: BoxError) -> PortError {
+    match class {
+        Class::Throttled => PortError::RateLimited { service, retry_after: THROTTLE_BACKOFF },
+        Class::Transient => PortError::Unavailable { service, source },
+        Class::Permanent => PortError::Rejected { service, source },
     }
 }
 

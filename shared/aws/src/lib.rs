@@ -1,6 +1,9 @@
-//! AWS adapters of the bridge: [`DynamoStore`] implements the domain's
-//! [`Store`](bridge_domain::ports::Store) port over one DynamoDB table, [`SqsQueue`] implements
-//! [`Queue`](bridge_domain::ports::Queue) over one SQS FIFO queue (and DLQ) per job.
+//! AWS adapters of the bridge, the only crate that calls AWS: [`DynamoStore`] implements the
+//! domain's [`Store`](bridge_domain::ports::Store) port over one DynamoDB table, [`SqsQueue`]
+//! implements [`Queue`](bridge_domain::ports::Queue) over one SQS FIFO queue (and DLQ) per job,
+//! [`S3Objects`] reads the YAML configuration and writes the reports, [`SnsTopic`] publishes
+//! the profile drift report, [`JsonSecrets`] writes the Zendesk signing secrets into the stack's
+//! secret (`bridge setup zendesk`).
 //!
 //! # Table schema
 //!
@@ -36,7 +39,9 @@
 //! All reads are strongly consistent. SDK errors map onto
 //! [`PortError`](bridge_domain::ports::PortError): throttling -> `RateLimited`, timeouts,
 //! connection failures, 5xx and transaction conflicts -> `Unavailable`, the rest (validation,
-//! missing table, access denied) -> `Rejected`.
+//! missing table, access denied) -> `Rejected`. The same mapping applies to SNS publishing
+//! (`Service::Notifications`). Calls outside the ports answer an [`AwsError`] naming the
+//! operation and the resource (`s3 GetObject s3://bucket/key failed`), the SDK error as source.
 //!
 //! # Queues
 //!
@@ -49,17 +54,26 @@
 
 mod dead_letters;
 mod error;
+mod objects;
 mod queue;
+mod secrets;
 mod store;
+mod topic;
 
 pub use error::{AwsError, DecodeError, THROTTLE_BACKOFF};
+pub use objects::{S3Objects, object_uri};
 pub use queue::{
     QueueSettings, QueueUrls, ReceivedMessage, SqsQueue, deduplication_id, dlq_name, message_group_id, queue_name,
 };
+pub use secrets::{JsonSecrets, SecretChange};
 pub use store::{DynamoStore, PK, SK, TTL_ATTRIBUTE, conversation_key, doc_key, intent_key, ticket_key};
+pub use topic::{MAX_SUBJECT_CHARS, SnsTopic, sns_subject};
 
 /// Re-exported SDK crates, so callers build clients with the exact versions used here.
 pub mod sdk {
     pub use aws_sdk_dynamodb as dynamodb;
+    pub use aws_sdk_s3 as s3;
+    pub use aws_sdk_secretsmanager as secretsmanager;
+    pub use aws_sdk_sns as sns;
     pub use aws_sdk_sqs as sqs;
 }

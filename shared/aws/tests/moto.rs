@@ -405,3 +405,108 @@ async fn find_queues_looks_up_without_creating_or_changing_anything() {
         .unwrap();
     assert_eq!(attrs.attributes().unwrap()[&aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout], "720");
 }
+
+#[tokio::test]
+async fn s3_objects_read_text_write_bytes_and_name_the_object_on_failure() {
+    use std::error::Error as _;
+
+    use bridge_aws::{AwsError, S3Objects};
+
+    let moto = Moto::start().expect("moto server");
+    let objects = S3Objects::new(&moto.sdk_config().await);
+    let bucket = unique_name("objects");
+    objects.client().create_bucket().bucket(&bucket).send().await.unwrap();
+
+    objects.put(&bucket, "config/bridge.yaml", b"version: 1\n".to_vec(), "application/yaml").await.unwrap();
+    assert_eq!(objects.get_text(&bucket, "config/bridge.yaml").await.unwrap(), "version: 1\n");
+    let head = objects.client().head_object().bucket(&bucket).key("config/bridge.yaml").send().await.unwrap();
+    assert_eq!(head.content_type(), Some("application/yaml"));
+
+    let missing = objects.get_text(&bucket, "config/missing.yaml").await.unwrap_err();
+    assert!(matches!(&missing, AwsError::S3 { operation: "GetObject", .. }), "{missing:?}");
+    assert_eq!(missing.to_string(), format!("s3 GetObject s3://{bucket}/config/missing.yaml failed"));
+    assert!(missing.source().is_some(), "the SDK error is kept as the source");
+
+    objects.put(&bucket, "binary", vec![0xff, 0xfe], "application/octet-stream").await.unwrap();
+    let binary = objects.get_text(&bucket, "binary").await.unwrap_err();
+    assert!(matches!(&binary, AwsError::NotText { object, .. } if *object == format!("s3://{bucket}/binary")));
+
+    let nowhere = objects.put(&unique_name("no-such-bucket"), "k", Vec::new(), "text/plain").await.unwrap_err();
+    assert!(matches!(&nowhere, AwsError::S3 { operation: "PutObject", .. }), "{nowhere:?}");
+}
+
+#[tokio::test]
+async fn sns_topic_publishes_and_maps_failures_to_notifications() {
+    use std::error::Error as _;
+
+    use bridge_aws::sdk::{sns, sqs};
+    use bridge_aws::{AwsError, SnsTopic};
+    use bridge_domain::ports::{PortError, Service};
+
+    let moto = Moto::start().expect("moto server");
+    let sdk = moto.sdk_config().await;
+    let (sns, sqs) = (sns::Client::new(&sdk), sqs::Client::new(&sdk));
+    let arn = sns.create_topic().name(unique_name("drift")).send().await.unwrap().topic_arn().unwrap().to_string();
+    let inbox =
+        sqs.create_queue().queue_name(unique_name("inbox")).send().await.unwrap().queue_url().unwrap().to_string();
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(&inbox)
+        .attribute_names(sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap();
+    let inbox_arn = attrs.attributes().unwrap()[&sqs::types::QueueAttributeName::QueueArn].clone();
+    sns.subscribe().topic_arn(&arn).protocol("sqs").endpoint(inbox_arn).send().await.unwrap();
+
+    let topic = SnsTopic::new(&sdk, &arn);
+    let long_subject = format!("Profile drift: {} — new fields", "x".repeat(120));
+    topic.publish(&long_subject, "{\"findings\": []}").await.unwrap();
+    let received = sqs.receive_message().queue_url(&inbox).wait_time_seconds(2).send().await.unwrap();
+    let envelope: serde_json::Value = serde_json::from_str(received.messages()[0].body().unwrap()).unwrap();
+    let subject = envelope["Subject"].as_str().unwrap();
+    assert!(subject.len() <= 100 && subject.is_ascii() && subject.starts_with("Profile drift: x"), "{subject}");
+    assert_eq!(envelope["Message"], "{\"findings\": []}");
+
+    let gone = format!("{}-gone", arn);
+    let err = SnsTopic::new(&sdk, &gone).publish("s", "b").await.unwrap_err();
+    let PortError::Rejected { service: Service::Notifications, source } = &err else { panic!("{err:?}") };
+    assert_eq!(err.to_string(), "sns: rejected");
+    let aws = source.downcast_ref::<AwsError>().expect("an AwsError names the topic");
+    assert!(matches!(aws, AwsError::Sns { operation: "Publish", topic, .. } if *topic == gone), "{aws:?}");
+    assert!(aws.source().is_some(), "the SDK error is kept as the source");
+}
+
+#[tokio::test]
+async fn json_secrets_merge_keeps_other_keys_and_writes_only_changes() {
+    use bridge_aws::sdk::secretsmanager;
+    use bridge_aws::{AwsError, JsonSecrets, SecretChange};
+    use secrecy::SecretString;
+
+    let moto = Moto::start().expect("moto server");
+    let sdk = moto.sdk_config().await;
+    let client = secretsmanager::Client::new(&sdk);
+    let secrets = JsonSecrets::new(&sdk);
+    let id = unique_name("stack/vendor-credentials");
+    let value = |v: &str| SecretString::from(v);
+
+    assert_eq!(secrets.merge(&id, &[("zendesk_webhook_secret", value("one"))]).await.unwrap(), SecretChange::Created);
+    assert_eq!(secrets.merge(&id, &[("zendesk_webhook_secret", value("one"))]).await.unwrap(), SecretChange::Unchanged);
+    client
+        .put_secret_value()
+        .secret_id(&id)
+        .secret_string(r#"{"intercom_access_token":"keep-me","zendesk_webhook_secret":"one"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(secrets.merge(&id, &[("zendesk_webhook_secret", value("two"))]).await.unwrap(), SecretChange::Updated);
+    let stored = client.get_secret_value().secret_id(&id).send().await.unwrap();
+    let stored: serde_json::Value = serde_json::from_str(stored.secret_string().unwrap()).unwrap();
+    assert_eq!(stored, serde_json::json!({"intercom_access_token": "keep-me", "zendesk_webhook_secret": "two"}));
+
+    let plain = unique_name("plain");
+    client.create_secret().name(&plain).secret_string("hunter2-not-json").send().await.unwrap();
+    let err = secrets.merge(&plain, &[("k", value("v"))]).await.unwrap_err();
+    assert!(matches!(&err, AwsError::SecretNotJsonObject { secret } if *secret == plain), "{err:?}");
+    assert!(!format!("{err} {err:?}").contains("hunter2"), "the value never shows: {err}");
+}

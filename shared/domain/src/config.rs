@@ -57,6 +57,9 @@ pub struct Config {
     /// GDPR erasure: what a person's deletion on one side does on the other.
     #[serde(default)]
     pub erasure: Option<crate::erasure::ErasureConfig>,
+    /// The repair sweeps of jobs 1 and 3 to 6 (on by default).
+    #[serde(default)]
+    pub sweeps: crate::sweep::SweepsConfig,
 }
 
 /// Job 1: when and how to escalate a conversation.
@@ -256,7 +259,7 @@ impl Config {
         if let Some(profiles) = &self.profiles {
             profiles.validate()?;
         }
-        Ok(())
+        self.sweeps.validate()
     }
 }
 

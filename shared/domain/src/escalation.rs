@@ -62,6 +62,12 @@ pub fn unanswered_customer_messages(c: &Conversation) -> usize {
         .count()
 }
 
+/// The shortest `waiting_minutes` of the rules: a conversation waiting longer may match a
+/// time-based rule with no new event (job 1's sweep reads those).
+pub fn shortest_wait(config: &EscalationConfig) -> Option<u32> {
+    config.rules.iter().filter_map(|r| r.when.threshold.as_ref()?.waiting_minutes).min()
+}
+
 /// Since when the customer waits: Intercom's `waiting_since`, else the first unanswered
 /// customer message.
 pub fn waiting_since(c: &Conversation) -> Option<Timestamp> {

@@ -120,6 +120,8 @@ pub enum DocKey {
     },
     /// The last schema drift report: `PROFILE#DRIFT`.
     ProfileDrift,
+    /// A job's repair sweep: its window and page cursors. `SWEEP#<job>`.
+    SweepCursor(JobKind),
     /// The bulk backfill's cursor and jobs in flight: `PROFILE#BACKFILL#contact`.
     ProfileBackfill,
     /// A shared rate budget: `RL#<vendor>#<endpoint class>`.
@@ -165,6 +167,7 @@ impl fmt::Display for DocKey {
             }
             DocKey::ProfileDrift => f.write_str("PROFILE#DRIFT"),
             DocKey::ProfileBackfill => f.write_str("PROFILE#BACKFILL#contact"),
+            DocKey::SweepCursor(job) => write!(f, "SWEEP#{}", job.as_str()),
             DocKey::RateBudget { vendor, class } => write!(f, "RL#{vendor}#{class}"),
             DocKey::Probe => f.write_str("DOCTOR#probe"),
         }
@@ -221,6 +224,7 @@ mod tests {
             (DocKey::ProfileCursor { side: Vendor::Intercom, kind: Kind::Org }, "PROFILE#CURSOR#IC#company"),
             (DocKey::ProfileDrift, "PROFILE#DRIFT"),
             (DocKey::ProfileBackfill, "PROFILE#BACKFILL#contact"),
+            (DocKey::SweepCursor(JobKind::TicketIntake), "SWEEP#ticket-intake"),
             (DocKey::RateBudget { vendor: Vendor::Zendesk, class: "users" }, "RL#zendesk#users"),
         ];
         for (key, text) in docs {

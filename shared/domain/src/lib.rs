@@ -23,6 +23,7 @@ pub mod retry;
 pub mod routing;
 pub mod settings;
 pub mod status;
+pub mod sweep;
 pub mod tags;
 pub mod text;
 

@@ -37,6 +37,8 @@ pub enum Service {
     Store,
     /// SQS.
     Queue,
+    /// SNS: notifications to operators (the profile drift report).
+    Notifications,
 }
 
 impl std::fmt::Display for Service {
@@ -46,6 +48,7 @@ impl std::fmt::Display for Service {
             Service::Zendesk => "zendesk",
             Service::Store => "store",
             Service::Queue => "queue",
+            Service::Notifications => "sns",
         })
     }
 }

@@ -9,6 +9,7 @@ use bridge_domain::ids::TagId;
 use bridge_domain::retry::{RetryDecision, RetryPolicy};
 use reqwest::Method;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue};
+use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use url::Url;
@@ -133,8 +134,11 @@ fn now() -> i64 {
 impl IntercomClient {
     /// Builds the client (one connection pool for every call).
     pub fn new(config: IntercomConfig) -> Result<Self, IntercomError> {
+        if !matches!(config.base_url.scheme(), "http" | "https") || config.base_url.cannot_be_a_base() {
+            return Err(IntercomError::Config(format!("base URL must be http(s), got {}", config.base_url.scheme())));
+        }
         let mut headers = HeaderMap::new();
-        let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.access_token.expose()))
+        let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.access_token.expose_secret()))
             .map_err(|_| IntercomError::Config("access token is not a valid header value".into()))?;
         auth.set_sensitive(true);
         headers.insert(AUTHORIZATION, auth);

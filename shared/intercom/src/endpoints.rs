@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 use crate::client::{ApiRequest, IntercomClient, Page, collect_pages};
 use crate::convert::field_json;
 use crate::error::IntercomError;
-use crate::query::Query;
+use crate::query::{Query, Sort};
 use crate::wire::{self, ConversationList, DataList};
 
 /// Largest page Intercom serves.
@@ -120,12 +120,16 @@ fn cursor_page<T>(items: Vec<T>, pages: Option<wire::Pages>, total_count: Option
     Page { items, next: pages.and_then(|p| p.next_cursor()), total_count }
 }
 
-fn search_body(query: &Query, per_page: u32, starting_after: Option<String>) -> Value {
+fn search_body(query: &Query, sort: Option<&Sort>, per_page: u32, starting_after: Option<String>) -> Value {
     let mut pagination = json!({"per_page": per_page.clamp(1, MAX_PER_PAGE)});
     if let Some(cursor) = starting_after {
         pagination["starting_after"] = Value::String(cursor);
     }
-    json!({"query": query.to_json(), "pagination": pagination})
+    let mut body = json!({"query": query.to_json(), "pagination": pagination});
+    if let Some(sort) = sort {
+        body["sort"] = sort.to_json();
+    }
+    body
 }
 
 fn attributes_json(map: &BTreeMap<String, FieldValue>) -> Map<String, Value> {
@@ -189,8 +193,19 @@ impl IntercomClient {
         per_page: u32,
         starting_after: Option<String>,
     ) -> Result<Page<wire::Conversation>, IntercomError> {
+        self.search_conversations_sorted(query, None, per_page, starting_after).await
+    }
+
+    /// `POST /conversations/search` with a `sort`: one page.
+    pub async fn search_conversations_sorted(
+        &self,
+        query: &Query,
+        sort: Option<&Sort>,
+        per_page: u32,
+        starting_after: Option<String>,
+    ) -> Result<Page<wire::Conversation>, IntercomError> {
         let req = ApiRequest::new(Method::POST, &["conversations", "search"], "conversation search")
-            .body(search_body(query, per_page, starting_after))
+            .body(search_body(query, sort, per_page, starting_after))
             .idempotent();
         let list: ConversationList = self.call(req).await?;
         Ok(cursor_page(list.conversations, list.pages, list.total_count))
@@ -378,7 +393,7 @@ impl IntercomClient {
         starting_after: Option<String>,
     ) -> Result<Page<wire::Contact>, IntercomError> {
         let req = ApiRequest::new(Method::POST, &["contacts", "search"], "contact search")
-            .body(search_body(query, per_page, starting_after))
+            .body(search_body(query, None, per_page, starting_after))
             .idempotent();
         let list: DataList<wire::Contact> = self.call(req).await?;
         Ok(cursor_page(list.data, list.pages, list.total_count))

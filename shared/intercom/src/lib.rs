@@ -17,6 +17,7 @@ mod de;
 mod endpoints;
 mod erasure;
 mod error;
+mod feed;
 mod messenger;
 mod profiles;
 pub mod query;
@@ -24,7 +25,7 @@ pub mod webhook;
 pub mod wire;
 
 pub use client::{IntercomClient, Page, RateLimitSnapshot};
-pub use config::{AU_BASE_URL, AccessToken, DEFAULT_VERSION, EU_BASE_URL, IntercomConfig, US_BASE_URL};
+pub use config::{AU_BASE_URL, DEFAULT_VERSION, EU_BASE_URL, IntercomConfig, US_BASE_URL};
 pub use endpoints::{
     AttributeModel, CompanyWrite, ContactWrite, NewConversationAttribute, ReplyKind, UpdateConversation,
 };

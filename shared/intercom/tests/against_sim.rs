@@ -12,7 +12,7 @@ use bridge_domain::model::{
 use bridge_domain::ports::{Messenger, PortError};
 use bridge_intercom::webhook::{NotificationItem, parse_notification, verify_signature};
 use bridge_intercom::{
-    AccessToken, AttributeModel, CompanyWrite, ContactWrite, IntercomClient, IntercomConfig, IntercomError,
+    AttributeModel, CompanyWrite, ContactWrite, IntercomClient, IntercomConfig, IntercomError,
     NewConversationAttribute, Query,
 };
 use bridge_sim::common::Faults;
@@ -33,7 +33,7 @@ struct World {
 }
 
 fn client_for(sim: &IntercomSim, token: &str) -> IntercomClient {
-    let mut cfg = IntercomConfig::new(&sim.base_url(), AccessToken::new(token)).unwrap();
+    let mut cfg = IntercomConfig::new(sim.base_url().parse().unwrap(), token.into());
     cfg.timeout = Duration::from_secs(5);
     IntercomClient::new(cfg).unwrap()
 }

@@ -457,6 +457,10 @@ async fn append_follow_ups<S: Store, I: Messenger, Z: Helpdesk>(
         }
         version = store.load::<EscalationDoc>(&key).await?.map(|v| v.version);
     }
+    if appended == 0 {
+        // Only the bridge's own parts (or parts already copied) were new: bookkeeping.
+        return Ok(Outcome::Skipped(format!("conversation {}: nothing new to append", conversation.id)));
+    }
     Ok(Outcome::Done(format!("conversation {}: {appended} parts appended to ticket {ticket}", conversation.id)))
 }
 

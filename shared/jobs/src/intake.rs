@@ -44,6 +44,9 @@ const BUSY_RETRY: Duration = Duration::from_secs(5);
 /// Topics that announce a new ticket (event-subscribed and trigger variants).
 pub const CREATED_TOPICS: [&str; 3] = ["zen:event-type:ticket.created", "ticket.created", "trigger.ticket_created"];
 
+/// How the done marker of a sent acknowledgement starts.
+const ACKNOWLEDGED: &str = "acknowledged with message";
+
 /// Stored mapping from a Zendesk requester to their Intercom contact.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct ZendeskPersonDoc {
@@ -74,7 +77,8 @@ pub async fn run<S: Store, I: Messenger, Z: Helpdesk>(p: &Ports<'_, S, I, Z>, ev
     if config.routing.is_none() && config.acknowledgement.is_none() {
         return Ok(Outcome::Skipped("routing and acknowledgement are not configured".into()));
     }
-    if !CREATED_TOPICS.contains(&event.topic.as_str()) {
+    // A sweep hands over only tickets created in its window.
+    if !CREATED_TOPICS.contains(&event.topic.as_str()) && event.topic != bridge_domain::sweep::SWEEP_TOPIC {
         return Ok(Outcome::Skipped(format!("ticket {ticket_id}: {} is not a ticket creation", event.topic)));
     }
     let ticket = match p.zendesk.ticket(ticket_id).await {
@@ -91,6 +95,9 @@ pub async fn run<S: Store, I: Messenger, Z: Helpdesk>(p: &Ports<'_, S, I, Z>, ev
     let holder = holder_for(p.worker, event);
     let mut lookup: Option<Lookup> = None;
     let mut summary = Vec::new();
+    // Whether this run changed anything (a route written, a message sent); a run that only
+    // found things done or decided not to act is skipped (a sweep counts only real repairs).
+    let mut acted = false;
 
     if let Some(cfg) = &config.routing {
         if let Some(why) = origin {
@@ -104,6 +111,7 @@ pub async fn run<S: Store, I: Messenger, Z: Helpdesk>(p: &Ports<'_, S, I, Z>, ev
                     let result = route_claimed(p, &ticket, cfg, &mut lookup).await;
                     let done = crate::settle(p.store, &intent, &holder, result).await?;
                     summary.push(done);
+                    acted = true;
                 }
             }
         }
@@ -117,11 +125,13 @@ pub async fn run<S: Store, I: Messenger, Z: Helpdesk>(p: &Ports<'_, S, I, Z>, ev
             Claim::Acquired => {
                 let result = acknowledge_claimed(p, &ticket, cfg, origin, &mut lookup).await;
                 let done = crate::settle(p.store, &intent, &holder, result).await?;
+                acted |= done.starts_with(ACKNOWLEDGED);
                 summary.push(done);
             }
         }
     }
-    Ok(Outcome::Done(format!("ticket {ticket_id}: {}", summary.join("; "))))
+    let summary = format!("ticket {ticket_id}: {}", summary.join("; "));
+    Ok(if acted { Outcome::Done(summary) } else { Outcome::Skipped(summary) })
 }
 
 async fn cached_lookup<'a, S: Store, I: Messenger, Z: Helpdesk>(
@@ -290,7 +300,7 @@ async fn acknowledge_claimed<S: Store, I: Messenger, Z: Helpdesk>(
         AckDecision::Send(message) => {
             let id = p.intercom.send_message(&message).await?;
             tracing::info!(ticket_id = %ticket.id, contact_id = %message.to, message_id = %id, "acknowledged");
-            Ok(format!("acknowledged with message {id}"))
+            Ok(format!("{ACKNOWLEDGED} {id}"))
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod lifecycle;
 pub mod profile_sync;
 pub mod shadow;
 mod side;
+pub mod sweep;
 pub mod tag_sync;
 pub mod ticket_status;
 

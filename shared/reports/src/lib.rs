@@ -9,7 +9,13 @@
 //!   codecs: about 30 s more to build on two cores, and kept out of every other Lambda);
 //! - [`sheets`]: a small Google Sheets v4 client (service-account JWT, RS256 via `aws-lc-rs`);
 //! - [`dashboard`]: the self-contained HTML dashboard (pure);
-//! - [`run`]: the use case, the scheduler entry point and the settings.
+//! - [`run`]: the use case (its adapters and configuration passed in, the files written through
+//!   the [`ReportSink`] port, [`S3Sink`] over `bridge_aws::S3Objects` in production) and the
+//!   scheduler entry point.
+//!
+//! The crate sits beside the jobs: it depends on the domain and the adapters, never on
+//! `bridge-runtime`, which reads the settings of `csat-report` and `bridge report csat` and
+//! wires the adapters (`bridge_runtime::reports`).
 
 pub mod collect;
 pub mod dashboard;
@@ -17,4 +23,4 @@ pub mod parquet_out;
 pub mod run;
 pub mod sheets;
 
-pub use run::{LiveReporter, ReportRequest, ReportSettings, Reporter, RunSummary, S3Sink, build, handle_scheduled};
+pub use run::{LiveReporter, ReportRequest, ReportSink, Reporter, RunSummary, S3Sink, handle_scheduled};

@@ -1,52 +1,59 @@
-//! The use case: collect from both vendors, build the report, write S3 (CSV + Parquet per day,
-//! the dashboard), the Sheets named range of the period kind; plus the scheduler entry point
-//! and the environment settings of the `csat-report` function and `bridge report csat`.
+//! The use case: collect from both vendors, build the report, write the files (CSV + Parquet
+//! per day, the dashboard) through a [`ReportSink`] and the Sheets named range of the period
+//! kind; plus the scheduler entry point. The settings and the wiring (clients, configuration)
+//! are `bridge_runtime::reports`.
 
-use std::time::Duration;
+use std::future::Future;
 
 use anyhow::Context as _;
-use aws_sdk_s3::primitives::ByteStream;
+use bridge_aws::S3Objects;
 use bridge_domain::csat::{
     DAILY_COLUMNS, Period, PeriodKind, RATING_COLUMNS, Report, ReportingConfig, build_report, dashboard_key,
     figure_cells, partition_keys, rating_cells, sheet_rows, to_csv,
 };
-use bridge_intercom::{AccessToken, IntercomClient, IntercomConfig};
-use bridge_runtime::settings::{ConfigSource, Env, Secret};
-use bridge_zendesk::{ZendeskClient, ZendeskConfig};
+use bridge_domain::ports::BoxError;
+use bridge_intercom::IntercomClient;
+use bridge_zendesk::ZendeskClient;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::collect::ReportSource;
-use crate::sheets::{SHEETS_API_BASE, SheetsClient};
+use crate::sheets::SheetsClient;
 use crate::{dashboard, parquet_out};
 
-/// Where the report goes on S3.
+/// Where the report's files go (a port: [`S3Sink`] in production).
+pub trait ReportSink: Send + Sync {
+    /// Writes `body` as `key` (replacing what a previous run of the period wrote).
+    fn put(&self, key: &str, body: Vec<u8>, content_type: &str) -> impl Future<Output = Result<(), BoxError>> + Send;
+}
+
+/// The report files in one S3 bucket (`BRIDGE_REPORTS_BUCKET`), over [`S3Objects`].
 #[derive(Debug, Clone)]
 pub struct S3Sink {
-    /// The client (path-style, so moto works).
-    pub client: aws_sdk_s3::Client,
-    /// `BRIDGE_REPORTS_BUCKET`.
-    pub bucket: String,
+    objects: S3Objects,
+    bucket: String,
 }
 
 impl S3Sink {
-    /// A sink over an SDK config (path-style addressing).
-    pub fn new(sdk: &aws_config::SdkConfig, bucket: impl Into<String>) -> Self {
-        let conf = aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build();
-        Self { client: aws_sdk_s3::Client::from_conf(conf), bucket: bucket.into() }
+    /// The files go to `bucket` through `objects`.
+    pub fn new(objects: S3Objects, bucket: impl Into<String>) -> Self {
+        Self { objects, bucket: bucket.into() }
     }
 
-    async fn put(&self, key: &str, body: Vec<u8>, content_type: &str) -> anyhow::Result<()> {
-        self.client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .content_type(content_type)
-            .body(ByteStream::from(body))
-            .send()
-            .await
-            .with_context(|| format!("writing s3://{}/{key}", self.bucket))?;
-        Ok(())
+    /// The S3 adapter.
+    pub fn objects(&self) -> &S3Objects {
+        &self.objects
+    }
+
+    /// The bucket.
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+}
+
+impl ReportSink for S3Sink {
+    async fn put(&self, key: &str, body: Vec<u8>, content_type: &str) -> Result<(), BoxError> {
+        Ok(self.objects.put(&self.bucket, key, body, content_type).await?)
     }
 }
 
@@ -65,20 +72,20 @@ pub struct RunSummary {
 
 /// Job 7 wired to its adapters.
 #[derive(Debug)]
-pub struct Reporter<I, Z> {
+pub struct Reporter<I, Z, W = S3Sink> {
     /// Intercom source.
     pub intercom: I,
     /// Zendesk source.
     pub zendesk: Z,
     /// S3 output (None: not written, e.g. the CLI without a bucket).
-    pub s3: Option<S3Sink>,
+    pub s3: Option<W>,
     /// Sheets output (None: not written).
     pub sheets: Option<SheetsClient>,
     /// `reporting:` of the configuration.
     pub config: ReportingConfig,
 }
 
-impl<I: ReportSource + Sync, Z: ReportSource + Sync> Reporter<I, Z> {
+impl<I: ReportSource + Sync, Z: ReportSource + Sync, W: ReportSink> Reporter<I, Z, W> {
     /// Computes the period's report and writes every configured output. The S3 objects and the
     /// Sheets range depend only on the period, so a re-run replaces what the previous run wrote.
     pub async fn run(&self, period: Period) -> anyhow::Result<RunSummary> {
@@ -99,14 +106,24 @@ impl<I: ReportSource + Sync, Z: ReportSource + Sync> Reporter<I, Z> {
                 let rating_rows: Vec<Vec<String>> = ratings.iter().map(|r| rating_cells(r)).collect();
                 let daily_rows: Vec<Vec<String>> =
                     daily.iter().map(|a| figure_cells(&a.day.to_string(), a.scope, &a.figures)).collect();
-                s3.put(&ratings_csv, to_csv(&RATING_COLUMNS, &rating_rows).into_bytes(), "text/csv").await?;
-                s3.put(&ratings_pq, parquet_out::ratings_parquet(&ratings)?, "application/vnd.apache.parquet").await?;
-                s3.put(&daily_csv, to_csv(&DAILY_COLUMNS, &daily_rows).into_bytes(), "text/csv").await?;
-                s3.put(&daily_pq, parquet_out::daily_parquet(&daily)?, "application/vnd.apache.parquet").await?;
+                s3.put(&ratings_csv, to_csv(&RATING_COLUMNS, &rating_rows).into_bytes(), "text/csv")
+                    .await
+                    .map_err(anyhow::Error::from_boxed)?;
+                s3.put(&ratings_pq, parquet_out::ratings_parquet(&ratings)?, "application/vnd.apache.parquet")
+                    .await
+                    .map_err(anyhow::Error::from_boxed)?;
+                s3.put(&daily_csv, to_csv(&DAILY_COLUMNS, &daily_rows).into_bytes(), "text/csv")
+                    .await
+                    .map_err(anyhow::Error::from_boxed)?;
+                s3.put(&daily_pq, parquet_out::daily_parquet(&daily)?, "application/vnd.apache.parquet")
+                    .await
+                    .map_err(anyhow::Error::from_boxed)?;
                 s3_keys.extend([ratings_csv, ratings_pq, daily_csv, daily_pq]);
             }
             let key = dashboard_key(prefix, &period);
-            s3.put(&key, html.clone().into_bytes(), "text/html; charset=utf-8").await?;
+            s3.put(&key, html.clone().into_bytes(), "text/html; charset=utf-8")
+                .await
+                .map_err(anyhow::Error::from_boxed)?;
             s3_keys.push(key);
         }
         let mut sheets_range = None;
@@ -164,8 +181,8 @@ impl ReportRequest {
 }
 
 /// The function's handler: parses the scheduler input, runs the report, answers a summary.
-pub async fn handle_scheduled<I: ReportSource + Sync, Z: ReportSource + Sync>(
-    reporter: &Reporter<I, Z>,
+pub async fn handle_scheduled<I: ReportSource + Sync, Z: ReportSource + Sync, W: ReportSink>(
+    reporter: &Reporter<I, Z, W>,
     input: serde_json::Value,
     today: NaiveDate,
 ) -> anyhow::Result<serde_json::Value> {
@@ -180,114 +197,12 @@ pub async fn handle_scheduled<I: ReportSource + Sync, Z: ReportSource + Sync>(
     }))
 }
 
-/// Environment of the `csat-report` function and `bridge report csat`.
-#[derive(Debug, Clone)]
-pub struct ReportSettings {
-    /// `INTERCOM_API_BASE` (default `https://api.intercom.io`).
-    pub intercom_api_base: String,
-    /// `INTERCOM_ACCESS_TOKEN`.
-    pub intercom_access_token: Secret,
-    /// `ZENDESK_BASE_URL`.
-    pub zendesk_base_url: String,
-    /// Zendesk credentials.
-    pub zendesk_auth: bridge_runtime::settings::ZendeskAuth,
-    /// `BRIDGE_CONFIG`: path or `s3://bucket/key`.
-    pub config: ConfigSource,
-    /// `BRIDGE_REPORTS_BUCKET` (optional: no S3 output without it).
-    pub bucket: Option<String>,
-    /// `GOOGLE_SERVICE_ACCOUNT_JSON`: the key (needed when `reporting.sheets` is set).
-    pub google_key: Option<Secret>,
-    /// `SHEETS_API_BASE` (default `https://sheets.googleapis.com`).
-    pub sheets_api_base: String,
-}
-
-fn need(env: &impl Env, name: &str) -> anyhow::Result<String> {
-    env.get(name).with_context(|| format!("{name}: not set"))
-}
-
-fn http_url(name: &str, value: String) -> anyhow::Result<String> {
-    anyhow::ensure!(value.starts_with("https://") || value.starts_with("http://"), "{name}: must be an http(s) URL");
-    Ok(value.trim_end_matches('/').to_string())
-}
-
-impl ReportSettings {
-    /// Reads the settings.
-    pub fn from_env(env: &impl Env) -> anyhow::Result<Self> {
-        use bridge_runtime::settings::ZendeskAuth;
-        let zendesk_auth = match (env.get("ZENDESK_OAUTH_TOKEN"), env.get("ZENDESK_EMAIL")) {
-            (Some(t), _) => ZendeskAuth::OAuth(Secret::new(t)),
-            (None, Some(email)) => ZendeskAuth::ApiToken { email, token: Secret::new(need(env, "ZENDESK_API_TOKEN")?) },
-            (None, None) => anyhow::bail!(
-                "ZENDESK_EMAIL: not set (set ZENDESK_EMAIL and ZENDESK_API_TOKEN, or ZENDESK_OAUTH_TOKEN)"
-            ),
-        };
-        let raw = need(env, "BRIDGE_CONFIG")?;
-        let config = match raw.strip_prefix("s3://").and_then(|r| r.split_once('/')) {
-            Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => {
-                ConfigSource::S3 { bucket: bucket.into(), key: key.into() }
-            }
-            Some(_) => anyhow::bail!("BRIDGE_CONFIG: not s3://bucket/key"),
-            None => ConfigSource::File(raw),
-        };
-        Ok(Self {
-            intercom_api_base: http_url(
-                "INTERCOM_API_BASE",
-                env.get("INTERCOM_API_BASE").unwrap_or_else(|| "https://api.intercom.io".into()),
-            )?,
-            intercom_access_token: Secret::new(need(env, "INTERCOM_ACCESS_TOKEN")?),
-            zendesk_base_url: http_url("ZENDESK_BASE_URL", need(env, "ZENDESK_BASE_URL")?)?,
-            zendesk_auth,
-            config,
-            bucket: env.get("BRIDGE_REPORTS_BUCKET"),
-            google_key: env.get("GOOGLE_SERVICE_ACCOUNT_JSON").map(Secret::new),
-            sheets_api_base: http_url(
-                "SHEETS_API_BASE",
-                env.get("SHEETS_API_BASE").unwrap_or_else(|| SHEETS_API_BASE.into()),
-            )?,
-        })
-    }
-}
-
 /// The reporter with the real clients.
 pub type LiveReporter = Reporter<IntercomClient, ZendeskClient>;
-
-/// Builds the reporter from settings (loads and validates the configuration).
-pub async fn build(settings: &ReportSettings, sdk: &aws_config::SdkConfig) -> anyhow::Result<LiveReporter> {
-    let config = bridge_runtime::app::load_config(&settings.config, sdk).await?;
-    let reporting = config.reporting.clone().unwrap_or_default();
-    let intercom = IntercomClient::new(
-        IntercomConfig::new(&settings.intercom_api_base, AccessToken::new(settings.intercom_access_token.expose()))
-            .context("INTERCOM_API_BASE")?,
-    )
-    .context("building the Intercom client")?;
-    let auth = match &settings.zendesk_auth {
-        bridge_runtime::settings::ZendeskAuth::ApiToken { email, token } => {
-            bridge_zendesk::Auth::ApiToken { email: email.clone(), token: token.expose().into() }
-        }
-        bridge_runtime::settings::ZendeskAuth::OAuth(token) => {
-            bridge_zendesk::Auth::OAuth { token: token.expose().into() }
-        }
-    };
-    let zendesk = ZendeskClient::new(ZendeskConfig {
-        base_url: settings.zendesk_base_url.clone(),
-        auth,
-        timeout: Duration::from_secs(30),
-    })
-    .context("ZENDESK_BASE_URL")?;
-    let sheets = match (&reporting.sheets, &settings.google_key) {
-        (Some(_), Some(key)) => Some(SheetsClient::new(key.expose(), &settings.sheets_api_base)?),
-        (Some(_), None) => anyhow::bail!("GOOGLE_SERVICE_ACCOUNT_JSON: not set (reporting.sheets is configured)"),
-        (None, _) => None,
-    };
-    let s3 = settings.bucket.as_ref().map(|b| S3Sink::new(sdk, b));
-    Ok(Reporter { intercom, zendesk, s3, sheets, config: reporting })
-}
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use std::collections::BTreeMap;
-
     use super::*;
 
     fn d(s: &str) -> NaiveDate {
@@ -308,22 +223,44 @@ mod tests {
         assert!(serde_json::from_value::<ReportRequest>(serde_json::json!({"perod": "daily"})).is_err());
     }
 
-    #[test]
-    fn settings_name_what_is_missing() {
-        let mut env: BTreeMap<String, String> = [
-            ("INTERCOM_ACCESS_TOKEN", "t"),
-            ("ZENDESK_BASE_URL", "https://acme.zendesk.com"),
-            ("ZENDESK_EMAIL", "bot@acme.test"),
-            ("ZENDESK_API_TOKEN", "z"),
-            ("BRIDGE_CONFIG", "s3://b/bridge.yaml"),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        let s = ReportSettings::from_env(&env).unwrap();
-        assert_eq!(s.sheets_api_base, SHEETS_API_BASE);
-        assert_eq!(s.bucket, None);
-        env.remove("ZENDESK_API_TOKEN");
-        assert!(ReportSettings::from_env(&env).unwrap_err().to_string().contains("ZENDESK_API_TOKEN"));
+    struct Nothing(bridge_domain::csat::Source);
+
+    impl ReportSource for Nothing {
+        fn source(&self) -> bridge_domain::csat::Source {
+            self.0
+        }
+        async fn collect(&self, _: &Period, _: u32) -> Result<crate::collect::Collected, crate::collect::CollectError> {
+            Ok(crate::collect::Collected::default())
+        }
+    }
+
+    /// Files by key, with their content type.
+    #[derive(Default)]
+    struct Files(std::sync::Mutex<std::collections::BTreeMap<String, String>>);
+
+    impl ReportSink for Files {
+        async fn put(&self, key: &str, _body: Vec<u8>, content_type: &str) -> Result<(), BoxError> {
+            self.0.lock().unwrap().insert(key.to_string(), content_type.to_string());
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn every_file_of_the_period_goes_through_the_sink() {
+        use bridge_domain::csat::Source;
+        let reporter = Reporter {
+            intercom: Nothing(Source::Intercom),
+            zendesk: Nothing(Source::Zendesk),
+            s3: Some(Files::default()),
+            sheets: None,
+            config: ReportingConfig::default(),
+        };
+        let summary = reporter.run(Period::custom(d("2024-05-01"), d("2024-05-02")).unwrap()).await.unwrap();
+        let files = reporter.s3.as_ref().unwrap().0.lock().unwrap().clone();
+        assert_eq!(files.len(), 2 * 4 + 1, "CSV + Parquet of ratings and daily figures per day, and the dashboard");
+        let mut written = summary.s3_keys.clone();
+        written.sort();
+        assert_eq!(files.keys().cloned().collect::<Vec<_>>(), written);
+        assert_eq!(files.values().filter(|t| t.starts_with("text/html")).count(), 1);
     }
 }

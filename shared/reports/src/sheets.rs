@@ -8,9 +8,11 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
+use url::Url;
 
 /// Scope the token asks for.
 pub const SHEETS_SCOPE: &str = "https://www.googleapis.com/auth/spreadsheets";
@@ -58,7 +60,7 @@ pub struct ServiceAccountKey {
     #[serde(default)]
     pub private_key_id: Option<String>,
     /// PKCS#8 PEM.
-    pub private_key: String,
+    pub private_key: SecretString,
     /// OAuth token endpoint, the JWT's `aud`.
     #[serde(default = "default_token_uri")]
     pub token_uri: String,
@@ -99,7 +101,7 @@ pub fn sign_jwt(key: &RsaKeyPair, kid: Option<&str>, claims: &Value) -> Result<S
 
 #[derive(Deserialize)]
 struct TokenReply {
-    access_token: String,
+    access_token: SecretString,
     #[serde(default)]
     expires_in: Option<u64>,
 }
@@ -126,28 +128,31 @@ pub struct SheetsClient {
     key: ServiceAccountKey,
     signer: RsaKeyPair,
     api_base: String,
-    token: Mutex<Option<(String, Instant)>>,
+    token: Mutex<Option<(SecretString, Instant)>>,
 }
 
 impl SheetsClient {
     /// From the JSON key text and the API base (`https://sheets.googleapis.com`).
-    pub fn new(key_json: &str, api_base: &str) -> Result<Self, SheetsError> {
-        let key: ServiceAccountKey = serde_json::from_str(key_json)
-            .map_err(|e| SheetsError::Key(format!("not a service-account JSON key ({e})")))?;
+    pub fn new(key_json: &SecretString, api_base: &Url) -> Result<Self, SheetsError> {
+        // The parser's message is left out: it may quote the key.
+        let key: ServiceAccountKey = serde_json::from_str(key_json.expose_secret()).map_err(|e| {
+            SheetsError::Key(format!("not a service-account JSON key ({:?} at line {})", e.classify(), e.line()))
+        })?;
         if !key.kind.is_empty() && key.kind != "service_account" {
             return Err(SheetsError::Key(format!("type is {:?}, expected service_account", key.kind)));
         }
-        let der = pem_to_der(&key.private_key)?;
+        let der = pem_to_der(key.private_key.expose_secret())?;
         let signer =
             RsaKeyPair::from_pkcs8(&der).map_err(|e| SheetsError::Key(format!("not an RSA PKCS#8 key ({e})")))?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(20))
             .build()
             .map_err(|e| SheetsError::Transport(e.to_string()))?;
-        Ok(Self { http, key, signer, api_base: api_base.trim_end_matches('/').to_string(), token: Mutex::new(None) })
+        let api_base = api_base.as_str().trim_end_matches('/').to_string();
+        Ok(Self { http, key, signer, api_base, token: Mutex::new(None) })
     }
 
-    async fn access_token(&self) -> Result<String, SheetsError> {
+    async fn access_token(&self) -> Result<SecretString, SheetsError> {
         let mut cached = self.token.lock().await;
         if let Some((token, until)) = cached.as_ref()
             && Instant::now() < *until
@@ -184,7 +189,7 @@ impl SheetsClient {
         let resp = self
             .http
             .request(method, url)
-            .bearer_auth(token)
+            .bearer_auth(token.expose_secret())
             .json(&body)
             .send()
             .await
@@ -260,10 +265,13 @@ mod tests {
         let pem =
             format!("-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n", STANDARD.encode(der.as_ref()));
         let json = json!({"type": "service_account", "client_email": "r@p.iam", "private_key": pem}).to_string();
-        let client = SheetsClient::new(&json, "https://sheets.example/").unwrap();
+        let client = SheetsClient::new(&json.into(), &"https://sheets.example/".parse().unwrap()).unwrap();
         assert_eq!(client.api_base, "https://sheets.example");
         assert!(!format!("{client:?}").contains("PRIVATE"));
-        assert!(matches!(SheetsClient::new("{}", "x"), Err(SheetsError::Key(_))));
+        let base = Url::parse(SHEETS_API_BASE).unwrap();
+        assert!(matches!(SheetsClient::new(&"{}".into(), &base), Err(SheetsError::Key(_))));
+        let leak = SheetsClient::new(&r#"{"client_email": 7, "private_key": "p-4Xq"}"#.into(), &base).unwrap_err();
+        assert!(!leak.to_string().contains("p-4Xq"), "{leak}");
     }
 
     #[test]

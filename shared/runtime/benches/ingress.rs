@@ -13,9 +13,9 @@ use bridge_domain::routing::JobKind;
 use bridge_domain::event::QueuedEvent;
 use bridge_runtime::ingress::{Ingress, WebhookRequest};
 use bridge_runtime::metrics::Counters;
-use bridge_runtime::settings::Secret;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use http::{HeaderMap, Method};
+use secrecy::SecretString;
 
 const INTERCOM_SECRET: &str = "bench-intercom-secret";
 const ZENDESK_SECRET: &str = "bench-zendesk-secret";
@@ -74,8 +74,8 @@ impl Queue for NullQueue {
 fn ingress() -> Ingress<NullQueue> {
     Ingress::new(
         NullQueue,
-        Some(Secret::new(INTERCOM_SECRET)),
-        Some(Secret::new(ZENDESK_SECRET)),
+        Some(SecretString::from(INTERCOM_SECRET)),
+        Some(SecretString::from(ZENDESK_SECRET)),
         JobKind::ALL.into_iter().collect(),
         1024 * 1024,
         Duration::from_secs(300),

@@ -10,16 +10,16 @@ use bridge_domain::Config;
 use bridge_domain::model::Timestamp;
 use bridge_domain::ports::Clock;
 use bridge_domain::routing::JobKind;
-use bridge_intercom::{AccessToken, IntercomClient, IntercomConfig};
+use bridge_intercom::IntercomClient;
 use bridge_jobs::Ports;
-use bridge_zendesk::{ZendeskClient, ZendeskConfig};
+use bridge_zendesk::ZendeskClient;
 
 use crate::driver::{DeadLetter, MessageControl};
 use crate::ingress::Ingress;
 use crate::metrics::Counters;
 pub use crate::reload::load_config;
 use crate::reload::{ConfigHolder, ConfigOrigin};
-use crate::settings::{IngressSettings, QueueTargets, WorkerSettings, ZendeskAuth};
+use crate::settings::{IngressSettings, QueueTargets, WorkerSettings};
 
 /// The wall clock.
 #[derive(Debug, Clone, Copy, Default)]
@@ -103,22 +103,8 @@ impl App {
     /// Builds the adapters from settings.
     pub async fn build(settings: &WorkerSettings, sdk: &aws_config::SdkConfig) -> anyhow::Result<Self> {
         let config = load_config(&settings.config, sdk).await?;
-        let intercom_config =
-            IntercomConfig::new(&settings.intercom_api_base, AccessToken::new(settings.intercom_access_token.expose()))
-                .context("INTERCOM_API_BASE")?;
-        let intercom = IntercomClient::new(intercom_config).context("building the Intercom client")?;
-        let auth = match &settings.zendesk_auth {
-            ZendeskAuth::ApiToken { email, token } => {
-                bridge_zendesk::Auth::ApiToken { email: email.clone(), token: token.expose().into() }
-            }
-            ZendeskAuth::OAuth(token) => bridge_zendesk::Auth::OAuth { token: token.expose().into() },
-        };
-        let zendesk = ZendeskClient::new(ZendeskConfig {
-            base_url: settings.zendesk_base_url.clone(),
-            auth,
-            timeout: Duration::from_secs(10),
-        })
-        .context("ZENDESK_BASE_URL")?;
+        let intercom = settings.intercom.client()?;
+        let zendesk = settings.zendesk.client(Duration::from_secs(10))?;
         let sqs = bridge_aws::sdk::sqs::Client::new(sdk);
         let queue = SqsQueue::new(sqs.clone(), resolve_queues(&settings.queues, &sqs).await?);
         let store = DynamoStore::new(bridge_aws::sdk::dynamodb::Client::new(sdk), settings.table.clone());

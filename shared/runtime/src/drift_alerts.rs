@@ -1,13 +1,12 @@
-//! The profile-sync drift alerts over CloudWatch (an EMF counter per finding) and SNS.
+//! The profile-sync drift alerts: an EMF counter per finding (CloudWatch) and the report
+//! published to an SNS topic through [`SnsTopic`].
 
-use bridge_domain::ports::{PortError, Service};
+use bridge_aws::SnsTopic;
+use bridge_domain::ports::PortError;
 use bridge_domain::profiles::DriftFinding;
 use bridge_jobs::profile_sync::alerts::DriftAlerts;
 
 use crate::metrics::Counters;
-
-/// Re-export of the SNS SDK, so tests and tools subscribe without their own dependency.
-pub use aws_sdk_sns as sns;
 
 /// The metric counted once per drift finding (dimension `Job=profile-sync`).
 pub const DRIFT_METRIC: &str = "ProfileSchemaDrift";
@@ -18,13 +17,13 @@ pub const DRIFT_TOPIC_VARIABLE: &str = "BRIDGE_DRIFT_TOPIC_ARN";
 #[derive(Debug)]
 pub struct SnsDriftAlerts<'a> {
     counters: &'a Counters,
-    topic: Option<(sns::Client, String)>,
+    topic: Option<SnsTopic>,
 }
 
 impl<'a> SnsDriftAlerts<'a> {
     /// Alerts counting on `counters` and publishing to `topic_arn` (none: count only).
     pub fn new(counters: &'a Counters, sdk: &aws_config::SdkConfig, topic_arn: Option<String>) -> Self {
-        Self { counters, topic: topic_arn.filter(|t| !t.is_empty()).map(|t| (sns::Client::new(sdk), t)) }
+        Self { counters, topic: topic_arn.filter(|t| !t.is_empty()).map(|t| SnsTopic::new(sdk, t)) }
     }
 }
 
@@ -33,21 +32,13 @@ impl DriftAlerts for SnsDriftAlerts<'_> {
         self.counters.incr(DRIFT_METRIC, ("Job", "profile-sync"));
     }
 
+    /// Publishes to the topic; a failure is a `Service::Notifications` port error (retryable
+    /// when SNS throttles or is unavailable).
     async fn publish(&self, subject: &str, body: &str) -> Result<(), PortError> {
-        let Some((client, topic)) = &self.topic else {
+        let Some(topic) = &self.topic else {
             tracing::warn!("drift report not published: {DRIFT_TOPIC_VARIABLE} is not set");
             return Ok(());
         };
-        // SNS subjects: at most 100 printable ASCII characters.
-        let subject: String = subject.chars().filter(char::is_ascii).take(100).collect();
-        client
-            .publish()
-            .topic_arn(topic)
-            .subject(subject)
-            .message(body)
-            .send()
-            .await
-            .map_err(|e| PortError::unavailable(Service::Queue, format!("sns publish: {e}")))?;
-        Ok(())
+        topic.publish(subject, body).await
     }
 }

@@ -22,7 +22,7 @@ use http::{HeaderMap, Method, StatusCode};
 
 use crate::metrics::Counters;
 use crate::reload::ConfigHolder;
-use crate::settings::Secret;
+use secrecy::{ExposeSecret, SecretString};
 
 /// A webhook request as received: method, headers and the exact body bytes.
 #[derive(Debug, Clone, Copy)]
@@ -55,9 +55,9 @@ impl WebhookReply {
 #[derive(Debug)]
 pub struct Ingress<Q> {
     queue: Q,
-    intercom_secret: Option<Secret>,
-    zendesk_secret: Option<Secret>,
-    zendesk_trigger_secret: Option<Secret>,
+    intercom_secret: Option<SecretString>,
+    zendesk_secret: Option<SecretString>,
+    zendesk_trigger_secret: Option<SecretString>,
     jobs: BTreeSet<JobKind>,
     /// The workers' configuration, when they share the process (`bridge serve`): events are
     /// not queued for jobs it leaves unconfigured.
@@ -79,8 +79,8 @@ impl<Q: Queue> Ingress<Q> {
     /// An ingress fanning out to `jobs` (the jobs whose queues exist) through `queue`.
     pub fn new(
         queue: Q,
-        intercom_secret: Option<Secret>,
-        zendesk_secret: Option<Secret>,
+        intercom_secret: Option<SecretString>,
+        zendesk_secret: Option<SecretString>,
         jobs: BTreeSet<JobKind>,
         max_body_bytes: usize,
         max_age: Duration,
@@ -144,7 +144,7 @@ impl<Q: Queue> Ingress<Q> {
             return self.refuse(VENDOR, StatusCode::UNAUTHORIZED, "intercom webhooks are not configured");
         };
         let signature = header(req.headers, "x-hub-signature");
-        if let Err(e) = intercom_webhook::verify_signature(secret.expose().as_bytes(), req.body, signature) {
+        if let Err(e) = intercom_webhook::verify_signature(secret.expose_secret().as_bytes(), req.body, signature) {
             return self.refuse(VENDOR, StatusCode::UNAUTHORIZED, &format!("signature: {e}"));
         }
         // Parsed once: a light view of the JSON routes the event, the JSON is what gets queued.
@@ -177,7 +177,7 @@ impl<Q: Queue> Ingress<Q> {
     }
 
     /// Also accepts Zendesk deliveries signed with the trigger-connected webhook's secret.
-    pub fn with_zendesk_trigger_secret(mut self, secret: Option<Secret>) -> Self {
+    pub fn with_zendesk_trigger_secret(mut self, secret: Option<SecretString>) -> Self {
         self.zendesk_trigger_secret = secret;
         self
     }
@@ -191,9 +191,9 @@ impl<Q: Queue> Ingress<Q> {
         let Some(secret) = &self.zendesk_secret else {
             return self.refuse(VENDOR, StatusCode::UNAUTHORIZED, "zendesk webhooks are not configured");
         };
-        let verify = |secret: &Secret| {
+        let verify = |secret: &SecretString| {
             zendesk_webhook::verify_signature(
-                secret.expose().as_bytes(),
+                secret.expose_secret().as_bytes(),
                 header(req.headers, "x-zendesk-webhook-signature-timestamp"),
                 req.body,
                 header(req.headers, "x-zendesk-webhook-signature"),
@@ -332,8 +332,8 @@ mod tests {
     fn ingress() -> Ingress<RecordingQueue> {
         Ingress::new(
             RecordingQueue::default(),
-            Some(Secret::new(SECRET)),
-            Some(Secret::new("zd-secret")),
+            Some(SecretString::from(SECRET)),
+            Some(SecretString::from("zd-secret")),
             [JobKind::Escalate, JobKind::TicketStatus].into_iter().collect(),
             64 * 1024,
             Duration::from_secs(300),
@@ -399,7 +399,7 @@ mod tests {
             let config = bridge_domain::Config::from_yaml(yaml).unwrap();
             Ingress::new(
                 RecordingQueue::default(),
-                Some(Secret::new(SECRET)),
+                Some(SecretString::from(SECRET)),
                 None,
                 deployed.clone(),
                 64 * 1024,
@@ -513,7 +513,7 @@ mod tests {
         let h = headers(b"trigger-secret");
         let reply = without.zendesk(WebhookRequest { method: &Method::POST, headers: &h, body }).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
-        let with = ingress().with_zendesk_trigger_secret(Some(Secret::new("trigger-secret")));
+        let with = ingress().with_zendesk_trigger_secret(Some(SecretString::from("trigger-secret")));
         let reply = with.zendesk(WebhookRequest { method: &Method::POST, headers: &h, body }).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
         let forged = headers(b"neither");

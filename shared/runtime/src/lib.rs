@@ -1,6 +1,7 @@
 //! Wiring shared by the Lambda functions and `bridge serve`: settings from the environment,
 //! adapters built once per process, the webhook ingress, the SQS batch driver, metrics and
-//! tracing setup.
+//! tracing setup, and the wiring of job 7's reports ([`reports`]). It calls AWS only through
+//! `bridge_aws`.
 
 pub mod app;
 pub mod catalogs;
@@ -12,6 +13,7 @@ pub mod metrics;
 pub mod poller;
 pub mod process;
 pub mod reload;
+pub mod reports;
 pub mod schedules;
 pub mod settings;
 pub mod telemetry;

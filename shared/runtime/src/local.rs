@@ -1,6 +1,6 @@
-//! Everything in one process: the ingress routes over HTTP and a poller per job. Used by
-//! `bridge serve`, the demo and the end-to-end tests, through the same handler code as the
-//! Lambdas.
+//! Everything in one process: the ingress routes over HTTP, a poller per job and (with
+//! [`LocalBridge::with_sweeps`]) the repair sweeps on their schedule. Used by `bridge serve`, the
+//! demo and the end-to-end tests, through the same handler code as the Lambdas.
 
 use std::sync::Arc;
 
@@ -74,6 +74,29 @@ impl LocalBridge {
         Ok(Self { addr, stop, tasks, ingress, app })
     }
 
+    /// Also runs the repair sweeps of jobs 1 and 3 to 6: every minute each sweep whose interval
+    /// (`sweeps.<job>.every_minutes`) has passed runs, as the stack's schedules do.
+    pub fn with_sweeps(mut self) -> Self {
+        let app = self.app.clone();
+        let mut stop = self.stop.subscribe();
+        self.tasks.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = stop.changed() => break,
+                }
+                for job in [JobKind::Escalate, JobKind::TicketStatus, JobKind::TagSync, JobKind::TicketIntake] {
+                    let opts = bridge_jobs::sweep::SweepOptions::default();
+                    if let Err(e) = crate::schedules::run_sweep(app.as_ref(), job, &opts, &mut |_| {}).await {
+                        tracing::warn!(job = job.as_str(), error = %e, "sweep failed; the next one retries");
+                    }
+                }
+            }
+        }));
+        self
+    }
+
     /// `http://<addr>`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
@@ -140,7 +163,7 @@ mod tests {
 
     use super::*;
     use crate::metrics::Counters;
-    use crate::settings::Secret;
+    use secrecy::SecretString;
 
     /// A queue whose sends take a while, counting how many run at once.
     #[derive(Debug, Default)]
@@ -167,7 +190,7 @@ mod tests {
         let jobs = BTreeSet::from([JobKind::Escalate]);
         let ingress = Ingress::new(
             SlowQueue::default(),
-            Some(Secret::new(SECRET)),
+            Some(SecretString::from(SECRET)),
             None,
             jobs,
             64 * 1024,

@@ -42,6 +42,27 @@ impl Counters {
         }
     }
 
+    /// Adds `n` to `name`, tagged with a dimension; one EMF line per call.
+    pub fn add(&self, name: &str, dimension: (&str, &str), n: u64) {
+        let key = format!("{name}{{{}={}}}", dimension.0, dimension.1);
+        *self.values.lock().unwrap_or_else(|p| p.into_inner()).entry(key).or_default() += n;
+        if self.emit {
+            let line = serde_json::json!({
+                "_aws": {
+                    "Timestamp": chrono::Utc::now().timestamp_millis(),
+                    "CloudWatchMetrics": [{
+                        "Namespace": NAMESPACE,
+                        "Dimensions": [[dimension.0]],
+                        "Metrics": [{ "Name": name, "Unit": "Count" }],
+                    }],
+                },
+                dimension.0: dimension.1,
+                name: n,
+            });
+            println!("{line}");
+        }
+    }
+
     /// Adds `n` to `name`, tagged with two dimensions (e.g. vendor and HTTP status); one EMF
     /// line per call.
     pub fn add2(&self, name: &str, first: (&str, &str), second: (&str, &str), n: u64) {

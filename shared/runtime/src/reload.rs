@@ -14,28 +14,17 @@ use bridge_domain::Config;
 use crate::metrics::Counters;
 use crate::settings::ConfigSource;
 
-/// Reads and validates the YAML configuration from a file or S3.
+/// Reads and validates the YAML configuration from a file or S3 (through
+/// [`S3Objects`](bridge_aws::S3Objects)).
 pub async fn load_config(source: &ConfigSource, sdk: &aws_config::SdkConfig) -> anyhow::Result<Config> {
     let (text, origin) = match source {
         ConfigSource::File(path) => {
             (std::fs::read_to_string(path).with_context(|| format!("BRIDGE_CONFIG: cannot read {path}"))?, path.clone())
         }
-        ConfigSource::S3 { bucket, key } => {
-            let s3 =
-                aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build());
-            let object = s3
-                .get_object()
-                .bucket(bucket)
-                .key(key)
-                .send()
-                .await
-                .with_context(|| format!("BRIDGE_CONFIG: cannot read s3://{bucket}/{key}"))?;
-            let bytes = object.body.collect().await.context("BRIDGE_CONFIG: reading the S3 object")?.into_bytes();
-            (
-                String::from_utf8(bytes.to_vec()).context("BRIDGE_CONFIG: the file is not UTF-8")?,
-                format!("s3://{bucket}/{key}"),
-            )
-        }
+        ConfigSource::S3 { bucket, key } => (
+            bridge_aws::S3Objects::new(sdk).get_text(bucket, key).await.context("BRIDGE_CONFIG")?,
+            bridge_aws::object_uri(bucket, key),
+        ),
     };
     Config::from_yaml(&text).map_err(|e| anyhow::anyhow!("{origin}: {e}"))
 }

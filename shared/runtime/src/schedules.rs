@@ -1,17 +1,22 @@
-//! `profile-sync`'s input and its scheduled commands. The function receives either an SQS batch
-//! (contact, company, user and organization events) or a command from EventBridge Scheduler or
-//! an operator: `{"action": "reconcile" | "drift" | "backfill" | "backfill-continue"}`.
+//! What the workers are invoked with besides SQS batches, and what they do with it:
+//! - the webhook workers (escalate, ticket-status, tag-sync, ticket-intake) take
+//!   `{"action": "sweep"}` from their schedule: the job's repair sweep ([`WorkerInput`],
+//!   [`run_sweep`]);
+//! - `profile-sync` takes `{"action": "reconcile" | "drift" | "backfill" | "backfill-continue"}`
+//!   ([`ProfileSyncInput`], [`run_profile_command`]).
 //!
-//! Every command takes the configuration once from [`App::config`], the holder the SQS path
-//! reads too, so a changed file applies to the next scheduled run as it does to the next batch.
+//! Every run takes the configuration once from [`App::config`], the holder the SQS path reads
+//! too, so a changed file applies to the next scheduled run as it does to the next batch.
 
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 use aws_lambda_events::event::sqs::SqsEvent;
+use bridge_domain::routing::JobKind;
 use bridge_jobs::JobError;
 use bridge_jobs::profile_sync::alerts::{DriftAlerts, run_drift};
 use bridge_jobs::profile_sync::backfill::{BackfillEnd, BackfillOptions, backfill, in_progress};
 use bridge_jobs::profile_sync::reconcile::reconcile;
+use bridge_jobs::sweep::{NotRun, SweepOptions, SweepProgress, SweepReport, sweep};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -57,6 +62,94 @@ impl<'de> Deserialize<'de> for ProfileSyncInput {
             ))
         })
     }
+}
+
+/// What a webhook worker is invoked with.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WorkerInput {
+    /// An SQS batch of its job's queue.
+    Batch(SqsEvent),
+    /// `{"action": "sweep"}`: the job's repair sweep (its schedule, every 5 minutes).
+    Sweep,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+enum WorkerCommand {
+    Sweep,
+}
+
+impl<'de> Deserialize<'de> for WorkerInput {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let value = Value::deserialize(deserializer)?;
+        if value.get("Records").is_some() {
+            return serde_json::from_value(value).map(WorkerInput::Batch).map_err(D::Error::custom);
+        }
+        serde_json::from_value::<WorkerCommand>(value)
+            .map(|WorkerCommand::Sweep| WorkerInput::Sweep)
+            .map_err(|e| D::Error::custom(format!("a worker expects an SQS batch or {{\"action\": \"sweep\"}}: {e}")))
+    }
+}
+
+/// Time kept free before a Lambda's deadline when a sweep pauses.
+pub const SWEEP_MARGIN: Duration = Duration::from_secs(10);
+
+/// Runs a webhook worker's input: a batch through the driver, a sweep until [`SWEEP_MARGIN`]
+/// before `deadline`. Answers the batch response or the sweep's report as JSON.
+pub async fn handle_worker(
+    app: &App,
+    job: JobKind,
+    input: WorkerInput,
+    deadline: SystemTime,
+) -> Result<Value, JobError> {
+    match input {
+        WorkerInput::Batch(batch) => serde_json::to_value(app.handle_sqs_batch(job, batch).await)
+            .map_err(|e| JobError::permanent(format!("encode the batch response: {e}"))),
+        WorkerInput::Sweep => {
+            let left = deadline.duration_since(SystemTime::now()).unwrap_or_default();
+            let opts = SweepOptions {
+                stop_at: Some(Instant::now() + left.saturating_sub(SWEEP_MARGIN)),
+                ..SweepOptions::default()
+            };
+            Ok(match run_sweep(app, job, &opts, &mut |_| {}).await? {
+                Ok(r) => json!({
+                    "examined": r.examined,
+                    "repaired": r.repaired,
+                    "fired_on_time": r.fired_on_time,
+                    "failed": r.failed,
+                    "paused": r.paused,
+                }),
+                Err(not_run) => json!({ "skipped": format!("{not_run:?}") }),
+            })
+        }
+    }
+}
+
+/// Runs `job`'s sweep on the configuration of this run and counts its repairs
+/// (`Repaired{Job}`, `Repaired{Job,Kind}`) and job 1's on-time rules (`RulesFiredOnTime{Job}`).
+pub async fn run_sweep(
+    app: &App,
+    job: JobKind,
+    opts: &SweepOptions,
+    on_progress: &mut (dyn FnMut(&SweepProgress) + Send),
+) -> Result<Result<SweepReport, NotRun>, JobError> {
+    let config = app.config().await;
+    let result = sweep(&app.ports(&config), job, opts, on_progress).await;
+    if let Ok(Ok(report)) = &result {
+        let name = job.as_str();
+        if report.repaired_total() > 0 {
+            app.counters.add("Repaired", ("Job", name), report.repaired_total());
+        }
+        for (kind, n) in &report.repaired {
+            app.counters.add2("Repaired", ("Job", name), ("Kind", kind), *n);
+        }
+        if report.fired_on_time > 0 {
+            app.counters.add("RulesFiredOnTime", ("Job", name), report.fired_on_time);
+        }
+    }
+    app.after_run();
+    result
 }
 
 /// Runs one command on the configuration of this run. `stop_at`: when a backfill pauses (the
@@ -118,5 +211,14 @@ mod tests {
         assert!(err.contains("profile-sync expects") && err.contains("reconcile-all"), "{err}");
         let err = parse(json!({"detail-type": "Scheduled Event"})).unwrap_err().to_string();
         assert!(err.contains("action"), "{err}");
+    }
+
+    #[test]
+    fn a_worker_takes_a_batch_or_a_sweep_and_names_anything_else() {
+        let parse = |v: Value| serde_json::from_value::<WorkerInput>(v);
+        assert_eq!(parse(json!({"action": "sweep"})).unwrap(), WorkerInput::Sweep);
+        assert!(matches!(parse(json!({"Records": []})).unwrap(), WorkerInput::Batch(_)));
+        let err = parse(json!({"action": "reconcile"})).unwrap_err().to_string();
+        assert!(err.contains("a worker expects") && err.contains("reconcile"), "{err}");
     }
 }

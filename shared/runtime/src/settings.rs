@@ -1,10 +1,17 @@
 //! Settings read from the environment, once per process. A missing or malformed variable is
-//! reported by name, and the process refuses to start.
+//! reported by name, and the process refuses to start. Values are parsed here, once: URLs are
+//! [`Url`]s, credentials and webhook secrets [`SecretString`]s (never printed by `Debug`), the
+//! Zendesk credentials a [`bridge_zendesk::Auth`].
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use anyhow::Context as _;
 use bridge_domain::routing::JobKind;
+use bridge_intercom::{IntercomClient, IntercomConfig};
+use bridge_zendesk::{Auth, ZendeskClient, ZendeskConfig};
+use secrecy::SecretString;
+use url::Url;
 
 /// A variable that is missing or malformed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -47,7 +54,7 @@ impl Env for BTreeMap<String, String> {
 /// The value the stack's secret holds until the operator fills it in (README "Secrets").
 pub const PLACEHOLDER: &str = "CHANGE_ME";
 
-fn required(env: &impl Env, name: &str) -> Result<String, SettingsError> {
+pub(crate) fn required(env: &impl Env, name: &str) -> Result<String, SettingsError> {
     let value = env.get(name).ok_or_else(|| SettingsError::new(name, "not set"))?;
     if value.trim() == PLACEHOLDER {
         return Err(SettingsError::new(
@@ -62,60 +69,100 @@ fn required(env: &impl Env, name: &str) -> Result<String, SettingsError> {
 
 /// A webhook secret, unless unset or still the placeholder (which would let anyone sign with
 /// the placeholder): the ingress then refuses that vendor's webhooks (401), and says so once.
-fn webhook_secret(env: &impl Env, name: &str) -> Option<Secret> {
+fn webhook_secret(env: &impl Env, name: &str) -> Option<SecretString> {
     let value = env.get(name)?;
     if value.trim() == PLACEHOLDER {
         tracing::error!(variable = name, "webhook secret is still the placeholder; that vendor's webhooks are refused");
         return None;
     }
-    Some(Secret::new(value))
+    Some(SecretString::from(value))
 }
 
-fn url(env: &impl Env, name: &str, default: Option<&str>) -> Result<String, SettingsError> {
-    let value = match (env.get(name), default) {
-        (Some(v), _) => v,
-        (None, Some(d)) => d.to_string(),
-        (None, None) => return Err(SettingsError::new(name, "not set")),
-    };
-    if !(value.starts_with("https://") || value.starts_with("http://")) {
+/// A required credential: set, and no longer the placeholder.
+fn required_secret(env: &impl Env, name: &str) -> Result<SecretString, SettingsError> {
+    required(env, name).map(SecretString::from)
+}
+
+/// An http(s) URL that can be the base of API paths.
+pub fn parse_http_url(name: &str, value: &str) -> Result<Url, SettingsError> {
+    let url = Url::parse(value.trim())
+        .map_err(|e| SettingsError::new(name, format!("must be an http(s) URL, got {value:?} ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
         return Err(SettingsError::new(name, format!("must be an http(s) URL, got {value:?}")));
     }
-    Ok(value.trim_end_matches('/').to_string())
+    Ok(url)
 }
 
-/// A secret string that never prints.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret.
-    pub fn new(s: impl Into<String>) -> Self {
-        Self(s.into())
-    }
-    /// The secret's bytes.
-    pub fn expose(&self) -> &str {
-        &self.0
+fn url(env: &impl Env, name: &str, default: Option<&str>) -> Result<Url, SettingsError> {
+    match (env.get(name), default) {
+        (Some(v), _) => parse_http_url(name, &v),
+        (None, Some(d)) => parse_http_url(name, d),
+        (None, None) => Err(SettingsError::new(name, "not set")),
     }
 }
 
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(***)")
+/// `INTERCOM_API_BASE` when unset.
+pub const DEFAULT_INTERCOM_API_BASE: &str = "https://api.intercom.io";
+
+/// How to reach the Intercom workspace.
+#[derive(Debug, Clone)]
+pub struct IntercomAccess {
+    /// `INTERCOM_API_BASE` (default `https://api.intercom.io`).
+    pub api_base: Url,
+    /// `INTERCOM_ACCESS_TOKEN`.
+    pub access_token: SecretString,
+}
+
+impl IntercomAccess {
+    /// Reads `INTERCOM_API_BASE` and `INTERCOM_ACCESS_TOKEN`.
+    pub fn from_env(env: &impl Env) -> Result<Self, SettingsError> {
+        Ok(Self {
+            api_base: url(env, "INTERCOM_API_BASE", Some(DEFAULT_INTERCOM_API_BASE))?,
+            access_token: required_secret(env, "INTERCOM_ACCESS_TOKEN")?,
+        })
+    }
+
+    /// The Intercom client over these settings (default version, timeout and retry policy).
+    pub fn client(&self) -> anyhow::Result<IntercomClient> {
+        IntercomClient::new(IntercomConfig::new(self.api_base.clone(), self.access_token.clone()))
+            .context("building the Intercom client")
     }
 }
 
-/// Zendesk credentials.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ZendeskAuth {
-    /// `ZENDESK_EMAIL` + `ZENDESK_API_TOKEN`.
-    ApiToken {
-        /// Agent email.
-        email: String,
-        /// API token.
-        token: Secret,
-    },
-    /// `ZENDESK_OAUTH_TOKEN`.
-    OAuth(Secret),
+/// How to reach the Zendesk account.
+#[derive(Debug, Clone)]
+pub struct ZendeskAccess {
+    /// `ZENDESK_BASE_URL`, e.g. `https://acme.zendesk.com`.
+    pub base_url: Url,
+    /// `ZENDESK_OAUTH_TOKEN`, else `ZENDESK_EMAIL` + `ZENDESK_API_TOKEN`.
+    pub auth: Auth,
+}
+
+impl ZendeskAccess {
+    /// Reads `ZENDESK_BASE_URL` and the credentials: `ZENDESK_OAUTH_TOKEN` when set, else
+    /// `ZENDESK_EMAIL` with `ZENDESK_API_TOKEN`.
+    pub fn from_env(env: &impl Env) -> Result<Self, SettingsError> {
+        let auth = match (env.get("ZENDESK_OAUTH_TOKEN"), env.get("ZENDESK_EMAIL"), env.get("ZENDESK_API_TOKEN")) {
+            (Some(_), _, _) => Auth::OAuth { token: required_secret(env, "ZENDESK_OAUTH_TOKEN")? },
+            (None, Some(email), Some(_)) => Auth::ApiToken { email, token: required_secret(env, "ZENDESK_API_TOKEN")? },
+            (None, None, Some(_)) => {
+                return Err(SettingsError::new("ZENDESK_EMAIL", "not set (needed with ZENDESK_API_TOKEN)"));
+            }
+            (None, _, None) => {
+                return Err(SettingsError::new(
+                    "ZENDESK_API_TOKEN",
+                    "not set (set ZENDESK_EMAIL and ZENDESK_API_TOKEN, or ZENDESK_OAUTH_TOKEN)",
+                ));
+            }
+        };
+        Ok(Self { base_url: url(env, "ZENDESK_BASE_URL", None)?, auth })
+    }
+
+    /// The Zendesk client over these settings, each HTTP attempt cut after `timeout`.
+    pub fn client(&self, timeout: Duration) -> anyhow::Result<ZendeskClient> {
+        ZendeskClient::new(ZendeskConfig { base_url: self.base_url.clone(), auth: self.auth.clone(), timeout })
+            .context("building the Zendesk client")
+    }
 }
 
 /// Where the queues are.
@@ -137,7 +184,8 @@ fn queue_targets(env: &impl Env) -> Result<QueueTargets, SettingsError> {
     for job in JobKind::ALL {
         let var = queue_url_variable(job);
         if env.get(&var).is_some() {
-            urls.insert(job, url(env, &var, None)?);
+            // Validated as a URL, kept as the text the SDK is given.
+            urls.insert(job, url(env, &var, None)?.as_str().trim_end_matches('/').to_string());
         }
     }
     if !urls.is_empty() {
@@ -156,13 +204,13 @@ fn queue_targets(env: &impl Env) -> Result<QueueTargets, SettingsError> {
 #[derive(Debug, Clone)]
 pub struct IngressSettings {
     /// `INTERCOM_CLIENT_SECRET`: signs Intercom webhooks.
-    pub intercom_client_secret: Option<Secret>,
+    pub intercom_client_secret: Option<SecretString>,
     /// `ZENDESK_WEBHOOK_SECRET`: signs Zendesk webhooks.
-    pub zendesk_webhook_secret: Option<Secret>,
+    pub zendesk_webhook_secret: Option<SecretString>,
     /// `ZENDESK_TRIGGER_WEBHOOK_SECRET`: the signing secret of the trigger-connected webhook
     /// (`bridge setup zendesk --triggers`), when there is one; Zendesk signs each webhook with
     /// its own secret.
-    pub zendesk_trigger_webhook_secret: Option<Secret>,
+    pub zendesk_trigger_webhook_secret: Option<SecretString>,
     /// Queues to fan out to.
     pub queues: QueueTargets,
     /// `BRIDGE_MAX_BODY_BYTES` (default 1 MiB).
@@ -234,14 +282,10 @@ impl ConfigSource {
 /// What a worker needs.
 #[derive(Debug, Clone)]
 pub struct WorkerSettings {
-    /// `INTERCOM_API_BASE` (default `https://api.intercom.io`).
-    pub intercom_api_base: String,
-    /// `INTERCOM_ACCESS_TOKEN`.
-    pub intercom_access_token: Secret,
-    /// `ZENDESK_BASE_URL`, e.g. `https://acme.zendesk.com`.
-    pub zendesk_base_url: String,
-    /// Zendesk credentials.
-    pub zendesk_auth: ZendeskAuth,
+    /// Intercom's address and token.
+    pub intercom: IntercomAccess,
+    /// Zendesk's address and credentials.
+    pub zendesk: ZendeskAccess,
     /// `BRIDGE_CONFIG`: path or `s3://` URL of the YAML.
     pub config: ConfigSource,
     /// `BRIDGE_TABLE`.
@@ -256,28 +300,11 @@ pub struct WorkerSettings {
 impl WorkerSettings {
     /// Reads the worker settings.
     pub fn from_env(env: &impl Env) -> Result<Self, SettingsError> {
-        let zendesk_auth =
-            match (env.get("ZENDESK_OAUTH_TOKEN"), env.get("ZENDESK_EMAIL"), env.get("ZENDESK_API_TOKEN")) {
-                (Some(_), _, _) => ZendeskAuth::OAuth(Secret::new(required(env, "ZENDESK_OAUTH_TOKEN")?)),
-                (None, Some(email), Some(_)) => {
-                    ZendeskAuth::ApiToken { email, token: Secret::new(required(env, "ZENDESK_API_TOKEN")?) }
-                }
-                (None, None, Some(_)) => {
-                    return Err(SettingsError::new("ZENDESK_EMAIL", "not set (needed with ZENDESK_API_TOKEN)"));
-                }
-                (None, _, None) => {
-                    return Err(SettingsError::new(
-                        "ZENDESK_API_TOKEN",
-                        "not set (set ZENDESK_EMAIL and ZENDESK_API_TOKEN, or ZENDESK_OAUTH_TOKEN)",
-                    ));
-                }
-            };
+        let zendesk = ZendeskAccess::from_env(env)?;
         let config = ConfigSource::parse(&required(env, "BRIDGE_CONFIG")?)?;
         Ok(Self {
-            intercom_api_base: url(env, "INTERCOM_API_BASE", Some("https://api.intercom.io"))?,
-            intercom_access_token: Secret::new(required(env, "INTERCOM_ACCESS_TOKEN")?),
-            zendesk_base_url: url(env, "ZENDESK_BASE_URL", None)?,
-            zendesk_auth,
+            intercom: IntercomAccess::from_env(env)?,
+            zendesk,
             config,
             table: required(env, "BRIDGE_TABLE")?,
             queues: queue_targets(env)?,
@@ -298,7 +325,7 @@ fn config_ttl(env: &impl Env) -> Result<std::time::Duration, SettingsError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
@@ -319,7 +346,9 @@ mod tests {
     #[test]
     fn worker_settings_parse() {
         let s = WorkerSettings::from_env(&env(WORKER)).unwrap();
-        assert_eq!(s.intercom_api_base, "https://api.intercom.io");
+        assert_eq!(s.intercom.api_base, Url::parse("https://api.intercom.io").unwrap());
+        assert_eq!(s.zendesk.base_url.as_str(), "https://acme.zendesk.com/");
+        assert!(matches!(&s.zendesk.auth, Auth::ApiToken { email, .. } if email == "bot@acme.test"));
         assert_eq!(s.config, ConfigSource::S3 { bucket: "bucket".into(), key: "bridge.yaml".into() });
         assert!(matches!(s.queues, QueueTargets::Urls(ref m) if m.contains_key(&JobKind::Escalate)));
     }
@@ -351,11 +380,62 @@ mod tests {
         let err = WorkerSettings::from_env(&e).unwrap_err();
         assert_eq!(err.variable, "ZENDESK_BASE_URL");
         assert!(err.to_string().contains("http"));
+        for bad in ["ftp://acme.zendesk.com", "mailto:bot@acme.test", "https://"] {
+            e.insert("ZENDESK_BASE_URL".into(), bad.into());
+            assert_eq!(WorkerSettings::from_env(&e).unwrap_err().variable, "ZENDESK_BASE_URL", "{bad}");
+        }
+        let mut e = env(WORKER);
+        e.insert("INTERCOM_API_BASE".into(), "api.intercom.io".into());
+        assert_eq!(WorkerSettings::from_env(&e).unwrap_err().variable, "INTERCOM_API_BASE");
+        let mut e = env(WORKER);
+        e.insert("BRIDGE_QUEUE_URL_ESCALATE".into(), "sqs/q.fifo".into());
+        assert_eq!(WorkerSettings::from_env(&e).unwrap_err().variable, "BRIDGE_QUEUE_URL_ESCALATE");
+    }
+
+    #[test]
+    fn oauth_is_preferred_and_both_halves_of_an_api_token_are_needed() {
+        let mut e = env(WORKER);
+        e.insert("ZENDESK_OAUTH_TOKEN".into(), "oauth-token".into());
+        assert!(matches!(WorkerSettings::from_env(&e).unwrap().zendesk.auth, Auth::OAuth { .. }));
+        let mut e = env(WORKER);
+        e.remove("ZENDESK_API_TOKEN");
+        assert_eq!(WorkerSettings::from_env(&e).unwrap_err().variable, "ZENDESK_API_TOKEN");
+    }
+
+    /// Every credential and webhook secret, with a value that must never show in `Debug`.
+    pub(crate) const SECRETS: &[(&str, &str)] = &[
+        ("INTERCOM_ACCESS_TOKEN", "ic-token-4Fq9"),
+        ("ZENDESK_API_TOKEN", "zd-token-7Hw2"),
+        ("ZENDESK_OAUTH_TOKEN", "zd-oauth-3Kd8"),
+        ("INTERCOM_CLIENT_SECRET", "ic-hook-secret-9Lp1"),
+        ("ZENDESK_WEBHOOK_SECRET", "zd-hook-secret-2Mx5"),
+        ("ZENDESK_TRIGGER_WEBHOOK_SECRET", "zd-trigger-secret-6Rt4"),
+        ("GOOGLE_SERVICE_ACCOUNT_JSON", "google-key-8Vb3"),
+    ];
+
+    /// Asserts that `shown` contains none of the [`SECRETS`] values (nor the Zendesk email).
+    pub(crate) fn assert_no_secret(shown: &str) {
+        for (name, value) in SECRETS {
+            assert!(!shown.contains(value), "{name} printed: {shown}");
+        }
+        assert!(!shown.contains("bot@acme.test"), "the Zendesk email printed: {shown}");
     }
 
     #[test]
     fn secrets_do_not_print() {
-        assert_eq!(format!("{:?}", Secret::new("hunter2")), "Secret(***)");
+        let mut e = env(WORKER);
+        e.extend(SECRETS.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        e.remove("ZENDESK_OAUTH_TOKEN");
+        let worker = WorkerSettings::from_env(&e).unwrap();
+        assert_no_secret(&format!("{worker:?}"));
+        assert_no_secret(&format!("{worker:#?}"));
+        let ingress = IngressSettings::from_env(&e).unwrap();
+        assert!(ingress.zendesk_trigger_webhook_secret.is_some());
+        assert_no_secret(&format!("{ingress:?}"));
+        e.insert("ZENDESK_OAUTH_TOKEN".into(), "zd-oauth-3Kd8".into());
+        let oauth = WorkerSettings::from_env(&e).unwrap();
+        assert!(matches!(oauth.zendesk.auth, Auth::OAuth { .. }));
+        assert_no_secret(&format!("{oauth:?}"));
     }
 
     #[test]

@@ -7,11 +7,12 @@ use std::time::Duration;
 use bridge_domain::retry::{RetryDecision, RetryPolicy};
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap};
 use reqwest::{Method, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::OnceCell;
 
-use crate::config::{Secret, ZendeskConfig};
+use crate::config::ZendeskConfig;
 use crate::error::ZendeskError;
 use crate::rate_limit::{self, RateLimitSnapshot};
 use crate::types::JobStatus;
@@ -36,7 +37,7 @@ struct Inner {
     http: reqwest::Client,
     base_url: String,
     api_base: String,
-    auth_header: Secret,
+    auth_header: SecretString,
     policy: RetryPolicy,
     job_wait: Duration,
     rate: Mutex<Option<RateLimitSnapshot>>,
@@ -114,8 +115,7 @@ fn decode_error(e: &serde_json::Error) -> ZendeskError {
 impl ZendeskClient {
     /// Builds the client (one connection pool for its whole life).
     pub fn new(config: ZendeskConfig) -> ZdResult<Self> {
-        let base =
-            url::Url::parse(config.base_url.trim()).map_err(|e| ZendeskError::Config(format!("base_url: {e}")))?;
+        let base = config.base_url;
         if !matches!(base.scheme(), "http" | "https") {
             return Err(ZendeskError::Config("base_url must be http(s)".into()));
         }
@@ -131,7 +131,7 @@ impl ZendeskClient {
                 http,
                 api_base: format!("{base_url}/api/v2"),
                 base_url,
-                auth_header: Secret::new(config.auth.header_value()),
+                auth_header: config.auth.header_value(),
                 policy: RetryPolicy::default(),
                 job_wait: Duration::from_secs(20),
                 rate: Mutex::new(None),
@@ -201,7 +201,7 @@ impl ZendeskClient {
             .inner
             .http
             .request(call.method.clone(), url)
-            .header(AUTHORIZATION, self.inner.auth_header.expose())
+            .header(AUTHORIZATION, self.inner.auth_header.expose_secret())
             .header(ACCEPT, "application/json");
         if !call.query.is_empty() {
             req = req.query(&call.query);
@@ -360,7 +360,7 @@ mod tests {
     #[test]
     fn rejects_non_http_base() {
         let cfg = ZendeskConfig {
-            base_url: "ftp://x".into(),
+            base_url: url::Url::parse("ftp://x").unwrap(),
             auth: crate::config::Auth::OAuth { token: "t".into() },
             timeout: Duration::from_secs(1),
         };

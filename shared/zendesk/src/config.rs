@@ -3,53 +3,24 @@
 use std::fmt;
 use std::time::Duration;
 
-/// A secret string that never appears in `Debug` or `Display` output.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
 
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-    /// The secret itself; only for building the `Authorization` header.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret([redacted])")
-    }
-}
-
-impl From<String> for Secret {
-    fn from(value: String) -> Self {
-        Self(value)
-    }
-}
-
-impl From<&str> for Secret {
-    fn from(value: &str) -> Self {
-        Self(value.to_string())
-    }
-}
-
-/// How the client authenticates.
-#[derive(Clone, PartialEq, Eq)]
+/// How the client authenticates (the settings produce it from `ZENDESK_EMAIL` +
+/// `ZENDESK_API_TOKEN`, or `ZENDESK_OAUTH_TOKEN`).
+#[derive(Clone)]
 pub enum Auth {
     /// API token: HTTP Basic `{email}/token:{token}`.
     ApiToken {
         /// Email of the integration agent the token is paired with.
         email: String,
         /// The API token.
-        token: Secret,
+        token: SecretString,
     },
     /// OAuth access token: `Authorization: Bearer {token}`.
     OAuth {
         /// The access token.
-        token: Secret,
+        token: SecretString,
     },
 }
 
@@ -65,14 +36,15 @@ impl fmt::Debug for Auth {
 
 impl Auth {
     /// The `Authorization` header value.
-    pub(crate) fn header_value(&self) -> String {
+    pub(crate) fn header_value(&self) -> SecretString {
         use base64::Engine as _;
         match self {
             Auth::ApiToken { email, token } => {
-                let raw = format!("{email}/token:{}", token.expose());
-                format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw))
+                let raw = SecretString::from(format!("{email}/token:{}", token.expose_secret()));
+                let encoded = base64::engine::general_purpose::STANDARD.encode(raw.expose_secret());
+                SecretString::from(format!("Basic {encoded}"))
             }
-            Auth::OAuth { token } => format!("Bearer {}", token.expose()),
+            Auth::OAuth { token } => SecretString::from(format!("Bearer {}", token.expose_secret())),
         }
     }
 }
@@ -80,9 +52,9 @@ impl Auth {
 /// Everything the client needs to talk to one Zendesk account.
 #[derive(Debug, Clone)]
 pub struct ZendeskConfig {
-    /// Account URL, e.g. `https://acme.zendesk.com`, or a simulator URL. The client appends
-    /// `/api/v2`.
-    pub base_url: String,
+    /// Account URL, e.g. `https://acme.zendesk.com`, or a simulator URL (http or https). The
+    /// client appends `/api/v2`.
+    pub base_url: Url,
     /// Credentials.
     pub auth: Auth,
     /// Timeout of one HTTP attempt.
@@ -91,12 +63,14 @@ pub struct ZendeskConfig {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
     fn debug_never_prints_credentials() {
-        let auth = Auth::ApiToken { email: "bot@example.com".into(), token: Secret::new("s3cr3t") };
-        let cfg = ZendeskConfig { base_url: "https://acme.zendesk.com".into(), auth, timeout: Duration::from_secs(5) };
+        let auth = Auth::ApiToken { email: "bot@example.com".into(), token: SecretString::from("s3cr3t") };
+        let base_url = Url::parse("https://acme.zendesk.com").unwrap();
+        let cfg = ZendeskConfig { base_url, auth, timeout: Duration::from_secs(5) };
         let printed = format!("{cfg:?}");
         assert!(!printed.contains("s3cr3t"));
         assert!(!printed.contains("bot@example.com"));
@@ -106,8 +80,8 @@ mod tests {
 
     #[test]
     fn basic_header_uses_token_suffix() {
-        let auth = Auth::ApiToken { email: "a@b.c".into(), token: Secret::new("t") };
+        let auth = Auth::ApiToken { email: "a@b.c".into(), token: SecretString::from("t") };
         // base64("a@b.c/token:t")
-        assert_eq!(auth.header_value(), "Basic YUBiLmMvdG9rZW46dA==");
+        assert_eq!(auth.header_value().expose_secret(), "Basic YUBiLmMvdG9rZW46dA==");
     }
 }

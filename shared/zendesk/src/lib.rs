@@ -11,6 +11,7 @@ mod config;
 pub mod convert;
 mod erasure;
 mod error;
+mod feed;
 mod helpdesk;
 mod people;
 mod profiles;
@@ -23,7 +24,7 @@ pub mod types;
 pub mod webhook;
 
 pub use client::{ZdResult, ZendeskClient};
-pub use config::{Auth, Secret, ZendeskConfig};
+pub use config::{Auth, ZendeskConfig};
 pub use error::{FieldError, ZendeskError};
 pub use rate_limit::{Bucket, RateLimitSnapshot};
 pub use types::*;

@@ -65,6 +65,12 @@ impl ZendeskClient {
         self.export("/incremental/tickets/cursor", "tickets", start, per_page).await
     }
 
+    /// One page of `GET /incremental/tickets/cursor` (`start_time` or `cursor`): its tickets,
+    /// `after_cursor` and `end_of_stream`.
+    pub async fn export_tickets_page(&self, start: &ExportStart, per_page: Option<u32>) -> ZdResult<Export<ZdTicket>> {
+        self.export_page("/incremental/tickets/cursor", "tickets", start, per_page).await
+    }
+
     /// `GET /incremental/users/cursor`, like [`Self::export_tickets`].
     pub async fn export_users(&self, start: &ExportStart, per_page: Option<u32>) -> ZdResult<Export<ZdUser>> {
         self.export("/incremental/users/cursor", "users", start, per_page).await
@@ -84,28 +90,41 @@ impl ZendeskClient {
             ExportStart::StartTime(_) => None,
         };
         for _ in 0..MAX_EXPORT_PAGES {
-            let mut call = match &position {
-                ExportStart::StartTime(t) => Call::get(path).query("start_time", t),
-                ExportStart::Cursor(c) => Call::get(path).query("cursor", c),
-            };
-            if let Some(n) = per_page {
-                call = call.query("per_page", n.clamp(1, 1000));
-            }
-            let mut page = self.send(&call).await?.json()?;
-            let batch: Vec<T> = take(&mut page, key)?;
-            items.extend(batch);
-            let end_of_stream = page.get("end_of_stream").and_then(Value::as_bool).unwrap_or(true);
-            if let Some(next) = page.get("after_cursor").and_then(Value::as_str) {
-                after_cursor = Some(next.to_string());
-                position = ExportStart::Cursor(next.to_string());
-            } else if !end_of_stream {
+            let page: Export<T> = self.export_page(path, key, &position, per_page).await?;
+            items.extend(page.items);
+            if let Some(next) = page.after_cursor {
+                after_cursor = Some(next.clone());
+                position = ExportStart::Cursor(next);
+            } else if !page.end_of_stream {
                 // No cursor to follow: stop rather than loop on the same page.
                 return Ok(Export { items, after_cursor, end_of_stream: false });
             }
-            if end_of_stream {
+            if page.end_of_stream {
                 return Ok(Export { items, after_cursor, end_of_stream: true });
             }
         }
         Ok(Export { items, after_cursor, end_of_stream: false })
+    }
+
+    /// One page of a cursor-based export; `end_of_stream` absent counts as true.
+    async fn export_page<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        key: &str,
+        position: &ExportStart,
+        per_page: Option<u32>,
+    ) -> ZdResult<Export<T>> {
+        let mut call = match position {
+            ExportStart::StartTime(t) => Call::get(path).query("start_time", t),
+            ExportStart::Cursor(c) => Call::get(path).query("cursor", c),
+        };
+        if let Some(n) = per_page {
+            call = call.query("per_page", n.clamp(1, 1000));
+        }
+        let mut page = self.send(&call).await?.json()?;
+        let items: Vec<T> = take(&mut page, key)?;
+        let end_of_stream = page.get("end_of_stream").and_then(Value::as_bool).unwrap_or(true);
+        let after_cursor = page.get("after_cursor").and_then(Value::as_str).map(str::to_string);
+        Ok(Export { items, after_cursor, end_of_stream })
     }
 }

@@ -7,6 +7,7 @@
 //! cannot be switched, so the trigger variant gets a second webhook of its own.
 
 use reqwest::Method;
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -272,11 +273,13 @@ impl ZendeskClient {
     }
 
     /// `GET /webhooks/{id}/signing_secret`: the secret, exactly as returned.
-    pub async fn webhook_signing_secret(&self, id: &str) -> ZdResult<String> {
+    pub async fn webhook_signing_secret(&self, id: &str) -> ZdResult<SecretString> {
         let path = format!("/webhooks/{}/signing_secret", crate::client::encode_segment(id));
         let reply = self.send(&Call::get(path)).await?;
         let mut json = reply.json()?;
-        crate::client::take(&mut json, "signing_secret").and_then(|mut s: Value| crate::client::take(&mut s, "secret"))
+        crate::client::take(&mut json, "signing_secret")
+            .and_then(|mut s: Value| crate::client::take::<String>(&mut s, "secret"))
+            .map(SecretString::from)
     }
 
     /// Creates or updates the webhook described by `spec`; returns its id.

@@ -17,7 +17,7 @@ use bridge_sim::Faults;
 use bridge_sim::zendesk::{OrgInput, UserInput, ZendeskSim, ZendeskSimOptions};
 use bridge_zendesk::webhook::{self, Change, ZendeskEvent};
 use bridge_zendesk::{
-    Auth, CommentWrite, ExportStart, MergeRequest, OrganizationWrite, RatingsQuery, Secret, TicketWrite, UserWrite,
+    Auth, CommentWrite, ExportStart, MergeRequest, OrganizationWrite, RatingsQuery, TicketWrite, UserWrite,
     ZendeskClient, ZendeskConfig, ZendeskError,
 };
 use serde_json::{Value, json};
@@ -34,8 +34,8 @@ async fn sim() -> ZendeskSim {
 
 fn client(sim: &ZendeskSim) -> ZendeskClient {
     ZendeskClient::new(ZendeskConfig {
-        base_url: sim.base_url(),
-        auth: Auth::ApiToken { email: EMAIL.into(), token: Secret::new(TOKEN) },
+        base_url: sim.base_url().parse().unwrap(),
+        auth: Auth::ApiToken { email: EMAIL.into(), token: TOKEN.into() },
         timeout: Duration::from_secs(5),
     })
     .unwrap()
@@ -567,7 +567,7 @@ async fn short_429_and_5xx_are_retried_long_429_is_returned() {
 async fn bearer_auth_json_suffix_and_bad_credentials() {
     let sim = sim().await;
     let oauth = ZendeskClient::new(ZendeskConfig {
-        base_url: sim.base_url(),
+        base_url: sim.base_url().parse().unwrap(),
         auth: Auth::OAuth { token: "sim-oauth-token".into() },
         timeout: Duration::from_secs(5),
     })
@@ -575,7 +575,7 @@ async fn bearer_auth_json_suffix_and_bad_credentials() {
     assert_eq!(oauth.me().await.unwrap().id, sim.api_user_id());
 
     let wrong = ZendeskClient::new(ZendeskConfig {
-        base_url: sim.base_url(),
+        base_url: sim.base_url().parse().unwrap(),
         auth: Auth::ApiToken { email: EMAIL.into(), token: "nope".into() },
         timeout: Duration::from_secs(5),
     })

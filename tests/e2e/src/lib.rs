@@ -12,16 +12,16 @@ use anyhow::Context as _;
 use bridge_aws::{DynamoStore, QueueSettings, SqsQueue};
 use bridge_domain::Config;
 use bridge_domain::routing::JobKind;
-use bridge_intercom::{AccessToken, IntercomClient, IntercomConfig};
+use bridge_intercom::{IntercomClient, IntercomConfig};
 use bridge_runtime::App;
 use bridge_runtime::ingress::Ingress;
 use bridge_runtime::local::LocalBridge;
 use bridge_runtime::metrics::Counters;
-use bridge_runtime::settings::Secret;
 use bridge_sim::intercom::{IntercomSim, IntercomSimOptions};
 use bridge_sim::moto::{Moto, unique_name};
 use bridge_sim::zendesk::{ZendeskSim, ZendeskSimOptions};
 use bridge_zendesk::{ZendeskClient, ZendeskConfig};
+use secrecy::SecretString;
 
 /// Ids seeded into the simulators.
 #[derive(Debug, Clone)]
@@ -172,7 +172,7 @@ impl World {
 
     /// The Intercom client the bridge uses.
     pub fn intercom_client(&self) -> anyhow::Result<IntercomClient> {
-        let cfg = IntercomConfig::new(&self.intercom.base_url(), AccessToken::new(self.intercom.access_token()))?;
+        let cfg = IntercomConfig::new(self.intercom.base_url().parse()?, self.intercom.access_token().into());
         Ok(IntercomClient::new(cfg)?)
     }
 
@@ -180,7 +180,7 @@ impl World {
     pub fn zendesk_client(&self) -> anyhow::Result<ZendeskClient> {
         let opts = ZendeskSimOptions::default();
         Ok(ZendeskClient::new(ZendeskConfig {
-            base_url: self.zendesk.base_url(),
+            base_url: self.zendesk.base_url().parse()?,
             auth: bridge_zendesk::Auth::ApiToken { email: opts.email, token: opts.api_token.into() },
             timeout: Duration::from_secs(10),
         })?)
@@ -203,14 +203,14 @@ impl World {
     pub fn ingress(&self) -> Ingress<SqsQueue> {
         Ingress::new(
             self.queue.clone(),
-            Some(Secret::new(self.intercom.client_secret())),
-            Some(Secret::new(ZendeskSimOptions::default().webhook_secret)),
+            Some(SecretString::from(self.intercom.client_secret())),
+            Some(SecretString::from(ZendeskSimOptions::default().webhook_secret)),
             self.queue.urls().keys().copied().collect(),
             1024 * 1024,
             Duration::from_secs(300),
             Counters::default(),
         )
-        .with_zendesk_trigger_secret(Some(Secret::new(ZendeskSimOptions::default().trigger_webhook_secret)))
+        .with_zendesk_trigger_secret(Some(SecretString::from(ZendeskSimOptions::default().trigger_webhook_secret)))
     }
 
     /// Starts the bridge (ingress over HTTP + workers) and points the simulators' webhooks at it.

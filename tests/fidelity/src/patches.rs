@@ -118,6 +118,18 @@ pub const PATCHES: &[SpecPatch] = &[
                  declare it. Added as an `admin` object.",
         apply: message_owner,
     },
+    SpecPatch {
+        vendor: Vendor::Intercom,
+        name: "search_request (conversation search) takes `sort`",
+        reason: "`POST /conversations/search` sorts its results with `sort: {field, order}` as \
+                 contact search does (reference/intercom.md §3 and §4: body `{query, pagination, \
+                 sort?}`; Intercom's \"Pagination & Sorting (Search)\" guide; \
+                 intercom/Intercom-OpenAPI#114: \"`sort` parameter is available but not \
+                 documented\" for searchConversations), but `search_request` declares only \
+                 `query` and `pagination`. The file's own `contact_search_request.sort` \
+                 definition is added to it.",
+        apply: search_request_sort,
+    },
     // ==================================================================== Zendesk
     // Zendesk section (maintained with tests/fidelity/tests/zendesk_tour.rs); functions at the
     // end of this file, prefixed `zd_`.
@@ -289,6 +301,12 @@ fn company_list_pages_link(doc: &mut Value) -> Result<(), String> {
     }
     *node = json!({ "$ref": "#/components/schemas/pages_link" });
     Ok(())
+}
+
+fn search_request_sort(doc: &mut Value) -> Result<(), String> {
+    let ptr = "/components/schemas/contact_search_request/properties/sort";
+    let sort = doc.pointer(ptr).cloned().ok_or_else(|| format!("{ptr} is missing"))?;
+    add_property(doc, "search_request", "sort", sort)
 }
 
 fn message_owner(doc: &mut Value) -> Result<(), String> {

@@ -18,9 +18,10 @@ use std::time::Duration;
 use bridge_domain::ids::{AdminId, CompanyId, ContactId, ConversationId, TagId, TeamId};
 use bridge_domain::model::{ConversationChange, FieldValue, MessageChannel, OutboundMessage, Timestamp};
 use bridge_domain::ports::{Messenger, PortError};
+use bridge_domain::sweep::ConversationFeed;
 use bridge_fidelity::{Part, Spec, Violation};
 use bridge_intercom::{
-    AccessToken, AttributeModel, CompanyWrite, ContactWrite, IntercomClient, IntercomConfig, IntercomError,
+    AttributeModel, CompanyWrite, ContactWrite, IntercomClient, IntercomConfig, IntercomError,
     NewConversationAttribute, Query, ReplyKind, UpdateConversation,
 };
 use bridge_sim::Exchange;
@@ -73,7 +74,7 @@ fn intercom_spec() -> Option<Spec> {
 }
 
 fn client_for(sim: &IntercomSim) -> IntercomClient {
-    let mut cfg = IntercomConfig::new(&sim.base_url(), AccessToken::new(sim.access_token())).unwrap();
+    let mut cfg = IntercomConfig::new(sim.base_url().parse().unwrap(), sim.access_token().into());
     cfg.timeout = Duration::from_secs(5);
     IntercomClient::new(cfg).unwrap()
 }
@@ -306,6 +307,14 @@ async fn tour(w: &World) {
         .await
         .unwrap();
     assert_eq!(rated.len(), 1);
+    // The repair sweeps' feeds: sorted searches, 150 a page.
+    let changed = ConversationFeed::changed_conversations(c, Timestamp(0), None).await.unwrap();
+    assert_eq!(changed.items.len(), 6);
+    assert!(changed.items.windows(2).all(|p| p[0].updated_at <= p[1].updated_at), "oldest change first");
+    let now = chrono_now();
+    let waiting = ConversationFeed::waiting_conversations(c, Timestamp(0), Timestamp(now), None).await.unwrap();
+    assert!(!waiting.items.is_empty());
+    assert!(waiting.next.is_none());
 
     // ---- conversations: writes ----
     let mut attrs = BTreeMap::new();

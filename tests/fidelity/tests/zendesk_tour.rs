@@ -13,7 +13,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use bridge_domain::ids::{OrganizationId, TicketId, UserId};
+use bridge_domain::model::Timestamp;
 use bridge_domain::ports::Helpdesk;
+use bridge_domain::sweep::TicketFeed;
 use bridge_fidelity::{Part, Spec, Violation};
 use bridge_sim::Exchange;
 use bridge_sim::Faults;
@@ -21,9 +23,10 @@ use bridge_sim::common::Vendor;
 use bridge_sim::zendesk::{OrgInput, TicketInput, UserInput, ZendeskSim, ZendeskSimOptions};
 use bridge_zendesk::setup::{Change, WebhookSpec};
 use bridge_zendesk::{
-    Auth, CommentWrite, ExportStart, MergeRequest, OrganizationWrite, RatingsQuery, Secret, TicketWrite, UserWrite,
+    Auth, CommentWrite, ExportStart, MergeRequest, OrganizationWrite, RatingsQuery, TicketWrite, UserWrite,
     ZendeskClient, ZendeskConfig, ZendeskError,
 };
+use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
 /// Every (method, spec path template) the client can call. The tour must hit each of them.
@@ -91,10 +94,10 @@ fn spec() -> Option<Spec> {
 
 fn client(sim: &ZendeskSim) -> ZendeskClient {
     ZendeskClient::new(ZendeskConfig {
-        base_url: sim.base_url(),
+        base_url: sim.base_url().parse().unwrap(),
         auth: Auth::ApiToken {
             email: ZendeskSimOptions::default().email,
-            token: Secret::new(ZendeskSimOptions::default().api_token),
+            token: ZendeskSimOptions::default().api_token.into(),
         },
         timeout: Duration::from_secs(10),
     })
@@ -413,6 +416,20 @@ async fn tour() -> Vec<Exchange> {
     let cursor = people.after_cursor.clone().expect("after_cursor");
     zd.export_users(&ExportStart::Cursor(cursor), Some(3)).await.unwrap();
 
+    // --- the repair sweeps' ticket feed: one page a call, start_time at least a minute old -----
+    let unix_now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default();
+    let too_recent = zd.export_tickets(&ExportStart::StartTime(unix_now), None).await.unwrap_err();
+    assert!(matches!(too_recent, ZendeskError::Permanent { status: 400, .. }), "{too_recent:?}");
+    let feed = TicketFeed::changed_tickets(&zd, Timestamp(0), None).await.unwrap();
+    assert!(feed.items.len() >= 6 && feed.next.is_none(), "{}", feed.items.len());
+    TicketFeed::changed_tickets(&zd, Timestamp(unix_now), None).await.unwrap();
+    let page = zd.changed_tickets_page(Timestamp(0), None, Some(2)).await.unwrap();
+    let cursor = page.next.clone().expect("a second page");
+    zd.changed_tickets_page(Timestamp(0), Some(&cursor), Some(2)).await.unwrap();
+
     // --- merge (job polled: queued -> working -> completed) -----------------------------------
     let job = zd
         .merge_tickets(
@@ -471,7 +488,10 @@ async fn tour() -> Vec<Exchange> {
     assert_eq!(change, Change::Created);
     let renamed = WebhookSpec { name: "Bridge (renamed)".into(), ..events.clone() };
     assert_eq!(zd.ensure_webhook(&renamed).await.unwrap(), (hook.clone(), Change::Updated));
-    assert_eq!(zd.webhook_signing_secret(&hook).await.unwrap(), ZendeskSimOptions::default().webhook_secret);
+    assert_eq!(
+        zd.webhook_signing_secret(&hook).await.unwrap().expose_secret(),
+        ZendeskSimOptions::default().webhook_secret
+    );
     let (trigger_hook, _) =
         zd.ensure_webhook(&WebhookSpec::triggers("Bridge", "https://bridge.example/webhooks/zendesk")).await.unwrap();
     let made = zd.ensure_triggers("Bridge", &trigger_hook).await.unwrap();

@@ -235,11 +235,12 @@ impl Pool {
             .spawn()
             .map_err(|e| format!("{} cannot start {}: {e}", self.spec.logical_id, self.spec.binary.display()))?;
         let level = self.spec.log_level.as_deref().map(level_rank);
+        let mut collectors = Vec::new();
         if let Some(out) = child.stdout.take() {
-            collect(out, self.logs.clone(), level);
+            collectors.push(collect(out, self.logs.clone(), level));
         }
         if let Some(err) = child.stderr.take() {
-            collect(err, self.logs.clone(), level);
+            collectors.push(collect(err, self.logs.clone(), level));
         }
         let ready = async {
             if !api.is_ready.load(Ordering::SeqCst) {
@@ -249,6 +250,9 @@ impl Pool {
         tokio::select! {
             _ = ready => {}
             status = child.wait() => {
+                // The exit can be seen before the last lines are read (under load): read the
+                // pipes to their end, so the failure shows what the process said.
+                let _ = tokio::time::timeout(Duration::from_secs(5), futures::future::join_all(collectors)).await;
                 let init = api.init_error.lock().ok().and_then(|e| e.clone()).unwrap_or_default();
                 server.abort();
                 return Err(format!("{} exited during init ({status:?}) {init}", self.spec.logical_id));
@@ -322,7 +326,7 @@ fn level_rank(level: &str) -> u8 {
 
 /// Keeps a process's output lines; JSON lines below `min_level` are dropped as Lambda's
 /// application log-level filter does.
-fn collect<R>(pipe: R, logs: Arc<Mutex<VecDeque<String>>>, min_level: Option<u8>)
+fn collect<R>(pipe: R, logs: Arc<Mutex<VecDeque<String>>>, min_level: Option<u8>) -> tokio::task::JoinHandle<()>
 where
     R: tokio::io::AsyncRead + Unpin + Send + 'static,
 {
@@ -348,7 +352,7 @@ where
                 l.push_back(line);
             }
         }
-    });
+    })
 }
 
 fn runtime_api(state: Arc<ApiState>) -> Router {

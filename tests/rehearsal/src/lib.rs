@@ -207,7 +207,7 @@ fn build_binaries() -> anyhow::Result<()> {
 
 fn sdk_config(endpoint: &str, creds: &Credentials) -> SdkConfig {
     let token = (!creds.session_token.is_empty()).then(|| creds.session_token.clone());
-    let credentials = aws_sdk_s3::config::Credentials::new(
+    let credentials = bridge_aws::sdk::s3::config::Credentials::new(
         creds.access_key_id.clone(),
         creds.secret_access_key.clone(),
         token,
@@ -218,7 +218,7 @@ fn sdk_config(endpoint: &str, creds: &Credentials) -> SdkConfig {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)
-        .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(credentials))
+        .credentials_provider(bridge_aws::sdk::s3::config::SharedCredentialsProvider::new(credentials))
         .build()
 }
 

@@ -275,8 +275,8 @@ async fn profiles_reconcile_backfill_and_the_csat_report_run_on_their_schedules(
         // Job 7: yesterday's report written to the reports bucket.
         let report = r.run_schedule("CsatReportFunctionDaily").await?;
         anyhow::ensure!(report["period"].is_string() || report.is_object(), "csat: {report}");
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(r.admin_sdk()).force_path_style(true).build(),
+        let s3 = bridge_aws::sdk::s3::Client::from_conf(
+            bridge_aws::sdk::s3::config::Builder::from(r.admin_sdk()).force_path_style(true).build(),
         );
         let listed = s3.list_objects_v2().bucket(r.resource_ref("ReportsBucket")).prefix("csat/").send().await?;
         let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
@@ -555,6 +555,53 @@ async fn the_operator_runs_the_bridge_command_with_the_operator_policy() {
         let day = chrono::Utc::now().date_naive().to_string();
         let (ok, out, err) = r.bridge(&["report", "csat", "--from", &day, "--to", &day], "").await?;
         anyhow::ensure!(ok && out.contains("wrote s3://"), "report csat:\n{out}\n{err}");
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn lost_webhooks_are_repaired_by_the_sweep_schedules_and_by_the_operator() {
+    use bridge_sim::common::Faults;
+    let drop_all = || Faults { drop_webhooks_percent: 100, ..Faults::default() };
+    rehearse(Options::default(), async |r| {
+        // Intercom loses the tag's webhook: the escalate function's sweep schedule escalates.
+        r.intercom.set_faults(drop_all());
+        let conv = sim(r.intercom.customer_starts_conversation(&r.seeded.customer, "<p>Lost in transit</p>"))?;
+        sim(r.intercom.admin_tags(&conv, &r.seeded.agent, "escalate"))?;
+        r.intercom.set_faults(Faults::default());
+        let sweep = r.run_schedule("EscalateFunctionSweep").await?;
+        let ticket = ticket_of(r, &conv).ok_or_else(|| anyhow::anyhow!("not escalated by the sweep: {sweep}"))?;
+        anyhow::ensure!(sweep["repaired"]["conversation"] == 1, "one repair reported: {sweep}");
+        let ticket = ticket["id"].as_u64().unwrap_or_default();
+        quiet(r).await?;
+
+        // Zendesk loses the solve's webhook: the operator's `bridge reconcile all` tells the
+        // customer, once.
+        r.zendesk.set_faults(drop_all());
+        sim(r.zendesk.set_status(r.seeded.zendesk_agent, ticket, "solved"))?;
+        r.zendesk.set_faults(Faults::default());
+        let (ok, out, err) = r.bridge(&["reconcile", "all"], "").await?;
+        anyhow::ensure!(ok, "reconcile all:\n{out}\n{err}");
+        for job in ["escalate:", "ticket-status:", "tag-sync:", "ticket-intake:"] {
+            anyhow::ensure!(out.contains(job), "reconcile all lacks {job}:\n{out}");
+        }
+        anyhow::ensure!(out.contains(&format!("repaired ticket:{ticket}")), "the solve repaired:\n{out}");
+        eventually(WAIT, "the solved reply", || bot_parts(r, &conv, "comment", "was solved") == 1).await?;
+        quiet(r).await?;
+
+        // Every sweep schedule runs with its role; with nothing lost they repair nothing.
+        for schedule in
+            ["EscalateFunctionSweep", "TicketStatusFunctionSweep", "TagSyncFunctionSweep", "TicketIntakeFunctionSweep"]
+        {
+            let out = r.run_schedule(schedule).await?;
+            anyhow::ensure!(out.get("failed").is_none_or(|f| f == 0), "{schedule}: {out}");
+            anyhow::ensure!(
+                out.get("repaired").is_none_or(|m| m.as_object().is_some_and(|m| m.is_empty())),
+                "{schedule}: {out}"
+            );
+        }
+        anyhow::ensure!(bot_parts(r, &conv, "comment", "was solved") == 1, "told once");
         Ok(())
     })
     .await;

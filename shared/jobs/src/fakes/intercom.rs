@@ -174,3 +174,63 @@ impl Messenger for FakeIntercom {
         Ok(format!("m{}", sent.len()))
     }
 }
+
+/// Pages of two, so tests page too.
+const FEED_PAGE: usize = 2;
+
+/// One page of `items` (sorted) from the numeric `cursor`.
+pub(super) fn feed_page<T: Clone>(items: &[T], cursor: Option<&str>) -> bridge_domain::sweep::FeedPage<T> {
+    let start: usize = cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
+    let end = (start + FEED_PAGE).min(items.len());
+    bridge_domain::sweep::FeedPage {
+        items: items.get(start..end).unwrap_or_default().to_vec(),
+        next: (end < items.len()).then(|| end.to_string()),
+    }
+}
+
+impl bridge_domain::sweep::ConversationFeed for FakeIntercom {
+    async fn changed_conversations(
+        &self,
+        since: Timestamp,
+        cursor: Option<&str>,
+    ) -> PortResult<bridge_domain::sweep::FeedPage<bridge_domain::sweep::Changed<ConversationId>>> {
+        self.call();
+        let mut items: Vec<_> = self
+            .conversations
+            .lock()
+            .unwrap()
+            .values()
+            .filter(|c| c.updated_at >= since)
+            .map(|c| bridge_domain::sweep::Changed {
+                id: c.id.clone(),
+                created_at: c.created_at,
+                updated_at: c.updated_at,
+            })
+            .collect();
+        items.sort_by(|a, b| (a.updated_at, a.id.as_str()).cmp(&(b.updated_at, b.id.as_str())));
+        Ok(feed_page(&items, cursor))
+    }
+
+    async fn waiting_conversations(
+        &self,
+        from: Timestamp,
+        until: Timestamp,
+        cursor: Option<&str>,
+    ) -> PortResult<bridge_domain::sweep::FeedPage<bridge_domain::sweep::Changed<ConversationId>>> {
+        self.call();
+        let mut items: Vec<_> = self
+            .conversations
+            .lock()
+            .unwrap()
+            .values()
+            .filter(|c| c.state == ConversationState::Open && c.waiting_since.is_some_and(|w| w >= from && w <= until))
+            .map(|c| bridge_domain::sweep::Changed {
+                id: c.id.clone(),
+                created_at: c.created_at,
+                updated_at: c.updated_at,
+            })
+            .collect();
+        items.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+        Ok(feed_page(&items, cursor))
+    }
+}

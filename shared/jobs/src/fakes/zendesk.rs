@@ -220,3 +220,27 @@ impl Helpdesk for FakeZendesk {
             .ok_or(PortError::NotFound { service: Service::Zendesk, what: "org".into() })
     }
 }
+
+impl bridge_domain::sweep::TicketFeed for FakeZendesk {
+    async fn changed_tickets(
+        &self,
+        since: Timestamp,
+        cursor: Option<&str>,
+    ) -> PortResult<bridge_domain::sweep::FeedPage<bridge_domain::sweep::Changed<TicketId>>> {
+        self.call();
+        let mut items: Vec<_> = self
+            .tickets
+            .lock()
+            .unwrap()
+            .values()
+            .filter(|(t, _)| t.updated_at >= since)
+            .map(|(t, _)| bridge_domain::sweep::Changed {
+                id: t.id,
+                created_at: t.created_at,
+                updated_at: t.updated_at,
+            })
+            .collect();
+        items.sort_by_key(|c| (c.updated_at, c.id.get()));
+        Ok(super::intercom::feed_page(&items, cursor))
+    }
+}

@@ -117,7 +117,10 @@ async fn web_ticket_is_routed_once_and_acknowledged_once_under_repeated_deliveri
 
     for i in 0..5 {
         let out = run(&p.ports(), &created(500, &format!("d{i}"))).await.unwrap();
-        assert!(matches!(out, Outcome::Done(_)), "{out:?}");
+        match i {
+            0 => assert!(matches!(out, Outcome::Done(_)), "{out:?}"),
+            _ => assert!(matches!(out, Outcome::Skipped(ref s) if s.contains("already routed")), "{out:?}"),
+        }
     }
 
     let updates = p.zendesk.updates.lock().unwrap().clone();

@@ -195,3 +195,31 @@ impl<H: Helpdesk> Helpdesk for Shadowed<'_, H> {
         self.inner.organization(id).await
     }
 }
+
+impl<F: bridge_domain::sweep::ConversationFeed> bridge_domain::sweep::ConversationFeed for Shadowed<'_, F> {
+    async fn changed_conversations(
+        &self,
+        since: Timestamp,
+        cursor: Option<&str>,
+    ) -> PortResult<bridge_domain::sweep::FeedPage<bridge_domain::sweep::Changed<ConversationId>>> {
+        self.inner.changed_conversations(since, cursor).await
+    }
+    async fn waiting_conversations(
+        &self,
+        from: Timestamp,
+        until: Timestamp,
+        cursor: Option<&str>,
+    ) -> PortResult<bridge_domain::sweep::FeedPage<bridge_domain::sweep::Changed<ConversationId>>> {
+        self.inner.waiting_conversations(from, until, cursor).await
+    }
+}
+
+impl<F: bridge_domain::sweep::TicketFeed> bridge_domain::sweep::TicketFeed for Shadowed<'_, F> {
+    async fn changed_tickets(
+        &self,
+        since: Timestamp,
+        cursor: Option<&str>,
+    ) -> PortResult<bridge_domain::sweep::FeedPage<bridge_domain::sweep::Changed<TicketId>>> {
+        self.inner.changed_tickets(since, cursor).await
+    }
+}

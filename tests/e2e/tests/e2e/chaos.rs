@@ -40,10 +40,10 @@ use bridge_intercom::IntercomClient;
 use bridge_runtime::driver::{Disposition, process};
 use bridge_runtime::ingress::{Ingress, WebhookRequest};
 use bridge_runtime::metrics::Counters;
-use bridge_runtime::settings::Secret;
 use bridge_sim::common::Faults;
 use bridge_sim::zendesk::ZendeskSimOptions;
 use bridge_zendesk::ZendeskClient;
+use secrecy::SecretString;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -502,8 +502,8 @@ impl Chaos {
         let capture = Capture::default();
         let ingress = Ingress::new(
             capture.clone(),
-            Some(Secret::new(world.intercom.client_secret())),
-            Some(Secret::new(ZendeskSimOptions::default().webhook_secret)),
+            Some(SecretString::from(world.intercom.client_secret())),
+            Some(SecretString::from(ZendeskSimOptions::default().webhook_secret)),
             JobKind::ALL.into_iter().collect(),
             1024 * 1024,
             Duration::from_secs(300),

@@ -7,6 +7,8 @@
 
 use std::collections::BTreeMap;
 
+use bridge_aws::S3Objects;
+use bridge_aws::sdk::s3;
 use bridge_e2e::World;
 use bridge_e2e::csat::{browser_for_test, screenshot, seed_intercom, seed_zendesk, skip_without_browser};
 use bridge_reports::sheets::SheetsClient;
@@ -27,7 +29,7 @@ reporting:
   title: Acme support CSAT
 "#;
 
-async fn objects(s3: &aws_sdk_s3::Client, bucket: &str) -> BTreeMap<String, Vec<u8>> {
+async fn objects(s3: &s3::Client, bucket: &str) -> BTreeMap<String, Vec<u8>> {
     let list = s3.list_objects_v2().bucket(bucket).prefix("csat/").send().await.unwrap();
     let mut out = BTreeMap::new();
     for o in list.contents() {
@@ -69,8 +71,8 @@ async fn csat_report_end_to_end() {
     let tickets = seed_zendesk(&world.zendesk, s.zendesk_agent, d1_ts).unwrap();
 
     let bucket = bridge_sim::moto::unique_name("reports");
-    let s3 = S3Sink::new(&world.sdk, &bucket);
-    s3.client.create_bucket().bucket(&bucket).send().await.unwrap();
+    let s3 = S3Sink::new(S3Objects::new(&world.sdk), &bucket);
+    s3.objects().client().create_bucket().bucket(&bucket).send().await.unwrap();
     let sheets = SheetsSim::start().await.unwrap();
     for name in ["CsatDaily", "CsatWeekly", "CsatCustom"] {
         sheets.add_named_range("sheet-1", name, 40, 11);
@@ -79,7 +81,9 @@ async fn csat_report_end_to_end() {
         intercom: world.intercom_client().unwrap(),
         zendesk: world.zendesk_client().unwrap(),
         s3: Some(s3.clone()),
-        sheets: Some(SheetsClient::new(&sheets.service_account_json(), &sheets.base_url()).unwrap()),
+        sheets: Some(
+            SheetsClient::new(&sheets.service_account_json().into(), &sheets.base_url().parse().unwrap()).unwrap(),
+        ),
         config: world.config.reporting.clone().unwrap(),
     };
 
@@ -91,7 +95,7 @@ async fn csat_report_end_to_end() {
     assert_eq!(answer["ratings"], 7);
 
     // ---- S3: 3 days x (ratings, daily) x (csv, parquet) + the dashboard
-    let first = objects(&s3.client, &bucket).await;
+    let first = objects(s3.objects().client(), &bucket).await;
     let mut expected_keys: Vec<String> = [d1, d2, d3]
         .iter()
         .flat_map(|d| {
@@ -175,7 +179,7 @@ async fn csat_report_end_to_end() {
 
     // ---- Re-running the period rewrites the same objects and range; nothing is doubled.
     handle_scheduled(&reporter, input, today).await.unwrap();
-    let second = objects(&s3.client, &bucket).await;
+    let second = objects(s3.objects().client(), &bucket).await;
     assert_eq!(second, first, "same keys, same bytes");
     assert_eq!(sheets.values("sheet-1", "CsatCustom"), values);
     let writes = sheets.writes();
@@ -186,7 +190,7 @@ async fn csat_report_end_to_end() {
     // writes the daily range (header + 3 scopes + 3 totals).
     let daily = handle_scheduled(&reporter, json!({"period": "daily"}), d3 + Duration::days(1)).await.unwrap();
     assert_eq!(daily["period"]["from"], json!(d3));
-    let third = objects(&s3.client, &bucket).await;
+    let third = objects(s3.objects().client(), &bucket).await;
     assert_eq!(third.len(), first.len() + 1, "only the daily dashboard is new");
     assert_eq!(third[&format!("csat/date={d3}/daily.csv")], first[&format!("csat/date={d3}/daily.csv")]);
     assert_eq!(sheets.values("sheet-1", "CsatDaily").len(), 7);

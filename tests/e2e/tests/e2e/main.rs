@@ -15,4 +15,5 @@ mod profile_backfill;
 mod profile_drift;
 mod profiles;
 mod status_tags;
+mod sweeps;
 mod vendor_calls;

@@ -3,14 +3,14 @@
 //! (`ProfileSchemaDrift`) and published to an SNS topic on moto (read back through an SQS
 //! subscription); an unchanged report is not published twice.
 
-use bridge_aws::sdk::sqs;
+use bridge_aws::sdk::{sns, sqs};
 use bridge_domain::event::Kind;
 use bridge_domain::event::Vendor;
 use bridge_domain::profiles::DriftFinding;
 use bridge_e2e::World;
 use bridge_jobs::profile_sync::alerts::{DriftRun, run_drift};
 use bridge_runtime::App;
-use bridge_runtime::drift_alerts::{DRIFT_METRIC, SnsDriftAlerts, sns};
+use bridge_runtime::drift_alerts::{DRIFT_METRIC, SnsDriftAlerts};
 use bridge_runtime::reload::ConfigOrigin;
 use bridge_runtime::schedules::{ProfileCommand, run_profile_command};
 use bridge_runtime::settings::ConfigSource;

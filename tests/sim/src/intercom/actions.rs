@@ -6,9 +6,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::state::{
-    AppliedTag, AuthorRef, Company, Contact, Conversation, Part, PartsView, Rating, Source, State, now,
-};
+use super::state::{AppliedTag, AuthorRef, Company, Contact, Conversation, Part, PartsView, Rating, Source, State};
 use super::{ApiError, Events};
 
 /// Who writes a part.
@@ -128,7 +126,7 @@ fn author_of(st: &State, writer: &Writer) -> AuthorRef {
 fn push_part(st: &mut State, conv_id: &str, mut part: Part, via_api: Option<&str>) -> Result<String, ApiError> {
     let id = st.numeric_id(1_000_000_000);
     part.id = id.clone();
-    part.created_at = part.created_at.max(now());
+    part.created_at = part.created_at.max(st.now());
     part.app_package_code = via_api.map(str::to_string);
     let conv = conv_mut(st, conv_id)?;
     conv.updated_at = part.created_at;
@@ -172,6 +170,7 @@ pub fn reply(
     let part_type = if note { "note" } else { "comment" };
     let part = Part { part_type: part_type.into(), body: Some(body.to_string()), author, ..Part::default() };
     let part_id = push_part(st, conv_id, part, via_api)?;
+    let ts = st.now();
     let conv = conv_mut(st, conv_id)?;
     let topic = match (&writer, note) {
         (Writer::Admin(_), true) => "conversation.admin.noted",
@@ -180,7 +179,8 @@ pub fn reply(
             "conversation.admin.replied"
         }
         (Writer::Contact(_), _) => {
-            conv.waiting_since = Some(now());
+            // "The time a customer started waiting for a response": kept by a second message.
+            conv.waiting_since = conv.waiting_since.or(Some(ts));
             if conv.state != "open" {
                 conv.state = "open".into();
                 conv.snoozed_until = None;
@@ -213,7 +213,7 @@ pub fn manage(
         ),
         Manage::Open => (Part { part_type: "open".into(), author, ..Part::default() }, "conversation.admin.opened"),
         Manage::Snooze(until) => {
-            if *until <= now() {
+            if *until <= st.now() {
                 return Err(ApiError::invalid("snoozed_until must be in the future"));
             }
             (Part { part_type: "snoozed".into(), author, ..Part::default() }, "conversation.admin.snoozed")
@@ -299,7 +299,7 @@ pub fn tag_conversation(
     if !st.tags.contains_key(tag_id) {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "tag_not_found", "Tag not found"));
     }
-    let ts = now();
+    let ts = st.now();
     let conv = conv_mut(st, conv_id)?;
     let already = conv.tags.iter().any(|t| t.id == tag_id);
     let mut part_ids = Vec::new();
@@ -324,6 +324,7 @@ pub fn tag_conversation(
 /// Removes a tag (no webhook topic exists for it). 404 `tag_not_found` when absent.
 pub fn untag_conversation(st: &mut State, conv_id: &str, tag_id: &str, admin_id: &str) -> Result<Value, ApiError> {
     require_admin(st, admin_id)?;
+    let ts = st.now();
     let conv = conv_mut(st, conv_id)?;
     let before = conv.tags.len();
     conv.tags.retain(|t| t.id != tag_id);
@@ -333,7 +334,7 @@ pub fn untag_conversation(st: &mut State, conv_id: &str, tag_id: &str, admin_id:
     for p in &mut conv.parts {
         p.tag_ids.retain(|t| t != tag_id);
     }
-    conv.updated_at = now();
+    conv.updated_at = ts;
     Ok(st.tag_json(tag_id))
 }
 
@@ -363,7 +364,7 @@ pub fn start_conversation(
     if let Some(a) = &seed.admin_id {
         require_admin(st, a)?;
     }
-    let created = seed.created_at.unwrap_or_else(|| now() - seed.extra_parts as i64 - 1);
+    let created = seed.created_at.unwrap_or_else(|| st.now() - seed.extra_parts as i64 - 1);
     let id = st.numeric_id(215_470_000_000_000);
     let source_id = st.numeric_id(3_000_000_000);
     let customer = author_of(st, &Writer::Contact(contact.id.clone()));
@@ -415,12 +416,17 @@ pub fn start_conversation(
         updated = updated.max(r.updated_at);
     }
     let state = if seed.closed_at.is_some() { Some("closed".to_string()) } else { seed.state.clone() };
+    // The first customer message after the last admin comment (null when an admin spoke last).
+    let mut waiting_since = Some(created);
+    for p in parts.iter().filter(|p| p.part_type == "comment") {
+        waiting_since = if p.author.kind == "admin" { None } else { waiting_since.or(Some(p.created_at)) };
+    }
     let conv = Conversation {
         id: id.clone(),
         title: seed.subject.clone(),
         created_at: created,
         updated_at: updated,
-        waiting_since: Some(updated),
+        waiting_since,
         snoozed_until: None,
         state: state.unwrap_or_else(|| "open".into()),
         read: false,
@@ -459,7 +465,7 @@ pub fn rate(
     if !(1..=5).contains(&rating) {
         return Err(ApiError::invalid("rating must be 1-5"));
     }
-    let ts = now();
+    let ts = st.now();
     let conv = conv_mut(st, conv_id)?;
     let contact_id = conv.contact_ids.first().cloned().unwrap_or_default();
     let requested = conv.parts.iter().rev().find(|p| p.part_type == "close").map(|p| p.created_at).unwrap_or(ts);
@@ -560,7 +566,7 @@ pub fn create_contact(st: &mut State, ev: &mut Events, body: &Value) -> Result<V
     if let Some(existing) = conflict_with(st, email.as_deref(), external_id.as_deref(), None) {
         return Err(conflict_error(&existing));
     }
-    let ts = now();
+    let ts = st.now();
     let mut c = Contact { id: st.hex_id(), role: "user".into(), created_at: ts, updated_at: ts, ..Contact::default() };
     apply_contact_fields(&mut c, body);
     if c.role != "lead" && c.role != "user" {
@@ -581,11 +587,12 @@ pub fn update_contact(st: &mut State, ev: &mut Events, id: &str, body: &Value) -
     if let Some(existing) = conflict_with(st, email.as_deref(), external_id.as_deref(), Some(&id)) {
         return Err(conflict_error(&existing));
     }
+    let ts = st.now();
     let c = st.contacts.get_mut(&id).ok_or_else(|| ApiError::not_found("User Not Found"))?;
     let before = c.clone();
     apply_contact_fields(c, body);
     if *c != before {
-        c.updated_at = now().max(before.updated_at);
+        c.updated_at = ts.max(before.updated_at);
     }
     let c = c.clone();
     if c != before {
@@ -635,7 +642,7 @@ pub fn merge_contacts(st: &mut State, ev: &mut Events, from: &str, into: &str) -
     }
     st.contacts.remove(from);
     st.merged.insert(from.to_string(), into.to_string());
-    let ts = now();
+    let ts = st.now();
     if let Some(target) = st.contacts.get_mut(into) {
         for t in from_c.tag_ids {
             if !target.tag_ids.contains(&t) {
@@ -698,7 +705,7 @@ pub fn contact_tag(
     let c = c.clone();
     if changed {
         let what = if add { "tag.created" } else { "tag.deleted" };
-        let item = json!({"type": "contact_tag", "created_at": now(), "tag": st.tag_json(tag_id),
+        let item = json!({"type": "contact_tag", "created_at": st.now(), "tag": st.tag_json(tag_id),
             "contact": {"type": "contact", "id": c.id, "external_id": c.external_id}});
         ev.push(&contact_topic(&c, what), item);
     }
@@ -746,7 +753,7 @@ pub fn upsert_company(st: &mut State, ev: &mut Events, body: &Value) -> Result<V
     {
         return Err(ApiError::invalid("plan must be a string"));
     }
-    let ts = now();
+    let ts = st.now();
     let existing = st.companies.values().find(|c| c.company_id == company_id).map(|c| c.id.clone());
     let created = existing.is_none();
     let id = existing.unwrap_or_else(|| st.hex_id());
@@ -799,6 +806,7 @@ pub fn update_conversation(st: &mut State, conv_id: &str, body: &Value) -> Resul
             return Err(ApiError::invalid(format!("Conversation attribute '{k}' does not exist")));
         }
     }
+    let ts = st.now();
     let conv = conv_mut(st, conv_id)?;
     if let Some(read) = body.get("read").and_then(Value::as_bool) {
         conv.read = read;
@@ -811,6 +819,6 @@ pub fn update_conversation(st: &mut State, conv_id: &str, body: &Value) -> Resul
             conv.custom_attributes.insert(k.clone(), v.clone());
         }
     }
-    conv.updated_at = now();
+    conv.updated_at = ts;
     conversation_response(st, conv_id)
 }

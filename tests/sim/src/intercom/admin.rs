@@ -12,9 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::actions::{self, AssignTo, ConversationSeed, Manage, Writer};
-use super::state::{
-    self, Admin, Company, Contact, ConversationAttribute, DataAttribute, PartsView, Segment, Team, now,
-};
+use super::state::{self, Admin, Company, Contact, ConversationAttribute, DataAttribute, PartsView, Segment, Team};
 use super::{ApiError, IntercomSim, Shared};
 use crate::common::{Faults, lock};
 
@@ -55,6 +53,7 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/faults", get(get_faults).put(set_faults))
         .route("/rate_limit", put(set_rate_limit))
         .route("/webhook_target", put(set_webhook_target))
+        .route("/clock/advance", post(advance_clock))
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(raw: &Bytes) -> Result<T, ApiError> {
@@ -116,7 +115,7 @@ impl Shared {
                 s.person_type = "user".into();
             }
             if s.created_at == 0 {
-                s.created_at = now();
+                s.created_at = st.now();
             }
             let id = s.id.clone();
             st.segments.insert(id.clone(), s);
@@ -156,7 +155,7 @@ impl Shared {
                     c.role = "user".into();
                 }
                 if c.created_at == 0 {
-                    c.created_at = now();
+                    c.created_at = st.now();
                 }
                 c.updated_at = c.updated_at.max(c.created_at);
                 for key in contact_keys(&c) {
@@ -178,7 +177,7 @@ impl Shared {
                 c.company_id = c.id.clone();
             }
             if c.created_at == 0 {
-                c.created_at = now();
+                c.created_at = st.now();
             }
             c.updated_at = c.updated_at.max(c.created_at);
             let id = c.id.clone();
@@ -211,7 +210,7 @@ impl Shared {
                 a.data_type = "string".into();
             }
             if a.created_at == 0 {
-                a.created_at = now();
+                a.created_at = st.now();
             }
             st.conversation_attributes.retain(|x| x.name != a.name);
             st.conversation_attributes.push(a);
@@ -456,6 +455,16 @@ async fn set_webhook_target(State(sh): Sh, raw: Bytes) -> AdminResult {
     sh.webhooks.set_target(b.url.clone());
     lock(&sh.options).webhook_target = b.url.clone();
     Ok(Json(json!({"url": b.url})))
+}
+
+/// `{seconds}` (negative moves the clock back): answers the simulated `now`.
+async fn advance_clock(State(sh): Sh, raw: Bytes) -> AdminResult {
+    #[derive(Deserialize)]
+    struct B {
+        seconds: i64,
+    }
+    let b: B = parse(&raw)?;
+    Ok(Json(json!({"now": sh.advance_clock(b.seconds)})))
 }
 
 fn customer_replies(sh: &Shared, conv_id: &str, body: &str) -> Result<String, ApiError> {

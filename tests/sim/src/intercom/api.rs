@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::actions::{self, AssignTo, Manage, Writer};
 use super::search::{self, Model};
-use super::state::{ConversationAttribute, Message, PartsView, State as SimState, now};
+use super::state::{ConversationAttribute, Message, PartsView, State as SimState};
 use super::{ApiError, Shared};
 
 type Sh = State<Arc<Shared>>;
@@ -276,7 +276,7 @@ async fn create_conversation_attribute(State(sh): Sh, raw: Bytes) -> ApiResult {
             description: text(&b, "description"),
             required: b.get("required").and_then(Value::as_bool).unwrap_or(false),
             archived: false,
-            created_at: now(),
+            created_at: st.now(),
         };
         let out = conversation_attribute_json(&a);
         st.conversation_attributes.push(a);
@@ -328,18 +328,55 @@ fn search_params(b: &Value, default_per_page: usize) -> Result<(Value, usize, us
     Ok((query, per_page, offset))
 }
 
+/// The `sort` of a search body: `(field, ascending)`; the order defaults to `descending`.
+fn search_sort(b: &Value) -> Result<Option<(String, bool)>, ApiError> {
+    let Some(sort) = b.get("sort").filter(|s| !s.is_null()) else {
+        return Ok(None);
+    };
+    let field = sort
+        .get("field")
+        .and_then(Value::as_str)
+        .filter(|f| !f.is_empty())
+        .ok_or_else(|| ApiError::invalid("sort field is required"))?;
+    let ascending = sort.get("order").and_then(Value::as_str) == Some("ascending");
+    Ok(Some((field.to_string(), ascending)))
+}
+
+/// Orders two sort values: numbers numerically, text by text; a missing value sorts last
+/// whatever the order.
+fn sort_cmp(a: Option<&Value>, b: Option<&Value>, ascending: bool) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    match (a.filter(|v| !v.is_null()), b.filter(|v| !v.is_null())) {
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) => Ordering::Greater,
+        (Some(_), None) => Ordering::Less,
+        (Some(x), Some(y)) => {
+            let o = match (x.as_f64(), y.as_f64()) {
+                (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+                _ => x.to_string().cmp(&y.to_string()),
+            };
+            if ascending { o } else { o.reverse() }
+        }
+    }
+}
+
 async fn search_conversations(State(sh): Sh, raw: Bytes) -> ApiResult {
     let b = body(&raw)?;
     let (query, per_page, offset) = search_params(&b, 20)?;
+    let sort = search_sort(&b)?;
     sh.read(|st| {
-        let mut items = Vec::new();
+        let mut matched = Vec::new();
         for c in sorted_conversations(st) {
-            if search::matches(Model::Conversations, &query, &search::conversation_doc(st, c))
-                .map_err(ApiError::invalid)?
-            {
-                items.push(st.conversation_json(c, PartsView::Omit));
+            let doc = search::conversation_doc(st, c);
+            if search::matches(Model::Conversations, &query, &doc).map_err(ApiError::invalid)? {
+                matched.push((doc, c));
             }
         }
+        if let Some((field, ascending)) = &sort {
+            // Stable: equal values keep the default order (newest update first, then id).
+            matched.sort_by(|(a, _), (b, _)| sort_cmp(a.get(field), b.get(field), *ascending));
+        }
+        let items: Vec<Value> = matched.into_iter().map(|(_, c)| st.conversation_json(c, PartsView::Omit)).collect();
         let total = items.len();
         let (page, pages) = cursor_page(items, per_page, offset);
         Ok(Json(json!({"type": "conversation.list", "conversations": page, "total_count": total, "pages": pages})))
@@ -684,10 +721,32 @@ async fn send_message(State(sh): Sh, raw: Bytes) -> ApiResult {
         }
         let to = actions::live_contact(st, &to)?;
         let id = st.numeric_id(5_000_000);
-        let m = Message { id: id.clone(), message_type: kind.into(), subject: subject.clone(), body: msg_body.clone(), from_admin: from.clone(), to_contact: to, created_at: now() };
+        let m = Message { id: id.clone(), message_type: kind.into(), subject: subject.clone(), body: msg_body.clone(), from_admin: from.clone(), to_contact: to, created_at: st.now() };
         let out = json!({"type": "admin_message", "id": id, "created_at": m.created_at, "subject": m.subject.clone().unwrap_or_default(),
             "body": m.body, "message_type": m.message_type, "owner": st.admins.get(&from).map(|a| st.admin_json(a))});
         st.messages.push(m);
         Ok(Json(out))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cmp::Ordering;
+
+    use super::*;
+
+    #[test]
+    fn sort_values_order_numbers_and_put_missing_ones_last() {
+        let (one, two, null) = (json!(1), json!(2), Value::Null);
+        assert_eq!(sort_cmp(Some(&one), Some(&two), true), Ordering::Less);
+        assert_eq!(sort_cmp(Some(&one), Some(&two), false), Ordering::Greater);
+        assert_eq!(sort_cmp(Some(&null), Some(&one), true), Ordering::Greater);
+        assert_eq!(sort_cmp(None, Some(&one), false), Ordering::Greater);
+        assert_eq!(
+            search_sort(&json!({"sort": {"field": "updated_at"}})).ok().flatten(),
+            Some(("updated_at".into(), false))
+        );
+        assert!(search_sort(&json!({"sort": {"order": "ascending"}})).is_err());
+        assert_eq!(search_sort(&json!({})).ok().flatten(), None);
+    }
 }

@@ -194,7 +194,7 @@ impl Shared {
 
     fn emit(&self, topic: &str, item: Value) {
         let opts = self.options();
-        let now = state::now();
+        let now = self.read(State::now);
         let body = json!({
             "type": "notification_event", "app_id": opts.app_id,
             "data": {"type": "notification_event_data", "item": item},
@@ -361,13 +361,33 @@ impl IntercomSim {
         lock(&self.shared.options).webhook_target = url;
     }
 
-    /// Forgets all data, exchanges, faults and sent webhooks (options are kept).
+    /// Moves the simulated clock by `seconds` (negative: back). Conversations, parts,
+    /// `waiting_since` and `updated_at` made afterwards carry the moved time, e.g. back 40
+    /// minutes, seed a conversation, forward 40 minutes: it has waited 40 minutes.
+    pub fn advance_clock(&self, seconds: i64) {
+        self.shared.advance_clock(seconds);
+    }
+
+    /// The simulated clock (Unix seconds).
+    pub fn now(&self) -> i64 {
+        self.shared.read(State::now)
+    }
+
+    /// Forgets all data, exchanges, faults and sent webhooks (options are kept); the clock is
+    /// back to the real one.
     pub fn reset(&self) {
         self.shared.reset();
     }
 }
 
 impl Shared {
+    /// Moves the simulated clock by `seconds`; returns the new simulated now.
+    pub fn advance_clock(&self, seconds: i64) -> i64 {
+        let mut st = lock(&self.state);
+        st.clock_offset += seconds;
+        st.now()
+    }
+
     fn reset(&self) {
         let app_id = self.options().app_id;
         *lock(&self.state) = State { app_id, ..State::default() };
@@ -393,6 +413,29 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
+
+    #[test]
+    fn the_clock_offset_stamps_conversations_and_waiting_since() {
+        let sh = Shared::new(IntercomSimOptions::default());
+        let contact = sh.seed_contacts(vec![state::Contact::default()]).unwrap().remove(0);
+        let seed = || ConversationSeed { contact_id: contact.clone(), body: "hi".into(), ..Default::default() };
+        let back = sh.advance_clock(-2_400);
+        assert!((state::now() - 2_401..=state::now() - 2_399).contains(&back));
+        let id = sh.mutate(|st, ev| actions::start_conversation(st, ev, seed(), true)).unwrap();
+        sh.advance_clock(1_200);
+        sh.mutate(|st, ev| {
+            actions::reply(st, ev, &id, actions::Writer::Contact(contact.clone()), false, "again", None)
+        })
+        .unwrap();
+        sh.advance_clock(1_200);
+        let c = sh.read(|st| st.conversations[&id].clone());
+        let now = sh.read(State::now);
+        assert!((now - 2_405..=now - 2_400).contains(&c.created_at), "created 40 minutes ago");
+        assert_eq!(c.waiting_since, Some(c.created_at), "a second message keeps the wait's start");
+        assert!((now - 1_205..=now - 1_200).contains(&c.updated_at), "updated by the reply");
+        let notified = lock(&sh.notifications).last().unwrap().body["created_at"].as_i64().unwrap();
+        assert!((now - 1_205..=now - 1_200).contains(&notified), "notifications carry the clock too");
+    }
 
     #[test]
     fn a_contact_search_is_computed_once_per_query_until_the_state_changes() {

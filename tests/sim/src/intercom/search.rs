@@ -240,6 +240,25 @@ mod tests {
     }
 
     #[test]
+    fn conversation_time_ranges_are_inclusive_and_skip_nulls() {
+        let st = State::default();
+        let conv = |waiting_since: Option<i64>| Conversation {
+            id: "1".into(),
+            state: "open".into(),
+            updated_at: 500,
+            waiting_since,
+            ..Default::default()
+        };
+        let window = json!({"operator": "AND", "value": [
+            {"field": "state", "operator": "=", "value": "open"},
+            {"field": "waiting_since", "operator": ">", "value": 100},
+            {"field": "waiting_since", "operator": "<", "value": 200}]});
+        let m = |c: &Conversation| matches(Model::Conversations, &window, &conversation_doc(&st, c)).unwrap();
+        assert!(m(&conv(Some(100))) && m(&conv(Some(150))) && m(&conv(Some(200))));
+        assert!(!m(&conv(Some(99))) && !m(&conv(Some(201))) && !m(&conv(None)));
+    }
+
+    #[test]
     fn contact_dates_truncate_to_the_day() {
         let d = doc();
         // Later the same day: `>` an earlier time of the same day does not match.

@@ -358,6 +358,8 @@ pub struct State {
     pub messages: Vec<Message>,
     /// Merged contact id -> the contact it was merged into.
     pub merged: BTreeMap<String, String>,
+    /// Seconds added to the real clock ([`State::now`]); negative moves it back.
+    pub clock_offset: i64,
 }
 
 /// Which parts a rendered conversation carries.
@@ -374,6 +376,12 @@ pub enum PartsView<'a> {
 }
 
 impl State {
+    /// The simulated clock (Unix seconds): the real one moved by `clock_offset`. It stamps new
+    /// conversations, parts, `waiting_since`, `updated_at` and notifications.
+    pub fn now(&self) -> i64 {
+        now() + self.clock_offset
+    }
+
     /// A fresh id: numeric text of at least `digits` digits.
     pub fn numeric_id(&mut self, base: u64) -> String {
         self.next_id += 1;

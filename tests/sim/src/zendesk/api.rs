@@ -308,13 +308,13 @@ pub fn dispatch(st: &mut State, req: &ApiRequest) -> Result<ApiResponse, ApiErro
             let mut rows: Vec<(i64, u64, Value)> =
                 st.tickets.values().map(|t| (t.updated_at, t.id, st.ticket_json(t))).collect();
             rows.sort_by_key(|r| (r.0, r.1));
-            ok(export_page(rows, "tickets", q, &base)?)
+            ok(export_page(rows, "tickets", q, &base, st.now())?)
         }
         (Method::GET, ["incremental", "users", "cursor"]) => {
             let mut rows: Vec<(i64, u64, Value)> =
                 st.users.values().map(|u| (u.updated_at, u.id, st.user_json(u))).collect();
             rows.sort_by_key(|r| (r.0, r.1));
-            ok(export_page(rows, "users", q, &base)?)
+            ok(export_page(rows, "users", q, &base, st.now())?)
         }
         _ => Err(ApiError { status: 404, body: json!({ "error": "InvalidEndpoint", "description": "Not found" }) }),
     }

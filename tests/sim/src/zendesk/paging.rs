@@ -119,9 +119,14 @@ pub fn parse_export_cursor(cursor: &str) -> Option<(i64, u64)> {
     Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
 }
 
+/// How far in the past an export's `start_time` must be: "Must be at least one minute in the
+/// past. Data isn't provided for the most recent minute." (OpenAPI `OptionalIncrementalUnixTime`).
+pub const EXPORT_MIN_AGE_SECS: i64 = 60;
+
 /// One page of a cursor-based incremental export over `(updated_at, id, json)` rows sorted by
-/// `(updated_at, id)`.
-pub fn export_page(rows: Vec<(i64, u64, Value)>, key: &str, q: &Query, url: &str) -> Result<Value, ApiError> {
+/// `(updated_at, id)`, at the simulated time `now`. A `start_time` within the last minute (or in
+/// the future) is a 400, as Zendesk answers the cursor-based exports.
+pub fn export_page(rows: Vec<(i64, u64, Value)>, key: &str, q: &Query, url: &str, now: i64) -> Result<Value, ApiError> {
     let per_page: usize = param(q, "per_page").and_then(|p| p.parse().ok()).unwrap_or(1000).clamp(1, 1000);
     let from: (i64, u64, bool) = if let Some(c) = param(q, "cursor") {
         let (t, id) = parse_export_cursor(c).ok_or_else(invalid_cursor)?;
@@ -129,6 +134,12 @@ pub fn export_page(rows: Vec<(i64, u64, Value)>, key: &str, q: &Query, url: &str
     } else if let Some(s) = param(q, "start_time") {
         let t: i64 =
             s.parse().map_err(|_| ApiError::bad_request("InvalidValue", "start_time must be a Unix timestamp"))?;
+        if t > now - EXPORT_MIN_AGE_SECS {
+            return Err(ApiError::bad_request(
+                "InvalidValue",
+                "Too recent start_time. Use a start_time older than 1 minute",
+            ));
+        }
         (t, 0, true)
     } else {
         return Err(ApiError::bad_request("InvalidValue", "start_time or cursor is required"));
@@ -149,4 +160,38 @@ pub fn export_page(rows: Vec<(i64, u64, Value)>, key: &str, q: &Query, url: &str
         "before_url": before.as_ref().map(|b| format!("{url}?cursor={b}")),
         "end_of_stream": end_of_stream,
     }))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn q(pairs: &[(&str, &str)]) -> Query {
+        pairs.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect()
+    }
+
+    #[test]
+    fn an_export_start_time_must_be_a_minute_old() {
+        let rows = vec![(900, 1, json!({"id": 1})), (950, 2, json!({"id": 2}))];
+        let now = 1_000;
+        let err = export_page(rows.clone(), "tickets", &q(&[("start_time", "941")]), "u", now).unwrap_err();
+        assert_eq!(err.status, 400);
+        assert!(err.body["description"].as_str().unwrap().starts_with("Too recent start_time"));
+        assert!(export_page(rows.clone(), "tickets", &q(&[("start_time", "5000")]), "u", now).is_err(), "future");
+        let page = export_page(rows, "tickets", &q(&[("start_time", "940")]), "u", now).unwrap();
+        assert_eq!(page["tickets"], json!([{"id": 2}]));
+        assert_eq!(page["end_of_stream"], json!(true));
+    }
+
+    #[test]
+    fn export_cursors_page_to_the_end_of_the_stream() {
+        let rows: Vec<(i64, u64, Value)> = (1..=3).map(|i| (i as i64 * 10, i, json!({"id": i}))).collect();
+        let first = export_page(rows.clone(), "tickets", &q(&[("start_time", "0"), ("per_page", "2")]), "u", 1_000);
+        let first = first.unwrap();
+        assert_eq!((first["tickets"].as_array().unwrap().len(), &first["end_of_stream"]), (2, &json!(false)));
+        let cursor = first["after_cursor"].as_str().unwrap();
+        let next = export_page(rows, "tickets", &q(&[("cursor", cursor), ("per_page", "2")]), "u", 1_000).unwrap();
+        assert_eq!((&next["tickets"], &next["end_of_stream"]), (&json!([{"id": 3}]), &json!(true)));
+    }
 }

@@ -1,14 +1,14 @@
 # intercom-zendesk-bridge: developer and CI entry points.
 #
 #   make demo    the scripted story, locally (moto + vendor simulators + `bridge serve`)
-#   make test    everything CI checks: fmt, clippy, module cycles, cargo tests (moto started by the tests), infra lint
+#   make test    everything CI checks: fmt, clippy, unused dependencies, module cycles, cargo tests (moto started by the tests), infra lint
 #   make build   Lambda zips with cargo-lambda (arm64, or x86_64 when the arm64 std is unavailable)
 #   make deploy  sam deploy of infra/template.yaml with the zips from `make build`
 #
 # No target calls a system package manager: the prerequisites (Rust via rustup, Python 3.11+ with
 # its venv module, Node for `make test`; README.md, "Prerequisites") are the user's. Each target
 # installs the pinned tools it needs, and only those: `make demo` needs moto in .venv and the
-# pinned Rust toolchain; cfn-lint, the SAM translator, SAM CLI, npm packages, cargo-lambda and the
+# pinned Rust toolchain; cfn-lint, the SAM translator, SAM CLI, npm packages, cargo-machete, cargo-lambda and the
 # aarch64 std come with the targets that use them. Stamp files under .venv/.stamps make re-runs
 # instant.
 
@@ -24,6 +24,7 @@ MOTO_VERSION         := 5.2.5
 WAITRESS_VERSION     := 3.0.2
 CFN_LINT_VERSION     := 1.58.0
 CARGO_LAMBDA_VERSION := 1.9.2
+CARGO_MACHETE_VERSION := 0.9.2
 SAM_TRANSLATOR_VERSION := 1.115.0
 SAM_CLI_VERSION      := 1.170.0
 RUST_CHANNEL         := $(shell sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
@@ -43,6 +44,9 @@ LAMBDA_STAMP := $(STAMPS)/pip-cargolambda$(CARGO_LAMBDA_VERSION)
 RUST_STAMP   := $(STAMPS)/rust-$(RUST_CHANNEL)
 LINT_STAMP   := $(STAMPS)/rust-$(RUST_CHANNEL)-rustfmt-clippy
 ARM64_STAMP  := $(STAMPS)/rust-$(RUST_CHANNEL)-$(ARM64_TRIPLE)
+# cargo-machete (unused dependencies): built with `cargo install --locked` into cargo's bin
+# folder ($CARGO_HOME/bin, where rustup puts cargo itself), so `cargo machete` finds it.
+MACHETE_STAMP := $(STAMPS)/cargo-machete$(CARGO_MACHETE_VERSION)
 SAM_STAMP  := $(SAM_VENV)/.stamp-sam$(SAM_CLI_VERSION)
 SAM        := $(SAM_VENV)/bin/sam
 # Printed when Python 3.11+ or its venv module is missing (Debian and Ubuntu ship venv apart).
@@ -67,7 +71,7 @@ SAMCONFIG  := $(CURDIR)/infra/samconfig.toml
 # ARCH=auto picks arm64 when the aarch64 std is installed, else x86_64. Force with ARCH=x86_64.
 ARCH       ?= auto
 TIMINGS     = $(TARGET_DIR)/make-test-timings.txt
-TEST_PHASES := setup fmt-check clippy module-cycles test-rust lint-infra rehearse
+TEST_PHASES := setup fmt-check clippy unused-deps module-cycles test-rust lint-infra rehearse
 # The stack rehearsal's IAM evaluator (npm, pinned by tests/rehearsal/iam/package-lock.json).
 IAM_DIR    := tests/rehearsal/iam
 IAM_STAMP  := $(IAM_DIR)/node_modules/.stamp
@@ -79,7 +83,7 @@ export AWS_EC2_METADATA_DISABLED := true
 export CARGO_TERM_COLOR ?= never
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup setup-demo setup-build setup-sam specs fmt-check clippy module-cycles test-rust lint-infra rehearse test build demo \
+.PHONY: help setup setup-demo setup-build setup-sam specs fmt-check clippy unused-deps module-cycles test-rust lint-infra rehearse test build demo \
         bench deploy chaos fuzz \
         clean distclean
 
@@ -136,6 +140,12 @@ $(LINT_STAMP): $(RUST_STAMP)
 	rustup component add rustfmt clippy
 	@touch $@
 
+$(MACHETE_STAMP): $(RUST_STAMP)
+	@# reinstalls only when the installed version differs from the pin
+	cargo machete --version 2>/dev/null | grep -qx '$(CARGO_MACHETE_VERSION)' \
+	  || cargo install --locked --quiet 'cargo-machete@$(CARGO_MACHETE_VERSION)'
+	@rm -f $(STAMPS)/cargo-machete* && touch $@
+
 $(ARM64_STAMP): $(RUST_STAMP)
 	@rustup target add $(ARM64_TRIPLE) \
 	  || echo "warning: could not install the $(ARM64_TRIPLE) std; 'make build' will build x86_64" >&2
@@ -152,6 +162,9 @@ fmt-check: $(LINT_STAMP) ## cargo fmt --check
 
 clippy: $(LINT_STAMP) ## clippy on every target, warnings denied
 	cargo clippy --workspace --all-targets -- -D warnings
+
+unused-deps: $(MACHETE_STAMP) ## cargo machete: no dependency declared and unused
+	cargo machete
 
 module-cycles: ## no module cycles inside any crate (scripts/module_cycles.py, after its own tests)
 	$(PYTHON) scripts/test_module_cycles.py && $(PYTHON) scripts/module_cycles.py
@@ -185,7 +198,7 @@ lint-infra: $(TOOLS_STAMP) $(SAM_STAMP) ## cfn-lint + sam validate --lint + infr
 	$(VENV)/bin/python infra/check_template.py $(TEMPLATE)
 	cd infra && ../$(VENV)/bin/python -m unittest -q test_check_template
 
-test: ## setup, fmt-check, clippy, module-cycles, cargo test, lint-infra, rehearse (timed per phase)
+test: ## setup, fmt-check, clippy, unused-deps, module-cycles, cargo test, lint-infra, rehearse (timed per phase)
 	@mkdir -p $(dir $(TIMINGS)) && : > $(TIMINGS)
 	@for phase in $(TEST_PHASES); do \
 	  start=$$(date +%s); echo "==> $$phase"; \

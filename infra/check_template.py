@@ -12,7 +12,13 @@ both linters (see the toolchain notes). This script asserts what the bridge depe
   functions/<name> whose package name is <name> (folder = package = binary), listed in the
   Makefile's FUNCTIONS; `Metadata.BuildProperties.Binary`, if present, is <name> too;
 - SQS events: FunctionResponseTypes contains ReportBatchItemFailures, BatchSize <= 10, and the
-  queue is FIFO with a DLQ (maxReceiveCount 5) and VisibilityTimeout >= 6 x the function timeout;
+  queue is FIFO with a DLQ (maxReceiveCount 5) and VisibilityTimeout >= 6 x the function timeout,
+  and has an ApproximateAgeOfOldestMessage alarm (a stuck message group is seen);
+- logging: Lambda's ApplicationLogLevel lets INFO lines through (TRACE, DEBUG or INFO, never a
+  parameter that could be WARN): the EMF metric documents have no level, Lambda counts them as
+  INFO, and RUST_LOG does the application's filtering;
+- schedules (ScheduleV2): a RetryPolicy and a DeadLetterConfig to a standard SQS queue of the
+  template that has a depth alarm;
 - HTTP API events: payload format 2.0; every webhook path has both POST and HEAD;
 - IAM statements: no wildcard actions;
 - the stack rehearsal's lessons (infra/iam-calls.json, written by `make rehearse
@@ -43,6 +49,7 @@ CODE_URI = re.compile(r"^\.\./target/lambda-deploy/(?P<name>[a-z0-9][a-z0-9-]*)/
 MAX_FIFO_BATCH = 10
 MAX_RECEIVE_COUNT = 5
 VISIBILITY_FACTOR = 6
+PASSING_LOG_LEVELS = {"TRACE", "DEBUG", "INFO"}
 DEFAULT_TIMEOUT = 3  # Lambda's default when neither the function nor Globals set one
 
 
@@ -253,6 +260,8 @@ def check(template_path: Path, root: Path) -> list[str]:
 
     http_routes: dict[str, set[str]] = {}
     names: list[str] = []
+    job_queues: set[str] = set()
+    schedule_dlqs: set[str] = set()
     for logical_id, res in functions.items():
         where = f"Resources.{logical_id}"
         props: dict[str, Any] = res.get("Properties") or {}
@@ -273,6 +282,10 @@ def check(template_path: Path, root: Path) -> list[str]:
         log_format = logging.get("LogFormat") or (fn_globals.get("LoggingConfig") or {}).get("LogFormat")
         if log_format != "JSON":
             bad(where, "LoggingConfig.LogFormat must be JSON")
+        app_level = logging.get("ApplicationLogLevel", "INFO")
+        if not isinstance(app_level, str) or app_level not in PASSING_LOG_LEVELS:
+            bad(where, f"LoggingConfig.ApplicationLogLevel {app_level!r} could drop the EMF metric lines"
+                       f" (Lambda counts them as INFO); use one of {sorted(PASSING_LOG_LEVELS)} and filter with RUST_LOG")
 
         # One build path: make build -> staged zip -> CodeUri.
         if "BuildMethod" in metadata:
@@ -308,7 +321,19 @@ def check(template_path: Path, root: Path) -> list[str]:
             ewhere = f"{where}.Events.{event_id}"
             etype = event.get("Type")
             eprops: dict[str, Any] = event.get("Properties") or {}
+            if etype == "ScheduleV2":
+                if not eprops.get("RetryPolicy"):
+                    bad(ewhere, "no RetryPolicy")
+                dlq_id = getatt_target((eprops.get("DeadLetterConfig") or {}).get("Arn"), "Arn")
+                dlq = resources.get(dlq_id or "", {})
+                if dlq.get("Type") != "AWS::SQS::Queue":
+                    bad(ewhere, "DeadLetterConfig.Arn must be !GetAtt <an AWS::SQS::Queue of this template>.Arn")
+                elif (dlq.get("Properties") or {}).get("FifoQueue") is True:
+                    bad(ewhere, f"DeadLetterConfig: {dlq_id} is FIFO; EventBridge Scheduler needs a standard queue")
+                else:
+                    schedule_dlqs.add(dlq_id)
             if etype == "SQS":
+                job_queues.add(getatt_target(eprops.get("Queue"), "Arn") or "")
                 frt = eprops.get("FunctionResponseTypes") or []
                 if "ReportBatchItemFailures" not in frt:
                     bad(ewhere, f"FunctionResponseTypes {frt!r} lacks ReportBatchItemFailures")
@@ -376,6 +401,11 @@ def check(template_path: Path, root: Path) -> list[str]:
         if res.get("Type") == "AWS::SQS::Queue" and logical_id.endswith("Dlq"):
             if (logical_id, "ApproximateNumberOfMessagesVisible") not in alarmed:
                 bad(f"Resources.{logical_id}", "no depth alarm (ApproximateNumberOfMessagesVisible)")
+        if res.get("Type") == "AWS::SQS::Queue" and logical_id in job_queues:
+            if (logical_id, "ApproximateAgeOfOldestMessage") not in alarmed:
+                bad(f"Resources.{logical_id}", "no age alarm (ApproximateAgeOfOldestMessage)")
+        if logical_id in schedule_dlqs and (logical_id, "ApproximateNumberOfMessagesVisible") not in alarmed:
+            bad(f"Resources.{logical_id}", "a schedules' DLQ without a depth alarm (ApproximateNumberOfMessagesVisible)")
         if res.get("Type") == "AWS::DynamoDB::Table":
             pitr = ((res.get("Properties") or {}).get("PointInTimeRecoverySpecification") or {})
             if pitr.get("PointInTimeRecoveryEnabled") is not True:

@@ -1,5 +1,6 @@
-"""Tests of infra/check_template.py: the template passes, and the rehearsal's lessons catch a
-grant too many and a grant too few (`make lint-infra` runs them)."""
+"""Tests of infra/check_template.py: the template passes, the rehearsal's lessons catch a grant too
+many and a grant too few, and the AWS conventions (queue age alarms, schedule DLQs, a log filter
+that lets the metrics through) are enforced (`make lint-infra` runs them)."""
 
 import shutil
 import tempfile
@@ -11,7 +12,7 @@ import check_template
 HERE = Path(__file__).resolve().parent
 
 
-class LessonsTest(unittest.TestCase):
+class TemplateCase(unittest.TestCase):
     def check(self, edit):
         with tempfile.TemporaryDirectory() as tmp:
             template = Path(tmp) / "template.yaml"
@@ -19,6 +20,8 @@ class LessonsTest(unittest.TestCase):
             shutil.copy(HERE / check_template.LESSONS, Path(tmp) / check_template.LESSONS)
             return check_template.check(template, HERE.parent)
 
+
+class LessonsTest(TemplateCase):
     def test_the_template_keeps_the_lessons(self):
         self.assertEqual(self.check(lambda t: t), [])
 
@@ -37,6 +40,27 @@ class LessonsTest(unittest.TestCase):
             any("TagSyncFunction: the rehearsal saw it call sqs:SendMessage on TagSyncDlq" in p for p in problems),
             problems,
         )
+
+
+class ConventionsTest(TemplateCase):
+    def test_a_job_queue_without_an_age_alarm_is_named(self):
+        start = "  TagSyncQueueAgeAlarm:\n"
+        problems = self.check(lambda t: t.replace(start, "  TagSyncQueueAgeAlarmGone:\n").replace(
+            "MetricName: ApproximateAgeOfOldestMessage\n      Dimensions:\n        - Name: QueueName\n"
+            "          Value: !GetAtt TagSyncQueue.QueueName",
+            "MetricName: NumberOfMessagesSent\n      Dimensions:\n        - Name: QueueName\n"
+            "          Value: !GetAtt TagSyncQueue.QueueName"))
+        self.assertTrue(any("TagSyncQueue: no age alarm" in p for p in problems), problems)
+
+    def test_a_schedule_without_a_dead_letter_queue_is_named(self):
+        dlq = "            DeadLetterConfig:\n              Arn: !GetAtt ScheduleDlq.Arn\n"
+        problems = self.check(lambda t: t.replace(dlq, "", 1))
+        self.assertTrue(any("Events.Sweep: DeadLetterConfig.Arn must be" in p for p in problems), problems)
+
+    def test_a_log_level_filter_that_could_drop_metrics_is_named(self):
+        level = "ApplicationLogLevel: TRACE"
+        problems = self.check(lambda t: t.replace(level, "ApplicationLogLevel: !Ref LogLevel", 1))
+        self.assertTrue(any("could drop the EMF metric lines" in p for p in problems), problems)
 
 
 if __name__ == "__main__":

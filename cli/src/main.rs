@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 
 use bridge_domain::routing::JobKind;
-use clap::{Parser, Subcommand};
+use bridge_runtime::telemetry::CliLogs;
+use clap::{CommandFactory as _, Parser, Subcommand, ValueEnum};
 
 mod ops;
 mod profiles;
@@ -12,11 +13,32 @@ mod report;
 mod serve;
 mod setup;
 
+/// Results go to stdout; logs go to stderr.
 #[derive(Debug, Parser)]
 #[command(name = "bridge", version, about = "Intercom <-> Zendesk bridge")]
 struct Cli {
+    /// Log format on stderr: text on a terminal and JSON lines otherwise (auto), or as named.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Auto)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Auto,
+    Text,
+    Json,
+}
+
+impl From<LogFormat> for CliLogs {
+    fn from(f: LogFormat) -> Self {
+        match f {
+            LogFormat::Auto => CliLogs::Auto,
+            LogFormat::Text => CliLogs::Text,
+            LogFormat::Json => CliLogs::Json,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -45,7 +67,11 @@ enum Command {
         action: LinksAction,
     },
     /// Check credentials, configuration and AWS resources; one line per check.
-    Doctor,
+    Doctor {
+        /// Print the checks as one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
     /// Vendor-side setup (idempotent).
     Setup {
         #[command(subcommand)]
@@ -67,6 +93,11 @@ enum Command {
         #[command(subcommand)]
         action: profiles::BackfillAction,
     },
+    /// Print the shell completion script (e.g. `bridge completions bash > /etc/bash_completion.d/bridge`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,8 +107,12 @@ enum DlqAction {
         /// Only this job (`escalate`, `ticket-status`, ...).
         #[arg(long, value_parser = parse_job)]
         job: Option<JobKind>,
+        /// Print the letters as one JSON document.
+        #[arg(long)]
+        json: bool,
     },
-    /// Re-evaluate each dead letter against current state, show its plan, and replay it.
+    /// Re-evaluate each dead letter against current state, show its plan, and replay it (asks
+    /// first on a terminal; `--yes` to skip the question, needed without a terminal).
     Replay {
         /// Only this job.
         #[arg(long, value_parser = parse_job)]
@@ -85,6 +120,9 @@ enum DlqAction {
         /// Show the plans; write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Replay without asking.
+        #[arg(long, short = 'y')]
+        yes: bool,
     },
 }
 
@@ -101,6 +139,9 @@ enum LinksAction {
     Show {
         /// A conversation id or ticket id (`conversation:<id>` / `ticket:<id>` to be explicit).
         id: String,
+        /// Print the link as one JSON document.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -121,22 +162,33 @@ enum ConfigAction {
         /// Also check the profile mapping against both live field catalogs (worker environment).
         #[arg(long)]
         live: bool,
+        /// Print the result as one JSON document.
+        #[arg(long)]
+        json: bool,
     },
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    bridge_runtime::process::init();
     let cli = Cli::parse();
+    bridge_runtime::process::init_cli(cli.log_format.into());
     let result = match cli.command {
         Command::Serve { listen } => serve::run(listen).await,
         Command::Init => serve::init().await,
-        Command::Config { action: ConfigAction::Check { file, live: false } } => serve::check_config(file).await,
-        Command::Config { action: ConfigAction::Check { file, live: true } } => profiles::config_check_live(file).await,
-        Command::Dlq { action: DlqAction::List { job } } => ops::dlq_list(job).await,
-        Command::Dlq { action: DlqAction::Replay { job, dry_run } } => ops::dlq_replay(job, dry_run).await,
-        Command::Links { action: LinksAction::Show { id } } => ops::links_show(&id).await,
-        Command::Doctor => ops::doctor().await,
+        Command::Config { action: ConfigAction::Check { file, live: false, json } } => {
+            serve::check_config(file, json).await
+        }
+        Command::Config { action: ConfigAction::Check { file, live: true, json } } => {
+            profiles::config_check_live(file, json).await
+        }
+        Command::Dlq { action: DlqAction::List { job, json } } => ops::dlq_list(job, json).await,
+        Command::Dlq { action: DlqAction::Replay { job, dry_run, yes } } => ops::dlq_replay(job, dry_run, yes).await,
+        Command::Links { action: LinksAction::Show { id, json } } => ops::links_show(&id, json).await,
+        Command::Doctor { json } => ops::doctor(json).await,
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "bridge", &mut std::io::stdout());
+            Ok(())
+        }
         Command::Setup { action: SetupAction::Zendesk(opts) } => setup::zendesk(opts).await,
         Command::Report { action } => report::run(action).await,
         Command::Reconcile { action } => reconcile::run(action).await,

@@ -66,30 +66,102 @@ fn describe(letter: &Letter) -> String {
     }
 }
 
-/// `bridge dlq list`.
-pub async fn dlq_list(job: Option<JobKind>) -> anyhow::Result<()> {
+fn letter_json(letter: &Letter) -> serde_json::Value {
+    let event = letter.event.as_ref();
+    serde_json::json!({
+        "message_id": letter.message.message_id,
+        "vendor": event.map(|e| e.vendor.to_string()),
+        "topic": event.map(|e| e.topic.clone()),
+        "entity": event.map(|e| e.entity.to_string()),
+        "delivery_id": event.map(|e| e.delivery_id.clone()),
+        "attempts": letter.attempts,
+        "failed_at": letter.failed_at,
+        "reason": letter.reason,
+    })
+}
+
+/// `bridge dlq list [--json]`.
+pub async fn dlq_list(job: Option<JobKind>, json: bool) -> anyhow::Result<()> {
     let app = app().await?;
     let mut total = 0;
+    let mut by_job = Vec::new();
     for job in jobs(&app, job) {
-        let letters = app.queue.peek_dead_letters(job, MAX_LETTERS).await?;
+        let letters: Vec<Letter> =
+            app.queue.peek_dead_letters(job, MAX_LETTERS).await?.into_iter().map(read_letter).collect();
+        total += letters.len();
+        if json {
+            by_job.push(serde_json::json!({
+                "job": job.as_str(),
+                "letters": letters.iter().map(letter_json).collect::<Vec<_>>(),
+            }));
+            continue;
+        }
         println!("{}: {} dead letter(s)", job.as_str(), letters.len());
-        for letter in letters.into_iter().map(read_letter) {
-            println!("  {}", describe(&letter));
-            total += 1;
+        for letter in &letters {
+            println!("  {}", describe(letter));
         }
     }
-    println!("{total} in all");
+    match json {
+        true => println!("{}", serde_json::json!({ "jobs": by_job, "total": total })),
+        false => println!("{total} in all"),
+    }
     Ok(())
 }
 
-/// `bridge dlq replay [--dry-run]`: each letter is re-evaluated against the current state; its
-/// plan is shown first; then (unless dry-run) it runs for real through the same driver as the
-/// workers, and leaves the DLQ only when it succeeded. The jobs are idempotent, so a replay
-/// never duplicates an effect that already happened.
-pub async fn dlq_replay(job: Option<JobKind>, dry_run: bool) -> anyhow::Result<()> {
+/// Whether to go on with a replay: `--yes` or a dry run go on; otherwise the operator is asked
+/// on a terminal (`ask`), and without one the replay is refused with what to do.
+fn confirm_replay(
+    letters: usize,
+    yes: bool,
+    dry_run: bool,
+    terminal: bool,
+    ask: impl FnOnce(&str) -> std::io::Result<String>,
+) -> anyhow::Result<bool> {
+    if yes || dry_run || letters == 0 {
+        return Ok(true);
+    }
+    anyhow::ensure!(
+        terminal,
+        "dlq replay: {letters} dead letter(s) would be replayed for real, and there is no terminal to confirm \
+         on; pass --yes to replay, or --dry-run to see the plans"
+    );
+    let answer = ask(&format!("Replay {letters} dead letter(s) for real? [y/N] "))?;
+    Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+}
+
+/// Asks `question` on stderr and reads one line of stdin.
+fn ask_on_terminal(question: &str) -> std::io::Result<String> {
+    use std::io::Write as _;
+    let mut err = std::io::stderr();
+    err.write_all(question.as_bytes())?;
+    err.flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(answer)
+}
+
+/// `bridge dlq replay [--dry-run] [--yes]`: each letter is re-evaluated against the current
+/// state; its plan is shown first; then (unless dry-run) it runs for real through the same
+/// driver as the workers, and leaves the DLQ only when it succeeded. The jobs are idempotent, so
+/// a replay never duplicates an effect that already happened. A real replay is confirmed first
+/// ([`confirm_replay`]).
+pub async fn dlq_replay(job: Option<JobKind>, dry_run: bool, yes: bool) -> anyhow::Result<()> {
+    use std::io::IsTerminal as _;
     let app = app().await?;
+    let selected = jobs(&app, job);
+    if !yes && !dry_run {
+        let mut waiting = 0;
+        for job in &selected {
+            waiting += app.queue.peek_dead_letters(*job, MAX_LETTERS).await?.len();
+        }
+        let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+        if !confirm_replay(waiting, yes, dry_run, terminal, ask_on_terminal)? {
+            println!("nothing replayed");
+            return Ok(());
+        }
+    }
     let (mut replayed, mut kept) = (0, 0);
-    for job in jobs(&app, job) {
+    for job in selected {
         let mut seen = std::collections::HashSet::new();
         loop {
             // Received letters stay invisible while we work on them.
@@ -154,7 +226,7 @@ async fn replay_one(app: &App, job: JobKind, letter: &Letter, dry_run: bool) -> 
 
 /// `bridge links show <id>`: a conversation id or a ticket id (`conversation:<id>` /
 /// `ticket:<id>` to be explicit).
-pub async fn links_show(id: &str) -> anyhow::Result<()> {
+pub async fn links_show(id: &str, json: bool) -> anyhow::Result<()> {
     let app = app().await?;
     let (conversation, ticket) = match id.split_once(':') {
         Some(("conversation", c)) => (Some(c), None),
@@ -171,6 +243,10 @@ pub async fn links_show(id: &str) -> anyhow::Result<()> {
         link = app.store.link_by_ticket(t).await?;
     }
     let link = link.with_context(|| format!("no link for {id}"))?;
+    if json {
+        println!("{}", serde_json::to_string(&link)?);
+        return Ok(());
+    }
     println!("conversation {}  <->  ticket #{} (live)", link.conversation_id, link.ticket_id);
     println!("tickets ever linked: {:?}", link.tickets.iter().map(|t| t.get()).collect::<Vec<_>>());
     println!("version {}", link.version);
@@ -181,15 +257,41 @@ pub async fn links_show(id: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `bridge doctor`: one line per check; exits non-zero when any fails.
-pub async fn doctor() -> anyhow::Result<()> {
-    let mut failed = 0;
-    let mut line = |ok: bool, what: &str, detail: String| {
-        if !ok {
-            failed += 1;
-        }
-        println!("{} {what}: {detail}", if ok { "ok  " } else { "FAIL" });
-    };
+/// `bridge doctor [--json]`: one line per check (or one JSON document); exits non-zero when
+/// any fails.
+pub async fn doctor(json: bool) -> anyhow::Result<()> {
+    let mut checks = Vec::new();
+    let mut notes = Vec::new();
+    let outcome = run_checks(
+        &mut |ok: bool, what: &str, detail: String| {
+            if !json {
+                println!("{} {what}: {detail}", if ok { "ok  " } else { "FAIL" });
+            }
+            checks.push(serde_json::json!({ "check": what, "ok": ok, "detail": detail }));
+        },
+        &mut |note: String| {
+            if !json {
+                println!("note {note}");
+            }
+            notes.push(note);
+        },
+    )
+    .await;
+    let failed = checks.iter().filter(|c| c["ok"] == false).count();
+    if json {
+        println!("{}", serde_json::json!({ "checks": checks, "notes": notes, "failed": failed }));
+    }
+    outcome?;
+    anyhow::ensure!(failed == 0, "{failed} check(s) failed");
+    if !json {
+        println!("all checks passed");
+    }
+    Ok(())
+}
+
+/// The doctor's checks, each reported through `line` (and what cannot be checked through
+/// `note`); `Err` when they could not go on.
+async fn run_checks(line: &mut dyn FnMut(bool, &str, String), note: &mut dyn FnMut(String)) -> anyhow::Result<()> {
     let settings = match WorkerSettings::from_env(&ProcessEnv) {
         Ok(s) => s,
         Err(e) => {
@@ -207,7 +309,7 @@ pub async fn doctor() -> anyhow::Result<()> {
         Ok(a) => a,
         Err(e) => {
             line(false, "adapters", format!("{e:#}"));
-            anyhow::bail!("{failed} check(s) failed");
+            anyhow::bail!("the adapters could not be built");
         }
     };
     match app.intercom.me().await {
@@ -224,7 +326,7 @@ pub async fn doctor() -> anyhow::Result<()> {
         Ok(id) => line(true, "zendesk credentials", format!("token works (user {id})")),
         Err(e) => line(false, "zendesk credentials", e.to_string()),
     }
-    crate::setup::doctor_webhooks(&app, &mut line).await;
+    note(crate::setup::doctor_webhooks(&app, &mut &mut *line).await);
     match app.store.load::<serde_json::Value>(&bridge_domain::keys::DocKey::Probe).await {
         Ok(_) => line(true, "dynamodb table", format!("{} readable", settings.table)),
         Err(e) => line(false, "dynamodb table", format!("{}: {e}", settings.table)),
@@ -242,9 +344,32 @@ pub async fn doctor() -> anyhow::Result<()> {
             Err(e) => line(false, &format!("queue {}", job.as_str()), format!("{}: {e}", urls.queue)),
         }
     }
-    if failed > 0 {
-        anyhow::bail!("{failed} check(s) failed");
-    }
-    println!("all checks passed");
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_replay_asks_on_a_terminal_and_refuses_without_one_unless_yes() {
+        let never = |_: &str| -> std::io::Result<String> { panic!("not asked") };
+        assert!(confirm_replay(3, true, false, false, never).unwrap(), "--yes");
+        assert!(confirm_replay(3, false, true, false, never).unwrap(), "--dry-run writes nothing");
+        assert!(confirm_replay(0, false, false, false, never).unwrap(), "nothing to replay");
+        let refused = confirm_replay(3, false, false, false, never).unwrap_err().to_string();
+        assert!(refused.contains("no terminal") && refused.contains("--yes"), "{refused}");
+        let mut asked = String::new();
+        assert!(
+            confirm_replay(3, false, false, true, |q: &str| {
+                asked = q.to_string();
+                Ok("y\n".into())
+            })
+            .unwrap()
+        );
+        assert!(asked.contains("Replay 3 dead letter(s)"), "{asked}");
+        assert!(!confirm_replay(3, false, false, true, |_: &str| Ok("\n".into())).unwrap(), "no by default");
+        assert!(!confirm_replay(3, false, false, true, |_: &str| Ok("nope\n".into())).unwrap());
+    }
 }

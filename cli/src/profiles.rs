@@ -146,19 +146,29 @@ impl Env for ConfigFrom<'_> {
 
 /// Runs `bridge config check --live`: the file is valid, and its profile mapping fits both live
 /// field catalogs (names, types, dropdown options). Errors exit non-zero; unmapped fields are notes.
-pub async fn config_check_live(file: Option<String>) -> anyhow::Result<()> {
+pub async fn config_check_live(file: Option<String>, json: bool) -> anyhow::Result<()> {
     let (path, config) = crate::serve::read_config(file).await?;
-    println!("{path}: valid");
     let Some(cfg) = config.profiles.as_ref() else {
-        println!("no `profiles:` section: nothing to check against the live catalogs");
+        match json {
+            true => println!("{}", serde_json::json!({ "file": path, "valid": true, "findings": [], "errors": 0 })),
+            false => println!("{path}: valid\nno `profiles:` section: nothing to check against the live catalogs"),
+        }
         return Ok(());
     };
     let s = WorkerSettings::from_env(&ConfigFrom(&path))?;
     let findings = check_live(&s.intercom, &s.zendesk, cfg).await?;
+    let errors = findings.iter().filter(|f| f.is_error()).count();
+    if json {
+        let listed: Vec<_> =
+            findings.iter().map(|f| serde_json::json!({ "error": f.is_error(), "finding": describe(f) })).collect();
+        println!("{}", serde_json::json!({ "file": path, "valid": errors == 0, "findings": listed, "errors": errors }));
+        anyhow::ensure!(errors == 0, "the profile mapping does not fit the live catalogs: {errors} error(s)");
+        return Ok(());
+    }
+    println!("{path}: valid");
     for f in &findings {
         println!("{}", describe(f));
     }
-    let errors = findings.iter().filter(|f| f.is_error()).count();
     anyhow::ensure!(errors == 0, "the profile mapping does not fit the live catalogs: {errors} error(s)");
     println!("profile mapping matches both live catalogs ({} note(s))", findings.len());
     Ok(())

@@ -68,10 +68,22 @@ pub async fn read_config(file: Option<String>) -> anyhow::Result<(String, Config
     Ok((raw, config))
 }
 
-/// Validates the configuration file.
-pub async fn check_config(file: Option<String>) -> anyhow::Result<()> {
-    let (origin, config) = read_config(file).await?;
+/// Validates the configuration file; with `json`, the verdict as one JSON document on stdout
+/// (`{"file", "valid", "escalation_rules"}` or `{"file", "valid": false, "error"}`).
+pub async fn check_config(file: Option<String>, json: bool) -> anyhow::Result<()> {
+    let origin = file.clone().or_else(|| std::env::var("BRIDGE_CONFIG").ok());
+    let (origin, config) = match read_config(file).await {
+        Ok(read) => read,
+        Err(e) if json => {
+            println!("{}", serde_json::json!({ "file": origin, "valid": false, "error": format!("{e:#}") }));
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
     let rules = config.escalation.as_ref().map_or(0, |e| e.rules.len());
-    println!("{origin}: valid (escalation rules: {rules})");
+    match json {
+        true => println!("{}", serde_json::json!({ "file": origin, "valid": true, "escalation_rules": rules })),
+        false => println!("{origin}: valid (escalation rules: {rules})"),
+    }
     Ok(())
 }

@@ -90,8 +90,9 @@ fn bridge_webhook(hooks: &[Webhook]) -> Option<&Webhook> {
     candidates.into_iter().find(|w| w.name == DEFAULT_WEBHOOK_NAME || w.endpoint.ends_with("/webhooks/zendesk"))
 }
 
-/// Doctor lines for both webhooks: Zendesk checked through its API, Intercom by hand.
-pub async fn doctor_webhooks(app: &App, line: &mut impl FnMut(bool, &str, String)) {
+/// Doctor lines for both webhooks: Zendesk checked through its API; answers the note on the
+/// Intercom webhook, which is checked by hand.
+pub async fn doctor_webhooks(app: &App, line: &mut impl FnMut(bool, &str, String)) -> String {
     match app.zendesk.list_webhooks().await {
         Err(e) => line(false, "zendesk webhook", format!("cannot list webhooks: {e}")),
         Ok(hooks) => match bridge_webhook(&hooks) {
@@ -113,11 +114,11 @@ pub async fn doctor_webhooks(app: &App, line: &mut impl FnMut(bool, &str, String
             },
         },
     }
-    println!(
-        "note intercom webhook: no API to check; in the Developer Hub (your app -> Webhooks) the endpoint must be the \
+    format!(
+        "intercom webhook: no API to check; in the Developer Hub (your app -> Webhooks) the endpoint must be the \
          stack output IntercomWebhookUrl (.../webhooks/intercom) with topics {}",
         INTERCOM_TOPICS.join(", ")
-    );
+    )
 }
 
 #[cfg(test)]

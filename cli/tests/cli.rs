@@ -150,12 +150,19 @@ async fn dlq_replay_shows_the_plan_then_replays_once_and_links_show_prints_the_l
     assert!(text(&out).contains("create_ticket"), "the plan shows the ticket: {}", text(&out));
     assert!(world.tickets().is_empty(), "dry run writes nothing");
 
+    // Without a terminal to confirm on, a real replay needs --yes.
     let out = bridge(Some(&world), Some(config.path()), &["dlq", "replay"]);
+    assert!(!out.status.success(), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no terminal to confirm on") && err.contains("--yes"), "{err}");
+    assert!(world.tickets().is_empty(), "refused: nothing replayed");
+
+    let out = bridge(Some(&world), Some(config.path()), &["dlq", "replay", "--yes"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("1 replayed, 0 left"), "{}", text(&out));
     assert_eq!(world.tickets().len(), 1);
 
-    let out = bridge(Some(&world), Some(config.path()), &["dlq", "replay"]);
+    let out = bridge(Some(&world), Some(config.path()), &["dlq", "replay", "--yes"]);
     assert!(text(&out).contains("0 replayed, 0 left"), "the DLQ is empty now: {}", text(&out));
     assert_eq!(world.tickets().len(), 1, "never duplicated");
 
@@ -165,4 +172,99 @@ async fn dlq_replay_shows_the_plan_then_replays_once_and_links_show_prints_the_l
     assert!(text(&out).contains(&format!("ticket #{ticket}")), "{}", text(&out));
     let out = bridge(Some(&world), Some(config.path()), &["links", "show", &format!("ticket:{ticket}")]);
     assert!(text(&out).contains(&format!("conversation {conv}")), "{}", text(&out));
+    let link = stdout_json(&bridge(Some(&world), Some(config.path()), &["links", "show", &conv, "--json"]));
+    assert_eq!(link["ticket_id"].as_u64(), Some(ticket), "{link}");
+    assert_eq!(link["conversation_id"].as_str(), Some(conv.as_str()), "{link}");
+}
+
+/// Stdout as one JSON document (nothing else on it), after a successful run.
+fn stdout_json(out: &Output) -> serde_json::Value {
+    assert!(out.status.success(), "{}", text(out));
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {}", text(out)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_results_go_to_stdout_and_logs_to_stderr() {
+    let mut world = World::start().await.unwrap();
+    world.stop_bridge().await;
+    let config = config_file(&world);
+    let letter = DeadLetter {
+        job: JobKind::TagSync,
+        reason: "zendesk: temporarily unavailable".into(),
+        attempts: 5,
+        failed_at: "2026-11-29T00:00:00Z".into(),
+        body: "{not an event".into(),
+    };
+    world.queue.dead_letter(&letter).await.unwrap();
+
+    // Debug logs on (the AWS SDK logs plenty): stdout still holds the result alone.
+    let run = |args: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_bridge"));
+        cmd.args(args).envs(world.env()).env("BRIDGE_CONFIG", config.path()).env("RUST_LOG", "debug");
+        cmd.output().unwrap()
+    };
+    let out = run(&["dlq", "list", "--json"]);
+    let listed = stdout_json(&out);
+    assert_eq!(listed["total"], 1, "{listed}");
+    let tag_sync = listed["jobs"].as_array().unwrap().iter().find(|j| j["job"] == "tag-sync").unwrap();
+    assert_eq!(tag_sync["letters"][0]["attempts"], 5, "{listed}");
+    assert_eq!(tag_sync["letters"][0]["reason"], "zendesk: temporarily unavailable");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let logs: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!logs.is_empty(), "debug logs on stderr");
+    assert!(
+        logs.iter().all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok_and(|v| v.get("level").is_some())),
+        "stderr is not a terminal: JSON log lines\n{stderr}"
+    );
+    let out = run(&["--log-format", "text", "dlq", "list", "--json"]);
+    stdout_json(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.lines().any(|l| l.contains("DEBUG")), "{stderr}");
+    assert!(stderr.lines().all(|l| serde_json::from_str::<serde_json::Value>(l).is_err()), "text logs: {stderr}");
+
+    let doctor = run(&["doctor", "--json"]);
+    let report: serde_json::Value =
+        serde_json::from_slice(&doctor.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&doctor)));
+    assert!(!doctor.status.success(), "the dead letter fails a check: {}", text(&doctor));
+    assert!(report["failed"].as_u64() >= Some(1), "{report}");
+    let checks = report["checks"].as_array().unwrap();
+    assert!(checks.iter().any(|c| c["check"] == "intercom credentials" && c["ok"] == true), "{report}");
+    assert!(checks.iter().any(|c| c["check"] == "queue tag-sync" && c["ok"] == false), "{report}");
+    assert!(report["notes"][0].as_str().unwrap().starts_with("intercom webhook"), "{report}");
+
+    let checked = stdout_json(&run(&["config", "check", "--json"]));
+    assert_eq!(checked["valid"], true, "{checked}");
+    assert!(checked["escalation_rules"].as_u64().is_some(), "{checked}");
+}
+
+#[test]
+fn config_check_json_names_the_error() {
+    let bad = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(bad.path(), "version: 1\nintercom:\n  bot_admin_id: \"1\"\n  colour: blue\n").unwrap();
+    let out = bridge(None, None, &["config", "check", "--json", "--file", bad.path().to_str().unwrap()]);
+    assert!(!out.status.success());
+    let verdict: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+    assert_eq!(verdict["valid"], false);
+    assert!(verdict["error"].as_str().unwrap().contains("line 4"), "{verdict}");
+}
+
+#[test]
+fn completions_are_printed_and_a_mistyped_command_gets_a_suggestion() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = bridge(None, None, &["completions", shell]);
+        assert!(out.status.success(), "{}", text(&out));
+        let script = String::from_utf8_lossy(&out.stdout);
+        assert!(script.contains("bridge") && script.contains("replay") && script.contains("json"), "{shell}: {script}");
+    }
+    let out = bridge(None, None, &["dlq", "lsit"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("similar subcommand exists: 'list'"), "{err}");
+    assert!(!err.contains('\u{1b}'), "no colour when stderr is not a terminal: {err}");
+    // Colour where asked for (a terminal, or CLICOLOR_FORCE as here).
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_bridge")).args(["dlq", "lsit"]).env("CLICOLOR_FORCE", "1").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("\u{1b}["), "coloured: {}", text(&out));
 }

@@ -21,6 +21,7 @@ async fn handle<Q: Queue>(ingress: &Ingress<Q>, req: Request) -> Result<Response
     let reply = ingress
         .zendesk(WebhookRequest { method: req.method(), headers: req.headers(), body: req.body().as_ref() })
         .await;
+    ingress.after_request();
     Ok(Response::builder()
         .status(reply.status)
         .header("content-type", "application/json")

@@ -63,7 +63,8 @@ mod topic;
 pub use error::{AwsError, DecodeError, THROTTLE_BACKOFF};
 pub use objects::{S3Objects, object_uri};
 pub use queue::{
-    QueueSettings, QueueUrls, ReceivedMessage, SqsQueue, deduplication_id, dlq_name, message_group_id, queue_name,
+    QueueSettings, QueueUrls, ReceivedMessage, SqsQueue, TRACE_ATTRIBUTE, TRACE_ENV, deduplication_id, dlq_name,
+    message_group_id, queue_name, trace_header_attribute,
 };
 pub use secrets::{JsonSecrets, SecretChange};
 pub use store::{DynamoStore, PK, SK, TTL_ATTRIBUTE, conversation_key, doc_key, intent_key, ticket_key};

@@ -4,7 +4,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::types::{
+    DeleteMessageBatchRequestEntry, MessageSystemAttributeName, MessageSystemAttributeNameForSends,
+    MessageSystemAttributeValue, QueueAttributeName,
+};
 use bridge_domain::event::QueuedEvent;
 use bridge_domain::ports::{PortError, PortResult, Queue, Service};
 use bridge_domain::routing::JobKind;
@@ -299,22 +302,51 @@ impl SqsQueue {
     }
 }
 
-impl Queue for SqsQueue {
-    async fn send(&self, job: JobKind, event: &QueuedEvent) -> PortResult<()> {
+impl SqsQueue {
+    /// Sends `event` to `job`'s queue with `trace_header` as its `AWSTraceHeader` system
+    /// attribute (the X-Ray trace the worker continues), when it is a valid trace header.
+    pub async fn send_traced(&self, job: JobKind, event: &QueuedEvent, trace_header: Option<&str>) -> PortResult<()> {
         let url = self.queue_url(job)?;
         let body = serde_json::to_string(event)
             .map_err(|e| PortError::Rejected { service: Service::Queue, source: Box::new(e) })?;
-        self.client
+        let mut send = self
+            .client
             .send_message()
             .queue_url(url)
             .message_body(body)
             .message_group_id(message_group_id(&event.entity.to_string()))
-            .message_deduplication_id(deduplication_id(job, event))
-            .send()
-            .await
-            .map_err(queue_error)?;
+            .message_deduplication_id(deduplication_id(job, event));
+        if let Some(value) = trace_header.and_then(trace_header_attribute) {
+            send = send.message_system_attributes(MessageSystemAttributeNameForSends::AwsTraceHeader, value);
+        }
+        send.send().await.map_err(queue_error)?;
         Ok(())
     }
+}
+
+impl Queue for SqsQueue {
+    /// Sends with the invocation's X-Ray trace (`_X_AMZN_TRACE_ID`, set by the Lambda runtime
+    /// for each invocation) as the message's `AWSTraceHeader`, so the trace goes on through SQS
+    /// to the worker.
+    async fn send(&self, job: JobKind, event: &QueuedEvent) -> PortResult<()> {
+        let trace = std::env::var(TRACE_ENV).ok();
+        self.send_traced(job, event, trace.as_deref()).await
+    }
+}
+
+/// Where the Lambda runtime puts the invocation's X-Ray trace header.
+pub const TRACE_ENV: &str = "_X_AMZN_TRACE_ID";
+/// The SQS system attribute that carries an X-Ray trace header to the consumer.
+pub const TRACE_ATTRIBUTE: &str = "AWSTraceHeader";
+
+/// The `AWSTraceHeader` value for `header`, when it looks like an X-Ray trace header
+/// (`Root=1-...`, printable ASCII, at most 256 characters); SQS rejects the send otherwise.
+pub fn trace_header_attribute(header: &str) -> Option<MessageSystemAttributeValue> {
+    let header = header.trim();
+    let valid = header.len() <= 256 && header.contains("Root=1-") && header.bytes().all(|b| b.is_ascii_graphic());
+    valid
+        .then(|| MessageSystemAttributeValue::builder().data_type("String").string_value(header).build().ok())
+        .flatten()
 }
 
 /// `<prefix>-<job>.fifo`.
@@ -442,6 +474,16 @@ mod tests {
         assert_ne!(a, c);
         assert_eq!(a.len(), 64);
         assert!(a.bytes().all(|b| b.is_ascii_hexdigit()));
+    }
+
+    #[test]
+    fn only_x_ray_trace_headers_become_the_aws_trace_header_attribute() {
+        let header = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+        let value = trace_header_attribute(header).unwrap();
+        assert_eq!((value.data_type(), value.string_value()), ("String", Some(header)));
+        assert!(trace_header_attribute("").is_none());
+        assert!(trace_header_attribute("not a trace").is_none());
+        assert!(trace_header_attribute(&format!("Root=1-{}", "a".repeat(300))).is_none());
     }
 
     #[test]

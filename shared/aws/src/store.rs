@@ -1,24 +1,32 @@
 //! [`DynamoStore`]: the [`Store`] port over one DynamoDB table (schema in the crate docs).
 
 use std::collections::HashMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, Put, ReturnValuesOnConditionCheckFailure,
-    ScalarAttributeType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus, TransactWriteItem,
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, KeysAndAttributes, Put,
+    ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
+    TransactWriteItem,
 };
 use bridge_domain::ids::{ContactId, ConversationId, TicketId, UserId};
 use bridge_domain::keys::{DocKey, Intent};
 use bridge_domain::model::{Link, Timestamp};
-use bridge_domain::ports::{Claim, Doc, LinkCreated, PortError, PortResult, Service, Store};
+use bridge_domain::ports::{Claim, Doc, LinkCreated, PortError, PortResult, Service, Store, WithLink};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::{AwsError, DecodeError, dynamo, port_error};
+use crate::error::{AwsError, dynamo, port_error};
+
+mod items;
+
+pub use items::{conversation_key, doc_key, intent_key, ticket_key};
+use items::{
+    decode_doc, decode_link, encode_link, get_s, intent_claim, jitter, key, link_tickets, num, text, unix_now,
+};
 
 /// Partition key attribute.
 pub const PK: &str = "pk";
@@ -28,15 +36,15 @@ pub const SK: &str = "sk";
 pub const TTL_ATTRIBUTE: &str = "expires_at";
 
 /// Sort key of each item type.
-mod sort {
+pub(crate) mod sort {
     pub const INTENT: &str = "INTENT";
     pub const LINK: &str = "LINK";
     pub const DOC: &str = "DOC";
 }
 
 /// Intent states.
-const CLAIMED: &str = "claimed";
-const DONE: &str = "done";
+pub(crate) const CLAIMED: &str = "claimed";
+pub(crate) const DONE: &str = "done";
 
 /// Attempts at a link transaction that DynamoDB cancelled for a conflicting concurrent
 /// transaction (not for a failed condition).
@@ -53,7 +61,7 @@ pub struct DynamoStore {
     table: String,
 }
 
-type Item = HashMap<String, AttributeValue>;
+pub(crate) type Item = HashMap<String, AttributeValue>;
 
 impl DynamoStore {
     /// A store over `table`, which must exist (see [`DynamoStore::create_table`]).
@@ -306,10 +314,44 @@ impl Store for DynamoStore {
         }
     }
 
-    async fn create_link(&self, link: &Link) -> PortResult<LinkCreated> {
+    async fn link_and_doc<T: DeserializeOwned + Send>(
+        &self,
+        conversation: &ConversationId,
+        key_: &DocKey,
+    ) -> PortResult<(Option<Link>, Option<Doc<T>>)> {
+        let link_pk = conversation_key(conversation);
+        let doc_pk = doc_key(key_);
+        let keys = KeysAndAttributes::builder()
+            .keys(key(link_pk.clone(), sort::LINK))
+            .keys(key(doc_pk.clone(), sort::DOC))
+            .consistent_read(true)
+            .build()
+            .map_err(|e| PortError::Rejected { service: Service::Store, source: Box::new(e) })?;
+        let mut request = HashMap::from([(self.table.clone(), keys)]);
+        let (mut link, mut doc) = (None, None);
+        // DynamoDB may leave keys unprocessed under load: ask again for those.
+        for _ in 0..CLAIM_ATTEMPTS {
+            let out =
+                self.client.batch_get_item().set_request_items(Some(request)).send().await.map_err(store_error)?;
+            for item in out.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
+                match item.get(PK) {
+                    Some(AttributeValue::S(pk)) if *pk == link_pk => link = Some(decode_link(&link_pk, &item)?),
+                    Some(AttributeValue::S(pk)) if *pk == doc_pk => doc = Some(decode_doc(&doc_pk, &item)?),
+                    _ => {}
+                }
+            }
+            match out.unprocessed_keys.filter(|u| !u.is_empty()) {
+                Some(unprocessed) => request = unprocessed,
+                None => return Ok((link, doc)),
+            }
+        }
+        Err(PortError::unavailable(Service::Store, "batch read kept leaving keys unprocessed"))
+    }
+
+    async fn create_link_with(&self, link: &Link, with: WithLink<'_>) -> PortResult<LinkCreated> {
         let tickets = link_tickets(link);
         let body = encode_link(link)?;
-        let mut items = Vec::with_capacity(tickets.len() + 1);
+        let mut items = Vec::with_capacity(tickets.len() + 1 + with.docs.len() + 1);
         items.push(self.link_put(
             conversation_key(&link.conversation_id),
             link,
@@ -319,6 +361,21 @@ impl Store for DynamoStore {
         )?);
         for ticket in &tickets {
             items.push(self.link_put(ticket_key(*ticket), link, &body, link.version, Condition::Absent)?);
+        }
+        for (doc, value) in &with.docs {
+            let body =
+                value.to_json().map_err(|e| PortError::Rejected { service: Service::Store, source: Box::new(e) })?;
+            let mut item = key(doc_key(doc), sort::DOC);
+            item.insert("body".into(), text(body));
+            item.insert("version".into(), num(1));
+            items.push(transact_put(&self.table, item)?);
+        }
+        if let Some(lease) = &with.lease {
+            let mut item = key(intent_key(&lease.intent), sort::INTENT);
+            item.insert("state".into(), text(CLAIMED));
+            item.insert("holder".into(), text(lease.holder.as_str()));
+            item.insert("lease_until".into(), num(lease.until.0));
+            items.push(transact_put(&self.table, item)?);
         }
         for _ in 0..CLAIM_ATTEMPTS {
             if self.transact_link(items.clone()).await? {
@@ -353,13 +410,10 @@ impl Store for DynamoStore {
 
     async fn load<T: DeserializeOwned + Send>(&self, key_: &DocKey) -> PortResult<Option<Doc<T>>> {
         let pk = doc_key(key_);
-        let Some(item) = self.get(pk.clone(), sort::DOC).await? else {
-            return Ok(None);
-        };
-        let body = get_s(&pk, &item, "body")?;
-        let value =
-            serde_json::from_str(body).map_err(|source| DecodeError::Json { key: pk.clone(), source }.into_port())?;
-        Ok(Some(Doc { value, version: get_u64(&pk, &item, "version")? }))
+        match self.get(pk.clone(), sort::DOC).await? {
+            Some(item) => decode_doc(&pk, &item).map(Some),
+            None => Ok(None),
+        }
     }
 
     async fn save<T: Serialize + Sync>(&self, key_: &DocKey, value: &T, expected: Option<u64>) -> PortResult<bool> {
@@ -486,6 +540,16 @@ impl DynamoStore {
     }
 }
 
+/// An unconditional put inside a transaction.
+fn transact_put(table: &str, item: Item) -> PortResult<TransactWriteItem> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .build()
+        .map_err(|e| PortError::Rejected { service: Service::Store, source: Box::new(e) })?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
 /// Classifies a cancelled transaction by its reasons: throttled items -> `RateLimited`,
 /// conflicts and transient failures -> `Unavailable`, anything else (validation, item too
 /// large) -> `Rejected`; the SDK error is kept as the source where the variant has one.
@@ -547,139 +611,6 @@ where
     port_error(Service::Store, err)
 }
 
-/// `INTENT#<intent>`.
-pub fn intent_key(intent: &Intent) -> String {
-    format!("INTENT#{intent}")
-}
-
-/// `IC#CONV#<conversation id>`.
-pub fn conversation_key(conversation: &ConversationId) -> String {
-    format!("IC#CONV#{conversation}")
-}
-
-/// `ZD#TICKET#<ticket id>`.
-pub fn ticket_key(ticket: TicketId) -> String {
-    format!("ZD#TICKET#{ticket}")
-}
-
-/// `DOC#<key>`.
-pub fn doc_key(key: &DocKey) -> String {
-    format!("DOC#{key}")
-}
-
-fn key(pk: String, sk: &str) -> Item {
-    HashMap::from([(PK.to_owned(), AttributeValue::S(pk)), (SK.to_owned(), AttributeValue::S(sk.to_owned()))])
-}
-
-fn text(s: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(s.into())
-}
-
-fn num(n: impl ToString) -> AttributeValue {
-    AttributeValue::N(n.to_string())
-}
-
-fn get_s<'a>(pk: &str, item: &'a Item, attribute: &'static str) -> PortResult<&'a str> {
-    match item.get(attribute) {
-        Some(AttributeValue::S(s)) => Ok(s),
-        _ => Err(DecodeError::Attribute { key: pk.to_owned(), attribute }.into_port()),
-    }
-}
-
-fn get_u64(pk: &str, item: &Item, attribute: &'static str) -> PortResult<u64> {
-    match item.get(attribute) {
-        Some(AttributeValue::N(n)) => {
-            n.parse().map_err(|_| DecodeError::Attribute { key: pk.to_owned(), attribute }.into_port())
-        }
-        _ => Err(DecodeError::Attribute { key: pk.to_owned(), attribute }.into_port()),
-    }
-}
-
-/// What an existing intent item means to someone who could not claim it.
-fn intent_claim(item: &Item) -> Claim {
-    match (item.get("state"), item.get("result")) {
-        (Some(AttributeValue::S(state)), Some(AttributeValue::S(result))) if state == DONE => {
-            Claim::Done(result.clone())
-        }
-        (Some(AttributeValue::S(state)), None) if state == DONE => Claim::Done(String::new()),
-        _ => Claim::Busy,
-    }
-}
-
-fn encode_link(link: &Link) -> PortResult<String> {
-    serde_json::to_string(link).map_err(|e| PortError::Rejected { service: Service::Store, source: Box::new(e) })
-}
-
-fn decode_link(pk: &str, item: &Item) -> PortResult<Link> {
-    let body = get_s(pk, item, "link")?;
-    let mut link: Link =
-        serde_json::from_str(body).map_err(|source| DecodeError::Json { key: pk.to_owned(), source }.into_port())?;
-    link.version = get_u64(pk, item, "version")?;
-    Ok(link)
-}
-
-/// Every ticket of a link, live one included, each once, in order.
-fn link_tickets(link: &Link) -> Vec<TicketId> {
-    let mut out: Vec<TicketId> = Vec::with_capacity(link.tickets.len() + 1);
-    for t in link.tickets.iter().copied().chain(std::iter::once(link.ticket_id)) {
-        if !out.contains(&t) {
-            out.push(t);
-        }
-    }
-    out
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or_default()
-}
-
-/// `base` plus up to 100% random jitter, so concurrent retries spread out.
-fn jitter(base: Duration) -> Duration {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or_default();
-    let millis = u64::try_from(base.as_millis()).unwrap_or(u64::MAX);
-    base + Duration::from_millis(u64::from(nanos) % millis.max(1))
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    fn link(tickets: &[u64], live: u64) -> Link {
-        let conv = ConversationId::parse("c1").unwrap();
-        let mut l = Link::new(conv, TicketId::new(live).unwrap(), None, None, Timestamp(0));
-        l.tickets = tickets.iter().map(|t| TicketId::new(*t).unwrap()).collect();
-        l
-    }
-
-    #[test]
-    fn link_tickets_dedupes_and_includes_the_live_ticket() {
-        let got = link_tickets(&link(&[3, 4, 3], 5));
-        let ids: Vec<u64> = got.into_iter().map(TicketId::get).collect();
-        assert_eq!(ids, vec![3, 4, 5]);
-        let got = link_tickets(&link(&[7], 7));
-        assert_eq!(got.len(), 1);
-    }
-
-    #[test]
-    fn keys_carry_their_type_prefix() {
-        let c1 = ConversationId::parse("c1").unwrap();
-        assert_eq!(intent_key(&Intent::Escalate(c1.clone())), "INTENT#escalate#c1");
-        assert_eq!(conversation_key(&c1), "IC#CONV#c1");
-        assert_eq!(ticket_key(TicketId::new(42).unwrap()), "ZD#TICKET#42");
-        assert_eq!(doc_key(&DocKey::ProfileBackfill), "DOC#PROFILE#BACKFILL#contact");
-    }
-
-    #[test]
-    fn intent_claim_reads_done_and_busy() {
-        let mut item = key("INTENT#x".into(), sort::INTENT);
-        item.insert("state".into(), text(CLAIMED));
-        assert_eq!(intent_claim(&item), Claim::Busy);
-        item.insert("state".into(), text(DONE));
-        item.insert("result".into(), text("ticket:9"));
-        assert_eq!(intent_claim(&item), Claim::Done("ticket:9".into()));
-    }
-}
+mod tests;

@@ -12,10 +12,10 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use bridge_aws::{DynamoStore, QueueSettings, SqsQueue};
 use bridge_domain::event::QueuedEvent;
 use bridge_domain::event::Vendor;
-use bridge_domain::ids::{ConversationId, PartId, TicketId};
+use bridge_domain::ids::{ContactId, ConversationId, PartId, TicketId};
 use bridge_domain::keys::{DocKey, Intent};
 use bridge_domain::model::{Link, LinkEvent, Timestamp};
-use bridge_domain::ports::{Claim, Doc, LinkCreated, Queue, Store};
+use bridge_domain::ports::{Claim, Doc, Document, Lease, LinkCreated, Queue, Store, WithLink};
 use bridge_domain::routing::JobKind;
 use bridge_sim::moto::{Moto, unique_name};
 
@@ -38,6 +38,10 @@ async fn queues(settings: QueueSettings) -> (Moto, SqsQueue) {
 
 fn conv(id: &str) -> ConversationId {
     ConversationId::parse(id).unwrap()
+}
+
+fn contact(id: &str) -> ContactId {
+    ContactId::parse(id).unwrap()
 }
 
 fn ticket(id: u64) -> TicketId {
@@ -79,7 +83,7 @@ async fn create_table_is_idempotent() {
 async fn claim_lease_expiry_and_completion() {
     let (_moto, store) = store().await;
     let lease = Duration::from_secs(60);
-    let intent = &Intent::Escalate(conv("c1"));
+    let intent = &Intent::Writeback(conv("c1"), ticket(42));
 
     // Arrange / Act / Assert: a free intent is acquired.
     assert_eq!(store.claim(intent, "h1", lease, Timestamp(1_000)).await.unwrap(), Claim::Acquired);
@@ -106,7 +110,7 @@ async fn a_delivery_marker_expires_and_an_effect_intent_does_not() {
     let table = store.table().to_string();
     let keep = Duration::from_secs(3600);
     let delivery = Intent::Delivery { job: JobKind::Escalate, vendor: Vendor::Intercom, delivery_id: "d1".into() };
-    let effect = Intent::Escalate(conv("c1"));
+    let effect = Intent::Writeback(conv("c1"), ticket(42));
     store.complete_for(&delivery, "done", keep).await.unwrap();
     store.complete(&effect, "ticket:42").await.unwrap();
 
@@ -162,6 +166,46 @@ async fn create_link_twice_answers_already_linked() {
     assert_eq!(store.link_by_ticket(ticket(100)).await.unwrap(), Some(first));
     assert_eq!(store.link_by_conversation(&conv("c2")).await.unwrap(), None);
     assert_eq!(store.link_by_ticket(ticket(101)).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_link_carries_its_documents_and_lease_or_none_of_them() {
+    let (_moto, store) = store().await;
+    let (record, person) = (DocKey::Escalation(conv("c1")), DocKey::IntercomPerson(contact("k1")));
+    let writeback = Intent::Writeback(conv("c1"), ticket(100));
+    let with = |holder: &str| WithLink {
+        docs: vec![(record.clone(), &["p1", "p2"] as &dyn Document), (person.clone(), &"zendesk user 7")],
+        lease: Some(Lease { intent: writeback.clone(), holder: holder.into(), until: Timestamp(2_000) }),
+    };
+
+    // Nothing yet: one batched read answers both.
+    let (found, doc) = store.link_and_doc::<Vec<String>>(&conv("c1"), &record).await.unwrap();
+    assert_eq!((found, doc), (None, None));
+
+    assert_eq!(store.create_link_with(&link("c1", 100), with("h1")).await.unwrap(), LinkCreated::Created);
+    let (found, doc) = store.link_and_doc::<Vec<String>>(&conv("c1"), &record).await.unwrap();
+    assert_eq!(found, Some(link("c1", 100)));
+    assert_eq!(doc, Some(Doc { value: vec!["p1".to_string(), "p2".to_string()], version: 1 }));
+    assert_eq!(store.load::<String>(&person).await.unwrap().unwrap().value, "zendesk user 7");
+    // The lease is held by the link's creator: another holder is told to wait.
+    assert_eq!(store.claim(&writeback, "h2", Duration::from_secs(60), Timestamp(1_000)).await.unwrap(), Claim::Busy);
+    assert_eq!(
+        store.claim(&writeback, "h1", Duration::from_secs(60), Timestamp(1_000)).await.unwrap(),
+        Claim::Acquired
+    );
+
+    // A second link for the same conversation writes none of its companions.
+    store.complete(&writeback, "note 1").await.unwrap();
+    store.delete(&person).await.unwrap();
+    assert!(matches!(
+        store.create_link_with(&link("c1", 101), with("h3")).await.unwrap(),
+        LinkCreated::AlreadyLinked(_)
+    ));
+    assert_eq!(store.load::<String>(&person).await.unwrap(), None);
+    assert_eq!(
+        store.claim(&writeback, "h3", Duration::from_secs(60), Timestamp(1_000)).await.unwrap(),
+        Claim::Done("note 1".into())
+    );
 }
 
 #[tokio::test]
@@ -509,4 +553,37 @@ async fn json_secrets_merge_keeps_other_keys_and_writes_only_changes() {
     let err = secrets.merge(&plain, &[("k", value("v"))]).await.unwrap_err();
     assert!(matches!(&err, AwsError::SecretNotJsonObject { secret } if *secret == plain), "{err:?}");
     assert!(!format!("{err} {err:?}").contains("hunter2"), "the value never shows: {err}");
+}
+
+#[tokio::test]
+async fn the_trace_header_rides_on_the_message_as_aws_trace_header() {
+    let moto = Moto::start().expect("moto server (run `make setup`)");
+    let client = aws_sdk_sqs::Client::new(&moto.sdk_config().await);
+    let urls = SqsQueue::create_queues(&client, &unique_name("q"), &QueueSettings::default()).await.unwrap();
+    let url = urls[&JobKind::Escalate].queue.clone();
+    let queue = SqsQueue::new(client.clone(), urls);
+    let header = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+    queue.send_traced(JobKind::Escalate, &event("d-1", "conversation:1"), Some(header)).await.unwrap();
+    queue.send_traced(JobKind::Escalate, &event("d-2", "conversation:2"), None).await.unwrap();
+    let received = client
+        .receive_message()
+        .queue_url(&url)
+        .max_number_of_messages(10)
+        .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::AwsTraceHeader)
+        .send()
+        .await
+        .unwrap();
+    let traces: std::collections::BTreeMap<String, Option<String>> = received
+        .messages()
+        .iter()
+        .map(|m| {
+            let event: QueuedEvent = serde_json::from_str(m.body().unwrap()).unwrap();
+            let trace = m
+                .attributes()
+                .and_then(|a| a.get(&aws_sdk_sqs::types::MessageSystemAttributeName::AwsTraceHeader))
+                .cloned();
+            (event.delivery_id, trace)
+        })
+        .collect();
+    assert_eq!(traces, [("d-1".to_string(), Some(header.to_string())), ("d-2".to_string(), None)].into());
 }

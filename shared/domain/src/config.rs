@@ -185,7 +185,7 @@ pub struct Threshold {
 impl Config {
     /// Parses and validates YAML text.
     pub fn from_yaml(text: &str) -> Result<Self, ConfigError> {
-        let de = serde_yaml::Deserializer::from_str(text);
+        let de = serde_norway::Deserializer::from_str(text);
         let config: Config = serde_path_to_error::deserialize(de).map_err(|e| {
             let field = e.path().to_string();
             let inner = e.into_inner();
@@ -263,7 +263,7 @@ impl Config {
     }
 }
 
-/// serde_yaml reports errors raised while converting a value (an id that does not parse) at the
+/// serde_norway reports errors raised while converting a value (an id that does not parse) at the
 /// start of the enclosing mapping. Move the location to the line of the field's own key when
 /// that key appears at or after the reported line.
 fn refine_location(text: &str, line: usize, column: usize, field: &str) -> (usize, usize) {
@@ -286,7 +286,7 @@ fn refine_location(text: &str, line: usize, column: usize, field: &str) -> (usiz
     (line, column)
 }
 
-/// serde_yaml prefixes the path and appends " at line X column Y"; both are reported
+/// serde_norway prefixes the path and appends " at line X column Y"; both are reported
 /// separately.
 fn clean_message(msg: &str, field: &str) -> String {
     let mut msg = msg.strip_prefix(field).and_then(|m| m.strip_prefix(": ")).unwrap_or(msg);

@@ -531,6 +531,6 @@ mod tests {
         assert!(s.contains("c1") && s.contains("\"7\"") && s.contains("documents 3"), "{s}");
         assert!(!s.contains("ada@"), "{s}");
         assert!(!r.counts().contains("c1") && r.counts().contains("3 documents"), "{}", r.counts());
-        assert_eq!(serde_yaml::from_str::<ErasureConfig>("{}").unwrap(), ErasureConfig::default());
+        assert_eq!(serde_norway::from_str::<ErasureConfig>("{}").unwrap(), ErasureConfig::default());
     }
 }

@@ -295,6 +295,19 @@ pub fn follow_up_for(p: &Part, bot: &AdminId) -> Option<FollowUp> {
     }
 }
 
+/// The Zendesk external id of the end user made for an Intercom lead or visitor that has
+/// neither email nor external id: the same person is found again by it.
+pub fn visitor_external_id(contact: &crate::ids::ContactId) -> String {
+    format!("intercom-contact-{contact}")
+}
+
+/// The name of such an end user when the contact has none: "Visitor" and a short id.
+pub fn visitor_name(contact: &crate::ids::ContactId) -> String {
+    let id = contact.as_str();
+    let short = id.char_indices().rev().nth(5).map_or(id, |(i, _)| &id[i..]);
+    format!("Visitor {short}")
+}
+
 /// Default priority when nothing maps.
 pub fn fallback_priority() -> TicketPriority {
     TicketPriority::Normal

@@ -46,4 +46,12 @@ impl JobKind {
     pub fn drops_own_echoes_first(self) -> bool {
         matches!(self, JobKind::Escalate)
     }
+
+    /// Jobs whose every effect is guarded by its own intent or by a conditional write (job 1:
+    /// the link, the write-back's and each appended part's intents), so a delivery run twice
+    /// changes nothing: their worker keeps no per-delivery marker, which saves two store writes
+    /// per event. The other jobs claim each delivery and mark it done.
+    pub fn needs_delivery_marker(self) -> bool {
+        !matches!(self, JobKind::Escalate)
+    }
 }

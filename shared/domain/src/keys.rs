@@ -22,8 +22,6 @@ pub enum Intent {
         /// The vendor's delivery id.
         delivery_id: String,
     },
-    /// Creating the ticket of a conversation (job 1): `escalate#<conversation>`.
-    Escalate(ConversationId),
     /// Writing the ticket back onto the conversation: `writeback#<conversation>#<ticket>`.
     Writeback(ConversationId, TicketId),
     /// Appending one conversation part to the ticket: `append#<conversation>#<part>`.
@@ -56,7 +54,6 @@ impl fmt::Display for Intent {
             Intent::Delivery { job, vendor, delivery_id } => {
                 write!(f, "delivery#{}#{vendor}#{delivery_id}", job.as_str())
             }
-            Intent::Escalate(c) => write!(f, "escalate#{c}"),
             Intent::Writeback(c, t) => write!(f, "writeback#{c}#{t}"),
             Intent::Append(c, p) => write!(f, "append#{c}#{p}"),
             Intent::Relay(c, comment) => write!(f, "relay#{c}#{comment}"),
@@ -188,7 +185,6 @@ mod tests {
                 Intent::Delivery { job: JobKind::TicketStatus, vendor: Vendor::Zendesk, delivery_id: "d1".into() },
                 "delivery#ticket-status#zendesk#d1",
             ),
-            (Intent::Escalate(c.clone()), "escalate#215"),
             (Intent::Writeback(c.clone(), t), "writeback#215#5"),
             (Intent::Append(c.clone(), PartId::parse("9").unwrap()), "append#215#9"),
             (Intent::Relay(c.clone(), CommentId::new(77).unwrap()), "relay#215#77"),

@@ -168,6 +168,48 @@ pub struct Doc<T> {
     pub version: u64,
 }
 
+/// A value the store can keep as a document: anything serde can write. The store serialises it;
+/// a use case never does.
+pub trait Document: Send + Sync {
+    /// The document as JSON text.
+    fn to_json(&self) -> serde_json::Result<String>;
+}
+
+impl<T: Serialize + Send + Sync> Document for T {
+    fn to_json(&self) -> serde_json::Result<String> {
+        serde_json::to_string(self)
+    }
+}
+
+/// A lease taken on an intent in the same transaction as a new link, so the step after the
+/// link (the write-back) is held by its creator from the start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// The intent.
+    pub intent: Intent,
+    /// Who holds it.
+    pub holder: String,
+    /// When it expires.
+    pub until: Timestamp,
+}
+
+/// Writes made in the same transaction as a new link: they happen if and only if the link is
+/// created (see [`Store::create_link_with`]). Folding them in saves a request each.
+#[derive(Default)]
+pub struct WithLink<'a> {
+    /// Documents written as version 1, replacing what was there.
+    pub docs: Vec<(DocKey, &'a dyn Document)>,
+    /// An intent claimed for its holder.
+    pub lease: Option<Lease>,
+}
+
+impl std::fmt::Debug for WithLink<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let docs: Vec<String> = self.docs.iter().map(|(k, _)| k.to_string()).collect();
+        f.debug_struct("WithLink").field("docs", &docs).field("lease", &self.lease).finish()
+    }
+}
+
 /// Durable state: intent claims and done markers, links, documents (cursors, person state,
 /// loop-guard records). Documents are typed values: the store serialises them, a use case
 /// never does; one that does not read back is a [`PortError::Rejected`] naming its key.
@@ -210,8 +252,25 @@ pub trait Store: Send + Sync {
     /// The link that a ticket (live or former) belongs to.
     fn link_by_ticket(&self, ticket: TicketId) -> impl Future<Output = PortResult<Option<Link>>> + Send;
 
+    /// The link of a conversation and a document, read together (one request where the store
+    /// can batch reads).
+    fn link_and_doc<T: DeserializeOwned + Send>(
+        &self,
+        conversation: &ConversationId,
+        key: &DocKey,
+    ) -> impl Future<Output = PortResult<(Option<Link>, Option<Doc<T>>)>> + Send {
+        async move { Ok((self.link_by_conversation(conversation).await?, self.load(key).await?)) }
+    }
+
     /// Writes both halves of a new link in one transaction, only if neither exists.
-    fn create_link(&self, link: &Link) -> impl Future<Output = PortResult<LinkCreated>> + Send;
+    fn create_link(&self, link: &Link) -> impl Future<Output = PortResult<LinkCreated>> + Send {
+        self.create_link_with(link, WithLink::default())
+    }
+
+    /// Like [`Store::create_link`], with `with`'s documents and lease written in the same
+    /// transaction: all of them, or (when the link already exists) none.
+    fn create_link_with(&self, link: &Link, with: WithLink<'_>)
+    -> impl Future<Output = PortResult<LinkCreated>> + Send;
 
     /// Replaces a link if its stored version is `expected_version`; writes an index entry for
     /// every ticket in `link.tickets`. `Ok(false)` when the version did not match.

@@ -4,7 +4,7 @@
 //! [`JobKind::drops_own_echoes_first`] says so.
 
 use crate::config::Config;
-use crate::event::{QueuedEvent, Vendor};
+use crate::event::{Actor, QueuedEvent, Vendor};
 pub use crate::job::JobKind;
 
 /// The use case that runs for an event on a job's queue.
@@ -63,6 +63,19 @@ pub fn configured(config: &Config, job: JobKind) -> bool {
         JobKind::TicketIntake => config.routing.is_some() || config.acknowledgement.is_some(),
         JobKind::ProfileSync => true,
     }
+}
+
+/// Whether `job` will act on an event caused by `actors`, as far as the configuration alone
+/// can tell: the job is configured, and the event is not only the bridge's own change coming
+/// back to a job that drops those first ([`JobKind::drops_own_echoes_first`]; an Intercom
+/// event whose every actor is the bot admin). An ingress that knows the configuration queues
+/// an event only for these jobs.
+pub fn acts_on(config: &Config, job: JobKind, vendor: Vendor, actors: &[Actor]) -> bool {
+    let own_echo = job.drops_own_echoes_first()
+        && vendor == Vendor::Intercom
+        && !actors.is_empty()
+        && actors.iter().all(|a| *a == Actor::intercom_admin(&config.intercom.bot_admin_id));
+    configured(config, job) && !own_echo
 }
 
 /// Jobs interested in an Intercom topic. Empty = accepted and counted, not queued.
@@ -127,6 +140,23 @@ mod tests {
             actors: Vec::new(),
             trace_id: None,
         }
+    }
+
+    #[test]
+    fn the_bots_own_intercom_change_is_not_for_job_1_but_a_teammates_is() {
+        let config = Config::from_yaml(
+            "version: 1\nintercom: { bot_admin_id: '9' }\nescalation: { rules: [{ name: t, when: { tag_added: x } }] }\ntag_sync: { map: {} }\n",
+        )
+        .unwrap();
+        let bot = [Actor::parse(Vendor::Intercom, "admin:9").unwrap()];
+        let mate = [Actor::parse(Vendor::Intercom, "admin:7").unwrap()];
+        assert!(!acts_on(&config, JobKind::Escalate, Vendor::Intercom, &bot));
+        assert!(acts_on(&config, JobKind::Escalate, Vendor::Intercom, &mate));
+        assert!(acts_on(&config, JobKind::Escalate, Vendor::Intercom, &[]), "no actor named: queued");
+        // Tag sync compares fields instead: the bot's event still reaches it.
+        assert!(acts_on(&config, JobKind::TagSync, Vendor::Intercom, &bot));
+        // Unconfigured jobs get nothing.
+        assert!(!acts_on(&config, JobKind::TicketStatus, Vendor::Zendesk, &[]));
     }
 
     #[test]

@@ -290,7 +290,7 @@ mod tests {
     use super::*;
 
     fn cfg() -> TicketStatusConfig {
-        serde_yaml::from_str(
+        serde_norway::from_str(
             r#"
 on:
   solved: { message: "Ticket #{ticket_id} ({subject}) solved by {agent_name}.", conversation: close, tags: [zd-solved] }
@@ -359,7 +359,7 @@ on:
             ("on: { closed: { tags: [''] } }", "ticket_status.on.closed.tags"),
         ];
         for (yaml, field) in table {
-            let c: TicketStatusConfig = serde_yaml::from_str(yaml).unwrap();
+            let c: TicketStatusConfig = serde_norway::from_str(yaml).unwrap();
             assert_eq!(c.validate().unwrap_err().field, field, "{yaml}");
         }
         assert!(cfg().validate().is_ok());

@@ -432,10 +432,10 @@ mod tests {
 
     #[test]
     fn validation_names_the_field() {
-        let bad = |yaml: &str| serde_yaml::from_str::<TagSyncConfig>(yaml).unwrap().validate().unwrap_err().field;
+        let bad = |yaml: &str| serde_norway::from_str::<TagSyncConfig>(yaml).unwrap().validate().unwrap_err().field;
         assert_eq!(bad("map: { VIP: 'Vip Customer' }"), "tag_sync.map.VIP");
         assert_eq!(bad("map: { a: x, b: x }"), "tag_sync.map.b");
         assert_eq!(bad("map: { A: x, a: y }"), "tag_sync.map");
-        assert!(serde_yaml::from_str::<TagSyncConfig>("map: { VIP: vip }").unwrap().validate().is_ok());
+        assert!(serde_norway::from_str::<TagSyncConfig>("map: { VIP: vip }").unwrap().validate().is_ok());
     }
 }

@@ -1,13 +1,13 @@
 //! Job 1: escalate an Intercom conversation into a Zendesk ticket, then keep appending the
 //! customer's replies and the agents' notes to it.
 //!
-//! Exactly once, end to end:
-//! - a lease on `escalate#<conversation>` in the store before acting, so concurrent deliveries
-//!   wait instead of racing;
+//! Exactly once, end to end, in one store read and two store writes:
+//! - one read of the link and the contact's cached Zendesk identity;
 //! - before creating, tickets already carrying the conversation's external id are reused, and
 //!   the create itself sends a stable `Idempotency-Key`, so a crash between the create and the
-//!   link write never gives a second ticket;
-//! - the link is written in one transaction, conditional on absence;
+//!   link write, or two attempts at once, never give a second ticket;
+//! - one transaction writes the link (only if absent), the record of the parts the transcript
+//!   holds, the cached identity and the write-back's lease;
 //! - the write-back (attributes, then note) and each appended part has its own intent with a
 //!   done marker; the note and the appended comments are also looked for on the vendor side
 //!   before being written again, since neither vendor deduplicates them.
@@ -22,14 +22,15 @@ use bridge_domain::keys::{DocKey, Intent};
 use bridge_domain::model::{
     Contact, Conversation, FieldValue, Link, OrganizationUpsert, PartKind, TicketComment, TicketUpdate, UserUpsert,
 };
-use bridge_domain::ports::{Claim, Doc, Helpdesk, LinkCreated, Messenger, PortError, Store};
+use bridge_domain::ports::{Claim, Document, Helpdesk, Lease, LinkCreated, Messenger, PortError, Store, WithLink};
 use bridge_domain::text::render;
 use serde::{Deserialize, Serialize};
 
 use crate::{JobError, JobResult, Outcome, Ports, holder_for, wrong_entity};
 
-/// How long a worker may hold an escalation lease before another may take over.
+/// How long a worker may hold a write-back or append lease before another may take over.
 const LEASE: Duration = Duration::from_secs(120);
+const LEASE_SECS: i64 = 120;
 /// How long to wait before retrying when another worker holds the lease.
 const BUSY_RETRY: Duration = Duration::from_secs(5);
 
@@ -46,6 +47,10 @@ struct PersonDoc {
     zendesk_user_id: bridge_domain::ids::UserId,
     zendesk_organization_id: Option<bridge_domain::ids::OrganizationId>,
     display_name: String,
+    /// Made for a lead or visitor with neither email nor external id: the contact is read
+    /// again on its next escalation, so an email given since reaches the Zendesk user.
+    #[serde(default)]
+    visitor: bool,
 }
 
 /// Runs job 1 for one queued Intercom event.
@@ -53,14 +58,20 @@ pub async fn run<S: Store, I: Messenger, Z: Helpdesk>(p: &Ports<'_, S, I, Z>, ev
     let Entity::Conversation(conversation_id) = &event.entity else {
         return Err(wrong_entity(event, "a conversation"));
     };
-    let conversation_id = conversation_id.clone();
     let Some(esc) = p.config.escalation.as_ref() else {
         return Ok(Outcome::Skipped("escalation is not configured".into()));
     };
 
     let holder = holder_for(p.worker, event);
-    if let Some(link) = p.store.link_by_conversation(&conversation_id).await? {
-        let conversation = p.intercom.conversation(&conversation_id).await?;
+    let conversation = p.intercom.conversation(conversation_id).await?;
+    // One store read: the link, and the cached Zendesk identity of the contact.
+    let (link, person) = match conversation.contacts.first() {
+        Some(contact) => {
+            p.store.link_and_doc::<PersonDoc>(conversation_id, &DocKey::IntercomPerson(contact.clone())).await?
+        }
+        None => (p.store.link_by_conversation(conversation_id).await?, None),
+    };
+    if let Some(link) = link {
         finish_writeback(p, &conversation, link.ticket_id, &holder).await?;
         if !esc.append_followups {
             return Ok(Outcome::Skipped(format!("conversation {conversation_id} already linked")));
@@ -68,78 +79,85 @@ pub async fn run<S: Store, I: Messenger, Z: Helpdesk>(p: &Ports<'_, S, I, Z>, ev
         return append_follow_ups(p, &conversation, &link, &holder).await;
     }
 
-    let conversation = p.intercom.conversation(&conversation_id).await?;
-    let now = p.clock.now();
-    let Some(rule) = escalation::matching_rule(&conversation, esc, now) else {
+    let Some(rule) = escalation::matching_rule(&conversation, esc, p.clock.now()) else {
         return Ok(Outcome::Skipped(format!("conversation {conversation_id}: no rule matched")));
     };
-
-    let intent = Intent::Escalate(conversation_id.clone());
-    match p.store.claim(&intent, &holder, LEASE, now).await? {
-        Claim::Busy => {
-            return Err(JobError::Retry {
-                after: Some(BUSY_RETRY),
-                source: PortError::Conflict {
-                    service: bridge_domain::ports::Service::Store,
-                    detail: format!("escalation of {conversation_id} in progress elsewhere"),
-                },
-            });
-        }
-        Claim::Done(_) | Claim::Acquired => {}
-    }
-
-    let result = escalate_claimed(p, esc, rule, &conversation).await;
-    match result {
-        Ok(ticket) => {
-            p.store.complete(&intent, &ticket.to_string()).await?;
-            finish_writeback(p, &conversation, ticket, &holder).await?;
-            Ok(Outcome::Done(format!(
-                "conversation {conversation_id} escalated to ticket {ticket} (rule {})",
-                rule.name
-            )))
-        }
-        Err(e) => {
-            // Let a retry take over at once instead of waiting for the lease to expire.
-            if let Err(release) = p.store.release(&intent, &holder).await {
-                tracing::warn!(conversation_id = %conversation_id, error = %release, "could not release lease");
-            }
-            Err(e)
-        }
-    }
+    let ticket = escalate(p, esc, rule, &conversation, person.map(|d| d.value), &holder).await?;
+    Ok(Outcome::Done(format!("conversation {conversation_id} escalated to ticket {ticket} (rule {})", rule.name)))
 }
 
-/// Creates (or finds) the ticket and writes the link. Returns the live ticket id.
-async fn escalate_claimed<S: Store, I: Messenger, Z: Helpdesk>(
+/// Creates (or finds) the ticket, writes the link, then the write-back. Returns the live ticket.
+///
+/// No lease guards the create: the ticket's `Idempotency-Key` and external id make a second
+/// attempt find the first one's ticket, and the link is written only if absent. One
+/// transaction writes the link, the record of the parts the transcript holds, the requester's
+/// cached identity and the write-back's lease, so an escalation costs two store writes.
+async fn escalate<S: Store, I: Messenger, Z: Helpdesk>(
     p: &Ports<'_, S, I, Z>,
     esc: &bridge_domain::config::EscalationConfig,
     rule: &bridge_domain::config::EscalationRule,
     conversation: &Conversation,
+    person: Option<PersonDoc>,
+    holder: &str,
 ) -> Result<TicketId, JobError> {
     let config = p.config;
     let contact_id = conversation
         .contacts
         .first()
         .ok_or_else(|| JobError::permanent(format!("conversation {} has no contact", conversation.id)))?;
-    let requester = resolve_requester(p, contact_id).await?;
-    let bot = &config.intercom.bot_admin_id;
+    let (person, new_person) = match person {
+        Some(person) if !person.visitor => (person, false),
+        _ => (resolve_requester(p, contact_id).await?, true),
+    };
+    let requester = Requester {
+        user_id: person.zendesk_user_id,
+        organization_id: person.zendesk_organization_id,
+        display_name: person.display_name.clone(),
+    };
 
     let external_id = escalation::external_id(config, &conversation.id);
     let existing = p.zendesk.tickets_by_external_id(&external_id).await?;
-    let ticket = match existing.into_iter().min_by_key(|t| t.id) {
-        Some(t) => t.id,
+    let (ticket, copied_parts) = match existing.into_iter().min_by_key(|t| t.id) {
+        // An earlier attempt created the ticket and died before the link: its transcript holds
+        // the parts made up to its creation.
+        Some(t) => (t.id, parts_up_to(conversation, t.created_at)),
         None => {
-            let new_ticket = escalation::build_ticket(config, esc, rule, conversation, &requester, bot);
-            // Record what the transcript holds before it exists, so follow-ups never repeat it.
-            remember_copied_parts(p, conversation).await?;
+            let new_ticket =
+                escalation::build_ticket(config, esc, rule, conversation, &requester, &config.intercom.bot_admin_id);
             let key = escalation::idempotency_key(&conversation.id);
-            p.zendesk.create_ticket(&new_ticket, &key).await?.id
+            let created = p.zendesk.create_ticket(&new_ticket, &key).await.map_err(|e| match e {
+                // The same key with another body: a concurrent attempt (a sweep, a second
+                // delivery) read the conversation at another moment and is creating the ticket.
+                PortError::Conflict { .. } => JobError::Retry { after: Some(BUSY_RETRY), source: e },
+                e => e.into(),
+            })?;
+            (created.id, conversation.parts.iter().map(|part| part.id.to_string()).collect())
         }
     };
 
     let link =
         Link::new(conversation.id.clone(), ticket, Some(requester.user_id), Some(contact_id.clone()), p.clock.now());
-    let live = match p.store.create_link(&link).await? {
-        LinkCreated::Created => ticket,
+    let record = EscalationDoc { ticket: Some(ticket), copied_parts };
+    let writeback = Intent::Writeback(conversation.id.clone(), ticket);
+    let mut with = WithLink {
+        docs: vec![(DocKey::Escalation(conversation.id.clone()), &record as &dyn Document)],
+        lease: Some(Lease {
+            intent: writeback.clone(),
+            holder: holder.to_owned(),
+            until: p.clock.now().plus(LEASE_SECS),
+        }),
+    };
+    if new_person {
+        with.docs.push((DocKey::IntercomPerson(contact_id.clone()), &person));
+    }
+    match p.store.create_link_with(&link, with).await? {
+        LinkCreated::Created => {
+            // The lease came with the link: write back at once.
+            let url = p.zendesk.ticket_url(ticket);
+            let result = write_back(p, conversation, ticket, &url).await;
+            crate::settle(p.store, &writeback, holder, result).await?;
+            Ok(ticket)
+        }
         LinkCreated::AlreadyLinked(other) => {
             if other.ticket_id != ticket {
                 tracing::warn!(
@@ -149,26 +167,27 @@ async fn escalate_claimed<S: Store, I: Messenger, Z: Helpdesk>(
                     "conversation was already linked to another ticket; keeping the existing link"
                 );
             }
-            other.ticket_id
+            finish_writeback(p, conversation, other.ticket_id, holder).await?;
+            Ok(other.ticket_id)
         }
-    };
-    Ok(live)
+    }
 }
 
-/// Finds or creates the Zendesk requester (stored id, then external id, then email) and their
-/// organization, and caches the mapping.
+/// The ids of the parts made at or before `at` (the transcript of a ticket created then).
+fn parts_up_to(conversation: &Conversation, at: bridge_domain::model::Timestamp) -> BTreeSet<String> {
+    conversation.parts.iter().filter(|part| part.created_at <= at).map(|part| part.id.to_string()).collect()
+}
+
+/// Finds or creates the Zendesk requester and their organization; the caller caches the result
+/// with the link. Looked up by the contact's external id, then its email, then the key of a
+/// visitor made earlier for the same contact. A lead or visitor with neither email nor external
+/// id becomes an end user named after the contact (or "Visitor" and a short id) whose external
+/// id is that key, so the same person is found again; once the contact has an email, that user
+/// is updated with it instead of a second one being made.
 async fn resolve_requester<S: Store, I: Messenger, Z: Helpdesk>(
     p: &Ports<'_, S, I, Z>,
     contact_id: &ContactId,
-) -> Result<Requester, JobError> {
-    let key = DocKey::IntercomPerson(contact_id.clone());
-    if let Some(Doc { value: person, .. }) = p.store.load::<PersonDoc>(&key).await? {
-        return Ok(Requester {
-            user_id: person.zendesk_user_id,
-            organization_id: person.zendesk_organization_id,
-            display_name: person.display_name,
-        });
-    }
+) -> Result<PersonDoc, JobError> {
     let contact = match p.intercom.contact(contact_id).await {
         Err(PortError::Merged { new_id, .. }) => {
             let new_id = ContactId::parse(new_id).map_err(|e| JobError::permanent(e.to_string()))?;
@@ -178,12 +197,15 @@ async fn resolve_requester<S: Store, I: Messenger, Z: Helpdesk>(
     };
     let organization_id = resolve_organization(p, &contact).await?;
     let helpdesk = p.zendesk;
+    let external_id = contact.external_id.clone().filter(|e| !e.trim().is_empty());
+    let email = contact.email.clone().filter(|e| !e.trim().is_empty());
+    let visitor = external_id.is_none() && email.is_none();
     let mut user = None;
-    if let Some(ext) = contact.external_id.as_deref().filter(|e| !e.is_empty()) {
+    if let Some(ext) = &external_id {
         user = helpdesk.user_by_external_id(ext).await?;
     }
     if user.is_none()
-        && let Some(email) = contact.email.as_deref().filter(|e| !e.is_empty())
+        && let Some(email) = &email
     {
         let mut found = helpdesk.users_by_email(email).await?;
         if found.len() == 1 {
@@ -194,37 +216,34 @@ async fn resolve_requester<S: Store, I: Messenger, Z: Helpdesk>(
         .name
         .clone()
         .filter(|n| !n.trim().is_empty())
-        .or_else(|| contact.email.clone())
-        .unwrap_or_else(|| format!("Intercom contact {contact_id}"));
-    let user = match user {
-        Some(u) => u,
-        None => {
-            if contact.email.is_none() && contact.external_id.is_none() {
-                return Err(JobError::permanent(format!(
-                    "contact {contact_id} has neither email nor external id; cannot create a requester"
-                )));
-            }
-            helpdesk
-                .upsert_user(&UserUpsert {
-                    name: display_name.clone(),
-                    email: contact.email.clone(),
-                    external_id: contact.external_id.clone(),
-                    phone: contact.phone.clone(),
-                    organization_id,
-                    fields: BTreeMap::new(),
-                })
-                .await?
+        .or_else(|| email.clone())
+        .unwrap_or_else(|| escalation::visitor_name(&contact.id));
+    let visitor_key = escalation::visitor_external_id(&contact.id);
+    let earlier_visitor = match user {
+        Some(_) => None,
+        None => helpdesk.user_by_external_id(&visitor_key).await?,
+    };
+    let user = match (user, earlier_visitor) {
+        (Some(u), _) => u,
+        // The visitor made earlier, with what is known now (matched on its key).
+        (None, Some(earlier)) if visitor => earlier,
+        (None, earlier) => {
+            let upsert = UserUpsert {
+                name: display_name.clone(),
+                email: email.clone(),
+                external_id: match (&earlier, &external_id) {
+                    (None, Some(ext)) => Some(ext.clone()),
+                    _ => Some(visitor_key).filter(|_| visitor || earlier.is_some()),
+                },
+                phone: contact.phone.clone(),
+                organization_id,
+                fields: BTreeMap::new(),
+            };
+            helpdesk.upsert_user(&upsert).await?
         }
     };
     let organization_id = organization_id.or(user.org_ids.first().copied());
-    let doc = PersonDoc {
-        zendesk_user_id: user.id,
-        zendesk_organization_id: organization_id,
-        display_name: display_name.clone(),
-    };
-    // A concurrent writer may have cached it first; either value is correct.
-    let _ = p.store.save(&key, &doc, None).await?;
-    Ok(Requester { user_id: user.id, organization_id, display_name })
+    Ok(PersonDoc { zendesk_user_id: user.id, zendesk_organization_id: organization_id, display_name, visitor })
 }
 
 /// The Zendesk organization of the contact's first company (matched on the company's own id),
@@ -250,30 +269,6 @@ async fn resolve_organization<S: Store, I: Messenger, Z: Helpdesk>(
         .upsert_organization(&OrganizationUpsert { name, external_id: Some(external_id), fields: BTreeMap::new() })
         .await?;
     Ok(Some(org.id))
-}
-
-/// Records the parts the transcript is about to hold so they are not appended again
-/// (replacing the record of an earlier attempt that never created its ticket).
-async fn remember_copied_parts<S: Store, I: Messenger, Z: Helpdesk>(
-    p: &Ports<'_, S, I, Z>,
-    c: &Conversation,
-) -> Result<(), JobError> {
-    let key = DocKey::Escalation(c.id.clone());
-    let doc = EscalationDoc { ticket: None, copied_parts: c.parts.iter().map(|p| p.id.to_string()).collect() };
-    let mut expected = p.store.load::<EscalationDoc>(&key).await?.map(|v| v.version);
-    for _ in 0..3 {
-        if p.store.save(&key, &doc, expected).await? {
-            return Ok(());
-        }
-        expected = p.store.load::<EscalationDoc>(&key).await?.map(|v| v.version);
-    }
-    Err(JobError::Retry {
-        after: Some(BUSY_RETRY),
-        source: PortError::Conflict {
-            service: bridge_domain::ports::Service::Store,
-            detail: format!("{key} keeps changing"),
-        },
-    })
 }
 
 /// Writes the ticket id and URL onto the conversation and adds the internal note, each once.

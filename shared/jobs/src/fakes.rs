@@ -25,6 +25,10 @@ pub use intercom::FakeIntercom;
 pub use store::MemStore;
 pub use zendesk::FakeZendesk;
 
+/// The time the test world starts at: the clock's first reading, and when the fake helpdesk
+/// says the tickets it creates were created.
+pub const START: Timestamp = Timestamp(10_000);
+
 /// A clock that says what it is told.
 pub struct FixedClock(pub Mutex<Timestamp>);
 
@@ -69,7 +73,7 @@ impl TestPorts {
             intercom: FakeIntercom::default(),
             zendesk: FakeZendesk::default(),
             dead_letters: FakeDeadLetters::default(),
-            clock: FixedClock(Mutex::new(Timestamp(10_000))),
+            clock: FixedClock(Mutex::new(START)),
             config: Config::from_yaml(config_yaml).unwrap(),
             worker: "w1".into(),
         }

@@ -16,7 +16,7 @@ use bridge_zendesk::ZendeskClient;
 
 use crate::driver::{DeadLetter, MessageControl};
 use crate::ingress::Ingress;
-use crate::metrics::Counters;
+use crate::metrics::{Counters, Flush};
 pub use crate::reload::load_config;
 use crate::reload::{ConfigHolder, ConfigOrigin};
 use crate::settings::{IngressSettings, QueueTargets, WorkerSettings};
@@ -116,7 +116,7 @@ impl App {
             intercom,
             zendesk,
             queue,
-            counters: Counters::emitting(),
+            counters: Counters::emitting(Flush::PerRun),
             clock: SystemClock,
             worker_id,
             holder,
@@ -161,11 +161,12 @@ impl App {
         }
     }
 
-    /// Flushes the per-run metrics (vendor calls by status); called after each batch or
-    /// scheduled run.
+    /// Ends a batch or scheduled run: counts its vendor calls by status and writes the run's
+    /// metrics (one EMF document per set of dimension values, [`Counters::flush`]).
     pub fn after_run(&self) {
         self.counters.vendor_calls("intercom", &self.intercom.take_status_counts());
         self.counters.vendor_calls("zendesk", &self.zendesk.take_status_counts());
+        self.counters.flush();
     }
 
     /// The configuration the workers use, shared with an ingress in the same process.
@@ -210,14 +211,27 @@ pub async fn build_ingress(settings: &IngressSettings, sdk: &aws_config::SdkConf
     let sqs = bridge_aws::sdk::sqs::Client::new(sdk);
     let urls = resolve_queues(&settings.queues, &sqs).await?;
     let jobs: BTreeSet<JobKind> = urls.keys().copied().collect();
-    Ok(Ingress::new(
+    let holder = match &settings.config {
+        Some(source) => {
+            let config = load_config(source, sdk).await?;
+            let origin = ConfigOrigin { source: source.clone(), sdk: sdk.clone() };
+            Some(Arc::new(ConfigHolder::new(config, Some(origin), settings.config_ttl)))
+        }
+        None => None,
+    };
+    let ingress = Ingress::new(
         SqsQueue::new(sqs, urls),
         settings.intercom_client_secret.clone(),
         settings.zendesk_webhook_secret.clone(),
         jobs,
         settings.max_body_bytes,
         settings.max_age,
-        Counters::emitting(),
+        // Flushed once per request by the function's handler (`Ingress::after_request`).
+        Counters::emitting(Flush::PerRun),
     )
-    .with_zendesk_trigger_secret(settings.zendesk_trigger_webhook_secret.clone()))
+    .with_zendesk_trigger_secret(settings.zendesk_trigger_webhook_secret.clone());
+    Ok(match holder {
+        Some(holder) => ingress.with_config(holder),
+        None => ingress,
+    })
 }

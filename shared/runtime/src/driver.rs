@@ -9,8 +9,10 @@
 //!   attempts) and deleted, so it can be inspected and replayed with one command.
 //!
 //! A delivery already processed successfully by a job is recognised by its done marker and
-//! acknowledged without running the job again.
+//! acknowledged without running the job again (for the jobs that need one:
+//! [`JobKind::needs_delivery_marker`]).
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
@@ -26,6 +28,8 @@ use tracing::Instrument as _;
 
 use crate::metrics::Counters;
 
+/// The SQS record attribute naming a FIFO message's group.
+const GROUP_ATTRIBUTE: &str = "MessageGroupId";
 /// How long a delivery's processing lease lasts.
 const DELIVERY_LEASE: Duration = Duration::from_secs(300);
 /// How long a delivery's done-marker is kept (DynamoDB TTL): well past the vendors' redelivery
@@ -71,6 +75,19 @@ pub async fn process<S: Store, I: Intercom, Z: Zendesk, D: DeadLetterPurge>(
     body: &str,
     counters: &Counters,
 ) -> Disposition {
+    process_traced(p, dead_letters, job, body, counters, None).await
+}
+
+/// [`process`] within the X-Ray trace `trace_header` (the SQS record's `AWSTraceHeader`), which
+/// names the span's `trace_id`; without it, the trace the ingress received.
+async fn process_traced<S: Store, I: Intercom, Z: Zendesk, D: DeadLetterPurge>(
+    p: &Ports<'_, S, I, Z>,
+    dead_letters: &D,
+    job: JobKind,
+    body: &str,
+    counters: &Counters,
+    trace_header: Option<&str>,
+) -> Disposition {
     let event: QueuedEvent = match serde_json::from_str(body) {
         Ok(e) => e,
         Err(e) => return Disposition::DeadLetter(format!("message is not a queued event: {e}")),
@@ -82,7 +99,7 @@ pub async fn process<S: Store, I: Intercom, Z: Zendesk, D: DeadLetterPurge>(
         delivery_id = %event.delivery_id,
         entity = %event.entity,
         topic = %event.topic,
-        trace_id = event.trace_id.as_deref().unwrap_or("")
+        trace_id = trace_header.or(event.trace_id.as_deref()).unwrap_or("")
     );
     // `instrument`, not `enter`: a guard held across an await would leak into other tasks.
     process_event(p, dead_letters, job, &event, counters).instrument(span).await
@@ -105,6 +122,10 @@ async fn process_event<S: Store, I: Intercom, Z: Zendesk, D: DeadLetterPurge>(
         counters.incr("LoopsSuppressed", ("Job", job.as_str()));
         return Disposition::Ack(why);
     }
+    if !job.needs_delivery_marker() {
+        let result = bridge_jobs::run(p, dead_letters, job, event).await;
+        return disposition(job, result, counters);
+    }
     let marker = Intent::Delivery { job, vendor: event.vendor, delivery_id: event.delivery_id.clone() };
     let holder = bridge_jobs::holder_for(p.worker, event);
     let now = p.clock.now();
@@ -125,7 +146,20 @@ async fn process_event<S: Store, I: Intercom, Z: Zendesk, D: DeadLetterPurge>(
         }
     }
     let result = bridge_jobs::run(p, dead_letters, job, event).await;
-    let disposition = match result {
+    let disposition = disposition(job, result, counters);
+    let settled = match &disposition {
+        Disposition::Ack(summary) => p.store.complete_for(&marker, summary, DELIVERY_MEMORY).await,
+        _ => p.store.release(&marker, &holder).await,
+    };
+    if let Err(e) = settled {
+        tracing::warn!(error = %e, "could not record the delivery's outcome");
+    }
+    disposition
+}
+
+/// What becomes of a message, from its job's result (counted and logged once here).
+fn disposition(job: JobKind, result: bridge_jobs::JobResult, counters: &Counters) -> Disposition {
+    match result {
         Ok(Outcome::Done(summary)) => {
             counters.incr("ActionsDone", ("Job", job.as_str()));
             tracing::info!(outcome = %summary, "done");
@@ -151,15 +185,7 @@ async fn process_event<S: Store, I: Intercom, Z: Zendesk, D: DeadLetterPurge>(
             tracing::error!(error = %e, "cannot be processed");
             Disposition::DeadLetter(error_chain(&e))
         }
-    };
-    let settled = match &disposition {
-        Disposition::Ack(summary) => p.store.complete_for(&marker, summary, DELIVERY_MEMORY).await,
-        _ => p.store.release(&marker, &holder).await,
-    };
-    if let Err(e) = settled {
-        tracing::warn!(error = %e, "could not record the delivery's outcome");
     }
-    disposition
 }
 
 /// Shadow mode: the job runs against real reads; its writes are logged as a plan, not made.
@@ -232,8 +258,13 @@ pub trait MessageControl: Send + Sync {
     ) -> impl std::future::Future<Output = Result<(), String>> + Send;
 }
 
-/// Handles a Lambda SQS batch from a FIFO queue: in order, stopping at the first message to
-/// retry (it and every later message are reported as failures, preserving per-group order).
+/// Handles a Lambda SQS batch from a FIFO queue, in order. A message to retry (or one that
+/// could not be dead-lettered) fails its message group for the rest of the batch: the group's
+/// later messages are reported as failures unprocessed, so the group keeps its order, while the
+/// other groups' messages are processed (the SQS FIFO partial-batch convention; Powertools'
+/// `SqsFifoPartialProcessor` with `skip_group_on_error`). A message without a
+/// `MessageGroupId` that fails stops the whole batch, as nothing says which messages it orders.
+/// Each message runs within the X-Ray trace of its `AWSTraceHeader` attribute.
 /// `queue` moves messages (delays, dead letters) and purges dead letters for erasures.
 pub async fn handle_sqs_batch<S, I, Z, C>(
     p: &Ports<'_, S, I, Z>,
@@ -249,36 +280,53 @@ where
     C: MessageControl + DeadLetterPurge,
 {
     let mut failures: Vec<String> = Vec::new();
+    let mut failed_groups: BTreeSet<String> = BTreeSet::new();
     let mut stop = false;
     for message in event.records {
         let Some(id) = message.message_id.clone().filter(|id| !id.is_empty()) else {
             tracing::error!("SQS message without id; skipped");
             continue;
         };
-        if stop {
+        let group = message.attributes.get(GROUP_ATTRIBUTE).filter(|g| !g.is_empty()).cloned();
+        let waits = match &group {
+            Some(g) => failed_groups.contains(g),
+            None => !failed_groups.is_empty(),
+        };
+        if stop || waits {
             failures.push(id);
             continue;
         }
         let body = message.body.clone().unwrap_or_default();
         let attempts = message.attributes.get("ApproximateReceiveCount").and_then(|v| v.parse().ok()).unwrap_or(1);
-        match process(p, queue, job, &body, counters).await {
-            Disposition::Ack(_) => {}
+        let trace = message.attributes.get(bridge_aws::TRACE_ATTRIBUTE).map(String::as_str);
+        let failed = match process_traced(p, queue, job, &body, counters, trace).await {
+            Disposition::Ack(_) => false,
             Disposition::Retry { after, .. } => {
                 if let (Some(after), Some(receipt)) = (after, message.receipt_handle.as_deref())
                     && let Err(e) = queue.delay(job, receipt, after).await
                 {
                     tracing::warn!(error = %e, "could not delay message");
                 }
-                failures.push(id);
-                stop = true;
+                true
             }
             Disposition::DeadLetter(reason) => {
                 let letter = DeadLetter { job, reason, attempts, failed_at: chrono::Utc::now().to_rfc3339(), body };
-                if let Err(e) = queue.dead_letter(&letter).await {
-                    tracing::error!(error = %e, "could not dead-letter; leaving the message on the queue");
-                    failures.push(id);
-                    stop = true;
+                match queue.dead_letter(&letter).await {
+                    Ok(()) => false,
+                    Err(e) => {
+                        tracing::error!(error = %e, "could not dead-letter; leaving the message on the queue");
+                        true
+                    }
                 }
+            }
+        };
+        if failed {
+            failures.push(id);
+            match group {
+                Some(g) => {
+                    failed_groups.insert(g);
+                }
+                None => stop = true,
             }
         }
     }
@@ -306,7 +354,7 @@ mod tests {
     use bridge_domain::event::Vendor;
 
     fn delivery(id: &str) -> Intent {
-        Intent::Delivery { job: JobKind::Escalate, vendor: Vendor::Intercom, delivery_id: id.into() }
+        Intent::Delivery { job: JobKind::TicketStatus, vendor: Vendor::Zendesk, delivery_id: id.into() }
     }
 
     const CONFIG: &str = "version: 1\nintercom: { bot_admin_id: '9' }\nescalation:\n  rules:\n    - { name: t, when: { tag_added: escalate } }\n";
@@ -345,6 +393,22 @@ mod tests {
         .to_string()
     }
 
+    fn grouped_batch(bodies: &[(&str, &str, String)]) -> SqsEvent {
+        let records: Vec<serde_json::Value> = bodies
+            .iter()
+            .map(|(id, group, b)| serde_json::json!({"messageId": id, "receiptHandle": format!("r-{id}"), "body": b, "attributes": {"ApproximateReceiveCount": "1", "MessageGroupId": group}}))
+            .collect();
+        serde_json::from_value(serde_json::json!({ "Records": records })).unwrap()
+    }
+
+    fn ticket_body(delivery: &str, ticket: u64) -> String {
+        serde_json::json!({
+            "vendor": "zendesk", "delivery_id": delivery, "topic": "zen:event-type:ticket.status_changed",
+            "entity": format!("ticket:{ticket}"), "received_at": 1, "payload": null
+        })
+        .to_string()
+    }
+
     fn batch(bodies: &[(&str, String)]) -> SqsEvent {
         let records: Vec<serde_json::Value> = bodies
             .iter()
@@ -368,14 +432,38 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_retry_stops_the_fifo_batch_and_reports_the_rest() {
+    async fn a_retry_fails_the_rest_of_its_message_group_and_the_other_groups_go_on() {
         let p = TestPorts::new(CONFIG);
-        // Another worker is processing delivery d1 right now.
+        // Another worker is processing delivery d1 (group A) right now.
         let marker = &delivery("d1");
         p.store.claim(marker, "other", Duration::from_secs(60), p.clock.now()).await.unwrap();
         let control = Control::default();
-        let event = batch(&[("m1", body("d1", "1")), ("m2", body("d2", "1")), ("m3", body("d3", "2"))]);
-        let resp = handle_sqs_batch(&p.ports(), &control, JobKind::Escalate, event, &Counters::default()).await;
+        let event = grouped_batch(&[
+            ("m1", "A", ticket_body("d1", 1)),
+            ("m2", "B", ticket_body("d2", 404)),
+            ("m3", "A", ticket_body("d3", 1)),
+            ("m4", "B", ticket_body("d4", 405)),
+        ]);
+        let counters = Counters::default();
+        let resp = handle_sqs_batch(&p.ports(), &control, JobKind::TicketStatus, event, &counters).await;
+        let failed: Vec<_> = resp.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
+        assert_eq!(failed, vec!["m1", "m3"], "A's retry and A's later message; B is not held back");
+        assert_eq!(control.delayed.lock().unwrap()[0].0, "r-m1");
+        for d in ["d2", "d4"] {
+            let state = p.store.intent_state(&delivery(d)).await.unwrap();
+            assert!(matches!(state, Some(Claim::Done(_))), "B's {d} was processed: {state:?}");
+        }
+        assert_eq!(p.store.intent_state(&delivery("d3")).await.unwrap(), None, "A's later message did not run");
+    }
+
+    #[tokio::test]
+    async fn a_failure_without_a_message_group_stops_the_batch() {
+        let p = TestPorts::new(CONFIG);
+        let marker = &delivery("d1");
+        p.store.claim(marker, "other", Duration::from_secs(60), p.clock.now()).await.unwrap();
+        let control = Control::default();
+        let event = batch(&[("m1", ticket_body("d1", 1)), ("m2", ticket_body("d2", 1)), ("m3", ticket_body("d3", 2))]);
+        let resp = handle_sqs_batch(&p.ports(), &control, JobKind::TicketStatus, event, &Counters::default()).await;
         let failed: Vec<_> = resp.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
         assert_eq!(failed, vec!["m1", "m2", "m3"]);
         assert_eq!(control.delayed.lock().unwrap()[0].0, "r-m1");
@@ -434,11 +522,28 @@ mod tests {
     async fn a_processed_delivery_is_not_run_again() {
         let p = TestPorts::new(CONFIG);
         let counters = Counters::default();
-        let first = process(&p.ports(), &p.dead_letters, JobKind::Escalate, &body("d9", "404"), &counters).await;
-        assert!(matches!(first, Disposition::DeadLetter(_)));
+        let job = JobKind::TicketStatus;
+        let first = process(&p.ports(), &p.dead_letters, job, &ticket_body("d9", 404), &counters).await;
+        assert!(!matches!(first, Disposition::Ack(ref why) if why.contains("already processed")), "{first:?}");
         p.store.complete(&delivery("d8"), "done").await.unwrap();
-        let again = process(&p.ports(), &p.dead_letters, JobKind::Escalate, &body("d8", "404"), &counters).await;
+        let again = process(&p.ports(), &p.dead_letters, job, &ticket_body("d8", 404), &counters).await;
         assert_eq!(again, Disposition::Ack("delivery already processed".into()));
-        assert_eq!(counters.get("EventsDeduplicated", ("Job", "escalate")), 1);
+        assert_eq!(counters.get("EventsDeduplicated", ("Job", "ticket-status")), 1);
+    }
+
+    #[tokio::test]
+    async fn an_escalation_keeps_no_delivery_marker_and_a_redelivery_changes_nothing() {
+        let p = TestPorts::new(CONFIG);
+        p.seed_tagged_conversation("1");
+        let counters = Counters::default();
+        for _ in 0..3 {
+            let d = process(&p.ports(), &p.dead_letters, JobKind::Escalate, &body("d1", "1"), &counters).await;
+            assert!(matches!(d, Disposition::Ack(_)), "{d:?}");
+        }
+        let marker = Intent::Delivery { job: JobKind::Escalate, vendor: Vendor::Intercom, delivery_id: "d1".into() };
+        assert_eq!(p.store.intent_state(&marker).await.unwrap(), None);
+        assert_eq!(p.zendesk.tickets.lock().unwrap().len(), 1);
+        assert_eq!(p.intercom.notes.lock().unwrap().len(), 1);
+        assert_eq!(counters.get("ActionsDone", ("Job", "escalate")), 1, "the redeliveries are skipped");
     }
 }

@@ -59,8 +59,8 @@ pub struct Ingress<Q> {
     zendesk_secret: Option<SecretString>,
     zendesk_trigger_secret: Option<SecretString>,
     jobs: BTreeSet<JobKind>,
-    /// The workers' configuration, when they share the process (`bridge serve`): events are
-    /// not queued for jobs it leaves unconfigured.
+    /// The workers' configuration (shared with them in `bridge serve`, loaded from
+    /// `BRIDGE_CONFIG` in the Lambda): events are queued only for jobs that will act on them.
     config: Option<Arc<ConfigHolder>>,
     max_body_bytes: usize,
     max_age: Duration,
@@ -72,6 +72,11 @@ impl<Q> Ingress<Q> {
     /// The queue events are sent to.
     pub fn queue(&self) -> &Q {
         &self.queue
+    }
+
+    /// Ends a request: writes its metrics (one EMF document per set of dimension values).
+    pub fn after_request(&self) {
+        self.counters.flush();
     }
 }
 
@@ -99,8 +104,9 @@ impl<Q: Queue> Ingress<Q> {
         }
     }
 
-    /// Queues only for the jobs `config` gives something to do (see [`routing::configured`]).
-    /// The holder is the workers' own, so a reloaded configuration applies to both at once.
+    /// Queues only for the jobs that will act on an event as far as `config` tells (see
+    /// [`routing::acts_on`]: configured, and not the bot's own change for job 1). The holder is
+    /// read again after its time to live, like the workers'.
     pub fn with_config(mut self, config: Arc<ConfigHolder>) -> Self {
         self.config = Some(config);
         self
@@ -213,8 +219,12 @@ impl<Q: Queue> Ingress<Q> {
             .and_then(|json| zendesk_webhook::event_from_json(&json).map(|e| (e, json)));
         let (event, json) = match parsed {
             Ok(parsed) => parsed,
+            // Signed by Zendesk, so not an attack: a trigger whose body carries no ticket id.
+            // A 4xx would count toward Zendesk's circuit breaker and is never retried.
             Err(e) => {
-                return self.refuse(VENDOR, StatusCode::BAD_REQUEST, &format!("not a Zendesk webhook: {e}"));
+                self.counters.incr("EventsUnhandled", ("Vendor", VENDOR.as_str()));
+                tracing::warn!(vendor = VENDOR.as_str(), reason = %e, "signed Zendesk webhook without a ticket id; ignored");
+                return WebhookReply::new(StatusCode::OK, "ignored", &format!("no ticket id in the body: {e}"));
             }
         };
         let invocation = header(req.headers, "x-zendesk-webhook-invocation-id").map(str::to_string);
@@ -234,7 +244,10 @@ impl<Q: Queue> Ingress<Q> {
                 (topic.to_string(), invocation, Some(Entity::Ticket(t.ticket_id)))
             }
         };
-        let Some(delivery_id) = delivery_id.filter(|d| !d.is_empty()) else {
+        // Without an invocation id, the signature names this delivery (it covers the body and
+        // its timestamp), so a retry of it is deduplicated.
+        let signature = header(req.headers, "x-zendesk-webhook-signature").map(|s| format!("sig:{s}"));
+        let Some(delivery_id) = delivery_id.filter(|d| !d.is_empty()).or(signature) else {
             return self.refuse(VENDOR, StatusCode::BAD_REQUEST, "no event id or invocation id");
         };
         let actors: Vec<Actor> = event.actor_id().map(Actor::Zendesk).into_iter().collect();
@@ -246,13 +259,22 @@ impl<Q: Queue> Ingress<Q> {
         let jobs = routing::jobs(vendor, &topic);
         // API Gateway's X-Ray header, carried to the worker so its logs join the ingress's.
         let trace_id = header(req.headers, "x-amzn-trace-id").filter(|t| t.len() <= 256).map(str::to_string);
-        let config = self.config.as_ref().map(|c| c.current());
-        let wanted: Vec<JobKind> = jobs
+        let config = match &self.config {
+            Some(holder) => Some(holder.refresh(&self.counters).await),
+            None => None,
+        };
+        let deployed = jobs.iter().copied().filter(|j| self.jobs.contains(j));
+        let configured: Vec<JobKind> =
+            deployed.filter(|j| config.as_ref().is_none_or(|c| routing::configured(c, *j))).collect();
+        let wanted: Vec<JobKind> = configured
             .iter()
             .copied()
-            .filter(|j| self.jobs.contains(j))
-            .filter(|j| config.as_ref().is_none_or(|c| routing::configured(c, *j)))
+            .filter(|j| config.as_ref().is_none_or(|c| routing::acts_on(c, *j, vendor, &actors)))
             .collect();
+        // The bridge's own change coming back: counted where the worker would have counted it.
+        for job in configured.iter().filter(|j| !wanted.contains(j)) {
+            self.counters.incr("LoopsSuppressed", ("Job", job.as_str()));
+        }
         let Some(entity) = entity.filter(|_| !wanted.is_empty()) else {
             self.counters.incr("EventsUnhandled", ("Vendor", vendor.as_str()));
             tracing::info!(vendor = vendor.as_str(), topic, delivery_id, "event not handled by any deployed job");
@@ -358,6 +380,17 @@ mod tests {
         .into_bytes()
     }
 
+    /// A `conversation.admin.noted` notification whose new part was written by `admin`.
+    fn note_by(admin: &str, id: &str) -> Vec<u8> {
+        let mut v: serde_json::Value = serde_json::from_slice(&notification("conversation.admin.noted", id)).unwrap();
+        v["data"]["item"]["conversation_parts"] = serde_json::json!({
+            "type": "conversation_part.list", "total_count": 1,
+            "conversation_parts": [{ "type": "conversation_part", "id": "p9", "part_type": "note", "body": "<p>x</p>",
+                                     "created_at": 1_700_000_000, "author": { "type": "admin", "id": admin } }]
+        });
+        v.to_string().into_bytes()
+    }
+
     async fn post(i: &Ingress<RecordingQueue>, body: &[u8], sig: Option<String>) -> WebhookReply {
         let mut headers = HeaderMap::new();
         if let Some(s) = sig {
@@ -390,6 +423,35 @@ mod tests {
         assert_eq!(sent[0].1.entity.to_string(), "conversation:777");
         assert_eq!(sent[0].1.delivery_id, "notif_1");
         assert_eq!(sent[0].1.trace_id, None);
+    }
+
+    #[tokio::test]
+    async fn the_bots_own_note_is_not_queued_for_escalation_but_a_teammates_is() {
+        let deployed: BTreeSet<JobKind> = [JobKind::Escalate, JobKind::TagSync].into_iter().collect();
+        let config = bridge_domain::Config::from_yaml(
+            "version: 1\nintercom: { bot_admin_id: '1' }\nescalation: { rules: [{ name: t, when: { tag_added: x } }] }\ntag_sync: { map: {} }\n",
+        )
+        .unwrap();
+        let ingress = Ingress::new(
+            RecordingQueue::default(),
+            Some(SecretString::from(SECRET)),
+            None,
+            deployed,
+            64 * 1024,
+            Duration::from_secs(300),
+            Counters::default(),
+        )
+        .with_config(Arc::new(ConfigHolder::fixed(config)));
+        let jobs = |i: &Ingress<RecordingQueue>| -> Vec<JobKind> {
+            i.queue.sent.lock().unwrap().iter().map(|(j, _)| *j).collect()
+        };
+        let own = note_by("1", "notif_own");
+        assert_eq!(post(&ingress, &own, sign(&own)).await.status, StatusCode::OK);
+        assert_eq!(jobs(&ingress), vec![JobKind::TagSync], "job 1 would drop the bot's own note");
+        assert_eq!(ingress.counters.get("LoopsSuppressed", ("Job", "escalate")), 1);
+        let mate = note_by("7", "notif_mate");
+        assert_eq!(post(&ingress, &mate, sign(&mate)).await.status, StatusCode::OK);
+        assert_eq!(jobs(&ingress), vec![JobKind::TagSync, JobKind::Escalate, JobKind::TagSync]);
     }
 
     #[tokio::test]
@@ -519,6 +581,39 @@ mod tests {
         let forged = headers(b"neither");
         let reply = with.zendesk(WebhookRequest { method: &Method::POST, headers: &forged, body }).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    }
+
+    #[tokio::test]
+    async fn a_signed_zendesk_body_of_any_shape_is_never_refused_for_its_shape() {
+        let i = ingress();
+        let post = |body: &'static [u8], secret: &'static [u8]| {
+            let ts = chrono::Utc::now().to_rfc3339();
+            let mut h = HeaderMap::new();
+            h.insert("x-zendesk-webhook-signature", zendesk_webhook::sign(secret, &ts, body).parse().unwrap());
+            h.insert("x-zendesk-webhook-signature-timestamp", ts.parse().unwrap());
+            let i = &i;
+            async move { i.zendesk(WebhookRequest { method: &Method::POST, headers: &h, body }).await }
+        };
+        // A body made for another tool: its ticket id under its own key, no invocation id.
+        let reply = post(br#"{"ticketId":77,"event":"updated","by":"someone"}"#, b"zd-secret").await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let sent = i.queue.sent.lock().unwrap().clone();
+        let (jobs, events): (Vec<JobKind>, Vec<_>) = sent.into_iter().unzip();
+        assert!(jobs.contains(&JobKind::TicketStatus), "a ticket-changed hint for job 3: {jobs:?}");
+        assert_eq!(events[0].topic, "trigger");
+        assert_eq!(events[0].entity.to_string(), "ticket:77");
+        assert!(events[0].delivery_id.starts_with("sig:"), "{}", events[0].delivery_id);
+
+        // Signed but no ticket id anywhere: answered 200, counted, not queued.
+        let queued = i.queue.count();
+        let reply = post(br#"{"hello":"world"}"#, b"zd-secret").await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        assert!(reply.body.contains("ignored"), "{}", reply.body);
+        assert_eq!(i.queue.count(), queued);
+        assert_eq!(i.counters.get("EventsUnhandled", ("Vendor", "zendesk")), 1);
+
+        // Forged stays 401.
+        assert_eq!(post(br#"{"ticketId":77}"#, b"forged").await.status, StatusCode::UNAUTHORIZED);
     }
 
     #[tokio::test]

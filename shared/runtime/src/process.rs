@@ -7,6 +7,13 @@ pub fn init() {
     crate::telemetry::init();
 }
 
+/// Sets the `bridge` command up: as [`init`], with its logs on stderr
+/// ([`crate::telemetry::init_cli`]) so that its results alone go to stdout.
+pub fn init_cli(logs: crate::telemetry::CliLogs) {
+    no_transparent_huge_pages();
+    crate::telemetry::init_cli(logs);
+}
+
 /// Keeps the kernel from backing this process's memory with 2 MiB transparent huge pages.
 ///
 /// Where `/sys/kernel/mm/transparent_hugepage/enabled` is `always` (many distributions), every

@@ -217,6 +217,11 @@ pub struct IngressSettings {
     pub max_body_bytes: usize,
     /// `BRIDGE_WEBHOOK_MAX_AGE_SECS` (default 300): oldest Zendesk signature timestamp accepted.
     pub max_age: Duration,
+    /// `BRIDGE_CONFIG` (optional here): with it, events are queued only for the jobs that will
+    /// act on them; without it, for every deployed job whose topics match.
+    pub config: Option<ConfigSource>,
+    /// `BRIDGE_CONFIG_TTL_SECS` (default 60).
+    pub config_ttl: Duration,
 }
 
 impl IngressSettings {
@@ -239,6 +244,12 @@ impl IngressSettings {
             queues: queue_targets(env)?,
             max_body_bytes,
             max_age,
+            config: env
+                .get("BRIDGE_CONFIG")
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| ConfigSource::parse(&v))
+                .transpose()?,
+            config_ttl: config_ttl(env)?,
         })
     }
 }

@@ -321,7 +321,7 @@ impl Spec {
         let text =
             std::fs::read_to_string(path).map_err(|source| Error::Missing { vendor, path: path.to_owned(), source })?;
         let parse_err = |message: String| Error::Parse { path: path.to_owned(), message };
-        let mut doc: Value = serde_yaml::from_str(&text).map_err(|e| parse_err(e.to_string()))?;
+        let mut doc: Value = serde_norway::from_str(&text).map_err(|e| parse_err(e.to_string()))?;
         if !doc.get("openapi").and_then(Value::as_str).is_some_and(|v| v.starts_with("3.0")) {
             return Err(parse_err("not an OpenAPI 3.0 document".into()));
         }

@@ -166,6 +166,50 @@ async fn escalation_status_and_tags_run_through_the_deployed_stack() {
         anyhow::ensure!(items.iter().any(|i| i.contains(&format!("IC#CONV#{conv}"))), "the link's conversation half");
         anyhow::ensure!(items.iter().any(|i| i.contains(&format!("ZD#TICKET#{ticket}"))), "the link's ticket half");
 
+        // What a second escalation costs on the Lambda path, from the tag to the write-back
+        // (the requester is known now): one queue send, one store read, two store writes,
+        // plus the event source mapping's receive and delete, one each per batch.
+        let second = sim(r.intercom.customer_starts_conversation(&r.seeded.customer, "<p>Still failing</p>"))?;
+        quiet(r).await?;
+        let before = r.calls().len();
+        let log_bytes =
+            |f: &str| -> anyhow::Result<usize> { Ok(r.function(f)?.logs().iter().map(|l| l.len() + 1).sum()) };
+        let logs_before = log_bytes("IntercomWebhookFunction")? + log_bytes("EscalateFunction")?;
+        sim(r.intercom.admin_tags(&second, &r.seeded.agent, "escalate"))?;
+        eventually(WAIT, "the second write-back", || {
+            r.intercom.conversation(&second).is_some_and(|c| c.custom_attributes.contains_key("zendesk_ticket_id"))
+        })
+        .await?;
+        quiet(r).await?;
+        let calls: Vec<_> = r.calls().into_iter().skip(before).collect();
+        let escalate_queue = r.resource_ref("EscalateQueue");
+        let sends = calls
+            .iter()
+            .filter(|c| {
+                c.operation == "SendMessage" && escalate_queue.ends_with(c.resource.rsplit(':').next().unwrap_or(""))
+            })
+            .count();
+        let store: Vec<&str> = calls
+            .iter()
+            .filter(|c| c.principal == "EscalateFunction" && c.action.starts_with("dynamodb:"))
+            .map(|c| c.operation.as_str())
+            .collect();
+        let writes = store.iter().filter(|op| !matches!(**op, "GetItem" | "BatchGetItem" | "Query" | "Scan")).count();
+        let logs = log_bytes("IntercomWebhookFunction")? + log_bytes("EscalateFunction")? - logs_before;
+        // DynamoDB bills by item size: attribute names and values (rounded up per KB).
+        let items = table_items(r).await?;
+        let sizes: Vec<usize> = items.iter().filter(|i| i.contains(second.as_str())).map(String::len).collect();
+        eprintln!(
+            "an escalation on the Lambda path: {sends} send(s) to the escalate queue, store requests {store:?}, \
+             {logs} log bytes (ingress + worker, metrics included), items naming the conversation (debug-printed \
+             sizes, an upper bound): {sizes:?}"
+        );
+        anyhow::ensure!(sends == 1, "one send to the escalate queue (the bot's own note is not queued): {sends}");
+        anyhow::ensure!(
+            store.len() <= 3 && writes <= 2,
+            "store requests of an escalation: {store:?} (at most one read and two writes)"
+        );
+
         // Job 4: a tag added in Intercom reaches the ticket; one added in Zendesk reaches the
         // conversation.
         sim(r.intercom.admin_tags(&conv, &r.seeded.agent, "VIP"))?;
@@ -329,7 +373,7 @@ async fn dead_letters_from_the_workers_and_from_redrive_are_listed_and_replayed_
         anyhow::ensure!(ok, "bridge dlq list failed: {err}");
         anyhow::ensure!(out.contains("escalate: 2 dead letter(s)"), "dlq list:\n{out}\n{err}");
         anyhow::ensure!(out.contains("conversation:999999999999") && out.contains("not found"), "the reason:\n{out}");
-        let (ok, out, err) = r.bridge(&["dlq", "replay", "--job", "escalate"], "y\n").await?;
+        let (ok, out, err) = r.bridge(&["dlq", "replay", "--job", "escalate", "--yes"], "").await?;
         anyhow::ensure!(ok, "bridge dlq replay failed: {out}\n{err}");
         anyhow::ensure!(out.contains("1 replayed, 1 left in the DLQ"), "dlq replay:\n{out}\n{err}");
         eventually(WAIT, "the replayed escalation's ticket", || ticket_of(r, &conv).is_some()).await?;
@@ -602,6 +646,38 @@ async fn lost_webhooks_are_repaired_by_the_sweep_schedules_and_by_the_operator()
             );
         }
         anyhow::ensure!(bot_parts(r, &conv, "comment", "was solved") == 1, "told once");
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn metrics_reach_cloudwatch_with_the_log_level_at_warn() {
+    let options = Options { params: vec![("LogLevel".into(), "WARN".into())], ..Options::default() };
+    rehearse(options, async |r| {
+        escalated(r, "<p>Counted at WARN</p>").await?;
+        let documents = |logical: &str| -> anyhow::Result<(Vec<Value>, Vec<String>)> {
+            let lines = r.function(logical)?.logs();
+            let docs = lines
+                .iter()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .filter(|v| v.get("_aws").is_some())
+                .collect();
+            let info = lines.into_iter().filter(|l| l.contains("\"level\":\"INFO\"")).collect();
+            Ok((docs, info))
+        };
+        let (docs, info) = documents("EscalateFunction")?;
+        anyhow::ensure!(info.is_empty(), "RUST_LOG=warn lets no INFO line through: {info:?}");
+        let service = docs.first().and_then(|d| d["service"].as_str()).unwrap_or_default().to_string();
+        anyhow::ensure!(service.ends_with("-escalate"), "service is the function's name: {docs:?}");
+        anyhow::ensure!(docs.iter().any(|d| d["ColdStart"] == 1), "a cold start: {docs:?}");
+        anyhow::ensure!(
+            docs.iter().any(|d| d["Job"] == "escalate" && d["ActionsDone"].as_u64() >= Some(1)),
+            "ActionsDone{{Job=escalate}}: {docs:?}"
+        );
+        anyhow::ensure!(docs.iter().any(|d| d["Vendor"] == "zendesk" && d.get("VendorCalls").is_some()), "{docs:?}");
+        let (ingress, _) = documents("IntercomWebhookFunction")?;
+        anyhow::ensure!(ingress.iter().any(|d| d["EventsQueued"].as_u64() >= Some(1)), "the ingress's: {ingress:?}");
         Ok(())
     })
     .await;

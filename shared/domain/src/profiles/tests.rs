@@ -3,7 +3,7 @@
 use super::*;
 
 fn mapping(yaml: &str) -> ProfilesConfig {
-    let c: ProfilesConfig = serde_yaml::from_str(yaml).unwrap();
+    let c: ProfilesConfig = serde_norway::from_str(yaml).unwrap();
     c.validate().unwrap();
     c
 }
@@ -252,7 +252,7 @@ fn validation_names_the_field_path() {
         ),
     ];
     for (yaml, path) in bad {
-        let c: ProfilesConfig = serde_yaml::from_str(yaml).unwrap();
+        let c: ProfilesConfig = serde_norway::from_str(yaml).unwrap();
         assert_eq!(c.validate().unwrap_err().field, path, "{yaml}");
     }
 }

@@ -133,6 +133,52 @@ async fn crash_before_link_write_then_retry_gives_one_ticket() {
 }
 
 #[tokio::test]
+async fn crash_before_link_then_retry_records_the_transcript_and_appends_only_later_parts() {
+    let p = TestPorts::new(CONFIG);
+    seed(&p, &["escalate"]);
+    p.store.fail_next_link_write.store(true, Ordering::SeqCst);
+    run(&p.ports(), &event("conversation_part.tag.created")).await.unwrap_err();
+    // The customer writes again after the ticket was created, before the retry.
+    let later = crate::fakes::START.plus(60);
+    p.intercom.conversations.lock().unwrap().get_mut("42").unwrap().parts.push(part(
+        "p2",
+        PartKind::Comment,
+        AuthorRole::User,
+        "c1",
+        "Still broken",
+        later.0,
+    ));
+    run(&p.ports(), &event("conversation_part.tag.created")).await.unwrap();
+    run(&p.ports(), &event("conversation.user.replied")).await.unwrap();
+    let ticket = p.store.link_by_conversation(&ConversationId::parse("42").unwrap()).await.unwrap().unwrap().ticket_id;
+    let comments = p.zendesk.comments(ticket);
+    assert_eq!(comments.len(), 2, "transcript + the later reply, not the opening message again");
+    assert!(comments[1].html_body.contains("Still broken"));
+}
+
+#[tokio::test]
+async fn an_escalation_costs_one_store_read_and_two_store_writes() {
+    let p = TestPorts::new(CONFIG);
+    seed(&p, &["escalate"]);
+    // New requester: found in Zendesk and cached with the link.
+    run(&p.ports(), &event("conversation_part.tag.created")).await.unwrap();
+    assert_eq!(p.store.requests.get(), (1, 2), "(reads, writes) of the first escalation");
+    assert!(p.store.doc_json(&bridge_domain::keys::DocKey::IntercomPerson(ContactId::parse("c1").unwrap())).is_some());
+
+    // A second conversation of the same contact: the cached requester comes with the link read.
+    let mut conv2 = p.intercom.conversations.lock().unwrap()["42"].clone();
+    conv2.id = ConversationId::parse("43").unwrap();
+    p.intercom.conversations.lock().unwrap().insert("43".into(), conv2);
+    let mut e = event("conversation_part.tag.created");
+    e.entity = "conversation:43".parse().unwrap();
+    let (reads, writes) = p.store.requests.get();
+    run(&p.ports(), &e).await.unwrap();
+    let (reads2, writes2) = p.store.requests.get();
+    assert_eq!((reads2 - reads, writes2 - writes), (1, 2));
+    assert_eq!(p.zendesk.tickets.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
 async fn known_requester_needs_at_most_five_vendor_calls() {
     let p = TestPorts::new(CONFIG);
     seed(&p, &["escalate"]);
@@ -172,4 +218,36 @@ async fn follow_ups_are_appended_once_and_own_notes_never() {
     assert!(comments[1].author_id.is_some(), "customer reply authored by the requester");
     assert!(!comments[2].public && comments[2].html_body.contains("Checking with billing"));
     assert!(comments.iter().all(|c| !c.html_body.contains("Escalated to Zendesk")), "our own note is not echoed");
+}
+
+#[tokio::test]
+async fn a_visitor_without_email_or_external_id_is_escalated_and_found_again_once_identified() {
+    let p = TestPorts::new(CONFIG);
+    seed(&p, &["escalate"]);
+    {
+        let mut contacts = p.intercom.contacts.lock().unwrap();
+        let c = contacts.get_mut("c1").unwrap();
+        (c.name, c.email, c.external_id, c.role) = (None, None, None, "lead".into());
+    }
+    run(&p.ports(), &event("conversation_part.tag.created")).await.unwrap();
+    let users = p.zendesk.users.lock().unwrap().clone();
+    assert_eq!(users.len(), 1, "{users:?}");
+    assert_eq!(users[0].external_id.as_deref(), Some("intercom-contact-c1"));
+    assert_eq!(users[0].name.as_deref(), Some("Visitor c1"));
+    assert_eq!(p.zendesk.tickets.lock().unwrap().len(), 1);
+
+    // The visitor leaves an email; their next conversation reaches the same Zendesk user.
+    p.intercom.contacts.lock().unwrap().get_mut("c1").unwrap().email = Some("visitor@example.com".into());
+    let mut conv2 = p.intercom.conversations.lock().unwrap()["42"].clone();
+    conv2.id = ConversationId::parse("43").unwrap();
+    p.intercom.conversations.lock().unwrap().insert("43".into(), conv2);
+    let mut e = event("conversation_part.tag.created");
+    e.entity = "conversation:43".parse().unwrap();
+    run(&p.ports(), &e).await.unwrap();
+    let users = p.zendesk.users.lock().unwrap().clone();
+    assert_eq!(users.len(), 1, "no second user: {users:?}");
+    assert_eq!(users[0].email.as_deref(), Some("visitor@example.com"));
+    let tickets = p.zendesk.tickets.lock().unwrap();
+    assert_eq!(tickets.len(), 2);
+    assert!(tickets.values().all(|(t, _)| t.requester_id == Some(users[0].id)));
 }

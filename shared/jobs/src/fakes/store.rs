@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bridge_domain::ids::*;
@@ -18,6 +18,30 @@ pub struct MemStore {
     ticket_index: Mutex<HashMap<u64, String>>,
     docs: Mutex<HashMap<String, Doc<serde_json::Value>>>,
     pub fail_next_link_write: AtomicBool,
+    /// Requests a DynamoDB store would make: reads (a batched read counts once) and writes.
+    pub requests: Requests,
+}
+
+/// Store requests made, by kind.
+#[derive(Default, Debug)]
+pub struct Requests {
+    /// Reads.
+    pub reads: AtomicUsize,
+    /// Writes (conditional or not; a transaction counts once).
+    pub writes: AtomicUsize,
+}
+
+impl Requests {
+    /// (reads, writes) so far.
+    pub fn get(&self) -> (usize, usize) {
+        (self.reads.load(Ordering::SeqCst), self.writes.load(Ordering::SeqCst))
+    }
+    fn read(&self) {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+    }
+    fn write(&self) {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+    }
 }
 
 #[derive(Clone)]
@@ -28,6 +52,7 @@ enum Marker {
 
 impl Store for MemStore {
     async fn claim(&self, intent: &Intent, holder: &str, lease: Duration, now: Timestamp) -> PortResult<Claim> {
+        self.requests.write();
         let mut m = self.intents.lock().unwrap();
         let key = intent.to_string();
         match m.get(&key) {
@@ -39,12 +64,14 @@ impl Store for MemStore {
         Ok(Claim::Acquired)
     }
     async fn intent_state(&self, intent: &Intent) -> PortResult<Option<Claim>> {
+        self.requests.read();
         Ok(self.intents.lock().unwrap().get(&intent.to_string()).map(|i| match i {
             Marker::Done(r) => Claim::Done(r.clone()),
             Marker::Claimed { .. } => Claim::Busy,
         }))
     }
     async fn complete(&self, intent: &Intent, result: &str) -> PortResult<()> {
+        self.requests.write();
         self.intents.lock().unwrap().insert(intent.to_string(), Marker::Done(result.into()));
         Ok(())
     }
@@ -52,6 +79,7 @@ impl Store for MemStore {
         self.complete(intent, result).await
     }
     async fn release(&self, intent: &Intent, holder: &str) -> PortResult<()> {
+        self.requests.write();
         let mut m = self.intents.lock().unwrap();
         let key = intent.to_string();
         if matches!(m.get(&key), Some(Marker::Claimed { holder: h, .. }) if h == holder) {
@@ -60,13 +88,16 @@ impl Store for MemStore {
         Ok(())
     }
     async fn link_by_conversation(&self, c: &ConversationId) -> PortResult<Option<Link>> {
+        self.requests.read();
         Ok(self.links.lock().unwrap().get(c.as_str()).cloned())
     }
     async fn link_by_ticket(&self, t: TicketId) -> PortResult<Option<Link>> {
+        self.requests.read();
         let conv = self.ticket_index.lock().unwrap().get(&t.get()).cloned();
         Ok(conv.and_then(|c| self.links.lock().unwrap().get(&c).cloned()))
     }
-    async fn create_link(&self, link: &Link) -> PortResult<LinkCreated> {
+    async fn create_link_with(&self, link: &Link, with: WithLink<'_>) -> PortResult<LinkCreated> {
+        self.requests.write();
         if self.fail_next_link_write.swap(false, Ordering::SeqCst) {
             return Err(PortError::unavailable(Service::Store, "injected crash before link write"));
         }
@@ -74,13 +105,27 @@ impl Store for MemStore {
         if let Some(existing) = links.get(link.conversation_id.as_str()) {
             return Ok(LinkCreated::AlreadyLinked(existing.clone()));
         }
+        // One transaction: everything is encoded before anything is written.
+        let mut docs = Vec::with_capacity(with.docs.len());
+        for (key, doc) in &with.docs {
+            let json = doc.to_json().map_err(|e| PortError::rejected(Service::Store, format!("{key}: {e}")))?;
+            docs.push((key.to_string(), serde_json::from_str(&json).unwrap()));
+        }
         links.insert(link.conversation_id.to_string(), link.clone());
         for t in &link.tickets {
             self.ticket_index.lock().unwrap().insert(t.get(), link.conversation_id.to_string());
         }
+        for (key, value) in docs {
+            self.docs.lock().unwrap().insert(key, Doc { value, version: 1 });
+        }
+        if let Some(lease) = with.lease {
+            let marker = Marker::Claimed { holder: lease.holder, until: lease.until };
+            self.intents.lock().unwrap().insert(lease.intent.to_string(), marker);
+        }
         Ok(LinkCreated::Created)
     }
     async fn update_link(&self, link: &Link, expected: u64) -> PortResult<bool> {
+        self.requests.write();
         let mut links = self.links.lock().unwrap();
         match links.get(link.conversation_id.as_str()) {
             Some(l) if l.version == expected => {
@@ -97,6 +142,7 @@ impl Store for MemStore {
         }
     }
     async fn load<T: serde::de::DeserializeOwned + Send>(&self, key: &DocKey) -> PortResult<Option<Doc<T>>> {
+        self.requests.read();
         let Some(doc) = self.docs.lock().unwrap().get(&key.to_string()).cloned() else { return Ok(None) };
         let value = serde_json::from_value(doc.value).map_err(|e| PortError::Rejected {
             service: Service::Store,
@@ -110,6 +156,7 @@ impl Store for MemStore {
         value: &T,
         expected: Option<u64>,
     ) -> PortResult<bool> {
+        self.requests.write();
         let value = serde_json::to_value(value).unwrap();
         let mut docs = self.docs.lock().unwrap();
         let current = docs.get(&key.to_string()).map(|v| v.version);
@@ -120,9 +167,20 @@ impl Store for MemStore {
         Ok(true)
     }
     async fn delete(&self, key: &DocKey) -> PortResult<bool> {
+        self.requests.write();
         Ok(self.docs.lock().unwrap().remove(&key.to_string()).is_some())
     }
+    async fn link_and_doc<T: serde::de::DeserializeOwned + Send>(
+        &self,
+        conversation: &ConversationId,
+        key: &DocKey,
+    ) -> PortResult<(Option<Link>, Option<Doc<T>>)> {
+        // One batched read: the load counts it.
+        let link = self.links.lock().unwrap().get(conversation.as_str()).cloned();
+        Ok((link, self.load(key).await?))
+    }
     async fn links_of_person(&self, contacts: &[ContactId], users: &[UserId]) -> PortResult<Vec<Link>> {
+        self.requests.read();
         let links = self.links.lock().unwrap();
         Ok(links
             .values()
@@ -134,6 +192,7 @@ impl Store for MemStore {
             .collect())
     }
     async fn delete_link(&self, link: &Link) -> PortResult<()> {
+        self.requests.write();
         self.links.lock().unwrap().remove(link.conversation_id.as_str());
         self.ticket_index.lock().unwrap().retain(|_, c| c != link.conversation_id.as_str());
         Ok(())

@@ -103,8 +103,8 @@ impl Helpdesk for FakeZendesk {
             via_channel: Some("api".into()),
             followup_source_id: None,
             custom_fields: t.custom_fields.clone(),
-            created_at: Timestamp(1),
-            updated_at: Timestamp(1),
+            created_at: super::START,
+            updated_at: super::START,
         };
         self.tickets.lock().unwrap().insert(id, (ticket.clone(), vec![t.comment.clone()]));
         idem.insert(key.into(), id);
@@ -165,6 +165,21 @@ impl Helpdesk for FakeZendesk {
     }
     async fn upsert_user(&self, u: &UserUpsert) -> PortResult<User> {
         self.call();
+        // Like Zendesk's create_or_update: matched on external id, then email.
+        let mut users = self.users.lock().unwrap();
+        let matched = users
+            .iter()
+            .position(|x| u.external_id.is_some() && x.external_id == u.external_id)
+            .or_else(|| users.iter().position(|x| u.email.is_some() && x.email == u.email));
+        if let Some(i) = matched {
+            let existing = &mut users[i];
+            existing.name = Some(u.name.clone());
+            if u.email.is_some() {
+                existing.email = u.email.clone();
+            }
+            return Ok(existing.clone());
+        }
+        drop(users);
         let user = User {
             id: UserId::new(self.id()).unwrap(),
             name: Some(u.name.clone()),

@@ -8,7 +8,7 @@ use std::time::Duration;
 use bridge_domain::ids::{ContactId, ConversationId, TicketId, UserId};
 use bridge_domain::keys::{DocKey, Intent};
 use bridge_domain::model::{Link, Timestamp};
-use bridge_domain::ports::{Claim, Doc, LinkCreated, PortError, PortResult, Service, Store};
+use bridge_domain::ports::{Claim, Doc, LinkCreated, PortError, PortResult, Service, Store, WithLink};
 use serde::Serialize;
 
 /// A store whose writes stay in memory.
@@ -93,14 +93,25 @@ impl<S: Store> Store for ShadowStore<'_, S> {
         }
         self.inner.link_by_ticket(t).await
     }
-    async fn create_link(&self, link: &Link) -> PortResult<LinkCreated> {
+    async fn create_link_with(&self, link: &Link, with: WithLink<'_>) -> PortResult<LinkCreated> {
         if let Some(existing) = self.link_by_conversation(&link.conversation_id).await? {
             return Ok(LinkCreated::AlreadyLinked(existing));
+        }
+        let mut docs = Vec::with_capacity(with.docs.len());
+        for (key, doc) in &with.docs {
+            let json = doc.to_json().map_err(|e| unreadable(key, e))?;
+            docs.push((key.to_string(), serde_json::from_str(&json).map_err(|e| unreadable(key, e))?));
         }
         self.with(|o| {
             o.links.insert(link.conversation_id.to_string(), link.clone());
             for t in &link.tickets {
                 o.tickets.insert(t.get(), link.conversation_id.to_string());
+            }
+            for (key, value) in docs {
+                o.docs.insert(key, Some(Doc { value, version: 1 }));
+            }
+            if let Some(lease) = with.lease {
+                o.intents.insert(lease.intent.to_string(), None);
             }
         });
         Ok(LinkCreated::Created)

@@ -28,7 +28,7 @@ use bridge_domain::model::{
     OutboundMessage, Segment, SlaTarget, Ticket, TicketComment, TicketUpdate, Timestamp, User, UserUpsert,
 };
 use bridge_domain::ports::{
-    Claim, Clock, Doc, Helpdesk, LinkCreated, Messenger, PortError, PortResult, Queue, Service, Store,
+    Claim, Clock, Doc, Helpdesk, LinkCreated, Messenger, PortError, PortResult, Queue, Service, Store, WithLink,
 };
 use bridge_domain::profiles::directory::{
     BulkPoll, BulkRecord, BulkStarted, ProfileDirectory, ProfilePage, RateObservation,
@@ -175,8 +175,8 @@ impl<S: Store> Store for CStore<S> {
     async fn link_by_ticket(&self, t: TicketId) -> PortResult<Option<Link>> {
         guarded!(self, Service::Store, "store.link_by_ticket", self.inner.link_by_ticket(t))
     }
-    async fn create_link(&self, link: &Link) -> PortResult<LinkCreated> {
-        guarded!(self, Service::Store, "store.create_link", self.inner.create_link(link))
+    async fn create_link_with(&self, link: &Link, with: WithLink<'_>) -> PortResult<LinkCreated> {
+        guarded!(self, Service::Store, "store.create_link", self.inner.create_link_with(link, with))
     }
     async fn update_link(&self, link: &Link, v: u64) -> PortResult<bool> {
         guarded!(self, Service::Store, "store.update_link", self.inner.update_link(link, v))

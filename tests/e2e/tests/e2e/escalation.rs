@@ -8,7 +8,7 @@ use std::time::Duration;
 use bridge_domain::ids::{ContactId, ConversationId, TicketId, UserId};
 use bridge_domain::keys::{DocKey, Intent};
 use bridge_domain::model::{Link, Timestamp};
-use bridge_domain::ports::{Claim, Doc, LinkCreated, PortError, PortResult, Service, Store};
+use bridge_domain::ports::{Claim, Doc, LinkCreated, PortError, PortResult, Service, Store, WithLink};
 use bridge_domain::routing::JobKind;
 use bridge_e2e::{World, eventually, post_intercom, settle};
 use bridge_runtime::driver::{Disposition, process};
@@ -194,11 +194,11 @@ impl<S: Store> Store for CrashBeforeLink<S> {
     async fn link_by_ticket(&self, t: TicketId) -> PortResult<Option<Link>> {
         self.inner.link_by_ticket(t).await
     }
-    async fn create_link(&self, link: &Link) -> PortResult<LinkCreated> {
+    async fn create_link_with(&self, link: &Link, with: WithLink<'_>) -> PortResult<LinkCreated> {
         if self.armed.swap(false, Ordering::SeqCst) {
             return Err(PortError::unavailable(Service::Store, "process killed before the link write"));
         }
-        self.inner.create_link(link).await
+        self.inner.create_link_with(link, with).await
     }
     async fn update_link(&self, link: &Link, v: u64) -> PortResult<bool> {
         self.inner.update_link(link, v).await
@@ -386,4 +386,38 @@ async fn follow_ups_are_appended_once_and_our_own_notes_never() {
     assert_eq!(note["public"], false);
     assert!(all.iter().all(|c| !body(c).contains("Escalated to Zendesk ticket")), "our own note is never echoed");
     let _ = BTreeMap::<u8, u8>::new();
+}
+
+/// A Messenger lead with no email and no external id is escalated: the Zendesk requester is an
+/// end user named after the contact ("Visitor" and a short id here) with the Intercom contact
+/// id as its external id; once the lead leaves an email, the next escalation finds and updates
+/// that same user instead of making a second one.
+#[tokio::test]
+async fn a_lead_without_email_is_escalated_and_a_later_email_updates_the_same_zendesk_user() {
+    let world = World::start().await.unwrap();
+    let lead = world
+        .intercom
+        .seed_contact(bridge_sim::intercom::state::Contact { role: "lead".into(), ..Default::default() })
+        .unwrap();
+    let conv = world.intercom.customer_starts_conversation(&lead, "Is anyone there?").unwrap();
+    world.intercom.admin_tags(&conv, &world.seeded.agent, "escalate").unwrap();
+    let ticket = wait_for_ticket(&world, &conv).await;
+    let key = format!("intercom-contact-{lead}");
+    let users = || world.zendesk.dump()["users"].as_array().cloned().unwrap_or_default();
+    let visitor: Vec<Value> = users().into_iter().filter(|u| u["external_id"].as_str() == Some(key.as_str())).collect();
+    assert_eq!(visitor.len(), 1, "{:?}", users());
+    assert_eq!(ticket["requester_id"], visitor[0]["id"]);
+    assert!(visitor[0]["name"].as_str().is_some_and(|n| n.starts_with("Visitor ")), "{}", visitor[0]);
+
+    world.intercom.edit_contact(&lead, serde_json::json!({ "email": "lead@example.com" })).unwrap();
+    let second = world.intercom.customer_starts_conversation(&lead, "Here is my email").unwrap();
+    world.intercom.admin_tags(&second, &world.seeded.agent, "escalate").unwrap();
+    let ticket2 = wait_for_ticket(&world, &second).await;
+    assert_eq!(ticket2["requester_id"], visitor[0]["id"], "the same Zendesk user");
+    let same: Vec<Value> = users()
+        .into_iter()
+        .filter(|u| u["external_id"].as_str() == Some(key.as_str()) || u["email"] == "lead@example.com")
+        .collect();
+    assert_eq!(same.len(), 1, "no second user: {same:?}");
+    assert_eq!(same[0]["email"], "lead@example.com");
 }

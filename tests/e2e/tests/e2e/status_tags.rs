@@ -462,3 +462,29 @@ async fn random_edits_on_both_sides_cause_no_second_generation_writes() {
 fn last_was_removal(last: &BTreeMap<(usize, usize, char), (usize, bool)>, link: usize, round: usize) -> bool {
     last.iter().any(|((l, _, side), (r, added))| *l == link && *side == 'i' && *r == round && !added)
 }
+
+/// A trigger-connected webhook made for another tool: the team's own JSON, with the ticket id
+/// under its own key. Signed, it is read as "this ticket changed", and job 3 acts on the ticket
+/// as it is now; signed without any ticket id, it is answered 200 and nothing is queued.
+#[tokio::test]
+async fn a_signed_trigger_body_of_the_teams_own_shape_is_a_ticket_changed_hint() {
+    let w = world().await;
+    let (conv, ticket) = escalated(&w, "<p>Export fails</p>").await;
+    // Zendesk's own webhook of the change is lost: only the team's trigger body arrives.
+    w.zendesk.set_webhook_target(None);
+    w.zendesk.set_status(w.seeded.zendesk_agent, ticket, "solved").unwrap();
+    quiet(&w).await;
+    assert_eq!(bot_replies(&w, &conv, "was solved"), 0, "nothing told yet");
+    let url = w.bridge_url();
+    let own_shape =
+        serde_json::json!({ "ticket": { "id": ticket.to_string(), "state": "solved" }, "source": "helpdesk-sync" });
+    let (status, body) = bridge_e2e::post_zendesk(&url, own_shape.to_string().as_bytes()).await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    eventually(WAIT, "the solved reply", || bot_replies(&w, &conv, "was solved") == 1).await.unwrap();
+
+    let (status, body) = bridge_e2e::post_zendesk(&url, br#"{"message":"weekly digest"}"#).await.unwrap();
+    assert_eq!(status, 200, "a signed body is never refused for its shape: {body}");
+    assert!(body.contains("ignored"), "{body}");
+    quiet(&w).await;
+    assert_eq!(bot_replies(&w, &conv, "was solved"), 1, "told once");
+}

@@ -1,0 +1,77 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Each SQS message runs within the X-Ray trace of its `AWSTraceHeader` attribute. Its own test
+//! binary: it installs the process-wide subscriber, which tests sharing a process with others
+//! cannot do reliably (tracing caches each call site's interest across threads).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use bridge_domain::routing::JobKind;
+use bridge_jobs::fakes::TestPorts;
+use bridge_runtime::driver::{DeadLetter, MessageControl, handle_sqs_batch};
+use bridge_runtime::metrics::Counters;
+
+const CONFIG: &str = "version: 1\nintercom: { bot_admin_id: '9' }\nescalation:\n  rules:\n    - { name: t, when: { tag_added: escalate } }\n";
+
+/// Log lines, as the subscriber writes them.
+#[derive(Clone, Default)]
+struct Lines(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Lines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+struct NoControl;
+
+impl bridge_domain::erasure::DeadLetterPurge for NoControl {
+    async fn purge_dead_letters(
+        &self,
+        _matches: &(dyn Fn(&bridge_domain::event::Entity, &serde_json::Value) -> bool + Send + Sync),
+    ) -> bridge_domain::ports::PortResult<usize> {
+        Ok(0)
+    }
+}
+
+impl MessageControl for NoControl {
+    async fn dead_letter(&self, _letter: &DeadLetter) -> Result<(), String> {
+        Ok(())
+    }
+    async fn delay(&self, _job: JobKind, _receipt: &str, _delay: Duration) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn each_message_runs_in_the_trace_of_its_aws_trace_header() {
+    let lines = Lines::default();
+    let writer = lines.clone();
+    let subscriber =
+        tracing_subscriber::fmt().json().with_current_span(true).with_writer(move || writer.clone()).finish();
+    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let p = TestPorts::new(CONFIG);
+    p.seed_tagged_conversation("1");
+    let header = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+    let body = serde_json::json!({
+        "vendor": "intercom", "delivery_id": "d1", "topic": "conversation_part.tag.created",
+        "entity": "conversation:1", "received_at": 1, "payload": null
+    })
+    .to_string();
+    let event: SqsEvent = serde_json::from_value(serde_json::json!({ "Records": [{
+        "messageId": "m1", "receiptHandle": "r-m1", "body": body,
+        "attributes": { "ApproximateReceiveCount": "1", "MessageGroupId": "conversation:1", "AWSTraceHeader": header }
+    }]}))
+    .unwrap();
+    let resp = handle_sqs_batch(&p.ports(), &NoControl, JobKind::Escalate, event, &Counters::default()).await;
+    assert!(resp.batch_item_failures.is_empty());
+    let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    let done = text.lines().find(|l| l.contains("\"done\"")).unwrap_or_else(|| panic!("{text}"));
+    let line: serde_json::Value = serde_json::from_str(done).unwrap();
+    assert_eq!(line["span"]["trace_id"], header, "{done}");
+}

@@ -59,14 +59,30 @@ pub enum ConversationAction {
     Snooze,
 }
 
+/// How the message of a status event reaches the conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    /// A reply the customer sees (with `conversation: close`, the close carries it: one call).
+    #[default]
+    Reply,
+    /// An internal note for the team.
+    Note,
+    /// No message: only the state change, the tags and `status_attribute`.
+    Silent,
+}
+
 /// The effects of one status event.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StatusEffects {
-    /// Message posted to the customer (plain text; `{ticket_id}`, `{subject}`, `{agent_name}`,
-    /// `{status}`, `{ticket_url}` are replaced).
+    /// Message posted to the conversation (plain text; `{ticket_id}`, `{subject}`,
+    /// `{agent_name}`, `{status}`, `{ticket_url}` are replaced), as `deliver` says.
     #[serde(default)]
     pub message: Option<String>,
+    /// `reply` (default), `note` or `silent`.
+    #[serde(default)]
+    pub deliver: Delivery,
     /// Close, open or snooze the conversation afterwards.
     #[serde(default)]
     pub conversation: Option<ConversationAction>,
@@ -91,6 +107,10 @@ pub struct TicketStatusConfig {
     /// Internal notes become internal notes in the conversation (written by the bot admin).
     #[serde(default)]
     pub relay_internal_notes: bool,
+    /// A conversation attribute set to the ticket's status (`solved`, `pending`, ...) on every
+    /// status event the section lists, whatever its delivery.
+    #[serde(default)]
+    pub status_attribute: Option<String>,
 }
 
 fn yes() -> bool {
@@ -105,6 +125,12 @@ impl TicketStatusConfig {
             if effects.message.as_deref().is_some_and(|m| m.trim().is_empty()) {
                 return Err(ConfigError::new(at("message"), "must not be empty when set"));
             }
+            if effects.deliver == Delivery::Silent && effects.message.is_some() {
+                return Err(ConfigError::new(
+                    at("message"),
+                    "is never sent with `deliver: silent`; remove one of them",
+                ));
+            }
             match (effects.conversation, effects.snooze_minutes) {
                 (Some(ConversationAction::Snooze), None | Some(0)) => {
                     return Err(ConfigError::new(at("snooze_minutes"), "a positive number is needed to snooze"));
@@ -117,6 +143,9 @@ impl TicketStatusConfig {
             if effects.tags.iter().any(|t| t.trim().is_empty()) {
                 return Err(ConfigError::new(at("tags"), "tags must not be empty"));
             }
+        }
+        if self.status_attribute.as_deref().is_some_and(|a| a.trim().is_empty()) {
+            return Err(ConfigError::new("ticket_status.status_attribute", "must not be empty when set"));
         }
         Ok(())
     }
@@ -167,10 +196,14 @@ pub struct TemplateValues {
 pub enum StatusAction {
     /// Reply to the customer with this HTML (as the bot admin).
     Reply(String),
-    /// Change the conversation's state.
+    /// An internal note with this HTML (as the bot admin).
+    Note(String),
+    /// Change the conversation's state (a close may carry the reply).
     Change(ConversationChange),
     /// Tag the conversation.
     Tag(String),
+    /// Set a conversation attribute (name, value).
+    Attribute(String, String),
 }
 
 impl StatusAction {
@@ -178,6 +211,8 @@ impl StatusAction {
     pub fn key(&self) -> String {
         match self {
             StatusAction::Reply(_) => "reply".into(),
+            StatusAction::Note(_) => "note".into(),
+            StatusAction::Attribute(name, _) => format!("attribute:{name}"),
             StatusAction::Change(ConversationChange::Close { .. }) => "close".into(),
             StatusAction::Change(ConversationChange::Open) => "open".into(),
             StatusAction::Change(ConversationChange::Snooze { .. }) => "snooze".into(),
@@ -198,6 +233,7 @@ pub fn actions(
         return Vec::new();
     };
     let mut out = Vec::new();
+    let mut message = None;
     if let Some(template) = &effects.message {
         let text = render(
             template,
@@ -209,9 +245,21 @@ pub fn actions(
                 ("ticket_url", &values.ticket_url),
             ],
         );
-        out.push(StatusAction::Reply(text_to_html(&text)));
+        message = Some(text_to_html(&text));
     }
+    let close = effects.conversation == Some(ConversationAction::Close);
+    match (effects.deliver, message) {
+        // Intercom's close takes a body the customer sees: one call instead of two.
+        (Delivery::Reply, Some(html)) if close => {
+            out.push(StatusAction::Change(ConversationChange::Close { body: Some(html) }));
+        }
+        (Delivery::Reply, Some(html)) => out.push(StatusAction::Reply(html)),
+        (Delivery::Note, Some(html)) => out.push(StatusAction::Note(html)),
+        (Delivery::Silent, _) | (_, None) => {}
+    }
+    let closed_with_message = out.iter().any(|a| matches!(a, StatusAction::Change(_)));
     match effects.conversation {
+        Some(ConversationAction::Close) if closed_with_message => {}
         Some(ConversationAction::Close) => out.push(StatusAction::Change(ConversationChange::Close { body: None })),
         Some(ConversationAction::Open) => out.push(StatusAction::Change(ConversationChange::Open)),
         Some(ConversationAction::Snooze) => {
@@ -221,6 +269,9 @@ pub fn actions(
         None => {}
     }
     out.extend(effects.tags.iter().map(|t| StatusAction::Tag(t.trim().to_string())));
+    if let Some(name) = &config.status_attribute {
+        out.push(StatusAction::Attribute(name.trim().to_string(), values.status.clone()));
+    }
     out
 }
 
@@ -337,8 +388,10 @@ on:
         assert_eq!(
             solved,
             vec![
-                StatusAction::Reply("<p>Ticket #42 (Refund &lt;now&gt;) solved by Zoe.</p>".into()),
-                StatusAction::Change(ConversationChange::Close { body: None }),
+                // The message rides on the close: one Intercom call.
+                StatusAction::Change(ConversationChange::Close {
+                    body: Some("<p>Ticket #42 (Refund &lt;now&gt;) solved by Zoe.</p>".into())
+                }),
                 StatusAction::Tag("zd-solved".into()),
             ]
         );
@@ -347,7 +400,33 @@ on:
         assert_eq!(actions(&cfg(), StatusEvent::Hold, &v, now), vec![StatusAction::Tag("zd-hold".into())]);
         assert!(actions(&cfg(), StatusEvent::Closed, &v, now).is_empty(), "not configured: nothing");
         let keys: Vec<String> = solved.iter().map(StatusAction::key).collect();
-        assert_eq!(keys, ["reply", "close", "tag:zd-solved"]);
+        assert_eq!(keys, ["close", "tag:zd-solved"]);
+    }
+
+    #[test]
+    fn a_message_is_a_reply_a_note_or_nothing_as_delivered_and_the_status_attribute_is_set() {
+        let yaml = "status_attribute: zendesk_status\non:\n  pending: { message: 'Waiting on #{ticket_id}', deliver: note }\n  hold: { deliver: silent, tags: [zd-hold] }\n  open: { message: 'Back on #{ticket_id}' }\n";
+        let c: TicketStatusConfig = serde_norway::from_str(yaml).unwrap();
+        c.validate().unwrap();
+        let v = TemplateValues { ticket_id: "7".into(), status: "pending".into(), ..TemplateValues::default() };
+        let attr = |s: &str| StatusAction::Attribute("zendesk_status".into(), s.into());
+        assert_eq!(
+            actions(&c, StatusEvent::Pending, &v, Timestamp(0)),
+            vec![StatusAction::Note("<p>Waiting on #7</p>".into()), attr("pending")]
+        );
+        let v = TemplateValues { status: "hold".into(), ..v };
+        assert_eq!(
+            actions(&c, StatusEvent::Hold, &v, Timestamp(0)),
+            vec![StatusAction::Tag("zd-hold".into()), attr("hold")]
+        );
+        let v = TemplateValues { status: "open".into(), ..v };
+        assert_eq!(
+            actions(&c, StatusEvent::Open, &v, Timestamp(0)),
+            vec![StatusAction::Reply("<p>Back on #7</p>".into()), attr("open")]
+        );
+        let silent_with_message: TicketStatusConfig =
+            serde_norway::from_str("on: { hold: { message: hi, deliver: silent } }").unwrap();
+        assert_eq!(silent_with_message.validate().unwrap_err().field, "ticket_status.on.hold.message");
     }
 
     #[test]

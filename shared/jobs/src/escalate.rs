@@ -271,8 +271,10 @@ async fn resolve_organization<S: Store, I: Messenger, Z: Helpdesk>(
     Ok(Some(org.id))
 }
 
-/// Writes the ticket id and URL onto the conversation and adds the internal note, each once.
-async fn finish_writeback<S: Store, I: Messenger, Z: Helpdesk>(
+/// Writes the ticket id and URL onto the conversation and adds the internal note, each once
+/// per (conversation, ticket): after an escalation, and when the link moves to a merge target
+/// or a follow-up (job 3 calls it then).
+pub(crate) async fn finish_writeback<S: Store, I: Messenger, Z: Helpdesk>(
     p: &Ports<'_, S, I, Z>,
     conversation: &Conversation,
     ticket: TicketId,

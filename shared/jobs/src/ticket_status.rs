@@ -25,7 +25,7 @@ use bridge_domain::event::{Entity, QueuedEvent};
 use bridge_domain::ids::{CommentId, TicketId, UserId};
 use bridge_domain::keys::{DocKey, Intent};
 use bridge_domain::loop_guard;
-use bridge_domain::model::{Link, Ticket, TicketStatus};
+use bridge_domain::model::{FieldValue, Link, LinkEvent, Ticket, TicketStatus};
 use bridge_domain::ports::{Claim, Helpdesk, Messenger, PortError, Store};
 use bridge_domain::status::{self, CommentAuthor, Relay, StatusAction, TemplateValues};
 use serde::{Deserialize, Serialize};
@@ -80,6 +80,15 @@ pub async fn run<S: Store, I: Messenger, Z: Helpdesk>(p: &Ports<'_, S, I, Z>, ev
         } else {
             p.zendesk.ticket_comments(live.id).await?.iter().filter_map(|c| c.id).max()
         };
+    }
+    let moved_here = link
+        .history
+        .iter()
+        .any(|h| matches!(h, LinkEvent::Merged { to, .. } | LinkEvent::FollowUp { to, .. } if *to == live.id));
+    if moved_here && doc.ticket != Some(live.id) {
+        // The conversation's ticket attribute and note follow the ticket the link moved to.
+        let conversation = p.intercom.conversation(&link.conversation_id).await?;
+        crate::escalate::finish_writeback(p, &conversation, live.id, &holder).await?;
     }
     doc.ticket = Some(live.id);
 
@@ -247,6 +256,11 @@ async fn apply_status<S: Store, I: Messenger, Z: Helpdesk>(
         }
         let result = match action {
             StatusAction::Reply(html) => p.intercom.reply(conv, bot, html).await.map(|id| id.to_string()),
+            StatusAction::Note(html) => p.intercom.add_note(conv, bot, html).await.map(|id| id.to_string()),
+            StatusAction::Attribute(name, value) => {
+                let attributes = BTreeMap::from([(name.clone(), FieldValue::Text(value.clone()))]);
+                p.intercom.set_conversation_attributes(conv, &attributes).await.map(|()| action.key())
+            }
             StatusAction::Change(change) => {
                 p.intercom.change_conversation(conv, bot, change).await.map(|()| action.key())
             }

@@ -227,12 +227,12 @@ async fn escalation_status_and_tags_run_through_the_deployed_stack() {
         // Job 3: solved in Zendesk -> the customer is told and the conversation closed.
         sim(r.zendesk.set_status(r.seeded.zendesk_agent, ticket, "solved"))?;
         eventually(WAIT, "the solved reply and the close", || {
-            bot_parts(r, &conv, "comment", &format!("#{ticket} was solved")) == 1
+            bot_parts(r, &conv, "close", &format!("#{ticket} was solved")) == 1
                 && r.intercom.conversation(&conv).is_some_and(|c| c.state == "closed")
         })
         .await?;
         quiet(r).await?;
-        anyhow::ensure!(bot_parts(r, &conv, "comment", "was solved") == 1, "told once");
+        anyhow::ensure!(bot_parts(r, &conv, "close", "was solved") == 1, "told once");
         Ok(())
     })
     .await;
@@ -631,7 +631,7 @@ async fn lost_webhooks_are_repaired_by_the_sweep_schedules_and_by_the_operator()
             anyhow::ensure!(out.contains(job), "reconcile all lacks {job}:\n{out}");
         }
         anyhow::ensure!(out.contains(&format!("repaired ticket:{ticket}")), "the solve repaired:\n{out}");
-        eventually(WAIT, "the solved reply", || bot_parts(r, &conv, "comment", "was solved") == 1).await?;
+        eventually(WAIT, "the solved reply", || bot_parts(r, &conv, "close", "was solved") == 1).await?;
         quiet(r).await?;
 
         // Every sweep schedule runs with its role; with nothing lost they repair nothing.
@@ -645,7 +645,7 @@ async fn lost_webhooks_are_repaired_by_the_sweep_schedules_and_by_the_operator()
                 "{schedule}: {out}"
             );
         }
-        anyhow::ensure!(bot_parts(r, &conv, "comment", "was solved") == 1, "told once");
+        anyhow::ensure!(bot_parts(r, &conv, "close", "was solved") == 1, "told once");
         Ok(())
     })
     .await;

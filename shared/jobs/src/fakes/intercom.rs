@@ -18,7 +18,8 @@ pub struct FakeIntercom {
     pub companies: Mutex<HashMap<String, Vec<Company>>>,
     pub attributes: Mutex<Vec<(String, BTreeMap<String, FieldValue>)>>,
     pub notes: Mutex<Vec<(String, String)>>,
-    /// Replies as (conversation, admin, html).
+    /// Messages the customer sees, as (conversation, admin, html): replies, and the body of a
+    /// close that carries one.
     pub replies: Mutex<Vec<(String, String, String)>>,
     /// State changes as (conversation, change).
     pub changes: Mutex<Vec<(String, ConversationChange)>>,
@@ -140,8 +141,12 @@ impl Messenger for FakeIntercom {
         self.replies.lock().unwrap().push((id.to_string(), admin.to_string(), html.into()));
         Ok(PartId::parse("r").unwrap())
     }
-    async fn change_conversation(&self, id: &ConversationId, _a: &AdminId, c: &ConversationChange) -> PortResult<()> {
+    async fn change_conversation(&self, id: &ConversationId, a: &AdminId, c: &ConversationChange) -> PortResult<()> {
         self.call();
+        // Like Intercom: a close's body is a message the customer sees.
+        if let ConversationChange::Close { body: Some(html) } = c {
+            self.replies.lock().unwrap().push((id.to_string(), a.to_string(), html.clone()));
+        }
         self.changes.lock().unwrap().push((id.to_string(), c.clone()));
         Ok(())
     }

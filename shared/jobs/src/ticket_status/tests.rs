@@ -67,6 +67,7 @@ fn comment(id: u64, author: u64, public: bool, body: &str) -> TicketComment {
 }
 
 async fn linked(p: &TestPorts, t: Ticket) {
+    p.seed_tagged_conversation("c1");
     let conv = ConversationId::parse("c1").unwrap();
     let link = Link::new(conv, t.id, t.requester_id, None, Timestamp(1));
     p.store.create_link(&link).await.unwrap();
@@ -124,9 +125,11 @@ async fn solved_has_its_effects_once_under_duplicate_and_stale_deliveries() {
     assert_eq!(replies.len(), 1, "{replies:?}");
     assert_eq!(replies[0].1, "991", "written by the bot admin");
     assert!(replies[0].2.contains("Ticket #100 solved by Zoe."), "{}", replies[0].2);
-    assert_eq!(
-        p.intercom.changes.lock().unwrap().clone(),
-        vec![("c1".into(), ConversationChange::Close { body: None })]
+    // One call: the close carries the message.
+    let changes = p.intercom.changes.lock().unwrap().clone();
+    assert!(
+        matches!(changes.as_slice(), [(c, ConversationChange::Close { body: Some(b) })] if c == "c1" && *b == replies[0].2),
+        "{changes:?}"
     );
     assert_eq!(p.intercom.tag_writes.lock().unwrap().clone(), vec![("c1".into(), "zd-solved".into(), true)]);
 }
@@ -229,6 +232,13 @@ async fn a_merge_moves_the_link_and_the_target_status_reaches_the_conversation()
     assert_eq!(replies.len(), 1);
     assert!(replies[0].2.contains("#200"), "{replies:?}");
     assert_eq!(replies[0].0, "c1");
+    // The conversation's ticket attribute and a note followed the merge target, once.
+    let attrs = p.intercom.attributes.lock().unwrap().clone();
+    assert_eq!(attrs.len(), 1, "{attrs:?}");
+    assert_eq!(attrs[0].1.get("zendesk_ticket_id"), Some(&FieldValue::Text("200".into())));
+    let notes = p.intercom.notes.lock().unwrap().clone();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].1.contains("200"), "{notes:?}");
 }
 
 #[tokio::test]
@@ -243,4 +253,6 @@ async fn a_follow_up_of_the_closed_ticket_becomes_the_live_ticket() {
     assert_eq!(link.ticket_id.get(), 300);
     assert!(matches!(link.history.last(), Some(LinkEvent::FollowUp { .. })));
     assert_eq!(p.intercom.replies.lock().unwrap().len(), 1, "solved message for the follow-up");
+    let attrs = p.intercom.attributes.lock().unwrap().clone();
+    assert_eq!(attrs.last().and_then(|a| a.1.get("zendesk_ticket_id")), Some(&FieldValue::Text("300".into())));
 }

@@ -216,7 +216,11 @@ async fn main() -> anyhow::Result<()> {
     let closed = wait_for(Duration::from_secs(30), || intercom.conversation(&conv).filter(|c| c.state == "closed"))
         .await
         .context("the conversation was not closed within 30 s (see target/demo/bridge-serve.log)")?;
-    for p in closed.parts.iter().filter(|p| p.part_type == "comment" && p.author.id != ada) {
+    // The solved message rides on the close (one Intercom call): a `close` part with a body.
+    let said = |p: &&bridge_sim::intercom::state::Part| {
+        p.part_type == "comment" || (p.part_type == "close" && p.body.as_deref().is_some_and(|b| !b.is_empty()))
+    };
+    for p in closed.parts.iter().filter(said).filter(|p| p.author.id != ada) {
         let who = if p.author.id == bot { "Bridge Bot" } else { "agent" };
         println!("{who:<10} {}", bridge_domain::text::html_to_text(p.body.as_deref().unwrap_or("")));
     }

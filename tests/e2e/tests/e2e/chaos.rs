@@ -604,10 +604,11 @@ struct Crash {
     after: bool,
 }
 
-/// Intercom writes with no idempotency key and no marker the bridge can look for (a reply or a
-/// message the customer sees). DESIGN.md's one accepted window: the write was made and its
-/// answer lost (the worker died before recording it), so a retry repeats it.
-const UNMARKED_WRITES: [&str; 2] = ["intercom.reply", "intercom.send_message"];
+/// Intercom writes with no idempotency key and no marker the bridge can look for (a reply, a
+/// message, or a close carrying the status message, all seen by the customer). DESIGN.md's one
+/// accepted window: the write was made and its answer lost (the worker died before recording
+/// it), so a retry repeats it.
+const UNMARKED_WRITES: [&str; 3] = ["intercom.reply", "intercom.send_message", "intercom.change_conversation"];
 
 impl Crash {
     /// True when this crash is in that window.
@@ -751,7 +752,7 @@ async fn crash_at_every_step_of_ticket_status_gives_one_message_close_and_tag() 
             let event = only(events, JobKind::TicketStatus, "status_changed");
             let crash = ch.crash_then_recover(JobKind::TicketStatus, &event, n, after).await;
             let what = format!("crash at step {n} (after={after})");
-            let messages = bot_parts(&ch.world, &conv, "comment", "was solved");
+            let messages = bot_parts(&ch.world, &conv, "close", "was solved");
             assert_once_or_window(messages, crash.as_ref(), &format!("{what}: solve message"), &mut windows);
             let c = ch.world.intercom.conversation(&conv).unwrap();
             assert_eq!(c.state, "closed", "{what}: closed");
@@ -763,7 +764,8 @@ async fn crash_at_every_step_of_ticket_status_gives_one_message_close_and_tag() 
             }
         }
     }
-    // The reply has no idempotency key: exactly the two crash points around it may repeat it.
+    // The close carrying the message has no idempotency key: exactly the two crash points around
+    // it may repeat it.
     assert!(windows.len() <= 2, "duplicates outside the reply's window: {windows:#?}");
     eprintln!("ticket-status: accepted duplicate windows: {windows:#?}");
 }
@@ -952,16 +954,16 @@ async fn webhooks_dropped_during_an_outage_are_recovered_by_the_next_event() {
     world.zendesk.set_faults(Faults { drop_webhooks_percent: 100, ..Faults::default() });
     world.zendesk.set_status(s.zendesk_agent, id, "solved").unwrap();
     tokio::time::sleep(Duration::from_millis(800)).await;
-    assert_eq!(bot_parts(&world, &conv, "comment", "was solved"), 0, "the outage dropped the status");
+    assert_eq!(bot_parts(&world, &conv, "close", "was solved"), 0, "the outage dropped the status");
     world.zendesk.set_faults(Faults::default());
     world.zendesk.comment(s.zendesk_agent, id, "Internal: checked after the outage", false).unwrap();
-    eventually(WAIT, "the solve message after recovery", || bot_parts(&world, &conv, "comment", "was solved") == 1)
+    eventually(WAIT, "the solve message after recovery", || bot_parts(&world, &conv, "close", "was solved") == 1)
         .await
         .unwrap();
     settle(QUIET, WAIT, || (world.intercom.gate().recorder.all().len(), world.zendesk.exchanges().len()))
         .await
         .unwrap();
-    assert_eq!(bot_parts(&world, &conv, "comment", "was solved"), 1);
+    assert_eq!(bot_parts(&world, &conv, "close", "was solved"), 1);
     assert_eq!(world.intercom.conversation(&conv).unwrap().state, "closed", "both sides consistent");
     world.stop_bridge().await;
 }

@@ -95,7 +95,7 @@ async fn escalated(w: &World, body: &str) -> (String, u64) {
     (conv, id)
 }
 
-/// Bot comments (customer-visible) in the conversation containing `text`.
+/// Bot messages the customer sees (replies, and closes that carry a message) containing `text`.
 fn bot_replies(w: &World, conv: &str, text: &str) -> usize {
     w.intercom
         .conversation(conv)
@@ -103,7 +103,7 @@ fn bot_replies(w: &World, conv: &str, text: &str) -> usize {
             c.parts
                 .iter()
                 .filter(|p| {
-                    p.part_type == "comment"
+                    (p.part_type == "comment" || p.part_type == "close")
                         && p.author.id == w.seeded.bot_admin
                         && p.body.as_deref().is_some_and(|b| b.contains(text))
                 })
@@ -270,6 +270,22 @@ async fn reopen_follow_up_and_merge_keep_the_conversation_in_step() {
     assert!(matches!(link.history[2], LinkEvent::Merged { .. }), "{:?}", link.history);
     // An event about an old ticket still finds the link and acts on the live ticket.
     assert_eq!(store.link_by_ticket(bridge_domain::ids::TicketId::new(first).unwrap()).await.unwrap(), Some(link));
+    // The conversation's ticket attribute and a note followed the link to the merge target.
+    let c = w.intercom.conversation(&conv).unwrap();
+    assert_eq!(
+        c.custom_attributes.get("zendesk_ticket_id"),
+        Some(&Value::from(third.to_string())),
+        "{:?}",
+        c.custom_attributes
+    );
+    let notes_for = |id: u64| {
+        c.parts
+            .iter()
+            .filter(|p| p.part_type == "note" && p.author.id == w.seeded.bot_admin)
+            .filter(|p| p.body.as_deref().is_some_and(|b| b.contains(&format!("#{id}"))))
+            .count()
+    };
+    assert_eq!(notes_for(third), 1, "one note for the surviving ticket");
 }
 
 #[tokio::test]
@@ -487,4 +503,64 @@ async fn a_signed_trigger_body_of_the_teams_own_shape_is_a_ticket_changed_hint()
     assert!(body.contains("ignored"), "{body}");
     quiet(&w).await;
     assert_eq!(bot_replies(&w, &conv, "was solved"), 1, "told once");
+}
+
+/// Job 3's delivery modes: a status message as a reply (riding on the close: one Intercom call),
+/// as an internal note, or not at all; the status also lands in a conversation attribute.
+#[tokio::test]
+async fn status_messages_are_replies_notes_or_silent_as_configured_and_a_close_carries_its_message() {
+    const MODES: &str = r#"
+ticket_status:
+  status_attribute: zendesk_status
+  on:
+    pending: { message: "Waiting on the customer for #{ticket_id}.", deliver: note }
+    hold: { deliver: silent, tags: [zendesk-on-hold] }
+    solved: { message: "Solved #{ticket_id}.", conversation: close }
+"#;
+    let w = World::start_with(|c| format!("{c}{MODES}")).await.unwrap();
+    w.intercom.seed_conversation_attribute("zendesk_status", "string");
+    let (conv, ticket) = escalated(&w, "<p>Export fails</p>").await;
+    let attribute =
+        |w: &World| w.intercom.conversation(&conv).and_then(|c| c.custom_attributes.get("zendesk_status").cloned());
+    let bot = |w: &World, ty: &str, text: &str| {
+        w.intercom
+            .conversation(&conv)
+            .map(|c| {
+                let own = |p: &&bridge_sim::intercom::state::Part| p.author.id == w.seeded.bot_admin;
+                c.parts
+                    .iter()
+                    .filter(own)
+                    .filter(|p| p.part_type == ty)
+                    .filter(|p| p.body.as_deref().unwrap_or("").contains(text))
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    let agent = w.seeded.zendesk_agent;
+
+    w.zendesk.set_status(agent, ticket, "pending").unwrap();
+    eventually(WAIT, "the pending note", || bot(&w, "note", "Waiting on the customer") == 1).await.unwrap();
+    eventually(WAIT, "the attribute", || attribute(&w) == Some(Value::from("pending"))).await.unwrap();
+    quiet(&w).await;
+    assert_eq!(bot(&w, "comment", "Waiting on the customer"), 0, "a note, not a reply");
+
+    w.zendesk.set_status(agent, ticket, "hold").unwrap();
+    eventually(WAIT, "the hold tag", || w.intercom.conversation_tags(&conv).iter().any(|t| t == "zendesk-on-hold"))
+        .await
+        .unwrap();
+    eventually(WAIT, "the attribute", || attribute(&w) == Some(Value::from("hold"))).await.unwrap();
+    quiet(&w).await;
+
+    let before = intercom_exchanges(&w).len();
+    w.zendesk.set_status(agent, ticket, "solved").unwrap();
+    eventually(WAIT, "the close with its message", || bot(&w, "close", &format!("Solved #{ticket}.")) == 1)
+        .await
+        .unwrap();
+    eventually(WAIT, "the attribute", || attribute(&w) == Some(Value::from("solved"))).await.unwrap();
+    quiet(&w).await;
+    assert_eq!(bot(&w, "comment", "Solved"), 0, "no separate reply");
+    let solved_writes: Vec<String> =
+        writes(&intercom_exchanges(&w)[before..]).iter().map(|e| format!("{} {}", e.method, e.path)).collect();
+    assert_eq!(solved_writes.len(), 2, "the close with its message, and the attribute: {solved_writes:?}");
+    assert_eq!(w.intercom.conversation(&conv).unwrap().state, "closed");
 }

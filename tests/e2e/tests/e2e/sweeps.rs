@@ -227,7 +227,7 @@ async fn a_working_day_with_a_fifth_of_the_webhooks_lost_is_repaired_once_by_the
         assert_eq!(bot_parts(w, c, "comment", &format!("Agent answer {i}")), 1, "answer {i} relayed once");
     }
     for c in &convs[2..4] {
-        assert_eq!(bot_parts(w, c, "comment", "was solved"), 1, "{c}: told once");
+        assert_eq!(bot_parts(w, c, "close", "was solved"), 1, "{c}: told once");
         assert_eq!(w.intercom.conversation(c).unwrap().state, "closed");
     }
     assert!(w.intercom.conversation_tags(&convs[4]).contains(&"VIP".to_string()), "the ticket's tag reached Intercom");

@@ -23,6 +23,7 @@ pub const TRIGGER_SECRET_KEY: &str = "zendesk_trigger_webhook_secret";
 pub const INTERCOM_TOPICS: &[&str] = &[
     "conversation.user.created",
     "conversation.user.replied",
+    "conversation.admin.replied",
     "conversation.admin.assigned",
     "conversation.admin.open.assigned",
     "conversation.admin.noted",

@@ -87,9 +87,17 @@ pub struct EscalationConfig {
     /// Copy unmapped conversation tags as slugs.
     #[serde(default)]
     pub copy_unmapped_tags: bool,
-    /// Append later customer replies and admin notes to the ticket.
+    /// Append later parts of the conversation to the ticket (customer replies always; the
+    /// two switches below for teammates' parts).
     #[serde(default = "yes")]
     pub append_followups: bool,
+    /// Teammates' replies become public ticket comments, authored by the Zendesk agent with
+    /// the same email when there is one.
+    #[serde(default = "yes")]
+    pub append_admin_replies: bool,
+    /// Teammates' notes become internal ticket notes.
+    #[serde(default = "yes")]
+    pub append_admin_notes: bool,
     /// Text of the internal note written on the conversation; `{ticket_id}` and `{ticket_url}`
     /// are replaced.
     #[serde(default = "default_note")]

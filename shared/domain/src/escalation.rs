@@ -278,19 +278,24 @@ pub fn part_marker(part: &crate::ids::PartId) -> String {
 pub enum FollowUp {
     /// Add as a public comment authored by the requester.
     PublicReply,
-    /// Add as an internal note.
+    /// A teammate's reply to the customer: a public comment authored by the Zendesk agent with
+    /// the same email, else by the API user (the part names its author).
+    AgentReply,
+    /// Add as an internal note (authored like [`FollowUp::AgentReply`]).
     InternalNote,
 }
 
-/// Decides whether a later part is appended to the ticket, and how. Our own notes, bot and
-/// system parts are skipped.
-pub fn follow_up_for(p: &Part, bot: &AdminId) -> Option<FollowUp> {
+/// Decides whether a later part is appended to the ticket, and how: customer replies always,
+/// teammates' replies and notes as `esc` says (`append_admin_replies`, `append_admin_notes`).
+/// Our own parts, bot and system parts are skipped.
+pub fn follow_up_for(p: &Part, bot: &AdminId, esc: &EscalationConfig) -> Option<FollowUp> {
     if is_own(p, bot) || !is_transcript_part(p, bot) {
         return None;
     }
     match (&p.kind, p.author.role) {
         (PartKind::Comment | PartKind::Opening, r) if r.is_customer() => Some(FollowUp::PublicReply),
-        (PartKind::Note, AuthorRole::Admin) => Some(FollowUp::InternalNote),
+        (PartKind::Comment, AuthorRole::Admin) if esc.append_admin_replies => Some(FollowUp::AgentReply),
+        (PartKind::Note, AuthorRole::Admin) if esc.append_admin_notes => Some(FollowUp::InternalNote),
         _ => None,
     }
 }
@@ -460,9 +465,17 @@ mod tests {
         let theirs = part("n2", PartKind::Note, AuthorRole::Admin, "5", "theirs", 1);
         let reply = part("u1", PartKind::Comment, AuthorRole::User, "c1", "hello", 1);
         let admin_reply = part("a1", PartKind::Comment, AuthorRole::Admin, "5", "hi", 1);
-        assert_eq!(follow_up_for(&own, &bot), None);
-        assert_eq!(follow_up_for(&theirs, &bot), Some(FollowUp::InternalNote));
-        assert_eq!(follow_up_for(&reply, &bot), Some(FollowUp::PublicReply));
-        assert_eq!(follow_up_for(&admin_reply, &bot), None);
+        let esc: EscalationConfig = serde_norway::from_str("rules: [{ name: t, when: { tag_added: x } }]").unwrap();
+        assert_eq!(follow_up_for(&own, &bot, &esc), None);
+        assert_eq!(follow_up_for(&theirs, &bot, &esc), Some(FollowUp::InternalNote));
+        assert_eq!(follow_up_for(&reply, &bot, &esc), Some(FollowUp::PublicReply));
+        assert_eq!(follow_up_for(&admin_reply, &bot, &esc), Some(FollowUp::AgentReply));
+        let quiet: EscalationConfig = serde_norway::from_str(
+            "rules: [{ name: t, when: { tag_added: x } }]\nappend_admin_replies: false\nappend_admin_notes: false",
+        )
+        .unwrap();
+        assert_eq!(follow_up_for(&theirs, &bot, &quiet), None);
+        assert_eq!(follow_up_for(&admin_reply, &bot, &quiet), None);
+        assert_eq!(follow_up_for(&reply, &bot, &quiet), Some(FollowUp::PublicReply));
     }
 }

@@ -86,7 +86,9 @@ fn intercom_jobs(topic: &str) -> &'static [JobKind] {
         | "conversation.admin.open.assigned"
         | "conversation.priority.updated" => &[JobKind::Escalate],
         // Intercom has no "tag removed" topic: conversation activity makes tag sync look again.
-        "conversation.user.replied" | "conversation.admin.noted" => &[JobKind::Escalate, JobKind::TagSync],
+        "conversation.user.replied" | "conversation.admin.replied" | "conversation.admin.noted" => {
+            &[JobKind::Escalate, JobKind::TagSync]
+        }
         "conversation_part.tag.created" => &[JobKind::Escalate, JobKind::TagSync],
         // Job 2: contact and company changes (leads are filtered by the job's configuration).
         "contact.user.created"

@@ -343,6 +343,9 @@ async fn append_follow_ups<S: Store, I: Messenger, Z: Helpdesk>(
 ) -> JobResult {
     let store = p.store;
     let bot = &p.config.intercom.bot_admin_id;
+    let Some(esc) = p.config.escalation.as_ref() else {
+        return Ok(Outcome::Skipped("escalation is not configured".into()));
+    };
     let key = DocKey::Escalation(conversation.id.clone());
     let loaded = store.load::<EscalationDoc>(&key).await?;
     let (mut doc, mut version) = match loaded {
@@ -367,13 +370,13 @@ async fn append_follow_ups<S: Store, I: Messenger, Z: Helpdesk>(
         .parts
         .iter()
         .filter(|part| !doc.copied_parts.contains(part.id.as_str()))
-        .filter_map(|part| escalation::follow_up_for(part, bot).map(|kind| (part, kind)))
+        .filter_map(|part| escalation::follow_up_for(part, bot, esc).map(|kind| (part, kind)))
         .collect();
     let skipped_own: Vec<PartId> = conversation
         .parts
         .iter()
         .filter(|part| !doc.copied_parts.contains(part.id.as_str()))
-        .filter(|part| escalation::follow_up_for(part, bot).is_none())
+        .filter(|part| escalation::follow_up_for(part, bot, esc).is_none())
         .map(|part| part.id.clone())
         .collect();
     if candidates.is_empty() && skipped_own.is_empty() {
@@ -381,6 +384,7 @@ async fn append_follow_ups<S: Store, I: Messenger, Z: Helpdesk>(
     }
 
     let mut ticket = link.ticket_id;
+    let mut agents = Agents::default();
     if let Some((first, kind)) = candidates.first() {
         // A closed ticket takes no comments: a follow-up becomes the live ticket. A customer's
         // public comment reopens a solved one; the loop guard expects that status change.
@@ -388,7 +392,8 @@ async fn append_follow_ups<S: Store, I: Messenger, Z: Helpdesk>(
         let public = candidates.iter().any(|(_, k)| *k == FollowUp::PublicReply);
         match bridge_domain::links::append_target(&live, public) {
             bridge_domain::links::AppendTarget::FollowUp => {
-                let comment = follow_up_comment(first, kind, link.requester_id);
+                let author = agents.author(p, first, kind, link.requester_id).await?;
+                let comment = follow_up_comment(first, kind, author);
                 let moved = crate::lifecycle::create_followup(p, link, &live, comment).await?;
                 ticket = moved.ticket_id;
                 finish_writeback(p, conversation, ticket, holder).await?;
@@ -431,11 +436,23 @@ async fn append_follow_ups<S: Store, I: Messenger, Z: Helpdesk>(
             on_ticket = Some(comments.iter().map(|c| c.html_body.clone()).collect());
         }
         let marker = escalation::part_marker(&part.id);
-        let present = on_ticket.as_ref().is_some_and(|bodies| bodies.iter().any(|b| b.contains(&marker)));
-        let result = if present {
+        let bodies = on_ticket.as_ref();
+        let present = bodies.is_some_and(|bodies| bodies.iter().any(|b| b.contains(&marker)));
+        // A Zendesk agent's comment that job 3 relayed into the conversation is not news to the
+        // ticket: no echo back.
+        let relayed =
+            *kind == FollowUp::AgentReply && bodies.is_some_and(|bodies| bodies.iter().any(|b| same_text(b, part)));
+        let result = if present || relayed {
             Ok("already on ticket".to_string())
         } else {
-            let comment = follow_up_comment(part, kind, link.requester_id);
+            let author = match agents.author(p, part, kind, link.requester_id).await {
+                Ok(a) => a,
+                Err(e) => {
+                    let _ = store.release(&intent, holder).await;
+                    return Err(e);
+                }
+            };
+            let comment = follow_up_comment(part, kind, author);
             let update = TicketUpdate { comment: Some(comment), ..TicketUpdate::default() };
             p.zendesk.update_ticket(ticket, &update).await.map(|_| "appended".to_string())
         };
@@ -461,19 +478,57 @@ async fn append_follow_ups<S: Store, I: Messenger, Z: Helpdesk>(
     Ok(Outcome::Done(format!("conversation {}: {appended} parts appended to ticket {ticket}", conversation.id)))
 }
 
-/// The ticket comment carrying an Intercom part, with its marker.
+/// The ticket comment carrying an Intercom part, with its marker. `author`: `None` writes it as
+/// the API user (the part's HTML names who wrote it).
 fn follow_up_comment(
     part: &bridge_domain::model::Part,
     kind: &FollowUp,
-    requester: Option<bridge_domain::ids::UserId>,
+    author: Option<bridge_domain::ids::UserId>,
 ) -> TicketComment {
     let marker = escalation::part_marker(&part.id);
     TicketComment {
         id: None,
         html_body: format!("{}<p>{}</p>", escalation::part_html(part), bridge_domain::text::escape_html(&marker)),
-        public: *kind == FollowUp::PublicReply,
-        author_id: if *kind == FollowUp::PublicReply { requester } else { None },
+        public: *kind != FollowUp::InternalNote,
+        author_id: author,
         created_at: None,
+    }
+}
+
+/// True when the ticket comment `html` says what the part says (whitespace aside).
+fn same_text(html: &str, part: &bridge_domain::model::Part) -> bool {
+    let words = |h: &str| bridge_domain::text::html_to_text(h).split_whitespace().collect::<Vec<_>>().join(" ");
+    let said = words(part.body.as_deref().unwrap_or(""));
+    !said.is_empty() && words(html) == said
+}
+
+/// The Zendesk agents of the teammates whose parts are appended in one run, by email.
+#[derive(Default)]
+struct Agents(BTreeMap<String, Option<bridge_domain::ids::UserId>>);
+
+impl Agents {
+    /// Who a part's comment is written as: the requester for the customer's parts; for a
+    /// teammate's, the Zendesk agent with the same email, else the API user (`None`).
+    async fn author<S: Store, I: Messenger, Z: Helpdesk>(
+        &mut self,
+        p: &Ports<'_, S, I, Z>,
+        part: &bridge_domain::model::Part,
+        kind: &FollowUp,
+        requester: Option<bridge_domain::ids::UserId>,
+    ) -> Result<Option<bridge_domain::ids::UserId>, JobError> {
+        if *kind == FollowUp::PublicReply {
+            return Ok(requester);
+        }
+        let Some(email) = part.author.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) else {
+            return Ok(None);
+        };
+        if let Some(known) = self.0.get(email) {
+            return Ok(*known);
+        }
+        let found = p.zendesk.users_by_email(email).await?;
+        let agent = found.into_iter().find(|u| u.role == "agent" || u.role == "admin").map(|u| u.id);
+        self.0.insert(email.to_string(), agent);
+        Ok(agent)
     }
 }
 

@@ -564,3 +564,50 @@ ticket_status:
     assert_eq!(solved_writes.len(), 2, "the close with its message, and the attribute: {solved_writes:?}");
     assert_eq!(w.intercom.conversation(&conv).unwrap().state, "closed");
 }
+
+/// Replies both ways: a teammate's Intercom reply becomes a public ticket comment authored by
+/// the Zendesk agent with the same email, their note an internal note; the Zendesk agent's own
+/// comment relayed into the conversation never comes back to the ticket, and the mirrored
+/// comment never comes back to the conversation.
+#[tokio::test]
+async fn teammates_replies_and_notes_reach_the_ticket_as_their_agent_and_nothing_echoes() {
+    let w = world().await;
+    let alex = w.zendesk.add_agent("Alex Agent", "alex@example.com").unwrap();
+    let (conv, ticket) = escalated(&w, "<p>Export fails</p>").await;
+    let comments = |w: &World, text: &str| -> Vec<Value> {
+        w.zendesk.ticket(ticket).unwrap()["comments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c.to_string().contains(text))
+            .cloned()
+            .collect()
+    };
+    let parts_with = |w: &World, text: &str| {
+        w.intercom
+            .conversation(&conv)
+            .map(|c| c.parts.iter().filter(|p| p.body.as_deref().is_some_and(|b| b.contains(text))).count())
+            .unwrap_or(0)
+    };
+
+    w.intercom.admin_replies(&conv, &w.seeded.agent, "We are looking into the export.").unwrap();
+    w.intercom.admin_notes(&conv, &w.seeded.agent, "Probably the CSV writer.").unwrap();
+    eventually(WAIT, "the reply and the note on the ticket", || {
+        comments(&w, "looking into the export").len() == 1 && comments(&w, "CSV writer").len() == 1
+    })
+    .await
+    .unwrap();
+    quiet(&w).await;
+    let reply = &comments(&w, "looking into the export")[0];
+    assert_eq!(reply["public"], true, "{reply}");
+    assert_eq!(reply["author_id"].as_u64(), Some(alex), "authored by Alex's Zendesk agent: {reply}");
+    assert_eq!(comments(&w, "CSV writer")[0]["public"], false);
+    assert_eq!(parts_with(&w, "looking into the export"), 1, "the mirrored comment does not come back");
+
+    // Alex answers in Zendesk: relayed into the conversation as Alex, and not copied back.
+    w.zendesk.comment(alex, ticket, "A fix ships on Friday.", true).unwrap();
+    eventually(WAIT, "the relayed reply", || parts_with(&w, "A fix ships on Friday.") == 1).await.unwrap();
+    quiet(&w).await;
+    assert_eq!(comments(&w, "A fix ships on Friday.").len(), 1, "no echo back to the ticket");
+    assert_eq!(parts_with(&w, "A fix ships on Friday."), 1);
+}

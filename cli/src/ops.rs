@@ -326,6 +326,8 @@ async fn run_checks(line: &mut dyn FnMut(bool, &str, String), note: &mut dyn FnM
         Ok(id) => line(true, "zendesk credentials", format!("token works (user {id})")),
         Err(e) => line(false, "zendesk credentials", e.to_string()),
     }
+    // Every id and name the config refers to, in both accounts.
+    bridge_runtime::references::check_references(&app.intercom, &app.zendesk, &config, &mut *line).await;
     note(crate::setup::doctor_webhooks(&app, &mut &mut *line).await);
     match app.store.load::<serde_json::Value>(&bridge_domain::keys::DocKey::Probe).await {
         Ok(_) => line(true, "dynamodb table", format!("{} readable", settings.table)),

@@ -148,28 +148,39 @@ impl Env for ConfigFrom<'_> {
 /// field catalogs (names, types, dropdown options). Errors exit non-zero; unmapped fields are notes.
 pub async fn config_check_live(file: Option<String>, json: bool) -> anyhow::Result<()> {
     let (path, config) = crate::serve::read_config(file).await?;
-    let Some(cfg) = config.profiles.as_ref() else {
-        match json {
-            true => println!("{}", serde_json::json!({ "file": path, "valid": true, "findings": [], "errors": 0 })),
-            false => println!("{path}: valid\nno `profiles:` section: nothing to check against the live catalogs"),
-        }
-        return Ok(());
-    };
     let s = WorkerSettings::from_env(&ConfigFrom(&path))?;
-    let findings = check_live(&s.intercom, &s.zendesk, cfg).await?;
-    let errors = findings.iter().filter(|f| f.is_error()).count();
+    // Every id and name the config refers to, one line each.
+    let mut references = Vec::new();
+    let (intercom, zendesk) = (s.intercom.client()?, s.zendesk.client(std::time::Duration::from_secs(10))?);
+    bridge_runtime::references::check_references(&intercom, &zendesk, &config, &mut |ok, what, detail| {
+        references.push((ok, format!("{} {what}: {detail}", if ok { "ok  " } else { "FAIL" })));
+    })
+    .await;
+    let failed_refs = references.iter().filter(|(ok, _)| !ok).count();
+    let findings = match config.profiles.as_ref() {
+        Some(cfg) => check_live(&s.intercom, &s.zendesk, cfg).await?,
+        None => Vec::new(),
+    };
+    let errors = findings.iter().filter(|f| f.is_error()).count() + failed_refs;
     if json {
-        let listed: Vec<_> =
-            findings.iter().map(|f| serde_json::json!({ "error": f.is_error(), "finding": describe(f) })).collect();
+        let mut listed: Vec<_> =
+            references.iter().map(|(ok, line)| serde_json::json!({ "error": !ok, "finding": line })).collect();
+        listed.extend(findings.iter().map(|f| serde_json::json!({ "error": f.is_error(), "finding": describe(f) })));
         println!("{}", serde_json::json!({ "file": path, "valid": errors == 0, "findings": listed, "errors": errors }));
-        anyhow::ensure!(errors == 0, "the profile mapping does not fit the live catalogs: {errors} error(s)");
+        anyhow::ensure!(errors == 0, "the config does not fit the live accounts: {errors} error(s)");
         return Ok(());
     }
     println!("{path}: valid");
+    for (_, line) in &references {
+        println!("{line}");
+    }
     for f in &findings {
         println!("{}", describe(f));
     }
-    anyhow::ensure!(errors == 0, "the profile mapping does not fit the live catalogs: {errors} error(s)");
-    println!("profile mapping matches both live catalogs ({} note(s))", findings.len());
+    anyhow::ensure!(errors == 0, "the config does not fit the live accounts: {errors} error(s)");
+    match config.profiles {
+        Some(_) => println!("everything the config refers to exists; the profile mapping matches both live catalogs"),
+        None => println!("everything the config refers to exists"),
+    }
     Ok(())
 }

@@ -72,3 +72,33 @@ async fn live_check_names_missing_fields_wrong_types_and_options_and_exits_non_z
     assert!(t.contains("note: zendesk user field user_fields.shoe_size exists but nothing maps it"), "{t}");
     assert!(t.contains("profile mapping matches both live catalogs"), "{t}");
 }
+
+/// Every id and name the config refers to is looked up in both accounts, one line each with
+/// what to fix: here a conversation attribute never created, a team and a Zendesk group from
+/// another account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_check_names_every_missing_attribute_team_and_group() {
+    let world = World::start().await.unwrap();
+    let healthy = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(healthy.path(), &world.config_text).unwrap();
+    let out = check(&world, healthy.path());
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("ok   conversation attribute zendesk_ticket_id"), "{}", text(&out));
+
+    let slipped = world
+        .config_text
+        .replace("ticket_url_attribute: zendesk_ticket_url", "ticket_url_attribute: zendesk_link")
+        .replace(
+            &format!("assigned_to_team: [\"{}\"]", world.seeded.escalations_team),
+            "assigned_to_team: [\"999999\"]",
+        )
+        .replace(&format!("group_id: {}", world.seeded.tier2_group), "group_id: 424242");
+    let cfg = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(cfg.path(), slipped).unwrap();
+    let out = check(&world, cfg.path());
+    let t = text(&out);
+    assert!(!out.status.success(), "{t}");
+    assert!(t.lines().any(|l| l.starts_with("FAIL conversation attribute zendesk_link: missing")), "{t}");
+    assert!(t.lines().any(|l| l.starts_with("FAIL team 999999: not found")), "{t}");
+    assert!(t.lines().any(|l| l.starts_with("FAIL group 424242: not found")), "{t}");
+}

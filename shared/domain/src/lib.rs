@@ -19,6 +19,7 @@ pub mod loop_guard;
 pub mod model;
 pub mod ports;
 pub mod profiles;
+pub mod references;
 pub mod retry;
 pub mod routing;
 pub mod settings;

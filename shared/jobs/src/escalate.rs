@@ -305,26 +305,64 @@ async fn write_back<S: Store, I: Messenger, Z: Helpdesk>(
 ) -> Result<String, PortError> {
     let config = p.config;
     let bot = &config.intercom.bot_admin_id;
-    let mut attributes = BTreeMap::new();
-    attributes.insert(config.intercom.ticket_id_attribute.clone(), FieldValue::Text(ticket.to_string()));
-    if let Some(attr) = &config.intercom.ticket_url_attribute {
-        attributes.insert(attr.clone(), FieldValue::Text(url.to_string()));
-    }
-    p.intercom.set_conversation_attributes(&conversation.id, &attributes).await?;
-    // A previous attempt may have posted the note and died before recording it.
+    // The note first: a conversation attribute that fails (missing in the workspace, a setup
+    // slip) must not keep the team from the ticket link. A previous attempt may have posted it
+    // and died before recording it.
     let already = conversation.parts.iter().find(|part| {
         part.kind == PartKind::Note
             && escalation::is_own(part, bot)
             && part.body.as_deref().is_some_and(|b| b.contains(url))
     });
-    if let Some(part) = already {
-        return Ok(part.id.to_string());
+    let note = match already {
+        Some(part) => part.id.to_string(),
+        None => {
+            let esc = config.escalation.as_ref();
+            let template = esc.map(|e| e.note_template.as_str()).unwrap_or("Zendesk ticket #{ticket_id}: {ticket_url}");
+            let text = render(template, &[("ticket_id", &ticket.to_string()), ("ticket_url", url)]);
+            let html = format!("<p>{}</p>", linkify(&text, url));
+            p.intercom.add_note(&conversation.id, bot, &html).await?.to_string()
+        }
+    };
+    let mut attributes = BTreeMap::new();
+    attributes.insert(config.intercom.ticket_id_attribute.clone(), FieldValue::Text(ticket.to_string()));
+    if let Some(attr) = &config.intercom.ticket_url_attribute {
+        attributes.insert(attr.clone(), FieldValue::Text(url.to_string()));
     }
-    let esc = config.escalation.as_ref();
-    let template = esc.map(|e| e.note_template.as_str()).unwrap_or("Zendesk ticket #{ticket_id}: {ticket_url}");
-    let text = render(template, &[("ticket_id", &ticket.to_string()), ("ticket_url", url)]);
-    let html = format!("<p>{}</p>", linkify(&text, url));
-    Ok(p.intercom.add_note(&conversation.id, bot, &html).await?.to_string())
+    set_attributes(p, conversation, &attributes).await?;
+    Ok(note)
+}
+
+/// Sets the conversation attributes in one call; when Intercom refuses it, each on its own, so
+/// one attribute that is missing in the workspace does not keep the others from being set. The
+/// refused ones are reported by name (the message is retried, then dead-lettered with it).
+async fn set_attributes<S: Store, I: Messenger, Z: Helpdesk>(
+    p: &Ports<'_, S, I, Z>,
+    conversation: &Conversation,
+    attributes: &BTreeMap<String, FieldValue>,
+) -> Result<(), PortError> {
+    match p.intercom.set_conversation_attributes(&conversation.id, attributes).await {
+        Err(PortError::Rejected { .. }) => {}
+        other => return other,
+    }
+    let mut refused = Vec::new();
+    for (name, value) in attributes {
+        let one = BTreeMap::from([(name.clone(), value.clone())]);
+        match p.intercom.set_conversation_attributes(&conversation.id, &one).await {
+            Ok(()) => {}
+            Err(PortError::Rejected { .. }) => refused.push(name.as_str()),
+            Err(e) => return Err(e),
+        }
+    }
+    match refused.is_empty() {
+        true => Ok(()),
+        false => Err(PortError::rejected(
+            bridge_domain::ports::Service::Intercom,
+            format!(
+                "conversation attribute(s) {} refused (do they exist in the workspace? `bridge doctor` checks)",
+                refused.join(", ")
+            ),
+        )),
+    }
 }
 
 fn linkify(text: &str, url: &str) -> String {

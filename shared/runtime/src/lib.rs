@@ -12,6 +12,7 @@ pub mod local;
 pub mod metrics;
 pub mod poller;
 pub mod process;
+pub mod references;
 pub mod reload;
 pub mod reports;
 pub mod schedules;

@@ -421,3 +421,34 @@ async fn a_lead_without_email_is_escalated_and_a_later_email_updates_the_same_ze
     assert_eq!(same.len(), 1, "no second user: {same:?}");
     assert_eq!(same[0]["email"], "lead@example.com");
 }
+
+/// The write-back's parts are independent: a conversation attribute the workspace does not have
+/// (a setup slip) never keeps the team from the note with the ticket link, the attributes that
+/// exist are still set, and the message is dead-lettered naming the missing one.
+#[tokio::test]
+async fn a_missing_conversation_attribute_never_blocks_the_note_and_is_named_in_the_dead_letter() {
+    let world = World::start_with(|c| {
+        c.replace("ticket_url_attribute: zendesk_ticket_url", "ticket_url_attribute: zendesk_link")
+    })
+    .await
+    .unwrap();
+    let conv = start_conversation(&world, "Please escalate");
+    world.intercom.admin_tags(&conv, &world.seeded.agent, "escalate").unwrap();
+    eventually(WAIT, "the note", || bot_notes(&world, &conv) == 1).await.unwrap();
+    let attributes = || world.intercom.conversation(&conv).unwrap().custom_attributes;
+    eventually(WAIT, "the ticket id attribute", || attributes().contains_key("zendesk_ticket_id")).await.unwrap();
+    let app = world.app().unwrap();
+    let dead = || async { app.queue.peek_dead_letters(JobKind::Escalate, 10).await.unwrap() };
+    let mut letters = Vec::new();
+    for _ in 0..300 {
+        letters = dead().await;
+        if !letters.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(letters.len(), 1, "the write-back's message is dead-lettered on its own");
+    assert!(letters[0].body.contains("zendesk_link"), "{}", letters[0].body);
+    assert_eq!(bot_notes(&world, &conv), 1, "the note is there once");
+    assert!(!attributes().contains_key("zendesk_link"));
+}

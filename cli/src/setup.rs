@@ -24,6 +24,8 @@ pub const INTERCOM_TOPICS: &[&str] = &[
     "conversation.user.created",
     "conversation.user.replied",
     "conversation.admin.replied",
+    "conversation.admin.closed",
+    "conversation.admin.opened",
     "conversation.admin.assigned",
     "conversation.admin.open.assigned",
     "conversation.admin.noted",

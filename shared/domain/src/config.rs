@@ -98,6 +98,16 @@ pub struct EscalationConfig {
     /// Teammates' notes become internal ticket notes.
     #[serde(default = "yes")]
     pub append_admin_notes: bool,
+    /// After the escalation, a priority change of the conversation sets the ticket's priority
+    /// (through `priority_map`).
+    #[serde(default)]
+    pub sync_priority: bool,
+    /// The ticket status a teammate's close of the conversation sets (`solved`, `pending`, ...).
+    #[serde(default)]
+    pub on_close: Option<crate::model::TicketStatus>,
+    /// The ticket status a reopen of the conversation sets (`open`).
+    #[serde(default)]
+    pub on_reopen: Option<crate::model::TicketStatus>,
     /// Text of the internal note written on the conversation; `{ticket_id}` and `{ticket_url}`
     /// are replaced.
     #[serde(default = "default_note")]
@@ -220,6 +230,14 @@ impl Config {
         if let Some(esc) = &self.escalation {
             if esc.rules.is_empty() {
                 return Err(ConfigError::new("escalation.rules", "at least one rule is needed"));
+            }
+            for (field, status) in [("on_close", esc.on_close), ("on_reopen", esc.on_reopen)] {
+                if status == Some(crate::model::TicketStatus::New) {
+                    return Err(ConfigError::new(
+                        format!("escalation.{field}"),
+                        "a ticket cannot be set back to new; use open, pending, hold or solved",
+                    ));
+                }
             }
             for (i, rule) in esc.rules.iter().enumerate() {
                 let at = |f: &str| format!("escalation.rules[{i}].{f}");

@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use crate::config::{Config, EscalationConfig, EscalationRule, Trigger};
 use crate::ids::{AdminId, ConversationId, OrganizationId, UserId};
 use crate::model::{
-    AuthorRole, Conversation, FieldValue, NewTicket, Part, PartKind, TicketComment, TicketPriority, Timestamp,
+    AuthorRole, Conversation, FieldValue, NewTicket, Part, PartKind, Ticket, TicketComment, TicketPriority,
+    TicketStatus, TicketUpdate, Timestamp,
 };
 use crate::text::{contains_word, escape_html, html_to_text, render, slug};
 
@@ -300,6 +301,26 @@ pub fn follow_up_for(p: &Part, bot: &AdminId, esc: &EscalationConfig) -> Option<
     }
 }
 
+/// What the linked ticket should become after a change of the escalated conversation, as
+/// `esc` configures it (`sync_priority`, `on_close`, `on_reopen`); `None` when nothing differs.
+/// Only the change the event names is mirrored (`conversation.priority.updated`,
+/// `conversation.admin.closed`, `conversation.admin.opened`); a closed ticket takes no change.
+pub fn mirrored_change(esc: &EscalationConfig, topic: &str, c: &Conversation, ticket: &Ticket) -> Option<TicketUpdate> {
+    if ticket.status == TicketStatus::Closed {
+        return None;
+    }
+    let mut update = TicketUpdate::default();
+    match topic {
+        "conversation.priority.updated" if esc.sync_priority => {
+            update.priority = esc.priority_map.get(&c.priority).copied().filter(|p| ticket.priority != Some(*p));
+        }
+        "conversation.admin.closed" => update.status = esc.on_close.filter(|s| *s != ticket.status),
+        "conversation.admin.opened" => update.status = esc.on_reopen.filter(|s| *s != ticket.status),
+        _ => {}
+    }
+    (update.priority.is_some() || update.status.is_some()).then_some(update)
+}
+
 /// The Zendesk external id of the end user made for an Intercom lead or visitor that has
 /// neither email nor external id: the same person is found again by it.
 pub fn visitor_external_id(contact: &crate::ids::ContactId) -> String {
@@ -477,5 +498,49 @@ mod tests {
         assert_eq!(follow_up_for(&theirs, &bot, &quiet), None);
         assert_eq!(follow_up_for(&admin_reply, &bot, &quiet), None);
         assert_eq!(follow_up_for(&reply, &bot, &quiet), Some(FollowUp::PublicReply));
+    }
+
+    #[test]
+    fn a_priority_change_close_or_reopen_is_mirrored_only_as_configured() {
+        let esc: EscalationConfig = serde_norway::from_str(
+            "rules: [{ name: t, when: { tag_added: x } }]\nsync_priority: true\non_close: solved\non_reopen: open",
+        )
+        .unwrap();
+        let mut c = conv();
+        c.priority = ConversationPriority::Urgent;
+        let ticket = |status: TicketStatus, priority: Option<TicketPriority>| Ticket {
+            id: crate::ids::TicketId::new(5).unwrap(),
+            subject: None,
+            status,
+            priority,
+            requester_id: None,
+            assignee_id: None,
+            group_id: None,
+            organization_id: None,
+            tags: vec![],
+            external_id: None,
+            via_channel: None,
+            followup_source_id: None,
+            custom_fields: Default::default(),
+            created_at: Timestamp(0),
+            updated_at: Timestamp(0),
+        };
+        let open = ticket(TicketStatus::Open, Some(TicketPriority::Normal));
+        let change = mirrored_change(&esc, "conversation.priority.updated", &c, &open).unwrap();
+        assert_eq!((change.priority, change.status), (Some(TicketPriority::Urgent), None));
+        let urgent = ticket(TicketStatus::Open, Some(TicketPriority::Urgent));
+        assert!(mirrored_change(&esc, "conversation.priority.updated", &c, &urgent).is_none(), "already so");
+        let change = mirrored_change(&esc, "conversation.admin.closed", &c, &open).unwrap();
+        assert_eq!(change.status, Some(TicketStatus::Solved));
+        let solved = ticket(TicketStatus::Solved, None);
+        assert_eq!(
+            mirrored_change(&esc, "conversation.admin.opened", &c, &solved).unwrap().status,
+            Some(TicketStatus::Open)
+        );
+        assert!(mirrored_change(&esc, "conversation.admin.closed", &c, &ticket(TicketStatus::Closed, None)).is_none());
+        let off: EscalationConfig = serde_norway::from_str("rules: [{ name: t, when: { tag_added: x } }]").unwrap();
+        for topic in ["conversation.priority.updated", "conversation.admin.closed", "conversation.admin.opened"] {
+            assert!(mirrored_change(&off, topic, &c, &open).is_none(), "{topic}: every mapping is optional");
+        }
     }
 }

@@ -33,6 +33,7 @@ impl Config {
         r.conversation_attributes.extend(self.intercom.ticket_url_attribute.clone());
         if let Some(status) = &self.ticket_status {
             r.conversation_attributes.extend(status.status_attribute.clone());
+            r.conversation_attributes.extend(status.priority_attribute.clone());
         }
         r.admins.insert(self.intercom.bot_admin_id.clone());
         if let Some(esc) = &self.escalation {

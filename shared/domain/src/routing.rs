@@ -82,6 +82,9 @@ pub fn acts_on(config: &Config, job: JobKind, vendor: Vendor, actors: &[Actor]) 
 fn intercom_jobs(topic: &str) -> &'static [JobKind] {
     match topic {
         "conversation.user.created"
+        // After the escalation: a close or reopen may set the ticket's status (`on_close`).
+        | "conversation.admin.closed"
+        | "conversation.admin.opened"
         | "conversation.admin.assigned"
         | "conversation.admin.open.assigned"
         | "conversation.priority.updated" => &[JobKind::Escalate],
@@ -111,7 +114,9 @@ fn intercom_jobs(topic: &str) -> &'static [JobKind] {
 fn zendesk_jobs(event_type: &str) -> &'static [JobKind] {
     let short = event_type.strip_prefix("zen:event-type:").unwrap_or(event_type);
     match short {
-        "ticket.status_changed" | "ticket.comment_added" | "ticket.merged" => &[JobKind::TicketStatus],
+        "ticket.status_changed" | "ticket.comment_added" | "ticket.merged" | "ticket.priority_changed" => {
+            &[JobKind::TicketStatus]
+        }
         // The trigger body carries status, latest comment and tags at once.
         "trigger" => &[JobKind::TicketStatus, JobKind::TagSync],
         "ticket.tags_changed" => &[JobKind::TagSync],

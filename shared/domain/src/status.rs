@@ -111,6 +111,11 @@ pub struct TicketStatusConfig {
     /// status event the section lists, whatever its delivery.
     #[serde(default)]
     pub status_attribute: Option<String>,
+    /// A conversation attribute set to the ticket's priority (`low` .. `urgent`) whenever it
+    /// changes. Intercom's API has no way to set a conversation's own priority, so a Zendesk
+    /// priority reaches the conversation here (and a view or workflow can use it).
+    #[serde(default)]
+    pub priority_attribute: Option<String>,
 }
 
 fn yes() -> bool {
@@ -146,6 +151,9 @@ impl TicketStatusConfig {
         }
         if self.status_attribute.as_deref().is_some_and(|a| a.trim().is_empty()) {
             return Err(ConfigError::new("ticket_status.status_attribute", "must not be empty when set"));
+        }
+        if self.priority_attribute.as_deref().is_some_and(|a| a.trim().is_empty()) {
+            return Err(ConfigError::new("ticket_status.priority_attribute", "must not be empty when set"));
         }
         Ok(())
     }

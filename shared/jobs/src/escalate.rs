@@ -73,10 +73,17 @@ pub async fn run<S: Store, I: Messenger, Z: Helpdesk>(p: &Ports<'_, S, I, Z>, ev
     };
     if let Some(link) = link {
         finish_writeback(p, &conversation, link.ticket_id, &holder).await?;
+        let mirrored = mirror_change(p, esc, event, &conversation, &link).await?;
         if !esc.append_followups {
-            return Ok(Outcome::Skipped(format!("conversation {conversation_id} already linked")));
+            return Ok(match mirrored {
+                Some(done) => Outcome::Done(done),
+                None => Outcome::Skipped(format!("conversation {conversation_id} already linked")),
+            });
         }
-        return append_follow_ups(p, &conversation, &link, &holder).await;
+        return match (append_follow_ups(p, &conversation, &link, &holder).await?, mirrored) {
+            (Outcome::Skipped(_), Some(done)) => Ok(Outcome::Done(done)),
+            (outcome, _) => Ok(outcome),
+        };
     }
 
     let Some(rule) = escalation::matching_rule(&conversation, esc, p.clock.now()) else {
@@ -171,6 +178,43 @@ async fn escalate<S: Store, I: Messenger, Z: Helpdesk>(
             Ok(other.ticket_id)
         }
     }
+}
+
+/// A priority change, close or reopen of the escalated conversation reaches its ticket as
+/// configured ([`escalation::mirrored_change`]). What is written is recorded for job 3's loop
+/// guard first, so the ticket's webhook of it is recognised as the bridge's own.
+async fn mirror_change<S: Store, I: Messenger, Z: Helpdesk>(
+    p: &Ports<'_, S, I, Z>,
+    esc: &bridge_domain::config::EscalationConfig,
+    event: &QueuedEvent,
+    conversation: &Conversation,
+    link: &Link,
+) -> Result<Option<String>, JobError> {
+    let wanted = match event.topic.as_str() {
+        "conversation.priority.updated" => esc.sync_priority,
+        "conversation.admin.closed" => esc.on_close.is_some(),
+        "conversation.admin.opened" => esc.on_reopen.is_some(),
+        _ => false,
+    };
+    if !wanted {
+        return Ok(None);
+    }
+    let ticket = p.zendesk.ticket(link.ticket_id).await?;
+    let Some(update) = escalation::mirrored_change(esc, &event.topic, conversation, &ticket) else {
+        return Ok(None);
+    };
+    let key = DocKey::written(&Entity::Ticket(ticket.id));
+    if let Some(status) = update.status {
+        let fp = bridge_domain::loop_guard::fingerprint([status.as_str()]);
+        crate::lifecycle::record_written(p.store, &key, "status", Some(fp)).await?;
+    }
+    p.zendesk.update_ticket(ticket.id, &update).await?;
+    let what = match (update.priority, update.status) {
+        (Some(priority), _) => format!("priority {}", priority.as_str()),
+        (None, Some(status)) => format!("status {}", status.as_str()),
+        (None, None) => String::new(),
+    };
+    Ok(Some(format!("conversation {}: ticket {} set to {what}", conversation.id, ticket.id)))
 }
 
 /// The ids of the parts made at or before `at` (the transcript of a ticket created then).

@@ -25,7 +25,7 @@ use bridge_domain::event::{Entity, QueuedEvent};
 use bridge_domain::ids::{CommentId, TicketId, UserId};
 use bridge_domain::keys::{DocKey, Intent};
 use bridge_domain::loop_guard;
-use bridge_domain::model::{FieldValue, Link, LinkEvent, Ticket, TicketStatus};
+use bridge_domain::model::{FieldValue, Link, LinkEvent, Ticket, TicketPriority, TicketStatus};
 use bridge_domain::ports::{Claim, Helpdesk, Messenger, PortError, Store};
 use bridge_domain::status::{self, CommentAuthor, Relay, StatusAction, TemplateValues};
 use serde::{Deserialize, Serialize};
@@ -46,6 +46,9 @@ pub struct StatusDoc {
     pub generation: u64,
     /// Comments up to this id are relayed or were there before the ticket was linked.
     pub relayed_up_to: Option<CommentId>,
+    /// The priority last written to `priority_attribute`.
+    #[serde(default)]
+    pub priority: Option<TicketPriority>,
 }
 
 /// Runs job 3 for one queued Zendesk event.
@@ -93,7 +96,19 @@ pub async fn run<S: Store, I: Messenger, Z: Helpdesk>(p: &Ports<'_, S, I, Z>, ev
     doc.ticket = Some(live.id);
 
     let relayed = relay_comments(p, cfg, &link, &live, own, &mut doc, &holder).await?;
+    let mut priority_set = false;
     let status = apply_status(p, cfg, &link, &live, own, event, &mut doc, &holder).await?;
+    if let Some(name) = &cfg.priority_attribute
+        && live.priority.is_some()
+        && live.priority != doc.priority
+    {
+        // Intercom has no API for a conversation's own priority: it lands in this attribute.
+        let value = live.priority.map(|p| p.as_str()).unwrap_or_default().to_string();
+        let attributes = BTreeMap::from([(name.clone(), FieldValue::Text(value))]);
+        p.intercom.set_conversation_attributes(&link.conversation_id, &attributes).await?;
+        doc.priority = live.priority;
+        priority_set = true;
+    }
 
     if !p.store.save(&key, &doc, version).await? {
         // Someone else moved the state on; the intents keep the effects single, so rerun.
@@ -109,9 +124,11 @@ pub async fn run<S: Store, I: Messenger, Z: Helpdesk>(p: &Ports<'_, S, I, Z>, ev
             "conversation {conv}, ticket {}: {relayed} comments relayed; {event_name}: {n} effects",
             live.id
         ))),
-        _ if relayed > 0 => {
-            Ok(Outcome::Done(format!("conversation {conv}, ticket {}: {relayed} comments relayed", live.id)))
-        }
+        _ if relayed > 0 || priority_set => Ok(Outcome::Done(format!(
+            "conversation {conv}, ticket {}: {relayed} comments relayed{}",
+            live.id,
+            if priority_set { "; priority attribute set" } else { "" }
+        ))),
         _ => Ok(Outcome::Skipped(format!("conversation {conv}, ticket {}: nothing new", live.id))),
     }
 }

@@ -24,6 +24,7 @@ pub const EVENT_SUBSCRIPTIONS: &[&str] = &[
     "zen:event-type:ticket.comment_added",
     "zen:event-type:ticket.tags_changed",
     "zen:event-type:ticket.merged",
+    "zen:event-type:ticket.priority_changed",
     "zen:event-type:user.created",
     "zen:event-type:user.deleted",
     "zen:event-type:user.merged",

@@ -611,3 +611,51 @@ async fn teammates_replies_and_notes_reach_the_ticket_as_their_agent_and_nothing
     assert_eq!(comments(&w, "A fix ships on Friday.").len(), 1, "no echo back to the ticket");
     assert_eq!(parts_with(&w, "A fix ships on Friday."), 1);
 }
+
+/// Priority and state after the escalation, both ways as configured: an Intercom priority change
+/// sets the ticket's priority, a Zendesk one lands in a conversation attribute (Intercom's API
+/// cannot set a conversation's priority); a teammate's close solves the ticket without the
+/// solved message coming back, and a reopen opens it.
+#[tokio::test]
+async fn priority_and_state_follow_both_ways_as_configured() {
+    let w = World::start_with(|c| {
+        let c = c.replace(
+            "  tags: [intercom]\n",
+            "  tags: [intercom]\n  sync_priority: true\n  on_close: solved\n  on_reopen: open\n",
+        );
+        format!(
+            "{c}{}",
+            SECTIONS.replace("ticket_status:\n", "ticket_status:\n  priority_attribute: zendesk_priority\n")
+        )
+    })
+    .await
+    .unwrap();
+    w.intercom.seed_conversation_attribute("zendesk_priority", "string");
+    let (conv, ticket) = escalated(&w, "<p>Export fails</p>").await;
+    let (alex, zoe) = (w.seeded.agent.clone(), w.seeded.zendesk_agent);
+    let field =
+        |w: &World, name: &str| w.zendesk.ticket(ticket).unwrap()[name].as_str().unwrap_or_default().to_string();
+
+    w.intercom.admin_sets_priority(&conv, &alex, "urgent").unwrap();
+    eventually(WAIT, "the ticket's priority", || field(&w, "priority") == "urgent").await.unwrap();
+    quiet(&w).await;
+
+    let low = bridge_sim::zendesk::TicketInput { priority: Some("low".into()), ..Default::default() };
+    w.zendesk.agent_update(zoe, ticket, low).unwrap();
+    let attribute =
+        |w: &World| w.intercom.conversation(&conv).and_then(|c| c.custom_attributes.get("zendesk_priority").cloned());
+    eventually(WAIT, "the priority attribute", || attribute(&w) == Some(Value::from("low"))).await.unwrap();
+    quiet(&w).await;
+    assert_eq!(field(&w, "priority"), "low", "the attribute write does not come back as a priority change");
+
+    w.intercom.admin_closes(&conv, &alex).unwrap();
+    eventually(WAIT, "the solved ticket", || field(&w, "status") == "solved").await.unwrap();
+    quiet(&w).await;
+    assert_eq!(bot_replies(&w, &conv, "was solved"), 0, "the bridge's own solve is not announced back");
+    assert_eq!(w.intercom.conversation(&conv).unwrap().state, "closed");
+
+    w.intercom.admin_reopens(&conv, &alex).unwrap();
+    eventually(WAIT, "the reopened ticket", || field(&w, "status") == "open").await.unwrap();
+    quiet(&w).await;
+    assert_eq!(w.intercom.conversation(&conv).unwrap().state, "open");
+}

@@ -51,6 +51,39 @@ fn config_check_accepts_every_example_and_names_the_line_of_an_error() {
     assert!(text(&out).contains("line 4"), "{}", text(&out));
 }
 
+/// `BRIDGE_CONFIG` (or `--file`) may name several files or a folder: their sections merge,
+/// and the six shipped templates combine as shipped; a clash names both files and lines.
+#[test]
+fn several_config_files_or_a_folder_merge_and_a_clash_names_both_files() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/config");
+    let out = bridge(None, None, &["config", "check", "--json", "--file", root]);
+    assert!(out.status.success(), "{}", text(&out));
+    let verdict: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(verdict["valid"], true, "{verdict}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.yaml");
+    let b = dir.path().join("b.yaml");
+    std::fs::write(
+        &a,
+        "version: 1\nintercom:\n  bot_admin_id: \"9\"\nescalation:\n  rules: [{ name: t, when: { tag_added: x } }]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &b,
+        "version: 1\nintercom:\n  bot_admin_id: \"9\"\nticket_status: { on: { solved: { conversation: close } } }\n",
+    )
+    .unwrap();
+    let both = format!("{},{}", a.display(), b.display());
+    let out = bridge(None, None, &["config", "check", "--file", &both]);
+    assert!(out.status.success(), "{}", text(&out));
+    std::fs::write(&b, "version: 1\n\nintercom:\n  bot_admin_id: \"7\"\n").unwrap();
+    let out = bridge(None, None, &["config", "check", "--file", dir.path().to_str().unwrap()]);
+    assert!(!out.status.success());
+    let t = text(&out);
+    assert!(t.contains("intercom.bot_admin_id") && t.contains("a.yaml line 3") && t.contains("b.yaml line 4"), "{t}");
+}
+
 #[test]
 fn missing_environment_is_named_and_exits_non_zero() {
     let out = bridge(None, None, &["serve", "--listen", "127.0.0.1:0"]);

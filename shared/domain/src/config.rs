@@ -220,7 +220,7 @@ impl Config {
         Ok(config)
     }
 
-    fn validate(&self) -> Result<(), ConfigError> {
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         if self.version != 1 {
             return Err(ConfigError::new("version", format!("unsupported version {}; expected 1", self.version)));
         }
@@ -314,7 +314,7 @@ fn refine_location(text: &str, line: usize, column: usize, field: &str) -> (usiz
 
 /// serde_norway prefixes the path and appends " at line X column Y"; both are reported
 /// separately.
-fn clean_message(msg: &str, field: &str) -> String {
+pub(crate) fn clean_message(msg: &str, field: &str) -> String {
     let mut msg = msg.strip_prefix(field).and_then(|m| m.strip_prefix(": ")).unwrap_or(msg);
     // Conversion errors carry the enclosing mapping's path instead.
     if let Some((prefix, rest)) = msg.split_once(": ")
@@ -328,6 +328,8 @@ fn clean_message(msg: &str, field: &str) -> String {
         None => msg.to_string(),
     }
 }
+
+mod merge;
 
 #[cfg(test)]
 mod tests {

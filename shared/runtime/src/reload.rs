@@ -17,16 +17,52 @@ use crate::settings::ConfigSource;
 /// Reads and validates the YAML configuration from a file or S3 (through
 /// [`S3Objects`](bridge_aws::S3Objects)).
 pub async fn load_config(source: &ConfigSource, sdk: &aws_config::SdkConfig) -> anyhow::Result<Config> {
-    let (text, origin) = match source {
-        ConfigSource::File(path) => {
-            (std::fs::read_to_string(path).with_context(|| format!("BRIDGE_CONFIG: cannot read {path}"))?, path.clone())
+    match source {
+        ConfigSource::File(paths) => {
+            let mut files = Vec::new();
+            for path in config_files(paths)? {
+                let text =
+                    std::fs::read_to_string(&path).with_context(|| format!("BRIDGE_CONFIG: cannot read {path}"))?;
+                files.push((path, text));
+            }
+            match files.as_slice() {
+                // One file: its errors name it, their line and column.
+                [(path, _)] => Config::from_yaml_files(&files).map_err(|e| anyhow::anyhow!("{path}: {e}")),
+                // Several: a clash names both files and lines.
+                _ => Config::from_yaml_files(&files).map_err(|e| anyhow::anyhow!("{e}")),
+            }
         }
-        ConfigSource::S3 { bucket, key } => (
-            bridge_aws::S3Objects::new(sdk).get_text(bucket, key).await.context("BRIDGE_CONFIG")?,
-            bridge_aws::object_uri(bucket, key),
-        ),
-    };
-    Config::from_yaml(&text).map_err(|e| anyhow::anyhow!("{origin}: {e}"))
+        ConfigSource::S3 { bucket, key } => {
+            let text = bridge_aws::S3Objects::new(sdk).get_text(bucket, key).await.context("BRIDGE_CONFIG")?;
+            let origin = bridge_aws::object_uri(bucket, key);
+            Config::from_yaml(&text).map_err(|e| anyhow::anyhow!("{origin}: {e}"))
+        }
+    }
+}
+
+/// The files `BRIDGE_CONFIG` names: comma-separated paths, each a file or a folder (whose
+/// `*.yaml` / `*.yml` files are taken in name order).
+fn config_files(paths: &str) -> anyhow::Result<Vec<String>> {
+    let mut out = Vec::new();
+    for path in paths.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let meta = std::fs::metadata(path).with_context(|| format!("BRIDGE_CONFIG: cannot read {path}"))?;
+        if !meta.is_dir() {
+            out.push(path.to_string());
+            continue;
+        }
+        let mut found: Vec<String> = std::fs::read_dir(path)
+            .with_context(|| format!("BRIDGE_CONFIG: cannot list {path}"))?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+            .map(|p| p.display().to_string())
+            .collect();
+        found.sort();
+        anyhow::ensure!(!found.is_empty(), "BRIDGE_CONFIG: {path} holds no .yaml file");
+        out.extend(found);
+    }
+    anyhow::ensure!(!out.is_empty(), "BRIDGE_CONFIG: no file named");
+    Ok(out)
 }
 
 /// Where a configuration is read from again.

@@ -264,7 +264,8 @@ fn number(env: &impl Env, name: &str, default: usize) -> Result<usize, SettingsE
 /// Where the YAML configuration comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfigSource {
-    /// A local file.
+    /// A local file, several files separated by commas, or a folder (its `*.yaml` and `*.yml`
+    /// files in name order); several files merge section by section.
     File(String),
     /// `s3://bucket/key`.
     S3 {

@@ -270,7 +270,7 @@ mod tests {
         p.seed_tagged_conversation("42");
         let plan = Plan::default();
         crate::escalate::run(&Shadow::new(&p.ports(), &plan).ports(), &event()).await.unwrap();
-        assert_eq!(kinds(&plan.actions()), ["upsert_user", "create_ticket", "set_conversation_attributes", "add_note"]);
+        assert_eq!(kinds(&plan.actions()), ["upsert_user", "create_ticket", "add_note", "set_conversation_attributes"]);
         assert!(p.zendesk.tickets.lock().unwrap().is_empty(), "no ticket written");
         assert!(p.intercom.notes.lock().unwrap().is_empty(), "no note written");
         assert!(p.store.link_by_conversation(&ConversationId::parse("42").unwrap()).await.unwrap().is_none());

@@ -16,4 +16,5 @@ mod profile_drift;
 mod profiles;
 mod status_tags;
 mod sweeps;
+mod templates;
 mod vendor_calls;

@@ -16,8 +16,17 @@ fn filter() -> EnvFilter {
 }
 
 /// Installs the global subscriber once; later calls are no-ops (tests call it repeatedly).
+/// Each line carries its spans once (`spans`: the Lambda invocation's request id, then the
+/// job's ids), not also the innermost one again (`span`), and no module path: CloudWatch bills
+/// every byte.
 pub fn init() {
-    let _ = tracing_subscriber::fmt().json().with_env_filter(filter()).with_current_span(true).try_init();
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter())
+        .with_current_span(false)
+        .with_span_list(true)
+        .with_target(false)
+        .try_init();
 }
 
 /// How the `bridge` command writes its logs on stderr.

@@ -52,8 +52,12 @@ impl MessageControl for NoControl {
 async fn each_message_runs_in_the_trace_of_its_aws_trace_header() {
     let lines = Lines::default();
     let writer = lines.clone();
-    let subscriber =
-        tracing_subscriber::fmt().json().with_current_span(true).with_writer(move || writer.clone()).finish();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_current_span(false)
+        .with_span_list(true)
+        .with_writer(move || writer.clone())
+        .finish();
     tracing::subscriber::set_global_default(subscriber).unwrap();
     let p = TestPorts::new(CONFIG);
     p.seed_tagged_conversation("1");
@@ -73,5 +77,9 @@ async fn each_message_runs_in_the_trace_of_its_aws_trace_header() {
     let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
     let done = text.lines().find(|l| l.contains("\"done\"")).unwrap_or_else(|| panic!("{text}"));
     let line: serde_json::Value = serde_json::from_str(done).unwrap();
-    assert_eq!(line["span"]["trace_id"], header, "{done}");
+    let job = line["spans"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["name"] == "job"))
+        .unwrap_or_else(|| panic!("{done}"));
+    assert_eq!(job["trace_id"], header, "{done}");
 }

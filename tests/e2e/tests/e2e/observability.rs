@@ -55,7 +55,9 @@ async fn an_escalation_logs_ids_and_trace_counts_vendor_calls_and_leaks_nothing(
     let _logging = tracing_subscriber::fmt()
         .json()
         .with_env_filter(EnvFilter::new(filter))
-        .with_current_span(true)
+        .with_current_span(false)
+        .with_span_list(true)
+        .with_target(false)
         .with_writer(logs.clone())
         .finish()
         .set_default();
@@ -114,10 +116,11 @@ async fn an_escalation_logs_ids_and_trace_counts_vendor_calls_and_leaks_nothing(
     );
     // The worker's span carries both through the queue.
     assert!(
-        captured.iter().any(|l| l["span"]["name"] == "job"
-            && l["span"]["delivery_id"] == delivery_id.as_str()
-            && l["span"]["trace_id"] == TRACE
-            && l["span"]["job"] == "escalate"),
+        captured.iter().flat_map(|l| l["spans"].as_array().cloned().unwrap_or_default()).any(|span| span["name"]
+            == "job"
+            && span["delivery_id"] == delivery_id.as_str()
+            && span["trace_id"] == TRACE
+            && span["job"] == "escalate"),
         "no worker line with the delivery id and trace in its span"
     );
 

@@ -1,12 +1,29 @@
 #!/usr/bin/env bash
 # `make bench`: benchmarks (not timed tests). Reports the Lambda zip sizes when `make build` has
 # run, then runs `cargo bench` for the workspace crates that have a benches/ folder.
-# Binaries are run from cargo's target directory (CARGO_TARGET_DIR is honoured); the reports go
-# to target/bench, and the zips are read where `make build` stages them (target/lambda-deploy).
+# Binaries are run from cargo's target directory (CARGO_TARGET_DIR is honoured); the zips are read
+# where `make build` stages them (target/lambda-deploy).
+#
+# Raw outputs: each benchmark's output goes to $BENCH_OUT (default target/bench), one file per
+# benchmark, its first line naming the command, the date and the commit. docs/BENCHMARKS.md cites
+# the copies kept in docs/bench/: run `BENCH_OUT=docs/bench make bench` to write them there
+# directly, or copy the files of target/bench there after a run (`cp target/bench/*.txt docs/bench/`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo_target=$(cargo metadata --format-version 1 --no-deps \
   | "${PYTHON:-python3}" -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+out="${BENCH_OUT:-target/bench}"
+mkdir -p "$out" target/bench
+commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo '+uncommitted changes')"
+
+# run_to <file> <command...>: runs the command, its stdout and stderr to the terminal and to
+# $out/<file> after a header line (command, date, commit).
+run_to() {
+  local file="$out/$1"
+  shift
+  { echo "# command: $*; date: $(date -u +%Y-%m-%dT%H:%M:%SZ); commit: $commit"; "$@" 2>&1; } | tee "$file"
+  return "${PIPESTATUS[0]}"
+}
 
 if [ -d target/lambda-deploy ]; then
   echo "== Lambda zip sizes ($(cat target/lambda-deploy/ARCH 2>/dev/null || echo '?'))"
@@ -36,9 +53,21 @@ pkgs=()
 for dir in "${benched[@]}"; do
   pkgs+=(-p "$(sed -n 's/^name *= *"\(.*\)"/\1/p' "$dir/Cargo.toml" | head -n1)")
 done
-# 1. criterion (ingress) and the 100,000-contact backfill, one build for all benched crates.
+# 1. criterion (ingress) and the 100,000-contact backfill, one build for all benched crates; each
+# bench executable then runs on its own, its output to $out/<bench>.txt.
 echo "== cargo bench ${pkgs[*]}"
-cargo bench "${pkgs[@]}"
+mapfile -t bench_exes < <(cargo bench "${pkgs[@]}" --no-run --message-format=json \
+  | "${PYTHON:-python3}" -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and "bench" in m["target"]["kind"]:
+        print(m["target"]["name"] + " " + m["executable"])')
+for entry in "${bench_exes[@]}"; do
+  name="${entry%% *}"
+  exe="${entry#* }"
+  run_to "$name.txt" "$exe" --bench
+done
 
 # 2. Escalation end to end against the real `bridge serve` (release build) and the simulators,
 # all on loopback: latency, throughput, CPU and peak RSS of the bridge process, vendor calls.
@@ -46,13 +75,12 @@ cargo bench "${pkgs[@]}"
 # The cold-start driver is built here too (same package set, so no second build).
 echo "== escalation end to end (cargo build --release -p bridge-cli -p bridge-e2e --bins; $cargo_target/release/bench)"
 cargo build --release -p bridge-cli -p bridge-e2e --bins
-mkdir -p target/bench
-BRIDGE_BIN="${BRIDGE_BIN:-$cargo_target/release/bridge}" "$cargo_target/release/bench" | tee target/bench/escalation.md
+BRIDGE_BIN="${BRIDGE_BIN:-$cargo_target/release/bridge}" run_to escalation-serve.txt "$cargo_target/release/bench"
 
 # 2b. What an empty repair sweep costs per run and per month (issue 16). Driver:
 # tests/e2e/src/bin/sweep_cost.rs (built above).
 echo "== empty repair sweeps ($cargo_target/release/sweep_cost)"
-"$cargo_target/release/sweep_cost" | tee target/bench/sweeps.md
+run_to sweeps.md "$cargo_target/release/sweep_cost"
 
 # 3. Lambda cold start (spawn -> first invocation answered under a loopback runtime-API emulator) of
 # each function's release binary built for the host, and the peak RSS of `escalate` with a batch
@@ -61,4 +89,5 @@ echo "== empty repair sweeps ($cargo_target/release/sweep_cost)"
 echo "== Lambda cold start (cargo build --release -p <functions>; $cargo_target/release/coldstart)"
 cargo build --release -p intercom-webhook -p zendesk-webhook -p escalate -p ticket-intake -p ticket-status \
   -p tag-sync -p csat-report -p profile-sync
-LAMBDA_BIN_DIR="${LAMBDA_BIN_DIR:-$cargo_target/release}" timeout 600 "$cargo_target/release/coldstart" | tee target/bench/coldstart.md
+LAMBDA_BIN_DIR="${LAMBDA_BIN_DIR:-$cargo_target/release}" run_to coldstart.txt timeout 600 "$cargo_target/release/coldstart"
+echo "== raw outputs in $out (docs/BENCHMARKS.md cites the copies in docs/bench/)"

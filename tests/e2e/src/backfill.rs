@@ -1,14 +1,21 @@
 //! The profile backfill scenario, shared by the end-to-end test (`tests/e2e/profile_backfill.rs`)
 //! and the benchmark (`benches/profile_backfill.rs`): N contacts in the Intercom simulator, both
 //! simulators rate limited, a backfill into Zendesk through the real clients and the shared
-//! budgets in DynamoDB (moto), optionally killed midway and restarted.
+//! budgets in DynamoDB (moto), optionally killed midway and restarted ([`run`]); or the deployed
+//! path ([`run_scheduled`]): `profile-sync`'s `backfill` command, then its scheduled
+//! `backfill-continue`, each run with the function's time budget, as EventBridge fires them.
+//!
+//! The rate-limit floor ([`Floor`]) comes from the data and the vendors' limits alone: the records
+//! to copy, the records one call of each endpoint carries, each vendor's limit per window.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use bridge_jobs::profile_sync::backfill::{BackfillEnd, BackfillOptions, BackfillReport, backfill};
+use bridge_jobs::profile_sync::backfill::{BackfillEnd, BackfillOptions, BackfillReport, backfill, load_state};
 use bridge_jobs::profile_sync::rate::RateClass;
+use bridge_runtime::drift_alerts::SnsDriftAlerts;
+use bridge_runtime::schedules::{ProfileCommand, run_profile_command};
 use serde_json::json;
 
 use crate::World;
@@ -64,8 +71,66 @@ pub struct Measured {
     pub throttled: u64,
     /// Seeded contacts with no Zendesk user afterwards.
     pub missing: usize,
-    /// The rate-limit floor: the slower vendor's calls needed / allowed rate.
+    /// The rate-limit floor from the records and the limits ([`Floor`]).
     pub floor: Duration,
+    /// How [`Measured::floor`] was made.
+    pub floor_parts: Floor,
+    /// The floor as earlier runs reported it: the calls this run made (answered other than 429)
+    /// at each vendor's rate, the slower vendor's. Kept for comparison only.
+    pub calls_floor: Duration,
+}
+
+/// The least time `records` can take to copy under the vendors' rate limits: each vendor's
+/// calls = ceil(records / records per call), its time = calls / limit per window x window; the
+/// floor is the slower vendor's time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Floor {
+    /// Records to copy (Intercom's `total_count` of contacts).
+    pub records: u64,
+    /// Records per Intercom contact search (the page size the backfill asks for).
+    pub intercom_per_call: u64,
+    /// Records per Zendesk `create_or_update_many` (the backfill's page, at most the endpoint's 100).
+    pub zendesk_per_call: u64,
+    /// Intercom calls needed.
+    pub intercom_calls: u64,
+    /// Zendesk calls needed.
+    pub zendesk_calls: u64,
+    /// Intercom's time at its limit.
+    pub intercom: Duration,
+    /// Zendesk's time at its limit.
+    pub zendesk: Duration,
+}
+
+/// Users one Zendesk `create_or_update_many` takes (the API's documented maximum; the
+/// simulator refuses more).
+pub const ZENDESK_BULK_MAX: u64 = 100;
+
+impl Floor {
+    /// The floor of copying `records` with `page_size` records per Intercom search and per
+    /// Zendesk bulk job, at the scenario's limits (the simulators run at exactly these).
+    pub fn new(records: u64, page_size: u32, s: &Scenario) -> Self {
+        let intercom_per_call = u64::from(page_size).max(1);
+        let zendesk_per_call = intercom_per_call.min(ZENDESK_BULK_MAX);
+        let intercom_calls = records.div_ceil(intercom_per_call);
+        let zendesk_calls = records.div_ceil(zendesk_per_call);
+        let at = |calls: u64, limit: u32, window: Duration| {
+            Duration::from_secs_f64(calls as f64 / f64::from(limit.max(1)) * window.as_secs_f64())
+        };
+        Floor {
+            records,
+            intercom_per_call,
+            zendesk_per_call,
+            intercom_calls,
+            zendesk_calls,
+            intercom: at(intercom_calls, s.intercom_limit, s.intercom_window),
+            zendesk: at(zendesk_calls, s.zendesk_limit, s.zendesk_window),
+        }
+    }
+
+    /// The slower vendor's time.
+    pub fn time(&self) -> Duration {
+        self.intercom.max(self.zendesk)
+    }
 }
 
 impl Measured {
@@ -110,12 +175,16 @@ pub async fn world(contacts: usize) -> anyhow::Result<World> {
     Ok(world)
 }
 
-/// Runs the backfill on a prepared world and measures it.
-pub async fn run(world: &World, s: &Scenario) -> anyhow::Result<Measured> {
+/// Sets the simulators' limits; returns their 429 counts so far.
+fn limit_vendors(world: &World, s: &Scenario) -> (u64, u64) {
     world.intercom.set_rate_limit(s.intercom_limit, s.intercom_window);
     world.zendesk.gate().set_rate_limit(s.zendesk_limit, s.zendesk_window);
-    let ic_before = world.intercom.gate().throttled_count();
-    let zd_before = world.zendesk.gate().throttled_count();
+    (world.intercom.gate().throttled_count(), world.zendesk.gate().throttled_count())
+}
+
+/// Runs the backfill on a prepared world and measures it.
+pub async fn run(world: &World, s: &Scenario) -> anyhow::Result<Measured> {
+    let throttled_before = limit_vendors(world, s);
     let opts = BackfillOptions {
         intercom: RateClass {
             headroom: s.headroom,
@@ -152,7 +221,109 @@ pub async fn run(world: &World, s: &Scenario) -> anyhow::Result<Measured> {
         backfill(&app.ports(&config), &opts, &mut |_| {}).await.map_err(|e| anyhow::anyhow!("backfill: {e}"))?;
     let elapsed = started.elapsed();
     anyhow::ensure!(report.end == BackfillEnd::Finished, "the backfill did not finish: {report:?}");
+    measure(world, s, report, elapsed, opts.page_size, throttled_before)
+}
 
+/// How the deployed `profile-sync` function runs a backfill: each invocation gets the function's
+/// timeout and pauses [`Schedule::margin`] before its deadline; the continuation fires every
+/// [`Schedule::period`].
+#[derive(Debug, Clone, Copy)]
+pub struct Schedule {
+    /// The function's timeout (`ProfileSyncFunction` `Timeout` in infra/template.yaml).
+    pub timeout: Duration,
+    /// Time kept free before the deadline (`BACKFILL_MARGIN` in functions/profile-sync).
+    pub margin: Duration,
+    /// Period of the `backfill-continue` schedule (`rate(5 minutes)` in infra/template.yaml).
+    pub period: Duration,
+}
+
+impl Schedule {
+    /// As deployed: 240 s timeout, 60 s margin, every 5 minutes.
+    pub const DEPLOYED: Schedule = Schedule {
+        timeout: Duration::from_secs(240),
+        margin: Duration::from_secs(60),
+        period: Duration::from_secs(300),
+    };
+}
+
+/// One invocation of the deployed path.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    /// `backfill` (the operator's start) or `backfill-continue` (the schedule).
+    pub action: &'static str,
+    /// When it was invoked, from the start of the backfill.
+    pub at: Duration,
+    /// How long it ran.
+    pub ran: Duration,
+    /// What the function answered.
+    pub answer: serde_json::Value,
+}
+
+/// The deployed path: at 0 the operator's `{"action": "backfill"}`, then `{"action":
+/// "backfill-continue"}` at every period of the schedule (counted from the start: the schedule's
+/// phase against the operator's start is taken as zero) until one answers `finished`. Each
+/// invocation runs what the Lambda main runs, `run_profile_command` with `stop_at` = its
+/// deadline less the margin, over the default backfill options (10 % headroom), on the
+/// prepared world; the simulators are limited as `s` says. `Measured::elapsed` runs from the
+/// start to the end of the invocation that finished.
+pub async fn run_scheduled(
+    world: &World,
+    s: &Scenario,
+    schedule: Schedule,
+) -> anyhow::Result<(Measured, Vec<Invocation>)> {
+    let throttled_before = limit_vendors(world, s);
+    let app = world.app()?;
+    let alerts = SnsDriftAlerts::new(&app.counters, &world.sdk, None);
+    let started = Instant::now();
+    let mut invocations = Vec::new();
+    for n in 0u32.. {
+        let fire = started + schedule.period * n;
+        tokio::time::sleep_until(fire.into()).await;
+        let (action, command) = if n == 0 {
+            ("backfill", ProfileCommand::Backfill)
+        } else {
+            ("backfill-continue", ProfileCommand::BackfillContinue)
+        };
+        let invoked = Instant::now();
+        // As functions/profile-sync's handler: the time left to the deadline, less the margin.
+        let stop_at = invoked + schedule.timeout.saturating_sub(schedule.margin);
+        let answer = run_profile_command(&app, &alerts, command, Some(stop_at))
+            .await
+            .map_err(|e| anyhow::anyhow!("{action}: {e}"))?;
+        let ran = invoked.elapsed();
+        anyhow::ensure!(ran <= schedule.timeout, "{action} ran {ran:?}, past the function's timeout");
+        let end = answer["end"].as_str().unwrap_or_default().to_string();
+        invocations.push(Invocation { action, at: invoked - started, ran, answer });
+        match end.as_str() {
+            "finished" => break,
+            "paused" => {}
+            other => anyhow::bail!("{action} answered {other:?}"),
+        }
+        anyhow::ensure!(n < 100, "no end after {n} invocations");
+    }
+    let elapsed = started.elapsed();
+    let state = load_state(&app.store).await?.ok_or_else(|| anyhow::anyhow!("no backfill state"))?;
+    let report = BackfillReport {
+        end: BackfillEnd::Finished,
+        pages_this_run: state.pages,
+        state,
+        intercom: Default::default(),
+        zendesk: Default::default(),
+        elapsed,
+    };
+    let measured = measure(world, s, report, elapsed, BackfillOptions::default().page_size, throttled_before)?;
+    Ok((measured, invocations))
+}
+
+/// What a finished backfill did, against the floor.
+fn measure(
+    world: &World,
+    s: &Scenario,
+    report: BackfillReport,
+    elapsed: Duration,
+    page_size: u32,
+    (ic_before, zd_before): (u64, u64),
+) -> anyhow::Result<Measured> {
     let ic = world.intercom.gate().recorder.all();
     let zd = world.zendesk.exchanges();
     let searches = ic.iter().filter(|e| e.path.ends_with("/contacts/search") && e.status == 200).count();
@@ -162,7 +333,9 @@ pub async fn run(world: &World, s: &Scenario) -> anyhow::Result<Measured> {
         users.iter().filter_map(|u| u["email"].as_str().map(str::to_ascii_lowercase)).collect();
     let missing = (0..s.contacts).filter(|i| !emails.contains(&email(*i))).count();
     let pages = report.state.pages;
-    // The floor: the calls the backfill needed (answered other than 429) at each vendor's rate.
+    let records = report.state.total.unwrap_or(report.state.read);
+    let floor_parts = Floor::new(records, page_size, s);
+    // The earlier floor, from the calls made (answered other than 429), for comparison.
     let rate = |limit: u32, window: Duration| f64::from(limit) / window.as_secs_f64();
     let needed = |calls: &[bridge_sim::common::Exchange]| calls.iter().filter(|e| e.status != 429).count() as f64;
     let ic_floor = needed(&ic) / rate(s.intercom_limit, s.intercom_window);
@@ -178,6 +351,8 @@ pub async fn run(world: &World, s: &Scenario) -> anyhow::Result<Measured> {
         throttled: world.intercom.gate().throttled_count() - ic_before + world.zendesk.gate().throttled_count()
             - zd_before,
         missing,
-        floor: Duration::from_secs_f64(ic_floor.max(zd_floor)),
+        floor: floor_parts.time(),
+        floor_parts,
+        calls_floor: Duration::from_secs_f64(ic_floor.max(zd_floor)),
     })
 }

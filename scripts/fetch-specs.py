@@ -4,12 +4,11 @@
 The fidelity tests (tests/fidelity) validate the simulators' exchanges against the vendors'
 OpenAPI descriptions. The files are never committed: they are pinned here by URL and sha256.
 The tests look for each file in $BRIDGE_SPECS_DIR when it is set, else in
-../shared/reference/specs next to the checkout, else in <cargo target dir>/openapi-specs, the
-cache this script fills (`make test` runs it).
+<cargo target dir>/openapi-specs, the cache this script fills (`make test` runs it).
 
 Each file is downloaded to a temporary file in the cache folder, its sha256 checked, and only
 then moved into place, so a partial or altered download is never read. A file the tests already
-find (in $BRIDGE_SPECS_DIR or ../shared/reference/specs), or a cached copy with the right
+find in $BRIDGE_SPECS_DIR, or a cached copy with the right
 sha256, is not downloaded again.
 
 Without network this prints a note and exits 0: the fidelity tests that need a missing file are
@@ -46,7 +45,6 @@ SPECS = {
 }
 
 # The reference folder next to the checkout, which the tests read before the cache.
-REFERENCE_DIR = ROOT.parent / "shared" / "reference" / "specs"
 TIMEOUT_SECONDS = 30
 
 
@@ -112,11 +110,7 @@ def main() -> int:
             note(f"BRIDGE_SPECS_DIR={explicit} holds the files; nothing to fetch")
         return 0
 
-    wanted = {name: pin for name, pin in SPECS.items() if not (REFERENCE_DIR / name).is_file()}
-    if not wanted:
-        print(f"fetch-specs: the files are in {REFERENCE_DIR}; nothing to fetch")
-        return 0
-
+    wanted = dict(SPECS)
     cache = args.dest or target_dir() / "openapi-specs"
     for name, (url, sha256) in wanted.items():
         dest = cache / name

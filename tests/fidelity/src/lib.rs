@@ -2,8 +2,7 @@
 //! the official Intercom and Zendesk OpenAPI descriptions.
 //!
 //! The spec files are never copied into the repository. They are read at run time from
-//! `$BRIDGE_SPECS_DIR` when set, else `<workspace root>/../shared/reference/specs/`, else the
-//! cache `<cargo target dir>/openapi-specs/` that `make specs` (part of `make test`) downloads
+//! `$BRIDGE_SPECS_DIR` when set, else the cache `<cargo target dir>/openapi-specs/` that `make specs` (part of `make test`) downloads
 //! (pinned by sha256, `scripts/fetch-specs.py`); see [`find_spec`]. [`Spec::load`] fails when a
 //! file is found nowhere; the tests use [`Spec::load_or_skip`], which skips them instead unless
 //! `BRIDGE_REQUIRE_SPECS=1`.

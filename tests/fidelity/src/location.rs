@@ -4,8 +4,7 @@
 //! `scripts/fetch-specs.py`). A vendor's file is looked for, in order:
 //! 1. in `$BRIDGE_SPECS_DIR` when it is set, and then only there: a folder named explicitly
 //!    that lacks the file is an error, never a skip;
-//! 2. in `<workspace root>/../shared/reference/specs/`, the reference folder next to the checkout;
-//! 3. in `<cargo target dir>/openapi-specs/`, the cache that `make specs` (part of `make test`)
+//! 2. in `<cargo target dir>/openapi-specs/`, the cache that `make specs` (part of `make test`)
 //!    fills from the vendors' public URLs when the network allows.
 //!
 //! A test that needs a spec found nowhere is skipped ([`crate::Spec::load_or_skip`]) with a line
@@ -46,14 +45,10 @@ pub fn find_spec(vendor: Vendor) -> Result<Option<PathBuf>, Error> {
     find_in(vendor, explicit.as_deref(), &default_dirs())
 }
 
-/// The places looked at when `BRIDGE_SPECS_DIR` is not set, in order: the reference folder next
-/// to the checkout, then the cache under cargo's target directory.
+/// The places looked at when `BRIDGE_SPECS_DIR` is not set: the cache under cargo's target
+/// directory. Nothing outside the checkout is read.
 pub fn default_dirs() -> Vec<PathBuf> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let workspace = manifest.parent().and_then(Path::parent).unwrap_or(manifest);
-    let mut dirs = vec![workspace.join("..").join("shared").join("reference").join("specs")];
-    dirs.extend(cache_dir());
-    dirs
+    cache_dir().into_iter().collect()
 }
 
 /// Whether `BRIDGE_REQUIRE_SPECS=1`.
@@ -187,8 +182,9 @@ mod tests {
     fn the_cache_under_the_target_directory_is_a_default_place() {
         // This test runs from <target>/debug/deps, so the target directory can be told.
         let dirs = default_dirs();
-        assert!(dirs[0].ends_with("shared/reference/specs"), "{dirs:?}");
-        assert!(dirs.iter().any(|dir| dir.ends_with(SPECS_CACHE_DIR)), "{dirs:?}");
+        assert_eq!(dirs.len(), 1, "{dirs:?}");
+        assert!(dirs[0].ends_with(SPECS_CACHE_DIR), "{dirs:?}");
+        assert!(dirs.iter().all(|dir| !dir.to_string_lossy().contains("..")), "nothing outside the checkout: {dirs:?}");
     }
 
     #[test]

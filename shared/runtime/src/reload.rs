@@ -142,26 +142,9 @@ mod tests {
     use bridge_jobs::fakes::TestPorts;
 
     use super::*;
-    use crate::driver::{DeadLetter, MessageControl, handle_sqs_batch};
+    use crate::driver::handle_sqs_batch;
 
-    struct NoControl;
-    impl bridge_domain::erasure::DeadLetterPurge for NoControl {
-        async fn purge_dead_letters(
-            &self,
-            _matches: &(dyn Fn(&bridge_domain::event::Entity, &serde_json::Value) -> bool + Send + Sync),
-        ) -> bridge_domain::ports::PortResult<usize> {
-            Ok(0)
-        }
-    }
-
-    impl MessageControl for NoControl {
-        async fn dead_letter(&self, _letter: &DeadLetter) -> Result<(), String> {
-            Ok(())
-        }
-        async fn delay(&self, _job: JobKind, _receipt: &str, _delay: Duration) -> Result<(), String> {
-            Ok(())
-        }
-    }
+    use crate::testing::NoControl;
 
     const BASE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/config/escalate-conversation-to-zendesk.yaml");
 

@@ -36,3 +36,26 @@ impl Queue for RecordingQueue {
         Ok(())
     }
 }
+
+/// Message control for batches run without SQS: dead letters and delays are dropped, no dead
+/// letter is purged.
+#[derive(Debug, Default)]
+pub struct NoControl;
+
+impl bridge_domain::erasure::DeadLetterPurge for NoControl {
+    async fn purge_dead_letters(
+        &self,
+        _matches: &(dyn Fn(&bridge_domain::event::Entity, &serde_json::Value) -> bool + Send + Sync),
+    ) -> PortResult<usize> {
+        Ok(0)
+    }
+}
+
+impl crate::driver::MessageControl for NoControl {
+    async fn dead_letter(&self, _letter: &crate::driver::DeadLetter) -> Result<(), String> {
+        Ok(())
+    }
+    async fn delay(&self, _job: JobKind, _receipt: &str, _delay: std::time::Duration) -> Result<(), String> {
+        Ok(())
+    }
+}

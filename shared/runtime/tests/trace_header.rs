@@ -4,13 +4,13 @@
 //! cannot do reliably (tracing caches each call site's interest across threads).
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use bridge_domain::routing::JobKind;
 use bridge_jobs::fakes::TestPorts;
-use bridge_runtime::driver::{DeadLetter, MessageControl, handle_sqs_batch};
+use bridge_runtime::driver::handle_sqs_batch;
 use bridge_runtime::metrics::Counters;
+use bridge_runtime::testing::NoControl;
 
 const CONFIG: &str = "version: 1\nintercom: { bot_admin_id: '9' }\nescalation:\n  rules:\n    - { name: t, when: { tag_added: escalate } }\n";
 
@@ -24,26 +24,6 @@ impl std::io::Write for Lines {
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-struct NoControl;
-
-impl bridge_domain::erasure::DeadLetterPurge for NoControl {
-    async fn purge_dead_letters(
-        &self,
-        _matches: &(dyn Fn(&bridge_domain::event::Entity, &serde_json::Value) -> bool + Send + Sync),
-    ) -> bridge_domain::ports::PortResult<usize> {
-        Ok(0)
-    }
-}
-
-impl MessageControl for NoControl {
-    async fn dead_letter(&self, _letter: &DeadLetter) -> Result<(), String> {
-        Ok(())
-    }
-    async fn delay(&self, _job: JobKind, _receipt: &str, _delay: Duration) -> Result<(), String> {
         Ok(())
     }
 }

@@ -357,3 +357,33 @@ pub async fn post_zendesk_signed(url: &str, secret: &str, body: &[u8]) -> anyhow
     let status = resp.status().as_u16();
     Ok((status, resp.text().await?))
 }
+
+/// The simulator's tickets escalated from `conversation` (by their external id).
+pub fn tickets_for(world: &World, conversation: &str) -> Vec<serde_json::Value> {
+    let ext = format!("intercom-conversation-{conversation}");
+    world.tickets().into_iter().filter(|t| t["external_id"].as_str() == Some(ext.as_str())).collect()
+}
+
+/// Parts of type `ty` the bridge's bot wrote in `conversation` containing `text`.
+pub fn bot_parts(world: &World, conversation: &str, ty: &str, text: &str) -> usize {
+    let Some(conv) = world.intercom.conversation(conversation) else { return 0 };
+    conv.parts
+        .iter()
+        .filter(|p| p.part_type == ty && p.author.id == world.seeded.bot_admin)
+        .filter(|p| p.body.as_deref().unwrap_or("").contains(text))
+        .count()
+}
+
+/// Comments of `ticket` whose body contains `text`.
+pub fn comments_containing(world: &World, ticket: u64, text: &str) -> usize {
+    let Some(t) = world.zendesk.ticket(ticket) else { return 0 };
+    t["comments"]
+        .as_array()
+        .map(|comments| {
+            comments
+                .iter()
+                .filter(|c| c["html_body"].as_str().or(c["body"].as_str()).unwrap_or("").contains(text))
+                .count()
+        })
+        .unwrap_or(0)
+}

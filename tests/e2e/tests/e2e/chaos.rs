@@ -35,7 +35,7 @@ use bridge_domain::profiles::directory::{
 };
 use bridge_domain::profiles::{CatalogField, Profile};
 use bridge_domain::routing::JobKind;
-use bridge_e2e::{World, eventually, post_intercom, settle};
+use bridge_e2e::{World, bot_parts, comments_containing, eventually, post_intercom, settle, tickets_for};
 use bridge_intercom::IntercomClient;
 use bridge_runtime::driver::{Disposition, process};
 use bridge_runtime::ingress::{Ingress, WebhookRequest};
@@ -631,30 +631,6 @@ fn only(events: Vec<(JobKind, QueuedEvent)>, job: JobKind, topic: &str) -> Queue
         events.into_iter().filter(|(j, e)| *j == job && e.topic.ends_with(topic)).map(|(_, e)| e).collect();
     assert!(!found.is_empty(), "no {job:?} event with topic {topic}");
     found.pop().unwrap()
-}
-
-fn tickets_for(world: &World, conversation: &str) -> Vec<Value> {
-    let ext = format!("intercom-conversation-{conversation}");
-    world.tickets().into_iter().filter(|t| t["external_id"].as_str() == Some(ext.as_str())).collect()
-}
-
-fn bot_parts(world: &World, conversation: &str, ty: &str, text: &str) -> usize {
-    let Some(conv) = world.intercom.conversation(conversation) else { return 0 };
-    conv.parts
-        .iter()
-        .filter(|p| p.part_type == ty && p.author.id == world.seeded.bot_admin)
-        .filter(|p| p.body.as_deref().unwrap_or("").contains(text))
-        .count()
-}
-
-fn comments_containing(world: &World, ticket: u64, text: &str) -> usize {
-    let t = world.zendesk.ticket(ticket).unwrap();
-    t["comments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["html_body"].as_str().or(c["body"].as_str()).unwrap_or("").contains(text))
-        .count()
 }
 
 /// The escalation invariants: one ticket, the link both ways, one note with the URL, the

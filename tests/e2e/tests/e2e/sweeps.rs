@@ -8,13 +8,12 @@ use std::time::Duration;
 
 use bridge_domain::Config;
 use bridge_domain::routing::JobKind;
-use bridge_e2e::{World, eventually, settle};
+use bridge_e2e::{World, bot_parts, comments_containing, eventually, settle, tickets_for};
 use bridge_jobs::sweep::{SweepOptions, SweepReport};
 use bridge_runtime::App;
 use bridge_runtime::schedules::run_sweep;
 use bridge_sim::common::Faults;
 use bridge_sim::zendesk::UserInput;
-use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(40);
 const QUIET: Duration = Duration::from_millis(1500);
@@ -92,34 +91,10 @@ async fn quiet(world: &World) {
         .unwrap();
 }
 
-fn tickets_for(world: &World, conversation: &str) -> Vec<Value> {
-    let ext = format!("intercom-conversation-{conversation}");
-    world.tickets().into_iter().filter(|t| t["external_id"].as_str() == Some(ext.as_str())).collect()
-}
-
 fn ticket_of(world: &World, conversation: &str) -> u64 {
     let t = tickets_for(world, conversation);
     assert_eq!(t.len(), 1, "conversation {conversation}: exactly one ticket");
     t[0]["id"].as_u64().unwrap()
-}
-
-fn bot_parts(world: &World, conversation: &str, ty: &str, text: &str) -> usize {
-    let Some(conv) = world.intercom.conversation(conversation) else { return 0 };
-    conv.parts
-        .iter()
-        .filter(|p| p.part_type == ty && p.author.id == world.seeded.bot_admin)
-        .filter(|p| p.body.as_deref().unwrap_or("").contains(text))
-        .count()
-}
-
-fn comments_containing(world: &World, ticket: u64, text: &str) -> usize {
-    let t = world.zendesk.ticket(ticket).unwrap();
-    t["comments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["html_body"].as_str().or(c["body"].as_str()).unwrap_or("").contains(text))
-        .count()
 }
 
 fn drop_percent(world: &World, percent: u8) {

@@ -72,7 +72,19 @@ pub async fn run<S: Store, I: Messenger, Z: Helpdesk>(p: &Ports<'_, S, I, Z>, ev
         None => (p.store.link_by_conversation(conversation_id).await?, None),
     };
     if let Some(link) = link {
-        finish_writeback(p, &conversation, link.ticket_id, &holder).await?;
+        // A write-back Intercom refuses for good (an attribute missing in the workspace) was
+        // dead-lettered, naming it, by the message that escalated. Later events retry it, so it
+        // heals once the attribute exists, but do not fail for it: their replies and changes
+        // still reach the ticket, and one setup slip is one dead letter, not one per event.
+        match finish_writeback(p, &conversation, link.ticket_id, &holder).await {
+            Err(JobError::Permanent { reason, .. }) => tracing::warn!(
+                conversation_id = %conversation_id,
+                ticket_id = %link.ticket_id,
+                reason = %reason,
+                "write-back still refused; carrying on with the event"
+            ),
+            other => other?,
+        }
         let mirrored = mirror_change(p, esc, event, &conversation, &link).await?;
         if !esc.append_followups {
             return Ok(match mirrored {

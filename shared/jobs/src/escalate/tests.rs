@@ -251,3 +251,36 @@ async fn a_visitor_without_email_or_external_id_is_escalated_and_found_again_onc
     assert_eq!(tickets.len(), 2);
     assert!(tickets.values().all(|(t, _)| t.requester_id == Some(users[0].id)));
 }
+
+#[tokio::test]
+async fn a_refused_attribute_is_dead_lettered_once_and_never_blocks_later_replies() {
+    let p = TestPorts::new(CONFIG);
+    p.intercom.missing_attributes.lock().unwrap().push("zendesk_ticket_id".into());
+    seed(&p, &["escalate"]);
+    let err = run(&p.ports(), &event("conversation_part.tag.created")).await.unwrap_err();
+    assert!(matches!(err, JobError::Permanent { .. }) && format!("{err:?}").contains("zendesk_ticket_id"), "{err:?}");
+    assert_eq!(p.intercom.notes.lock().unwrap().len(), 1, "the note with the link is posted all the same");
+
+    {
+        let mut convs = p.intercom.conversations.lock().unwrap();
+        convs.get_mut("42").unwrap().parts.push(part(
+            "p2",
+            PartKind::Comment,
+            AuthorRole::User,
+            "c1",
+            "Any news?",
+            6000,
+        ));
+    }
+    let out = run(&p.ports(), &event("conversation.user.replied")).await.unwrap();
+    assert!(matches!(out, Outcome::Done(_)), "a later reply is not dead-lettered for the attribute: {out:?}");
+    let ticket = p.store.link_by_conversation(&ConversationId::parse("42").unwrap()).await.unwrap().unwrap().ticket_id;
+    assert!(p.zendesk.comments(ticket).iter().any(|c| c.html_body.contains("Any news?")));
+
+    // Once the attribute exists, the next event sets it.
+    p.intercom.missing_attributes.lock().unwrap().clear();
+    run(&p.ports(), &event("conversation.user.replied")).await.unwrap();
+    let attrs = p.intercom.attributes.lock().unwrap().clone();
+    assert_eq!(attrs.last().unwrap().1.get("zendesk_ticket_id"), Some(&FieldValue::Text(ticket.to_string())));
+    assert_eq!(p.intercom.notes.lock().unwrap().len(), 1, "the note is not posted again");
+}

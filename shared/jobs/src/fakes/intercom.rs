@@ -17,6 +17,8 @@ pub struct FakeIntercom {
     pub contacts: Mutex<HashMap<String, Contact>>,
     pub companies: Mutex<HashMap<String, Vec<Company>>>,
     pub attributes: Mutex<Vec<(String, BTreeMap<String, FieldValue>)>>,
+    /// Conversation attributes the workspace does not have: a write naming one is refused.
+    pub missing_attributes: Mutex<Vec<String>>,
     pub notes: Mutex<Vec<(String, String)>>,
     /// Messages the customer sees, as (conversation, admin, html): replies, and the body of a
     /// close that carries one.
@@ -43,6 +45,7 @@ impl Default for FakeIntercom {
             contacts: Mutex::default(),
             companies: Mutex::default(),
             attributes: Mutex::default(),
+            missing_attributes: Mutex::default(),
             notes: Mutex::default(),
             replies: Mutex::default(),
             changes: Mutex::default(),
@@ -109,6 +112,9 @@ impl Messenger for FakeIntercom {
         a: &BTreeMap<String, FieldValue>,
     ) -> PortResult<()> {
         self.call();
+        if a.keys().any(|name| self.missing_attributes.lock().unwrap().contains(name)) {
+            return Err(PortError::rejected(Service::Intercom, "custom attribute does not exist"));
+        }
         self.attributes.lock().unwrap().push((id.to_string(), a.clone()));
         Ok(())
     }

@@ -10,7 +10,7 @@ use bridge_domain::keys::{DocKey, Intent};
 use bridge_domain::model::{Link, Timestamp};
 use bridge_domain::ports::{Claim, Doc, LinkCreated, PortError, PortResult, Service, Store, WithLink};
 use bridge_domain::routing::JobKind;
-use bridge_e2e::{World, eventually, post_intercom, settle};
+use bridge_e2e::{World, comments_containing, eventually, post_intercom, settle, tickets_for};
 use bridge_runtime::driver::{Disposition, process};
 use bridge_runtime::metrics::Counters;
 use bridge_sim::intercom::{AssignTo, ConversationSeed};
@@ -18,11 +18,6 @@ use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(30);
 const QUIET: Duration = Duration::from_millis(1500);
-
-fn tickets_for(world: &World, conversation: &str) -> Vec<Value> {
-    let ext = format!("intercom-conversation-{conversation}");
-    world.tickets().into_iter().filter(|t| t["external_id"].as_str() == Some(ext.as_str())).collect()
-}
 
 fn bot_notes(world: &World, conversation: &str) -> usize {
     let Some(conv) = world.intercom.conversation(conversation) else {
@@ -451,4 +446,12 @@ async fn a_missing_conversation_attribute_never_blocks_the_note_and_is_named_in_
     assert!(letters[0].body.contains("zendesk_link"), "{}", letters[0].body);
     assert_eq!(bot_notes(&world, &conv), 1, "the note is there once");
     assert!(!attributes().contains_key("zendesk_link"));
+
+    // A later reply still reaches the ticket, and the slip is not dead-lettered again.
+    world.intercom.customer_replies(&conv, "Any update on this?").unwrap();
+    let ticket = tickets_for(&world, &conv)[0]["id"].as_u64().unwrap();
+    eventually(WAIT, "the reply on the ticket", || comments_containing(&world, ticket, "Any update on this?") == 1)
+        .await
+        .unwrap();
+    assert_eq!(dead().await.len(), 1, "one dead letter for one setup slip");
 }

@@ -19,12 +19,12 @@ use bridge_domain::erasure::{
 use bridge_domain::event::Kind;
 use bridge_domain::event::Vendor;
 use bridge_domain::event::{Entity, QueuedEvent};
-use bridge_domain::ids::{ContactId, UserId};
+use bridge_domain::ids::{ContactId, ConversationId, UserId};
 use bridge_domain::keys::DocKey;
 use bridge_domain::model::Link;
 use bridge_domain::ports::{PortError, Store};
 
-use crate::{JobResult, Outcome, Ports};
+use crate::{JobError, JobResult, Outcome, Ports};
 use bridge_domain::profiles::directory::ProfileDirectory;
 
 /// How many rounds of "read the documents of the ids found so far" an erasure makes.
@@ -73,6 +73,7 @@ where
         receipt.links_removed += 1;
         keys.extend(erasure::conversation_keys(&link.conversation_id, &link.tickets));
     }
+    reindex_peers(p.store, &links).await?;
     for key in &keys {
         if p.store.delete(key).await? {
             receipt.documents_removed += 1;
@@ -82,6 +83,21 @@ where
     tracing::info!(erasure_receipt = %json, "erasure receipt");
     // The outcome is stored with the delivery's done marker: counts only, no ids of the person.
     Ok(Outcome::Done(receipt.counts()))
+}
+
+/// A conversation that follows the same ticket as an erased one (their tickets were merged)
+/// lost that ticket's index entry with the erased link: its link is written again, which
+/// indexes its tickets, without the erased conversation among its peers.
+async fn reindex_peers<S: Store>(store: &S, erased: &[Link]) -> Result<(), JobError> {
+    let gone = |c: &ConversationId| erased.iter().any(|l| l.conversation_id == *c);
+    for peer in erased.iter().flat_map(|l| &l.shared_with).filter(|c| !gone(c)) {
+        let Some(mut link) = store.link_by_conversation(peer).await? else { continue };
+        link.shared_with.retain(|c| !gone(c));
+        if !store.update_link(&link, link.version).await? {
+            return Err(crate::lifecycle::busy(format!("link of {peer} changed during the erasure")));
+        }
+    }
+    Ok(())
 }
 
 /// Everything the store knows about the person: their ids on both sides (from every job's

@@ -111,6 +111,32 @@ pub enum Outcome {
     LoopSuppressed(String),
 }
 
+impl Outcome {
+    /// One outcome for an event that touched several links (a ticket several conversations
+    /// follow after a merge): done if anything was done, else suppressed if any was an echo.
+    pub fn combine(outcomes: Vec<Outcome>) -> Outcome {
+        let rank = |o: &Outcome| match o {
+            Outcome::Done(_) => 0,
+            Outcome::LoopSuppressed(_) => 1,
+            Outcome::Skipped(_) => 2,
+        };
+        let best = outcomes.iter().map(rank).min().unwrap_or(2);
+        let text: Vec<String> = outcomes
+            .into_iter()
+            .filter(|o| rank(o) == best)
+            .map(|o| match o {
+                Outcome::Done(t) | Outcome::Skipped(t) | Outcome::LoopSuppressed(t) => t,
+            })
+            .collect();
+        let text = text.join("; ");
+        match best {
+            0 => Outcome::Done(text),
+            1 => Outcome::LoopSuppressed(text),
+            _ => Outcome::Skipped(text),
+        }
+    }
+}
+
 /// How a message failed.
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {

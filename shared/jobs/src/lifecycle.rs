@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use bridge_domain::event::QueuedEvent;
-use bridge_domain::ids::{ContactId, TicketId};
+use bridge_domain::ids::{ContactId, ConversationId, TicketId};
 use bridge_domain::keys::DocKey;
 use bridge_domain::links::{self, LinkChange, Transition};
 use bridge_domain::loop_guard::Written;
@@ -31,6 +31,10 @@ pub fn busy(detail: String) -> JobError {
 
 /// Applies `change` to the link of the conversation, re-reading on version conflicts. Returns
 /// the link as stored afterwards (unchanged when the change was stale or already applied).
+///
+/// A link that moves onto a ticket other conversations already follow (two tickets merged
+/// into one) names them in `shared_with`, and they name it, so a change of that ticket reaches
+/// them all ([`links_sharing`]).
 pub async fn move_link<S: Store, I, Z>(
     p: &Ports<'_, S, I, Z>,
     link: &Link,
@@ -40,6 +44,10 @@ pub async fn move_link<S: Store, I, Z>(
     for _ in 0..5 {
         match links::apply(&current, change, p.clock.now()) {
             Transition::Moved(next) => {
+                let mut next = *next;
+                if next.ticket_id != current.ticket_id {
+                    next.shared_with = conversations_on(p, next.ticket_id, &next.conversation_id).await?;
+                }
                 if p.store.update_link(&next, current.version).await? {
                     tracing::info!(
                         conversation_id = %next.conversation_id,
@@ -47,12 +55,17 @@ pub async fn move_link<S: Store, I, Z>(
                         change = ?change,
                         "link moved"
                     );
-                    let mut stored = *next;
-                    stored.version = current.version.saturating_add(1);
-                    return Ok(stored);
+                    next.version = current.version.saturating_add(1);
+                    introduce_to_peers(p, &next).await?;
+                    return Ok(next);
                 }
             }
-            Transition::AlreadyApplied | Transition::Stale => return Ok(current),
+            Transition::AlreadyApplied => {
+                // A redelivery: the peers may not have been told if the first run died.
+                introduce_to_peers(p, &current).await?;
+                return Ok(current);
+            }
+            Transition::Stale => return Ok(current),
         }
         current = p
             .store
@@ -61,6 +74,56 @@ pub async fn move_link<S: Store, I, Z>(
             .ok_or_else(|| JobError::permanent(format!("link of {} vanished", link.conversation_id)))?;
     }
     Err(busy(format!("link of {} keeps changing", link.conversation_id)))
+}
+
+/// The conversations other than `me` whose links follow `ticket`, as its index entry knows them.
+async fn conversations_on<S: Store, I, Z>(
+    p: &Ports<'_, S, I, Z>,
+    ticket: TicketId,
+    me: &ConversationId,
+) -> Result<Vec<ConversationId>, JobError> {
+    let Some(other) = p.store.link_by_ticket(ticket).await? else {
+        return Ok(Vec::new());
+    };
+    if other.ticket_id != ticket || other.conversation_id == *me {
+        return Ok(other.shared_with.into_iter().filter(|c| c != me).collect());
+    }
+    let mut found: Vec<ConversationId> = other.shared_with.into_iter().filter(|c| c != me).collect();
+    found.push(other.conversation_id);
+    Ok(found)
+}
+
+/// Adds `link`'s conversation to the `shared_with` of each peer that still follows its ticket.
+async fn introduce_to_peers<S: Store, I, Z>(p: &Ports<'_, S, I, Z>, link: &Link) -> Result<(), JobError> {
+    'peers: for peer in &link.shared_with {
+        for _ in 0..5 {
+            let Some(mut other) = p.store.link_by_conversation(peer).await? else { continue 'peers };
+            if other.ticket_id != link.ticket_id || other.shared_with.contains(&link.conversation_id) {
+                continue 'peers;
+            }
+            other.shared_with.push(link.conversation_id.clone());
+            if p.store.update_link(&other, other.version).await? {
+                continue 'peers;
+            }
+        }
+        return Err(busy(format!("link of {peer} keeps changing")));
+    }
+    Ok(())
+}
+
+/// `link` and the links of the other conversations that follow the same live ticket (after a
+/// merge of their tickets), each read fresh; conversations that have moved on are left out.
+pub async fn links_sharing<S: Store, I, Z>(p: &Ports<'_, S, I, Z>, link: Link) -> Result<Vec<Link>, JobError> {
+    let mut all = Vec::with_capacity(1 + link.shared_with.len());
+    for peer in &link.shared_with {
+        if let Some(other) = p.store.link_by_conversation(peer).await?
+            && other.ticket_id == link.ticket_id
+        {
+            all.push(other);
+        }
+    }
+    all.insert(0, link);
+    Ok(all)
 }
 
 /// The merge target named by a `ticket.merged` event, if this is one.

@@ -27,9 +27,40 @@ pub async fn run<S: Store, I: Messenger, Z: Helpdesk>(p: &Ports<'_, S, I, Z>, ev
     let Some(cfg) = p.config.tag_sync.as_ref() else {
         return Ok(Outcome::Skipped("tag_sync is not configured".into()));
     };
-    let Some(link) = find_link(p, event).await? else {
+    let links = find_links(p, event).await?;
+    if links.is_empty() {
         return Ok(Outcome::Skipped(format!("{} is not linked", event.entity)));
-    };
+    }
+    let mut outcomes = Vec::with_capacity(links.len());
+    for link in &links {
+        outcomes.push(sync_locked(p, cfg, link, event).await?);
+    }
+    Ok(Outcome::combine(outcomes))
+}
+
+/// The links an event concerns: the conversation's, or every conversation following the ticket
+/// (more than one after a merge of their tickets: each pair keeps its own tag state).
+async fn find_links<S: Store, I: Messenger, Z: Helpdesk>(
+    p: &Ports<'_, S, I, Z>,
+    event: &QueuedEvent,
+) -> Result<Vec<Link>, JobError> {
+    match &event.entity {
+        Entity::Conversation(id) => Ok(p.store.link_by_conversation(id).await?.into_iter().collect()),
+        Entity::Ticket(id) => match p.store.link_by_ticket(*id).await? {
+            Some(link) => lifecycle::links_sharing(p, link).await,
+            None => Ok(Vec::new()),
+        },
+        _ => Err(wrong_entity(event, "a conversation or a ticket")),
+    }
+}
+
+/// Syncs one pair under its lease (`tags#<conversation>`), one run per link at a time.
+async fn sync_locked<S: Store, I: Messenger, Z: Helpdesk>(
+    p: &Ports<'_, S, I, Z>,
+    cfg: &tags::TagSyncConfig,
+    link: &Link,
+    event: &QueuedEvent,
+) -> JobResult {
     let conv_id = link.conversation_id.clone();
     let holder = holder_for(p.worker, event);
     let lock = Intent::TagSync(conv_id.clone());
@@ -37,22 +68,11 @@ pub async fn run<S: Store, I: Messenger, Z: Helpdesk>(p: &Ports<'_, S, I, Z>, ev
         Claim::Acquired => {}
         Claim::Busy | Claim::Done(_) => return Err(busy(format!("tag sync of {conv_id} in progress elsewhere"))),
     }
-    let result = sync(p, cfg, &link, event).await;
+    let result = sync(p, cfg, link, event).await;
     if let Err(e) = p.store.release(&lock, &holder).await {
         tracing::warn!(conversation_id = %conv_id, error = %e, "could not release tag lock");
     }
     result
-}
-
-async fn find_link<S: Store, I: Messenger, Z: Helpdesk>(
-    p: &Ports<'_, S, I, Z>,
-    event: &QueuedEvent,
-) -> Result<Option<Link>, JobError> {
-    match &event.entity {
-        Entity::Conversation(id) => Ok(p.store.link_by_conversation(id).await?),
-        Entity::Ticket(id) => Ok(p.store.link_by_ticket(*id).await?),
-        _ => Err(wrong_entity(event, "a conversation or a ticket")),
-    }
 }
 
 async fn sync<S: Store, I: Messenger, Z: Helpdesk>(

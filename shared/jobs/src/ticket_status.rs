@@ -69,6 +69,23 @@ pub async fn run<S: Store, I: Messenger, Z: Helpdesk>(p: &Ports<'_, S, I, Z>, ev
     };
     let live = lifecycle::live_ticket(p.zendesk, &link, event_ticket).await?;
     let own = p.zendesk.own_user_id().await?;
+    // After a merge of their tickets, several conversations follow the live ticket: each is told.
+    let mut outcomes = Vec::with_capacity(1 + link.shared_with.len());
+    for link in lifecycle::links_sharing(p, link).await? {
+        outcomes.push(reflect(p, cfg, &link, &live, own, event).await?);
+    }
+    Ok(Outcome::combine(outcomes))
+}
+
+/// Reflects the live ticket onto one conversation that follows it: comments, status, priority.
+async fn reflect<S: Store, I: Messenger, Z: Helpdesk>(
+    p: &Ports<'_, S, I, Z>,
+    cfg: &status::TicketStatusConfig,
+    link: &Link,
+    live: &Ticket,
+    own: UserId,
+    event: &QueuedEvent,
+) -> JobResult {
     let holder = holder_for(p.worker, event);
 
     let key = DocKey::TicketStatus(link.conversation_id.clone());
@@ -95,9 +112,9 @@ pub async fn run<S: Store, I: Messenger, Z: Helpdesk>(p: &Ports<'_, S, I, Z>, ev
     }
     doc.ticket = Some(live.id);
 
-    let relayed = relay_comments(p, cfg, &link, &live, own, &mut doc, &holder).await?;
+    let relayed = relay_comments(p, cfg, link, live, own, &mut doc, &holder).await?;
     let mut priority_set = false;
-    let status = apply_status(p, cfg, &link, &live, own, event, &mut doc, &holder).await?;
+    let status = apply_status(p, cfg, link, live, own, event, &mut doc, &holder).await?;
     if let Some(name) = &cfg.priority_attribute
         && live.priority.is_some()
         && live.priority != doc.priority

@@ -62,6 +62,12 @@ pub struct Link {
     pub version: u64,
     /// What happened to the link, oldest first.
     pub history: Vec<LinkEvent>,
+    /// Other conversations linked to the same live ticket (their tickets were merged into it, or
+    /// this one's was). The store indexes a ticket to one conversation; this names the others,
+    /// so a change of the ticket reaches every conversation that follows it. May name
+    /// conversations that have since moved on: check their own link.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shared_with: Vec<ConversationId>,
 }
 
 impl Link {
@@ -81,6 +87,7 @@ impl Link {
             contact_id,
             version: 1,
             history: vec![LinkEvent::Created { ticket: ticket_id, at }],
+            shared_with: Vec::new(),
         }
     }
 }

@@ -129,3 +129,17 @@ async fn a_shadow_run_plans_the_erasure_and_touches_nothing() {
     assert!(p.store.doc_keys().contains(&"PERSON#IC#c1".to_string()), "nothing purged");
     assert_eq!(p.dead_letters.0.lock().unwrap().len(), 3, "no dead letter removed");
 }
+
+#[tokio::test]
+async fn a_conversation_sharing_the_erased_ones_ticket_is_still_found_by_it() {
+    let p = world("").await;
+    // Bob's ticket 6 was merged into Ada's ticket 5: both conversations follow ticket 5.
+    let bob = p.store.link_by_conversation(&ConversationId::parse("88").unwrap()).await.unwrap().unwrap();
+    let merge =
+        bridge_domain::links::LinkChange::Merged { from: TicketId::new(6).unwrap(), to: TicketId::new(5).unwrap() };
+    crate::lifecycle::move_link(&p.ports(), &bob, &merge).await.unwrap();
+    run(&p.ports(), &p.dead_letters, &deleted("contact.deleted", "contact:c1")).await.unwrap();
+    let found = p.store.link_by_ticket(TicketId::new(5).unwrap()).await.unwrap().expect("Bob's link by the ticket");
+    assert_eq!(found.conversation_id.as_str(), "88");
+    assert!(found.shared_with.is_empty(), "the erased conversation is no longer named: {:?}", found.shared_with);
+}

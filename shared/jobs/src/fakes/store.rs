@@ -194,7 +194,8 @@ impl Store for MemStore {
     async fn delete_link(&self, link: &Link) -> PortResult<()> {
         self.requests.write();
         self.links.lock().unwrap().remove(link.conversation_id.as_str());
-        self.ticket_index.lock().unwrap().retain(|_, c| c != link.conversation_id.as_str());
+        // Like the DynamoDB store: every ticket entry of the link goes, whoever it points at.
+        self.ticket_index.lock().unwrap().retain(|t, _| !link.tickets.iter().any(|lt| lt.get() == *t));
         Ok(())
     }
 }

@@ -141,3 +141,35 @@ async fn status_tags_and_dropdown_tags_are_not_synced() {
     assert_eq!(zd_tags(&p), vec!["plan_gold".to_string()]);
     assert_eq!(ic_tags(&p), vec!["zd-solved".to_string()]);
 }
+
+#[tokio::test]
+async fn after_a_merge_a_ticket_tag_reaches_every_conversation_following_the_ticket() {
+    let p = setup(&[], &[]).await;
+    // A second conversation with its own ticket, merged into ticket 100.
+    let mut c2 = conversation(&[]);
+    c2.id = ConversationId::parse("c2").unwrap();
+    p.intercom.conversations.lock().unwrap().insert("c2".into(), c2);
+    p.zendesk.tickets.lock().unwrap().insert(200, (ticket(200, TicketStatus::Closed), vec![]));
+    let link = Link::new(ConversationId::parse("c2").unwrap(), TicketId::new(200).unwrap(), None, None, Timestamp(1));
+    p.store.create_link(&link).await.unwrap();
+    let merge =
+        bridge_domain::links::LinkChange::Merged { from: TicketId::new(200).unwrap(), to: TicketId::new(100).unwrap() };
+    let moved = crate::lifecycle::move_link(&p.ports(), &link, &merge).await.unwrap();
+    assert_eq!(moved.shared_with, vec![ConversationId::parse("c1").unwrap()]);
+    let first = p.store.link_by_conversation(&ConversationId::parse("c1").unwrap()).await.unwrap().unwrap();
+    assert_eq!(first.shared_with, vec![ConversationId::parse("c2").unwrap()], "the peer is told too");
+
+    p.zendesk.tickets.lock().unwrap().get_mut(&100).unwrap().0.tags = vec!["topic".into()];
+    let out = run(&p.ports(), &zd_event("d1", 7)).await.unwrap();
+    assert!(matches!(out, Outcome::Done(_)), "{out:?}");
+    let mut written: Vec<(String, String, bool)> = p.intercom.tag_writes.lock().unwrap().clone();
+    written.sort();
+    assert_eq!(
+        written,
+        vec![("c1".into(), "topic".into(), true), ("c2".into(), "topic".into(), true)],
+        "one write per conversation"
+    );
+    // Again: nothing more.
+    run(&p.ports(), &zd_event("d2", 7)).await.unwrap();
+    assert_eq!(p.intercom.tag_writes.lock().unwrap().len(), 2);
+}

@@ -10,6 +10,7 @@ mod csat;
 mod erasure;
 mod escalation;
 mod intake;
+mod merged_tickets;
 mod observability;
 mod profile_backfill;
 mod profile_drift;

@@ -34,7 +34,7 @@ tag_sync:
   ignore_zendesk: [intercom, tier2, closed_by_merge]
 "#;
 
-async fn world() -> World {
+pub(super) async fn world() -> World {
     World::start_with(|c| format!("{c}{SECTIONS}")).await.unwrap()
 }
 
@@ -42,7 +42,7 @@ fn writes(ex: &[Exchange]) -> Vec<&Exchange> {
     ex.iter().filter(|e| e.method != "GET").collect()
 }
 
-fn intercom_exchanges(w: &World) -> Vec<Exchange> {
+pub(super) fn intercom_exchanges(w: &World) -> Vec<Exchange> {
     w.intercom.gate().recorder.all()
 }
 
@@ -51,7 +51,7 @@ fn zendesk_exchanges(w: &World) -> Vec<Exchange> {
 }
 
 /// Waits until nothing new reaches either simulator (requests or webhooks).
-async fn quiet(w: &World) {
+pub(super) async fn quiet(w: &World) {
     quiet_for(w, QUIET).await;
 }
 
@@ -77,7 +77,7 @@ fn ticket_of(w: &World, conversation: &str) -> Value {
 }
 
 /// A customer conversation escalated by the `escalate` tag; returns (conversation, ticket id).
-async fn escalated(w: &World, body: &str) -> (String, u64) {
+pub(super) async fn escalated(w: &World, body: &str) -> (String, u64) {
     let conv = w.intercom.customer_starts_conversation(&w.seeded.customer, body).unwrap();
     w.intercom.admin_tags(&conv, &w.seeded.agent, "escalate").unwrap();
     let ext = format!("intercom-conversation-{conv}");
@@ -96,7 +96,7 @@ async fn escalated(w: &World, body: &str) -> (String, u64) {
 }
 
 /// Bot messages the customer sees (replies, and closes that carry a message) containing `text`.
-fn bot_replies(w: &World, conv: &str, text: &str) -> usize {
+pub(super) fn bot_replies(w: &World, conv: &str, text: &str) -> usize {
     w.intercom
         .conversation(conv)
         .map(|c| {

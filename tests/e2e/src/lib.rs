@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 pub mod backfill;
 pub mod csat;
 pub mod profiles_demo;
+pub mod templates;
 
 use anyhow::Context as _;
 use bridge_aws::{DynamoStore, QueueSettings, SqsQueue};
@@ -97,7 +98,7 @@ escalation:
 
 /// Seeds the cast every test and the demo start from: the bridge's bot admin and a human agent
 /// with two teams, the conversation attributes the bridge writes, Ada of Acme Corp
-/// (enterprise), and on Zendesk an agent and the "Tier 2" group.
+/// (enterprise, health score 80), and on Zendesk an agent and the "Tier 2" group.
 pub fn seed_vendors(intercom: &IntercomSim, zendesk: &ZendeskSim) -> anyhow::Result<Seeded> {
     let bot_admin = intercom.seed_admin("Bridge Bot", "bridge-bot@example.com");
     let agent = intercom.seed_admin("Alex Agent", "alex@example.com");
@@ -109,6 +110,8 @@ pub fn seed_vendors(intercom: &IntercomSim, zendesk: &ZendeskSim) -> anyhow::Res
         company_id: "acme-1".into(),
         name: Some("Acme Corp".into()),
         plan: Some("enterprise".into()),
+        // The customer-success score the shipped routing template reads: healthy.
+        custom_attributes: serde_json::Map::from_iter([("health_score".to_string(), serde_json::json!(80))]),
         ..Default::default()
     });
     let customer = intercom

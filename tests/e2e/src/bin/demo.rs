@@ -12,6 +12,7 @@ use bridge_domain::ids::ConversationId;
 use bridge_domain::ports::Store;
 use bridge_sim::intercom::{IntercomSim, IntercomSimOptions};
 use bridge_sim::moto::Moto;
+use bridge_sim::sheets::SheetsSim;
 use bridge_sim::zendesk::{ZendeskSim, ZendeskSimOptions};
 use serde_json::Value;
 
@@ -67,17 +68,20 @@ async fn main() -> anyhow::Result<()> {
     println!("moto      {}\nintercom  {}\nzendesk   {}", moto.endpoint(), intercom.base_url(), zendesk.base_url());
 
     let cast = bridge_e2e::seed_vendors(&intercom, &zendesk)?;
-    let (bot, agent, ada, tier2, zoe) =
-        (cast.bot_admin, cast.agent, cast.customer, cast.tier2_group, cast.zendesk_agent);
+    let swaps = bridge_e2e::templates::prepare(&intercom, &zendesk, &cast);
+    let (bot, agent, ada, zoe) = (cast.bot_admin, cast.agent, cast.customer, cast.zendesk_agent);
 
-    let example = std::fs::read_to_string(root.join("infra/config/escalate-conversation-to-zendesk.yaml"))
-        .context("reading the example configuration")?;
-    let enterprise = zendesk.add_group("Enterprise");
-    let config = demo_config(&example, &bot, tier2) + &intake_demo_config(enterprise, tier2) + STATUS_TAGS_DEMO_CONFIG;
-    let config = config + bridge_e2e::profiles_demo::DEMO_CONFIG;
-    bridge_e2e::profiles_demo::seed_fields(&intercom, &zendesk);
-    let config_path = work.join("bridge.yaml");
-    std::fs::write(&config_path, &config)?;
+    // The six shipped templates, as an operator deploys them: a BRIDGE_CONFIG folder of the
+    // files from infra/config with only the account ids swapped for the simulators' own.
+    let config_dir = bridge_e2e::templates::write_folder(&swaps, &work.join("config"))?;
+    let enterprise = zendesk
+        .with_state(|st| st.groups.values().find(|g| g.name == "Enterprise").map(|g| g.id))
+        .context("the Enterprise group")?;
+    // The CSAT template writes to a Google spreadsheet: the Sheets simulator stands in for it.
+    let sheets = SheetsSim::start().await?;
+    for name in ["CsatDaily", "CsatWeekly", "CsatCustom"] {
+        sheets.add_named_range(bridge_e2e::templates::SPREADSHEET_ID, name, 200, 11);
+    }
 
     let port = free_port()?;
     let url = format!("http://127.0.0.1:{port}");
@@ -94,7 +98,9 @@ async fn main() -> anyhow::Result<()> {
         ("ZENDESK_EMAIL", ZendeskSimOptions::default().email),
         ("ZENDESK_API_TOKEN", ZendeskSimOptions::default().api_token),
         ("ZENDESK_WEBHOOK_SECRET", ZendeskSimOptions::default().webhook_secret),
-        ("BRIDGE_CONFIG", config_path.display().to_string()),
+        ("BRIDGE_CONFIG", config_dir.display().to_string()),
+        ("GOOGLE_SERVICE_ACCOUNT_JSON", sheets.service_account_json()),
+        ("SHEETS_API_BASE", sheets.base_url()),
         ("BRIDGE_TABLE", "bridge-demo".to_string()),
         ("BRIDGE_QUEUE_PREFIX", "bridge-demo".to_string()),
         ("RUST_LOG", "warn".to_string()),
@@ -124,6 +130,7 @@ async fn main() -> anyhow::Result<()> {
     intercom.set_webhook_target(Some(format!("{url}/webhooks/intercom")));
     zendesk.set_webhook_target(Some(format!("{url}/webhooks/zendesk")));
     println!("listening on {url} (log: target/demo/bridge-serve.log)");
+    println!("config    target/demo/config: the six templates of infra/config, account ids swapped");
 
     step("The story: Ada chats, Alex answers, then tags the conversation `escalate`");
     let fail = |e: bridge_sim::intercom::ApiError| anyhow::anyhow!("simulator: {e:?}");
@@ -275,6 +282,8 @@ async fn main() -> anyhow::Result<()> {
     step("CSAT report for the simulators' last 14 days (job 7): bridge report csat");
     let dashboard = bridge_e2e::csat::demo_scene(&intercom, &zendesk, &agent, &ada, &bridge_bin, &env, &work)?;
     println!("dashboard  {}", dashboard.display());
+    let rows = sheets.values(bridge_e2e::templates::SPREADSHEET_ID, "CsatCustom").len();
+    println!("Sheets     range CsatCustom of the template's spreadsheet: {rows} rows");
 
     step("Stopping everything");
     drop(serve);
@@ -285,42 +294,6 @@ async fn main() -> anyhow::Result<()> {
     drop(moto);
     println!("done: bridge serve, the simulators and moto are stopped.");
     Ok(())
-}
-
-/// The example configuration with the ids of this run's simulators.
-/// Jobs 3 and 4 for the demo (see infra/config/sync-ticket-resolution-to-intercom.yaml).
-const STATUS_TAGS_DEMO_CONFIG: &str = r#"
-ticket_status:
-  on:
-    solved:
-      message: "Good news: your request #{ticket_id} was solved by {agent_name}. Just reply here if anything is left."
-      conversation: close
-      tags: [zendesk-solved]
-    reopened: { conversation: open }
-tag_sync:
-  map: { VIP: vip_customer }
-  unmapped: slug
-  ignore_intercom: [escalate]
-  ignore_zendesk: [closed_by_merge, intercom, tier2, escalated, escalated-by-tag]
-"#;
-
-fn demo_config(example: &str, bot: &str, group: u64) -> String {
-    let mut out = String::new();
-    for line in example.lines() {
-        let trimmed = line.trim_start();
-        let indent = &line[..line.len() - trimmed.len()];
-        if trimmed.starts_with("bot_admin_id:") {
-            out.push_str(&format!("{indent}bot_admin_id: \"{bot}\"\n"));
-        } else if trimmed.starts_with("group_id:") {
-            out.push_str(&format!("{indent}group_id: {group}\n"));
-        } else if trimmed.starts_with("conversation_field_id:") {
-            continue;
-        } else {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    out
 }
 
 fn free_port() -> anyhow::Result<u16> {
@@ -350,27 +323,4 @@ async fn wait_for<T>(timeout: Duration, mut probe: impl FnMut() -> Option<T>) ->
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     None
-}
-
-/// Jobs 5 and 6 for the demo: enterprise customers go to the Enterprise group; web-form and
-/// email tickets are acknowledged with the plan's SLA.
-fn intake_demo_config(enterprise: u64, default_group: u64) -> String {
-    format!(
-        r#"
-routing:
-  plan_tiers: [enterprise, pro, starter]
-  default: {{ group_id: {default_group} }}
-  rules:
-    - name: enterprise customers
-      when: {{ plan: [enterprise] }}
-      group_id: {enterprise}
-      priority: high
-      tags: [enterprise]
-acknowledgement:
-  channels: [web, email]
-  message_type: email
-  sla:
-    plans: {{ enterprise: within 1 hour }}
-"#
-    )
 }

@@ -1,40 +1,23 @@
 //! The shipped templates (`infra/config/*.yaml`) run as shipped: the files are read from the
 //! repository, only the account ids (admins, teams, groups, fields, agents) swapped for the
-//! simulators' own, and merged as `BRIDGE_CONFIG=infra/config` would merge them. Four of them
-//! act in one working scene; the profile and CSAT templates are merged and validated with them
-//! (their behaviour needs the field catalogs and Google credentials of their own tests).
+//! simulators' own (`bridge_e2e::templates`), and merged as `BRIDGE_CONFIG=infra/config` merges
+//! them. All six act in one working scene: escalation, resolution and tags, routing and
+//! acknowledgement, profile sync with the template's field mapping, and the CSAT report into the
+//! template's spreadsheet ranges and S3 prefix.
 
 use std::time::Duration;
 
+use bridge_aws::S3Objects;
 use bridge_domain::Config;
+use bridge_e2e::templates::{self, SPREADSHEET_ID};
 use bridge_e2e::{World, eventually, settle};
-use serde_json::Value;
+use bridge_reports::sheets::SheetsClient;
+use bridge_reports::{Reporter, S3Sink, handle_scheduled};
+use bridge_sim::sheets::SheetsSim;
+use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(30);
 const QUIET: Duration = Duration::from_millis(1500);
-const TEMPLATES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/config");
-
-/// Every shipped template, the placeholders of the account ids replaced as `ids` says.
-fn shipped(ids: &[(&str, String)], only: &[&str]) -> Vec<(String, String)> {
-    let mut names: Vec<String> = std::fs::read_dir(TEMPLATES)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".yaml"))
-        .collect();
-    names.sort();
-    assert_eq!(names.len(), 6, "six shipped templates: {names:?}");
-    names
-        .into_iter()
-        .filter(|n| only.is_empty() || only.contains(&n.as_str()))
-        .map(|name| {
-            let mut text = std::fs::read_to_string(format!("{TEMPLATES}/{name}")).unwrap();
-            for (placeholder, id) in ids {
-                text = text.replace(placeholder, id);
-            }
-            (name, text)
-        })
-        .collect()
-}
 
 async fn quiet(w: &World) {
     settle(QUIET, WAIT, || {
@@ -48,33 +31,11 @@ async fn quiet(w: &World) {
 async fn the_shipped_templates_run_as_shipped_with_only_the_account_ids_swapped() {
     let mut w = World::start().await.unwrap();
     let s = w.seeded.clone();
-    let group = |name: &str| w.zendesk.add_group(name).to_string();
-    let field = w.zendesk.add_ticket_field("Intercom conversation", "text", &[], None);
-    let ids: Vec<(&str, String)> = vec![
-        ("\"5512345\"", format!("\"{}\"", s.bot_admin)),
-        ("\"4567890\"", format!("\"{}\"", s.escalations_team)),
-        ("\"5510001\"", format!("\"{}\"", s.agent)),
-        ("\"5510002\"", format!("\"{}\"", s.agent)),
-        ("360000111111", s.tier2_group.to_string()),
-        ("360000222222", group("Billing")),
-        ("360012345678", field.to_string()),
-        ("360000100000", group("General support")),
-        ("360000200000", group("VIP desk")),
-        ("360000300000", group("Enterprise")),
-        ("360000400000", group("Pro")),
-        ("360000500000", group("Product feedback")),
-        ("360009876543", s.zendesk_agent.to_string()),
-    ];
-    // All six merge as shipped.
-    Config::from_yaml_files(&shipped(&ids, &[])).unwrap();
-    let acting = [
-        "escalate-conversation-to-zendesk.yaml",
-        "sync-ticket-resolution-to-intercom.yaml",
-        "route-new-tickets-by-intercom-segment.yaml",
-        "acknowledge-web-form-tickets-in-intercom.yaml",
-    ];
+    let swaps = templates::prepare(&w.intercom, &w.zendesk, &s);
+    let files = templates::shipped(&swaps, &[]).unwrap();
+    assert_eq!(files.len(), 6, "six shipped templates: {:?}", files.iter().map(|f| &f.0).collect::<Vec<_>>());
     w.stop_bridge().await;
-    w.config = Config::from_yaml_files(&shipped(&ids, &acting)).unwrap();
+    w.config = Config::from_yaml_files(&files).unwrap();
     w.start_bridge().await.unwrap();
     let vip_desk = w.zendesk.with_state(|st| st.groups.values().find(|g| g.name == "VIP desk").map(|g| g.id)).unwrap();
 
@@ -123,4 +84,62 @@ async fn the_shipped_templates_run_as_shipped_with_only_the_account_ids_swapped(
     assert!(t["tags"].as_array().unwrap().iter().any(|x| x == "vip"), "{t}");
     let message = w.intercom.state().messages.into_iter().find(|m| m.body.contains(&format!("#{web}"))).unwrap();
     assert!(message.body.contains("within 1 hour"), "the enterprise SLA: {}", message.body);
+
+    // Profiles, with the template's mapping: plan (dropdown) and seats (number) flow to Ada's
+    // Zendesk user, her Intercom id onto it; VIP, owned by Zendesk, flows back.
+    w.intercom.edit_contact(&s.customer, json!({"custom_attributes": {"plan": "pro", "seats": 12}})).unwrap();
+    let user = |w: &World| -> Value {
+        let users = w.zendesk.dump()["users"].as_array().cloned().unwrap_or_default();
+        users.into_iter().find(|u| u["id"].as_u64() == Some(requester)).unwrap_or(Value::Null)
+    };
+    eventually(WAIT, "plan and seats on the Zendesk user", || {
+        let f = &user(&w)["user_fields"];
+        f["plan"] == "pro" && f["seats"].as_f64() == Some(12.0)
+    })
+    .await
+    .unwrap();
+    assert_eq!(user(&w)["user_fields"]["intercom_contact_id"], s.customer.as_str());
+    let input = bridge_sim::zendesk::UserInput {
+        user_fields: Some([("vip".to_string(), json!(true))].into_iter().collect()),
+        ..Default::default()
+    };
+    w.zendesk.edit_user(s.zendesk_agent, requester, input).unwrap();
+    eventually(WAIT, "VIP on the Intercom contact", || {
+        w.intercom.contact(&s.customer).is_some_and(|c| c.custom_attributes.get("vip") == Some(&json!(true)))
+    })
+    .await
+    .unwrap();
+    quiet(&w).await;
+
+    // CSAT, with the template's periods, spreadsheet ranges and S3 prefix.
+    w.stop_bridge().await;
+    let today = chrono::Utc::now().date_naive();
+    let d1 = today - chrono::Duration::days(3);
+    let d1_ts = d1.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp();
+    bridge_e2e::csat::seed_intercom(&w.intercom, &s.agent, &s.escalations_team, &s.customer, d1_ts).unwrap();
+    bridge_e2e::csat::seed_zendesk(&w.zendesk, s.zendesk_agent, d1_ts).unwrap();
+    let sheets = SheetsSim::start().await.unwrap();
+    for name in ["CsatDaily", "CsatWeekly", "CsatCustom"] {
+        sheets.add_named_range(SPREADSHEET_ID, name, 40, 11);
+    }
+    let bucket = bridge_sim::moto::unique_name("reports");
+    let s3 = S3Sink::new(S3Objects::new(&w.sdk), &bucket);
+    s3.objects().client().create_bucket().bucket(&bucket).send().await.unwrap();
+    let reporter = Reporter {
+        intercom: w.intercom_client().unwrap(),
+        zendesk: w.zendesk_client().unwrap(),
+        s3: Some(s3.clone()),
+        sheets: Some(
+            SheetsClient::new(&sheets.service_account_json().into(), &sheets.base_url().parse().unwrap()).unwrap(),
+        ),
+        config: w.config.reporting.clone().expect("the CSAT template's reporting section"),
+    };
+    let input = json!({"from": d1.to_string(), "to": today.to_string()});
+    let answer = handle_scheduled(&reporter, input, today).await.unwrap();
+    assert!(answer["ratings"].as_u64().is_some_and(|n| n > 0), "{answer}");
+    let custom = sheets.values(SPREADSHEET_ID, "CsatCustom");
+    assert!(custom.len() > 1, "a header and the days' rows in the template's range: {custom:?}");
+    let listed = s3.objects().client().list_objects_v2().bucket(&bucket).send().await.unwrap();
+    let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
+    assert!(!keys.is_empty() && keys.iter().all(|k| k.starts_with("csat/")), "under the template's prefix: {keys:?}");
 }

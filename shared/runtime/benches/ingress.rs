@@ -209,18 +209,12 @@ fn zendesk_headers(body: &[u8]) -> HeaderMap {
 }
 
 fn deployed_benches(c: &mut Criterion, rt: &tokio::runtime::Runtime, body: &[u8], headers: &HeaderMap, zbody: &[u8]) {
-    // The Lambda's subscriber, as `telemetry::init` builds it (JSON lines, the span list, no
-    // target, the env filter; keep the two alike), installed only now so the comparison benches above run as before; /dev/null
-    // stands for the stdout pipe (one write per line, as on Lambda).
+    // The Lambda's subscriber (`telemetry::lambda_subscriber`, as `telemetry::init` installs it),
+    // installed only now so the comparison benches above run as before; /dev/null stands for the
+    // stdout pipe (one write per line, as on Lambda).
     let devnull = Arc::new(File::create("/dev/null").unwrap());
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(DEPLOYED_RUST_LOG))
-        .with_current_span(false)
-        .with_span_list(true)
-        .with_target(false)
-        .with_writer(devnull)
-        .init();
+    let filter = tracing_subscriber::EnvFilter::new(DEPLOYED_RUST_LOG);
+    tracing::subscriber::set_global_default(bridge_runtime::telemetry::lambda_subscriber(filter, devnull)).unwrap();
     let mut out = File::create("/dev/null").unwrap();
 
     let mut group = c.benchmark_group("ingress_as_deployed");

@@ -10,23 +10,35 @@
 use std::io::IsTerminal as _;
 
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 fn filter() -> EnvFilter {
     EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"))
 }
 
 /// Installs the global subscriber once; later calls are no-ops (tests call it repeatedly).
-/// Each line carries its spans once (`spans`: the Lambda invocation's request id, then the
-/// job's ids), not also the innermost one again (`span`), and no module path: CloudWatch bills
-/// every byte.
+/// The subscriber is [`lambda_subscriber`] on stdout, filtered by `RUST_LOG` (default `info`).
 pub fn init() {
-    let _ = tracing_subscriber::fmt()
+    let _ = lambda_subscriber(filter(), std::io::stdout).try_init();
+}
+
+/// The subscriber of the Lambdas and `bridge serve`: JSON lines on `writer`. Each line carries
+/// its spans once (`spans`: the Lambda invocation's request id, then the job's ids), not also
+/// the innermost one again (`span`), and no module path: CloudWatch bills every byte. The
+/// ingress benchmark installs this same subscriber over /dev/null.
+pub fn lambda_subscriber<W>(filter: EnvFilter, writer: W) -> impl tracing::Subscriber + Send + Sync + 'static
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt()
         .json()
-        .with_env_filter(filter())
+        .with_env_filter(filter)
         .with_current_span(false)
         .with_span_list(true)
         .with_target(false)
-        .try_init();
+        .with_writer(writer)
+        .finish()
 }
 
 /// How the `bridge` command writes its logs on stderr.

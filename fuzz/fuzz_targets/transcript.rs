@@ -3,14 +3,22 @@
 #![no_main]
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use arbitrary::Arbitrary;
+use bridge_domain::Config;
 use bridge_domain::escalation::{follow_up_for, part_html, transcript_html};
 use bridge_domain::ids::{AdminId, ConversationId, PartId};
 use bridge_domain::model::{
     Attachment, Author, AuthorRole, Conversation, ConversationPriority, ConversationState, Part, PartKind, Timestamp,
 };
 use libfuzzer_sys::fuzz_target;
+
+/// Job 1's defaults append teammates' replies and notes too, so every follow-up kind is reached.
+const ESCALATION: &str = "version: 1\nintercom: { bot_admin_id: '1' }\nescalation:\n  rules:\n    - { name: tagged, when: { tag_added: escalate } }\n";
+
+static CONFIG: LazyLock<Config> =
+    LazyLock::new(|| Config::from_yaml(ESCALATION).expect("the fuzz target's own configuration"));
 
 #[derive(Debug, Arbitrary)]
 struct FuzzPart {
@@ -72,7 +80,11 @@ fuzz_target!(|input: FuzzConversation| {
             author: Author { role: role(p.role), id: p.author_id, name: p.name, email: None },
             body: p.body,
             created_at: Timestamp(p.created_at),
-            attachments: p.attachments.into_iter().map(|(name, url)| Attachment { name, url }).collect(),
+            attachments: p
+                .attachments
+                .into_iter()
+                .map(|(name, url)| Attachment { name, url, content_type: None, size: None })
+                .collect(),
             app_package_code: p.app_package_code,
         });
     }
@@ -92,10 +104,12 @@ fuzz_target!(|input: FuzzConversation| {
         parts,
         parts_total: input.parts_total,
     };
-    let html = transcript_html(&conversation, &bot, &input.rule);
+    let html = transcript_html(&conversation, &bot, &input.rule, None);
     assert!(html.contains("conversation parts retrieved"), "completeness line always present");
+    let esc = CONFIG.escalation.as_ref().expect("an escalation section");
     for p in &conversation.parts {
-        let _ = part_html(p);
-        let _ = follow_up_for(p, &bot);
+        let _ = part_html(p, None);
+        let _ = part_html(p, Some(None));
+        let _ = follow_up_for(p, &bot, esc);
     }
 });

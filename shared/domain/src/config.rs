@@ -112,6 +112,10 @@ pub struct EscalationConfig {
     /// are replaced.
     #[serde(default = "default_note")]
     pub note_template: String,
+    /// The files of the conversation's messages: uploaded to the ticket's comments, within a
+    /// size limit; files left out are named in the comment.
+    #[serde(default)]
+    pub attachments: crate::attachments::ToZendeskAttachments,
 }
 
 fn yes() -> bool {
@@ -231,6 +235,7 @@ impl Config {
             if esc.rules.is_empty() {
                 return Err(ConfigError::new("escalation.rules", "at least one rule is needed"));
             }
+            esc.attachments.validate("escalation.attachments")?;
             for (field, status) in [("on_close", esc.on_close), ("on_reopen", esc.on_reopen)] {
                 if status == Some(crate::model::TicketStatus::New) {
                     return Err(ConfigError::new(

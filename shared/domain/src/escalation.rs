@@ -5,8 +5,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::attachments::FileReport;
 use crate::config::{Config, EscalationConfig, EscalationRule, Trigger};
-use crate::ids::{AdminId, ConversationId, OrganizationId, UserId};
+use crate::ids::{AdminId, ConversationId, OrganizationId, PartId, UserId};
 use crate::model::{
     AuthorRole, Conversation, FieldValue, NewTicket, Part, PartKind, Ticket, TicketComment, TicketPriority,
     TicketStatus, TicketUpdate, Timestamp,
@@ -108,7 +109,12 @@ pub fn idempotency_key(conversation: &ConversationId) -> String {
     format!("escalate-{conversation}")
 }
 
-/// Builds the ticket for a conversation that matched `rule`.
+/// What became of the parts' files, by part id (parts without files have no entry). `None`
+/// where files are not carried: the transcript links to Intercom's URLs instead.
+pub type PartFiles = BTreeMap<PartId, FileReport>;
+
+/// Builds the ticket for a conversation that matched `rule`. The caller puts the upload tokens
+/// of the files `files` reports as attached on the comment.
 pub fn build_ticket(
     config: &Config,
     esc: &EscalationConfig,
@@ -116,6 +122,7 @@ pub fn build_ticket(
     conversation: &Conversation,
     requester: &Requester,
     bot: &AdminId,
+    files: Option<&PartFiles>,
 ) -> NewTicket {
     let title = conversation
         .title
@@ -142,10 +149,12 @@ pub fn build_ticket(
         subject: truncate_chars(&subject, 250),
         comment: TicketComment {
             id: None,
-            html_body: transcript_html(conversation, bot, &rule.name),
+            html_body: transcript_html(conversation, bot, &rule.name, files),
             public: false,
             author_id: None,
             created_at: None,
+            uploads: Vec::new(),
+            attachments: Vec::new(),
         },
         requester_id: requester.user_id,
         organization_id: requester.organization_id,
@@ -210,9 +219,9 @@ pub fn is_own(p: &Part, bot: &AdminId) -> bool {
     p.author.role == AuthorRole::Admin && p.author.id.as_deref() == Some(bot.as_str())
 }
 
-/// The transcript as HTML: one block per message (author, role, time, text, attachments as
-/// links) and a completeness line (parts included / parts in the conversation).
-pub fn transcript_html(c: &Conversation, bot: &AdminId, rule: &str) -> String {
+/// The transcript as HTML: one block per message (author, role, time, text, its files) and a
+/// completeness line (parts included / parts in the conversation).
+pub fn transcript_html(c: &Conversation, bot: &AdminId, rule: &str, files: Option<&PartFiles>) -> String {
     let included: Vec<&Part> = c.parts.iter().filter(|p| is_transcript_part(p, bot)).collect();
     let mut html = String::new();
     html.push_str(&format!(
@@ -221,7 +230,7 @@ pub fn transcript_html(c: &Conversation, bot: &AdminId, rule: &str) -> String {
         escape_html(rule)
     ));
     for p in &included {
-        html.push_str(&part_html(p));
+        html.push_str(&part_html(p, files.map(|f| f.get(&p.id))));
     }
     let total = c.parts_total.max(c.parts.len());
     let mut line = format!(
@@ -240,8 +249,9 @@ pub fn transcript_html(c: &Conversation, bot: &AdminId, rule: &str) -> String {
     html
 }
 
-/// One message as an HTML block (also used for follow-up comments).
-pub fn part_html(p: &Part) -> String {
+/// One message as an HTML block (also used for follow-up comments). `files`: what became of its
+/// files (`Some(None)`: it had none to carry); `None` links them to Intercom's URLs.
+pub fn part_html(p: &Part, files: Option<Option<&FileReport>>) -> String {
     let who = p.author.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| "Unknown".into());
     let mut role = p.author.role.label().to_string();
     if p.kind == PartKind::Note {
@@ -259,7 +269,9 @@ pub fn part_html(p: &Part) -> String {
         html.push_str(&escape_html(&text).replace('\n', "<br>"));
         html.push_str("</p>\n");
     }
-    if !p.attachments.is_empty() {
+    if let Some(report) = files {
+        html.push_str(&report.map(FileReport::html).unwrap_or_default());
+    } else if !p.attachments.is_empty() {
         html.push_str("<ul>");
         for a in &p.attachments {
             html.push_str(&format!("<li><a href=\"{}\">{}</a></li>", escape_html(&a.url), escape_html(&a.name)));
@@ -449,7 +461,7 @@ mod tests {
         c.tags = vec!["escalate".into(), "VIP".into()];
         c.priority = ConversationPriority::High;
         let req = Requester { user_id: UserId::new(5).unwrap(), organization_id: None, display_name: "Ada".into() };
-        let t = build_ticket(&cfg, esc, &esc.rules[0], &c, &req, &AdminId::parse("9").unwrap());
+        let t = build_ticket(&cfg, esc, &esc.rules[0], &c, &req, &AdminId::parse("9").unwrap(), None);
         assert_eq!(t.priority, Some(TicketPriority::High));
         assert_eq!(t.tags, vec!["intercom", "tier2", "escalated"]);
         assert_eq!(t.external_id.as_deref(), Some("intercom-conversation-100"));
@@ -463,7 +475,7 @@ mod tests {
         c.parts.push(part("n1", PartKind::Note, AuthorRole::Admin, "9", "Escalated to Zendesk", 1100));
         c.parts.push(part("n2", PartKind::Note, AuthorRole::Admin, "5", "VIP &lt;customer&gt;", 1200));
         c.parts_total = 603;
-        let html = transcript_html(&c, &AdminId::parse("9").unwrap(), "r");
+        let html = transcript_html(&c, &AdminId::parse("9").unwrap(), "r", None);
         assert!(!html.contains("Escalated to Zendesk"));
         assert!(html.contains("VIP &lt;customer&gt;"));
         assert!(html.contains("internal note"));
@@ -474,9 +486,39 @@ mod tests {
     #[test]
     fn complete_transcript_has_no_truncation_line() {
         let c = conv();
-        let html = transcript_html(&c, &AdminId::parse("9").unwrap(), "r");
+        let html = transcript_html(&c, &AdminId::parse("9").unwrap(), "r", None);
         assert!(html.contains("1 messages included; 1 of 1 conversation parts retrieved."));
         assert!(!html.contains("not included"));
+    }
+
+    #[test]
+    fn carried_files_are_named_in_the_transcript_instead_of_linked() {
+        let mut c = conv();
+        let file = |name: &str| crate::model::Attachment {
+            name: name.into(),
+            url: format!("https://cdn.example/{name}?sig=1"),
+            content_type: None,
+            size: None,
+        };
+        c.parts[0].attachments = vec![file("shot.png"), file("report.zip")];
+        let bot = AdminId::parse("9").unwrap();
+        let linked = transcript_html(&c, &bot, "r", None);
+        assert!(linked.contains("https://cdn.example/shot.png"), "off: links as before");
+        let report = crate::attachments::FileReport {
+            attached: vec!["shot.png".into()],
+            skipped: vec![crate::attachments::Skipped {
+                name: "report.zip".into(),
+                reason: crate::attachments::SkipReason::TooLarge {
+                    size: 62 * crate::attachments::MB,
+                    limit: 20 * crate::attachments::MB,
+                },
+            }],
+        };
+        let files = PartFiles::from([(c.parts[0].id.clone(), report)]);
+        let html = transcript_html(&c, &bot, "r", Some(&files));
+        assert!(!html.contains("cdn.example"), "no expiring link: {html}");
+        assert!(html.contains("Attached: shot.png"), "{html}");
+        assert!(html.contains("Not attached: report.zip (62 MB, over the 20 MB limit)"), "{html}");
     }
 
     #[test]

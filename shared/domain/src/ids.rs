@@ -210,6 +210,10 @@ numeric_id!(
     /// Zendesk comment id.
     CommentId
 );
+numeric_id!(
+    /// Zendesk attachment id (a file on a comment).
+    AttachmentId
+);
 
 #[cfg(test)]
 mod tests {

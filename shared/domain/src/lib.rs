@@ -4,6 +4,7 @@
 //! return decisions; adapters (clients, store, queue) carry them out. Ports are the traits the
 //! adapters implement.
 
+pub mod attachments;
 pub mod config;
 pub mod csat;
 pub mod erasure;

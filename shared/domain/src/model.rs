@@ -12,12 +12,15 @@ mod people;
 mod ticket;
 
 pub use conversation::{
-    Attachment, Author, AuthorRole, Conversation, ConversationChange, ConversationPriority, ConversationState,
-    MessageChannel, OutboundMessage, Part, PartKind,
+    AdminPost, Attachment, Author, AuthorRole, Conversation, ConversationChange, ConversationPriority,
+    ConversationState, Download, FileData, MessageChannel, OutboundMessage, Part, PartKind,
 };
 pub use link::{Link, LinkEvent};
 pub use people::{Company, Contact, Org, Organization, OrganizationUpsert, Person, Segment, User, UserUpsert};
-pub use ticket::{NewTicket, SlaTarget, Ticket, TicketComment, TicketPriority, TicketStatus, TicketUpdate};
+pub use ticket::{
+    NewTicket, SlaTarget, Ticket, TicketAttachment, TicketComment, TicketPriority, TicketStatus, TicketUpdate,
+    UploadToken,
+};
 
 /// Seconds since the Unix epoch (UTC).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]

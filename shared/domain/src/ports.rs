@@ -18,8 +18,9 @@ use crate::job::JobKind;
 
 use crate::ids::{AdminId, CompanyId, ContactId, ConversationId, OrganizationId, PartId, TicketId, UserId};
 use crate::model::{
-    Company, Contact, Conversation, ConversationChange, FieldValue, Link, NewTicket, Organization, OrganizationUpsert,
-    OutboundMessage, Segment, Ticket, TicketComment, TicketUpdate, Timestamp, User, UserUpsert,
+    AdminPost, Attachment, Company, Contact, Conversation, ConversationChange, Download, FieldValue, FileData, Link,
+    NewTicket, Organization, OrganizationUpsert, OutboundMessage, Segment, Ticket, TicketAttachment, TicketComment,
+    TicketUpdate, Timestamp, UploadToken, User, UserUpsert,
 };
 
 /// A boxed error kept as the source of a [`PortError`].
@@ -371,6 +372,25 @@ pub trait Messenger: Send + Sync {
     fn admin_by_email(&self, email: &str) -> impl Future<Output = PortResult<Option<AdminId>>> + Send;
     /// Sends a proactive message; returns the message id.
     fn send_message(&self, message: &OutboundMessage) -> impl Future<Output = PortResult<String>> + Send;
+    /// Downloads a part's file, stopping once it is larger than `max_bytes`
+    /// ([`Download::TooLarge`]). Intercom's file URLs are public signed links: no credentials
+    /// are sent with them. An expired or missing file is a permanent error.
+    fn fetch_part_file(
+        &self,
+        attachment: &Attachment,
+        max_bytes: u64,
+    ) -> impl Future<Output = PortResult<Download>> + Send;
+    /// Replies to the customer or adds a note as `admin`, with files attached (at most 10);
+    /// returns the new part's id. Without files it is [`Messenger::reply`] or
+    /// [`Messenger::add_note`].
+    fn post_with_files(
+        &self,
+        id: &ConversationId,
+        admin: &AdminId,
+        post: AdminPost,
+        html: &str,
+        files: &[FileData],
+    ) -> impl Future<Output = PortResult<PartId>> + Send;
 }
 
 /// The Zendesk side, as the jobs need it.
@@ -414,6 +434,15 @@ pub trait Helpdesk: Send + Sync {
     fn own_user_id(&self) -> impl Future<Output = PortResult<UserId>> + Send;
     /// The organization of a user, if any (convenience for routing).
     fn organization(&self, id: OrganizationId) -> impl Future<Output = PortResult<Organization>> + Send;
+    /// Uploads a file to attach to a comment (name it in [`TicketComment::uploads`]).
+    fn upload_file(&self, file: &FileData) -> impl Future<Output = PortResult<UploadToken>> + Send;
+    /// Downloads a comment's file, stopping once it is larger than `max_bytes`
+    /// ([`Download::TooLarge`]). The API credentials go only to the account's own host.
+    fn fetch_comment_file(
+        &self,
+        attachment: &TicketAttachment,
+        max_bytes: u64,
+    ) -> impl Future<Output = PortResult<Download>> + Send;
     /// The SLA target Zendesk applied to the ticket, if any. Helpdesks that cannot tell answer
     /// `None` (the default).
     fn ticket_sla(&self, id: TicketId) -> impl Future<Output = PortResult<Option<crate::model::SlaTarget>>> + Send {

@@ -116,6 +116,10 @@ pub struct TicketStatusConfig {
     /// priority reaches the conversation here (and a view or workflow can use it).
     #[serde(default)]
     pub priority_attribute: Option<String>,
+    /// The files of relayed comments: sent with the Intercom reply or note, within a size and
+    /// count limit; files left out are named in it.
+    #[serde(default)]
+    pub attachments: crate::attachments::ToIntercomAttachments,
 }
 
 fn yes() -> bool {
@@ -125,6 +129,7 @@ fn yes() -> bool {
 impl TicketStatusConfig {
     /// Checks the section; errors name the field path under `ticket_status`.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        self.attachments.validate("ticket_status.attachments")?;
         for (event, effects) in &self.on {
             let at = |f: &str| format!("ticket_status.on.{}.{f}", event.as_str());
             if effects.message.as_deref().is_some_and(|m| m.trim().is_empty()) {
@@ -461,6 +466,8 @@ on:
             public,
             author_id: None,
             created_at: None,
+            uploads: Vec::new(),
+            attachments: Vec::new(),
         };
         let own = UserId::new(1).unwrap();
         let agent = UserId::new(2).unwrap();

@@ -110,6 +110,9 @@ pub struct IntercomClient {
 
 struct Inner {
     http: reqwest::Client,
+    /// For attachment downloads: no default headers, so the access token never leaves for the
+    /// CDN hosts the file links point at.
+    files: reqwest::Client,
     base: Url,
     retry: RetryPolicy,
     rate: Mutex<Option<RateLimitSnapshot>>,
@@ -153,9 +156,14 @@ impl IntercomClient {
             .timeout(config.timeout)
             .build()
             .map_err(|e| IntercomError::Config(format!("HTTP client: {e}")))?;
+        let files = reqwest::Client::builder()
+            .timeout(config.timeout.max(std::time::Duration::from_secs(60)))
+            .build()
+            .map_err(|e| IntercomError::Config(format!("HTTP client: {e}")))?;
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
+                files,
                 base: config.base_url,
                 retry: config.retry,
                 rate: Mutex::new(None),
@@ -173,6 +181,11 @@ impl IntercomClient {
     /// Responses by HTTP status since the last call (for the vendor-call metrics); resets.
     pub fn take_status_counts(&self) -> std::collections::BTreeMap<u16, u64> {
         std::mem::take(&mut *lock(&self.inner.statuses))
+    }
+
+    /// The client for file downloads (no credentials) and the retry policy.
+    pub(crate) fn file_client(&self) -> (&reqwest::Client, &RetryPolicy) {
+        (&self.inner.files, &self.inner.retry)
     }
 
     pub(crate) fn tag_cache(&self) -> MutexGuard<'_, HashMap<String, TagId>> {
@@ -256,7 +269,7 @@ impl IntercomClient {
     }
 }
 
-fn transport_error(e: reqwest::Error) -> IntercomError {
+pub(crate) fn transport_error(e: reqwest::Error) -> IntercomError {
     let reason = if e.is_timeout() {
         "timeout"
     } else if e.is_connect() {

@@ -49,7 +49,10 @@ pub(crate) fn part_kind(part_type: &str) -> PartKind {
 }
 
 fn attachments(list: Option<Vec<wire::PartAttachment>>) -> Vec<Attachment> {
-    list.unwrap_or_default().into_iter().map(|a| Attachment { name: a.name, url: a.url }).collect()
+    list.unwrap_or_default()
+        .into_iter()
+        .map(|a| Attachment { name: a.name, url: a.url, content_type: a.content_type, size: a.filesize })
+        .collect()
 }
 
 /// Converts a scalar custom attribute; objects and arrays are kept as their JSON text.

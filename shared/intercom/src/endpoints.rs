@@ -225,13 +225,7 @@ impl IntercomClient {
         kind: ReplyKind,
         body: &str,
     ) -> Result<wire::Conversation, IntercomError> {
-        let message_type = match kind {
-            ReplyKind::Comment => "comment",
-            ReplyKind::Note => "note",
-        };
-        let req = ApiRequest::new(Method::POST, &["conversations", id.as_str(), "reply"], format!("conversation {id}"))
-            .body(json!({"message_type": message_type, "type": "admin", "admin_id": admin.as_str(), "body": body}));
-        self.call(req).await
+        self.reply_with_files(id, admin, kind, body, &[]).await
     }
 
     /// `POST /conversations/{id}/reply` as the contact.

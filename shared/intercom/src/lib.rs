@@ -18,6 +18,7 @@ mod endpoints;
 mod erasure;
 mod error;
 mod feed;
+mod files;
 mod messenger;
 mod profiles;
 pub mod query;
@@ -30,4 +31,5 @@ pub use endpoints::{
     AttributeModel, CompanyWrite, ContactWrite, NewConversationAttribute, ReplyKind, UpdateConversation,
 };
 pub use error::IntercomError;
+pub use files::MAX_REPLY_FILES;
 pub use query::Query;

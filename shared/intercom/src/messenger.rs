@@ -3,7 +3,10 @@
 use std::collections::BTreeMap;
 
 use bridge_domain::ids::{AdminId, CompanyId, ContactId, ConversationId, PartId};
-use bridge_domain::model::{Company, Contact, Conversation, ConversationChange, FieldValue, OutboundMessage, Segment};
+use bridge_domain::model::{
+    AdminPost, Attachment, Company, Contact, Conversation, ConversationChange, Download, FieldValue, FileData,
+    OutboundMessage, Segment,
+};
 use bridge_domain::ports::{Messenger, PortError, PortResult};
 
 use crate::client::IntercomClient;
@@ -167,5 +170,26 @@ impl Messenger for IntercomClient {
             return Err(IntercomError::Decode { what: "message".into(), reason: "no id".into() }.into());
         }
         Ok(sent.id)
+    }
+
+    async fn fetch_part_file(&self, attachment: &Attachment, max_bytes: u64) -> PortResult<Download> {
+        let name = bridge_domain::attachments::safe_file_name(&attachment.name);
+        Ok(self.download_file(&attachment.url, attachment.content_type.as_deref(), &name, max_bytes).await?)
+    }
+
+    async fn post_with_files(
+        &self,
+        id: &ConversationId,
+        admin: &AdminId,
+        post: AdminPost,
+        html: &str,
+        files: &[FileData],
+    ) -> PortResult<PartId> {
+        let (kind, part_type) = match post {
+            AdminPost::Reply => (ReplyKind::Comment, "comment"),
+            AdminPost::Note => (ReplyKind::Note, "note"),
+        };
+        let conv = self.reply_with_files(id, admin, kind, html, files).await?;
+        Ok(new_part_id(conv, admin, part_type)?)
     }
 }

@@ -125,9 +125,15 @@ pub struct PartAttachment {
     /// File name.
     #[serde(deserialize_with = "de::string")]
     pub name: String,
-    /// Download URL.
+    /// Download URL (a public signed link that expires).
     #[serde(deserialize_with = "de::string")]
     pub url: String,
+    /// MIME type.
+    #[serde(deserialize_with = "de::opt_string")]
+    pub content_type: Option<String>,
+    /// Size in bytes.
+    #[serde(deserialize_with = "de::opt_u64")]
+    pub filesize: Option<u64>,
 }
 
 /// The opening message of a conversation.

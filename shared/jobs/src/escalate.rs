@@ -17,11 +17,9 @@ use std::time::Duration;
 
 use bridge_domain::escalation::{self, FollowUp, Requester};
 use bridge_domain::event::{Entity, QueuedEvent};
-use bridge_domain::ids::{ContactId, PartId, TicketId};
+use bridge_domain::ids::{PartId, TicketId};
 use bridge_domain::keys::{DocKey, Intent};
-use bridge_domain::model::{
-    Contact, Conversation, FieldValue, Link, OrganizationUpsert, PartKind, TicketComment, TicketUpdate, UserUpsert,
-};
+use bridge_domain::model::{Conversation, FieldValue, Link, PartKind, TicketComment, TicketUpdate};
 use bridge_domain::ports::{Claim, Document, Helpdesk, Lease, LinkCreated, Messenger, PortError, Store, WithLink};
 use bridge_domain::text::render;
 use serde::{Deserialize, Serialize};
@@ -141,8 +139,21 @@ async fn escalate<S: Store, I: Messenger, Z: Helpdesk>(
         // the parts made up to its creation.
         Some(t) => (t.id, parts_up_to(conversation, t.created_at)),
         None => {
-            let new_ticket =
-                escalation::build_ticket(config, esc, rule, conversation, &requester, &config.intercom.bot_admin_id);
+            // The transcript's files are uploaded first; their tokens go on the first comment.
+            let bot = &config.intercom.bot_admin_id;
+            let files = crate::attachments::conversation_to_zendesk(p, conversation, bot).await?;
+            let mut new_ticket = escalation::build_ticket(
+                config,
+                esc,
+                rule,
+                conversation,
+                &requester,
+                bot,
+                files.as_ref().map(|f| &f.0),
+            );
+            if let Some((_, tokens)) = files {
+                new_ticket.comment.uploads = tokens;
+            }
             let key = escalation::idempotency_key(&conversation.id);
             let created = p.zendesk.create_ticket(&new_ticket, &key).await.map_err(|e| match e {
                 // The same key with another body: a concurrent attempt (a sweep, a second
@@ -232,99 +243,6 @@ async fn mirror_change<S: Store, I: Messenger, Z: Helpdesk>(
 /// The ids of the parts made at or before `at` (the transcript of a ticket created then).
 fn parts_up_to(conversation: &Conversation, at: bridge_domain::model::Timestamp) -> BTreeSet<String> {
     conversation.parts.iter().filter(|part| part.created_at <= at).map(|part| part.id.to_string()).collect()
-}
-
-/// Finds or creates the Zendesk requester and their organization; the caller caches the result
-/// with the link. Looked up by the contact's external id, then its email, then the key of a
-/// visitor made earlier for the same contact. A lead or visitor with neither email nor external
-/// id becomes an end user named after the contact (or "Visitor" and a short id) whose external
-/// id is that key, so the same person is found again; once the contact has an email, that user
-/// is updated with it instead of a second one being made.
-async fn resolve_requester<S: Store, I: Messenger, Z: Helpdesk>(
-    p: &Ports<'_, S, I, Z>,
-    contact_id: &ContactId,
-) -> Result<PersonDoc, JobError> {
-    let contact = match p.intercom.contact(contact_id).await {
-        Err(PortError::Merged { new_id, .. }) => {
-            let new_id = ContactId::parse(new_id).map_err(|e| JobError::permanent(e.to_string()))?;
-            p.intercom.contact(&new_id).await?
-        }
-        other => other?,
-    };
-    let organization_id = resolve_organization(p, &contact).await?;
-    let helpdesk = p.zendesk;
-    let external_id = contact.external_id.clone().filter(|e| !e.trim().is_empty());
-    let email = contact.email.clone().filter(|e| !e.trim().is_empty());
-    let visitor = external_id.is_none() && email.is_none();
-    let mut user = None;
-    if let Some(ext) = &external_id {
-        user = helpdesk.user_by_external_id(ext).await?;
-    }
-    if user.is_none()
-        && let Some(email) = &email
-    {
-        let mut found = helpdesk.users_by_email(email).await?;
-        if found.len() == 1 {
-            user = found.pop();
-        }
-    }
-    let display_name = contact
-        .name
-        .clone()
-        .filter(|n| !n.trim().is_empty())
-        .or_else(|| email.clone())
-        .unwrap_or_else(|| escalation::visitor_name(&contact.id));
-    let visitor_key = escalation::visitor_external_id(&contact.id);
-    let earlier_visitor = match user {
-        Some(_) => None,
-        None => helpdesk.user_by_external_id(&visitor_key).await?,
-    };
-    let user = match (user, earlier_visitor) {
-        (Some(u), _) => u,
-        // The visitor made earlier, with what is known now (matched on its key).
-        (None, Some(earlier)) if visitor => earlier,
-        (None, earlier) => {
-            let upsert = UserUpsert {
-                name: display_name.clone(),
-                email: email.clone(),
-                external_id: match (&earlier, &external_id) {
-                    (None, Some(ext)) => Some(ext.clone()),
-                    _ => Some(visitor_key).filter(|_| visitor || earlier.is_some()),
-                },
-                phone: contact.phone.clone(),
-                organization_id,
-                fields: BTreeMap::new(),
-            };
-            helpdesk.upsert_user(&upsert).await?
-        }
-    };
-    let organization_id = organization_id.or(user.org_ids.first().copied());
-    Ok(PersonDoc { zendesk_user_id: user.id, zendesk_organization_id: organization_id, display_name, visitor })
-}
-
-/// The Zendesk organization of the contact's first company (matched on the company's own id),
-/// created when missing.
-async fn resolve_organization<S: Store, I: Messenger, Z: Helpdesk>(
-    p: &Ports<'_, S, I, Z>,
-    contact: &Contact,
-) -> Result<Option<bridge_domain::ids::OrganizationId>, JobError> {
-    if contact.org_ids.is_empty() {
-        return Ok(None);
-    }
-    let companies = p.intercom.contact_companies(&contact.id).await?;
-    let Some(company) = companies.into_iter().find(|c| c.external_id.is_some() || c.name.is_some()) else {
-        return Ok(None);
-    };
-    let external_id = company.external_id.clone().unwrap_or_else(|| format!("intercom-company-{}", company.id));
-    if let Some(org) = p.zendesk.organization_by_external_id(&external_id).await? {
-        return Ok(Some(org.id));
-    }
-    let name = company.name.clone().unwrap_or_else(|| external_id.clone());
-    let org = p
-        .zendesk
-        .upsert_organization(&OrganizationUpsert { name, external_id: Some(external_id), fields: BTreeMap::new() })
-        .await?;
-    Ok(Some(org.id))
 }
 
 /// Writes the ticket id and URL onto the conversation and adds the internal note, each once
@@ -487,7 +405,8 @@ async fn append_follow_ups<S: Store, I: Messenger, Z: Helpdesk>(
         match bridge_domain::links::append_target(&live, public) {
             bridge_domain::links::AppendTarget::FollowUp => {
                 let author = agents.author(p, first, kind, link.requester_id).await?;
-                let comment = follow_up_comment(first, kind, author);
+                let files = crate::attachments::part_to_zendesk(p, first).await?;
+                let comment = follow_up_comment(first, kind, author, files);
                 let moved = crate::lifecycle::create_followup(p, link, &live, comment).await?;
                 ticket = moved.ticket_id;
                 finish_writeback(p, conversation, ticket, holder).await?;
@@ -546,7 +465,16 @@ async fn append_follow_ups<S: Store, I: Messenger, Z: Helpdesk>(
                     return Err(e);
                 }
             };
-            let comment = follow_up_comment(part, kind, author);
+            // The part's files are uploaded under the intent's lease; a transient failure
+            // releases it and the message is retried.
+            let files = match crate::attachments::part_to_zendesk(p, part).await {
+                Ok(files) => files,
+                Err(e) => {
+                    let _ = store.release(&intent, holder).await;
+                    return Err(e.into());
+                }
+            };
+            let comment = follow_up_comment(part, kind, author, files);
             let update = TicketUpdate { comment: Some(comment), ..TicketUpdate::default() };
             p.zendesk.update_ticket(ticket, &update).await.map(|_| "appended".to_string())
         };
@@ -572,28 +500,38 @@ async fn append_follow_ups<S: Store, I: Messenger, Z: Helpdesk>(
     Ok(Outcome::Done(format!("conversation {}: {appended} parts appended to ticket {ticket}", conversation.id)))
 }
 
-/// The ticket comment carrying an Intercom part, with its marker. `author`: `None` writes it as
-/// the API user (the part's HTML names who wrote it).
+/// The ticket comment carrying an Intercom part, with its marker and its uploaded files
+/// (`files`: `None` when uploads are off, the part's HTML then links them). `author`: `None`
+/// writes it as the API user (the part's HTML names who wrote it).
 fn follow_up_comment(
     part: &bridge_domain::model::Part,
     kind: &FollowUp,
     author: Option<bridge_domain::ids::UserId>,
+    files: Option<crate::attachments::Carried>,
 ) -> TicketComment {
     let marker = escalation::part_marker(&part.id);
+    let html = escalation::part_html(part, files.as_ref().map(|f| Some(&f.report)));
     TicketComment {
         id: None,
-        html_body: format!("{}<p>{}</p>", escalation::part_html(part), bridge_domain::text::escape_html(&marker)),
+        html_body: format!("{html}<p>{}</p>", bridge_domain::text::escape_html(&marker)),
         public: *kind != FollowUp::InternalNote,
         author_id: author,
         created_at: None,
+        uploads: files.map(|f| f.tokens).unwrap_or_default(),
+        attachments: Vec::new(),
     }
 }
 
 /// True when the ticket comment `html` says what the part says (whitespace aside).
+/// A relayed comment whose files were not all attached carries a "Not attached: ..." line after
+/// the comment's own text: still the same text.
 fn same_text(html: &str, part: &bridge_domain::model::Part) -> bool {
     let words = |h: &str| bridge_domain::text::html_to_text(h).split_whitespace().collect::<Vec<_>>().join(" ");
     let said = words(part.body.as_deref().unwrap_or(""));
-    !said.is_empty() && words(html) == said
+    let comment = words(html);
+    !said.is_empty()
+        && (comment == said
+            || said.strip_prefix(comment.as_str()).is_some_and(|rest| rest.trim_start().starts_with("Not attached:")))
 }
 
 /// The Zendesk agents of the teammates whose parts are appended in one run, by email.
@@ -625,6 +563,9 @@ impl Agents {
         Ok(agent)
     }
 }
+
+mod requester;
+use requester::resolve_requester;
 
 #[cfg(test)]
 mod tests;

@@ -260,6 +260,8 @@ async fn apply_route<S: Store, I: Messenger, Z: Helpdesk>(
                     public: false,
                     author_id: None,
                     created_at: None,
+                    uploads: Vec::new(),
+                    attachments: Vec::new(),
                 });
             }
         }

@@ -14,6 +14,7 @@ use bridge_domain::ports::{Clock, Helpdesk, Messenger, PortError, Store};
 use bridge_domain::profiles::directory::ProfileDirectory;
 use bridge_domain::routing::{self, Handler, JobKind};
 
+mod attachments;
 pub mod contact_merge;
 pub mod echo;
 pub mod erasure;

@@ -218,7 +218,19 @@ pub async fn create_followup<S: Store, I: Messenger, Z: Helpdesk>(
         followup_source_id: Some(closed.id),
     };
     let key = links::followup_key(closed.id, &link.conversation_id);
-    let created = p.zendesk.create_ticket(&new, &key).await?;
+    let created = match p.zendesk.create_ticket(&new, &key).await {
+        // The key with another body: an earlier attempt made the follow-up and died before the
+        // link moved (its comment's upload tokens differed). Find that follow-up.
+        Err(PortError::Conflict { .. }) if new.external_id.is_some() => {
+            let ext = new.external_id.as_deref().unwrap_or_default();
+            let found = p.zendesk.tickets_by_external_id(ext).await?;
+            match found.into_iter().filter(|t| t.followup_source_id == Some(closed.id)).min_by_key(|t| t.id) {
+                Some(t) => t,
+                None => return Err(busy(format!("follow-up of ticket {} being created elsewhere", closed.id))),
+            }
+        }
+        other => other?,
+    };
     tracing::info!(
         conversation_id = %link.conversation_id,
         closed_ticket_id = %closed.id,

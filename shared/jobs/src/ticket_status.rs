@@ -25,7 +25,7 @@ use bridge_domain::event::{Entity, QueuedEvent};
 use bridge_domain::ids::{CommentId, TicketId, UserId};
 use bridge_domain::keys::{DocKey, Intent};
 use bridge_domain::loop_guard;
-use bridge_domain::model::{FieldValue, Link, LinkEvent, Ticket, TicketPriority, TicketStatus};
+use bridge_domain::model::{AdminPost, FieldValue, Link, LinkEvent, Ticket, TicketPriority, TicketStatus};
 use bridge_domain::ports::{Claim, Helpdesk, Messenger, PortError, Store};
 use bridge_domain::status::{self, CommentAuthor, Relay, StatusAction, TemplateValues};
 use serde::{Deserialize, Serialize};
@@ -195,18 +195,18 @@ async fn relay_comments<S: Store, I: Messenger, Z: Helpdesk>(
                 Claim::Done(_) => {}
                 Claim::Busy => return Err(busy(format!("comment {id} being relayed elsewhere"))),
                 Claim::Acquired => {
-                    let result = match relay {
+                    let admin = match relay {
                         Relay::Reply => {
                             let email = comment.author_id.and_then(|a| roles.get(&a)).and_then(|r| r.1.clone());
                             let matched = match email {
                                 Some(e) => p.intercom.admin_by_email(&e).await.ok().flatten(),
                                 None => None,
                             };
-                            let admin = status::reply_admin(matched, bot);
-                            p.intercom.reply(&link.conversation_id, &admin, &comment.html_body).await
+                            status::reply_admin(matched, bot)
                         }
-                        Relay::Note => p.intercom.add_note(&link.conversation_id, bot, &comment.html_body).await,
+                        Relay::Note => bot.clone(),
                     };
+                    let result = relay_with_files(p, cfg, &link.conversation_id, &admin, relay, &comment).await;
                     crate::settle(p.store, &intent, holder, result.map(|part| part.to_string())).await?;
                     written += 1;
                 }
@@ -215,6 +215,26 @@ async fn relay_comments<S: Store, I: Messenger, Z: Helpdesk>(
         doc.relayed_up_to = Some(id);
     }
     Ok(written)
+}
+
+/// Writes a relayed comment as a reply or note, with its files (downloaded within
+/// `ticket_status.attachments`); the files left out are named under the text.
+async fn relay_with_files<S: Store, I: Messenger, Z: Helpdesk>(
+    p: &Ports<'_, S, I, Z>,
+    cfg: &status::TicketStatusConfig,
+    conversation: &bridge_domain::ids::ConversationId,
+    admin: &bridge_domain::ids::AdminId,
+    relay: Relay,
+    comment: &bridge_domain::model::TicketComment,
+) -> Result<bridge_domain::ids::PartId, PortError> {
+    let (files, skipped) = crate::attachments::comment_to_intercom(p.zendesk, &cfg.attachments, comment).await?;
+    let html = format!("{}{}", comment.html_body, bridge_domain::attachments::not_attached_html(&skipped));
+    match (relay, files.is_empty()) {
+        (Relay::Reply, true) => p.intercom.reply(conversation, admin, &html).await,
+        (Relay::Note, true) => p.intercom.add_note(conversation, admin, &html).await,
+        (Relay::Reply, false) => p.intercom.post_with_files(conversation, admin, AdminPost::Reply, &html, &files).await,
+        (Relay::Note, false) => p.intercom.post_with_files(conversation, admin, AdminPost::Note, &html, &files).await,
+    }
 }
 
 enum StatusResult {

@@ -35,6 +35,9 @@ pub struct ZendeskClient {
 #[derive(Debug)]
 struct Inner {
     http: reqwest::Client,
+    /// For attachment downloads: follows no redirect by itself, so the credentials are sent
+    /// only to the account's own origin (see `files.rs`).
+    files: reqwest::Client,
     base_url: String,
     api_base: String,
     auth_header: SecretString,
@@ -53,12 +56,14 @@ pub(crate) struct Call {
     path: String,
     query: Vec<(String, String)>,
     body: Option<Vec<u8>>,
+    /// The body's media type (JSON unless [`Call::raw`] set another).
+    content_type: Option<String>,
     headers: Vec<(&'static str, String)>,
 }
 
 impl Call {
     pub(crate) fn new(method: Method, path: impl Into<String>) -> Self {
-        Self { method, path: path.into(), query: Vec::new(), body: None, headers: Vec::new() }
+        Self { method, path: path.into(), query: Vec::new(), body: None, content_type: None, headers: Vec::new() }
     }
     pub(crate) fn get(path: impl Into<String>) -> Self {
         Self::new(Method::GET, path)
@@ -71,6 +76,12 @@ impl Call {
         let bytes = serde_json::to_vec(body).map_err(|e| ZendeskError::Decode(format!("encode: {e}")))?;
         self.body = Some(bytes);
         Ok(self)
+    }
+    /// A raw body of this media type (file uploads).
+    pub(crate) fn raw(mut self, bytes: Vec<u8>, content_type: &str) -> Self {
+        self.body = Some(bytes);
+        self.content_type = Some(content_type.to_string());
+        self
     }
     pub(crate) fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));
@@ -126,9 +137,17 @@ impl ZendeskClient {
             .user_agent(concat!("intercom-zendesk-bridge/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ZendeskError::Config(format!("http client: {e}")))?;
+        let files = reqwest::Client::builder()
+            .timeout(config.timeout.max(Duration::from_secs(60)))
+            .connect_timeout(config.timeout.min(Duration::from_secs(5)))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("intercom-zendesk-bridge/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ZendeskError::Config(format!("http client: {e}")))?;
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
+                files,
                 api_base: format!("{base_url}/api/v2"),
                 base_url,
                 auth_header: config.auth.header_value(),
@@ -172,6 +191,12 @@ impl ZendeskClient {
         std::mem::take(&mut *self.inner.statuses.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
+    /// What a file download needs: the redirect-less client, the credentials (for the
+    /// account's own origin only) and the retry policy.
+    pub(crate) fn file_access(&self) -> (&reqwest::Client, &SecretString, &RetryPolicy) {
+        (&self.inner.files, &self.inner.auth_header, &self.inner.policy)
+    }
+
     pub(crate) fn me_cell(&self) -> &OnceCell<u64> {
         &self.inner.me
     }
@@ -210,7 +235,8 @@ impl ZendeskClient {
             req = req.header(*name, value);
         }
         if let Some(body) = &call.body {
-            req = req.header(CONTENT_TYPE, "application/json").body(body.clone());
+            let content_type = call.content_type.as_deref().unwrap_or("application/json");
+            req = req.header(CONTENT_TYPE, content_type).body(body.clone());
         }
         let resp = req.send().await.map_err(transport_error)?;
         let status = resp.status();
@@ -315,7 +341,7 @@ impl ZendeskClient {
     }
 }
 
-fn transport_error(e: reqwest::Error) -> ZendeskError {
+pub(crate) fn transport_error(e: reqwest::Error) -> ZendeskError {
     let reason = if e.is_timeout() {
         "timeout"
     } else if e.is_connect() {

@@ -110,6 +110,20 @@ pub fn comment(c: &ZdComment) -> TicketComment {
         public: c.public,
         author_id: opt(c.author_id, UserId::new),
         created_at: c.created_at.as_deref().and_then(Timestamp::parse_rfc3339),
+        uploads: Vec::new(),
+        attachments: c.attachments.iter().map(attachment).collect(),
+    }
+}
+
+/// A REST attachment as a domain one.
+pub fn attachment(a: &crate::types::ZdAttachment) -> bridge_domain::model::TicketAttachment {
+    bridge_domain::model::TicketAttachment {
+        id: bridge_domain::ids::AttachmentId::new(a.id).ok(),
+        file_name: a.file_name.clone(),
+        content_url: a.content_url.clone(),
+        content_type: a.content_type.clone(),
+        size: a.size,
+        inline: a.inline,
     }
 }
 
@@ -153,6 +167,7 @@ fn comment_write(c: &TicketComment) -> CommentWrite {
         html_body: Some(c.html_body.clone()),
         public: c.public,
         author_id: c.author_id.map(UserId::get),
+        uploads: c.uploads.iter().map(|t| t.as_str().to_string()).collect(),
     }
 }
 

@@ -2,7 +2,8 @@
 
 use bridge_domain::ids::{OrganizationId, TicketId, UserId};
 use bridge_domain::model::{
-    NewTicket, Organization, OrganizationUpsert, Ticket, TicketComment, TicketUpdate, User, UserUpsert,
+    Download, FileData, NewTicket, Organization, OrganizationUpsert, Ticket, TicketAttachment, TicketComment,
+    TicketUpdate, UploadToken, User, UserUpsert,
 };
 use bridge_domain::ports::{Helpdesk, PortError, PortResult};
 
@@ -106,6 +107,15 @@ impl Helpdesk for ZendeskClient {
     async fn organization(&self, id: OrganizationId) -> PortResult<Organization> {
         let o = self.show_organization(id.get()).await?;
         Ok(convert::organization(&o)?)
+    }
+
+    async fn upload_file(&self, file: &FileData) -> PortResult<UploadToken> {
+        Ok(UploadToken(self.upload(file).await?.token))
+    }
+
+    async fn fetch_comment_file(&self, attachment: &TicketAttachment, max_bytes: u64) -> PortResult<Download> {
+        let name = bridge_domain::attachments::safe_file_name(&attachment.file_name);
+        Ok(self.download(&attachment.content_url, &name, attachment.content_type.as_deref(), max_bytes).await?)
     }
 
     async fn ticket_sla(&self, id: TicketId) -> PortResult<Option<bridge_domain::model::SlaTarget>> {

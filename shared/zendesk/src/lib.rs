@@ -12,6 +12,7 @@ pub mod convert;
 mod erasure;
 mod error;
 mod feed;
+mod files;
 mod helpdesk;
 mod people;
 mod profiles;

@@ -121,6 +121,36 @@ pub struct ZdComment {
     pub via: Option<Via>,
     /// Creation time.
     pub created_at: Option<String>,
+    /// Files.
+    pub attachments: Vec<ZdAttachment>,
+}
+
+/// A file on a comment or an upload.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ZdAttachment {
+    /// Attachment id.
+    pub id: u64,
+    /// File name.
+    pub file_name: String,
+    /// Download URL (may be on another host; may need the credentials when private).
+    pub content_url: String,
+    /// MIME type.
+    pub content_type: Option<String>,
+    /// Size in bytes.
+    pub size: Option<u64>,
+    /// Shown inline in the comment body.
+    pub inline: bool,
+}
+
+/// `POST /uploads` answer: `{upload: {token, attachment}}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ZdUpload {
+    /// The token to name in a comment's `uploads`.
+    pub token: String,
+    /// The uploaded file.
+    pub attachment: Option<ZdAttachment>,
 }
 
 /// A user.
@@ -380,6 +410,9 @@ pub struct CommentWrite {
     /// Author; omitted = the API user.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub author_id: Option<u64>,
+    /// Upload tokens of the files to attach.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uploads: Vec<String>,
 }
 
 /// `requester` on create: creates the end user when the email is unknown.

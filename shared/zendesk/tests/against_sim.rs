@@ -384,6 +384,8 @@ async fn helpdesk_port_end_to_end() {
             public: false,
             author_id: None,
             created_at: None,
+            uploads: Vec::new(),
+            attachments: Vec::new(),
         },
         requester_id: user.id,
         organization_id: Some(org.id),
@@ -408,6 +410,8 @@ async fn helpdesk_port_end_to_end() {
             public: true,
             author_id: Some(user.id),
             created_at: None,
+            uploads: Vec::new(),
+            attachments: Vec::new(),
         }),
         ..TicketUpdate::default()
     };

@@ -336,6 +336,31 @@ async fn tour(w: &World) {
     c.reply_as_admin(&w.conversation, &w.bot, ReplyKind::Comment, "<p>hi</p>").await.unwrap();
     Messenger::add_note(c, &w.conversation, &w.bot, "<p>Ticket #1 created</p>").await.unwrap();
     Messenger::reply(c, &w.conversation, &w.bot, "<p>On it</p>").await.unwrap();
+    let file = bridge_domain::model::FileData {
+        name: "invoice.pdf".into(),
+        content_type: "application/pdf".into(),
+        bytes: b"%PDF-1.4".to_vec(),
+    };
+    let with_file = c
+        .reply_with_files(
+            &w.conversation,
+            &w.bot,
+            ReplyKind::Comment,
+            "<p>Your invoice</p>",
+            std::slice::from_ref(&file),
+        )
+        .await
+        .unwrap();
+    let parts = with_file.conversation_parts.unwrap_or_default().conversation_parts;
+    let sent = parts.iter().rev().find_map(|p| p.attachments.clone()).unwrap().remove(0);
+    let attachment = bridge_domain::model::Attachment {
+        name: sent.name.clone(),
+        url: sent.url.clone(),
+        content_type: sent.content_type.clone(),
+        size: sent.filesize,
+    };
+    let got = Messenger::fetch_part_file(c, &attachment, 1024).await.unwrap();
+    assert_eq!(got, bridge_domain::model::Download::File(file));
     c.reply_as_contact(&w.conversation, &w.carol, "thanks").await.unwrap();
     c.manage_conversation(
         &w.conversation,

@@ -55,6 +55,7 @@ const CLIENT_ENDPOINTS: &[(&str, &str)] = &[
     ("GET", "/api/v2/triggers"),
     ("POST", "/api/v2/triggers"),
     ("PUT", "/api/v2/triggers/{trigger_id}"),
+    ("POST", "/api/v2/uploads"),
     ("GET", "/api/v2/user_fields"),
     ("GET", "/api/v2/users/{user_id}"),
     ("PUT", "/api/v2/users/{user_id}"),
@@ -381,6 +382,30 @@ async fn tour() -> Vec<Exchange> {
     let comments = zd.list_comments_paged(tid, 2).await.unwrap();
     assert_eq!(comments.len(), 5);
     assert_eq!(zd.list_comments(tid).await.unwrap().len(), 5);
+    // Attachments: upload, attach by token, read back, download with the credentials.
+    let file = bridge_domain::model::FileData {
+        name: "log.txt".into(),
+        content_type: "text/plain".into(),
+        bytes: b"export failed".to_vec(),
+    };
+    let upload = zd.upload(&file).await.unwrap();
+    let with_file = TicketWrite {
+        comment: Some(CommentWrite {
+            body: Some("Log attached".into()),
+            public: false,
+            uploads: vec![upload.token.clone()],
+            ..CommentWrite::default()
+        }),
+        ..TicketWrite::default()
+    };
+    zd.update_ticket(tid, &with_file).await.unwrap();
+    let last = zd.list_comments(tid).await.unwrap().pop().unwrap();
+    assert_eq!(last.attachments.len(), 1);
+    let attached = bridge_zendesk::convert::attachment(&last.attachments[0]);
+    let got = Helpdesk::fetch_comment_file(&zd, &attached, 1024).await.unwrap();
+    assert_eq!(got, bridge_domain::model::Download::File(file.clone()));
+    let capped = Helpdesk::fetch_comment_file(&zd, &attached, 4).await.unwrap();
+    assert!(matches!(capped, bridge_domain::model::Download::TooLarge { .. }));
     let tags = zd.add_ticket_tags(tid, &["vip".into(), "billing".into()]).await.unwrap();
     assert!(tags.contains(&"billing".to_owned()));
     let tags = zd.remove_ticket_tags(tid, &["billing".into()]).await.unwrap();

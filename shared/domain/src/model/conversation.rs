@@ -79,8 +79,54 @@ pub enum PartKind {
 pub struct Attachment {
     /// File name.
     pub name: String,
-    /// Download URL.
+    /// Download URL (Intercom: a public signed CDN URL that expires).
     pub url: String,
+    /// MIME type, when known.
+    #[serde(default)]
+    pub content_type: Option<String>,
+    /// Size in bytes, when known.
+    #[serde(default)]
+    pub size: Option<u64>,
+}
+
+/// A downloaded file, ready to be sent to the other side.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileData {
+    /// File name.
+    pub name: String,
+    /// MIME type (`application/octet-stream` when the source did not say).
+    pub content_type: String,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for FileData {
+    // Neither the name nor the bytes: both may be personal data.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileData").field("len", &self.bytes.len()).finish_non_exhaustive()
+    }
+}
+
+/// The outcome of a download with a byte limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Download {
+    /// The whole file.
+    File(FileData),
+    /// Larger than the limit: the download stopped at the limit.
+    TooLarge {
+        /// The size declared by the server, else the bytes counted before stopping.
+        size: u64,
+    },
+}
+
+/// Whether an admin's post is a reply to the customer or an internal note.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AdminPost {
+    /// A reply the customer sees.
+    Reply,
+    /// An internal note.
+    Note,
 }
 
 /// One message or event in a conversation.

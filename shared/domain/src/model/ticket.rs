@@ -136,8 +136,44 @@ pub struct TicketComment {
     pub author_id: Option<UserId>,
     /// Creation time, when read back.
     pub created_at: Option<Timestamp>,
+    /// Upload tokens of files to attach (write only: `comment.uploads`).
+    #[serde(default)]
+    pub uploads: Vec<UploadToken>,
+    /// The comment's files, when read back.
+    #[serde(default)]
+    pub attachments: Vec<TicketAttachment>,
 }
 
+/// The token of a file uploaded to Zendesk (`POST /uploads`), attached by naming it in a
+/// comment's `uploads`. Unattached uploads expire on their own.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UploadToken(pub String);
+
+impl UploadToken {
+    /// The token text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A file on a ticket comment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketAttachment {
+    /// Attachment id (None when Zendesk sent none).
+    pub id: Option<crate::ids::AttachmentId>,
+    /// File name.
+    pub file_name: String,
+    /// Where to download it (may need the API credentials when private attachments are on).
+    pub content_url: String,
+    /// MIME type.
+    pub content_type: Option<String>,
+    /// Size in bytes.
+    pub size: Option<u64>,
+    /// Inline in the comment body (an image pasted in): still a file of the comment.
+    #[serde(default)]
+    pub inline: bool,
+}
 /// What the bridge asks Zendesk to create.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewTicket {

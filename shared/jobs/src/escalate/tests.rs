@@ -284,3 +284,14 @@ async fn a_refused_attribute_is_dead_lettered_once_and_never_blocks_later_replie
     assert_eq!(attrs.last().unwrap().1.get("zendesk_ticket_id"), Some(&FieldValue::Text(ticket.to_string())));
     assert_eq!(p.intercom.notes.lock().unwrap().len(), 1, "the note is not posted again");
 }
+
+#[test]
+fn a_relayed_comment_with_files_named_as_not_attached_is_still_the_same_text() {
+    let mut p = part("a1", PartKind::Comment, AuthorRole::Admin, "5", "<p>Here is your invoice.</p>", 1);
+    assert!(super::same_text("<p>Here is your invoice.</p>", &p));
+    p.body =
+        Some("<p>Here is your invoice.</p><p><em>Not attached: big.zip (62 MB, over the 10 MB limit)</em></p>".into());
+    assert!(super::same_text("<p>Here is your invoice.</p>", &p), "no echo of a relayed comment");
+    p.body = Some("<p>Here is your invoice. And more</p>".into());
+    assert!(!super::same_text("<p>Here is your invoice.</p>", &p));
+}

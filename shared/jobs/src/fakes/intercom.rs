@@ -35,6 +35,10 @@ pub struct FakeIntercom {
     pub segments: Mutex<HashMap<String, Vec<Segment>>>,
     /// Proactive messages sent.
     pub messages: Mutex<Vec<OutboundMessage>>,
+    /// Files served by URL (a URL not here answers not found).
+    pub files: Mutex<HashMap<String, Vec<u8>>>,
+    /// Files posted with replies or notes, as (conversation, files).
+    pub sent_files: Mutex<Vec<(String, Vec<FileData>)>>,
 }
 
 impl Default for FakeIntercom {
@@ -55,6 +59,8 @@ impl Default for FakeIntercom {
             next_part: AtomicU64::default(),
             segments: Mutex::default(),
             messages: Mutex::default(),
+            files: Mutex::default(),
+            sent_files: Mutex::default(),
         }
     }
 }
@@ -183,6 +189,35 @@ impl Messenger for FakeIntercom {
         let mut sent = self.messages.lock().unwrap();
         sent.push(m.clone());
         Ok(format!("m{}", sent.len()))
+    }
+    async fn fetch_part_file(&self, a: &Attachment, max_bytes: u64) -> PortResult<Download> {
+        self.call();
+        let bytes = self
+            .files
+            .lock()
+            .unwrap()
+            .get(&a.url)
+            .cloned()
+            .ok_or_else(|| PortError::NotFound { service: Service::Intercom, what: "attachment".into() })?;
+        if bytes.len() as u64 > max_bytes {
+            return Ok(Download::TooLarge { size: bytes.len() as u64 });
+        }
+        let content_type = a.content_type.clone().unwrap_or_else(|| "application/octet-stream".into());
+        Ok(Download::File(FileData { name: a.name.clone(), content_type, bytes }))
+    }
+    async fn post_with_files(
+        &self,
+        id: &ConversationId,
+        admin: &AdminId,
+        post: AdminPost,
+        html: &str,
+        files: &[FileData],
+    ) -> PortResult<PartId> {
+        self.sent_files.lock().unwrap().push((id.to_string(), files.to_vec()));
+        match post {
+            AdminPost::Reply => self.reply(id, admin, html).await,
+            AdminPost::Note => self.add_note(id, admin, html).await,
+        }
     }
 }
 

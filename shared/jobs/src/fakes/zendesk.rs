@@ -26,6 +26,10 @@ pub struct FakeZendesk {
     pub added_tags: Mutex<Vec<(u64, Vec<String>)>>,
     /// SLA targets by ticket id.
     pub slas: Mutex<HashMap<u64, SlaTarget>>,
+    /// Uploaded files by token.
+    pub uploads: Mutex<BTreeMap<String, FileData>>,
+    /// Files served by content URL (a URL not here answers not found).
+    pub files: Mutex<HashMap<String, Vec<u8>>>,
 }
 
 impl Default for FakeZendesk {
@@ -42,6 +46,8 @@ impl Default for FakeZendesk {
             updates: Mutex::default(),
             added_tags: Mutex::default(),
             slas: Mutex::default(),
+            uploads: Mutex::default(),
+            files: Mutex::default(),
         }
     }
 }
@@ -219,6 +225,28 @@ impl Helpdesk for FakeZendesk {
     }
     async fn own_user_id(&self) -> PortResult<UserId> {
         Ok(UserId::new(1).unwrap())
+    }
+    async fn upload_file(&self, file: &FileData) -> PortResult<UploadToken> {
+        self.call();
+        let mut uploads = self.uploads.lock().unwrap();
+        let token = format!("upload{}", uploads.len() + 1);
+        uploads.insert(token.clone(), file.clone());
+        Ok(UploadToken(token))
+    }
+    async fn fetch_comment_file(&self, a: &TicketAttachment, max_bytes: u64) -> PortResult<Download> {
+        self.call();
+        let bytes = self
+            .files
+            .lock()
+            .unwrap()
+            .get(&a.content_url)
+            .cloned()
+            .ok_or_else(|| PortError::NotFound { service: Service::Zendesk, what: "attachment".into() })?;
+        if bytes.len() as u64 > max_bytes {
+            return Ok(Download::TooLarge { size: bytes.len() as u64 });
+        }
+        let content_type = a.content_type.clone().unwrap_or_else(|| "application/octet-stream".into());
+        Ok(Download::File(FileData { name: a.file_name.clone(), content_type, bytes }))
     }
     async fn ticket_sla(&self, id: TicketId) -> PortResult<Option<SlaTarget>> {
         self.call();

@@ -275,6 +275,8 @@ async fn a_retry_after_a_crash_does_not_repeat_the_note() {
         public: false,
         author_id: None,
         created_at: None,
+        uploads: Vec::new(),
+        attachments: Vec::new(),
     });
     run(&p.ports(), &created(510, "d1")).await.unwrap();
     let updates = p.zendesk.updates.lock().unwrap().clone();

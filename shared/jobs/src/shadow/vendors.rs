@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use bridge_domain::ids::{AdminId, CompanyId, ContactId, ConversationId, OrganizationId, PartId, TicketId, UserId};
 use bridge_domain::model::{
-    Company, Contact, Conversation, ConversationChange, FieldValue, NewTicket, Organization, OrganizationUpsert,
-    OutboundMessage, Segment, Ticket, TicketComment, TicketStatus, TicketUpdate, Timestamp, User, UserUpsert,
+    AdminPost, Attachment, Company, Contact, Conversation, ConversationChange, Download, FieldValue, FileData,
+    NewTicket, Organization, OrganizationUpsert, OutboundMessage, Segment, Ticket, TicketAttachment, TicketComment,
+    TicketStatus, TicketUpdate, Timestamp, UploadToken, User, UserUpsert,
 };
 use bridge_domain::ports::{Helpdesk, Messenger, PortError, PortResult, Service};
 
@@ -83,6 +84,33 @@ impl<M: Messenger> Messenger for Shadowed<'_, M> {
         self.plan.record(Action::SendMessage { to: message.to.clone() });
         Ok(format!("shadow-{}", self.plan.stand_in_id()))
     }
+    /// Not downloaded in a shadow run (the bytes would only be thrown away): an empty stand-in
+    /// (the declared size still decides what is skipped).
+    async fn fetch_part_file(&self, attachment: &Attachment, _max_bytes: u64) -> PortResult<Download> {
+        Ok(stand_in_file(&attachment.name, attachment.content_type.as_deref()))
+    }
+    async fn post_with_files(
+        &self,
+        id: &ConversationId,
+        _admin: &AdminId,
+        post: AdminPost,
+        _html: &str,
+        _files: &[FileData],
+    ) -> PortResult<PartId> {
+        self.plan.record(match post {
+            AdminPost::Reply => Action::Reply { conversation: id.clone() },
+            AdminPost::Note => Action::AddNote { conversation: id.clone() },
+        });
+        stand_in_part(self.plan)
+    }
+}
+
+fn stand_in_file(name: &str, content_type: Option<&str>) -> Download {
+    Download::File(FileData {
+        name: name.to_string(),
+        content_type: content_type.unwrap_or("application/octet-stream").to_string(),
+        bytes: Vec::new(),
+    })
 }
 
 fn stand_in_part(plan: &Plan) -> PortResult<PartId> {
@@ -97,6 +125,14 @@ fn stand_in<T>(plan: &Plan, make: impl FnOnce(u64) -> Result<T, bridge_domain::i
 impl<H: Helpdesk> Helpdesk for Shadowed<'_, H> {
     async fn ticket(&self, id: TicketId) -> PortResult<Ticket> {
         self.inner.ticket(id).await
+    }
+    /// Not uploaded in a shadow run: a stand-in token (the comment's write is the planned action).
+    async fn upload_file(&self, _file: &FileData) -> PortResult<UploadToken> {
+        Ok(UploadToken(format!("shadow-{}", self.plan.stand_in_id())))
+    }
+    /// Not downloaded in a shadow run: an empty stand-in.
+    async fn fetch_comment_file(&self, attachment: &TicketAttachment, _max_bytes: u64) -> PortResult<Download> {
+        Ok(stand_in_file(&attachment.file_name, attachment.content_type.as_deref()))
     }
     async fn tickets_by_external_id(&self, external_id: &str) -> PortResult<Vec<Ticket>> {
         self.inner.tickets_by_external_id(external_id).await

@@ -63,6 +63,8 @@ fn comment(id: u64, author: u64, public: bool, body: &str) -> TicketComment {
         public,
         author_id: Some(UserId::new(author).unwrap()),
         created_at: None,
+        uploads: Vec::new(),
+        attachments: Vec::new(),
     }
 }
 
@@ -77,6 +79,8 @@ async fn linked(p: &TestPorts, t: Ticket) {
         public: true,
         author_id: Some(UserId::new(1).unwrap()),
         created_at: None,
+        uploads: Vec::new(),
+        attachments: Vec::new(),
     };
     p.zendesk.tickets.lock().unwrap().insert(t.id.get(), (t, vec![transcript]));
     p.zendesk.users.lock().unwrap().push(user(60, "agent", "zoe@example.com", "Zoe"));

@@ -24,8 +24,9 @@ use bridge_domain::event::{Entity, Kind, QueuedEvent, Vendor};
 use bridge_domain::ids::{AdminId, CompanyId, ContactId, ConversationId, OrganizationId, PartId, TicketId, UserId};
 use bridge_domain::keys::{DocKey, Intent};
 use bridge_domain::model::{
-    Company, Contact, Conversation, ConversationChange, FieldValue, Link, NewTicket, Organization, OrganizationUpsert,
-    OutboundMessage, Segment, SlaTarget, Ticket, TicketComment, TicketUpdate, Timestamp, User, UserUpsert,
+    Company, Contact, Conversation, ConversationChange, Download, FieldValue, FileData, Link, NewTicket, Organization,
+    OrganizationUpsert, OutboundMessage, Segment, SlaTarget, Ticket, TicketComment, TicketUpdate, Timestamp, User,
+    UserUpsert,
 };
 use bridge_domain::ports::{
     Claim, Clock, Doc, Helpdesk, LinkCreated, Messenger, PortError, PortResult, Queue, Service, Store, WithLink,
@@ -256,6 +257,19 @@ impl<M: Messenger> Messenger for CMessenger<M> {
     async fn send_message(&self, m: &OutboundMessage) -> PortResult<String> {
         guarded!(self, IC, "intercom.send_message", self.inner.send_message(m))
     }
+    async fn fetch_part_file(&self, a: &bridge_domain::model::Attachment, max: u64) -> PortResult<Download> {
+        guarded!(self, IC, "intercom.fetch_part_file", self.inner.fetch_part_file(a, max))
+    }
+    async fn post_with_files(
+        &self,
+        id: &ConversationId,
+        admin: &AdminId,
+        post: bridge_domain::model::AdminPost,
+        html: &str,
+        files: &[FileData],
+    ) -> PortResult<PartId> {
+        guarded!(self, IC, "intercom.post_with_files", self.inner.post_with_files(id, admin, post, html, files))
+    }
 }
 
 struct CHelpdesk<H> {
@@ -314,6 +328,12 @@ impl<H: Helpdesk> Helpdesk for CHelpdesk<H> {
     }
     async fn ticket_sla(&self, id: TicketId) -> PortResult<Option<SlaTarget>> {
         guarded!(self, ZD, "zendesk.ticket_sla", self.inner.ticket_sla(id))
+    }
+    async fn upload_file(&self, f: &FileData) -> PortResult<bridge_domain::model::UploadToken> {
+        guarded!(self, ZD, "zendesk.upload_file", self.inner.upload_file(f))
+    }
+    async fn fetch_comment_file(&self, a: &bridge_domain::model::TicketAttachment, max: u64) -> PortResult<Download> {
+        guarded!(self, ZD, "zendesk.fetch_comment_file", self.inner.fetch_comment_file(a, max))
     }
 }
 
@@ -706,6 +726,37 @@ async fn crash_at_every_step_of_a_follow_up_append_gives_one_comment() {
             assert_escalated_once(&ch.world, &conv, "after the follow-up").await;
             ch.intercom_events().await;
             let _ = &s;
+            if !crashed {
+                break;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn crash_at_every_step_of_a_follow_up_with_a_file_gives_one_comment_with_the_file() {
+    let mut ch = Chaos::start().await;
+    for after in [false, true] {
+        for n in 0.. {
+            let (conv, ticket) = escalated(&mut ch, "Escalate, then send a file").await;
+            let text = format!("File {n} {after}");
+            let files: [(&str, &str, &[u8]); 1] = [("log.txt", "text/plain", b"export failed")];
+            ch.world.intercom.customer_replies_with_files(&conv, &text, &files).unwrap();
+            let event = only(ch.intercom_events().await, JobKind::Escalate, "user.replied");
+            let crashed = ch.crash_then_recover(JobKind::Escalate, &event, n, after).await.is_some();
+            let what = format!("crash at step {n} (after={after})");
+            let t = ch.world.zendesk.ticket(ticket).unwrap();
+            let comments: Vec<&Value> = t["comments"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| c["html_body"].as_str().unwrap_or("").contains(&text))
+                .collect();
+            assert_eq!(comments.len(), 1, "{what}: one comment");
+            let names: Vec<&str> =
+                comments[0]["attachments"].as_array().unwrap().iter().filter_map(|a| a["file_name"].as_str()).collect();
+            assert_eq!(names, vec!["log.txt"], "{what}: the file attached once");
+            ch.intercom_events().await;
             if !crashed {
                 break;
             }

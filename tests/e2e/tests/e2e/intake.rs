@@ -218,6 +218,8 @@ async fn no_acknowledgement_for_an_escalation_or_an_api_created_ticket() {
             public: true,
             author_id: None,
             created_at: None,
+            uploads: Vec::new(),
+            attachments: Vec::new(),
         },
         requester_id: UserId::new(requester).unwrap(),
         organization_id: None,

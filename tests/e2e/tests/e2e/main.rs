@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod architecture;
+mod attachments;
 mod chaos;
 mod contact_merge;
 mod csat;

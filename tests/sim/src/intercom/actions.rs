@@ -157,6 +157,21 @@ pub fn reply(
     body: &str,
     via_api: Option<&str>,
 ) -> Result<String, ApiError> {
+    reply_with_files(st, ev, conv_id, writer, note, body, via_api, Vec::new())
+}
+
+/// Like [`reply`], with files on the new part.
+#[allow(clippy::too_many_arguments)]
+pub fn reply_with_files(
+    st: &mut State,
+    ev: &mut Events,
+    conv_id: &str,
+    writer: Writer,
+    note: bool,
+    body: &str,
+    via_api: Option<&str>,
+    attachments: Vec<crate::intercom::state::PartFile>,
+) -> Result<String, ApiError> {
     if !st.conversations.contains_key(conv_id) {
         return Err(ApiError::not_found("Resource Not Found"));
     }
@@ -168,7 +183,8 @@ pub fn reply(
     }
     let author = author_of(st, &writer);
     let part_type = if note { "note" } else { "comment" };
-    let part = Part { part_type: part_type.into(), body: Some(body.to_string()), author, ..Part::default() };
+    let part =
+        Part { part_type: part_type.into(), body: Some(body.to_string()), author, attachments, ..Part::default() };
     let part_id = push_part(st, conv_id, part, via_api)?;
     let ts = st.now();
     let conv = conv_mut(st, conv_id)?;

@@ -548,6 +548,31 @@ impl IntercomSim {
     pub fn customer_replies(&self, conversation_id: &str, body: &str) -> Result<String, ApiError> {
         customer_replies(&self.shared, conversation_id, body)
     }
+    /// The customer replies with files, each `(name, content_type, bytes)`, served at public
+    /// URLs on the simulator; returns the part id.
+    pub fn customer_replies_with_files(
+        &self,
+        conversation_id: &str,
+        body: &str,
+        files: &[(&str, &str, &[u8])],
+    ) -> Result<String, ApiError> {
+        let base = self.shared.base_url();
+        self.shared.mutate(|st, ev| {
+            let contact = st
+                .conversations
+                .get(conversation_id)
+                .and_then(|c| c.contact_ids.first().cloned())
+                .ok_or_else(|| ApiError::not_found("Resource Not Found"))?;
+            let attachments =
+                files.iter().map(|(name, ty, bytes)| st.store_file(&base, name, ty, bytes.to_vec())).collect();
+            actions::reply_with_files(st, ev, conversation_id, Writer::Contact(contact), false, body, None, attachments)
+        })
+    }
+    /// The bytes of a part's file as served at its URL.
+    pub fn file_bytes(&self, url: &str) -> Option<Vec<u8>> {
+        let id = url.split("/files/").nth(1)?.split('/').next()?.to_string();
+        self.shared.read(|st| st.files.get(&id).map(|f| f.bytes.clone()))
+    }
     /// A teammate replies in the inbox (`conversation.admin.replied`).
     pub fn admin_replies(&self, conversation_id: &str, admin_id: &str, body: &str) -> Result<String, ApiError> {
         self.shared

@@ -432,6 +432,8 @@ async fn reply(State(sh): Sh, Path(id): Path<String>, raw: Bytes) -> ApiResult {
     let message_type = required(&b, "message_type")?;
     let kind = text(&b, "type").unwrap_or_default();
     let body_text = text(&b, "body").unwrap_or_default();
+    let files = reply_files(&b)?;
+    let base = sh.base_url();
     sh.mutate(|st, ev| {
         let conv_id = if id == "last" { last_conversation_of(st, &b)? } else { id.clone() };
         let (writer, note) = match (kind.as_str(), message_type.as_str()) {
@@ -442,9 +444,53 @@ async fn reply(State(sh): Sh, Path(id): Path<String>, raw: Bytes) -> ApiResult {
                 return Err(ApiError::invalid(format!("message_type {message_type} is not valid for type {kind}")));
             }
         };
-        actions::reply(st, ev, &conv_id, writer, note, &body_text, Some(&code))?;
+        let attachments = files
+            .into_iter()
+            .map(|f| match f {
+                ReplyFile::Data { name, content_type, bytes } => st.store_file(&base, &name, &content_type, bytes),
+                ReplyFile::Url(url) => crate::intercom::state::PartFile {
+                    name: url.rsplit('/').next().unwrap_or_default().split('?').next().unwrap_or_default().into(),
+                    url,
+                    ..Default::default()
+                },
+            })
+            .collect();
+        actions::reply_with_files(st, ev, &conv_id, writer, note, &body_text, Some(&code), attachments)?;
         actions::conversation_response(st, &conv_id).map(Json)
     })
+}
+
+/// A file sent with a reply.
+enum ReplyFile {
+    /// `attachment_files[]`: base64 data.
+    Data { name: String, content_type: String, bytes: Vec<u8> },
+    /// `attachment_urls[]`: Intercom would fetch it; the simulator lists the URL.
+    Url(String),
+}
+
+/// `attachment_files` (which take precedence) or `attachment_urls`, at most 10 each.
+fn reply_files(b: &Value) -> Result<Vec<ReplyFile>, ApiError> {
+    use base64::Engine as _;
+    let list = |key: &str| b.get(key).and_then(Value::as_array).cloned().unwrap_or_default();
+    let (files, urls) = (list("attachment_files"), list("attachment_urls"));
+    if files.len() > 10 || urls.len() > 10 {
+        return Err(ApiError::invalid("A maximum of 10 attachments is allowed"));
+    }
+    if !files.is_empty() {
+        return files
+            .iter()
+            .map(|f| {
+                let data = text(f, "data").unwrap_or_default();
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(data.as_bytes())
+                    .map_err(|_| ApiError::invalid("attachment_files data must be base64"))?;
+                let name = required(f, "name")?;
+                let content_type = text(f, "content_type").unwrap_or_else(|| "application/octet-stream".into());
+                Ok(ReplyFile::Data { name, content_type, bytes })
+            })
+            .collect();
+    }
+    Ok(urls.iter().filter_map(Value::as_str).map(|u| ReplyFile::Url(u.to_string())).collect())
 }
 
 fn reply_contact(st: &SimState, b: &Value) -> Result<String, ApiError> {

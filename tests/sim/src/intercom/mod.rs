@@ -101,6 +101,8 @@ pub struct Shared {
     /// The last contact search's matches (generation, query, ids in order), so paging through a
     /// large result does not re-run the query for every page.
     search_cache: Mutex<Option<CachedSearch>>,
+    /// `http://host:port` the simulator serves on (file URLs are made from it).
+    base_url: Mutex<String>,
 }
 
 /// A contact search's matches: (state generation, query, contact ids in result order).
@@ -145,7 +147,18 @@ impl Shared {
             notifications: Mutex::new(Vec::new()),
             generation: std::sync::atomic::AtomicU64::new(0),
             search_cache: Mutex::new(None),
+            base_url: Mutex::new(String::new()),
         }
+    }
+
+    /// The URL the simulator serves on (empty until it is started).
+    pub fn base_url(&self) -> String {
+        lock(&self.base_url).clone()
+    }
+
+    /// Sets the URL the simulator serves on (done by [`IntercomSim::start_on`]).
+    pub fn set_base_url(&self, url: String) {
+        *lock(&self.base_url) = url;
     }
 
     /// Runs a state change and then emits the webhooks it produced.
@@ -275,7 +288,26 @@ pub fn router(shared: Arc<Shared>) -> Router {
     let api = api::routes()
         .layer(axum::middleware::from_fn_with_state(shared.clone(), gate::gatekeeper))
         .with_state(shared.clone());
-    Router::new().nest("/__admin", admin::routes().with_state(shared)).merge(api)
+    let files = Router::new().route("/files/{id}/{name}", axum::routing::get(serve_file)).with_state(shared.clone());
+    Router::new().nest("/__admin", admin::routes().with_state(shared)).merge(files).merge(api)
+}
+
+/// `GET /files/{id}/{name}`: a part's file, without auth (Intercom's links are public and
+/// signed).
+async fn serve_file(
+    axum::extract::State(shared): axum::extract::State<Arc<Shared>>,
+    axum::extract::Path((id, _name)): axum::extract::Path<(String, String)>,
+) -> Response {
+    match shared.read(|st| st.files.get(&id).cloned()) {
+        Some(file) => {
+            let mut resp = (StatusCode::OK, file.bytes).into_response();
+            if let Ok(v) = HeaderValue::from_str(&file.content_type) {
+                resp.headers_mut().insert("content-type", v);
+            }
+            resp
+        }
+        None => (StatusCode::FORBIDDEN, "Request has expired").into_response(),
+    }
 }
 
 /// A running Intercom simulator; the server stops when this is dropped.
@@ -297,6 +329,7 @@ impl IntercomSim {
         let shared = Arc::new(Shared::new(options));
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
+        shared.set_base_url(format!("http://{addr}"));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let app = router(shared.clone());
         tokio::spawn(async move {

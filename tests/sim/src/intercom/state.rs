@@ -196,6 +196,31 @@ pub struct Part {
     pub app_package_code: Option<String>,
     /// Tags applied to this part.
     pub tag_ids: Vec<String>,
+    /// Files attached to this part.
+    pub attachments: Vec<PartFile>,
+}
+
+/// A file on a part, served at `url` (public, like Intercom's signed CDN links).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PartFile {
+    /// File name.
+    pub name: String,
+    /// Where it is served.
+    pub url: String,
+    /// MIME type.
+    pub content_type: String,
+    /// Size in bytes.
+    pub filesize: u64,
+}
+
+/// A stored file's type and bytes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StoredFile {
+    /// MIME type.
+    pub content_type: String,
+    /// The bytes.
+    pub bytes: Vec<u8>,
 }
 
 /// CSAT rating.
@@ -360,6 +385,9 @@ pub struct State {
     pub merged: BTreeMap<String, String>,
     /// Seconds added to the real clock ([`State::now`]); negative moves it back.
     pub clock_offset: i64,
+    /// Files served under `/files/{id}/{name}`, by id.
+    #[serde(skip)]
+    pub files: BTreeMap<String, StoredFile>,
 }
 
 /// Which parts a rendered conversation carries.
@@ -376,6 +404,20 @@ pub enum PartsView<'a> {
 }
 
 impl State {
+    /// Stores a file served at `{base}/files/{id}/{name}`; returns it as a part's attachment.
+    pub fn store_file(&mut self, base: &str, name: &str, content_type: &str, bytes: Vec<u8>) -> PartFile {
+        let id = self.hex_id();
+        let encoded: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
+        let file = PartFile {
+            name: name.to_string(),
+            url: format!("{base}/files/{id}/{encoded}?expires=signed"),
+            content_type: content_type.to_string(),
+            filesize: bytes.len() as u64,
+        };
+        self.files.insert(id, StoredFile { content_type: content_type.to_string(), bytes });
+        file
+    }
+
     /// The simulated clock (Unix seconds): the real one moved by `clock_offset`. It stamps new
     /// conversations, parts, `waiting_since`, `updated_at` and notifications.
     pub fn now(&self) -> i64 {
@@ -520,7 +562,9 @@ impl State {
             "type": "conversation_part", "id": p.id, "part_type": p.part_type, "body": p.body,
             "created_at": p.created_at, "updated_at": p.created_at, "notified_at": p.created_at,
             "assigned_to": p.assigned_to.as_ref().map(|(kind, id)| json!({"type": kind, "id": id})),
-            "author": self.author_json(&p.author), "attachments": [], "external_id": null, "redacted": false,
+            "author": self.author_json(&p.author), "external_id": null, "redacted": false,
+            "attachments": p.attachments.iter().map(|a| json!({"type": "upload", "name": a.name, "url": a.url,
+                "content_type": a.content_type, "filesize": a.filesize})).collect::<Vec<_>>(),
             "tags": p.tag_ids.iter().map(|id| self.tag_json(id)).collect::<Vec<_>>(),
             "app_package_code": p.app_package_code,
         })

@@ -95,12 +95,25 @@ pub fn submit_ticket(
 
 /// A comment by an agent (public or note) or an end user (always public).
 pub fn comment(st: &mut State, author_id: u64, ticket_id: u64, body: &str, public: bool) -> Result<(), ApiError> {
+    comment_with_uploads(st, author_id, ticket_id, body, public, Vec::new())
+}
+
+/// Like [`comment`], with the files of these upload tokens.
+pub fn comment_with_uploads(
+    st: &mut State,
+    author_id: u64,
+    ticket_id: u64,
+    body: &str,
+    public: bool,
+    uploads: Vec<String>,
+) -> Result<(), ApiError> {
     let is_agent = st.users.get(&author_id).is_some_and(|u| u.role != "end-user");
     let input = TicketInput {
         comment: Some(CommentInput {
             body: Some(body.into()),
             public: Some(public || !is_agent),
             author_id: Some(author_id),
+            uploads,
             ..CommentInput::default()
         }),
         ..TicketInput::default()

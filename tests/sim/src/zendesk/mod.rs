@@ -21,6 +21,7 @@
 
 mod admin;
 mod api;
+mod files;
 mod model;
 mod paging;
 mod setup;
@@ -46,7 +47,7 @@ use crate::common::{
     Exchange, Faults, Gate, Injected, RateLimiter, SentWebhook, Vendor, WebhookSink, lock, recorded_headers,
 };
 
-pub use model::{CommentRec, FieldRec, GroupRec, OrgRec, RatingRec, TicketRec, UserRec};
+pub use model::{AttachmentRec, CommentRec, FieldRec, GroupRec, OrgRec, RatingRec, TicketRec, UserRec};
 pub use state::{Actor, ApiError, CommentInput, MergeComments, OrgInput, State, TagOp, TicketInput, UserInput};
 
 /// Start-up options.
@@ -239,6 +240,29 @@ impl ZendeskSim {
     pub fn comment(&self, author_id: u64, ticket_id: u64, body: &str, public: bool) -> Result<(), ApiError> {
         self.with_state(|s| admin::comment(s, author_id, ticket_id, body, public))
     }
+    /// A comment with one file attached (uploaded first, as the agent's browser does).
+    pub fn comment_with_file(
+        &self,
+        author_id: u64,
+        ticket_id: u64,
+        body: &str,
+        public: bool,
+        file: (&str, &str, &[u8]),
+    ) -> Result<(), ApiError> {
+        let (name, content_type, bytes) = file;
+        self.with_state(|s| {
+            let (status, upload) = s.upload(name, content_type, bytes.to_vec());
+            if status != 201 {
+                return Err(ApiError { status, body: upload });
+            }
+            let token = upload["upload"]["token"].as_str().unwrap_or_default().to_string();
+            admin::comment_with_uploads(s, author_id, ticket_id, body, public, vec![token])
+        })
+    }
+    /// The bytes of an attachment (by id), as stored.
+    pub fn attachment_bytes(&self, attachment_id: u64) -> Option<Vec<u8>> {
+        self.with_state(|s| s.files.get(&attachment_id).cloned())
+    }
     /// An agent adds and removes tags.
     pub fn agent_tags(
         &self,
@@ -370,7 +394,7 @@ impl Shared {
     }
 
     /// The API user if the `Authorization` header is valid.
-    fn authenticate(&self, headers: &HeaderMap) -> Option<Actor> {
+    pub(crate) fn authenticate(&self, headers: &HeaderMap) -> Option<Actor> {
         let raw = headers.get("authorization")?.to_str().ok()?;
         let (scheme, value) = raw.split_once(' ')?;
         let ok = match scheme.to_ascii_lowercase().as_str() {
@@ -394,7 +418,11 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v2/{*rest}", any(api_handler))
         .layer(middleware::from_fn_with_state(shared.clone(), gate))
         .with_state(shared.clone());
-    api.merge(admin::router(shared))
+    let files = Router::new()
+        .route("/attachments/token/{token}/", axum::routing::get(files::serve))
+        .route("/attachments/token/{token}", axum::routing::get(files::serve))
+        .with_state(shared.clone());
+    api.merge(files).merge(admin::router(shared))
 }
 
 fn json_response(status: u16, body: &Value, headers: &[(String, String)]) -> Response {
@@ -429,6 +457,17 @@ async fn api_handler(
     let segments: Vec<String> = path.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect();
     let query: Vec<(String, String)> =
         url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()).into_owned().collect();
+    if method == Method::POST && segments == ["uploads"] {
+        // The raw file, not JSON.
+        let name = query.iter().find(|(k, _)| k == "filename").map(|(_, v)| v.clone()).unwrap_or_default();
+        let content_type = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or(v).trim().to_string())
+            .unwrap_or_default();
+        let (status, body) = shared.with_state(|st| st.upload(&name, &content_type, body.to_vec()));
+        return json_response(status, &body, &[]);
+    }
     let parsed: Option<Value> = if body.is_empty() {
         None
     } else {

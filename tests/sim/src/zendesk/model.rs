@@ -25,6 +25,44 @@ pub struct CommentRec {
     pub channel: String,
     /// Creation time (Unix seconds).
     pub created_at: i64,
+    /// Files attached through `uploads` tokens.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentRec>,
+}
+
+/// A file: uploaded (`POST /uploads`), then on a comment once a token names it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttachmentRec {
+    /// Attachment id.
+    pub id: u64,
+    /// File name (the upload's `filename`).
+    pub file_name: String,
+    /// The upload's `Content-Type`.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Where the simulator serves it (only with valid API credentials: private attachments).
+    pub content_url: String,
+}
+
+impl AttachmentRec {
+    /// REST shape (`AttachmentObject`; `width`/`height` only for images, omitted here).
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "file_name": self.file_name,
+            "content_url": self.content_url,
+            "mapped_content_url": self.content_url,
+            "content_type": self.content_type,
+            "size": self.size,
+            "inline": false,
+            "deleted": false,
+            "malware_access_override": false,
+            "malware_scan_result": "malware_not_found",
+            "url": self.content_url,
+            "thumbnails": [],
+        })
+    }
 }
 
 /// A ticket.
@@ -283,7 +321,7 @@ impl CommentRec {
             "html_body": self.html_body,
             "plain_body": self.body,
             "public": self.public,
-            "attachments": [],
+            "attachments": self.attachments.iter().map(AttachmentRec::to_json).collect::<Vec<_>>(),
             "audit_id": self.audit_id,
             "via": via(&self.channel, empty_source()),
             "created_at": iso(self.created_at),

@@ -117,6 +117,8 @@ pub struct CommentInput {
     pub public: Option<bool>,
     /// Author.
     pub author_id: Option<u64>,
+    /// Upload tokens whose files become the comment's attachments.
+    pub uploads: Vec<String>,
 }
 
 /// `{id, value}`.
@@ -259,6 +261,10 @@ pub struct State {
     pub setup: super::setup::SetupState,
     /// Seeded SLA policies (`include=slas` sideload).
     pub sla: super::sla::SlaState,
+    /// Files uploaded and not yet attached, by token.
+    pub uploads: HashMap<String, Vec<super::model::AttachmentRec>>,
+    /// Every file's bytes, by attachment id.
+    pub files: HashMap<u64, Vec<u8>>,
 }
 
 fn normalize_tags(tags: &[String]) -> Vec<String> {
@@ -306,6 +312,8 @@ impl State {
             trigger_webhooks: false,
             setup: super::setup::SetupState::default(),
             sla: super::sla::SlaState::default(),
+            uploads: HashMap::new(),
+            files: HashMap::new(),
         };
         let now = s.now();
         let id = s.new_id();
@@ -488,6 +496,7 @@ impl State {
                 audit_id,
                 channel: channel.to_string(),
                 created_at: now,
+                attachments: self.take_uploads(&comment.uploads),
             }],
             created_at: now,
             updated_at: now,
@@ -687,7 +696,14 @@ impl State {
             }
             let author = c.author_id.filter(|a| self.users.contains_key(a)).unwrap_or(actor.user_id);
             let channel = if actor.api { "api" } else { "web" };
-            added.push(self.add_comment(&mut t, author, text, html, c.public.unwrap_or(true), channel, now));
+            let files = self.take_uploads(&c.uploads);
+            let mut added_comment =
+                self.add_comment(&mut t, author, text, html, c.public.unwrap_or(true), channel, now);
+            added_comment.attachments = files;
+            if let Some(last) = t.comments.last_mut() {
+                last.attachments = added_comment.attachments.clone();
+            }
+            added.push(added_comment);
         }
         if let Some(s) = &input.status {
             set_status(&mut t, s, now);
@@ -723,6 +739,7 @@ impl State {
             audit_id: self.new_id(),
             channel: channel.into(),
             created_at: now,
+            attachments: Vec::new(),
         };
         let agent = self.is_agent(author);
         if agent && public {

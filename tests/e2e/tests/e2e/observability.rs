@@ -61,6 +61,10 @@ async fn an_escalation_logs_ids_and_trace_counts_vendor_calls_and_leaks_nothing(
         .with_writer(logs.clone())
         .finish()
         .set_default();
+    // The other tests' threads have no subscriber: a log site they reach first, while this one
+    // is being installed, could keep a cached "never" interest. Recompute every site's interest
+    // now that this subscriber is in place.
+    tracing::callsite::rebuild_interest_cache();
 
     let world = World::start().await.unwrap();
     let conv = world.intercom.customer_starts_conversation(&world.seeded.customer, BODY_TEXT).unwrap();

@@ -61,9 +61,11 @@ async fn an_escalation_logs_ids_and_trace_counts_vendor_calls_and_leaks_nothing(
         .with_writer(logs.clone())
         .finish()
         .set_default();
-    // The other tests' threads have no subscriber: a log site they reach first, while this one
-    // is being installed, could keep a cached "never" interest. Recompute every site's interest
-    // now that this subscriber is in place.
+    // With exactly one registered dispatcher, tracing-core decides a log site's interest from
+    // the default of whichever thread reaches the site first: another test's thread (no
+    // subscriber) would cache "never" for the ingress's and workers' sites. A second registered
+    // dispatcher, the default of no thread, makes it ask every registered one.
+    let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
     tracing::callsite::rebuild_interest_cache();
 
     let world = World::start().await.unwrap();

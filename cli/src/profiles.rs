@@ -31,6 +31,10 @@ pub enum BackfillAction {
         /// Intercom requests allowed per 10 seconds on this app.
         #[arg(long, env = "INTERCOM_RATE_LIMIT", default_value_t = 1666)]
         intercom_per_10s: u32,
+        /// Fraction of each vendor limit left to other callers (0 to 0.5; 0 only while nothing
+        /// else calls the accounts).
+        #[arg(long, env = "BRIDGE_BACKFILL_HEADROOM", default_value_t = 0.1)]
+        headroom: f64,
     },
 }
 
@@ -67,11 +71,12 @@ fn bar() -> ProgressBar {
 
 /// Runs `bridge backfill profiles`.
 pub async fn backfill_cmd(action: BackfillAction) -> anyhow::Result<()> {
-    let BackfillAction::Profiles { restart, max_pages, zendesk_per_minute, intercom_per_10s } = action;
+    let BackfillAction::Profiles { restart, max_pages, zendesk_per_minute, intercom_per_10s, headroom } = action;
+    anyhow::ensure!((0.0..=0.5).contains(&headroom), "--headroom {headroom}: a fraction from 0 to 0.5");
     let app = app().await?;
     let opts = BackfillOptions {
-        intercom: RateClass::intercom(intercom_per_10s),
-        zendesk: RateClass::zendesk(zendesk_per_minute),
+        intercom: RateClass { headroom, ..RateClass::intercom(intercom_per_10s) },
+        zendesk: RateClass { headroom, ..RateClass::zendesk(zendesk_per_minute) },
         max_pages,
         restart,
         ..BackfillOptions::default()

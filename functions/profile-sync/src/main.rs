@@ -1,8 +1,9 @@
 //! `profile-sync`: job 2. Its input ([`ProfileSyncInput`]) is an SQS FIFO batch (contact,
 //! company, user and organization events; partial batch failures) or a command:
 //! - `{"action": "reconcile"}` and `{"action": "drift"}` from EventBridge Scheduler;
-//! - `{"action": "backfill"}` (an operator): runs the bulk backfill until about a minute before
-//!   the function's deadline, then returns `paused` with the cursor in the store;
+//! - `{"action": "backfill"}` (an operator): runs the bulk backfill until [`BACKFILL_MARGIN`]
+//!   (15 s) before the function's deadline, then returns `paused` with the cursor in the store;
+//!   it leaves `BRIDGE_BACKFILL_HEADROOM` (default 10 %) of each vendor limit to other callers;
 //! - `{"action": "backfill-continue"}` (a schedule every 5 minutes): resumes a backfill in
 //!   progress from its stored cursor, and does nothing when none is (never ran, or finished).
 //!   A run lasts less than the schedule's period, so runs do not overlap; if one ever did, the
@@ -11,31 +12,34 @@
 //! Drift findings are counted (`ProfileSchemaDrift`, EMF) and a new report is published to the
 //! SNS topic in `BRIDGE_DRIFT_TOPIC_ARN`.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use bridge_domain::routing::JobKind;
 use bridge_runtime::App;
 use bridge_runtime::app::aws_config;
 use bridge_runtime::drift_alerts::{DRIFT_TOPIC_VARIABLE, SnsDriftAlerts};
-use bridge_runtime::schedules::{ProfileSyncInput, run_profile_command};
-use bridge_runtime::settings::{ProcessEnv, WorkerSettings};
+use bridge_runtime::schedules::{BACKFILL_MARGIN, CommandRun, ProfileSyncInput, run_profile_command};
+use bridge_runtime::settings::{ProcessEnv, WorkerSettings, backfill_headroom};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
-
-/// Time kept free before the deadline when a backfill pauses.
-const BACKFILL_MARGIN: Duration = Duration::from_secs(60);
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     bridge_runtime::process::init();
     let settings = WorkerSettings::from_env(&ProcessEnv)?;
+    let headroom = backfill_headroom(&ProcessEnv)?;
     let sdk = aws_config().await;
     let app = App::build(&settings, &sdk).await?;
     let alerts = SnsDriftAlerts::new(&app.counters, &sdk, std::env::var(DRIFT_TOPIC_VARIABLE).ok());
-    lambda_runtime::run(service_fn(|event| handle(&app, &alerts, event))).await
+    lambda_runtime::run(service_fn(|event| handle(&app, &alerts, headroom, event))).await
 }
 
-async fn handle(app: &App, alerts: &SnsDriftAlerts<'_>, event: LambdaEvent<ProfileSyncInput>) -> Result<Value, Error> {
+async fn handle(
+    app: &App,
+    alerts: &SnsDriftAlerts<'_>,
+    headroom: f64,
+    event: LambdaEvent<ProfileSyncInput>,
+) -> Result<Value, Error> {
     match event.payload {
         ProfileSyncInput::Batch(batch) => {
             Ok(serde_json::to_value(app.handle_sqs_batch(JobKind::ProfileSync, batch).await)?)
@@ -43,7 +47,7 @@ async fn handle(app: &App, alerts: &SnsDriftAlerts<'_>, event: LambdaEvent<Profi
         ProfileSyncInput::Command(command) => {
             let left = event.context.deadline().duration_since(SystemTime::now()).unwrap_or_default();
             let stop_at = Instant::now() + left.saturating_sub(BACKFILL_MARGIN);
-            Ok(run_profile_command(app, alerts, command, Some(stop_at)).await?)
+            Ok(run_profile_command(app, alerts, command, CommandRun { stop_at: Some(stop_at), headroom }).await?)
         }
     }
 }

@@ -74,6 +74,9 @@ impl<I: ProfileDirectory, Z: ProfileDirectory> ProfileDirectory for Side<'_, I, 
     async fn poll_many(&self, job: &str, records: usize) -> PortResult<BulkPoll> {
         either!(self, d => d.poll_many(job, records).await)
     }
+    async fn poll_jobs(&self, jobs: &[(&str, usize)]) -> PortResult<Vec<BulkPoll>> {
+        either!(self, d => d.poll_jobs(jobs).await)
+    }
     async fn catalog(&self, kind: Kind) -> PortResult<Vec<CatalogField>> {
         either!(self, d => d.catalog(kind).await)
     }

@@ -15,12 +15,14 @@ use bridge_domain::routing::JobKind;
 use bridge_jobs::JobError;
 use bridge_jobs::profile_sync::alerts::{DriftAlerts, run_drift};
 use bridge_jobs::profile_sync::backfill::{BackfillEnd, BackfillOptions, backfill, in_progress};
+use bridge_jobs::profile_sync::rate::RateClass;
 use bridge_jobs::profile_sync::reconcile::reconcile;
 use bridge_jobs::sweep::{NotRun, SweepOptions, SweepProgress, SweepReport, sweep};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::app::App;
+use crate::settings::DEFAULT_BACKFILL_HEADROOM;
 
 /// How far back the first reconciliation of a side looks (later runs start at their cursor).
 pub const FIRST_RECONCILE_LOOKBACK_SECS: i64 = 86_400;
@@ -152,13 +154,46 @@ pub async fn run_sweep(
     result
 }
 
-/// Runs one command on the configuration of this run. `stop_at`: when a backfill pauses (the
-/// function's deadline less a margin); `None` runs it to the end.
+/// Time `profile-sync` keeps free before its deadline when a backfill pauses: its `stop_at` is
+/// the deadline less this.
+///
+/// 15 s, down from 60 s, because a run no longer waits past `stop_at`: a call that would have to
+/// wait for a rate window opening after it is not made and the run pauses
+/// ([`bridge_jobs::profile_sync::backfill::BackfillOptions::stop_at`]). What still runs after
+/// `stop_at` is the rest of the page in progress with its calls already granted: an Intercom
+/// search, a Zendesk bulk write or one poll round of every job in flight (one request each), a
+/// poll back-off of at most 2 s, and a store write per step. That takes well under a second
+/// (the benchmark's 100,000-contact run does about ten pages a second with their polls, see
+/// docs/BENCHMARKS.md), so 15 s also covers a slow vendor's timed-out attempt (5 s for Zendesk,
+/// 10 s for Intercom). A run that still overran its timeout (a vendor hanging through every
+/// retry) loses at most that page, which the next run writes again: the cursor is stored after
+/// each page. Each 240 s run thus works about 225 s instead of 180 s.
+pub const BACKFILL_MARGIN: Duration = Duration::from_secs(15);
+
+/// How [`run_profile_command`] runs a backfill.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CommandRun {
+    /// When a backfill pauses (the function's deadline less [`BACKFILL_MARGIN`]); `None` runs it
+    /// to the end.
+    pub stop_at: Option<Instant>,
+    /// The fraction of each vendor limit the backfill leaves to other callers
+    /// ([`crate::settings::backfill_headroom`]).
+    pub headroom: f64,
+}
+
+impl Default for CommandRun {
+    fn default() -> Self {
+        Self { stop_at: None, headroom: DEFAULT_BACKFILL_HEADROOM }
+    }
+}
+
+/// Runs one command on the configuration of this run; `run` says when a backfill pauses and
+/// what headroom it leaves.
 pub async fn run_profile_command<A: DriftAlerts>(
     app: &App,
     alerts: &A,
     command: ProfileCommand,
-    stop_at: Option<Instant>,
+    run: CommandRun,
 ) -> Result<Value, JobError> {
     let config = app.config().await;
     let p = app.ports(&config);
@@ -171,7 +206,13 @@ pub async fn run_profile_command<A: DriftAlerts>(
             .map(|run| json!({ "findings": run.findings, "changed": run.changed, "published": run.published })),
         ProfileCommand::BackfillContinue if !in_progress(p.store).await? => Ok(json!({ "end": "idle" })),
         ProfileCommand::Backfill | ProfileCommand::BackfillContinue => {
-            let opts = BackfillOptions { stop_at, ..BackfillOptions::default() };
+            let defaults = BackfillOptions::default();
+            let opts = BackfillOptions {
+                stop_at: run.stop_at,
+                intercom: RateClass { headroom: run.headroom, ..defaults.intercom.clone() },
+                zendesk: RateClass { headroom: run.headroom, ..defaults.zendesk.clone() },
+                ..defaults
+            };
             backfill(&p, &opts, &mut |_| {}).await.map(|r| {
                 json!({
                     "end": if r.end == BackfillEnd::Finished { "finished" } else { "paused" },

@@ -336,6 +336,24 @@ fn config_ttl(env: &impl Env) -> Result<std::time::Duration, SettingsError> {
     }
 }
 
+/// `BRIDGE_BACKFILL_HEADROOM`: the fraction of each vendor limit a backfill leaves to every
+/// other caller of the accounts.
+pub const BACKFILL_HEADROOM_VARIABLE: &str = "BRIDGE_BACKFILL_HEADROOM";
+/// The headroom when [`BACKFILL_HEADROOM_VARIABLE`] is not set: 10 %, for the bridge's own
+/// functions (only the backfill takes from the shared budget) and other integrations.
+pub const DEFAULT_BACKFILL_HEADROOM: f64 = 0.1;
+
+/// Reads [`BACKFILL_HEADROOM_VARIABLE`]: a fraction from 0 to 0.5 (0 when the backfill is the
+/// only caller of both accounts, e.g. an import before go-live), [`DEFAULT_BACKFILL_HEADROOM`]
+/// when unset.
+pub fn backfill_headroom(env: &impl Env) -> Result<f64, SettingsError> {
+    let Some(raw) = env.get(BACKFILL_HEADROOM_VARIABLE) else { return Ok(DEFAULT_BACKFILL_HEADROOM) };
+    match raw.trim().parse::<f64>() {
+        Ok(h) if (0.0..=0.5).contains(&h) => Ok(h),
+        _ => Err(SettingsError::new(BACKFILL_HEADROOM_VARIABLE, format!("{raw:?} is not a fraction from 0 to 0.5"))),
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     #![allow(clippy::unwrap_used)]
@@ -472,5 +490,17 @@ pub(crate) mod tests {
         assert_eq!(IngressSettings::from_env(&env(&[])).unwrap_err().variable, "INTERCOM_CLIENT_SECRET");
         let err = IngressSettings::from_env(&env(&[("INTERCOM_CLIENT_SECRET", "s")])).unwrap_err();
         assert_eq!(err.variable, "BRIDGE_QUEUE_URL_ESCALATE");
+    }
+
+    #[test]
+    fn the_backfill_headroom_defaults_to_a_tenth_and_takes_a_fraction_up_to_a_half() {
+        let env = |v: &str| BTreeMap::from([(BACKFILL_HEADROOM_VARIABLE.to_string(), v.to_string())]);
+        assert_eq!(backfill_headroom(&BTreeMap::new()), Ok(DEFAULT_BACKFILL_HEADROOM));
+        assert_eq!(backfill_headroom(&env("0")), Ok(0.0));
+        assert_eq!(backfill_headroom(&env(" 0.05 ")), Ok(0.05));
+        for bad in ["0.6", "-0.1", "10%", "NaN"] {
+            let err = backfill_headroom(&env(bad)).unwrap_err();
+            assert_eq!(err.variable, BACKFILL_HEADROOM_VARIABLE, "{bad}");
+        }
     }
 }

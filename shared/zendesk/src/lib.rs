@@ -24,7 +24,7 @@ mod tickets;
 pub mod types;
 pub mod webhook;
 
-pub use client::{ZdResult, ZendeskClient};
+pub use client::{JOB_STATUSES_MAX, ZdResult, ZendeskClient};
 pub use config::{Auth, ZendeskConfig};
 pub use error::{FieldError, ZendeskError};
 pub use rate_limit::{Bucket, RateLimitSnapshot};

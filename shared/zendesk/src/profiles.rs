@@ -17,9 +17,10 @@ use bridge_domain::profiles::directory::{
 use bridge_domain::profiles::{CatalogField, Profile};
 
 use crate::ZendeskClient;
+use crate::client::JOB_STATUSES_MAX;
 use crate::convert::{field_json, field_value};
 use crate::error::ZendeskError;
-use crate::types::{ExportStart, OrganizationWrite, UserWrite, ZdOrganization, ZdUser};
+use crate::types::{ExportStart, JobStatus, OrganizationWrite, UserWrite, ZdOrganization, ZdUser};
 
 const USER_FIELDS: &str = "user_fields.";
 const ORG_FIELDS: &str = "organization_fields.";
@@ -256,26 +257,25 @@ impl ProfileDirectory for ZendeskClient {
     }
 
     async fn poll_many(&self, job: &str, records: usize) -> PortResult<BulkPoll> {
-        let status = match self.job_status(job).await {
-            Ok(status) => status,
-            Err(e) if e.is_not_found() => return Ok(BulkPoll::Gone),
-            Err(e) => return Err(e.into()),
-        };
-        match status.status.as_str() {
-            "completed" => {}
-            // A failed job wrote nothing we can vouch for: every record counts as failed.
-            "failed" => return Ok(BulkPoll::Done(vec![None; records])),
-            _ => return Ok(BulkPoll::Running),
+        match self.job_status(job).await {
+            Ok(status) => Ok(bulk_poll(&status, records)),
+            Err(e) if e.is_not_found() => Ok(BulkPoll::Gone),
+            Err(e) => Err(e.into()),
         }
-        let mut out = vec![None; records];
-        for (n, item) in status.result_items().into_iter().enumerate() {
-            let at = item.index.and_then(|i| usize::try_from(i).ok()).unwrap_or(n);
-            let ok = item.success != Some(false) && item.error.is_none();
-            if let (true, Some(id), Some(slot)) = (ok, item.id, out.get_mut(at)) {
-                *slot = Some(id.to_string());
-            }
+    }
+
+    async fn poll_jobs(&self, jobs: &[(&str, usize)]) -> PortResult<Vec<BulkPoll>> {
+        let mut out = Vec::with_capacity(jobs.len());
+        for chunk in jobs.chunks(JOB_STATUSES_MAX) {
+            let ids: Vec<&str> = chunk.iter().map(|(id, _)| *id).collect();
+            let statuses = self.job_statuses(&ids).await?;
+            // A job left out of the answer is one Zendesk no longer knows, as a 404 of the
+            // single-job endpoint says.
+            out.extend(chunk.iter().map(|(id, records)| {
+                statuses.iter().find(|s| s.id == *id).map_or(BulkPoll::Gone, |s| bulk_poll(s, *records))
+            }));
         }
-        Ok(BulkPoll::Done(out))
+        Ok(out)
     }
 
     async fn catalog(&self, kind: Kind) -> PortResult<Vec<CatalogField>> {
@@ -304,6 +304,26 @@ impl ProfileDirectory for ZendeskClient {
             reset_at_ms: s.reset_in.map(|d| now_ms() + i64::try_from(d.as_millis()).unwrap_or(60_000)),
         })
     }
+}
+
+/// A job status as the port says it: running, or per record of a batch of `records` the id
+/// written (a failed job counts every record as refused).
+fn bulk_poll(status: &JobStatus, records: usize) -> BulkPoll {
+    match status.status.as_str() {
+        "completed" => {}
+        // A failed job wrote nothing we can vouch for: every record counts as failed.
+        "failed" => return BulkPoll::Done(vec![None; records]),
+        _ => return BulkPoll::Running,
+    }
+    let mut out = vec![None; records];
+    for (n, item) in status.result_items().into_iter().enumerate() {
+        let at = item.index.and_then(|i| usize::try_from(i).ok()).unwrap_or(n);
+        let ok = item.success != Some(false) && item.error.is_none();
+        if let (true, Some(id), Some(slot)) = (ok, item.id, out.get_mut(at)) {
+            *slot = Some(id.to_string());
+        }
+    }
+    BulkPoll::Done(out)
 }
 
 #[cfg(test)]

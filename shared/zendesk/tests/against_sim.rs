@@ -756,3 +756,30 @@ async fn human_actions_show_up_through_the_api() {
             .is_some_and(|c| c.as_array().is_some_and(|a| a.len() == 3))
     );
 }
+
+#[tokio::test]
+async fn jobs_in_flight_are_polled_together_and_a_forgotten_one_is_gone() {
+    use bridge_domain::event::Kind;
+    use bridge_domain::model::FieldValue;
+    use bridge_domain::profiles::directory::{BulkPoll, BulkRecord, BulkStarted, ProfileDirectory};
+    let sim = sim().await;
+    let zd = client(&sim);
+    let record = |i: usize| -> BulkRecord {
+        BTreeMap::from([("email".to_string(), FieldValue::Text(format!("poll{i}@example.com")))])
+    };
+    let mut jobs = Vec::new();
+    for batch in [vec![record(0), record(1)], vec![record(2)]] {
+        let BulkStarted::Job(job) = zd.start_many(Kind::Person, &batch).await.unwrap() else { panic!("a job") };
+        jobs.push((job, batch.len()));
+    }
+    let ask: Vec<(&str, usize)> = jobs.iter().map(|(j, n)| (j.as_str(), *n)).chain([("V3-forgotten", 4)]).collect();
+    let first = zd.poll_jobs(&ask).await.unwrap();
+    assert_eq!(first, vec![BulkPoll::Running, BulkPoll::Running, BulkPoll::Gone], "working at the first poll");
+    let second = zd.poll_jobs(&ask).await.unwrap();
+    let written = |p: &BulkPoll| match p {
+        BulkPoll::Done(ids) => ids.iter().filter(|id| id.is_some()).count(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!((written(&second[0]), written(&second[1]), &second[2]), (2, 1, &BulkPoll::Gone));
+    assert_eq!(count_requests(&sim, "GET", "/api/v2/job_statuses/show_many"), 2, "one call per round");
+}

@@ -13,8 +13,10 @@
 //!   itself), as `bridge backfill profiles` runs it;
 //! - `deployed`: the `profile-sync` function's path, `{"action": "backfill"}` and then the
 //!   scheduled `{"action": "backfill-continue"}` every 5 minutes, each invocation with the
-//!   function's 240 s timeout less its 60 s margin and the default options (10 % headroom),
-//!   through `run_profile_command`, what the Lambda main calls ([`Schedule::DEPLOYED`]).
+//!   function's 240 s timeout less its margin (`BACKFILL_MARGIN`, 15 s) and the default
+//!   headroom (10 %; `BENCH_DEPLOYED_HEADROOM` another, as `BRIDGE_BACKFILL_HEADROOM` sets it on
+//!   the function), through `run_profile_command`, what the Lambda main calls
+//!   ([`Schedule::DEPLOYED`]).
 //!
 //! `BENCH_CONTACTS` changes the size; `BENCH_BACKFILL_SCHEDULE=<timeout>,<margin>,<period>` (seconds)
 //! another schedule, for a quick check of the hand-over (the figures are the deployed one's).
@@ -95,7 +97,8 @@ async fn main() {
     }
     if paths.split(',').any(|p| p.trim() == "deployed") {
         let world = world(contacts).await.unwrap();
-        let s = scenario(contacts, 0.1);
+        let headroom = std::env::var("BENCH_DEPLOYED_HEADROOM").ok().and_then(|v| v.parse().ok()).unwrap_or(0.1);
+        let s = scenario(contacts, headroom);
         let schedule = match std::env::var("BENCH_BACKFILL_SCHEDULE") {
             Ok(v) => {
                 let n: Vec<u64> = v.split(',').map(|x| x.trim().parse().unwrap()).collect();
@@ -113,10 +116,11 @@ async fn main() {
         notes.push(floor_line(&m.floor_parts, &s));
         rows.push(row("deployed (`profile-sync` `backfill` + scheduled `backfill-continue`)", contacts, &m));
         notes.push(format!(
-            "deployed path: timeout {} s, margin {} s, schedule every {} s; invocations:",
+            "deployed path: timeout {} s, margin {} s, schedule every {} s, headroom {:.0} %; invocations:",
             schedule.timeout.as_secs(),
             schedule.margin.as_secs(),
-            schedule.period.as_secs()
+            schedule.period.as_secs(),
+            s.headroom * 100.0
         ));
         let mut busy = Duration::ZERO;
         for i in &invocations {

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use bridge_jobs::profile_sync::backfill::{BackfillEnd, BackfillOptions, BackfillReport, backfill, load_state};
 use bridge_jobs::profile_sync::rate::RateClass;
 use bridge_runtime::drift_alerts::SnsDriftAlerts;
-use bridge_runtime::schedules::{ProfileCommand, run_profile_command};
+use bridge_runtime::schedules::{BACKFILL_MARGIN, CommandRun, ProfileCommand, run_profile_command};
 use serde_json::json;
 
 use crate::World;
@@ -231,19 +231,18 @@ pub async fn run(world: &World, s: &Scenario) -> anyhow::Result<Measured> {
 pub struct Schedule {
     /// The function's timeout (`ProfileSyncFunction` `Timeout` in infra/template.yaml).
     pub timeout: Duration,
-    /// Time kept free before the deadline (`BACKFILL_MARGIN` in functions/profile-sync).
+    /// Time kept free before the deadline (`bridge_runtime::schedules::BACKFILL_MARGIN`, what
+    /// functions/profile-sync uses).
     pub margin: Duration,
     /// Period of the `backfill-continue` schedule (`rate(5 minutes)` in infra/template.yaml).
     pub period: Duration,
 }
 
 impl Schedule {
-    /// As deployed: 240 s timeout, 60 s margin, every 5 minutes.
-    pub const DEPLOYED: Schedule = Schedule {
-        timeout: Duration::from_secs(240),
-        margin: Duration::from_secs(60),
-        period: Duration::from_secs(300),
-    };
+    /// As deployed: 240 s timeout, the function's margin ([`BACKFILL_MARGIN`], 15 s), every 5
+    /// minutes.
+    pub const DEPLOYED: Schedule =
+        Schedule { timeout: Duration::from_secs(240), margin: BACKFILL_MARGIN, period: Duration::from_secs(300) };
 }
 
 /// One invocation of the deployed path.
@@ -263,8 +262,9 @@ pub struct Invocation {
 /// "backfill-continue"}` at every period of the schedule (counted from the start: the schedule's
 /// phase against the operator's start is taken as zero) until one answers `finished`. Each
 /// invocation runs what the Lambda main runs, `run_profile_command` with `stop_at` = its
-/// deadline less the margin, over the default backfill options (10 % headroom), on the
-/// prepared world; the simulators are limited as `s` says. `Measured::elapsed` runs from the
+/// deadline less the margin and the scenario's headroom (`BRIDGE_BACKFILL_HEADROOM`, 10 % by
+/// default), over the default backfill options, on the prepared world; the simulators are
+/// limited as `s` says. `Measured::elapsed` runs from the
 /// start to the end of the invocation that finished.
 pub async fn run_scheduled(
     world: &World,
@@ -287,9 +287,9 @@ pub async fn run_scheduled(
         let invoked = Instant::now();
         // As functions/profile-sync's handler: the time left to the deadline, less the margin.
         let stop_at = invoked + schedule.timeout.saturating_sub(schedule.margin);
-        let answer = run_profile_command(&app, &alerts, command, Some(stop_at))
-            .await
-            .map_err(|e| anyhow::anyhow!("{action}: {e}"))?;
+        let run = CommandRun { stop_at: Some(stop_at), headroom: s.headroom };
+        let answer =
+            run_profile_command(&app, &alerts, command, run).await.map_err(|e| anyhow::anyhow!("{action}: {e}"))?;
         let ran = invoked.elapsed();
         anyhow::ensure!(ran <= schedule.timeout, "{action} ran {ran:?}, past the function's timeout");
         let end = answer["end"].as_str().unwrap_or_default().to_string();

@@ -35,6 +35,7 @@ const CLIENT_ENDPOINTS: &[(&str, &str)] = &[
     ("GET", "/api/v2/incremental/tickets/cursor"),
     ("GET", "/api/v2/incremental/users/cursor"),
     ("GET", "/api/v2/job_statuses/{job_status_id}"),
+    ("GET", "/api/v2/job_statuses/show_many"),
     ("GET", "/api/v2/organization_fields"),
     ("GET", "/api/v2/organizations/{organization_id}"),
     ("POST", "/api/v2/organizations/create_or_update"),
@@ -285,6 +286,19 @@ async fn tour() -> Vec<Exchange> {
     assert_eq!(jobs[0].result_items().len(), 3);
     let again = zd.job_status(&jobs[0].id).await.unwrap();
     assert_eq!(again.id, jobs[0].id);
+    // Several jobs in one call: a finished one, one just queued (`working` at its first poll, as
+    // the single-job endpoint), and an id Zendesk does not know, left out of the answer.
+    let queued = zd.start_create_or_update_many_users(&bulk[..1]).await.unwrap();
+    let many = zd.job_statuses(&[&jobs[0].id, &queued.id, "V3-unknown"]).await.unwrap();
+    let status_of = |id: &str| many.iter().find(|j| j.id == id).map(|j| j.status.clone());
+    assert_eq!(many.len(), 2, "{many:?}");
+    assert_eq!(status_of(&jobs[0].id).as_deref(), Some("completed"));
+    assert_eq!(status_of(&queued.id).as_deref(), Some("working"));
+    let many = zd.job_statuses(&[&queued.id]).await.unwrap();
+    assert_eq!((many.len(), many[0].status.as_str(), many[0].result_items().len()), (1, "completed", 1));
+    let too_many: Vec<String> = (0..101).map(|i| format!("V3-{i}")).collect();
+    let too_many: Vec<&str> = too_many.iter().map(String::as_str).collect();
+    assert!(zd.job_statuses(&too_many).await.is_err(), "more than 100 ids is refused before any call");
     let renamed = zd
         .update_user(
             users[2],

@@ -48,6 +48,10 @@ pub enum BulkStarted {
     Job(String),
 }
 
+/// Jobs one [`ProfileDirectory::poll_jobs`] call may ask about (Zendesk's `show_many` takes up
+/// to 100 ids).
+pub const MAX_JOBS_PER_POLL: usize = 100;
+
 /// A polled bulk job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BulkPoll {
@@ -108,6 +112,20 @@ pub trait ProfileDirectory: Send + Sync {
     fn poll_many(&self, job: &str, records: usize) -> impl Future<Output = PortResult<BulkPoll>> + Send {
         let _ = (job, records);
         async { Ok(BulkPoll::Gone) }
+    }
+    /// Polls several jobs from [`ProfileDirectory::start_many`] at once: `jobs` holds each job's
+    /// id and the size of the batch it was started with; the answer holds one [`BulkPoll`] per
+    /// job, in the same order. Zendesk answers up to [`MAX_JOBS_PER_POLL`] jobs with one call
+    /// (`GET /job_statuses/show_many`); this default polls each with
+    /// [`ProfileDirectory::poll_many`].
+    fn poll_jobs(&self, jobs: &[(&str, usize)]) -> impl Future<Output = PortResult<Vec<BulkPoll>>> + Send {
+        async move {
+            let mut out = Vec::with_capacity(jobs.len());
+            for (job, records) in jobs {
+                out.push(self.poll_many(job, *records).await?);
+            }
+            Ok(out)
+        }
     }
     /// The custom-field catalog of a kind.
     fn catalog(&self, kind: Kind) -> impl Future<Output = PortResult<Vec<CatalogField>>> + Send;

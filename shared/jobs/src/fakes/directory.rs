@@ -34,6 +34,8 @@ pub struct FakeDirectory {
     /// When set, bulk writes are jobs (Zendesk-like): id -> (polls answered `Running` before
     /// `Done`, the ids). Unknown ids are `Gone`.
     pub jobs: Mutex<Option<BTreeMap<String, FakeJob>>>,
+    /// Calls that polled jobs (one `poll_jobs` call counts once, however many jobs it asks about).
+    pub polls: AtomicU64,
 }
 
 impl FakeDirectory {
@@ -49,6 +51,7 @@ impl FakeDirectory {
             deleted: Mutex::default(),
             catalog: Mutex::default(),
             jobs: Mutex::default(),
+            polls: AtomicU64::new(0),
         }
     }
 
@@ -165,8 +168,13 @@ impl FakeDirectory {
         ProfilePage { items, next: None, total: None }
     }
 
-    pub(super) fn list_page(&self, kind: Kind) -> ProfilePage {
-        ProfilePage { items: self.all(kind), next: None, total: None }
+    /// Pages of `per_page` in id order; the cursor is the offset of the next page.
+    pub(super) fn list_page(&self, kind: Kind, cursor: Option<&str>, per_page: u32) -> ProfilePage {
+        let all = self.all(kind);
+        let from = cursor.and_then(|c| c.parse::<usize>().ok()).unwrap_or(0).min(all.len());
+        let to = from.saturating_add(per_page.max(1) as usize).min(all.len());
+        let next = (to < all.len()).then(|| to.to_string());
+        ProfilePage { items: all[from..to].to_vec(), next, total: Some(all.len() as u64) }
     }
 
     pub(super) fn start_many(&self, kind: Kind, records: &[BulkRecord]) -> BulkStarted {
@@ -182,6 +190,17 @@ impl FakeDirectory {
     }
 
     pub(super) fn poll_many(&self, job: &str) -> BulkPoll {
+        self.polls.fetch_add(1, Ordering::Relaxed);
+        self.poll_one(job)
+    }
+
+    /// One call about several jobs (Zendesk `show_many`).
+    pub(super) fn poll_jobs(&self, jobs: &[(&str, usize)]) -> Vec<BulkPoll> {
+        self.polls.fetch_add(1, Ordering::Relaxed);
+        jobs.iter().map(|(job, _)| self.poll_one(job)).collect()
+    }
+
+    fn poll_one(&self, job: &str) -> BulkPoll {
         match self.jobs.lock().unwrap().as_mut().and_then(|jobs| jobs.get_mut(job)) {
             None => BulkPoll::Gone,
             Some((running, _)) if *running > 0 => {
@@ -249,10 +268,10 @@ macro_rules! profiles_of {
             async fn list_page(
                 &self,
                 kind: bridge_domain::event::Kind,
-                _cursor: Option<&str>,
-                _per_page: u32,
+                cursor: Option<&str>,
+                per_page: u32,
             ) -> bridge_domain::ports::PortResult<bridge_domain::profiles::directory::ProfilePage> {
-                Ok(self.profiles.list_page(kind))
+                Ok(self.profiles.list_page(kind, cursor, per_page))
             }
             async fn start_many(
                 &self,
@@ -267,6 +286,12 @@ macro_rules! profiles_of {
                 _records: usize,
             ) -> bridge_domain::ports::PortResult<bridge_domain::profiles::directory::BulkPoll> {
                 Ok(self.profiles.poll_many(job))
+            }
+            async fn poll_jobs(
+                &self,
+                jobs: &[(&str, usize)],
+            ) -> bridge_domain::ports::PortResult<Vec<bridge_domain::profiles::directory::BulkPoll>> {
+                Ok(self.profiles.poll_jobs(jobs))
             }
             async fn catalog(
                 &self,

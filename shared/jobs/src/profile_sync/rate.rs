@@ -9,7 +9,7 @@
 
 use std::future::Future;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bridge_domain::event::Vendor;
 use bridge_domain::keys::DocKey;
@@ -157,14 +157,25 @@ impl<'a, S: Store> SharedBudget<'a, S> {
 
     /// Takes `calls` calls, waiting while the shared window is spent.
     pub async fn acquire(&self, calls: u32) -> Result<(), JobError> {
+        self.acquire_before(calls, None).await.map(|_| ())
+    }
+
+    /// Takes `calls` calls, waiting while the shared window is spent, unless the window allows
+    /// them only after `deadline`: then nothing is taken and the answer is `false` (a caller
+    /// with a deadline pauses instead of waiting past it).
+    pub async fn acquire_before(&self, calls: u32, deadline: Option<Instant>) -> Result<bool, JobError> {
         loop {
             match self.update(|b, now, _| b.take_n(calls, now)).await? {
                 Take::Granted => {
                     self.count(|s| s.granted += u64::from(calls));
-                    return Ok(());
+                    return Ok(true);
                 }
                 Take::Wait(ms) => {
-                    let wait = Duration::from_millis(u64::try_from(ms).unwrap_or(1)).min(MAX_WAIT);
+                    let full = Duration::from_millis(u64::try_from(ms).unwrap_or(1));
+                    if deadline.is_some_and(|d| Instant::now() + full > d) {
+                        return Ok(false);
+                    }
+                    let wait = full.min(MAX_WAIT);
                     self.count(|s| s.waited_ms += u64::try_from(wait.as_millis()).unwrap_or(u64::MAX));
                     tokio::time::sleep(wait).await;
                 }
@@ -193,19 +204,23 @@ impl<'a, S: Store> SharedBudget<'a, S> {
 
     /// Runs one vendor operation of about `calls` requests under the budget: acquire, call,
     /// fold in the headers (`headers` reads the client's last snapshot), and on a 429 wait out
-    /// `Retry-After` / the reset and try again.
+    /// `Retry-After` / the reset and try again. `None` (the operation not run, or its 429 not
+    /// retried) when the budget allows the calls only after `deadline`.
     pub async fn metered<T, Fut>(
         &self,
         calls: u32,
+        deadline: Option<Instant>,
         headers: impl Fn() -> Option<RateObservation>,
         mut op: impl FnMut() -> Fut,
-    ) -> Result<T, JobError>
+    ) -> Result<Option<T>, JobError>
     where
         Fut: Future<Output = PortResult<T>>,
     {
         let mut throttled = 0;
         loop {
-            self.acquire(calls).await?;
+            if !self.acquire_before(calls, deadline).await? {
+                return Ok(None);
+            }
             let result = op().await;
             self.observe(headers()).await?;
             match result {
@@ -214,7 +229,7 @@ impl<'a, S: Store> SharedBudget<'a, S> {
                     tracing::warn!(budget = %self.class.key(), wait_ms = retry_after.as_millis() as u64, "vendor answered 429 despite the budget");
                     self.throttled(retry_after).await?;
                 }
-                other => return other.map_err(JobError::from),
+                other => return other.map(Some).map_err(JobError::from),
             }
         }
     }
@@ -256,6 +271,7 @@ mod tests {
         let out = budget
             .metered(
                 1,
+                None,
                 || None,
                 || async {
                     if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
@@ -270,7 +286,7 @@ mod tests {
             )
             .await
             .unwrap();
-        assert_eq!(out, 7);
+        assert_eq!(out, Some(7));
         assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2);
         assert!(started.elapsed() >= Duration::from_millis(250), "Retry-After honoured");
         assert_eq!(budget.stats().throttled, 1);
@@ -290,5 +306,32 @@ mod tests {
             store.load(&DocKey::RateBudget { vendor: Vendor::Zendesk, class: "api" }).await.unwrap().unwrap().value;
         assert_eq!(doc.budget.remaining, 0, "the vendor said nothing is left");
         assert!(doc.budget.reset_at_ms >= reset - 1000);
+    }
+
+    #[tokio::test]
+    async fn a_caller_with_a_deadline_is_not_kept_waiting_past_it() {
+        let store = MemStore::default();
+        let class = RateClass { headroom: 0.0, ..RateClass::new(Vendor::Zendesk, "api", 2, Duration::from_secs(60)) };
+        let budget = SharedBudget::new(&store, class);
+        let soon = Some(Instant::now() + Duration::from_secs(5));
+        assert_eq!(budget.metered(2, soon, || None, || async { Ok(1) }).await.unwrap(), Some(1));
+        // The window is spent until a minute from now: the call is not made, nothing is taken.
+        let started = Instant::now();
+        let calls = std::sync::atomic::AtomicU32::new(0);
+        let out = budget
+            .metered(
+                1,
+                soon,
+                || None,
+                || async {
+                    calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    Ok(2)
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!((out, calls.load(std::sync::atomic::Ordering::SeqCst)), (None, 0));
+        assert!(started.elapsed() < Duration::from_secs(1), "answered at once, {:?}", started.elapsed());
+        assert_eq!(budget.stats().granted, 2);
     }
 }

@@ -390,3 +390,25 @@ async fn a_shadow_run_reads_the_directories_and_plans_the_profile_writes_without
     run(&p.ports(), &event("contact:c1", None)).await.unwrap();
     assert_eq!(p.zd().all(Kind::Person).len(), 1);
 }
+
+#[tokio::test]
+async fn a_backfill_polls_its_jobs_in_flight_together_about_one_zendesk_call_a_page() {
+    use super::backfill::{BackfillEnd, BackfillOptions, MAX_PENDING, backfill};
+    let p = ports();
+    // Zendesk-like jobs: each answers `Running` to its first poll, then `Done`.
+    *p.zd().jobs.lock().unwrap() = Some(BTreeMap::new());
+    for i in 0..400 {
+        p.ic().seed(Kind::Person, &format!("c{i:03}"), "user", &[("email", t(&format!("u{i}@x.test")))]);
+    }
+    let opts = BackfillOptions { page_size: 10, ..BackfillOptions::default() };
+    let done = backfill(&p.ports(), &opts, &mut |_| {}).await.unwrap();
+    assert_eq!(done.end, BackfillEnd::Finished);
+    let st = &done.state;
+    assert_eq!((st.pages, st.read, st.written, st.failed), (40, 400, 400, 0), "{st:?}");
+    let polls = p.zd().polls.load(Ordering::Relaxed);
+    // Polled only with MAX_PENDING jobs in flight or at the end, all of them in one call: two
+    // rounds per MAX_PENDING pages (one finds them working, the next finished), not two polls
+    // for every job (80).
+    assert!(polls <= 2 * st.pages.div_ceil(MAX_PENDING as u64), "{polls} polls for {} pages", st.pages);
+    assert_eq!(done.zendesk.granted, st.pages + polls, "one bulk write a page, plus the poll rounds");
+}

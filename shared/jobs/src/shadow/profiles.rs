@@ -100,6 +100,10 @@ impl<D: ProfileDirectory> ProfileDirectory for Shadowed<'_, D> {
         // Shadow bulk writes finish at once ([`BulkStarted::Done`]): there is no job to poll.
         Ok(BulkPoll::Gone)
     }
+    async fn poll_jobs(&self, jobs: &[(&str, usize)]) -> PortResult<Vec<BulkPoll>> {
+        // As `poll_many`: nothing to poll, and no call made.
+        Ok(vec![BulkPoll::Gone; jobs.len()])
+    }
     async fn catalog(&self, kind: Kind) -> PortResult<Vec<CatalogField>> {
         self.inner.catalog(kind).await
     }

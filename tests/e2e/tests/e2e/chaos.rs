@@ -437,6 +437,9 @@ macro_rules! guarded_profiles {
             async fn poll_many(&self, job: &str, records: usize) -> PortResult<BulkPoll> {
                 guarded!(self, $service, concat!($side, ".poll_many"), self.inner.poll_many(job, records))
             }
+            async fn poll_jobs(&self, jobs: &[(&str, usize)]) -> PortResult<Vec<BulkPoll>> {
+                guarded!(self, $service, concat!($side, ".poll_jobs"), self.inner.poll_jobs(jobs))
+            }
             async fn catalog(&self, kind: Kind) -> PortResult<Vec<CatalogField>> {
                 guarded!(self, $service, concat!($side, ".catalog"), self.inner.catalog(kind))
             }

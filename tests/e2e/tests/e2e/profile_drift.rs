@@ -12,7 +12,7 @@ use bridge_jobs::profile_sync::alerts::{DriftRun, run_drift};
 use bridge_runtime::App;
 use bridge_runtime::drift_alerts::{DRIFT_METRIC, SnsDriftAlerts};
 use bridge_runtime::reload::ConfigOrigin;
-use bridge_runtime::schedules::{ProfileCommand, run_profile_command};
+use bridge_runtime::schedules::{CommandRun, ProfileCommand, run_profile_command};
 use bridge_runtime::settings::ConfigSource;
 use serde_json::Value;
 
@@ -168,14 +168,14 @@ async fn a_changed_configuration_file_applies_to_the_next_scheduled_run() {
     let alerts = SnsDriftAlerts::new(&app.counters, &world.sdk, None);
     let findings = |out: &Value| out["findings"].as_array().unwrap().len();
 
-    let first = run_profile_command(&app, &alerts, ProfileCommand::Drift, None).await.unwrap();
+    let first = run_profile_command(&app, &alerts, ProfileCommand::Drift, CommandRun::default()).await.unwrap();
     assert_eq!(findings(&first), 0, "{first}");
 
     // The plan mapping is dropped from the file: the next run reports the plan fields unmapped.
     let without_plan: String =
         original.lines().filter(|l| !l.contains("custom_attributes.plan")).map(|l| format!("{l}\n")).collect();
     std::fs::write(&file, without_plan).unwrap();
-    let second = run_profile_command(&app, &alerts, ProfileCommand::Drift, None).await.unwrap();
+    let second = run_profile_command(&app, &alerts, ProfileCommand::Drift, CommandRun::default()).await.unwrap();
     let unmapped: Vec<&Value> = second["findings"].as_array().unwrap().iter().collect();
     assert!(
         unmapped.iter().any(|f| f["finding"] == "unmapped" && f["path"] == "custom_attributes.plan"),

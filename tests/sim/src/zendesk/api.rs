@@ -192,6 +192,17 @@ pub fn dispatch(st: &mut State, req: &ApiRequest) -> Result<ApiResponse, ApiErro
             let t = st.tickets.get(&id(mid)?).ok_or_else(ApiError::not_found)?;
             ok(json!({ "ticket_metric": t.metric_json(&st.base, now) }))
         }
+        (Method::GET, ["job_statuses", "show_many"]) => {
+            // As the single-job endpoint, job by job (each answers `working` to its first poll);
+            // ids Zendesk does not know are left out.
+            let ids: Vec<&str> =
+                param(q, "ids").unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+            if ids.len() > 100 {
+                return Err(ApiError::bad_request("TooManyValues", "Too many values: at most 100 ids"));
+            }
+            let items: Vec<Value> = ids.iter().filter_map(|j| st.job_json(j, true)).collect();
+            ok(json!({ "job_statuses": items }))
+        }
         (Method::GET, ["job_statuses", j]) => {
             let status = st.job_json(j, true).ok_or_else(ApiError::not_found)?;
             ok(json!({ "job_status": status }))

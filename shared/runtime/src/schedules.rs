@@ -163,7 +163,7 @@ pub async fn run_sweep(
 /// `stop_at` is the rest of the page in progress with its calls already granted: an Intercom
 /// search, a Zendesk bulk write or one poll round of every job in flight (one request each), a
 /// poll back-off of at most 2 s, and a store write per step. That takes well under a second
-/// (the benchmark's 100,000-contact run does about ten pages a second with their polls, see
+/// (the benchmark's 100,000-contact run does about 20 pages a second with their polls, see
 /// docs/BENCHMARKS.md), so 15 s also covers a slow vendor's timed-out attempt (5 s for Zendesk,
 /// 10 s for Intercom). A run that still overran its timeout (a vendor hanging through every
 /// retry) loses at most that page, which the next run writes again: the cursor is stored after

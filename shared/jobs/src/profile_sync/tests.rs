@@ -412,3 +412,34 @@ async fn a_backfill_polls_its_jobs_in_flight_together_about_one_zendesk_call_a_p
     assert!(polls <= 2 * st.pages.div_ceil(MAX_PENDING as u64), "{polls} polls for {} pages", st.pages);
     assert_eq!(done.zendesk.granted, st.pages + polls, "one bulk write a page, plus the poll rounds");
 }
+
+#[tokio::test]
+async fn a_backfill_with_a_deadline_pauses_rather_than_wait_for_a_window_past_it() {
+    use super::backfill::{BackfillEnd, BackfillOptions, backfill};
+    use super::rate::RateClass;
+    use std::time::{Duration, Instant};
+    let p = ports();
+    for i in 0..5 {
+        p.ic().seed(Kind::Person, &format!("c{i}"), "user", &[("email", t(&format!("u{i}@x.test")))]);
+    }
+    // Zendesk allows 2 calls per 2 s: the third page's write would wait for the next window,
+    // past the deadline 500 ms away.
+    let zendesk = RateClass { headroom: 0.0, ..RateClass::new(Vendor::Zendesk, "api", 2, Duration::from_secs(2)) };
+    let opts = BackfillOptions {
+        page_size: 1,
+        zendesk: zendesk.clone(),
+        stop_at: Some(Instant::now() + Duration::from_millis(500)),
+        ..BackfillOptions::default()
+    };
+    let started = Instant::now();
+    let run = backfill(&p.ports(), &opts, &mut |_| {}).await.unwrap();
+    assert_eq!(run.end, BackfillEnd::Paused);
+    assert!(started.elapsed() < Duration::from_millis(400), "paused at once, not waiting: {:?}", started.elapsed());
+    assert_eq!((run.state.pages, run.state.written), (2, 2), "{:?}", run.state);
+    // The next run (no deadline) waits for the windows and goes on from the stored cursor.
+    let next =
+        backfill(&p.ports(), &BackfillOptions { page_size: 1, zendesk, ..BackfillOptions::default() }, &mut |_| {})
+            .await
+            .unwrap();
+    assert_eq!((next.end, next.state.written, next.pages_this_run), (BackfillEnd::Finished, 5, 3), "{:?}", next.state);
+}

@@ -112,6 +112,10 @@ fn noted(world: &World, conv: &str, bot: &str) -> bool {
         .is_some_and(|c| c.parts.iter().any(|p| p.part_type == "note" && p.author.id == bot))
 }
 
+fn written_back(world: &World, conv: &str) -> bool {
+    world.intercom.conversation(conv).is_some_and(|c| c.custom_attributes.contains_key("zendesk_ticket_id"))
+}
+
 /// Exchanges recorded so far by (Intercom, Zendesk).
 fn exchange_counts(world: &World) -> (usize, usize) {
     (world.intercom.gate().recorder.all().len(), world.zendesk.exchanges().len())
@@ -223,6 +227,9 @@ async fn main() -> anyhow::Result<()> {
         world.intercom.admin_tags(&conv, &s.agent, "escalate").map_err(|e| anyhow::anyhow!("{e:?}"))?;
         wait(Duration::from_secs(30), || noted(&world, &conv, &bot)).await.context("sequential escalation")?;
         latencies.push(t0.elapsed());
+        // The write-back sets the ticket attributes after the note: its calls belong to this
+        // escalation, not to the next conversation's evaluation.
+        wait(Duration::from_secs(30), || written_back(&world, &conv)).await.context("the ticket attributes")?;
     }
     tokio::time::sleep(Duration::from_millis(1500)).await;
     seq_calls.extend(exchanges_since(&world, since));

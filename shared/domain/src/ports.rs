@@ -434,8 +434,9 @@ pub trait Helpdesk: Send + Sync {
     fn own_user_id(&self) -> impl Future<Output = PortResult<UserId>> + Send;
     /// The organization of a user, if any (convenience for routing).
     fn organization(&self, id: OrganizationId) -> impl Future<Output = PortResult<Organization>> + Send;
-    /// Uploads a file to attach to a comment (name it in [`TicketComment::uploads`]).
-    fn upload_file(&self, file: &FileData) -> impl Future<Output = PortResult<UploadToken>> + Send;
+    /// Uploads a file to attach to a comment (name it in [`TicketComment::uploads`]). Takes the
+    /// file, so a large one is held in memory once.
+    fn upload_file(&self, file: FileData) -> impl Future<Output = PortResult<UploadToken>> + Send;
     /// Downloads a comment's file, stopping once it is larger than `max_bytes`
     /// ([`Download::TooLarge`]). The API credentials go only to the account's own host.
     fn fetch_comment_file(

@@ -47,7 +47,7 @@ pub(crate) async fn part_to_zendesk<S: Store, I: Messenger, Z: Helpdesk>(
         let Some(a) = part.attachments.get(i) else { continue };
         let skip = |reason| Skipped { name: a.name.clone(), reason };
         match p.intercom.fetch_part_file(a, limits.max_bytes).await {
-            Ok(Download::File(file)) => match p.zendesk.upload_file(&file).await {
+            Ok(Download::File(file)) => match p.zendesk.upload_file(file).await {
                 Ok(token) => {
                     carried.tokens.push(token);
                     carried.report.attached.push(a.name.clone());

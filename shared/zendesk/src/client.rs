@@ -57,7 +57,7 @@ pub(crate) struct Call {
     method: Method,
     path: String,
     query: Vec<(String, String)>,
-    body: Option<Vec<u8>>,
+    body: Option<bytes::Bytes>,
     /// The body's media type (JSON unless [`Call::raw`] set another).
     content_type: Option<String>,
     headers: Vec<(&'static str, String)>,
@@ -76,12 +76,13 @@ impl Call {
     }
     pub(crate) fn json(mut self, body: &Value) -> ZdResult<Self> {
         let bytes = serde_json::to_vec(body).map_err(|e| ZendeskError::Decode(format!("encode: {e}")))?;
-        self.body = Some(bytes);
+        self.body = Some(bytes.into());
         Ok(self)
     }
-    /// A raw body of this media type (file uploads).
+    /// A raw body of this media type (file uploads); taken over, not copied, and shared by the
+    /// retries.
     pub(crate) fn raw(mut self, bytes: Vec<u8>, content_type: &str) -> Self {
-        self.body = Some(bytes);
+        self.body = Some(bytes.into());
         self.content_type = Some(content_type.to_string());
         self
     }

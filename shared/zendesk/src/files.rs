@@ -24,11 +24,14 @@ impl ZendeskClient {
     /// `POST /uploads?filename=` with the file's bytes and type. Returns the token (valid for
     /// 60 minutes, unattached until a comment names it). Retried per the shared policy: a second
     /// upload of the same file is harmless, only the token named in the comment is attached.
-    pub async fn upload(&self, file: &FileData) -> ZdResult<ZdUpload> {
+    /// The file is taken, not copied: a large one is held in memory once.
+    pub async fn upload(&self, file: FileData) -> ZdResult<ZdUpload> {
         let name = bridge_domain::attachments::safe_file_name(&file.name);
-        let content_type =
-            if file.content_type.trim().is_empty() { "application/octet-stream" } else { file.content_type.as_str() };
-        let call = Call::new(Method::POST, "/uploads").query("filename", name).raw(file.bytes.clone(), content_type);
+        let content_type = match file.content_type.trim() {
+            "" => "application/octet-stream".to_string(),
+            _ => file.content_type,
+        };
+        let call = Call::new(Method::POST, "/uploads").query("filename", name).raw(file.bytes, &content_type);
         let upload: ZdUpload = self.send(&call).await?.take("upload")?;
         if upload.token.is_empty() {
             return Err(ZendeskError::Decode("upload without a token".into()));

@@ -109,7 +109,7 @@ impl Helpdesk for ZendeskClient {
         Ok(convert::organization(&o)?)
     }
 
-    async fn upload_file(&self, file: &FileData) -> PortResult<UploadToken> {
+    async fn upload_file(&self, file: FileData) -> PortResult<UploadToken> {
         Ok(UploadToken(self.upload(file).await?.token))
     }
 

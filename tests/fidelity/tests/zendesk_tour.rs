@@ -402,7 +402,7 @@ async fn tour() -> Vec<Exchange> {
         content_type: "text/plain".into(),
         bytes: b"export failed".to_vec(),
     };
-    let upload = zd.upload(&file).await.unwrap();
+    let upload = zd.upload(file.clone()).await.unwrap();
     let with_file = TicketWrite {
         comment: Some(CommentWrite {
             body: Some("Log attached".into()),

@@ -226,11 +226,11 @@ impl Helpdesk for FakeZendesk {
     async fn own_user_id(&self) -> PortResult<UserId> {
         Ok(UserId::new(1).unwrap())
     }
-    async fn upload_file(&self, file: &FileData) -> PortResult<UploadToken> {
+    async fn upload_file(&self, file: FileData) -> PortResult<UploadToken> {
         self.call();
         let mut uploads = self.uploads.lock().unwrap();
         let token = format!("upload{}", uploads.len() + 1);
-        uploads.insert(token.clone(), file.clone());
+        uploads.insert(token.clone(), file);
         Ok(UploadToken(token))
     }
     async fn fetch_comment_file(&self, a: &TicketAttachment, max_bytes: u64) -> PortResult<Download> {

@@ -127,7 +127,7 @@ impl<H: Helpdesk> Helpdesk for Shadowed<'_, H> {
         self.inner.ticket(id).await
     }
     /// Not uploaded in a shadow run: a stand-in token (the comment's write is the planned action).
-    async fn upload_file(&self, _file: &FileData) -> PortResult<UploadToken> {
+    async fn upload_file(&self, _file: FileData) -> PortResult<UploadToken> {
         Ok(UploadToken(format!("shadow-{}", self.plan.stand_in_id())))
     }
     /// Not downloaded in a shadow run: an empty stand-in.

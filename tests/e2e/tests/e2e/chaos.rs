@@ -329,7 +329,7 @@ impl<H: Helpdesk> Helpdesk for CHelpdesk<H> {
     async fn ticket_sla(&self, id: TicketId) -> PortResult<Option<SlaTarget>> {
         guarded!(self, ZD, "zendesk.ticket_sla", self.inner.ticket_sla(id))
     }
-    async fn upload_file(&self, f: &FileData) -> PortResult<bridge_domain::model::UploadToken> {
+    async fn upload_file(&self, f: FileData) -> PortResult<bridge_domain::model::UploadToken> {
         guarded!(self, ZD, "zendesk.upload_file", self.inner.upload_file(f))
     }
     async fn fetch_comment_file(&self, a: &bridge_domain::model::TicketAttachment, max: u64) -> PortResult<Download> {

@@ -123,6 +123,30 @@ pub struct Ticket {
     pub updated_at: Timestamp,
 }
 
+impl Ticket {
+    /// The ticket a create request makes through the API (status `new`, via `api`): what the
+    /// in-memory fake and the shadow run answer for [`NewTicket`].
+    pub fn created_from(new: &NewTicket, id: TicketId, at: Timestamp) -> Self {
+        Self {
+            id,
+            subject: Some(new.subject.clone()),
+            status: TicketStatus::New,
+            priority: new.priority,
+            requester_id: Some(new.requester_id),
+            assignee_id: None,
+            group_id: new.group_id,
+            organization_id: new.organization_id,
+            tags: new.tags.clone(),
+            external_id: new.external_id.clone(),
+            via_channel: Some("api".into()),
+            followup_source_id: new.followup_source_id,
+            custom_fields: new.custom_fields.clone(),
+            created_at: at,
+            updated_at: at,
+        }
+    }
+}
+
 /// A comment on a ticket.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TicketComment {

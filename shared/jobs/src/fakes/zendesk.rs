@@ -95,23 +95,7 @@ impl Helpdesk for FakeZendesk {
         }
         self.creates.fetch_add(1, Ordering::SeqCst);
         let id = self.id();
-        let ticket = Ticket {
-            id: TicketId::new(id).unwrap(),
-            subject: Some(t.subject.clone()),
-            status: TicketStatus::New,
-            priority: t.priority,
-            requester_id: Some(t.requester_id),
-            assignee_id: None,
-            group_id: t.group_id,
-            organization_id: t.organization_id,
-            tags: t.tags.clone(),
-            external_id: t.external_id.clone(),
-            via_channel: Some("api".into()),
-            followup_source_id: None,
-            custom_fields: t.custom_fields.clone(),
-            created_at: super::START,
-            updated_at: super::START,
-        };
+        let ticket = Ticket::created_from(t, TicketId::new(id).unwrap(), super::START);
         self.tickets.lock().unwrap().insert(id, (ticket.clone(), vec![t.comment.clone()]));
         idem.insert(key.into(), id);
         Ok(ticket)

@@ -7,7 +7,7 @@ use bridge_domain::ids::{AdminId, CompanyId, ContactId, ConversationId, Organiza
 use bridge_domain::model::{
     AdminPost, Attachment, Company, Contact, Conversation, ConversationChange, Download, FieldValue, FileData,
     NewTicket, Organization, OrganizationUpsert, OutboundMessage, Segment, Ticket, TicketAttachment, TicketComment,
-    TicketStatus, TicketUpdate, Timestamp, UploadToken, User, UserUpsert,
+    TicketUpdate, Timestamp, UploadToken, User, UserUpsert,
 };
 use bridge_domain::ports::{Helpdesk, Messenger, PortError, PortResult, Service};
 
@@ -144,23 +144,7 @@ impl<H: Helpdesk> Helpdesk for Shadowed<'_, H> {
             priority: t.priority.map(|p| p.as_str().to_string()),
             tags: t.tags.clone(),
         });
-        Ok(Ticket {
-            id: stand_in(self.plan, TicketId::new)?,
-            subject: Some(t.subject.clone()),
-            status: TicketStatus::New,
-            priority: t.priority,
-            requester_id: Some(t.requester_id),
-            assignee_id: None,
-            group_id: t.group_id,
-            organization_id: t.organization_id,
-            tags: t.tags.clone(),
-            external_id: t.external_id.clone(),
-            via_channel: Some("api".into()),
-            followup_source_id: t.followup_source_id,
-            custom_fields: t.custom_fields.clone(),
-            created_at: Timestamp::default(),
-            updated_at: Timestamp::default(),
-        })
+        Ok(Ticket::created_from(t, stand_in(self.plan, TicketId::new)?, Timestamp::default()))
     }
     async fn update_ticket(&self, id: TicketId, update: &TicketUpdate) -> PortResult<Ticket> {
         self.plan.record(Action::UpdateTicket {

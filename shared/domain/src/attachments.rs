@@ -225,6 +225,16 @@ pub fn fits(so_far: u64, size: u64, limits: Limits) -> bool {
     so_far.saturating_add(size) <= limits.max_total
 }
 
+/// A downloaded file's media type: the one its source declared, else the response's
+/// `Content-Type`, else `application/octet-stream`.
+pub fn content_type(declared: Option<&str>, header: Option<String>) -> String {
+    declared
+        .filter(|t| !t.trim().is_empty())
+        .map(str::to_string)
+        .or(header)
+        .unwrap_or_else(|| "application/octet-stream".into())
+}
+
 /// A size for people: `812 bytes`, `3 KB`, `4.5 MB`, `62 MB`.
 pub fn human_size(bytes: u64) -> String {
     if bytes < 1024 {

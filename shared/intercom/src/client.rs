@@ -184,8 +184,8 @@ impl IntercomClient {
     }
 
     /// The client for file downloads (no credentials) and the retry policy.
-    pub(crate) fn file_client(&self) -> (&reqwest::Client, &RetryPolicy) {
-        (&self.inner.files, &self.inner.retry)
+    pub(crate) fn file_client(&self) -> &reqwest::Client {
+        &self.inner.files
     }
 
     pub(crate) fn tag_cache(&self) -> MutexGuard<'_, HashMap<String, TagId>> {
@@ -206,18 +206,34 @@ impl IntercomClient {
     /// back as [`IntercomError::RateLimited`] for the queue to delay the message. Non-idempotent
     /// requests are resent only when they certainly were not processed (429, connect errors).
     async fn send(&self, req: &ApiRequest) -> Result<Vec<u8>, IntercomError> {
+        let resendable = |err: &IntercomError| req.idempotent || err.not_processed();
+        self.retrying(&req.what, resendable, || self.attempt(req)).await
+    }
+
+    /// Runs `op` (one attempt of an API call or a file download, `what` naming it in the log)
+    /// under the shared retry policy, as long as `resendable` allows it for the failure. The one
+    /// retry loop of this client.
+    pub(crate) async fn retrying<T, Fut>(
+        &self,
+        what: &str,
+        resendable: impl Fn(&IntercomError) -> bool,
+        mut op: impl FnMut() -> Fut,
+    ) -> Result<T, IntercomError>
+    where
+        Fut: std::future::Future<Output = Result<T, IntercomError>>,
+    {
         let mut attempt = 1;
         loop {
-            let err = match self.attempt(req).await {
-                Ok(body) => return Ok(body),
+            let err = match op().await {
+                Ok(value) => return Ok(value),
                 Err(e) => e,
             };
-            if !req.idempotent && !err.not_processed() {
+            if !resendable(&err) {
                 return Err(err);
             }
             match self.inner.retry.decide(attempt, &err.retry_probe(), fastrand::f64()) {
                 RetryDecision::RetryAfter(wait) => {
-                    tracing::debug!(what = %req.what, attempt, wait_ms = wait.as_millis() as u64, error = %err, "retrying intercom call");
+                    tracing::debug!(what, attempt, wait_ms = wait.as_millis() as u64, error = %err, "retrying intercom call");
                     tokio::time::sleep(wait).await;
                     attempt += 1;
                 }

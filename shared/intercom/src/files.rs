@@ -4,7 +4,6 @@
 use base64::Engine as _;
 use bridge_domain::ids::{AdminId, ConversationId};
 use bridge_domain::model::{Download, FileData};
-use bridge_domain::retry::RetryDecision;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -42,30 +41,15 @@ impl IntercomClient {
                 request_id: None,
             });
         }
-        let (http, policy) = self.file_client();
-        let mut attempt = 1;
-        loop {
-            let err = match fetch_once(http, &parsed, max_bytes).await {
-                Ok(Fetched::Body(bytes, header_type)) => {
-                    let content_type = content_type
-                        .filter(|t| !t.trim().is_empty())
-                        .map(str::to_string)
-                        .or(header_type)
-                        .unwrap_or_else(|| "application/octet-stream".into());
-                    return Ok(Download::File(FileData { name: name.to_string(), content_type, bytes }));
-                }
-                Ok(Fetched::TooLarge(size)) => return Ok(Download::TooLarge { size }),
-                Err(e) => e,
-            };
-            match policy.decide(attempt, &err.retry_probe(), fastrand::f64()) {
-                RetryDecision::RetryAfter(wait) => {
-                    tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, error = %err, "retrying attachment download");
-                    tokio::time::sleep(wait).await;
-                    attempt += 1;
-                }
-                RetryDecision::GiveUp => return Err(err),
+        let http = self.file_client();
+        let fetch = || fetch_once(http, &parsed, max_bytes);
+        Ok(match self.retrying("attachment download", |_| true, fetch).await? {
+            Fetched::Body(bytes, header_type) => {
+                let content_type = bridge_domain::attachments::content_type(content_type, header_type);
+                Download::File(FileData { name: name.to_string(), content_type, bytes })
             }
-        }
+            Fetched::TooLarge(size) => Download::TooLarge { size },
+        })
     }
 
     /// `POST /conversations/{id}/reply` as an admin with files (`attachment_files`, base64; at

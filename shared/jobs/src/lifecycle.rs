@@ -85,11 +85,11 @@ async fn conversations_on<S: Store, I, Z>(
     let Some(other) = p.store.link_by_ticket(ticket).await? else {
         return Ok(Vec::new());
     };
-    if other.ticket_id != ticket || other.conversation_id == *me {
-        return Ok(other.shared_with.into_iter().filter(|c| c != me).collect());
-    }
+    let follows = other.ticket_id == ticket && other.conversation_id != *me;
     let mut found: Vec<ConversationId> = other.shared_with.into_iter().filter(|c| c != me).collect();
-    found.push(other.conversation_id);
+    if follows {
+        found.push(other.conversation_id);
+    }
     Ok(found)
 }
 

@@ -196,29 +196,39 @@ impl ZendeskClient {
 
     /// What a file download needs: the redirect-less client, the credentials (for the
     /// account's own origin only) and the retry policy.
-    pub(crate) fn file_access(&self) -> (&reqwest::Client, &SecretString, &RetryPolicy) {
-        (&self.inner.files, &self.inner.auth_header, &self.inner.policy)
+    pub(crate) fn file_access(&self) -> (&reqwest::Client, &SecretString) {
+        (&self.inner.files, &self.inner.auth_header)
     }
 
     pub(crate) fn me_cell(&self) -> &OnceCell<u64> {
         &self.inner.me
     }
 
-    /// Sends a call, retrying per the shared policy: short waits inline (with jitter), long
-    /// waits returned as [`ZendeskError::RateLimited`].
+    /// Sends a call, retrying per the shared policy ([`ZendeskClient::retrying`]).
     pub(crate) async fn send(&self, call: &Call) -> ZdResult<Reply> {
+        self.retrying(&call.path, || self.attempt(call)).await
+    }
+
+    /// Runs `op` (one attempt of an API call or a file download, `what` naming it in the log)
+    /// under the shared retry policy: short waits inline (with jitter), long waits returned as
+    /// [`ZendeskError::RateLimited`]. The one retry loop of this client.
+    pub(crate) async fn retrying<T, Fut>(&self, what: &str, mut op: impl FnMut() -> Fut) -> ZdResult<T>
+    where
+        Fut: std::future::Future<Output = ZdResult<T>>,
+    {
         let mut attempt = 1;
         loop {
-            match self.attempt(call).await {
-                Ok(reply) => return Ok(reply),
-                Err(error) => match self.inner.policy.decide(attempt, &error.retry_probe(), fastrand::f64()) {
-                    RetryDecision::RetryAfter(wait) => {
-                        tracing::debug!(method = %call.method, path = %call.path, attempt, wait_ms = wait.as_millis() as u64, error = %error, "zendesk call retried");
-                        tokio::time::sleep(wait).await;
-                        attempt += 1;
-                    }
-                    RetryDecision::GiveUp => return Err(error),
-                },
+            let error = match op().await {
+                Ok(value) => return Ok(value),
+                Err(error) => error,
+            };
+            match self.inner.policy.decide(attempt, &error.retry_probe(), fastrand::f64()) {
+                RetryDecision::RetryAfter(wait) => {
+                    tracing::debug!(what, attempt, wait_ms = wait.as_millis() as u64, error = %error, "zendesk call retried");
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+                RetryDecision::GiveUp => return Err(error),
             }
         }
     }

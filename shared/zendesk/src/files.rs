@@ -8,7 +8,6 @@
 //! redirects are followed by hand, without them once they leave that origin.
 
 use bridge_domain::model::{Download, FileData};
-use bridge_domain::retry::RetryDecision;
 use reqwest::Method;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, LOCATION};
 use secrecy::ExposeSecret;
@@ -50,30 +49,13 @@ impl ZendeskClient {
         max_bytes: u64,
     ) -> ZdResult<Download> {
         let url = url::Url::parse(content_url).map_err(|_| refused("attachment URL does not parse"))?;
-        let (_, _, policy) = self.file_access();
-        let mut attempt = 1;
-        loop {
-            let error = match self.fetch_once(url.clone(), max_bytes).await {
-                Ok(Fetched::Body(bytes, header_type)) => {
-                    let content_type = content_type
-                        .filter(|t| !t.trim().is_empty())
-                        .map(str::to_string)
-                        .or(header_type)
-                        .unwrap_or_else(|| "application/octet-stream".into());
-                    return Ok(Download::File(FileData { name: name.to_string(), content_type, bytes }));
-                }
-                Ok(Fetched::TooLarge(size)) => return Ok(Download::TooLarge { size }),
-                Err(e) => e,
-            };
-            match policy.decide(attempt, &error.retry_probe(), fastrand::f64()) {
-                RetryDecision::RetryAfter(wait) => {
-                    tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, error = %error, "attachment download retried");
-                    tokio::time::sleep(wait).await;
-                    attempt += 1;
-                }
-                RetryDecision::GiveUp => return Err(error),
+        Ok(match self.retrying("attachment download", || self.fetch_once(url.clone(), max_bytes)).await? {
+            Fetched::Body(bytes, header_type) => {
+                let content_type = bridge_domain::attachments::content_type(content_type, header_type);
+                Download::File(FileData { name: name.to_string(), content_type, bytes })
             }
-        }
+            Fetched::TooLarge(size) => Download::TooLarge { size },
+        })
     }
 
     /// True when `url` is on the account's own origin (where the credentials may go).
@@ -82,7 +64,7 @@ impl ZendeskClient {
     }
 
     async fn fetch_once(&self, mut url: url::Url, max_bytes: u64) -> ZdResult<Fetched> {
-        let (http, auth, _) = self.file_access();
+        let (http, auth) = self.file_access();
         for _ in 0..=MAX_REDIRECTS {
             if !matches!(url.scheme(), "http" | "https") {
                 return Err(refused("attachment URL is not http(s)"));

@@ -6,10 +6,11 @@ OpenAPI descriptions. The files are never committed: they are pinned here by URL
 The tests look for each file in $BRIDGE_SPECS_DIR when it is set, else in
 <cargo target dir>/openapi-specs, the cache this script fills (`make test` runs it).
 
-Each file is downloaded to a temporary file in the cache folder, its sha256 checked, and only
-then moved into place, so a partial or altered download is never read. A file the tests already
-find in $BRIDGE_SPECS_DIR, or a cached copy with the right
-sha256, is not downloaded again.
+The cache is filled from a local copy when one is present (../shared/reference/specs next to
+the checkout, where a workspace may keep the vendors' files), else from the pinned URL. Either
+way each file is written to a temporary file in the cache folder, its sha256 checked, and only
+then moved into place, so a partial or altered copy is never read. A file the tests already
+find in $BRIDGE_SPECS_DIR, or a cached copy with the right sha256, is not fetched again.
 
 Without network this prints a note and exits 0: the fidelity tests that need a missing file are
 then skipped (they fail instead under BRIDGE_REQUIRE_SPECS=1, as in CI). Standard library only.
@@ -44,7 +45,9 @@ SPECS = {
     ),
 }
 
-# The reference folder next to the checkout, which the tests read before the cache.
+# A local copy of the files next to the checkout, used before the network when present
+# (optional: the tests themselves read only $BRIDGE_SPECS_DIR or the cache).
+LOCAL_COPY_DIR = ROOT.parent / "shared" / "reference" / "specs"
 TIMEOUT_SECONDS = 30
 
 
@@ -79,13 +82,20 @@ def download(url: str, sha256: str, dest: Path) -> None:
     """Downloads `url` to `dest` through a temporary file in the same folder, moved into place
     only when its sha256 is `sha256`. Raises ValueError on a mismatch, OSError/URLError when the
     download fails."""
+    with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:
+        store(response, sha256, dest)
+
+
+def store(source, sha256: str, dest: Path) -> None:
+    """Copies the readable `source` to `dest` through a temporary file in the same folder, moved
+    into place only when its sha256 is `sha256` (ValueError otherwise)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
     tmp = Path(tmp_name)
     try:
         digest = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:
-            for chunk in iter(lambda: response.read(1 << 16), b""):
+        with os.fdopen(fd, "wb") as out:
+            for chunk in iter(lambda: source.read(1 << 16), b""):
                 digest.update(chunk)
                 out.write(chunk)
         if digest.hexdigest() != sha256:
@@ -120,6 +130,15 @@ def main() -> int:
                 continue
             note(f"{dest} has another sha256: removed, downloading it again")
             dest.unlink()
+        local = LOCAL_COPY_DIR / name
+        if local.is_file():
+            try:
+                with local.open("rb") as source:
+                    store(source, sha256, dest)
+                print(f"fetch-specs: {dest} copied from {local} (sha256 checked)")
+                continue
+            except (ValueError, OSError) as e:
+                note(f"{local}: {e}; not used, trying {url}")
         try:
             download(url, sha256, dest)
         except ValueError as e:

@@ -6,6 +6,8 @@ use bridge_domain::routing::JobKind;
 use bridge_runtime::telemetry::CliLogs;
 use clap::{CommandFactory as _, Parser, Subcommand, ValueEnum};
 
+mod config_cmd;
+mod init;
 mod ops;
 mod profiles;
 mod reconcile;
@@ -174,12 +176,12 @@ async fn main() -> ExitCode {
     bridge_runtime::process::init_cli(cli.log_format.into());
     let result = match cli.command {
         Command::Serve { listen } => serve::run(listen).await,
-        Command::Init => serve::init().await,
+        Command::Init => init::init().await,
         Command::Config { action: ConfigAction::Check { file, live: false, json } } => {
-            serve::check_config(file, json).await
+            config_cmd::check_config(file, json).await
         }
         Command::Config { action: ConfigAction::Check { file, live: true, json } } => {
-            profiles::config_check_live(file, json).await
+            config_cmd::config_check_live(file, json).await
         }
         Command::Dlq { action: DlqAction::List { job, json } } => ops::dlq_list(job, json).await,
         Command::Dlq { action: DlqAction::Replay { job, dry_run, yes } } => ops::dlq_replay(job, dry_run, yes).await,

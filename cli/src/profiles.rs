@@ -1,16 +1,12 @@
-//! `bridge reconcile profiles` and `bridge backfill profiles` (job 2); `config check --live`.
+//! `bridge reconcile profiles` and `bridge backfill profiles` (job 2).
 
 use std::time::Duration;
-
-use bridge_domain::event::Vendor;
-use bridge_domain::profiles::DriftFinding;
 
 use bridge_jobs::profile_sync::backfill::{BackfillEnd, BackfillOptions, BackfillState, backfill};
 use bridge_jobs::profile_sync::rate::RateClass;
 use bridge_jobs::profile_sync::reconcile::reconcile;
 use bridge_runtime::app::{App, aws_config};
-use bridge_runtime::catalogs::check_live;
-use bridge_runtime::settings::{Env, ProcessEnv, WorkerSettings};
+use bridge_runtime::settings::{ProcessEnv, WorkerSettings};
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -119,73 +115,6 @@ pub async fn backfill_cmd(action: BackfillAction) -> anyhow::Result<()> {
     );
     if !s.failed_ids.is_empty() {
         println!("refused by Zendesk (Intercom ids): {}", s.failed_ids.join(", "));
-    }
-    Ok(())
-}
-
-/// One line for a drift finding: `error|note: <side> <entity> field <path>: <what>`.
-fn describe(f: &DriftFinding) -> String {
-    let (side, kind, path, what) = match f {
-        DriftFinding::Unmapped { side, kind, path } => (side, kind, path, "exists but nothing maps it".to_string()),
-        DriftFinding::Missing { side, kind, path } => (side, kind, path, "is mapped but does not exist".to_string()),
-        DriftFinding::TypeChanged { side, kind, path, expected, actual } => {
-            (side, kind, path, format!("is mapped as {expected:?} but its type is {actual}"))
-        }
-        DriftFinding::OptionsChanged { side, kind, path, missing } => {
-            (side, kind, path, format!("lacks the configured option(s) {}", missing.join(", ")))
-        }
-    };
-    let level = if f.is_error() { "error" } else { "note" };
-    let vendor = if *side == Vendor::Intercom { "intercom" } else { "zendesk" };
-    format!("{level}: {vendor} {} field {path} {what}", kind.entity_word(*side))
-}
-
-/// The process environment, with `BRIDGE_CONFIG` defaulting to the checked file.
-struct ConfigFrom<'a>(&'a str);
-
-impl Env for ConfigFrom<'_> {
-    fn get(&self, name: &str) -> Option<String> {
-        ProcessEnv.get(name).or_else(|| (name == "BRIDGE_CONFIG").then(|| self.0.to_string()))
-    }
-}
-
-/// Runs `bridge config check --live`: the file is valid, and its profile mapping fits both live
-/// field catalogs (names, types, dropdown options). Errors exit non-zero; unmapped fields are notes.
-pub async fn config_check_live(file: Option<String>, json: bool) -> anyhow::Result<()> {
-    let (path, config) = crate::serve::read_config(file).await?;
-    let s = WorkerSettings::from_env(&ConfigFrom(&path))?;
-    // Every id and name the config refers to, one line each.
-    let mut references = Vec::new();
-    let (intercom, zendesk) = (s.intercom.client()?, s.zendesk.client(std::time::Duration::from_secs(10))?);
-    bridge_runtime::references::check_references(&intercom, &zendesk, &config, &mut |ok, what, detail| {
-        references.push((ok, format!("{} {what}: {detail}", if ok { "ok  " } else { "FAIL" })));
-    })
-    .await;
-    let failed_refs = references.iter().filter(|(ok, _)| !ok).count();
-    let findings = match config.profiles.as_ref() {
-        Some(cfg) => check_live(&s.intercom, &s.zendesk, cfg).await?,
-        None => Vec::new(),
-    };
-    let errors = findings.iter().filter(|f| f.is_error()).count() + failed_refs;
-    if json {
-        let mut listed: Vec<_> =
-            references.iter().map(|(ok, line)| serde_json::json!({ "error": !ok, "finding": line })).collect();
-        listed.extend(findings.iter().map(|f| serde_json::json!({ "error": f.is_error(), "finding": describe(f) })));
-        println!("{}", serde_json::json!({ "file": path, "valid": errors == 0, "findings": listed, "errors": errors }));
-        anyhow::ensure!(errors == 0, "the config does not fit the live accounts: {errors} error(s)");
-        return Ok(());
-    }
-    println!("{path}: valid");
-    for (_, line) in &references {
-        println!("{line}");
-    }
-    for f in &findings {
-        println!("{}", describe(f));
-    }
-    anyhow::ensure!(errors == 0, "the config does not fit the live accounts: {errors} error(s)");
-    match config.profiles {
-        Some(_) => println!("everything the config refers to exists; the profile mapping matches both live catalogs"),
-        None => println!("everything the config refers to exists"),
     }
     Ok(())
 }

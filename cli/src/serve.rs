@@ -1,14 +1,12 @@
-//! `bridge serve`, `bridge init`, `bridge config check`.
+//! `bridge serve`: the ingress routes and the workers in one process, until Ctrl-C / SIGTERM.
 
 use std::net::SocketAddr;
 
 use anyhow::Context as _;
-use bridge_aws::{DynamoStore, QueueSettings, SqsQueue};
-use bridge_domain::Config;
 use bridge_runtime::App;
-use bridge_runtime::app::{aws_config, build_ingress, load_config};
+use bridge_runtime::app::{aws_config, build_ingress};
 use bridge_runtime::local::LocalBridge;
-use bridge_runtime::settings::{ConfigSource, IngressSettings, ProcessEnv, WorkerSettings};
+use bridge_runtime::settings::{IngressSettings, ProcessEnv, WorkerSettings};
 
 /// Runs ingress routes and workers until Ctrl-C / SIGTERM.
 pub async fn run(listen: SocketAddr) -> anyhow::Result<()> {
@@ -38,52 +36,4 @@ async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
     }
-}
-
-/// Creates the table and queues.
-pub async fn init() -> anyhow::Result<()> {
-    let table = std::env::var("BRIDGE_TABLE").context("BRIDGE_TABLE: not set")?;
-    let prefix = std::env::var("BRIDGE_QUEUE_PREFIX").context("BRIDGE_QUEUE_PREFIX: not set")?;
-    let sdk = aws_config().await;
-    let ddb = bridge_aws::sdk::dynamodb::Client::new(&sdk);
-    DynamoStore::create_table(&ddb, &table).await.with_context(|| format!("creating table {table}"))?;
-    let sqs = bridge_aws::sdk::sqs::Client::new(&sdk);
-    let urls = SqsQueue::create_queues(&sqs, &prefix, &QueueSettings::default()).await.context("creating queues")?;
-    println!("table {table} ready");
-    for (job, url) in urls {
-        println!("queue {} ready: {}", job.as_str(), url.queue);
-    }
-    Ok(())
-}
-
-/// Reads and validates the configuration named by `--file`, else `BRIDGE_CONFIG` (a file or
-/// `s3://bucket/key`); answers where it came from and the configuration.
-pub async fn read_config(file: Option<String>) -> anyhow::Result<(String, Config)> {
-    let raw = match file {
-        Some(f) => f,
-        None => std::env::var("BRIDGE_CONFIG").context("BRIDGE_CONFIG: not set (or pass --file)")?,
-    };
-    let source = ConfigSource::parse(&raw)?;
-    let config = load_config(&source, &aws_config().await).await?;
-    Ok((raw, config))
-}
-
-/// Validates the configuration file; with `json`, the verdict as one JSON document on stdout
-/// (`{"file", "valid", "escalation_rules"}` or `{"file", "valid": false, "error"}`).
-pub async fn check_config(file: Option<String>, json: bool) -> anyhow::Result<()> {
-    let origin = file.clone().or_else(|| std::env::var("BRIDGE_CONFIG").ok());
-    let (origin, config) = match read_config(file).await {
-        Ok(read) => read,
-        Err(e) if json => {
-            println!("{}", serde_json::json!({ "file": origin, "valid": false, "error": format!("{e:#}") }));
-            return Err(e);
-        }
-        Err(e) => return Err(e),
-    };
-    let rules = config.escalation.as_ref().map_or(0, |e| e.rules.len());
-    match json {
-        true => println!("{}", serde_json::json!({ "file": origin, "valid": true, "escalation_rules": rules })),
-        false => println!("{origin}: valid (escalation rules: {rules})"),
-    }
-    Ok(())
 }

@@ -1,5 +1,6 @@
 //! `csat-report`: EventBridge Scheduler input (`{"period": "daily"|"weekly"}` or
-//! `{"from": DATE, "to": DATE}`) -> job 7 -> S3, Google Sheets, dashboard.
+//! `{"from": DATE, "to": DATE}`) -> job 7 -> S3, Google Sheets, dashboard. The reporter is
+//! built once; each run takes the configuration again once `BRIDGE_CONFIG_TTL_SECS` has passed.
 
 use bridge_runtime::app::aws_config;
 use bridge_runtime::reports::{LiveReporter, ReportSettings};
@@ -17,5 +18,5 @@ async fn main() -> Result<(), Error> {
 
 async fn handle(reporter: &LiveReporter, event: LambdaEvent<Value>) -> Result<Value, Error> {
     let today = chrono::Utc::now().date_naive();
-    Ok(bridge_runtime::reports::handle_scheduled(reporter, event.payload, today).await?)
+    Ok(reporter.handle_scheduled(event.payload, today).await?)
 }

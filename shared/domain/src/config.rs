@@ -213,12 +213,8 @@ impl Config {
             let inner = e.into_inner();
             let loc = inner.location().map(|l| (l.line(), l.column()));
             let loc = loc.map(|(line, column)| refine_location(text, line, column, &field));
-            ConfigError {
-                line: loc.map(|l| l.0),
-                column: loc.map(|l| l.1),
-                message: clean_message(&inner.to_string(), &field),
-                field,
-            }
+            let message = clean_message(&inner.to_string(), &field);
+            ConfigError::new(field, message).at(loc.map(|l| l.0), loc.map(|l| l.1))
         })?;
         config.validate()?;
         Ok(config)

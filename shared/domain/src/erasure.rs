@@ -455,23 +455,29 @@ mod tests {
         p.add_id(Vendor::Intercom, "c1");
         p.add_id(Vendor::Zendesk, "7");
         p.add_id(Vendor::Zendesk, "0");
-        let keys: BTreeSet<String> = person_keys(&p).iter().map(ToString::to_string).collect();
+        let keys = person_keys(&p);
+        let profile = |side, id: &str| DocKey::Profile { side, kind: Kind::Person, id: id.into() };
         for k in [
-            "PERSON#IC#c1",
-            "PERSON#ZD#7",
-            "PROFILE#IC#contact:c1",
-            "PROFILE#ZD#user:7",
-            "PROFILE#AMBIGUOUS#contact:c1",
-            "LOOP#IC#contact:c1",
-            "LOOP#ZD#user:7",
+            DocKey::IntercomPerson(ContactId::parse("c1").unwrap()),
+            DocKey::ZendeskPerson(UserId::new(7).unwrap()),
+            profile(Vendor::Intercom, "c1"),
+            profile(Vendor::Zendesk, "7"),
+            DocKey::ProfileAmbiguous { side: Vendor::Intercom, kind: Kind::Person, id: "c1".into() },
+            DocKey::written_profile(Vendor::Intercom, Kind::Person, "c1"),
+            DocKey::written_profile(Vendor::Zendesk, Kind::Person, "7"),
         ] {
-            assert!(keys.contains(k), "{k} missing from {keys:?}");
+            assert!(keys.contains(&k), "{k} missing from {keys:?}");
         }
         assert_eq!(keys.len(), 8, "the Zendesk id 0 means none");
         let conv = ConversationId::parse("99").unwrap();
-        let tickets = [TicketId::new(5).unwrap()];
-        let ck: BTreeSet<String> = conversation_keys(&conv, &tickets).iter().map(ToString::to_string).collect();
-        assert!(ck.contains("ESC#99") && ck.contains("LOOP#ZD#ticket:5") && ck.contains("TSTATUS#99"));
+        let ticket = TicketId::new(5).unwrap();
+        let ck = conversation_keys(&conv, &[ticket]);
+        assert!(
+            ck.contains(&DocKey::Escalation(conv.clone()))
+                && ck.contains(&DocKey::written(&Entity::Ticket(ticket)))
+                && ck.contains(&DocKey::TicketStatus(conv.clone())),
+            "{ck:?}"
+        );
     }
 
     #[test]

@@ -25,6 +25,11 @@ impl ConfigError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self { line: None, column: None, field: field.into(), message: message.into() }
     }
+
+    /// The same problem found at a place in the text (1-based line and column, when known).
+    pub fn at(self, line: Option<usize>, column: Option<usize>) -> Self {
+        Self { line, column, ..self }
+    }
 }
 
 impl fmt::Display for ConfigError {
@@ -50,9 +55,9 @@ mod tests {
     fn display_names_the_location_and_the_field() {
         let e = ConfigError::new("routing.flag_tag", "must be one non-empty word");
         assert_eq!(e.to_string(), "routing.flag_tag: must be one non-empty word");
-        let located = ConfigError { line: Some(3), column: Some(7), ..e.clone() };
+        let located = e.clone().at(Some(3), Some(7));
         assert_eq!(located.to_string(), "line 3, column 7: routing.flag_tag: must be one non-empty word");
-        let whole_file = ConfigError { line: Some(1), column: None, field: ".".into(), message: "bad".into() };
+        let whole_file = ConfigError::new(".", "bad").at(Some(1), None);
         assert_eq!(whole_file.to_string(), "line 1: bad");
     }
 }

@@ -110,7 +110,7 @@ mod tests {
         );
         p.store.create_link(&other).await.unwrap();
         let person = r#"{"zendesk_user_id":3,"zendesk_organization_id":null,"display_name":"Lead"}"#;
-        p.store.seed("PERSON#IC#lead1", person);
+        p.store.seed(&DocKey::IntercomPerson(c("lead1")), person);
 
         let out = run(&p.ports(), &merged("lead1", "user1", "n1")).await.unwrap();
         assert!(matches!(out, Outcome::Done(ref s) if s.contains("1 links moved")), "{out:?}");

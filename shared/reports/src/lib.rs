@@ -9,7 +9,7 @@
 //!   codecs: about 30 s more to build on two cores, and kept out of every other Lambda);
 //! - [`sheets`]: a small Google Sheets v4 client (service-account JWT, RS256 via `aws-lc-rs`);
 //! - [`dashboard`]: the self-contained HTML dashboard (pure);
-//! - [`run`]: the use case (its adapters and configuration passed in, the files written through
+//! - [`run`]: the use case (its adapters and each run's configuration passed in, the files written through
 //!   the [`ReportSink`] port, [`S3Sink`] over `bridge_aws::S3Objects` in production) and the
 //!   scheduler entry point.
 //!
@@ -23,4 +23,4 @@ pub mod parquet_out;
 pub mod run;
 pub mod sheets;
 
-pub use run::{LiveReporter, ReportRequest, ReportSink, Reporter, RunSummary, S3Sink, handle_scheduled};
+pub use run::{ReportRequest, ReportSink, Reporter, RunSummary, S3Sink, handle_scheduled};

@@ -1,6 +1,7 @@
 //! The use case: collect from both vendors, build the report, write the files (CSV + Parquet
 //! per day, the dashboard) through a [`ReportSink`] and the Sheets named range of the period
-//! kind; plus the scheduler entry point. The settings and the wiring (clients, configuration)
+//! kind; plus the scheduler entry point. The `reporting:` section is an argument of each run
+//! (like `Ports.config` for the jobs): the settings, the wiring and the reloading configuration
 //! are `bridge_runtime::reports`.
 
 use std::future::Future;
@@ -12,8 +13,6 @@ use bridge_domain::csat::{
     figure_cells, partition_keys, rating_cells, sheet_rows, to_csv,
 };
 use bridge_domain::ports::BoxError;
-use bridge_intercom::IntercomClient;
-use bridge_zendesk::ZendeskClient;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -70,7 +69,7 @@ pub struct RunSummary {
     pub sheets_range: Option<String>,
 }
 
-/// Job 7 wired to its adapters.
+/// Job 7 wired to its adapters; the configuration is given to each run.
 #[derive(Debug)]
 pub struct Reporter<I, Z, W = S3Sink> {
     /// Intercom source.
@@ -79,26 +78,29 @@ pub struct Reporter<I, Z, W = S3Sink> {
     pub zendesk: Z,
     /// S3 output (None: not written, e.g. the CLI without a bucket).
     pub s3: Option<W>,
-    /// Sheets output (None: not written).
+    /// Sheets output (None: not written; a run whose configuration names a spreadsheet fails).
     pub sheets: Option<SheetsClient>,
-    /// `reporting:` of the configuration.
-    pub config: ReportingConfig,
 }
 
 impl<I: ReportSource + Sync, Z: ReportSource + Sync, W: ReportSink> Reporter<I, Z, W> {
-    /// Computes the period's report and writes every configured output. The S3 objects and the
-    /// Sheets range depend only on the period, so a re-run replaces what the previous run wrote.
-    pub async fn run(&self, period: Period) -> anyhow::Result<RunSummary> {
-        let page_size = self.config.page_size;
+    /// Computes the period's report under `config` (the `reporting:` section of this run) and
+    /// writes every configured output. The S3 objects and the Sheets range depend only on the
+    /// period, so a re-run replaces what the previous run wrote.
+    pub async fn run(&self, config: &ReportingConfig, period: Period) -> anyhow::Result<RunSummary> {
+        anyhow::ensure!(
+            config.sheets.is_none() || self.sheets.is_some(),
+            "reporting.sheets is configured but no Sheets client is (GOOGLE_SERVICE_ACCOUNT_JSON not set)"
+        );
+        let page_size = config.page_size;
         let (ic, zd) =
             tokio::try_join!(self.intercom.collect(&period, page_size), self.zendesk.collect(&period, page_size))?;
         let ratings = ic.ratings.into_iter().chain(zd.ratings).collect();
         let items = ic.items.into_iter().chain(zd.items).collect();
         let report = build_report(period, ratings, items);
-        let html = dashboard::render(&report, &self.config.title);
+        let html = dashboard::render(&report, &config.title);
         let mut s3_keys = Vec::new();
         if let Some(s3) = &self.s3 {
-            let prefix = &self.config.s3.prefix;
+            let prefix = &config.s3.prefix;
             for day in period.days() {
                 let ratings = report.ratings_on(day);
                 let daily = report.daily_on(day);
@@ -127,7 +129,7 @@ impl<I: ReportSource + Sync, Z: ReportSource + Sync, W: ReportSink> Reporter<I, 
             s3_keys.push(key);
         }
         let mut sheets_range = None;
-        if let (Some(client), Some(target)) = (&self.sheets, &self.config.sheets)
+        if let (Some(client), Some(target)) = (&self.sheets, &config.sheets)
             && let Some(range) = target.ranges.get(&period.kind)
         {
             client
@@ -180,15 +182,17 @@ impl ReportRequest {
     }
 }
 
-/// The function's handler: parses the scheduler input, runs the report, answers a summary.
+/// The function's handler: parses the scheduler input, runs the report under `config` (the
+/// `reporting:` section of this run), answers a summary.
 pub async fn handle_scheduled<I: ReportSource + Sync, Z: ReportSource + Sync, W: ReportSink>(
     reporter: &Reporter<I, Z, W>,
+    config: &ReportingConfig,
     input: serde_json::Value,
     today: NaiveDate,
 ) -> anyhow::Result<serde_json::Value> {
     let request: ReportRequest = serde_json::from_value(input).context("scheduler input")?;
     let period = request.resolve(today)?;
-    let summary = reporter.run(period).await?;
+    let summary = reporter.run(config, period).await?;
     Ok(serde_json::json!({
         "period": {"kind": period.kind.as_str(), "from": period.from, "to": period.to},
         "ratings": summary.report.ratings.len(),
@@ -196,9 +200,6 @@ pub async fn handle_scheduled<I: ReportSource + Sync, Z: ReportSource + Sync, W:
         "sheets_range": summary.sheets_range,
     }))
 }
-
-/// The reporter with the real clients.
-pub type LiveReporter = Reporter<IntercomClient, ZendeskClient>;
 
 #[cfg(test)]
 mod tests {
@@ -253,14 +254,36 @@ mod tests {
             zendesk: Nothing(Source::Zendesk),
             s3: Some(Files::default()),
             sheets: None,
-            config: ReportingConfig::default(),
         };
-        let summary = reporter.run(Period::custom(d("2024-05-01"), d("2024-05-02")).unwrap()).await.unwrap();
+        let period = Period::custom(d("2024-05-01"), d("2024-05-02")).unwrap();
+        let summary = reporter.run(&ReportingConfig::default(), period).await.unwrap();
         let files = reporter.s3.as_ref().unwrap().0.lock().unwrap().clone();
         assert_eq!(files.len(), 2 * 4 + 1, "CSV + Parquet of ratings and daily figures per day, and the dashboard");
         let mut written = summary.s3_keys.clone();
         written.sort();
         assert_eq!(files.keys().cloned().collect::<Vec<_>>(), written);
         assert_eq!(files.values().filter(|t| t.starts_with("text/html")).count(), 1);
+    }
+
+    /// The configuration of a run can name a spreadsheet the reporter was built without (a
+    /// section changed while the function stayed warm): the run says so instead of skipping it.
+    #[tokio::test]
+    async fn a_spreadsheet_without_a_sheets_client_fails_the_run() {
+        use bridge_domain::csat::{SheetsOutput, Source};
+        let reporter = Reporter {
+            intercom: Nothing(Source::Intercom),
+            zendesk: Nothing(Source::Zendesk),
+            s3: Some(Files::default()),
+            sheets: None,
+        };
+        let ranges = [(PeriodKind::Custom, "CsatCustom".to_string())].into_iter().collect();
+        let config = ReportingConfig {
+            sheets: Some(SheetsOutput { spreadsheet_id: "sheet-1".into(), ranges }),
+            ..ReportingConfig::default()
+        };
+        let period = Period::custom(d("2024-05-01"), d("2024-05-01")).unwrap();
+        let err = reporter.run(&config, period).await.unwrap_err();
+        assert!(err.to_string().contains("GOOGLE_SERVICE_ACCOUNT_JSON"), "{err}");
+        assert!(reporter.s3.as_ref().unwrap().0.lock().unwrap().is_empty(), "nothing written");
     }
 }

@@ -325,7 +325,8 @@ impl WorkerSettings {
     }
 }
 
-fn config_ttl(env: &impl Env) -> Result<std::time::Duration, SettingsError> {
+/// `BRIDGE_CONFIG_TTL_SECS` (default 60 seconds).
+pub(crate) fn config_ttl(env: &impl Env) -> Result<std::time::Duration, SettingsError> {
     match env.get("BRIDGE_CONFIG_TTL_SECS") {
         None => Ok(std::time::Duration::from_secs(60)),
         Some(raw) => {

@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use bridge_domain::event::{Actor, QueuedEvent};
+use bridge_domain::ids::{ConversationId, TicketId};
 use bridge_domain::model::AuthorRole;
 use bridge_domain::model::Timestamp;
 use bridge_domain::routing::JobKind;
@@ -163,8 +164,10 @@ async fn escalation_status_and_tags_run_through_the_deployed_stack() {
         let t = r.zendesk.ticket(ticket).unwrap_or_default();
         anyhow::ensure!(t["group_id"].as_u64() == Some(r.seeded.tier2_group), "routed to Tier 2: {t}");
         let items = table_items(r).await?;
-        anyhow::ensure!(items.iter().any(|i| i.contains(&format!("IC#CONV#{conv}"))), "the link's conversation half");
-        anyhow::ensure!(items.iter().any(|i| i.contains(&format!("ZD#TICKET#{ticket}"))), "the link's ticket half");
+        let conversation_half = bridge_aws::conversation_key(&ConversationId::parse(conv.as_str())?);
+        let ticket_half = bridge_aws::ticket_key(TicketId::new(ticket)?);
+        anyhow::ensure!(items.iter().any(|i| i.contains(&conversation_half)), "the link's conversation half");
+        anyhow::ensure!(items.iter().any(|i| i.contains(&ticket_half)), "the link's ticket half");
 
         // What a second escalation costs on the Lambda path, from the tag to the write-back
         // (the requester is known now): one queue send, one store read, two store writes,

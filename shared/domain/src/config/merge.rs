@@ -22,11 +22,9 @@ impl Config {
         let mut merged = Mapping::new();
         let mut origins = Origins::new();
         for (name, text) in files {
-            let value: Value = serde_norway::from_str(text).map_err(|e| ConfigError {
-                line: e.location().map(|l| l.line()),
-                column: e.location().map(|l| l.column()),
-                field: String::new(),
-                message: format!("{name}: {e}"),
+            let value: Value = serde_norway::from_str(text).map_err(|e| {
+                ConfigError::new("", format!("{name}: {e}"))
+                    .at(e.location().map(|l| l.line()), e.location().map(|l| l.column()))
             })?;
             let Value::Mapping(map) = value else {
                 return Err(ConfigError::new("", format!("{name}: the file is not a mapping of sections")));
@@ -41,7 +39,7 @@ impl Config {
                 Some(file) => format!("{file}: {message}"),
                 None => message,
             };
-            ConfigError { line: None, column: None, field, message }
+            ConfigError::new(field, message)
         })?;
         config.validate()?;
         Ok(config)
@@ -83,16 +81,14 @@ fn merge_into(
                     Some(l) => format!("{f} line {l}"),
                     None => f.to_string(),
                 };
-                return Err(ConfigError {
-                    line: None,
-                    column: None,
-                    field: path,
-                    message: format!(
+                return Err(ConfigError::new(
+                    path,
+                    format!(
                         "set to different values in {} and {}; keep one",
                         at(&first, first_line),
                         at(file.name, line)
                     ),
-                });
+                ));
             }
         }
     }

@@ -1,8 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use bridge_domain::event::Kind;
-use bridge_domain::event::{Entity, QueuedEvent};
+use bridge_domain::event::{Entity, Kind, QueuedEvent, Vendor};
 use bridge_domain::ids::{ContactId, ConversationId, TicketId, UserId};
+use bridge_domain::keys::DocKey;
 use bridge_domain::model::{FieldValue, Link, Timestamp};
 use bridge_domain::ports::Store;
 
@@ -11,6 +11,22 @@ use crate::fakes::TestPorts;
 use crate::shadow::{Action, Plan, Shadow};
 
 const BASE: &str = "version: 1\nintercom: { bot_admin_id: '9' }\n";
+
+fn person(contact: &str) -> DocKey {
+    DocKey::IntercomPerson(ContactId::parse(contact).unwrap())
+}
+
+fn profile(side: Vendor, id: &str) -> DocKey {
+    DocKey::Profile { side, kind: Kind::Person, id: id.into() }
+}
+
+fn escalation(conversation: &str) -> DocKey {
+    DocKey::Escalation(ConversationId::parse(conversation).unwrap())
+}
+
+fn loop_guard(ticket: u64) -> DocKey {
+    DocKey::written(&Entity::Ticket(TicketId::new(ticket).unwrap()))
+}
 
 /// Contact c1 <-> user 300 (known to escalation, profile sync and a link on conversation 77 /
 /// ticket 5); contact c2 <-> user 400 is someone else.
@@ -22,13 +38,14 @@ async fn world(extra: &str) -> TestPorts {
     p.zd().seed(Kind::Person, "300", "end-user", &email("ada@x.example"));
     p.zd().seed(Kind::Person, "400", "end-user", &email("bob@x.example"));
     let s = &p.store;
-    s.seed("PERSON#IC#c1", r#"{"zendesk_user_id":300,"zendesk_organization_id":null,"display_name":"Ada"}"#);
-    s.seed("PROFILE#IC#contact:c1", r#"{"intercom_id":"c1","zendesk_id":"300","baseline":{"email":"ada@x.example"}}"#);
-    s.seed("PROFILE#ZD#user:300", r#"{"intercom_id":"c1"}"#);
-    s.seed("ESC#77", r#"{"ticket":5,"copied_parts":["p1"]}"#);
-    s.seed("LOOP#ZD#ticket:5", "{}");
-    s.seed("PERSON#IC#c2", r#"{"zendesk_user_id":400,"display_name":"Bob"}"#);
-    s.seed("ESC#88", r#"{"ticket":6}"#);
+    s.seed(&person("c1"), r#"{"zendesk_user_id":300,"zendesk_organization_id":null,"display_name":"Ada"}"#);
+    let ada_profile = r#"{"intercom_id":"c1","zendesk_id":"300","baseline":{"email":"ada@x.example"}}"#;
+    s.seed(&profile(Vendor::Intercom, "c1"), ada_profile);
+    s.seed(&profile(Vendor::Zendesk, "300"), r#"{"intercom_id":"c1"}"#);
+    s.seed(&escalation("77"), r#"{"ticket":5,"copied_parts":["p1"]}"#);
+    s.seed(&loop_guard(5), "{}");
+    s.seed(&person("c2"), r#"{"zendesk_user_id":400,"display_name":"Bob"}"#);
+    s.seed(&escalation("88"), r#"{"ticket":6}"#);
     let link = |conv: &str, t: u64, u: u64, c: &str| {
         Link::new(
             ConversationId::parse(conv).unwrap(),
@@ -64,13 +81,20 @@ fn deleted(topic: &str, entity: &str) -> QueuedEvent {
 
 async fn ada_is_gone_from_the_store(p: &TestPorts) {
     let keys = p.store.doc_keys();
-    for k in ["PERSON#IC#c1", "PROFILE#IC#contact:c1", "PROFILE#ZD#user:300", "ESC#77", "LOOP#ZD#ticket:5"] {
-        assert!(!keys.contains(&k.to_string()), "{k} survived: {keys:?}");
+    let ada = [
+        person("c1"),
+        profile(Vendor::Intercom, "c1"),
+        profile(Vendor::Zendesk, "300"),
+        escalation("77"),
+        loop_guard(5),
+    ];
+    for k in ada {
+        assert!(!p.store.has_doc(&k), "{k} survived: {keys:?}");
     }
     assert!(p.store.link_by_conversation(&ConversationId::parse("77").unwrap()).await.unwrap().is_none());
     assert!(p.store.link_by_ticket(TicketId::new(5).unwrap()).await.unwrap().is_none());
     // Bob's records stay.
-    assert!(keys.contains(&"PERSON#IC#c2".to_string()) && keys.contains(&"ESC#88".to_string()));
+    assert!(p.store.has_doc(&person("c2")) && p.store.has_doc(&escalation("88")), "{keys:?}");
     assert!(p.store.link_by_conversation(&ConversationId::parse("88").unwrap()).await.unwrap().is_some());
     let dlq = p.dead_letters.0.lock().unwrap();
     assert_eq!(dlq.len(), 1, "only Bob's dead letter stays: {dlq:?}");
@@ -126,7 +150,7 @@ async fn a_shadow_run_plans_the_erasure_and_touches_nothing() {
         vec![Action::DeletePerson { side: "zendesk", id: "300".into() }, Action::PurgeDeadLetters]
     );
     assert!(p.zd().deleted.lock().unwrap().is_empty(), "nothing deleted");
-    assert!(p.store.doc_keys().contains(&"PERSON#IC#c1".to_string()), "nothing purged");
+    assert!(p.store.has_doc(&person("c1")), "nothing purged");
     assert_eq!(p.dead_letters.0.lock().unwrap().len(), 3, "no dead letter removed");
 }
 

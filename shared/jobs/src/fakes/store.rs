@@ -201,14 +201,19 @@ impl Store for MemStore {
 }
 
 impl MemStore {
-    /// Every document key (as stored), for tests that check what is left.
+    /// Every document key (as stored), for tests that print what is left.
     pub fn doc_keys(&self) -> Vec<String> {
         self.docs.lock().unwrap().keys().cloned().collect()
     }
 
-    /// Stores a document under its stored key text, as a record written by an earlier
-    /// version or another job would be.
-    pub fn seed(&self, key: &str, json: &str) {
+    /// Whether a document is stored under `key`.
+    pub fn has_doc(&self, key: &DocKey) -> bool {
+        self.docs.lock().unwrap().contains_key(&key.to_string())
+    }
+
+    /// Stores a document as JSON text under `key`, as a record written by an earlier version
+    /// or another job would be.
+    pub fn seed(&self, key: &DocKey, json: &str) {
         let value = serde_json::from_str(json).expect("seeded JSON");
         self.docs.lock().unwrap().insert(key.to_string(), Doc { value, version: 1 });
     }

@@ -160,7 +160,7 @@ async fn stored_mapping_is_used_before_external_id_and_email() {
     seed(&p, 501, "email", None);
     // The Zendesk user's email matches nobody; only the stored mapping finds the contact.
     seed_people(&p, "someone-else@example.com");
-    p.store.seed("PERSON#ZD#300", r#"{"intercom_contact_id":"c1"}"#);
+    p.store.seed(&DocKey::ZendeskPerson(UserId::new(REQUESTER).unwrap()), r#"{"intercom_contact_id":"c1"}"#);
     run(&p.ports(), &created(501, "d1")).await.unwrap();
     assert_eq!(p.intercom.messages.lock().unwrap().len(), 1);
     let note = p.zendesk.updates.lock().unwrap()[0].1.comment.clone().unwrap();

@@ -3,9 +3,11 @@
 //! simulator; figures worked out by hand below; re-runs rewrite the same objects and range;
 //! the dashboard renders in headless Chromium without console errors. Without a browser
 //! (`CHROME`, else `chromium`, `chromium-browser` or `google-chrome` on PATH) that last part is
-//! skipped with a message, but under `BRIDGE_REQUIRE_BROWSER=1`, where it fails.
+//! skipped with a message, but under `BRIDGE_REQUIRE_BROWSER=1`, where it fails. A warm
+//! reporter takes a changed `reporting:` section at its next scheduled run.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use bridge_aws::S3Objects;
 use bridge_aws::sdk::s3;
@@ -13,6 +15,10 @@ use bridge_e2e::World;
 use bridge_e2e::csat::{browser_for_test, screenshot, seed_intercom, seed_zendesk, skip_without_browser};
 use bridge_reports::sheets::SheetsClient;
 use bridge_reports::{Reporter, S3Sink, handle_scheduled};
+use bridge_runtime::metrics::Counters;
+use bridge_runtime::reload::{ConfigHolder, ConfigOrigin};
+use bridge_runtime::reports::CsatReporter;
+use bridge_runtime::settings::ConfigSource;
 use bridge_sim::sheets::SheetsSim;
 use chrono::{Duration, NaiveDate};
 use parquet::file::reader::{FileReader, SerializedFileReader};
@@ -84,11 +90,11 @@ async fn csat_report_end_to_end() {
         sheets: Some(
             SheetsClient::new(&sheets.service_account_json().into(), &sheets.base_url().parse().unwrap()).unwrap(),
         ),
-        config: world.config.reporting.clone().unwrap(),
     };
+    let config = world.config.reporting.clone().unwrap();
 
     let input = json!({"from": d1.to_string(), "to": d3.to_string()});
-    let answer = handle_scheduled(&reporter, input.clone(), today).await.unwrap();
+    let answer = handle_scheduled(&reporter, &config, input.clone(), today).await.unwrap();
     assert_eq!(answer["period"]["kind"], "custom");
     // Ratings in the period: Intercom C1, C2, C3 (C5's is before it); Zendesk T1, T3 and the
     // two unanswered surveys T2 (offered) and T5 (unoffered).
@@ -178,7 +184,7 @@ async fn csat_report_end_to_end() {
     assert_eq!(zd_total[2..].to_vec(), [2.0, 1.0, 0.5, 2.0, 0.5, 4.0, 3.0, 30.0, 240.0].map(|v| json!(v)).to_vec());
 
     // ---- Re-running the period rewrites the same objects and range; nothing is doubled.
-    handle_scheduled(&reporter, input, today).await.unwrap();
+    handle_scheduled(&reporter, &config, input, today).await.unwrap();
     let second = objects(s3.objects().client(), &bucket).await;
     assert_eq!(second, first, "same keys, same bytes");
     assert_eq!(sheets.values("sheet-1", "CsatCustom"), values);
@@ -188,7 +194,7 @@ async fn csat_report_end_to_end() {
 
     // ---- The daily schedule for day 3 rewrites day 3's partition with the same figures and
     // writes the daily range (header + 3 scopes + 3 totals).
-    let daily = handle_scheduled(&reporter, json!({"period": "daily"}), d3 + Duration::days(1)).await.unwrap();
+    let daily = handle_scheduled(&reporter, &config, json!({"period": "daily"}), d3 + Duration::days(1)).await.unwrap();
     assert_eq!(daily["period"]["from"], json!(d3));
     let third = objects(s3.objects().client(), &bucket).await;
     assert_eq!(third.len(), first.len() + 1, "only the daily dashboard is new");
@@ -220,4 +226,68 @@ async fn csat_report_end_to_end() {
     if let Ok(dir) = std::env::var("CSAT_SCREENSHOT_DIR") {
         std::fs::copy(&shot.png, std::path::Path::new(&dir).join("csat-dashboard.png")).unwrap();
     }
+}
+
+/// A reporting section that changes between two runs: S3 prefix and dashboard title.
+const REPORTING_BEFORE: &str = r#"
+reporting:
+  s3: { prefix: csat-before }
+  title: Before the change
+"#;
+
+/// Every object key of the bucket.
+async fn keys(s3: &s3::Client, bucket: &str) -> Vec<String> {
+    let list = s3.list_objects_v2().bucket(bucket).send().await.unwrap();
+    list.contents().iter().filter_map(|o| o.key()).map(str::to_string).collect()
+}
+
+/// The scheduled report takes its configuration from the same reloading holder as the workers
+/// (`App::config`): a `reporting:` section changed in the file applies to the next scheduled run
+/// of a warm `csat-report`, without a cold start.
+#[tokio::test]
+async fn a_changed_reporting_section_applies_to_the_next_scheduled_run() {
+    let mut world = World::start_with(|c| format!("{c}{REPORTING_BEFORE}")).await.unwrap();
+    world.stop_bridge().await; // a scheduled job: no webhooks involved
+    let file = std::env::temp_dir().join(format!("{}-reporting.yaml", world.prefix));
+    std::fs::write(&file, &world.config_text).unwrap();
+    let origin = ConfigOrigin { source: ConfigSource::File(file.display().to_string()), sdk: world.sdk.clone() };
+    let holder = Arc::new(ConfigHolder::new(world.config.clone(), Some(origin), std::time::Duration::ZERO));
+    let bucket = bridge_sim::moto::unique_name("reports");
+    let s3 = S3Sink::new(S3Objects::new(&world.sdk), &bucket);
+    s3.objects().client().create_bucket().bucket(&bucket).send().await.unwrap();
+    let reporter = Reporter {
+        intercom: world.intercom_client().unwrap(),
+        zendesk: world.zendesk_client().unwrap(),
+        s3: Some(s3.clone()),
+        sheets: None,
+    };
+    let reporter = CsatReporter::new(reporter, holder, Counters::default());
+    let today = chrono::Utc::now().date_naive();
+    let period = bridge_domain::csat::Period::previous(bridge_domain::csat::PeriodKind::Daily, today);
+    let dashboard = |key: String| {
+        let s3 = s3.clone();
+        async move {
+            let body = s3.objects().client().get_object().bucket(s3.bucket()).key(&key).send().await.unwrap().body;
+            String::from_utf8(body.collect().await.unwrap().into_bytes().to_vec()).unwrap()
+        }
+    };
+
+    reporter.handle_scheduled(json!({"period": "daily"}), today).await.unwrap();
+    let first = keys(s3.objects().client(), &bucket).await;
+    assert!(!first.is_empty() && first.iter().all(|k| k.starts_with("csat-before/")), "{first:?}");
+    let html = dashboard(bridge_domain::csat::dashboard_key("csat-before", &period)).await;
+    assert!(html.contains("Before the change"), "the first run's title");
+
+    // The section changes in the file: the same warm reporter's next run uses the new one.
+    let after = world.config_text.replace("csat-before", "csat-after").replace("Before the change", "After the change");
+    std::fs::write(&file, after).unwrap();
+    reporter.handle_scheduled(json!({"period": "daily"}), today).await.unwrap();
+    let new: Vec<String> =
+        keys(s3.objects().client(), &bucket).await.into_iter().filter(|k| !first.contains(k)).collect();
+    assert_eq!(new.len(), first.len(), "the second run writes as many objects: {new:?}");
+    assert!(new.iter().all(|k| k.starts_with("csat-after/")), "under the new prefix: {new:?}");
+    let html = dashboard(bridge_domain::csat::dashboard_key("csat-after", &period)).await;
+    assert!(html.contains("After the change") && !html.contains("Before the change"), "the new title");
+    assert_eq!(reporter.counters.get("ConfigReloadFailed", ("Component", "worker")), 0);
+    let _ = std::fs::remove_file(&file);
 }

@@ -5,6 +5,8 @@
 use std::time::Duration;
 
 use bridge_domain::event::QueuedEvent;
+use bridge_domain::ids::ContactId;
+use bridge_domain::keys::DocKey;
 use bridge_domain::model::Timestamp;
 use bridge_domain::routing::JobKind;
 use bridge_e2e::{World, eventually, settle};
@@ -66,7 +68,8 @@ async fn deleting_an_intercom_contact_erases_the_person_everywhere() {
     let requester = ticket["requester_id"].as_u64().unwrap().to_string();
     let items = table_items(&world).await;
     assert!(items.iter().any(|i| i.contains(&contact)), "the store knows the contact before");
-    assert!(items.iter().any(|i| i.contains(&format!("PERSON#IC#{contact}"))));
+    let person = bridge_aws::doc_key(&DocKey::IntercomPerson(ContactId::parse(contact.as_str()).unwrap()));
+    assert!(items.iter().any(|i| i.contains(&person)), "{person} before");
 
     // Two dead letters: one about the person, one about someone else.
     let mine = letter(&format!("ticket:{}", ticket["id"]), json!({"detail": {"requester_id": requester}}));

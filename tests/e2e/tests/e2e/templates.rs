@@ -132,10 +132,10 @@ async fn the_shipped_templates_run_as_shipped_with_only_the_account_ids_swapped(
         sheets: Some(
             SheetsClient::new(&sheets.service_account_json().into(), &sheets.base_url().parse().unwrap()).unwrap(),
         ),
-        config: w.config.reporting.clone().expect("the CSAT template's reporting section"),
     };
+    let config = w.config.reporting.clone().expect("the CSAT template's reporting section");
     let input = json!({"from": d1.to_string(), "to": today.to_string()});
-    let answer = handle_scheduled(&reporter, input, today).await.unwrap();
+    let answer = handle_scheduled(&reporter, &config, input, today).await.unwrap();
     assert!(answer["ratings"].as_u64().is_some_and(|n| n > 0), "{answer}");
     let custom = sheets.values(SPREADSHEET_ID, "CsatCustom");
     assert!(custom.len() > 1, "a header and the days' rows in the template's range: {custom:?}");

@@ -101,7 +101,8 @@ setup-sam: $(SAM_STAMP) ## install SAM CLI into its own venv (.venv-sam; only li
 
 # The official OpenAPI files of the fidelity tests (tests/fidelity): downloaded, pinned by sha256,
 # into $(TARGET_DIR)/openapi-specs unless found locally; offline, a note (the tests then skip).
-specs: ## fetch the fidelity tests' OpenAPI files (scripts/fetch-specs.py)
+specs: ## fetch the fidelity tests' OpenAPI files (scripts/fetch-specs.py, after its own tests)
+	@$(PYTHON) scripts/test_fetch_specs.py -q
 	@$(PYTHON) scripts/fetch-specs.py
 
 # A venv (.venv, .venv-sam). Says what to install when Python 3.11+ or its venv module is missing

@@ -9,7 +9,7 @@ pub mod csat;
 pub mod profiles_demo;
 pub mod templates;
 
-use anyhow::Context as _;
+use anyhow::{Context as _, bail};
 use bridge_aws::{DynamoStore, QueueSettings, SqsQueue};
 use bridge_domain::Config;
 use bridge_domain::routing::JobKind;
@@ -23,6 +23,22 @@ use bridge_sim::moto::{Moto, unique_name};
 use bridge_sim::zendesk::{ZendeskSim, ZendeskSimOptions};
 use bridge_zendesk::{ZendeskClient, ZendeskConfig};
 use secrecy::SecretString;
+
+/// The folder of the running executable: cargo puts the binaries of one build next to each other
+/// (`<target>/<profile>/`), wherever its target directory is (`CARGO_TARGET_DIR` is honoured).
+pub fn binary_dir() -> anyhow::Result<std::path::PathBuf> {
+    let exe = std::env::current_exe().context("locating the running executable")?;
+    Ok(exe.parent().context("the running executable has no parent directory")?.to_path_buf())
+}
+
+/// A binary cargo built next to the running one ([`binary_dir`]), such as `bridge`.
+pub fn sibling_binary(name: &str) -> anyhow::Result<std::path::PathBuf> {
+    let bin = binary_dir()?.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    if !bin.is_file() {
+        bail!("{} not found: build it with `cargo build -p bridge-cli` (or set BRIDGE_BIN)", bin.display());
+    }
+    Ok(bin)
+}
 
 /// Ids seeded into the simulators.
 #[derive(Debug, Clone)]

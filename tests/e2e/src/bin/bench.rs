@@ -13,7 +13,7 @@
 //! - AWS requests per escalation (moto's access log) and the idle cost: CPU and requests per
 //!   second of the bridge with nothing to do (the workers' SQS long polls), over 5 s.
 //!
-//! Environment: `BRIDGE_BIN` (default target/release/bridge), `BENCH_SEQUENTIAL` (default 50),
+//! Environment: `BRIDGE_BIN` (default: the `bridge` built next to this binary), `BENCH_SEQUENTIAL` (default 50),
 //! `BENCH_BURST` (default 300). Prints a Markdown section on stdout.
 
 use std::collections::BTreeMap;
@@ -142,8 +142,10 @@ fn endpoint(e: &Exchange) -> String {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let bridge_bin =
-        std::env::var("BRIDGE_BIN").unwrap_or_else(|_| root.join("target/release/bridge").display().to_string());
+    let bridge_bin = match std::env::var("BRIDGE_BIN") {
+        Ok(bin) => bin,
+        Err(_) => bridge_e2e::sibling_binary("bridge")?.display().to_string(),
+    };
     let sequential = env_usize("BENCH_SEQUENTIAL", 50);
     let burst = env_usize("BENCH_BURST", 300);
     let work = root.join("target/bench");

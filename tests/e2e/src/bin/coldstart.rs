@@ -27,7 +27,8 @@
 //! the real ingress (with the same configuration) into the queues on moto, and are received from
 //! there, one distinct event per run.
 //!
-//! Environment: `LAMBDA_BIN_DIR` (default target/release), `COLDSTART_RUNS`. Prints Markdown.
+//! Environment: `LAMBDA_BIN_DIR` (default: the folder of this binary, where cargo puts the
+//! functions of the same build), `COLDSTART_RUNS`. Prints Markdown.
 
 use std::future::Future;
 use std::process::Command;
@@ -332,7 +333,10 @@ fn verdict(value: f64, target: f64) -> String {
 async fn main() -> anyhow::Result<()> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     std::env::set_current_dir(&root)?;
-    let bin_dir = std::env::var("LAMBDA_BIN_DIR").unwrap_or_else(|_| "target/release".into());
+    let bin_dir = match std::env::var("LAMBDA_BIN_DIR") {
+        Ok(dir) => dir,
+        Err(_) => bridge_e2e::binary_dir()?.display().to_string(),
+    };
     let runs: usize = std::env::var("COLDSTART_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(7);
     std::fs::create_dir_all("target/bench")?;
     let _ = std::fs::remove_file("target/bench/coldstart.log");

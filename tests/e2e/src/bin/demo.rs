@@ -35,18 +35,6 @@ impl Drop for Guard {
     }
 }
 
-/// A binary cargo built next to this one (`<target>/<profile>/<name>`), wherever cargo's target
-/// directory is (`CARGO_TARGET_DIR` is honoured).
-fn sibling_binary(name: &str) -> anyhow::Result<std::path::PathBuf> {
-    let exe = std::env::current_exe().context("locating the demo executable")?;
-    let dir = exe.parent().context("the demo executable has no parent directory")?;
-    let bin = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    if !bin.is_file() {
-        bail!("{} not found: build it with `cargo build -p bridge-cli` (or set BRIDGE_BIN)", bin.display());
-    }
-    Ok(bin)
-}
-
 fn step(text: &str) {
     println!("\n\x1b[1m== {text}\x1b[0m");
 }
@@ -56,7 +44,7 @@ async fn main() -> anyhow::Result<()> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let bridge_bin = match std::env::var("BRIDGE_BIN") {
         Ok(bin) => bin,
-        Err(_) => sibling_binary("bridge")?.display().to_string(),
+        Err(_) => bridge_e2e::sibling_binary("bridge")?.display().to_string(),
     };
     let work = root.join("target/demo");
     std::fs::create_dir_all(&work)?;

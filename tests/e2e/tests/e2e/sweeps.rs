@@ -1,5 +1,6 @@
 //! The repair sweeps end to end (issue 16): a working day on both simulators with a fifth of
-//! each vendor's webhooks dropped at random, then one sweep of each job; a conversation that
+//! each vendor's webhooks dropped at random, then one sweep of each job, compared with the same
+//! day with every webhook delivered; a conversation that
 //! waits past a `waiting_minutes` rule with no further event; a sweep racing the webhook path.
 //! Everything through the real ingress, SQS and DynamoDB on moto, the real clients and the
 //! sweeps as the scheduled functions run them (`bridge_runtime::schedules::run_sweep`).
@@ -13,6 +14,7 @@ use bridge_jobs::sweep::{SweepOptions, SweepReport};
 use bridge_runtime::App;
 use bridge_runtime::schedules::run_sweep;
 use bridge_sim::common::Faults;
+use bridge_sim::intercom::AssignTo;
 use bridge_sim::zendesk::UserInput;
 
 const WAIT: Duration = Duration::from_secs(40);
@@ -103,63 +105,102 @@ fn drop_percent(world: &World, percent: u8) {
     world.zendesk.set_faults(faults);
 }
 
-/// Runs `action` with every webhook of both vendors dropped, then goes back to a fifth: one
-/// loss per job is certain, the random ones come on top.
-fn lost<T>(world: &World, action: impl FnOnce() -> T) -> T {
-    drop_percent(world, 100);
-    let out = action();
-    drop_percent(world, 20);
-    out
+/// Which webhooks a working day loses.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Losses {
+    /// None: the reference day, every webhook delivered.
+    None,
+    /// A fifth of each vendor's webhooks at random, and for each kind of change the sweeps
+    /// repair, one change with every webhook about it lost (so no later event can make up for it).
+    AFifthAndOnePerKind,
 }
 
-fn repaired(report: &SweepReport, entity: &str) -> bool {
-    report.repairs.iter().any(|r| r.starts_with(&format!("{entity}: ")))
+/// What the working day did, by its place in the script.
+struct DayRun {
+    /// Conversations 0-4 escalated by tag, 5-7 matching no rule, 8 assigned to the escalations team.
+    convs: Vec<String>,
+    /// The tickets of conversations 0-4, and of 8 last.
+    tickets: Vec<u64>,
+    /// The web-form tickets.
+    forms: Vec<u64>,
+    /// The sweep reports, morning first.
+    reports: Vec<(&'static str, SweepReport)>,
 }
 
-#[tokio::test]
-async fn a_working_day_with_a_fifth_of_the_webhooks_lost_is_repaired_once_by_the_sweeps() {
-    let day = start(|c| c).await;
+/// The day's script on both simulators: conversations, tags, an assignment, replies, answers,
+/// status changes, tags on both sides and web forms, with job 1's morning sweep and one sweep of
+/// every job in the evening. With `Losses::AFifthAndOnePerKind`, `lost(..)` changes have every
+/// webhook dropped and the rest a fifth at random.
+async fn working_day(day: &Day, losses: Losses) -> DayRun {
     let (w, s) = (&day.world, day.world.seeded.clone());
-    drop_percent(w, 20);
+    let drops = |percent: u8| {
+        if losses == Losses::AFifthAndOnePerKind {
+            drop_percent(w, percent)
+        }
+    };
+    let lost = |action: &mut dyn FnMut()| {
+        drops(100);
+        action();
+        drops(20);
+    };
+    drops(20);
     let mut reports = Vec::new();
 
-    // Morning, on Intercom: eight conversations, five escalated by tag, three followed up. Every
-    // webhook of the first is lost (an earlier one would otherwise see the tag when processed).
+    // Morning, on Intercom: nine conversations, five escalated by tag (the first with every
+    // webhook lost: an earlier one would otherwise see the tag when processed), one assigned to
+    // the escalations team with its webhooks lost, three followed up (the third follow-up lost).
     let start = |i: usize| w.intercom.customer_starts_conversation(&s.customer, &format!("Day question {i}")).unwrap();
-    let mut convs = vec![lost(w, || {
+    let mut first = None;
+    lost(&mut || {
         let c = start(0);
         w.intercom.admin_tags(&c, &s.agent, "escalate").unwrap();
-        c
-    })];
-    convs.extend((1..8).map(start));
+        first = Some(c);
+    });
+    let mut convs = vec![first.unwrap()];
+    convs.extend((1..9).map(start));
     for c in &convs[1..5] {
         w.intercom.admin_tags(c, &s.agent, "escalate").unwrap();
     }
+    // The assignment comes once the conversation's earlier events are processed, so none of
+    // them can see it.
+    quiet(w).await;
+    lost(&mut || w.intercom.admin_assigns(&convs[8], &s.agent, AssignTo::Team(s.escalations_team.clone())).unwrap());
     quiet(w).await;
     // Job 1's sweep runs every five minutes: the escalations the lost webhooks missed happen.
-    let morning = sweep(w, JobKind::Escalate).await;
-    assert!(repaired(&morning, &format!("conversation:{}", convs[0])), "{morning:?}");
-    reports.push(("escalate", morning));
+    reports.push(("escalate (morning)", sweep(w, JobKind::Escalate).await));
     quiet(w).await;
-    let tickets: Vec<u64> = convs[..5].iter().map(|c| ticket_of(w, c)).collect();
-    for (i, c) in convs[..3].iter().enumerate() {
+    let mut tickets: Vec<u64> = convs[..5].iter().map(|c| ticket_of(w, c)).collect();
+    tickets.push(ticket_of(w, &convs[8]));
+    for (i, c) in convs[..2].iter().enumerate() {
         w.intercom.customer_replies(c, &format!("Follow-up detail {i}")).unwrap();
     }
+    lost(&mut || {
+        w.intercom.customer_replies(&convs[2], "Follow-up detail 2").unwrap();
+    });
+    quiet(w).await;
+    // Job 1's next sweep, before the afternoon: the lost follow-up reaches its ticket.
+    reports.push(("escalate (midday)", sweep(w, JobKind::Escalate).await));
+    quiet(w).await;
 
-    // Afternoon, on Zendesk and Intercom: answers, solves, tags, and web forms.
+    // Afternoon, on Zendesk and Intercom: answers (the third lost), solves, tags, and web forms.
     for (i, t) in tickets[..2].iter().enumerate() {
         w.zendesk.comment(s.zendesk_agent, *t, &format!("Agent answer {i}"), true).unwrap();
     }
+    lost(&mut || w.zendesk.comment(s.zendesk_agent, tickets[2], "Agent answer 2", true).unwrap());
     w.zendesk.set_status(s.zendesk_agent, tickets[3], "solved").unwrap();
-    w.intercom.admin_tags(&convs[1], &s.agent, "Billing").unwrap();
     let form = |i: usize| w.zendesk.submit_ticket(day.requester, &format!("Form {i}"), "Sent from the web form", "web");
     let mut forms: Vec<u64> = (1..3).map(|i| form(i).unwrap()).collect();
     quiet(w).await;
     // The last changes of the day, each with its every webhook lost and no later event about it:
     // only the sweeps can do what they should have caused.
-    lost(w, || w.zendesk.set_status(s.zendesk_agent, tickets[2], "solved").unwrap());
-    lost(w, || w.zendesk.agent_tags(s.zendesk_agent, tickets[4], &["vip_customer".to_string()], &[]).unwrap());
-    forms.insert(0, lost(w, || form(0).unwrap()));
+    lost(&mut || w.zendesk.set_status(s.zendesk_agent, tickets[2], "solved").unwrap());
+    lost(&mut || w.intercom.admin_tags(&convs[1], &s.agent, "Billing").unwrap());
+    lost(&mut || {
+        w.zendesk.agent_tags(s.zendesk_agent, tickets[4], &["vip_customer".to_string()], &[]).unwrap();
+    });
+    let mut lost_form = None;
+    lost(&mut || lost_form = Some(form(0).unwrap()));
+    forms.insert(0, lost_form.unwrap());
     quiet(w).await;
 
     // Evening: one sweep of each job.
@@ -173,32 +214,156 @@ async fn a_working_day_with_a_fifth_of_the_webhooks_lost_is_repaired_once_by_the
         quiet(w).await;
     }
     for (name, r) in &reports {
-        assert_eq!(r.failed, 0, "{name}: {r:?}");
-        eprintln!("sweep {name}: {} examined, repaired {:?}", r.examined, r.repairs);
+        assert_eq!(r.failed, 0, "{losses:?}, {name}: {r:?}");
+        eprintln!("{losses:?}, sweep {name}: {} examined, repaired {:?}", r.examined, r.repairs);
     }
-    let report = |name: &str| &reports.iter().rfind(|(n, _)| *n == name).unwrap().1;
-    assert!(repaired(report("ticket-status"), &format!("ticket:{}", tickets[2])), "the lost solve");
-    assert!(repaired(report("tag-sync"), &format!("ticket:{}", tickets[4])), "the lost ticket tag");
-    assert!(repaired(report("ticket-intake"), &format!("ticket:{}", forms[0])), "the lost web form");
+    DayRun { convs, tickets, forms, reports }
+}
+
+/// Everything the day left on both vendors that the bridge is responsible for, one line per
+/// effect, sorted, with the ids of the script's conversations and tickets replaced by their place
+/// in it (`C0`, `T0`, `F0`) and any other number by `N`, so two runs of the day compare equal
+/// exactly when each effect exists as often in both.
+fn effects(w: &World, run: &DayRun) -> Vec<String> {
+    let mut names: Vec<(String, String)> = Vec::new();
+    names.extend(run.convs.iter().enumerate().map(|(i, c)| (c.clone(), format!("C{i}"))));
+    names.extend(run.tickets.iter().enumerate().map(|(i, t)| (t.to_string(), format!("T{i}"))));
+    names.extend(run.forms.iter().enumerate().map(|(i, t)| (t.to_string(), format!("F{i}"))));
+    // How a web form's requester was found (by external id, or by the mapping an earlier run
+    // stored) depends on the order the forms were handled in, not on what was done.
+    let normal = |text: &str| {
+        let text = normalize(text, &names);
+        match (text.find(" (found by "), text.find("); company")) {
+            (Some(start), Some(end)) if start < end => format!("{}{}", &text[..start], &text[end + 1..]),
+            _ => text,
+        }
+    };
+    let mut lines = vec![format!("{} tickets", w.tickets().len())];
+    for (i, c) in run.convs.iter().enumerate() {
+        let conv = w.intercom.conversation(c).unwrap();
+        let mut tags = w.intercom.conversation_tags(c);
+        tags.sort();
+        lines.push(format!(
+            "C{i}: {} {tags:?} {}",
+            conv.state,
+            normal(&serde_json::to_string(&conv.custom_attributes).unwrap())
+        ));
+        for p in conv.parts.iter().filter(|p| p.author.id == s_bot(w)) {
+            lines.push(format!("C{i} bot {}: {}", p.part_type, normal(p.body.as_deref().unwrap_or(""))));
+        }
+    }
+    for t in run.tickets.iter().chain(&run.forms) {
+        let ticket = w.zendesk.ticket(*t).unwrap();
+        let mut tags: Vec<&str> = ticket["tags"].as_array().unwrap().iter().filter_map(|t| t.as_str()).collect();
+        tags.sort();
+        let label = normal(&t.to_string());
+        lines.push(format!("{label}: {} group {} {tags:?}", ticket["status"], ticket["group_id"]));
+        for c in ticket["comments"].as_array().into_iter().flatten() {
+            let body = c["html_body"].as_str().or(c["body"].as_str()).unwrap_or("");
+            lines.push(format!("{label} comment public={}: {}", c["public"], normal(body)));
+        }
+    }
+    for m in &w.intercom.state().messages {
+        lines.push(format!("message {}: {}", m.message_type, normal(&m.body)));
+    }
+    lines.sort();
+    lines
+}
+
+fn s_bot(w: &World) -> &str {
+    &w.seeded.bot_admin
+}
+
+/// `text` with each token (a run of letters and digits) that is a known id replaced by its name,
+/// and every other token holding a digit by `N` (times, dates, part and user ids).
+fn normalize(text: &str, names: &[(String, String)]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut token = String::new();
+    let flush = |token: &mut String, out: &mut String| {
+        match names.iter().find(|(id, _)| id == token) {
+            Some((_, name)) => out.push_str(name),
+            None if token.chars().any(|c| c.is_ascii_digit()) => out.push('N'),
+            None => out.push_str(token),
+        }
+        token.clear();
+    };
+    for ch in text.chars() {
+        if ch.is_alphanumeric() {
+            token.push(ch);
+        } else {
+            flush(&mut token, &mut out);
+            out.push(ch);
+        }
+    }
+    flush(&mut token, &mut out);
+    out
+}
+
+fn repaired(report: &SweepReport, entity: &str) -> bool {
+    report.repairs.iter().any(|r| r.starts_with(&format!("{entity}: ")))
+}
+
+#[tokio::test]
+async fn a_working_day_with_a_fifth_of_the_webhooks_lost_is_repaired_once_by_the_sweeps() {
+    // The reference: the same day with every webhook delivered. Its sweeps find nothing to repair.
+    let reference = start(|c| c).await;
+    let full = working_day(&reference, Losses::None).await;
+    for (name, r) in &full.reports {
+        assert_eq!(r.repaired_total(), 0, "nothing was lost, so {name} repairs nothing: {r:?}");
+    }
+    let expected = effects(&reference.world, &full);
+    drop(reference);
+
+    let day = start(|c| c).await;
+    let run = working_day(&day, Losses::AFifthAndOnePerKind).await;
+    let (w, convs, tickets, forms) = (&day.world, &run.convs, &run.tickets, &run.forms);
     let dropped = w.intercom.webhooks().sent().iter().filter(|x| x.dropped).count()
         + w.zendesk.sent_webhooks().iter().filter(|x| x.dropped).count();
-    assert!(dropped > 0, "the day dropped webhooks");
-    let repaired: u64 = reports.iter().map(|(_, r)| r.repaired_total()).sum();
-    eprintln!("{dropped} webhooks dropped, {repaired} repairs");
+    let repairs: u64 = run.reports.iter().map(|(_, r)| r.repaired_total()).sum();
+    eprintln!("{dropped} webhooks dropped, {repairs} repairs");
+    // Each change lost on purpose was repaired by its job's sweep, and counted.
+    let report = |name: &str| &run.reports.iter().find(|(n, _)| *n == name).unwrap().1;
+    for (name, entity, what) in [
+        ("escalate (morning)", format!("conversation:{}", convs[0]), "the lost tag"),
+        ("escalate (morning)", format!("conversation:{}", convs[8]), "the lost assignment"),
+        ("escalate (midday)", format!("conversation:{}", convs[2]), "the lost follow-up"),
+        ("ticket-status", format!("ticket:{}", tickets[2]), "the lost answer and solve"),
+        ("tag-sync", format!("ticket:{}", tickets[4]), "the lost ticket tag"),
+        ("ticket-intake", format!("ticket:{}", forms[0]), "the lost web form"),
+    ] {
+        assert!(repaired(report(name), &entity), "{what}: {name} {:?}", report(name));
+    }
+    // Tags are synced by pair, both ways: the pair's ticket changed today, so the ticket pass
+    // of the sweep carries the conversation's lost tag.
+    let tags = report("tag-sync");
+    assert!(
+        repaired(tags, &format!("conversation:{}", convs[1])) || repaired(tags, &format!("ticket:{}", tickets[1])),
+        "the lost conversation tag: {tags:?}"
+    );
+    for job in ["escalate", "ticket-status", "tag-sync", "ticket-intake"] {
+        assert!(app(w).counters.get("Repaired", ("Job", job)) > 0, "metric Repaired{{Job={job}}}");
+    }
 
     // Every effect of the full-webhook day, exactly once, and nothing else.
-    assert_eq!(w.tickets().len(), 5 + 3, "five escalations and three web forms, no other ticket");
-    for c in &convs[5..] {
+    let got = effects(w, &run);
+    let missing: Vec<&String> = expected.iter().filter(|l| !got.contains(l)).collect();
+    let extra: Vec<&String> = got.iter().filter(|l| !expected.contains(l)).collect();
+    assert_eq!(got, expected, "missing {missing:#?}\nextra {extra:#?}");
+
+    // And the reference day itself did what the configuration says.
+    assert_eq!(w.tickets().len(), 6 + 3, "six escalations and three web forms, no other ticket");
+    for c in &convs[5..8] {
         assert!(tickets_for(w, c).is_empty(), "conversation {c} matched no rule");
     }
-    for (i, (c, t)) in convs.iter().zip(&tickets).enumerate() {
+    for (i, c) in convs[..5].iter().enumerate() {
+        let t = tickets[i];
         assert_eq!(bot_parts(w, c, "note", &format!("/agent/tickets/{t}")), 1, "conversation {i}: one escalation note");
-        assert_eq!(comments_containing(w, *t, &format!("Day question {i}")), 1, "ticket {i}: one transcript");
+        assert_eq!(comments_containing(w, t, &format!("Day question {i}")), 1, "ticket {i}: one transcript");
     }
     for (i, t) in tickets[..3].iter().enumerate() {
         assert_eq!(comments_containing(w, *t, &format!("Follow-up detail {i}")), 1, "follow-up {i} appended once");
     }
-    for (i, c) in convs[..2].iter().enumerate() {
+    for (i, c) in convs[..3].iter().enumerate() {
         assert_eq!(bot_parts(w, c, "comment", &format!("Agent answer {i}")), 1, "answer {i} relayed once");
     }
     for c in &convs[2..4] {
@@ -211,7 +376,7 @@ async fn a_working_day_with_a_fifth_of_the_webhooks_lost_is_repaired_once_by_the
         billing["tags"].as_array().unwrap().iter().any(|t| t == "billing"),
         "the conversation's tag reached Zendesk"
     );
-    for f in &forms {
+    for f in forms {
         let t = w.zendesk.ticket(*f).unwrap();
         assert_eq!(t["group_id"].as_u64(), Some(day.enterprise), "form {f} routed");
         assert_eq!(comments_containing(w, *f, "[bridge-routing:"), 1, "form {f}: one routing note");

@@ -18,7 +18,9 @@ both linters (see the toolchain notes). This script asserts what the bridge depe
   parameter that could be WARN): the EMF metric documents have no level, Lambda counts them as
   INFO, and RUST_LOG does the application's filtering;
 - schedules (ScheduleV2): a RetryPolicy and a DeadLetterConfig to a standard SQS queue of the
-  template that has a depth alarm;
+  template that has a depth alarm; a function with a repair sweep (`{"action": "sweep"}`) has
+  its `Repaired` metric (dimension Job = the function's name) in an alarm: a repair means a
+  webhook was lost;
 - HTTP API events: payload format 2.0; every webhook path has both POST and HEAD;
 - IAM statements: no wildcard actions;
 - the stack rehearsal's lessons (infra/iam-calls.json, written by `make rehearse
@@ -262,6 +264,7 @@ def check(template_path: Path, root: Path) -> list[str]:
     names: list[str] = []
     job_queues: set[str] = set()
     schedule_dlqs: set[str] = set()
+    sweeping: dict[str, str] = {}  # function name -> where its sweep schedule is
     for logical_id, res in functions.items():
         where = f"Resources.{logical_id}"
         props: dict[str, Any] = res.get("Properties") or {}
@@ -332,6 +335,8 @@ def check(template_path: Path, root: Path) -> list[str]:
                     bad(ewhere, f"DeadLetterConfig: {dlq_id} is FIFO; EventBridge Scheduler needs a standard queue")
                 else:
                     schedule_dlqs.add(dlq_id)
+                if '"sweep"' in str(eprops.get("Input") or "") and m:
+                    sweeping[m.group("name")] = ewhere
             if etype == "SQS":
                 job_queues.add(getatt_target(eprops.get("Queue"), "Arn") or "")
                 frt = eprops.get("FunctionResponseTypes") or []
@@ -410,6 +415,19 @@ def check(template_path: Path, root: Path) -> list[str]:
             pitr = ((res.get("Properties") or {}).get("PointInTimeRecoverySpecification") or {})
             if pitr.get("PointInTimeRecoveryEnabled") is not True:
                 bad(f"Resources.{logical_id}", "point-in-time recovery is not enabled")
+
+    # Repairs by a sweep mean lost webhooks: each sweeping job's Repaired count is alarmed on.
+    repaired_alarmed: set[str] = set()
+    for res in resources.values():
+        if res.get("Type") != "AWS::CloudWatch::Alarm":
+            continue
+        for query in (res.get("Properties") or {}).get("Metrics") or []:
+            metric = ((query.get("MetricStat") or {}).get("Metric")) or {}
+            if metric.get("MetricName") == "Repaired":
+                repaired_alarmed.update(str(d.get("Value")) for d in metric.get("Dimensions") or [] if d.get("Name") == "Job")
+    for name, ewhere in sorted(sweeping.items()):
+        if name not in repaired_alarmed:
+            bad(ewhere, f"a repair sweep without an alarm on Repaired (Job={name}): lost webhooks would go unseen")
 
     check_lessons(tpl, template_path.parent / LESSONS, bad)
 

@@ -1,6 +1,6 @@
 """Tests of infra/check_template.py: the template passes, the rehearsal's lessons catch a grant too
 many and a grant too few, and the AWS conventions (queue age alarms, schedule DLQs, a log filter
-that lets the metrics through) are enforced (`make lint-infra` runs them)."""
+that lets the metrics through, an alarm on every sweep's repairs) are enforced (`make lint-infra` runs them)."""
 
 import shutil
 import tempfile
@@ -56,6 +56,15 @@ class ConventionsTest(TemplateCase):
         dlq = "            DeadLetterConfig:\n              Arn: !GetAtt ScheduleDlq.Arn\n"
         problems = self.check(lambda t: t.replace(dlq, "", 1))
         self.assertTrue(any("Events.Sweep: DeadLetterConfig.Arn must be" in p for p in problems), problems)
+
+    def test_a_sweep_whose_repairs_no_alarm_watches_is_named(self):
+        job = "                - Name: Job\n                  Value: tag-sync\n"
+        problems = self.check(lambda t: t.replace(job, "                - Name: Job\n                  Value: tag-sink\n", 1))
+        self.assertTrue(
+            any("TagSyncFunction.Events.Sweep: a repair sweep without an alarm on Repaired (Job=tag-sync)" in p
+                for p in problems),
+            problems,
+        )
 
     def test_a_log_level_filter_that_could_drop_metrics_is_named(self):
         level = "ApplicationLogLevel: TRACE"

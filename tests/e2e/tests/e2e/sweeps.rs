@@ -1,7 +1,8 @@
 //! The repair sweeps end to end (issue 16): a working day on both simulators with a fifth of
 //! each vendor's webhooks dropped at random, then one sweep of each job, compared with the same
-//! day with every webhook delivered; a conversation that
-//! waits past a `waiting_minutes` rule with no further event; a sweep racing the webhook path.
+//! day with every webhook delivered; a conversation that waits past a `waiting_minutes` rule
+//! with no further event; a sweep racing the webhook path; lost webhooks delivered after the
+//! sweep repaired what they should have caused.
 //! Everything through the real ingress, SQS and DynamoDB on moto, the real clients and the
 //! sweeps as the scheduled functions run them (`bridge_runtime::schedules::run_sweep`).
 
@@ -9,7 +10,7 @@ use std::time::Duration;
 
 use bridge_domain::Config;
 use bridge_domain::routing::JobKind;
-use bridge_e2e::{World, bot_parts, comments_containing, eventually, settle, tickets_for};
+use bridge_e2e::{World, bot_parts, comments_containing, eventually, post_intercom, post_zendesk, settle, tickets_for};
 use bridge_jobs::sweep::{SweepOptions, SweepReport};
 use bridge_runtime::App;
 use bridge_runtime::schedules::run_sweep;
@@ -439,4 +440,56 @@ async fn a_sweep_racing_the_webhook_path_duplicates_nothing() {
         assert_eq!(bot_parts(w, c, "note", &format!("/agent/tickets/{t}")), 1, "{c}: one note ({report:?})");
     }
     assert_eq!(w.tickets().len(), 4);
+}
+
+#[tokio::test]
+async fn a_lost_webhook_delivered_after_the_sweep_repaired_it_duplicates_nothing() {
+    let day = start(|c| c).await;
+    let (w, s) = (&day.world, day.world.seeded.clone());
+    let solved = w.intercom.customer_starts_conversation(&s.customer, "Late solve").unwrap();
+    w.intercom.admin_tags(&solved, &s.agent, "escalate").unwrap();
+    let tagged = w.intercom.customer_starts_conversation(&s.customer, "Late tag").unwrap();
+    quiet(w).await;
+    let ticket = ticket_of(w, &solved);
+
+    // A tag, a solve and a web form, each with every webhook lost.
+    let (intercom_before, zendesk_before) = (w.intercom.webhooks().sent().len(), w.zendesk.sent_webhooks().len());
+    drop_percent(w, 100);
+    w.intercom.admin_tags(&tagged, &s.agent, "escalate").unwrap();
+    w.zendesk.set_status(s.zendesk_agent, ticket, "solved").unwrap();
+    let form = w.zendesk.submit_ticket(day.requester, "Late form", "Sent from the web form", "web").unwrap();
+    drop_percent(w, 0);
+    let lost_intercom: Vec<_> = w.intercom.webhooks().sent()[intercom_before..].to_vec();
+    let lost_zendesk: Vec<_> = w.zendesk.sent_webhooks()[zendesk_before..].to_vec();
+    assert!(lost_intercom.iter().chain(&lost_zendesk).all(|x| x.dropped));
+    assert!(!lost_intercom.is_empty() && !lost_zendesk.is_empty());
+
+    // The sweeps repair all three.
+    for job in [JobKind::Escalate, JobKind::TicketStatus, JobKind::TicketIntake] {
+        let report = sweep(w, job).await;
+        assert_eq!(report.repaired_total(), 1, "{job:?}: {report:?}");
+        quiet(w).await;
+    }
+    let late_ticket = ticket_of(w, &tagged);
+
+    // Then the lost webhooks arrive after all, late (as a vendor's retry would): accepted, and
+    // nothing is done twice.
+    let url = w.bridge_url();
+    for x in &lost_intercom {
+        let body = serde_json::to_vec(&x.body).unwrap();
+        assert_eq!(post_intercom(&url, &w.intercom.client_secret(), &body, None).await.unwrap().0, 200, "{}", x.topic);
+    }
+    for x in &lost_zendesk {
+        let body = serde_json::to_vec(&x.body).unwrap();
+        assert_eq!(post_zendesk(&url, &body).await.unwrap().0, 200, "{}", x.topic);
+    }
+    quiet(w).await;
+    assert_eq!(ticket_of(w, &tagged), late_ticket, "one ticket for the late tag");
+    assert_eq!(bot_parts(w, &tagged, "note", &format!("/agent/tickets/{late_ticket}")), 1, "one escalation note");
+    assert_eq!(comments_containing(w, late_ticket, "Late tag"), 1, "one transcript");
+    assert_eq!(bot_parts(w, &solved, "close", "was solved"), 1, "the customer told of the solve once");
+    assert_eq!(comments_containing(w, form, "[bridge-routing:"), 1, "the form routed once");
+    let acks = w.intercom.state().messages.iter().filter(|m| m.body.contains(&format!("#{form} is with"))).count();
+    assert_eq!(acks, 1, "the form acknowledged once");
+    assert_eq!(w.tickets().len(), 3);
 }

@@ -284,6 +284,16 @@ mod tests {
     }
 
     #[test]
+    fn by_default_job_1_sweeps_every_5_minutes_and_the_others_every_15_each_switchable_off() {
+        let s: SweepsConfig = serde_norway::from_str("tag_sync: { enabled: false }").unwrap();
+        assert_eq!(s.escalate, SweepSchedule { enabled: true, every_minutes: 5 });
+        assert_eq!(s.ticket_status, SweepSchedule { enabled: true, every_minutes: 15 });
+        assert_eq!(s.ticket_intake, SweepSchedule { enabled: true, every_minutes: 15 });
+        assert_eq!(s.tag_sync, SweepSchedule { enabled: false, every_minutes: 15 });
+        assert_eq!(s.horizon_days, 7);
+    }
+
+    #[test]
     fn the_section_is_checked() {
         let mut s = SweepsConfig::default();
         assert!(s.validate().is_ok());

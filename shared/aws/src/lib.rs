@@ -70,6 +70,26 @@ pub use secrets::{JsonSecrets, SecretChange};
 pub use store::{DynamoStore, PK, SK, TTL_ATTRIBUTE, conversation_key, doc_key, intent_key, ticket_key};
 pub use topic::{MAX_SUBJECT_CHARS, SnsTopic, sns_subject};
 
+/// Longest a single AWS request may take, SQS's 20 s long poll included.
+pub const AWS_ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The bridge's settings of the AWS SDK, applied to a loader (`aws_config::defaults(..)`, which
+/// reads the region, credentials and `AWS_ENDPOINT_URL` from the environment).
+///
+/// A stuck request is cut by a per-attempt timeout instead of the SDK's stalled-stream
+/// protection, which wakes a throughput timer all through every request and made the idle
+/// long polls of `bridge serve` cost four times the CPU (docs/BENCHMARKS.md).
+pub fn sdk_settings(loader: aws_config::ConfigLoader) -> aws_config::ConfigLoader {
+    use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
+    use aws_config::timeout::TimeoutConfig;
+    loader.stalled_stream_protection(StalledStreamProtectionConfig::disabled()).timeout_config(
+        TimeoutConfig::builder()
+            .connect_timeout(std::time::Duration::from_secs(3))
+            .operation_attempt_timeout(AWS_ATTEMPT_TIMEOUT)
+            .build(),
+    )
+}
+
 /// Re-exported SDK crates, so callers build clients with the exact versions used here.
 pub mod sdk {
     pub use aws_sdk_dynamodb as dynamodb;

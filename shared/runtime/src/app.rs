@@ -31,27 +31,10 @@ impl Clock for SystemClock {
     }
 }
 
-/// Longest a single AWS request may take, SQS's 20 s long poll included.
-const AWS_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Loads the AWS SDK configuration from the environment (`AWS_ENDPOINT_URL` for emulators).
-///
-/// A stuck request is cut by a per-attempt timeout instead of the SDK's stalled-stream
-/// protection, which wakes a throughput timer all through every request and made the idle
-/// long polls of `bridge serve` cost four times the CPU (docs/BENCHMARKS.md).
+/// Loads the AWS SDK configuration from the environment (`AWS_ENDPOINT_URL` for emulators),
+/// with the bridge's settings ([`bridge_aws::sdk_settings`]).
 pub async fn aws_config() -> aws_config::SdkConfig {
-    use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
-    use aws_config::timeout::TimeoutConfig;
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(3))
-                .operation_attempt_timeout(AWS_ATTEMPT_TIMEOUT)
-                .build(),
-        )
-        .load()
-        .await
+    bridge_aws::sdk_settings(aws_config::defaults(aws_config::BehaviorVersion::latest())).load().await
 }
 
 /// The dead-letter queue of a queue, by the naming convention `<name>.fifo` ->

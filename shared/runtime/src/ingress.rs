@@ -277,7 +277,8 @@ impl<Q: Queue> Ingress<Q> {
         }
         let Some(entity) = entity.filter(|_| !wanted.is_empty()) else {
             self.counters.incr("EventsUnhandled", ("Vendor", vendor.as_str()));
-            tracing::info!(vendor = vendor.as_str(), topic, delivery_id, "event not handled by any deployed job");
+            // Routine (the bridge's own writes come back as webhooks): counted, logged at DEBUG only.
+            tracing::debug!(vendor = vendor.as_str(), topic, delivery_id, "event not handled by any deployed job");
             return WebhookReply::new(StatusCode::OK, "ignored", "no job handles this event");
         };
         let event = QueuedEvent {

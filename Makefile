@@ -183,8 +183,11 @@ $(IAM_STAMP): $(IAM_DIR)/package-lock.json
 # function's binary as its own process with its template environment and role, every AWS call
 # checked against that role (tests/rehearsal). REHEARSAL_RECORD=1 adds new calls to
 # infra/iam-calls.json instead of failing on them.
-# REHEARSE_PROFILE=release runs the release build of every function (slower to build).
-REHEARSE_PROFILE ?= dev
+# The functions run with release semantics: the `rehearse` cargo profile (Cargo.toml) is
+# `release` (panic = "abort", no debug assertions, no overflow checks) without LTO or
+# optimisation, into <target>/rehearse. REHEARSE_PROFILE=release runs the deployed optimised
+# build (slower to build); REHEARSE_PROFILE=dev the debug build.
+REHEARSE_PROFILE ?= rehearse
 rehearse: $(TOOLS_STAMP) $(RUST_STAMP) $(IAM_STAMP) ## the stack rehearsal (~1 min warm)
 	cargo build --quiet --profile $(REHEARSE_PROFILE) $(addprefix -p ,$(FUNCTIONS)) -p bridge-cli
 	target=$$(cargo metadata --format-version 1 --no-deps | $(VENV)/bin/python -c \

@@ -67,6 +67,9 @@ ALLOWANCE = [
      "erasure removes the person's dead letters from whichever job's DLQ holds them"),
     ("ProfileSyncFunction", "sqs:ChangeMessageVisibility", "*Dlq",
      "erasure puts every other dead letter back at once"),
+    ("ProfileSyncFunction", "sqs:SendMessage", "ProfileSyncQueue",
+     "a backfill that pauses at its deadline hands over to the next run (past ~200,000 contacts; "
+     "the rehearsal's backfill finishes in one run; tests/e2e profile_backfill checks the handover)"),
     ("operator", "sqs:DeleteMessage", "*Dlq", "`bridge dlq replay` of any job's letters"),
     ("operator", "sqs:ChangeMessageVisibility", "*Dlq", "`bridge dlq list|replay` of any job's letters"),
     ("operator", "dynamodb:Scan", "Table", "replaying an erasure or contact-merge letter"),

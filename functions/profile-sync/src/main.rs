@@ -4,21 +4,25 @@
 //! - `{"action": "backfill"}` (an operator): runs the bulk backfill until [`BACKFILL_MARGIN`]
 //!   (15 s) before the function's deadline, then returns `paused` with the cursor in the store;
 //!   it leaves `BRIDGE_BACKFILL_HEADROOM` (default 10 %) of each vendor limit to other callers;
-//! - `{"action": "backfill-continue"}` (a schedule every 5 minutes): resumes a backfill in
-//!   progress from its stored cursor, and does nothing when none is (never ran, or finished).
-//!   A run lasts less than the schedule's period, so runs do not overlap; if one ever did, the
-//!   cursor's version check stops the second.
+//! - `{"action": "backfill-continue"}`: resumes a backfill in progress from its stored cursor,
+//!   and does nothing when none is (never ran, or finished). A backfill that pauses puts this
+//!   command on the function's own queue, so the next run starts at once
+//!   ([`run_profile_sync`]); a schedule every 5 minutes sends it too, as the fallback. If two
+//!   runs ever overlapped, the cursor's version check stops the second.
+//!
+//! It needs every job's queue URL (`BRIDGE_QUEUE_URL_<JOB>`, all five as the template gives
+//! them): GDPR erasure removes the person's dead letters from every job's DLQ, so it refuses to
+//! start when one is missing rather than skip that DLQ.
 //!
 //! Drift findings are counted (`ProfileSchemaDrift`, EMF) and a new report is published to the
 //! SNS topic in `BRIDGE_DRIFT_TOPIC_ARN`.
 
 use std::time::{Instant, SystemTime};
 
-use bridge_domain::routing::JobKind;
 use bridge_runtime::App;
 use bridge_runtime::app::aws_config;
 use bridge_runtime::drift_alerts::{DRIFT_TOPIC_VARIABLE, SnsDriftAlerts};
-use bridge_runtime::schedules::{BACKFILL_MARGIN, CommandRun, ProfileSyncInput, run_profile_command};
+use bridge_runtime::schedules::{BACKFILL_MARGIN, CommandRun, ProfileSyncInput, run_profile_sync};
 use bridge_runtime::settings::{ProcessEnv, WorkerSettings, backfill_headroom};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
@@ -27,6 +31,8 @@ use serde_json::Value;
 async fn main() -> Result<(), Error> {
     bridge_runtime::process::init();
     let settings = WorkerSettings::from_env(&ProcessEnv)?;
+    // GDPR erasure purges every job's DLQ: a missing BRIDGE_QUEUE_URL_<JOB> would skip one.
+    settings.queues.require_every_job()?;
     let headroom = backfill_headroom(&ProcessEnv)?;
     let sdk = aws_config().await;
     let app = App::build(&settings, &sdk).await?;
@@ -40,14 +46,8 @@ async fn handle(
     headroom: f64,
     event: LambdaEvent<ProfileSyncInput>,
 ) -> Result<Value, Error> {
-    match event.payload {
-        ProfileSyncInput::Batch(batch) => {
-            Ok(serde_json::to_value(app.handle_sqs_batch(JobKind::ProfileSync, batch).await)?)
-        }
-        ProfileSyncInput::Command(command) => {
-            let left = event.context.deadline().duration_since(SystemTime::now()).unwrap_or_default();
-            let stop_at = Instant::now() + left.saturating_sub(BACKFILL_MARGIN);
-            Ok(run_profile_command(app, alerts, command, CommandRun { stop_at: Some(stop_at), headroom }).await?)
-        }
-    }
+    // A backfill pauses the margin before the function's deadline.
+    let left = event.context.deadline().duration_since(SystemTime::now()).unwrap_or_default();
+    let stop_at = Instant::now() + left.saturating_sub(BACKFILL_MARGIN);
+    Ok(run_profile_sync(app, alerts, event.payload, CommandRun { stop_at: Some(stop_at), headroom }).await?)
 }

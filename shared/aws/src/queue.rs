@@ -244,6 +244,23 @@ impl SqsQueue {
         Ok(())
     }
 
+    /// Puts a command (a JSON body such as `{"action": "backfill-continue"}`) on `job`'s own
+    /// queue, in message group `group`, deduplicated by `dedup` for SQS's five-minute window:
+    /// how `profile-sync` hands a paused backfill to its next invocation at once.
+    pub async fn send_command(&self, job: JobKind, body: &str, group: &str, dedup: &str) -> PortResult<()> {
+        let url = self.queue_url(job)?;
+        self.client
+            .send_message()
+            .queue_url(url)
+            .message_body(body)
+            .message_group_id(message_group_id(group))
+            .message_deduplication_id(message_group_id(dedup))
+            .send()
+            .await
+            .map_err(queue_error)?;
+        Ok(())
+    }
+
     /// Deletes a message from the job's dead-letter queue (after a replay).
     pub async fn delete_dead_letter(&self, job: JobKind, receipt_handle: &str) -> PortResult<()> {
         let url = self.dlq_url(job)?;

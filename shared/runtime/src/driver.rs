@@ -146,15 +146,30 @@ async fn process_event<S: Store, I: Intercom, Z: Zendesk, D: DeadLetterPurge>(
         }
     }
     let result = bridge_jobs::run(p, dead_letters, job, event).await;
+    let recorded = recorded_outcome(&result);
     let disposition = disposition(job, result, counters);
     let settled = match &disposition {
-        Disposition::Ack(summary) => p.store.complete_for(&marker, summary, DELIVERY_MEMORY).await,
+        Disposition::Ack(_) => p.store.complete_for(&marker, recorded, DELIVERY_MEMORY).await,
         _ => p.store.release(&marker, &holder).await,
     };
     if let Err(e) = settled {
         tracing::warn!(error = %e, "could not record the delivery's outcome");
     }
     disposition
+}
+
+/// What a delivery's done marker records: the kind of outcome only. The summary names the
+/// entity (`contact:…`, `user:…`, the conversation and ticket), and so the person; the marker
+/// is kept for [`DELIVERY_MEMORY`] under the delivery's id, where a GDPR erasure, which finds a
+/// person's records by their ids, cannot reach it. Nothing reads the marker's result back (a
+/// redelivery only needs to know it was done); the summary is in the log line.
+fn recorded_outcome(result: &bridge_jobs::JobResult) -> &'static str {
+    match result {
+        Ok(Outcome::Done(_)) => "done",
+        Ok(Outcome::Skipped(_)) => "skipped",
+        Ok(Outcome::LoopSuppressed(_)) => "loop suppressed",
+        Err(_) => "failed",
+    }
 }
 
 /// What becomes of a message, from its job's result (counted and logged once here).
@@ -529,6 +544,16 @@ mod tests {
         let again = process(&p.ports(), &p.dead_letters, job, &ticket_body("d8", 404), &counters).await;
         assert_eq!(again, Disposition::Ack("delivery already processed".into()));
         assert_eq!(counters.get("EventsDeduplicated", ("Job", "ticket-status")), 1);
+    }
+
+    #[tokio::test]
+    async fn a_delivery_marker_records_the_kind_of_outcome_and_no_id() {
+        let p = TestPorts::new(&format!("{CONFIG}ticket_status:\n  on:\n    reopened: {{ conversation: open }}\n"));
+        let counters = Counters::default();
+        let d = process(&p.ports(), &p.dead_letters, JobKind::TicketStatus, &ticket_body("d7", 40417), &counters).await;
+        assert!(matches!(d, Disposition::Ack(ref why) if why.contains("40417")), "the log's summary names it: {d:?}");
+        let marker = p.store.intent_state(&delivery("d7")).await.unwrap();
+        assert_eq!(marker, Some(Claim::Done("skipped".into())), "the marker outlives an erasure: no ids in it");
     }
 
     #[tokio::test]

@@ -10,7 +10,7 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use aws_lambda_events::event::sqs::SqsEvent;
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use bridge_domain::routing::JobKind;
 use bridge_jobs::JobError;
 use bridge_jobs::profile_sync::alerts::{DriftAlerts, run_drift};
@@ -152,6 +152,77 @@ pub async fn run_sweep(
     }
     app.after_run();
     result
+}
+
+/// The message group of the continuation messages `profile-sync` puts on its own queue (apart
+/// from every person's group).
+pub const CONTINUATION_GROUP: &str = "profile-sync:backfill";
+
+/// `profile-sync` as the Lambda function runs it: an SQS batch of its queue, or a command from a
+/// schedule or an operator (`run` says when a backfill pauses).
+///
+/// The batch holds people's events, run through the batch driver, and the continuation messages
+/// a paused backfill leaves (`{"action": "backfill-continue"}`), run as that command (no other
+/// command is taken from the queue): a backfill
+/// that pauses before its end puts one on the function's own queue, so the next invocation
+/// starts within a second instead of at the next firing of the 5-minute `backfill-continue`
+/// schedule (which stays, as the fallback when the send fails). A failed command is reported as
+/// a failed item of the batch, so SQS offers it again.
+pub async fn run_profile_sync<A: DriftAlerts>(
+    app: &App,
+    alerts: &A,
+    input: ProfileSyncInput,
+    run: CommandRun,
+) -> Result<Value, JobError> {
+    let batch = match input {
+        ProfileSyncInput::Command(command) => return run_and_hand_over(app, alerts, command, run).await,
+        ProfileSyncInput::Batch(batch) => batch,
+    };
+    let (continuations, records): (Vec<_>, Vec<_>) =
+        batch.records.into_iter().partition(|r| r.body.as_deref().is_some_and(is_continuation));
+    let mut response = match records.is_empty() {
+        true => SqsBatchResponse::default(),
+        false => {
+            let mut events = SqsEvent::default();
+            events.records = records;
+            app.handle_sqs_batch(JobKind::ProfileSync, events).await
+        }
+    };
+    for record in continuations {
+        if let Err(e) = run_and_hand_over(app, alerts, ProfileCommand::BackfillContinue, run).await {
+            tracing::warn!(error = %e, "a continuation message failed; SQS offers it again");
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = record.message_id.unwrap_or_default();
+            response.batch_item_failures.push(failure);
+        }
+    }
+    serde_json::to_value(response).map_err(|e| JobError::permanent(format!("encode the batch response: {e}")))
+}
+
+/// Whether a message of `profile-sync`'s queue is a paused backfill's continuation (anything
+/// else, a person's event or not, goes through the batch driver).
+fn is_continuation(body: &str) -> bool {
+    serde_json::from_str::<ProfileCommand>(body).is_ok_and(|c| c == ProfileCommand::BackfillContinue)
+}
+
+/// Runs `command`; when it is a backfill that paused, hands it over to the next invocation
+/// through the function's own queue.
+async fn run_and_hand_over<A: DriftAlerts>(
+    app: &App,
+    alerts: &A,
+    command: ProfileCommand,
+    run: CommandRun,
+) -> Result<Value, JobError> {
+    let answer = run_profile_command(app, alerts, command, run).await?;
+    if answer["end"] == "paused" {
+        // One continuation per pause: the count read so far names it for SQS's deduplication.
+        let dedup = format!("backfill-continue-{}-{}", answer["read"], answer["written"]);
+        let body = json!({ "action": "backfill-continue" }).to_string();
+        if let Err(e) = app.queue.send_command(JobKind::ProfileSync, &body, CONTINUATION_GROUP, &dedup).await {
+            tracing::warn!(error = %e, "could not hand the paused backfill over; the schedule continues it");
+        }
+    }
+    Ok(answer)
 }
 
 /// Time `profile-sync` keeps free before its deadline when a backfill pauses: its `stop_at` is

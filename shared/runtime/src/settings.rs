@@ -174,6 +174,28 @@ pub enum QueueTargets {
     Prefix(String),
 }
 
+impl QueueTargets {
+    /// Refuses queue URLs that leave a job out, naming the first missing `BRIDGE_QUEUE_URL_<JOB>`:
+    /// for a process that works on every job's queues (`profile-sync`: GDPR erasure removes the
+    /// person's dead letters from every job's DLQ, and would silently skip a job it has no URL
+    /// for). With `BRIDGE_QUEUE_PREFIX` every job's queues are looked up, and a missing one
+    /// fails there.
+    pub fn require_every_job(&self) -> Result<(), SettingsError> {
+        let QueueTargets::Urls(urls) = self else { return Ok(()) };
+        match JobKind::ALL.into_iter().find(|job| !urls.contains_key(job)) {
+            None => Ok(()),
+            Some(job) => Err(SettingsError::new(
+                &queue_url_variable(job),
+                format!(
+                    "not set: this function needs every job's queue (GDPR erasure purges the {} DLQ too); \
+                     set BRIDGE_QUEUE_URL_<JOB> for each job, or BRIDGE_QUEUE_PREFIX",
+                    job.as_str()
+                ),
+            )),
+        }
+    }
+}
+
 /// The environment variable naming a job's queue URL (`BRIDGE_QUEUE_URL_TICKET_STATUS`).
 pub fn queue_url_variable(job: JobKind) -> String {
     format!("BRIDGE_QUEUE_URL_{}", job.as_str().to_ascii_uppercase().replace('-', "_"))
@@ -421,6 +443,24 @@ pub(crate) mod tests {
         let mut e = env(WORKER);
         e.insert("BRIDGE_QUEUE_URL_ESCALATE".into(), "sqs/q.fifo".into());
         assert_eq!(WorkerSettings::from_env(&e).unwrap_err().variable, "BRIDGE_QUEUE_URL_ESCALATE");
+    }
+
+    #[test]
+    fn every_job_queue_is_required_where_asked_and_a_missing_one_is_named() {
+        let mut e = env(WORKER);
+        for job in JobKind::ALL {
+            e.insert(queue_url_variable(job), format!("https://sqs.eu-west-1.amazonaws.com/1/{}.fifo", job.as_str()));
+        }
+        let every = WorkerSettings::from_env(&e).unwrap();
+        assert_eq!(every.queues.require_every_job(), Ok(()));
+        e.remove("BRIDGE_QUEUE_URL_TICKET_STATUS");
+        let err = WorkerSettings::from_env(&e).unwrap().queues.require_every_job().unwrap_err();
+        assert_eq!(err.variable, "BRIDGE_QUEUE_URL_TICKET_STATUS");
+        assert!(err.to_string().contains("ticket-status DLQ"), "{err}");
+        // One queue is enough for a worker that is not asked for every job (the others' own).
+        assert!(WorkerSettings::from_env(&env(WORKER)).is_ok());
+        // A prefix looks every queue up (and fails there when one is missing).
+        assert_eq!(QueueTargets::Prefix("bridge".into()).require_every_job(), Ok(()));
     }
 
     #[test]

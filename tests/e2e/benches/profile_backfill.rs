@@ -11,12 +11,13 @@
 //! Two paths, each on a fresh world (`BENCH_BACKFILL_PATHS`, default `direct,deployed`):
 //! - `direct`: one `backfill` run to the end with no headroom (the backfill has the accounts to
 //!   itself), as `bridge backfill profiles` runs it;
-//! - `deployed`: the `profile-sync` function's path, `{"action": "backfill"}` and then the
-//!   scheduled `{"action": "backfill-continue"}` every 5 minutes, each invocation with the
-//!   function's 240 s timeout less its margin (`BACKFILL_MARGIN`, 15 s) and the default
-//!   headroom (10 %; `BENCH_DEPLOYED_HEADROOM` another, as `BRIDGE_BACKFILL_HEADROOM` sets it on
-//!   the function), through `run_profile_command`, what the Lambda main calls
-//!   ([`Schedule::DEPLOYED`]).
+//! - `deployed`: the `profile-sync` function's path, `{"action": "backfill"}` and then
+//!   `{"action": "backfill-continue"}` from the message each paused run puts on the function's
+//!   queue (received from moto as the event source mapping would), the 5-minute schedule only
+//!   when no message comes; each invocation with the function's 240 s timeout less its margin
+//!   (`BACKFILL_MARGIN`, 15 s) and the default headroom (10 %; `BENCH_DEPLOYED_HEADROOM`
+//!   another, as `BRIDGE_BACKFILL_HEADROOM` sets it on the function), through
+//!   `run_profile_sync`, what the Lambda main calls ([`Schedule::DEPLOYED`]).
 //!
 //! `BENCH_CONTACTS` changes the size; `BENCH_BACKFILL_SCHEDULE=<timeout>,<margin>,<period>` (seconds)
 //! another schedule, for a quick check of the hand-over (the figures are the deployed one's).
@@ -114,7 +115,7 @@ async fn main() {
         let (m, invocations) = run_scheduled(&world, &s, schedule).await.unwrap();
         assert_eq!(m.missing, 0, "every contact has a Zendesk user");
         notes.push(floor_line(&m.floor_parts, &s));
-        rows.push(row("deployed (`profile-sync` `backfill` + scheduled `backfill-continue`)", contacts, &m));
+        rows.push(row("deployed (`profile-sync` `backfill` + `backfill-continue` handed over)", contacts, &m));
         notes.push(format!(
             "deployed path: timeout {} s, margin {} s, schedule every {} s, headroom {:.0} %; invocations:",
             schedule.timeout.as_secs(),

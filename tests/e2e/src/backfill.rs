@@ -2,8 +2,9 @@
 //! and the benchmark (`benches/profile_backfill.rs`): N contacts in the Intercom simulator, both
 //! simulators rate limited, a backfill into Zendesk through the real clients and the shared
 //! budgets in DynamoDB (moto), optionally killed midway and restarted ([`run`]); or the deployed
-//! path ([`run_scheduled`]): `profile-sync`'s `backfill` command, then its scheduled
-//! `backfill-continue`, each run with the function's time budget, as EventBridge fires them.
+//! path ([`run_scheduled`]): `profile-sync`'s `backfill` command, then `backfill-continue` from
+//! the continuation message a paused run leaves on the function's queue (or, failing that, from
+//! its schedule), each run with the function's time budget.
 //!
 //! The rate-limit floor ([`Floor`]) comes from the data and the vendors' limits alone: the records
 //! to copy, the records one call of each endpoint carries, each vendor's limit per window.
@@ -12,10 +13,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use bridge_domain::routing::JobKind;
 use bridge_jobs::profile_sync::backfill::{BackfillEnd, BackfillOptions, BackfillReport, backfill, load_state};
 use bridge_jobs::profile_sync::rate::RateClass;
 use bridge_runtime::drift_alerts::SnsDriftAlerts;
-use bridge_runtime::schedules::{BACKFILL_MARGIN, CommandRun, ProfileCommand, run_profile_command};
+use bridge_runtime::schedules::{BACKFILL_MARGIN, CommandRun, ProfileCommand, ProfileSyncInput, run_profile_sync};
 use serde_json::json;
 
 use crate::World;
@@ -248,7 +250,8 @@ impl Schedule {
 /// One invocation of the deployed path.
 #[derive(Debug, Clone)]
 pub struct Invocation {
-    /// `backfill` (the operator's start) or `backfill-continue` (the schedule).
+    /// `backfill` (the operator's start), `backfill-continue (queue)` (the hand-over message) or
+    /// `backfill-continue (schedule)`.
     pub action: &'static str,
     /// When it was invoked, from the start of the backfill.
     pub at: Duration,
@@ -258,14 +261,15 @@ pub struct Invocation {
     pub answer: serde_json::Value,
 }
 
-/// The deployed path: at 0 the operator's `{"action": "backfill"}`, then `{"action":
-/// "backfill-continue"}` at every period of the schedule (counted from the start: the schedule's
-/// phase against the operator's start is taken as zero) until one answers `finished`. Each
-/// invocation runs what the Lambda main runs, `run_profile_command` with `stop_at` = its
-/// deadline less the margin and the scenario's headroom (`BRIDGE_BACKFILL_HEADROOM`, 10 % by
-/// default), over the default backfill options, on the prepared world; the simulators are
-/// limited as `s` says. `Measured::elapsed` runs from the
-/// start to the end of the invocation that finished.
+/// The deployed path: at 0 the operator's `{"action": "backfill"}`; each run that pauses puts
+/// `{"action": "backfill-continue"}` on `profile-sync`'s queue (moto), which the event source
+/// mapping delivers at once: the driver receives it (a 1 s long poll, about what the mapping
+/// takes), deletes it and runs the continuation. When no message comes, the `backfill-continue`
+/// schedule's next firing (every period, counted from the start) runs it instead. Each run is
+/// what the Lambda main runs, `run_profile_sync` with `stop_at` = its deadline less the margin
+/// and the scenario's headroom (`BRIDGE_BACKFILL_HEADROOM`, 10 % by default), over the default
+/// backfill options, on the prepared world; the simulators are limited as `s` says.
+/// `Measured::elapsed` runs from the start to the end of the run that finished.
 pub async fn run_scheduled(
     world: &World,
     s: &Scenario,
@@ -276,20 +280,16 @@ pub async fn run_scheduled(
     let alerts = SnsDriftAlerts::new(&app.counters, &world.sdk, None);
     let started = Instant::now();
     let mut invocations = Vec::new();
+    let mut action = "backfill";
     for n in 0u32.. {
-        let fire = started + schedule.period * n;
-        tokio::time::sleep_until(fire.into()).await;
-        let (action, command) = if n == 0 {
-            ("backfill", ProfileCommand::Backfill)
-        } else {
-            ("backfill-continue", ProfileCommand::BackfillContinue)
-        };
+        let command = if n == 0 { ProfileCommand::Backfill } else { ProfileCommand::BackfillContinue };
         let invoked = Instant::now();
         // As functions/profile-sync's handler: the time left to the deadline, less the margin.
         let stop_at = invoked + schedule.timeout.saturating_sub(schedule.margin);
         let run = CommandRun { stop_at: Some(stop_at), headroom: s.headroom };
-        let answer =
-            run_profile_command(&app, &alerts, command, run).await.map_err(|e| anyhow::anyhow!("{action}: {e}"))?;
+        let answer = run_profile_sync(&app, &alerts, ProfileSyncInput::Command(command), run)
+            .await
+            .map_err(|e| anyhow::anyhow!("{action}: {e}"))?;
         let ran = invoked.elapsed();
         anyhow::ensure!(ran <= schedule.timeout, "{action} ran {ran:?}, past the function's timeout");
         let end = answer["end"].as_str().unwrap_or_default().to_string();
@@ -300,6 +300,20 @@ pub async fn run_scheduled(
             other => anyhow::bail!("{action} answered {other:?}"),
         }
         anyhow::ensure!(n < 100, "no end after {n} invocations");
+        // The hand-over: the continuation message on the function's queue, else the schedule.
+        let handed_over = app.queue.receive(JobKind::ProfileSync, 10, 1).await?;
+        let handles: Vec<String> = handed_over.iter().map(|m| m.receipt_handle.clone()).collect();
+        if !handles.is_empty() {
+            app.queue.delete_many(JobKind::ProfileSync, &handles).await?;
+        }
+        if handed_over.iter().any(|m| m.body.contains("backfill-continue")) {
+            action = "backfill-continue (queue)";
+        } else {
+            action = "backfill-continue (schedule)";
+            let periods = started.elapsed().as_secs() / schedule.period.as_secs().max(1) + 1;
+            let next_firing = started + schedule.period * u32::try_from(periods).unwrap_or(u32::MAX);
+            tokio::time::sleep_until(next_firing.into()).await;
+        }
     }
     let elapsed = started.elapsed();
     let state = load_state(&app.store).await?.ok_or_else(|| anyhow::anyhow!("no backfill state"))?;

@@ -1,7 +1,8 @@
 //! The event sources of the template, as AWS runs them: the HTTP API's routes (payload format 2.0,
 //! base64 bodies, the integration timeout, the functions' invoke permissions), the SQS event
-//! source mappings (batch size, `ReportBatchItemFailures`, maximum concurrency, polling with the
-//! function's own role), and the EventBridge Scheduler schedules (their role, their `Input`).
+//! source mappings (batch size, batching window, `ReportBatchItemFailures`, maximum
+//! concurrency, polling with the function's own role), and the EventBridge Scheduler schedules
+//! (their role, their `Input`).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -294,16 +295,19 @@ async fn poll(
 ) {
     use sqs::types::MessageSystemAttributeName;
     let report_failures = mapping.function_response_types.iter().any(|t| t == "ReportBatchItemFailures");
-    loop {
-        let received = client
+    let batch_size = mapping.batch_size.max(1) as usize;
+    let window = Duration::from_secs(u64::from(mapping.maximum_batching_window_secs));
+    let receive = |max: usize, wait: Duration| {
+        client
             .receive_message()
             .queue_url(&mapping.queue_url)
-            .max_number_of_messages(mapping.batch_size.clamp(1, 10) as i32)
-            .wait_time_seconds(1)
+            .max_number_of_messages(max.clamp(1, 10) as i32)
+            .wait_time_seconds(wait.as_secs().min(20) as i32)
             .message_system_attribute_names(MessageSystemAttributeName::All)
             .send()
-            .await;
-        let messages = match received {
+    };
+    loop {
+        let messages = match receive(batch_size, Duration::from_secs(1)).await {
             Ok(out) => out.messages.unwrap_or_default(),
             Err(_) => {
                 tokio::time::sleep(Duration::from_millis(500)).await;
@@ -313,6 +317,11 @@ async fn poll(
         if messages.is_empty() {
             continue;
         }
+        let more = |max, wait| {
+            let received = receive(max, wait);
+            async move { received.await.map(|out| out.messages.unwrap_or_default()) }
+        };
+        let messages = fill_batch(messages, batch_size, window, more).await;
         let records: Vec<Value> = messages
             .iter()
             .map(|m| {
@@ -389,6 +398,38 @@ async fn poll(
     }
 }
 
+/// Gathers one batch as Lambda's SQS poller does with `MaximumBatchingWindowInSeconds`: from
+/// the first messages received, it keeps receiving (`receive(most, long-poll wait)`) until the
+/// batch holds `batch_size` messages or `window` has passed since those first messages, then
+/// the function is invoked. A window of 0 invokes with what the first receive brought. A
+/// receive never waits past the window (SQS waits whole seconds: under a second left, it polls
+/// without waiting and pauses briefly), and one that fails ends the gathering.
+pub async fn fill_batch<T, E, F>(
+    first: Vec<T>,
+    batch_size: usize,
+    window: Duration,
+    mut receive: impl FnMut(usize, Duration) -> F,
+) -> Vec<T>
+where
+    F: std::future::Future<Output = Result<Vec<T>, E>>,
+{
+    let mut batch = first;
+    let deadline = tokio::time::Instant::now() + window;
+    while batch.len() < batch_size {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        let wait = Duration::from_secs(left.as_secs());
+        let Ok(more) = receive((batch_size - batch.len()).min(10), wait).await else { break };
+        if more.is_empty() && wait.is_zero() {
+            tokio::time::sleep(left.min(Duration::from_millis(200))).await;
+        }
+        batch.extend(more);
+    }
+    batch
+}
+
 /// The message ids a `ReportBatchItemFailures` answer names, or `None` when the answer fails the
 /// whole batch (not the expected shape, or an empty or unknown item identifier).
 fn failures(bytes: &[u8], ids: &[&str]) -> Option<Vec<String>> {
@@ -425,6 +466,71 @@ mod tests {
         assert_eq!(failures(br#"{"batchItemFailures":[{"itemIdentifier":""}]}"#, &ids), None, "empty id fails all");
         assert_eq!(failures(br#"{"batchItemFailures":[{"itemIdentifier":"z"}]}"#, &ids), None, "unknown id fails all");
         assert_eq!(failures(b"null", &ids), Some(vec![]));
+    }
+
+    /// A queue that hands out `per_receive` messages a receive, `ready` in all, and records what
+    /// each receive asked for; once empty, a receive waits its long poll out.
+    #[derive(Clone)]
+    struct FakeQueue {
+        state: Arc<Mutex<FakeState>>,
+        per_receive: usize,
+    }
+
+    struct FakeState {
+        ready: usize,
+        asked: Vec<(usize, Duration)>,
+    }
+
+    impl FakeQueue {
+        fn new(ready: usize, per_receive: usize) -> Self {
+            Self { state: Arc::new(Mutex::new(FakeState { ready, asked: Vec::new() })), per_receive }
+        }
+
+        fn receive(&self, max: usize, wait: Duration) -> impl Future<Output = Result<Vec<u32>, ()>> + use<> {
+            let mut state = self.state.lock().unwrap();
+            state.asked.push((max, wait));
+            let n = self.per_receive.min(max).min(state.ready);
+            state.ready -= n;
+            async move {
+                if n == 0 {
+                    tokio::time::sleep(wait).await;
+                }
+                Ok(vec![0; n])
+            }
+        }
+
+        fn asked(&self) -> Vec<(usize, Duration)> {
+            self.state.lock().unwrap().asked.clone()
+        }
+    }
+
+    #[tokio::test]
+    async fn the_batching_window_fills_the_batch_as_lambda_does() {
+        // Without a window: the first receive's messages, at once.
+        let q = FakeQueue::new(100, 3);
+        let batch = fill_batch(vec![1, 2], 10, Duration::ZERO, |m, w| q.receive(m, w)).await;
+        assert_eq!((batch.len(), q.asked().len()), (2, 0));
+
+        // With one: more receives until the batch is full, each asking for what is missing.
+        let q = FakeQueue::new(100, 3);
+        let started = std::time::Instant::now();
+        let batch = fill_batch(vec![1, 2], 10, Duration::from_secs(5), |m, w| q.receive(m, w)).await;
+        assert_eq!(batch.len(), 10);
+        assert_eq!(q.asked().iter().map(|(m, _)| *m).collect::<Vec<_>>(), [8, 5, 2]);
+        assert!(q.asked().iter().all(|(_, w)| *w <= Duration::from_secs(5)), "{:?}", q.asked());
+        assert!(started.elapsed() < Duration::from_secs(1), "a full batch goes at once");
+
+        // A queue that runs dry: the batch goes when the window ends, not before, not much after.
+        let q = FakeQueue::new(1, 3);
+        let started = std::time::Instant::now();
+        let batch = fill_batch(vec![1], 10, Duration::from_millis(1500), |m, w| q.receive(m, w)).await;
+        let waited = started.elapsed();
+        assert_eq!(batch.len(), 2);
+        assert!(waited >= Duration::from_millis(1500) && waited < Duration::from_millis(2200), "{waited:?}");
+
+        // A failed receive ends the gathering with what there is.
+        let batch = fill_batch(vec![1], 10, Duration::from_secs(5), |_, _| async { Err::<Vec<i32>, ()>(()) }).await;
+        assert_eq!(batch, [1]);
     }
 
     #[test]

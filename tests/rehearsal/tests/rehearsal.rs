@@ -7,14 +7,17 @@
 
 use std::time::Duration;
 
-use bridge_domain::event::{Actor, QueuedEvent};
+use bridge_domain::event::{Actor, Kind, QueuedEvent, Vendor};
 use bridge_domain::ids::{ConversationId, TicketId};
+use bridge_domain::keys::DocKey;
 use bridge_domain::model::AuthorRole;
 use bridge_domain::model::Timestamp;
+use bridge_domain::ports::Store as _;
 use bridge_domain::routing::JobKind;
 use bridge_e2e::{eventually, settle};
 use bridge_rehearsal::{Options, Rehearsal, SecretSetup};
 use bridge_runtime::driver::DeadLetter;
+use bridge_sim::common::Faults;
 use bridge_sim::zendesk::{UserInput, ZendeskSimOptions};
 use serde_json::{Value, json};
 
@@ -87,6 +90,21 @@ async fn escalated(r: &Rehearsal, body: &str) -> anyhow::Result<(String, u64)> {
     Ok((conv, id))
 }
 
+/// Contacts the backfill scenario imports into Intercom only: more than one page of 100.
+const BACKFILLED: usize = 120;
+
+/// A document of the table, as JSON (administrator's read).
+async fn doc(r: &Rehearsal, key: &DocKey) -> anyhow::Result<Option<Value>> {
+    let store = bridge_aws::DynamoStore::new(bridge_aws::sdk::dynamodb::Client::new(r.admin_sdk()), r.table());
+    Ok(store.load::<Value>(key).await?.map(|d| d.value))
+}
+
+/// The Zendesk user with this email.
+fn zendesk_user(r: &Rehearsal, email: &str) -> Option<Value> {
+    let users = r.zendesk.dump()["users"].as_array().cloned().unwrap_or_default();
+    users.into_iter().find(|u| u["email"].as_str().is_some_and(|e| e.eq_ignore_ascii_case(email)))
+}
+
 /// Every item of the table, each as one string (administrator's read).
 async fn table_items(r: &Rehearsal) -> anyhow::Result<Vec<String>> {
     let ddb = bridge_aws::sdk::dynamodb::Client::new(r.admin_sdk());
@@ -101,6 +119,21 @@ async fn table_items(r: &Rehearsal) -> anyhow::Result<Vec<String>> {
         }
     }
     Ok(out)
+}
+
+/// Waits until no item of the table contains any of `needles` (the ids and email of an erased
+/// person); fails listing the items that still do.
+async fn until_forgotten(r: &Rehearsal, needles: &[String]) -> anyhow::Result<()> {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let left: Vec<String> =
+            table_items(r).await?.into_iter().filter(|i| needles.iter().any(|n| i.contains(n.as_str()))).collect();
+        if left.is_empty() {
+            return Ok(());
+        }
+        anyhow::ensure!(std::time::Instant::now() < deadline, "records of the person remain: {left:#?}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
 }
 
 fn bot_parts(r: &Rehearsal, conv: &str, part_type: &str, text: &str) -> usize {
@@ -306,18 +339,86 @@ async fn profiles_reconcile_backfill_and_the_csat_report_run_on_their_schedules(
         quiet(r).await?;
 
         // The schedules EventBridge Scheduler would fire, with their roles and inputs.
+        // Reconcile: Ada's plan changes in Intercom while Intercom delivers no webhook; the
+        // Zendesk user and the pair's state in the table keep the old plan until the schedule
+        // runs, then both have the new one.
+        let ada = r.seeded.customer.clone();
+        let pair = DocKey::Profile { side: Vendor::Intercom, kind: Kind::Person, id: ada.clone() };
+        // The plan both sides last agreed on, as the pair state keeps it (typed: `s:<text>`).
+        let agreed_plan = async || -> anyhow::Result<Value> {
+            let state = doc(r, &pair).await?.ok_or_else(|| anyhow::anyhow!("no pair state for {ada}"))?;
+            Ok(state["baseline"]["custom_attributes.plan"].clone())
+        };
+        r.intercom.set_faults(Faults { drop_webhooks_percent: 100, ..Faults::default() });
+        sim(r.intercom.edit_contact(&ada, json!({"custom_attributes": {"plan": "enterprise"}})))?;
+        r.intercom.set_faults(Faults::default());
+        quiet(r).await?;
+        let plan_in_zendesk = || zendesk_user(r, "ada@acme.example").map(|u| u["user_fields"]["plan"].clone());
+        anyhow::ensure!(plan_in_zendesk() == Some(json!("pro")), "the webhook was lost: {:?}", plan_in_zendesk());
+        anyhow::ensure!(agreed_plan().await? == "s:pro", "the table before reconcile: {}", agreed_plan().await?);
         let reconcile = r.run_schedule("ProfileSyncFunctionReconcile").await?;
-        anyhow::ensure!(reconcile["failed"] == 0 && reconcile["examined"].is_u64(), "reconcile: {reconcile}");
+        anyhow::ensure!(
+            reconcile["failed"] == 0 && reconcile["repaired"].as_u64() >= Some(1),
+            "reconcile: {reconcile}"
+        );
+        anyhow::ensure!(plan_in_zendesk() == Some(json!("enterprise")), "repaired: {:?}", plan_in_zendesk());
+        anyhow::ensure!(agreed_plan().await? == "s:enterprise", "the table after reconcile: {}", agreed_plan().await?);
+        for (side, kind) in [(Vendor::Intercom, Kind::Person), (Vendor::Zendesk, Kind::Person)] {
+            let cursor = doc(r, &DocKey::ProfileCursor { side, kind }).await?;
+            anyhow::ensure!(cursor.is_some_and(|c| c["since"].is_i64()), "the reconcile cursor of {side:?}");
+        }
+        quiet(r).await?;
         // A new Zendesk user field nothing maps: the drift run reports it to the SNS topic.
         r.zendesk.add_user_field("seats", "Seats", "integer");
         let drift = r.run_schedule("ProfileSyncFunctionDrift").await?;
         anyhow::ensure!(drift["published"] == true, "drift published: {drift}");
+
+        // Backfill: contacts only Intercom has (imported, no webhook). The operator starts the
+        // backfill and stops it after one page; the backfill-continue schedule finishes it.
         let idle = r.run_schedule("ProfileSyncFunctionBackfillContinue").await?;
         anyhow::ensure!(idle["end"] == "idle", "nothing to continue yet: {idle}");
-        let started = r.invoke("ProfileSyncFunction", &json!({"action": "backfill"})).await?.json()?;
-        anyhow::ensure!(started["end"] == "finished" || started["end"] == "paused", "backfill: {started}");
+        let imported: Vec<String> = (0..BACKFILLED).map(|i| format!("bf{i}@example.test")).collect();
+        let ids = sim(r.intercom.seed_contacts(
+            imported
+                .iter()
+                .enumerate()
+                .map(|(i, email)| bridge_sim::intercom::state::Contact {
+                    role: "user".into(),
+                    email: Some(email.clone()),
+                    name: Some(format!("Backfill Person {i}")),
+                    custom_attributes: [("plan".to_string(), json!(["free", "pro"][i % 2]))].into_iter().collect(),
+                    ..Default::default()
+                })
+                .collect(),
+        ))?;
+        anyhow::ensure!(imported.iter().all(|e| zendesk_user(r, e).is_none()), "no Zendesk user before the backfill");
+        let (ok, out, err) = r.bridge(&["backfill", "profiles", "--max-pages", "1"], "").await?;
+        anyhow::ensure!(ok && out.contains("backfill paused"), "bridge backfill profiles:\n{out}\n{err}");
+        let state = doc(r, &DocKey::ProfileBackfill).await?.unwrap_or_default();
+        anyhow::ensure!(state["done"] == false && state["pages"] == 1, "the paused backfill's state: {state}");
+        let continued = r.run_schedule("ProfileSyncFunctionBackfillContinue").await?;
+        anyhow::ensure!(
+            continued["end"] == "finished" && continued["failed"] == 0 && continued["pending_jobs"] == 0,
+            "continue: {continued}"
+        );
+        for (i, (email, id)) in imported.iter().zip(&ids).enumerate() {
+            let user = zendesk_user(r, email).ok_or_else(|| anyhow::anyhow!("no Zendesk user for {email}"))?;
+            anyhow::ensure!(
+                user["user_fields"]["plan"] == ["free", "pro"][i % 2]
+                    && user["user_fields"]["intercom_contact_id"] == *id,
+                "the backfilled user of {email}: {user}"
+            );
+        }
+        let state = doc(r, &DocKey::ProfileBackfill).await?.unwrap_or_default();
+        anyhow::ensure!(
+            state["done"] == true
+                && state["pages"] == 2
+                && state["written"].as_u64() >= Some(BACKFILLED as u64)
+                && state["failed"] == 0,
+            "the finished backfill's state in the table: {state}"
+        );
         let after = r.run_schedule("ProfileSyncFunctionBackfillContinue").await?;
-        anyhow::ensure!(after["end"] == "idle" || after["end"] == "finished", "continue: {after}");
+        anyhow::ensure!(after["end"] == "idle", "nothing left to continue: {after}");
 
         // Job 7: yesterday's report written to the reports bucket.
         let report = r.run_schedule("CsatReportFunctionDaily").await?;
@@ -476,20 +577,11 @@ async fn erasure_from_each_side_reaches_the_other_side_the_table_and_every_dead_
         };
         eventually(WAIT, "the Zendesk user deleted", user_gone).await?;
         // The store is purged last (after the dead letters), when the erasure run ends.
-        let deadline = std::time::Instant::now() + WAIT;
-        let mut left: Vec<String>;
-        loop {
-            left = table_items(r)
-                .await?
-                .into_iter()
-                .filter(|i| i.contains(&contact) || i.contains("ada@acme.example"))
-                .collect();
-            if left.is_empty() || std::time::Instant::now() > deadline {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(300)).await;
-        }
-        anyhow::ensure!(left.is_empty(), "records of the person remain: {left:#?}");
+        until_forgotten(
+            r,
+            &[contact.clone(), "ada@acme.example".into(), format!("ZD#{requester}"), format!("user:{requester}")],
+        )
+        .await?;
         let letters = dlq.peek_dead_letters(JobKind::TicketStatus, 100).await?;
         let bodies: Vec<&str> = letters.iter().map(|m| m.body.as_str()).collect();
         anyhow::ensure!(bodies == [other.as_str()], "only the unrelated dead letter stays: {bodies:?}");
@@ -524,6 +616,10 @@ async fn erasure_from_each_side_reaches_the_other_side_the_table_and_every_dead_
             r.intercom.contact(&grace).is_some_and(|c| c.name.as_deref() != Some("Grace Hopper"))
         })
         .await?;
+        // ... and the bridge keeps nothing of her: not her contact, email, or Zendesk user.
+        quiet(r).await?;
+        until_forgotten(r, &[grace.clone(), "grace@acme.example".into(), format!("ZD#{user}"), format!("user:{user}")])
+            .await?;
         Ok(())
     })
     .await;
@@ -576,6 +672,30 @@ async fn a_missing_role_statement_or_variable_is_named_with_the_function_and_the
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn profile_sync_without_a_jobs_queue_url_refuses_to_start_naming_the_function_and_the_variable() {
+    // profile-sync's environment without BRIDGE_QUEUE_URL_TICKET_STATUS: GDPR erasure would
+    // skip the ticket-status DLQ, so the function must not start (the other functions that have
+    // the variable keep it).
+    let without = |t: String| {
+        let tail = "          BRIDGE_QUEUE_URL_TAG_SYNC: !Ref TagSyncQueue\n          BRIDGE_DRIFT_TOPIC_ARN:";
+        let block = format!("          BRIDGE_QUEUE_URL_TICKET_STATUS: !Ref TicketStatusQueue\n{tail}");
+        assert_eq!(t.matches(&block).count(), 1, "profile-sync's queue variables changed shape");
+        t.replace(&block, tail)
+    };
+    let r = start(Options { edit_template: Some(Box::new(without)), ..Options::default() }).await;
+    let env = &r.manifest.functions["ProfileSyncFunction"].environment;
+    assert!(!env.contains_key("BRIDGE_QUEUE_URL_TICKET_STATUS") && env.contains_key("BRIDGE_QUEUE_URL_TAG_SYNC"));
+    assert!(r.manifest.functions["TicketStatusFunction"].environment.contains_key("BRIDGE_QUEUE_URL_TICKET_STATUS"));
+    let outcome = r.invoke("ProfileSyncFunction", &json!({"action": "reconcile"})).await.unwrap();
+    let text = format!("{outcome:?}");
+    assert!(matches!(outcome, bridge_rehearsal::lambda::Outcome::InitFailed(_)), "{text}");
+    assert!(
+        text.contains("ProfileSyncFunction") && text.contains("BRIDGE_QUEUE_URL_TICKET_STATUS"),
+        "the init failure names the function and the variable: {text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_operator_runs_the_bridge_command_with_the_operator_policy() {
     rehearse(Options::default(), async |r| {
         let (conv, ticket) = escalated(r, "<p>For the operator</p>").await?;
@@ -609,7 +729,6 @@ async fn the_operator_runs_the_bridge_command_with_the_operator_policy() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn lost_webhooks_are_repaired_by_the_sweep_schedules_and_by_the_operator() {
-    use bridge_sim::common::Faults;
     let drop_all = || Faults { drop_webhooks_percent: 100, ..Faults::default() };
     rehearse(Options::default(), async |r| {
         // Intercom loses the tag's webhook: the escalate function's sweep schedule escalates.

@@ -184,10 +184,19 @@ pub async fn backfill<S: Store, I: ProfileDirectory, Z: ProfileDirectory>(
     let mut version = stored.as_ref().map(|v| v.version);
     let previous = stored.map(|v| v.value);
     let now = p.clock.now();
+    let fresh = previous.is_none() || opts.restart;
     let mut state = match previous {
         Some(s) if !opts.restart => s,
         _ => BackfillState { started_at: now, updated_at: now, ..BackfillState::default() },
     };
+    // A new backfill is stored before its first page, so one that pauses at once (its deadline,
+    // or a vendor's rate window opening after it) is in progress for the next run to continue.
+    if fresh {
+        if !store.save(&DocKey::ProfileBackfill, &state, version).await? {
+            return Err(JobError::permanent("another backfill moved the cursor: only one backfill may run at a time"));
+        }
+        version = Some(version.map_or(1, |v| v + 1));
+    }
     let report = |end, state: BackfillState, pages| BackfillReport {
         end,
         state,

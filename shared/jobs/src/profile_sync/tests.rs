@@ -414,6 +414,21 @@ async fn a_backfill_polls_its_jobs_in_flight_together_about_one_zendesk_call_a_p
 }
 
 #[tokio::test]
+async fn a_new_backfill_that_pauses_before_its_first_page_is_still_in_progress() {
+    use super::backfill::{BackfillEnd, BackfillOptions, backfill, in_progress};
+    use std::time::Instant;
+    let p = ports();
+    p.ic().seed(Kind::Person, "c0", "user", &[("email", t("u0@x.test"))]);
+    // Its deadline has come before the first page (or a vendor's window opens after it).
+    let opts = BackfillOptions { stop_at: Some(Instant::now()), ..BackfillOptions::default() };
+    let run = backfill(&p.ports(), &opts, &mut |_| {}).await.unwrap();
+    assert_eq!((run.end, run.state.read), (BackfillEnd::Paused, 0));
+    assert!(in_progress(&p.store).await.unwrap(), "stored: the continuation (queue or schedule) takes it up");
+    let next = backfill(&p.ports(), &BackfillOptions::default(), &mut |_| {}).await.unwrap();
+    assert_eq!((next.end, next.state.written), (BackfillEnd::Finished, 1), "{:?}", next.state);
+}
+
+#[tokio::test]
 async fn a_backfill_with_a_deadline_pauses_rather_than_wait_for_a_window_past_it() {
     use super::backfill::{BackfillEnd, BackfillOptions, backfill};
     use super::rate::RateClass;

@@ -61,3 +61,56 @@ async fn backfill_of_10k_contacts_stays_under_the_limits_loses_nothing_and_resum
     assert_eq!(u7["user_fields"]["plan"], "pro");
     assert!(u7["user_fields"]["intercom_contact_id"].as_str().is_some_and(|s| !s.is_empty()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_backfill_hands_over_to_the_next_run_through_the_function_queue() {
+    use bridge_domain::routing::JobKind;
+    use bridge_runtime::drift_alerts::SnsDriftAlerts;
+    use bridge_runtime::schedules::{CommandRun, ProfileCommand, ProfileSyncInput, run_profile_sync};
+
+    let contacts = 150;
+    let world = world(contacts).await.unwrap();
+    let app = world.app().unwrap();
+    let alerts = SnsDriftAlerts::new(&app.counters, &world.sdk, None);
+    // A run whose deadline has come: it pauses after the page in progress.
+    let run = CommandRun { stop_at: Some(std::time::Instant::now()), headroom: 0.1 };
+    let first =
+        run_profile_sync(&app, &alerts, ProfileSyncInput::Command(ProfileCommand::Backfill), run).await.unwrap();
+    assert_eq!(first["end"], "paused", "{first}");
+
+    // It left the continuation on profile-sync's own queue, where the event source mapping
+    // finds it at once.
+    let handed = app.queue.receive(JobKind::ProfileSync, 10, 1).await.unwrap();
+    assert_eq!(handed.len(), 1, "one continuation message");
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&handed[0].body).unwrap()["action"], "backfill-continue");
+
+    // The function takes it from its SQS batch, with a person's event beside it, and runs the
+    // backfill to the end; a finished run hands nothing over.
+    let person = serde_json::json!({
+        "vendor": "intercom", "delivery_id": "notif_person", "topic": "contact.user.updated",
+        "entity": "contact:unknown-contact", "received_at": 1, "payload": null
+    });
+    let records: Vec<serde_json::Value> = [
+        (handed[0].message_id.clone(), handed[0].body.clone(), "profile-sync:backfill"),
+        ("m-person".to_string(), person.to_string(), "contact:unknown-contact"),
+    ]
+    .iter()
+    .map(|(id, body, group)| {
+        serde_json::json!({"messageId": id, "receiptHandle": format!("r-{id}"), "body": body,
+                "attributes": {"ApproximateReceiveCount": "1", "MessageGroupId": group}})
+    })
+    .collect();
+    let batch = serde_json::from_value(serde_json::json!({ "Records": records })).unwrap();
+    let run = CommandRun { stop_at: None, headroom: 0.1 };
+    let answer = run_profile_sync(&app, &alerts, ProfileSyncInput::Batch(batch), run).await.unwrap();
+    let failures = answer["batchItemFailures"].as_array().cloned().unwrap_or_default();
+    assert!(
+        failures.iter().all(|f| f["itemIdentifier"] != handed[0].message_id.as_str()),
+        "the continuation succeeded: {answer}"
+    );
+    let users = world.zendesk.dump()["users"].as_array().cloned().unwrap();
+    let missing =
+        (0..contacts).filter(|i| !users.iter().any(|u| u["email"] == bridge_e2e::backfill::email(*i).as_str())).count();
+    assert_eq!(missing, 0, "the continuation finished the backfill");
+    assert!(app.queue.receive(JobKind::ProfileSync, 10, 1).await.unwrap().is_empty(), "nothing more handed over");
+}

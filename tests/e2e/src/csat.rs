@@ -1,6 +1,7 @@
 //! Job 7 helpers for the end-to-end test and the demo: a known history seeded in the past into
 //! both simulators, and a headless Chromium screenshot with console-error capture.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -147,11 +148,16 @@ pub const INSTALL_BROWSER_HINT: &str = "install Chromium (Debian: `sudo apt-get 
 /// The headless browser: `$CHROME` when set (a path, or a command on PATH; an error when it
 /// names nothing runnable), else the first of [`BROWSER_COMMANDS`] on PATH, else `Ok(None)`.
 pub fn find_browser() -> anyhow::Result<Option<PathBuf>> {
-    if let Some(named) = std::env::var_os(BROWSER_ENV).filter(|v| !v.is_empty()) {
+    browser_in(std::env::var_os(BROWSER_ENV), std::env::var_os("PATH"))
+}
+
+/// [`find_browser`] for the given values of `CHROME` and `PATH`.
+fn browser_in(chrome: Option<OsString>, path: Option<OsString>) -> anyhow::Result<Option<PathBuf>> {
+    if let Some(named) = chrome.filter(|v| !v.is_empty()) {
         let named = PathBuf::from(named);
         // A bare name is a command on PATH; anything with a directory part is a path.
         let found = match named.components().count() {
-            1 if named.is_relative() => on_path(&named),
+            1 if named.is_relative() => on_path(&named, path.as_deref()),
             _ => named.is_file().then(|| named.clone()),
         };
         return match found {
@@ -159,7 +165,7 @@ pub fn find_browser() -> anyhow::Result<Option<PathBuf>> {
             None => anyhow::bail!("{BROWSER_ENV}={} is not a file nor a command on PATH", named.display()),
         };
     }
-    Ok(BROWSER_COMMANDS.iter().find_map(|name| on_path(Path::new(name))))
+    Ok(BROWSER_COMMANDS.iter().find_map(|name| on_path(Path::new(name), path.as_deref())))
 }
 
 /// Whether `BRIDGE_REQUIRE_BROWSER=1`.
@@ -171,9 +177,14 @@ pub fn browser_required() -> bool {
 /// `BRIDGE_REQUIRE_BROWSER` is not `1` (the caller skips, see [`skip_without_browser`]); an
 /// error when it is required, or when `CHROME` names nothing runnable.
 pub fn browser_for_test() -> anyhow::Result<Option<PathBuf>> {
-    match find_browser()? {
+    required_or_skipped(find_browser()?, browser_required())
+}
+
+/// The browser found, or the skip (`Ok(None)`), or, when one is `required`, the failure.
+fn required_or_skipped(found: Option<PathBuf>, required: bool) -> anyhow::Result<Option<PathBuf>> {
+    match found {
         Some(path) => Ok(Some(path)),
-        None if browser_required() => anyhow::bail!(
+        None if required => anyhow::bail!(
             "no headless browser ({REQUIRE_BROWSER_ENV}=1): none of {} on PATH and {BROWSER_ENV} unset; {INSTALL_BROWSER_HINT}",
             BROWSER_COMMANDS.join(", ")
         ),
@@ -193,10 +204,54 @@ pub fn skip_without_browser(test: &str) {
     let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
 }
 
-/// `name` in the first PATH directory holding it as a file.
-fn on_path(name: &Path) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| candidate.is_file())
+/// `name` in the first directory of `path` (a `PATH` value) holding it as a file.
+fn on_path(name: &Path, path: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
+    std::env::split_paths(path?).map(|dir| dir.join(name)).find(|candidate| candidate.is_file())
+}
+
+#[cfg(test)]
+mod browser_tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// A folder holding empty files named `names`, and its path as a `PATH` value.
+    fn bin_dir(names: &[&str]) -> (tempfile::TempDir, OsString) {
+        let dir = tempfile::tempdir().unwrap();
+        for name in names {
+            std::fs::write(dir.path().join(name), b"").unwrap();
+        }
+        let path = dir.path().as_os_str().to_owned();
+        (dir, path)
+    }
+
+    #[test]
+    fn the_first_known_command_on_path_is_found_and_chrome_overrides_it() {
+        let (dir, path) = bin_dir(&["chromium-browser", "google-chrome"]);
+        let found = browser_in(None, Some(path.clone())).unwrap().unwrap();
+        assert_eq!(found, dir.path().join("chromium-browser"), "chromium, then chromium-browser, then google-chrome");
+        let named = browser_in(Some("google-chrome".into()), Some(path.clone())).unwrap().unwrap();
+        assert_eq!(named, dir.path().join("google-chrome"), "CHROME as a command on PATH");
+        let by_path = browser_in(Some(dir.path().join("google-chrome").into()), None).unwrap().unwrap();
+        assert_eq!(by_path, dir.path().join("google-chrome"), "CHROME as a path");
+    }
+
+    #[test]
+    fn a_chrome_that_names_nothing_is_an_error_naming_it() {
+        let (_dir, path) = bin_dir(&["chromium"]);
+        let err = browser_in(Some("no-such-browser".into()), Some(path)).unwrap_err().to_string();
+        assert!(err.contains("CHROME=no-such-browser"), "{err}");
+    }
+
+    #[test]
+    fn without_a_browser_the_test_is_skipped_unless_one_is_required() {
+        let (_dir, path) = bin_dir(&["firefox"]);
+        let found = browser_in(None, Some(path)).unwrap();
+        assert_eq!(found, None, "no known command on PATH");
+        assert_eq!(required_or_skipped(None, false).unwrap(), None, "skipped");
+        let err = required_or_skipped(None, true).unwrap_err().to_string();
+        assert!(err.contains("BRIDGE_REQUIRE_BROWSER=1") && err.contains("chromium"), "{err}");
+    }
 }
 
 /// What a headless Chromium run produced.

@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 pub mod backfill;
+pub mod coldstart;
 pub mod csat;
 pub mod profiles_demo;
 pub mod templates;

@@ -163,11 +163,11 @@ pub const CONTINUATION_GROUP: &str = "profile-sync:backfill";
 ///
 /// The batch holds people's events, run through the batch driver, and the continuation messages
 /// a paused backfill leaves (`{"action": "backfill-continue"}`), run as that command (no other
-/// command is taken from the queue): a backfill
-/// that pauses before its end puts one on the function's own queue, so the next invocation
-/// starts within a second instead of at the next firing of the 5-minute `backfill-continue`
-/// schedule (which stays, as the fallback when the send fails). A failed command is reported as
-/// a failed item of the batch, so SQS offers it again.
+/// command is taken from the queue): a backfill that pauses before its end puts one on the
+/// function's own queue, so the next invocation starts within a second instead of at the next
+/// firing of the 5-minute `backfill-continue` schedule (which stays, as the fallback when the
+/// send fails). A failed continuation is reported as a failed item of the batch, so SQS offers
+/// it again.
 pub async fn run_profile_sync<A: DriftAlerts>(
     app: &App,
     alerts: &A,

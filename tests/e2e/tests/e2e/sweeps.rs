@@ -334,13 +334,9 @@ async fn a_working_day_with_a_fifth_of_the_webhooks_lost_is_repaired_once_by_the
     ] {
         assert!(repaired(report(name), &entity), "{what}: {name} {:?}", report(name));
     }
-    // Tags are synced by pair, both ways: the pair's ticket changed today, so the ticket pass
-    // of the sweep carries the conversation's lost tag.
-    let tags = report("tag-sync");
-    assert!(
-        repaired(tags, &format!("conversation:{}", convs[1])) || repaired(tags, &format!("ticket:{}", tickets[1])),
-        "the lost conversation tag: {tags:?}"
-    );
+    // The conversation's lost tag is not named here: tags are synced by pair, both ways, so the
+    // tag-sync sweep's ticket pass carries it, or an event of the pair still being processed
+    // does first. Either way it must reach Zendesk once: the comparison below checks that.
     for job in ["escalate", "ticket-status", "tag-sync", "ticket-intake"] {
         assert!(app(w).counters.get("Repaired", ("Job", job)) > 0, "metric Repaired{{Job={job}}}");
     }

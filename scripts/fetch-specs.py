@@ -6,11 +6,10 @@ OpenAPI descriptions. The files are never committed: they are pinned here by URL
 The tests look for each file in $BRIDGE_SPECS_DIR when it is set, else in
 <cargo target dir>/openapi-specs, the cache this script fills (`make test` runs it).
 
-The cache is filled from a local copy when one is present (../shared/reference/specs next to
-the checkout, where a workspace may keep the vendors' files), else from the pinned URL. Either
-way each file is written to a temporary file in the cache folder, its sha256 checked, and only
-then moved into place, so a partial or altered copy is never read. A file the tests already
-find in $BRIDGE_SPECS_DIR, or a cached copy with the right sha256, is not fetched again.
+Each file is downloaded from its pinned URL to a temporary file in the cache folder, its sha256
+checked, and only then moved into place, so a partial or altered download is never read. A file
+the tests already find in $BRIDGE_SPECS_DIR, or a cached copy with the right sha256, is not
+fetched again. Offline, point BRIDGE_SPECS_DIR at a folder holding both files.
 
 Without network this prints a note and exits 0: the fidelity tests that need a missing file are
 then skipped (they fail instead under BRIDGE_REQUIRE_SPECS=1, as in CI). Standard library only.
@@ -45,9 +44,6 @@ SPECS = {
     ),
 }
 
-# A local copy of the files next to the checkout, used before the network when present
-# (optional: the tests themselves read only $BRIDGE_SPECS_DIR or the cache).
-LOCAL_COPY_DIR = ROOT.parent / "shared" / "reference" / "specs"
 TIMEOUT_SECONDS = 30
 
 
@@ -130,15 +126,6 @@ def main() -> int:
                 continue
             note(f"{dest} has another sha256: removed, downloading it again")
             dest.unlink()
-        local = LOCAL_COPY_DIR / name
-        if local.is_file():
-            try:
-                with local.open("rb") as source:
-                    store(source, sha256, dest)
-                print(f"fetch-specs: {dest} copied from {local} (sha256 checked)")
-                continue
-            except (ValueError, OSError) as e:
-                note(f"{local}: {e}; not used, trying {url}")
         try:
             download(url, sha256, dest)
         except ValueError as e:

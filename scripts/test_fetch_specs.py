@@ -1,8 +1,8 @@
 """Tests of scripts/fetch-specs.py (`make specs`): where the pinned OpenAPI files come from.
 
 Run by `make specs` (part of `make test`) before the script itself: `python3 scripts/test_fetch_specs.py`.
-Each test points the script at a temporary local copy, cache and an unreachable URL, so nothing
-leaves the machine.
+Each test pins the script to a temporary file (a file:// URL, which urllib fetches like any
+other) or to an unreachable URL, with a temporary cache, so nothing leaves the machine.
 """
 
 import contextlib
@@ -29,13 +29,11 @@ OFFLINE_URL = "http://127.0.0.1:9/spec.yaml"
 class FetchSpecsTest(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
         root = Path(self.tmp.name)
-        self.local = root / "local"
+        self.published = root / "published.yaml"
         self.cache = root / "cache"
-        self.local.mkdir()
         patches = [
-            mock.patch.object(fetch_specs, "SPECS", {"one.yaml": (OFFLINE_URL, SHA)}),
-            mock.patch.object(fetch_specs, "LOCAL_COPY_DIR", self.local),
             mock.patch.object(fetch_specs, "TIMEOUT_SECONDS", 2),
             mock.patch.dict(os.environ, {}, clear=False),
         ]
@@ -43,42 +41,41 @@ class FetchSpecsTest(unittest.TestCase):
             patch.start()
             self.addCleanup(patch.stop)
         os.environ.pop("BRIDGE_SPECS_DIR", None)
-        self.addCleanup(self.tmp.cleanup)
 
-    def run_script(self):
+    def run_script(self, url):
         err = io.StringIO()
-        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()) as out, \
+        with mock.patch.object(fetch_specs, "SPECS", {"one.yaml": (url, SHA)}), \
+                contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()) as out, \
                 mock.patch("sys.argv", ["fetch-specs.py", "--dest", str(self.cache)]):
             code = fetch_specs.main()
         return code, out.getvalue(), err.getvalue()
 
-    def test_a_local_copy_with_the_pinned_sha256_fills_the_cache_without_the_network(self):
-        (self.local / "one.yaml").write_bytes(CONTENT)
-        code, out, _ = self.run_script()
+    def test_a_download_with_the_pinned_sha256_fills_the_cache(self):
+        self.published.write_bytes(CONTENT)
+        code, out, _ = self.run_script(self.published.as_uri())
         self.assertEqual(code, 0)
         self.assertEqual((self.cache / "one.yaml").read_bytes(), CONTENT)
-        self.assertIn("copied from", out)
+        self.assertIn("downloaded", out)
 
-    def test_a_local_copy_with_another_sha256_is_not_used(self):
-        (self.local / "one.yaml").write_bytes(CONTENT + b"# altered\n")
-        code, _, err = self.run_script()
-        self.assertEqual(code, 0, "offline is a note, not a failure")
-        self.assertFalse((self.cache / "one.yaml").exists(), "an altered copy must never reach the cache")
-        self.assertIn("not used", err)
-        self.assertIn("offline?", err)
+    def test_a_download_with_another_sha256_is_not_kept(self):
+        self.published.write_bytes(CONTENT + b"# altered\n")
+        code, _, err = self.run_script(self.published.as_uri())
+        self.assertEqual(code, 0, "a note, not a failure: the tests report the file as missing")
+        self.assertFalse((self.cache / "one.yaml").exists(), "an altered file must never reach the cache")
+        self.assertIn("expected " + SHA, err)
         self.assertEqual([p.name for p in self.cache.iterdir()], [], "no partial file is left behind")
 
     def test_a_cached_file_with_another_sha256_is_replaced(self):
         self.cache.mkdir()
         (self.cache / "one.yaml").write_bytes(b"stale")
-        (self.local / "one.yaml").write_bytes(CONTENT)
-        code, _, err = self.run_script()
+        self.published.write_bytes(CONTENT)
+        code, _, err = self.run_script(self.published.as_uri())
         self.assertEqual(code, 0)
         self.assertIn("another sha256", err)
         self.assertEqual((self.cache / "one.yaml").read_bytes(), CONTENT)
 
-    def test_without_a_copy_or_the_network_the_note_says_how_to_get_the_files(self):
-        code, _, err = self.run_script()
+    def test_offline_the_note_says_how_to_get_the_files(self):
+        code, _, err = self.run_script(OFFLINE_URL)
         self.assertEqual(code, 0)
         self.assertIn("cannot download", err)
         self.assertIn("BRIDGE_SPECS_DIR", err)

@@ -5,8 +5,7 @@
 //! 1. in `$BRIDGE_SPECS_DIR` when it is set, and then only there: a folder named explicitly
 //!    that lacks the file is an error, never a skip;
 //! 2. in `<cargo target dir>/openapi-specs/`, the cache that `make specs` (part of `make test`)
-//!    fills from a copy next to the checkout (`../shared/reference/specs`) when there is one,
-//!    else from the vendors' public URLs when the network allows.
+//!    fills from the vendors' public URLs when the network allows.
 //!
 //! A test that needs a spec found nowhere is skipped ([`crate::Spec::load_or_skip`]) with a line
 //! on stderr saying how to get it, unless `BRIDGE_REQUIRE_SPECS=1` (CI sets it), where it fails.
@@ -30,8 +29,8 @@ pub const REQUIRE_SPECS_ENV: &str = "BRIDGE_REQUIRE_SPECS";
 pub const SPECS_CACHE_DIR: &str = "openapi-specs";
 
 /// How to get the files, for error and skip messages.
-pub(crate) const HOW_TO_GET: &str = "run `make specs` (or `python3 scripts/fetch-specs.py`) to copy or \
-     download the pinned files into <cargo target dir>/openapi-specs, or set BRIDGE_SPECS_DIR to a folder holding \
+pub(crate) const HOW_TO_GET: &str = "run `make specs` (or `python3 scripts/fetch-specs.py`) to download \
+     the pinned files into <cargo target dir>/openapi-specs, or set BRIDGE_SPECS_DIR to a folder holding \
      intercom-openapi.yaml and zendesk-openapi.yaml";
 
 /// The file name of a vendor's spec: `intercom-openapi.yaml`, `zendesk-openapi.yaml`.

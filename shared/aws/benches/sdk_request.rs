@@ -257,7 +257,7 @@ fn main() -> Result<(), Infallible> {
         };
         let ddb_no_retries = dynamodb::Client::new(&no_retries);
         let sqs_no_retries = sqs::Client::new(&no_retries);
-        let http = reqwest::Client::builder().build().expect("a reqwest client");
+        let http = bridge_http::client_builder().expect("a TLS configuration").build().expect("a reqwest client");
 
         println!("CPU per request on the client thread, microseconds (median of {ROUNDS} rounds of {PER_ROUND}):");
         println!();

@@ -78,16 +78,20 @@ pub const AWS_ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_s
 ///
 /// A stuck request is cut by a per-attempt timeout instead of the SDK's stalled-stream
 /// protection, which wakes a throughput timer all through every request and made the idle
-/// long polls of `bridge serve` cost four times the CPU (docs/BENCHMARKS.md).
+/// long polls of `bridge serve` cost four times the CPU (docs/BENCHMARKS.md). Requests go
+/// through the bridge's one HTTP client ([`bridge_http::sdk::http_client`]).
 pub fn sdk_settings(loader: aws_config::ConfigLoader) -> aws_config::ConfigLoader {
     use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
     use aws_config::timeout::TimeoutConfig;
-    loader.stalled_stream_protection(StalledStreamProtectionConfig::disabled()).timeout_config(
-        TimeoutConfig::builder()
-            .connect_timeout(std::time::Duration::from_secs(3))
-            .operation_attempt_timeout(AWS_ATTEMPT_TIMEOUT)
-            .build(),
-    )
+    loader
+        .http_client(bridge_http::sdk::http_client())
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(std::time::Duration::from_secs(3))
+                .operation_attempt_timeout(AWS_ATTEMPT_TIMEOUT)
+                .build(),
+        )
 }
 
 /// Re-exported SDK crates, so callers build clients with the exact versions used here.

@@ -151,12 +151,14 @@ impl IntercomClient {
                 .map_err(|_| IntercomError::Config("version is not a valid header value".into()))?,
         );
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        let http = reqwest::Client::builder()
+        let http = bridge_http::client_builder()
+            .map_err(|e| IntercomError::Config(format!("HTTP client: {e}")))?
             .default_headers(headers)
             .timeout(config.timeout)
             .build()
             .map_err(|e| IntercomError::Config(format!("HTTP client: {e}")))?;
-        let files = reqwest::Client::builder()
+        let files = bridge_http::client_builder()
+            .map_err(|e| IntercomError::Config(format!("HTTP client: {e}")))?
             .timeout(config.timeout.max(std::time::Duration::from_secs(60)))
             .build()
             .map_err(|e| IntercomError::Config(format!("HTTP client: {e}")))?;

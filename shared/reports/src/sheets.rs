@@ -1,13 +1,13 @@
 //! A small Google Sheets API v4 client: service-account key -> RS256-signed JWT -> OAuth token
 //! (`urn:ietf:params:oauth:grant-type:jwt-bearer`) -> `values:clear` + `values.update` of a
-//! named range. RS256 comes from `aws-lc-rs` (already built for rustls, so no extra crate).
+//! named range. RS256 comes from `ring` (already built for rustls, so no extra crate).
 
 use std::time::{Duration, Instant};
 
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use ring::rand::SystemRandom;
+use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -93,7 +93,7 @@ pub fn sign_jwt(key: &RsaKeyPair, kid: Option<&str>, claims: &Value) -> Result<S
     }
     let encode = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
     let signing_input = format!("{}.{}", encode(&header), encode(claims));
-    let mut signature = vec![0; key.public_modulus_len()];
+    let mut signature = vec![0; key.public().modulus_len()];
     key.sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), signing_input.as_bytes(), &mut signature)
         .map_err(|_| SheetsError::Key("signing failed".into()))?;
     Ok(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature)))
@@ -144,7 +144,8 @@ impl SheetsClient {
         let der = pem_to_der(key.private_key.expose_secret())?;
         let signer =
             RsaKeyPair::from_pkcs8(&der).map_err(|e| SheetsError::Key(format!("not an RSA PKCS#8 key ({e})")))?;
-        let http = reqwest::Client::builder()
+        let http = bridge_http::client_builder()
+            .map_err(|e| SheetsError::Transport(e.to_string()))?
             .timeout(Duration::from_secs(20))
             .build()
             .map_err(|e| SheetsError::Transport(e.to_string()))?;
@@ -240,13 +241,20 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use aws_lc_rs::encoding::AsDer;
     use aws_lc_rs::rsa::KeySize;
-    use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
+    use ring::signature::{KeyPair as _, RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
 
     use super::*;
 
+    /// A fresh key's PKCS#8 DER (ring signs but cannot generate RSA keys; aws-lc-rs, a test
+    /// dependency only, makes them).
+    fn pkcs8() -> Vec<u8> {
+        let key = aws_lc_rs::signature::RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
+        AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&key).unwrap().as_ref().to_vec()
+    }
+
     #[test]
     fn jwt_is_rs256_and_verifies_with_the_public_key() {
-        let key = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
+        let key = RsaKeyPair::from_pkcs8(&pkcs8()).unwrap();
         let jwt = sign_jwt(&key, Some("kid-1"), &json!({"iss": "a@b"})).unwrap();
         let parts: Vec<&str> = jwt.split('.').collect();
         assert_eq!(parts.len(), 3);
@@ -260,10 +268,8 @@ mod tests {
 
     #[test]
     fn key_json_is_parsed_and_never_printed() {
-        let key = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
-        let der = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&key).unwrap();
-        let pem =
-            format!("-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n", STANDARD.encode(der.as_ref()));
+        let der = pkcs8();
+        let pem = format!("-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n", STANDARD.encode(&der));
         let json = json!({"type": "service_account", "client_email": "r@p.iam", "private_key": pem}).to_string();
         let client = SheetsClient::new(&json.into(), &"https://sheets.example/".parse().unwrap()).unwrap();
         assert_eq!(client.api_base, "https://sheets.example");

@@ -202,7 +202,7 @@ mod tests {
         let url = format!("http://{}/webhooks/intercom", listener.local_addr().unwrap());
         let server = tokio::spawn(axum::serve(listener, webhook_router(ingress.clone(), 4)).into_future());
 
-        let client = reqwest::Client::new();
+        let client = bridge_http::client_builder().unwrap().build().unwrap();
         let posts = (0..40).map(|i| {
             let body = serde_json::json!({"type": "notification_event", "id": format!("notif_{i}"),
                 "topic": "conversation.admin.noted", "data": {"item": {"type": "conversation", "id": format!("{i}")}}})

@@ -134,13 +134,15 @@ impl ZendeskClient {
             return Err(ZendeskError::Config("base_url must be http(s)".into()));
         }
         let base_url = base.as_str().trim_end_matches('/').to_string();
-        let http = reqwest::Client::builder()
+        let http = bridge_http::client_builder()
+            .map_err(|e| ZendeskError::Config(format!("http client: {e}")))?
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("intercom-zendesk-bridge/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ZendeskError::Config(format!("http client: {e}")))?;
-        let files = reqwest::Client::builder()
+        let files = bridge_http::client_builder()
+            .map_err(|e| ZendeskError::Config(format!("http client: {e}")))?
             .timeout(config.timeout.max(Duration::from_secs(60)))
             .connect_timeout(config.timeout.min(Duration::from_secs(5)))
             .redirect(reqwest::redirect::Policy::none())

@@ -344,7 +344,7 @@ pub async fn post_intercom(
     signature: Option<String>,
 ) -> anyhow::Result<(u16, String)> {
     let sig = signature.unwrap_or_else(|| bridge_intercom::webhook::sign(secret.as_bytes(), body));
-    let resp = reqwest::Client::new()
+    let resp = bridge_sim::http_client()
         .post(format!("{url}/webhooks/intercom"))
         .header("content-type", "application/json")
         .header("x-hub-signature", sig)
@@ -365,7 +365,7 @@ pub async fn post_zendesk(url: &str, body: &[u8]) -> anyhow::Result<(u16, String
 pub async fn post_zendesk_signed(url: &str, secret: &str, body: &[u8]) -> anyhow::Result<(u16, String)> {
     let timestamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let signature = bridge_zendesk::webhook::sign(secret.as_bytes(), &timestamp, body);
-    let resp = reqwest::Client::new()
+    let resp = bridge_sim::http_client()
         .post(format!("{url}/webhooks/zendesk"))
         .header("content-type", "application/json")
         .header("x-zendesk-webhook-signature-timestamp", timestamp)

@@ -99,7 +99,7 @@ impl Proxy {
             moto,
             principals,
             evaluator,
-            client: reqwest::Client::builder().build()?,
+            client: bridge_http::client_builder()?.build()?,
             calls: Mutex::new(Vec::new()),
             errors: Mutex::new(Vec::new()),
             region,

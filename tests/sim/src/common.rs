@@ -240,11 +240,17 @@ pub fn recorded_headers(headers: &axum::http::HeaderMap) -> Vec<(String, String)
 }
 
 /// Sends signed webhooks to a configured URL, in the background, recording each attempt.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct WebhookSink {
     target: Arc<Mutex<Option<String>>>,
     sent: Arc<Mutex<Vec<SentWebhook>>>,
     client: reqwest::Client,
+}
+
+impl Default for WebhookSink {
+    fn default() -> Self {
+        Self { target: Arc::default(), sent: Arc::default(), client: crate::http_client() }
+    }
 }
 
 /// A webhook the simulator sent (or dropped on purpose).

@@ -183,6 +183,7 @@ impl Moto {
             .region(Region::new(REGION))
             .endpoint_url(self.endpoint())
             .test_credentials()
+            .http_client(bridge_http::sdk::http_client())
             .load()
             .await
     }

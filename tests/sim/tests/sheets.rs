@@ -45,7 +45,7 @@ async fn tokens_bearer_and_range_bounds_are_enforced() {
     let pem = key["private_key"].as_str().unwrap();
     let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
     let own = RsaKeyPair::from_pkcs8(&STANDARD.decode(body).unwrap()).unwrap();
-    let http = reqwest::Client::new();
+    let http = bridge_sim::http_client();
 
     let foreign = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
     let (status, body) = token(&http, &uri, &jwt(&foreign, &uri)).await;

@@ -101,7 +101,7 @@ async fn bearer_auth_json_suffix_and_bad_credentials() {
     .unwrap();
     assert!(matches!(wrong.me().await, Err(ZendeskError::Permanent { status: 401, .. })));
 
-    let resp = reqwest::Client::new()
+    let resp = bridge_sim::http_client()
         .get(format!("{}/api/v2/users/me.json", sim.base_url()))
         .bearer_auth("sim-oauth-token")
         .send()

@@ -176,7 +176,7 @@ async fn main() -> anyhow::Result<()> {
         })?;
     let serve = Guard(child);
     let pid = serve.0.id();
-    let client = reqwest::Client::new();
+    let client = bridge_sim::http_client();
     loop {
         if let Ok(r) = client.get(format!("{url}/healthz")).send().await
             && r.status().is_success()

@@ -289,7 +289,7 @@ fn free_port() -> anyhow::Result<u16> {
 }
 
 async fn wait_healthy(url: &str) -> anyhow::Result<()> {
-    let client = reqwest::Client::new();
+    let client = bridge_sim::http_client();
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
         if let Ok(r) = client.get(format!("{url}/healthz")).send().await

@@ -83,6 +83,27 @@ fn the_jobs_never_name_aws_or_http() {
     assert!(found.is_empty(), "bridge-jobs works over the ports only, found {found:?}");
 }
 
+/// One HTTP client and one TLS stack in every Lambda bootstrap (issue 18.6): the functions link
+/// reqwest over rustls with ring (`shared/http`), the AWS SDK included, and no crate of a second
+/// stack. The SDK's `default-https-client` feature, or reqwest's `rustls` (aws-lc) feature,
+/// would bring one back.
+#[test]
+fn every_function_links_one_http_client_and_one_tls_stack() {
+    let second_stack = ["aws-lc-sys", "aws-lc-rs", "h2", "aws-smithy-http-client", "openssl-sys", "native-tls"];
+    let functions = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../functions")).expect("functions/");
+    let mut checked = 0;
+    let mut found = Vec::new();
+    for entry in functions {
+        let name = entry.expect("a folder").file_name().to_string_lossy().into_owned();
+        let deps = normal_dependencies(&name);
+        assert!(deps.iter().any(|d| d == "reqwest") && deps.iter().any(|d| d == "ring"), "{name}: {deps:?}");
+        found.extend(deps.iter().filter(|d| second_stack.contains(&d.as_str())).map(|d| format!("{name} -> {d}")));
+        checked += 1;
+    }
+    assert!(checked >= 8, "sanity: every function was read ({checked})");
+    assert!(found.is_empty(), "a second HTTP or TLS stack: {found:?}");
+}
+
 /// Job 7 sits beside the jobs: the runtime wires it (`bridge_runtime::reports`), never the
 /// other way round.
 #[test]

@@ -141,6 +141,6 @@ async fn a_zendesk_public_comment_with_a_file_reaches_the_conversation_as_an_att
         .iter()
         .find_map(|c| c["attachments"][0]["content_url"].as_str().map(str::to_string))
         .unwrap();
-    let anonymous = reqwest::get(&zendesk_url).await.unwrap().status().as_u16();
+    let anonymous = bridge_sim::http_client().get(&zendesk_url).send().await.unwrap().status().as_u16();
     assert_eq!(anonymous, 401, "private attachments need the credentials");
 }

@@ -81,7 +81,7 @@ async fn an_escalation_logs_ids_and_trace_counts_vendor_calls_and_leaks_nothing(
     world.intercom.set_webhook_target(Some(format!("{url}/webhooks/intercom")));
     let secret = world.intercom.client_secret();
     let body = tag_event.raw.clone().into_bytes();
-    let resp = reqwest::Client::new()
+    let resp = bridge_sim::http_client()
         .post(format!("{url}/webhooks/intercom"))
         .header("content-type", "application/json")
         .header("x-hub-signature", bridge_intercom::webhook::sign(secret.as_bytes(), &body))

@@ -119,6 +119,7 @@ fn sdk_config(endpoint: &str, creds: &Credentials) -> SdkConfig {
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)
         .credentials_provider(bridge_aws::sdk::s3::config::SharedCredentialsProvider::new(credentials))
+        .http_client(bridge_http::sdk::http_client())
         .build()
 }
 

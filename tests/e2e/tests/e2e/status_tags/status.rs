@@ -28,7 +28,7 @@ async fn redeliver_reversed(w: &World, ticket: u64) -> usize {
         .map(|s| s.body)
         .collect();
     bodies.reverse();
-    let client = reqwest::Client::new();
+    let client = bridge_sim::http_client();
     for mut body in bodies.clone() {
         body["id"] = Value::String(uuid::Uuid::new_v4().to_string());
         let bytes = body.to_string().into_bytes();

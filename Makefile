@@ -224,7 +224,7 @@ build: $(LAMBDA_STAMP) $(ARM64_STAMP) ## Lambda zips -> <cargo target dir>/lambd
 	case "$$arch" in arm64) flag=--arm64;; x86_64) flag=--x86-64;; \
 	  *) echo "ARCH must be auto, arm64 or x86_64 (got $$arch)" >&2; exit 2;; esac; \
 	set -x; \
-	cargo lambda build --release $$flag --output-format zip --lambda-dir '$(TARGET_DIR)'/lambda-$$arch \
+	cargo lambda build --profile lambda $$flag --output-format zip --lambda-dir '$(TARGET_DIR)'/lambda-$$arch \
 	  $(addprefix -p ,$(FUNCTIONS)); \
 	$(VENV)/bin/python scripts/stage-lambdas.py --arch $$arch --from '$(TARGET_DIR)'/lambda-$$arch \
 	  --to $(DEPLOY_DIR) --config $(CONFIG) $(FUNCTIONS)

@@ -25,19 +25,21 @@ run_to() {
   return "${PIPESTATUS[0]}"
 }
 
+# Bootstrap sizes: the zips `make build` staged (arm64 where the aarch64 std is installed), when
+# it has run; step 3 below prints the host binaries of the same `lambda` profile in any case.
 if [ -d target/lambda-deploy ]; then
   echo "== Lambda zip sizes ($(cat target/lambda-deploy/ARCH 2>/dev/null || echo '?'))"
-  # The zip as uploaded, and the bootstrap binary inside it (target: 6 MB each).
+  # The zip as uploaded, and the bootstrap binary inside it (target: 8 MB each, issue 18.6).
   python3 - target/lambda-deploy/*/bootstrap.zip <<'PY'
 import os, sys, zipfile
 for z in sys.argv[1:]:
     raw = zipfile.ZipFile(z).getinfo("bootstrap").file_size
-    verdict = "met" if raw <= 6_000_000 else f"missed by {(raw / 6_000_000 - 1) * 100:.0f}%"
+    verdict = "met" if raw <= 8_000_000 else f"missed by {(raw / 8_000_000 - 1) * 100:.0f}%"
     print(f"  {os.path.basename(os.path.dirname(z)):<18} zip {os.path.getsize(z) / 1e6:5.2f} MB"
-          f"   bootstrap {raw / 1e6:5.2f} MB (target 6 MB: {verdict})")
+          f"   bootstrap {raw / 1e6:5.2f} MB (target 8 MB: {verdict})")
 PY
 else
-  echo "== Lambda zip sizes: run 'make build' first"
+  echo "== Lambda zip sizes: run 'make build' first (step 3 prints the host binaries' sizes)"
 fi
 
 # Three builds in all, each once: cargo's feature unification differs between package sets, so
@@ -83,11 +85,18 @@ echo "== empty repair sweeps ($cargo_target/release/sweep_cost)"
 run_to sweeps.md "$cargo_target/release/sweep_cost"
 
 # 3. Lambda cold start (spawn -> first invocation answered under a loopback runtime-API emulator) of
-# each function's release binary built for the host, and the peak RSS of `escalate` with a batch
-# of 10. The functions are built together, alone, as `make build` builds them (their own feature
-# set, not the CLI's). Runs: COLDSTART_RUNS (default 7). Driver: tests/e2e/src/bin/coldstart.rs.
-echo "== Lambda cold start (cargo build --release -p <functions>; $cargo_target/release/coldstart)"
-cargo build --release -p intercom-webhook -p zendesk-webhook -p escalate -p ticket-intake -p ticket-status \
-  -p tag-sync -p csat-report -p profile-sync
-LAMBDA_BIN_DIR="${LAMBDA_BIN_DIR:-$cargo_target/release}" run_to coldstart.txt timeout 600 "$cargo_target/release/coldstart"
+# each function's binary built for the host with the `lambda` profile `make build` uses (size
+# first: opt-level "s", fat LTO), and the peak RSS of `escalate` with a batch of 10. The functions
+# are built together, alone, as `make build` builds them (their own feature set, not the CLI's).
+# Runs: COLDSTART_RUNS (default 7). Driver: tests/e2e/src/bin/coldstart.rs.
+echo "== Lambda cold start (cargo build --profile lambda -p <functions>; $cargo_target/release/coldstart)"
+functions=(intercom-webhook zendesk-webhook escalate ticket-intake ticket-status tag-sync csat-report profile-sync)
+cargo build --profile lambda "${functions[@]/#/-p}"
+echo "== bootstrap sizes, host build ($(uname -m), profile lambda; target 8 MB each for arm64)" | tee "$out/bootstrap-sizes.txt"
+python3 - "${functions[@]/#/$cargo_target/lambda/}" <<'PY' | tee -a "$out/bootstrap-sizes.txt"
+import os, sys
+for path in sys.argv[1:]:
+    print(f"  {os.path.basename(path):<18} {os.path.getsize(path) / 1e6:5.2f} MB")
+PY
+LAMBDA_BIN_DIR="${LAMBDA_BIN_DIR:-$cargo_target/lambda}" run_to coldstart.txt timeout 600 "$cargo_target/release/coldstart"
 echo "== raw outputs in $out (docs/BENCHMARKS.md cites the copies in docs/bench/)"

@@ -2,7 +2,7 @@
 //! `{"from": DATE, "to": DATE}`) -> job 7 -> S3, Google Sheets, dashboard. The reporter is
 //! built once; each run takes the configuration again once `BRIDGE_CONFIG_TTL_SECS` has passed.
 
-use bridge_runtime::app::aws_config;
+use bridge_runtime::app::lambda_aws_config;
 use bridge_runtime::reports::{LiveReporter, ReportSettings};
 use bridge_runtime::settings::ProcessEnv;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
@@ -12,7 +12,7 @@ use serde_json::Value;
 async fn main() -> Result<(), Error> {
     bridge_runtime::process::init();
     let settings = ReportSettings::from_env(&ProcessEnv)?;
-    let reporter = bridge_runtime::reports::build(&settings, &aws_config().await).await?;
+    let reporter = bridge_runtime::reports::build(&settings, &lambda_aws_config(&ProcessEnv)?).await?;
     lambda_runtime::run(service_fn(|event| handle(&reporter, event))).await
 }
 

@@ -3,7 +3,7 @@
 
 use bridge_domain::routing::JobKind;
 use bridge_runtime::App;
-use bridge_runtime::app::aws_config;
+use bridge_runtime::app::lambda_aws_config;
 use bridge_runtime::schedules::{WorkerInput, handle_worker};
 use bridge_runtime::settings::{ProcessEnv, WorkerSettings};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
@@ -13,7 +13,7 @@ use serde_json::Value;
 async fn main() -> Result<(), Error> {
     bridge_runtime::process::init();
     let settings = WorkerSettings::from_env(&ProcessEnv)?;
-    let app = App::build(&settings, &aws_config().await).await?;
+    let app = App::build(&settings, &lambda_aws_config(&ProcessEnv)?).await?;
     lambda_runtime::run(service_fn(|event| handle(&app, event))).await
 }
 

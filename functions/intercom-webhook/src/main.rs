@@ -1,6 +1,6 @@
 //! `intercom-webhook`: API Gateway -> verify `X-Hub-Signature` -> enqueue -> 200.
 
-use bridge_runtime::app::{aws_config, build_ingress};
+use bridge_runtime::app::{build_ingress, lambda_aws_config};
 use bridge_runtime::ingress::Ingress;
 use bridge_runtime::ingress::WebhookRequest;
 use bridge_runtime::ports::Queue;
@@ -11,7 +11,7 @@ use lambda_http::{Body, Error, Request, Response, service_fn};
 async fn main() -> Result<(), Error> {
     bridge_runtime::process::init();
     let settings = IngressSettings::from_env(&ProcessEnv)?;
-    let ingress = build_ingress(&settings, &aws_config().await).await?;
+    let ingress = build_ingress(&settings, &lambda_aws_config(&ProcessEnv)?).await?;
     lambda_http::run(service_fn(|req| handle(&ingress, req))).await
 }
 

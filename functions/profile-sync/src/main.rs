@@ -20,7 +20,7 @@
 use std::time::{Instant, SystemTime};
 
 use bridge_runtime::App;
-use bridge_runtime::app::aws_config;
+use bridge_runtime::app::lambda_aws_config;
 use bridge_runtime::drift_alerts::{DRIFT_TOPIC_VARIABLE, SnsDriftAlerts};
 use bridge_runtime::schedules::{BACKFILL_MARGIN, CommandRun, ProfileSyncInput, run_profile_sync};
 use bridge_runtime::settings::{ProcessEnv, WorkerSettings, backfill_headroom};
@@ -34,7 +34,7 @@ async fn main() -> Result<(), Error> {
     // GDPR erasure purges every job's DLQ: a missing BRIDGE_QUEUE_URL_<JOB> would skip one.
     settings.queues.require_every_job()?;
     let headroom = backfill_headroom(&ProcessEnv)?;
-    let sdk = aws_config().await;
+    let sdk = lambda_aws_config(&ProcessEnv)?;
     let app = App::build(&settings, &sdk).await?;
     let alerts = SnsDriftAlerts::new(&app.counters, &sdk, std::env::var(DRIFT_TOPIC_VARIABLE).ok());
     lambda_runtime::run(service_fn(|event| handle(&app, &alerts, headroom, event))).await

@@ -74,7 +74,8 @@ pub use topic::{MAX_SUBJECT_CHARS, SnsTopic, sns_subject};
 pub const AWS_ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The bridge's settings of the AWS SDK, applied to a loader (`aws_config::defaults(..)`, which
-/// reads the region, credentials and `AWS_ENDPOINT_URL` from the environment).
+/// reads the region, credentials and `AWS_ENDPOINT_URL` from the environment, profile files
+/// included: `bridge serve` and the `bridge` command).
 ///
 /// A stuck request is cut by a per-attempt timeout instead of the SDK's stalled-stream
 /// protection, which wakes a throughput timer all through every request and made the idle
@@ -82,16 +83,43 @@ pub const AWS_ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_s
 /// through the bridge's one HTTP client ([`bridge_http::sdk::http_client`]).
 pub fn sdk_settings(loader: aws_config::ConfigLoader) -> aws_config::ConfigLoader {
     use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
-    use aws_config::timeout::TimeoutConfig;
     loader
         .http_client(bridge_http::sdk::http_client())
         .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(std::time::Duration::from_secs(3))
-                .operation_attempt_timeout(AWS_ATTEMPT_TIMEOUT)
-                .build(),
-        )
+        .timeout_config(timeouts())
+}
+
+/// The SDK configuration of a Lambda function, from what Lambda gives it: `region` (its
+/// `AWS_REGION`), the role's credentials in `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and
+/// `AWS_SESSION_TOKEN`, and `endpoint` (`AWS_ENDPOINT_URL`, for emulators), with the same
+/// settings as [`sdk_settings`]. No profile files, SSO, STS or instance metadata: none applies
+/// in a Lambda, and building the configuration without `aws_config::defaults` keeps their code
+/// out of the bootstraps (docs/BENCHMARKS.md, bootstrap sizes).
+pub fn lambda_sdk_config(region: String, endpoint: Option<String>) -> aws_config::SdkConfig {
+    use aws_config::environment::EnvironmentVariableCredentialsProvider;
+    use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
+    use aws_types::sdk_config::SharedCredentialsProvider;
+    let mut builder = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region))
+        .credentials_provider(SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new()))
+        .http_client(bridge_http::sdk::http_client())
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
+        .timeout_config(timeouts());
+    if let Some(sleep) = aws_smithy_async::rt::sleep::default_async_sleep() {
+        builder = builder.sleep_impl(sleep);
+    }
+    if let Some(endpoint) = endpoint {
+        builder = builder.endpoint_url(endpoint);
+    }
+    builder.build()
+}
+
+fn timeouts() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(std::time::Duration::from_secs(3))
+        .operation_attempt_timeout(AWS_ATTEMPT_TIMEOUT)
+        .build()
 }
 
 /// Re-exported SDK crates, so callers build clients with the exact versions used here.

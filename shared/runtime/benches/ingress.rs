@@ -213,7 +213,7 @@ fn deployed_benches(c: &mut Criterion, rt: &tokio::runtime::Runtime, body: &[u8]
     // installed only now so the comparison benches above run as before; /dev/null stands for the
     // stdout pipe (one write per line, as on Lambda).
     let devnull = Arc::new(File::create("/dev/null").unwrap());
-    let filter = tracing_subscriber::EnvFilter::new(DEPLOYED_RUST_LOG);
+    let (filter, _) = bridge_runtime::telemetry::filter_from(Some(DEPLOYED_RUST_LOG));
     tracing::subscriber::set_global_default(bridge_runtime::telemetry::lambda_subscriber(filter, devnull)).unwrap();
     let mut out = File::create("/dev/null").unwrap();
 

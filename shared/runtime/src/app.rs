@@ -19,7 +19,7 @@ use crate::ingress::Ingress;
 use crate::metrics::{Counters, Flush};
 pub use crate::reload::load_config;
 use crate::reload::{ConfigHolder, ConfigOrigin};
-use crate::settings::{IngressSettings, QueueTargets, WorkerSettings};
+use crate::settings::{Env, IngressSettings, QueueTargets, SettingsError, WorkerSettings};
 
 /// The wall clock.
 #[derive(Debug, Clone, Copy, Default)]
@@ -35,6 +35,20 @@ impl Clock for SystemClock {
 /// with the bridge's settings ([`bridge_aws::sdk_settings`]).
 pub async fn aws_config() -> aws_config::SdkConfig {
     bridge_aws::sdk_settings(aws_config::defaults(aws_config::BehaviorVersion::latest())).load().await
+}
+
+/// The AWS SDK configuration of a Lambda function ([`bridge_aws::lambda_sdk_config`]): the
+/// region (`AWS_REGION`, or `AWS_DEFAULT_REGION`) and role credentials Lambda puts in the
+/// environment, and `AWS_ENDPOINT_URL` when set. Unlike [`aws_config`] it reads no profile
+/// files and asks no metadata service, so the functions do not link that code.
+///
+/// # Errors
+/// A [`SettingsError`] naming `AWS_REGION` when neither region variable is set.
+pub fn lambda_aws_config(env: &impl Env) -> Result<aws_config::SdkConfig, SettingsError> {
+    let region = env.get("AWS_REGION").or_else(|| env.get("AWS_DEFAULT_REGION")).ok_or_else(|| {
+        SettingsError::new("AWS_REGION", "not set (Lambda sets it; set it to run a function elsewhere)")
+    })?;
+    Ok(bridge_aws::lambda_sdk_config(region, env.get("AWS_ENDPOINT_URL")))
 }
 
 /// The dead-letter queue of a queue, by the naming convention `<name>.fifo` ->
@@ -217,4 +231,36 @@ pub async fn build_ingress(settings: &IngressSettings, sdk: &aws_config::SdkConf
         Some(holder) => ingress.with_config(holder),
         None => ingress,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn a_lambda_reads_its_region_and_endpoint_from_the_environment() {
+        let sdk =
+            lambda_aws_config(&env(&[("AWS_REGION", "eu-west-1"), ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000")]))
+                .expect("a configuration");
+        assert_eq!(sdk.region().map(|r| r.as_ref()), Some("eu-west-1"));
+        assert_eq!(sdk.endpoint_url(), Some("http://127.0.0.1:5000"));
+        assert!(sdk.credentials_provider().is_some() && sdk.http_client().is_some());
+
+        let sdk = lambda_aws_config(&env(&[("AWS_DEFAULT_REGION", "us-east-2")])).expect("a configuration");
+        assert_eq!(sdk.region().map(|r| r.as_ref()), Some("us-east-2"));
+        assert_eq!(sdk.endpoint_url(), None);
+    }
+
+    #[test]
+    fn a_lambda_without_a_region_is_told_which_variable_is_missing() {
+        let error = lambda_aws_config(&env(&[])).expect_err("no region");
+        assert!(error.to_string().contains("AWS_REGION"), "{error}");
+    }
 }

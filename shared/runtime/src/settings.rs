@@ -24,7 +24,7 @@ pub struct SettingsError {
 }
 
 impl SettingsError {
-    fn new(variable: &str, problem: impl Into<String>) -> Self {
+    pub(crate) fn new(variable: &str, problem: impl Into<String>) -> Self {
         Self { variable: variable.into(), problem: problem.into() }
     }
 }

@@ -10,8 +10,9 @@ use std::time::Duration;
 use bridge_e2e::{World, eventually, settle};
 use bridge_sim::zendesk::ZendeskSimOptions;
 use serde_json::Value;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -54,12 +55,12 @@ async fn an_escalation_logs_ids_and_trace_counts_vendor_calls_and_leaks_nothing(
     // tasks run on this test's single-threaded runtime.
     let _logging = tracing_subscriber::fmt()
         .json()
-        .with_env_filter(EnvFilter::new(filter))
         .with_current_span(false)
         .with_span_list(true)
         .with_target(false)
         .with_writer(logs.clone())
         .finish()
+        .with(filter.parse::<Targets>().unwrap())
         .set_default();
     // With exactly one registered dispatcher, tracing-core decides a log site's interest from
     // the default of whichever thread reaches the site first: another test's thread (no

@@ -28,9 +28,8 @@ async fn escalation_status_and_tags_run_through_the_deployed_stack() {
         let second = sim(r.intercom.customer_starts_conversation(&r.seeded.customer, "<p>Still failing</p>"))?;
         quiet(r).await?;
         let before = r.calls().len();
-        let log_bytes =
-            |f: &str| -> anyhow::Result<usize> { Ok(r.function(f)?.logs().iter().map(|l| l.len() + 1).sum()) };
-        let logs_before = log_bytes("IntercomWebhookFunction")? + log_bytes("EscalateFunction")?;
+        let log_lines = |f: &str| -> anyhow::Result<Vec<String>> { Ok(r.function(f)?.logs()) };
+        let lines_before = [log_lines("IntercomWebhookFunction")?.len(), log_lines("EscalateFunction")?.len()];
         sim(r.intercom.admin_tags(&second, &r.seeded.agent, "escalate"))?;
         eventually(WAIT, "the second write-back", || {
             r.intercom.conversation(&second).is_some_and(|c| c.custom_attributes.contains_key("zendesk_ticket_id"))
@@ -51,14 +50,18 @@ async fn escalation_status_and_tags_run_through_the_deployed_stack() {
             .map(|c| c.operation.as_str())
             .collect();
         let writes = store.iter().filter(|op| !matches!(**op, "GetItem" | "BatchGetItem" | "Query" | "Scan")).count();
-        let logs = log_bytes("IntercomWebhookFunction")? + log_bytes("EscalateFunction")? - logs_before;
+        // The lines this escalation wrote, as CloudWatch Logs would ingest them (one per line).
+        let mut new_lines = log_lines("IntercomWebhookFunction")?.split_off(lines_before[0]);
+        new_lines.extend(log_lines("EscalateFunction")?.split_off(lines_before[1]));
+        let logs: usize = new_lines.iter().map(|l| l.len() + 1).sum();
         // DynamoDB bills by item size: attribute names and values (rounded up per KB).
         let items = table_items(r).await?;
         let sizes: Vec<usize> = items.iter().filter(|i| i.contains(second.as_str())).map(String::len).collect();
         eprintln!(
             "an escalation on the Lambda path: {sends} send(s) to the escalate queue, store requests {store:?}, \
              {logs} log bytes (ingress + worker, metrics included), items naming the conversation (debug-printed \
-             sizes, an upper bound): {sizes:?}"
+             sizes, an upper bound): {sizes:?}\n{}",
+            new_lines.join("\n")
         );
         anyhow::ensure!(sends == 1, "one send to the escalate queue (the bot's own note is not queued): {sends}");
         anyhow::ensure!(

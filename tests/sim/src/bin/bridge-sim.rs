@@ -41,7 +41,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new("warn")).init();
+    tracing_subscriber::fmt().with_max_level(tracing::Level::WARN).init();
     let args = Args::parse();
     let intercom = IntercomSim::start_on(
         args.intercom,

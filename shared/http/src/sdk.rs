@@ -98,3 +98,79 @@ fn connector_error(e: reqwest::Error) -> ConnectorError {
         ConnectorError::other(e.into(), None)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use http_body_util::BodyExt as _;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    use super::*;
+
+    /// A server on loopback that answers one request with `reply` (or never, when `None`) and
+    /// returns what it read.
+    async fn one_exchange(reply: Option<&'static [u8]>) -> (String, tokio::task::JoinHandle<String>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut read = Vec::new();
+            let mut buffer = [0_u8; 4096];
+            while !String::from_utf8_lossy(&read).contains("\r\n\r\n{\"k\":1}") {
+                let n = socket.read(&mut buffer).await.unwrap();
+                if n == 0 {
+                    break;
+                }
+                read.extend_from_slice(&buffer[..n]);
+            }
+            match reply {
+                Some(reply) => socket.write_all(reply).await.unwrap(),
+                None => tokio::time::sleep(Duration::from_secs(5)).await,
+            }
+            String::from_utf8_lossy(&read).into_owned()
+        });
+        (url, server)
+    }
+
+    fn request(url: &str) -> HttpRequest {
+        let mut request = HttpRequest::new(SdkBody::from(r#"{"k":1}"#));
+        request.set_method("POST").unwrap();
+        request.set_uri(format!("{url}/table?x=1")).unwrap();
+        request.headers_mut().insert("x-amz-target", "DynamoDB_20120810.PutItem");
+        request.headers_mut().insert("content-length", "7");
+        request
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn requests_and_responses_pass_through_unchanged() {
+        let (url, server) =
+            one_exchange(Some(b"HTTP/1.1 201 Created\r\nx-amzn-requestid: r-1\r\ncontent-length: 4\r\n\r\nmade")).await;
+        let connector = Connector::new((Some(Duration::from_secs(2)), None));
+        let response = connector.call(request(&url)).await.expect("a response");
+        assert_eq!(response.status().as_u16(), 201);
+        assert_eq!(response.headers().get("x-amzn-requestid"), Some("r-1"));
+        let body = response.into_body().collect().await.expect("the body").to_bytes();
+        assert_eq!(&body[..], b"made");
+        let sent = server.await.unwrap();
+        assert!(sent.starts_with("POST /table?x=1 HTTP/1.1\r\n"), "{sent}");
+        assert!(sent.to_ascii_lowercase().contains("x-amz-target: dynamodb_20120810.putitem"), "{sent}");
+        assert!(sent.ends_with("\r\n\r\n{\"k\":1}"), "{sent}");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_silent_server_is_a_timeout_the_sdk_retries() {
+        let (url, _server) = one_exchange(None).await;
+        let connector = Connector::new((Some(Duration::from_secs(2)), Some(Duration::from_millis(200))));
+        let error = connector.call(request(&url)).await.expect_err("no answer");
+        assert!(error.is_timeout(), "{error:?}");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_refused_connection_is_an_io_error_the_sdk_retries() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        drop(listener);
+        let error = Connector::new((None, None)).call(request(&url)).await.expect_err("refused");
+        assert!(error.is_io(), "{error:?}");
+    }
+}

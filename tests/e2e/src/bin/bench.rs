@@ -230,8 +230,14 @@ async fn main() -> anyhow::Result<()> {
         wait(Duration::from_secs(30), || noted(&world, &conv, &bot)).await.context("sequential escalation")?;
         latencies.push(t0.elapsed());
         // The write-back sets the ticket attributes after the note: its calls belong to this
-        // escalation, not to the next conversation's evaluation.
+        // escalation, not to the next conversation's evaluation. The simulator records an
+        // exchange after it has changed the conversation, so the wait is for the record.
         wait(Duration::from_secs(30), || written_back(&world, &conv)).await.context("the ticket attributes")?;
+        wait(Duration::from_secs(30), || {
+            exchanges_since(&world, since).iter().any(|e| e.method == "PUT" && e.path == read)
+        })
+        .await
+        .context("the ticket attributes' exchange")?;
     }
     tokio::time::sleep(Duration::from_millis(1500)).await;
     seq_calls.extend(exchanges_since(&world, since));

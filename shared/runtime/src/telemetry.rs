@@ -13,6 +13,7 @@
 
 use std::io::IsTerminal as _;
 
+use tracing::level_filters::LevelFilter;
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt as _;
@@ -58,6 +59,8 @@ where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
     tracing_subscriber::fmt()
+        // `fmt` alone stops at INFO; `filter` decides.
+        .with_max_level(LevelFilter::TRACE)
         .json()
         .with_current_span(false)
         .with_span_list(true)
@@ -94,7 +97,7 @@ impl CliLogs {
 pub fn init_cli(format: CliLogs) {
     let terminal = std::io::stderr().is_terminal();
     let (filter, unreadable) = filter();
-    let builder = tracing_subscriber::fmt().with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_max_level(LevelFilter::TRACE).with_writer(std::io::stderr);
     let installed = match format.json(terminal) {
         true => builder.json().with_current_span(true).finish().with(filter).try_init(),
         false => builder.with_ansi(terminal).with_target(false).finish().with(filter).try_init(),
@@ -127,6 +130,11 @@ mod tests {
         assert!(targets.would_enable("bridge_jobs::escalate", &Level::DEBUG));
         assert!(!targets.would_enable("bridge_runtime", &Level::INFO));
 
+        let (targets, error) = filter_from(Some("debug"));
+        assert!(error.is_none());
+        assert!(targets.would_enable("aws_smithy_runtime::client::orchestrator", &Level::DEBUG));
+        assert!(!targets.would_enable("aws_smithy_runtime::client::orchestrator", &Level::TRACE));
+
         let (targets, error) = filter_from(None);
         assert!(
             error.is_none() && targets.would_enable("any", &Level::INFO) && !targets.would_enable("any", &Level::DEBUG)
@@ -135,6 +143,40 @@ mod tests {
         let (targets, error) = filter_from(Some("info,bridge=loud"));
         assert!(error.is_some_and(|e| e.contains("RUST_LOG")), "the reason names the variable");
         assert_eq!(targets.default_level(), Some(LevelFilter::INFO));
+    }
+
+    /// A writer the tests read back.
+    #[derive(Clone, Default)]
+    struct Lines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_lambda_subscriber_writes_what_rust_log_enables_and_nothing_else() {
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let (filter, _) = filter_from(Some("warn,bridge_runtime=debug"));
+        let subscriber = lambda_subscriber(filter, move || writer.clone());
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::debug!(target: "bridge_runtime::driver", "kept at debug");
+            tracing::trace!(target: "bridge_runtime::driver", "dropped at trace");
+            tracing::info!(target: "aws_smithy_runtime", "dropped at info");
+            tracing::warn!(target: "aws_smithy_runtime", "kept at warn");
+        });
+        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        let messages: Vec<String> = text
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["fields"]["message"].to_string())
+            .collect();
+        assert_eq!(messages, ["\"kept at debug\"", "\"kept at warn\""], "{text}");
     }
 
     #[test]

@@ -54,6 +54,7 @@ async fn an_escalation_logs_ids_and_trace_counts_vendor_calls_and_leaks_nothing(
     // This test's thread only (the other tests of the binary run beside it): the world's
     // tasks run on this test's single-threaded runtime.
     let _logging = tracing_subscriber::fmt()
+        .with_max_level(tracing::level_filters::LevelFilter::TRACE)
         .json()
         .with_current_span(false)
         .with_span_list(true)

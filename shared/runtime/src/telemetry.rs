@@ -145,33 +145,18 @@ mod tests {
         assert_eq!(targets.default_level(), Some(LevelFilter::INFO));
     }
 
-    /// A writer the tests read back.
-    #[derive(Clone, Default)]
-    struct Lines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Lines {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
     #[test]
     fn the_lambda_subscriber_writes_what_rust_log_enables_and_nothing_else() {
-        let lines = Lines::default();
-        let writer = lines.clone();
+        let lines = crate::testing::LogLines::default();
         let (filter, _) = filter_from(Some("warn,bridge_runtime=debug"));
-        let subscriber = lambda_subscriber(filter, move || writer.clone());
+        let subscriber = lambda_subscriber(filter, lines.clone());
         tracing::subscriber::with_default(subscriber, || {
             tracing::debug!(target: "bridge_runtime::driver", "kept at debug");
             tracing::trace!(target: "bridge_runtime::driver", "dropped at trace");
             tracing::info!(target: "aws_smithy_runtime", "dropped at info");
             tracing::warn!(target: "aws_smithy_runtime", "kept at warn");
         });
-        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        let text = lines.text();
         let messages: Vec<String> = text
             .lines()
             .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["fields"]["message"].to_string())

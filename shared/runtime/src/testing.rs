@@ -1,4 +1,5 @@
-//! Test support: a queue that records what it is sent, or fails on demand.
+//! Test support: a queue that records what it is sent, or fails on demand; log lines captured
+//! in memory.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -57,5 +58,34 @@ impl crate::driver::MessageControl for NoControl {
     }
     async fn delay(&self, _job: JobKind, _receipt: &str, _delay: std::time::Duration) -> Result<(), String> {
         Ok(())
+    }
+}
+
+/// Log lines captured in memory: the writer of a test's subscriber (`MakeWriter`), read back
+/// with [`LogLines::text`].
+#[derive(Debug, Clone, Default)]
+pub struct LogLines(std::sync::Arc<Mutex<Vec<u8>>>);
+
+impl LogLines {
+    /// Everything written so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)).into_owned()
+    }
+}
+
+impl std::io::Write for LogLines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogLines {
+    type Writer = LogLines;
+    fn make_writer(&'a self) -> LogLines {
+        self.clone()
     }
 }

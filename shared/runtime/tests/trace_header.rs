@@ -3,40 +3,23 @@
 //! binary: it installs the process-wide subscriber, which tests sharing a process with others
 //! cannot do reliably (tracing caches each call site's interest across threads).
 
-use std::sync::{Arc, Mutex};
-
 use aws_lambda_events::event::sqs::SqsEvent;
 use bridge_domain::routing::JobKind;
 use bridge_jobs::fakes::TestPorts;
 use bridge_runtime::driver::handle_sqs_batch;
 use bridge_runtime::metrics::Counters;
-use bridge_runtime::testing::NoControl;
+use bridge_runtime::testing::{LogLines, NoControl};
 
 const CONFIG: &str = "version: 1\nintercom: { bot_admin_id: '9' }\nescalation:\n  rules:\n    - { name: t, when: { tag_added: escalate } }\n";
 
-/// Log lines, as the subscriber writes them.
-#[derive(Clone, Default)]
-struct Lines(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Lines {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn each_message_runs_in_the_trace_of_its_aws_trace_header() {
-    let lines = Lines::default();
-    let writer = lines.clone();
+    let lines = LogLines::default();
     let subscriber = tracing_subscriber::fmt()
         .json()
         .with_current_span(false)
         .with_span_list(true)
-        .with_writer(move || writer.clone())
+        .with_writer(lines.clone())
         .finish();
     tracing::subscriber::set_global_default(subscriber).unwrap();
     let p = TestPorts::new(CONFIG);
@@ -54,7 +37,7 @@ async fn each_message_runs_in_the_trace_of_its_aws_trace_header() {
     .unwrap();
     let resp = handle_sqs_batch(&p.ports(), &NoControl, JobKind::Escalate, event, &Counters::default()).await;
     assert!(resp.batch_item_failures.is_empty());
-    let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    let text = lines.text();
     let done = text.lines().find(|l| l.contains("\"done\"")).unwrap_or_else(|| panic!("{text}"));
     let line: serde_json::Value = serde_json::from_str(done).unwrap();
     let job = line["spans"]

@@ -88,7 +88,8 @@ async fn drain(world: &World, job: JobKind) -> anyhow::Result<Vec<ReceivedMessag
 /// `RUST_LOG` as infra/template.yaml sets it (Globals), at the `LogLevel` default INFO.
 pub const DEPLOYED_RUST_LOG: &str = "INFO,aws_config=warn,aws_smithy_runtime=warn,hyper_util=warn,rustls=warn";
 
-/// The sections that enable jobs 3 to 7 (job 1's and the rest come from the world's config).
+/// The sections that enable jobs 3 to 7 (job 1's and the rest come from the world's config),
+/// `{group}` standing for the routing group; the cold-start and sweep-cost benches use them.
 pub const SECTIONS: &str = r#"
 ticket_status:
   on:

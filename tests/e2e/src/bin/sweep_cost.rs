@@ -15,27 +15,12 @@ use anyhow::Context as _;
 use bridge_domain::Config;
 use bridge_domain::routing::JobKind;
 use bridge_e2e::World;
+use bridge_e2e::coldstart::SECTIONS;
 use bridge_jobs::sweep::SweepOptions;
 use bridge_runtime::schedules::run_sweep;
 
 /// Firings of the 5-minute schedule in a 30-day month.
 const FIRINGS_PER_MONTH: u64 = 30 * 24 * 12;
-
-const SECTIONS: &str = r#"
-ticket_status:
-  on:
-    solved: { message: "Your ticket #{ticket_id} was solved.", conversation: close }
-tag_sync:
-  map: { VIP: vip_customer }
-routing:
-  default: { group_id: {group} }
-  rules: []
-acknowledgement:
-  channels: [web]
-  message_type: email
-  subject_template: "We received your request #{ticket_id}"
-  body_template: "Thanks! Request #{ticket_id} is with our team."
-"#;
 
 fn diff(after: &BTreeMap<String, u64>, before: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
     after

@@ -3,66 +3,34 @@
 //! ingress's and the worker's lines; vendor calls are counted by status; and no email address,
 //! message text or credential appears anywhere in the logs.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bridge_e2e::{World, eventually, settle};
+use bridge_runtime::testing::LogLines;
 use bridge_sim::zendesk::ZendeskSimOptions;
 use serde_json::Value;
-use tracing_subscriber::filter::Targets;
-use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
 const WAIT: Duration = Duration::from_secs(30);
 const TRACE: &str = "Root=1-67a2f1c0-5f3e0c2b9d8a7e6f5a4b3c2d";
 const BODY_TEXT: &str = "Our confidential invoice 4711 is wrong";
 
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Buffer {
-    type Writer = Buffer;
-    fn make_writer(&'a self) -> Buffer {
-        self.clone()
-    }
-}
-
-fn lines(buffer: &Buffer) -> Vec<Value> {
-    let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
-    text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+fn lines(logs: &LogLines) -> Vec<Value> {
+    logs.text().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
 }
 
 #[tokio::test]
 async fn an_escalation_logs_ids_and_trace_counts_vendor_calls_and_leaks_nothing() {
-    let logs = Buffer::default();
+    let logs = LogLines::default();
     // The bridge's own crates at debug (stricter than production's info); the simulators'
     // logs are not the bridge's and stay out.
     let filter = "info,bridge_sim=off,bridge_runtime=debug,bridge_jobs=debug,bridge_intercom=debug,\
                   bridge_zendesk=debug,bridge_aws=debug,bridge_domain=debug";
     // This test's thread only (the other tests of the binary run beside it): the world's
-    // tasks run on this test's single-threaded runtime.
-    let _logging = tracing_subscriber::fmt()
-        .with_max_level(tracing::level_filters::LevelFilter::TRACE)
-        .json()
-        .with_current_span(false)
-        .with_span_list(true)
-        .with_target(false)
-        .with_writer(logs.clone())
-        .finish()
-        .with(filter.parse::<Targets>().unwrap())
-        .set_default();
+    // tasks run on this test's single-threaded runtime. The subscriber is the Lambdas' own.
+    let (filter, unreadable) = bridge_runtime::telemetry::filter_from(Some(filter));
+    assert!(unreadable.is_none(), "{unreadable:?}");
+    let _logging = bridge_runtime::telemetry::lambda_subscriber(filter, logs.clone()).set_default();
     // With exactly one registered dispatcher, tracing-core decides a log site's interest from
     // the default of whichever thread reaches the site first: another test's thread (no
     // subscriber) would cache "never" for the ingress's and workers' sites. A second registered
@@ -133,7 +101,7 @@ async fn an_escalation_logs_ids_and_trace_counts_vendor_calls_and_leaks_nothing(
     );
 
     // Nothing personal or secret, anywhere.
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let text = logs.text();
     let zd = ZendeskSimOptions::default();
     let forbidden = [
         "ada@acme.example".to_string(),

@@ -229,6 +229,46 @@ def check_lessons(tpl: dict[str, Any], lessons_path: Path, bad) -> None:
                 )
 
 
+def function_target(value: Any) -> str | None:
+    """The logical id of the function a `TargetFunctionArn` / `FunctionName` names."""
+    if isinstance(value, dict) and "Ref" in value:
+        return str(value["Ref"])
+    return getatt_target(value, "Arn")
+
+
+def check_function_urls(resources: dict[str, Any], bad) -> None:
+    """A public function URL (AuthType NONE) answers 403 unless the function's resource policy
+    allows both `lambda:InvokeFunctionUrl` (FunctionUrlAuthType NONE) and, since October 2025,
+    `lambda:InvokeFunction` limited to the URL (InvokedViaFunctionUrl), both to everyone, under
+    the URL's own condition."""
+    permissions = [
+        (res.get("Condition"), res.get("Properties") or {})
+        for res in resources.values()
+        if res.get("Type") == "AWS::Lambda::Permission"
+    ]
+    for logical_id, res in resources.items():
+        if res.get("Type") != "AWS::Lambda::Url":
+            continue
+        props = res.get("Properties") or {}
+        if props.get("AuthType") != "NONE":
+            continue
+        target = function_target(props.get("TargetFunctionArn"))
+        condition = res.get("Condition")
+        granted = {
+            (p.get("Action"), str(p.get("FunctionUrlAuthType")), str(p.get("InvokedViaFunctionUrl")).lower())
+            for cond, p in permissions
+            if function_target(p.get("FunctionName")) == target and p.get("Principal") == "*" and cond == condition
+        }
+        wanted = {
+            ("lambda:InvokeFunctionUrl", "NONE", "none"): "lambda:InvokeFunctionUrl with FunctionUrlAuthType NONE",
+            ("lambda:InvokeFunction", "None", "true"): "lambda:InvokeFunction with InvokedViaFunctionUrl true",
+        }
+        for key, what in wanted.items():
+            if key not in granted:
+                bad(f"Resources.{logical_id}", f"a public function URL of {target} needs a Permission ({what}, "
+                                               f"Principal '*', Condition {condition}): without it the URL answers 403")
+
+
 def makefile_functions(root: Path) -> list[str] | None:
     makefile = root / "Makefile"
     if not makefile.is_file():
@@ -432,6 +472,7 @@ def check(template_path: Path, root: Path) -> list[str]:
         if name not in repaired_alarmed:
             bad(ewhere, f"a repair sweep without an alarm on Repaired (Job={name}): lost webhooks would go unseen")
 
+    check_function_urls(resources, bad)
     check_lessons(tpl, template_path.parent / LESSONS, bad)
 
     listed = makefile_functions(root)

@@ -74,3 +74,25 @@ class ConventionsTest(TemplateCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class FunctionUrlTest(TemplateCase):
+    def test_a_public_function_url_without_the_invoke_statement_is_named(self):
+        statement = "      Action: lambda:InvokeFunction\n      Principal: \"*\"\n      InvokedViaFunctionUrl: true\n"
+        self.assertEqual(self.check(lambda t: t), [])
+        problems = self.check(lambda t: t.replace(statement, "      Action: lambda:InvokeFunction\n      Principal: \"*\"\n", 1))
+        self.assertTrue(
+            any("IntercomWebhookFunctionUrl: a public function URL of IntercomWebhookFunction needs a Permission "
+                "(lambda:InvokeFunction with InvokedViaFunctionUrl true" in p for p in problems),
+            problems,
+        )
+
+    def test_a_public_function_url_without_the_url_statement_is_named(self):
+        statement = "      FunctionName: !Ref ZendeskWebhookFunction\n      Action: lambda:InvokeFunctionUrl\n"
+        problems = self.check(lambda t: t.replace(statement, "      FunctionName: !Ref ZendeskWebhookFunction\n      Action: lambda:GetFunction\n", 1))
+        self.assertTrue(
+            any("ZendeskWebhookFunctionUrl: a public function URL of ZendeskWebhookFunction needs a Permission "
+                "(lambda:InvokeFunctionUrl" in p for p in problems),
+            problems,
+        )
+

@@ -87,6 +87,7 @@ class Stack:
         self.schedules: list[dict] = []
         self.permissions: list[dict] = []
         self.routes: list[dict] = []
+        self.function_urls: list[dict] = []
         self.roles: dict[str, dict] = {}
         self.queues: dict[str, dict] = {}
         kw = dict(endpoint_url=endpoint, region_name=REGION, aws_access_key_id="rehearsal",
@@ -445,9 +446,25 @@ def event_source_mapping(s: Stack, logical: str, p: dict) -> dict:
 
 
 def lambda_permission(s: Stack, logical: str, p: dict) -> dict:
+    invoked_via_url = str(p.get("InvokedViaFunctionUrl", "false")).lower() == "true"
+    if invoked_via_url and p["Action"] != "lambda:InvokeFunction":
+        raise DeployError(f"{logical}: InvokedViaFunctionUrl is only valid with lambda:InvokeFunction")
     s.permissions.append({"logical_id": logical, "function": s.function_by_name_or_arn(p["FunctionName"]),
-                          "action": p["Action"], "principal": p["Principal"], "source_arn": p.get("SourceArn", "")})
+                          "action": p["Action"], "principal": p["Principal"], "source_arn": p.get("SourceArn", ""),
+                          "function_url_auth_type": p.get("FunctionUrlAuthType", ""),
+                          "invoked_via_function_url": invoked_via_url})
     return {"ref": logical, "attrs": {}}
+
+
+def function_url(s: Stack, logical: str, p: dict) -> dict:
+    if p.get("AuthType") not in ("NONE", "AWS_IAM"):
+        raise DeployError(f"{logical}: AuthType must be NONE or AWS_IAM")
+    function = s.function_by_name_or_arn(p["TargetFunctionArn"])
+    url_id = rand(32, string.ascii_lowercase + string.digits)
+    url = f"https://{url_id}.lambda-url.{REGION}.on.aws/"
+    s.function_urls.append({"logical_id": logical, "function": function, "url_id": url_id, "url": url,
+                            "auth_type": p["AuthType"], "invoke_mode": p.get("InvokeMode", "BUFFERED")})
+    return {"ref": s.functions[function]["arn"], "attrs": {"FunctionUrl": url, "FunctionArn": s.functions[function]["arn"]}}
 
 
 def schedule(s: Stack, logical: str, p: dict) -> dict:
@@ -512,6 +529,7 @@ HANDLERS = {
     "AWS::Lambda::Function": lambda_function,
     "AWS::Lambda::EventSourceMapping": event_source_mapping,
     "AWS::Lambda::Permission": lambda_permission,
+    "AWS::Lambda::Url": function_url,
     "AWS::Scheduler::Schedule": schedule,
     "AWS::ApiGatewayV2::Api": http_api,
     "AWS::ApiGatewayV2::Stage": recorded_only(lambda s, l, p: (p.get("StageName", "$default"), {})),
@@ -682,6 +700,7 @@ def main() -> int:
             "event_source_mappings": stack.mappings,
             "schedules": stack.schedules,
             "http_routes": stack.routes,
+            "function_urls": stack.function_urls,
             "permissions": stack.permissions,
             "resources": {l: {"type": c["type"], "ref": c["ref"], "attrs": c["attrs"]} for l, c in stack.created.items()},
             "outputs": outputs,

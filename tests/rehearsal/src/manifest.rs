@@ -28,6 +28,9 @@ pub struct Manifest {
     pub schedules: Vec<Schedule>,
     /// HTTP API routes.
     pub http_routes: Vec<Route>,
+    /// Lambda function URLs.
+    #[serde(default)]
+    pub function_urls: Vec<FunctionUrl>,
     /// Lambda resource policies (who may invoke).
     pub permissions: Vec<Permission>,
     /// Every created resource: its type, `Ref` value and `Fn::GetAtt` attributes.
@@ -177,6 +180,29 @@ pub struct Permission {
     pub principal: String,
     /// The allowed source ARN pattern.
     pub source_arn: String,
+    /// `FunctionUrlAuthType` (`NONE`, `AWS_IAM`), empty when not set.
+    #[serde(default)]
+    pub function_url_auth_type: String,
+    /// `InvokedViaFunctionUrl`: `lambda:InvokeFunction` only through a function URL.
+    #[serde(default)]
+    pub invoked_via_function_url: bool,
+}
+
+/// An `AWS::Lambda::Url`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FunctionUrl {
+    /// Logical id.
+    pub logical_id: String,
+    /// The function's logical id.
+    pub function: String,
+    /// The URL id (its host's first label).
+    pub url_id: String,
+    /// `https://<url id>.lambda-url.us-east-1.on.aws/`.
+    pub url: String,
+    /// `NONE` or `AWS_IAM`.
+    pub auth_type: String,
+    /// `BUFFERED` or `RESPONSE_STREAM`.
+    pub invoke_mode: String,
 }
 
 /// A created resource.

@@ -1,5 +1,6 @@
 //! The event sources of the template, as AWS runs them: the HTTP API's routes (payload format 2.0,
-//! base64 bodies, the integration timeout, the functions' invoke permissions), the SQS event
+//! base64 bodies, the integration timeout, the functions' invoke permissions), the function URLs
+//! (the same format, route `$default`, the two public permissions a URL needs), the SQS event
 //! source mappings (batch size, batching window, `ReportBatchItemFailures`, maximum
 //! concurrency, polling with the function's own role), and the EventBridge Scheduler schedules
 //! (their role, their `Input`).
@@ -19,7 +20,7 @@ use bridge_aws::sdk::sqs;
 use serde_json::{Value, json};
 
 use crate::lambda::{Outcome, Pool};
-use crate::manifest::{EventSourceMapping, Permission, Route};
+use crate::manifest::{EventSourceMapping, FunctionUrl, Permission, Route};
 
 /// Lambda functions by logical id.
 pub type Functions = BTreeMap<String, Arc<Pool>>;
@@ -116,6 +117,40 @@ async fn route_request(State(api): State<Arc<HttpApi>>, request: Request) -> Res
         }
         return json_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error");
     }
+    let source = EventSource {
+        route_key: format!("{method} {path}"),
+        account: &api.account,
+        api_id: &api.api_id,
+        domain_name: format!("{}.execute-api.us-east-1.amazonaws.com", api.api_id),
+    };
+    let event = proxy_event(&source, &parts, &body);
+    let timeout = Duration::from_millis(route.timeout_ms);
+    let outcome = match tokio::time::timeout(timeout, pool.invoke(&event, None)).await {
+        Ok(o) => o,
+        Err(_) => return json_response(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable"),
+    };
+    let Outcome::Ok(bytes) = outcome else {
+        return json_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error");
+    };
+    proxy_response(&bytes, method == "HEAD")
+}
+
+/// What tells an HTTP API's event from a function URL's (both payload format 2.0).
+struct EventSource<'a> {
+    /// `POST /webhooks/intercom`, or `$default` for a function URL.
+    route_key: String,
+    /// The account id, or `anonymous` for a function URL with AuthType NONE.
+    account: &'a str,
+    /// The API id, or the URL id.
+    api_id: &'a str,
+    /// The host the request was sent to.
+    domain_name: String,
+}
+
+/// The payload format 2.0 event of one request: headers joined by commas, the body in base64.
+fn proxy_event(source: &EventSource<'_>, parts: &axum::http::request::Parts, body: &[u8]) -> Vec<u8> {
+    let method = parts.method.as_str();
+    let path = parts.uri.path();
     let mut headers = serde_json::Map::new();
     for (name, value) in &parts.headers {
         let Ok(v) = value.to_str() else { continue };
@@ -131,15 +166,15 @@ async fn route_request(State(api): State<Arc<HttpApi>>, request: Request) -> Res
     let query = parts.uri.query().unwrap_or("").to_string();
     let mut event = json!({
         "version": "2.0",
-        "routeKey": format!("{method} {path}"),
+        "routeKey": source.route_key,
         "rawPath": path,
         "rawQueryString": query,
         "headers": headers,
         "requestContext": {
-            "accountId": api.account,
-            "apiId": api.api_id,
-            "domainName": format!("{}.execute-api.us-east-1.amazonaws.com", api.api_id),
-            "domainPrefix": api.api_id,
+            "accountId": source.account,
+            "apiId": source.api_id,
+            "domainName": source.domain_name,
+            "domainPrefix": source.api_id,
             "http": {
                 "method": method,
                 "path": path,
@@ -148,13 +183,13 @@ async fn route_request(State(api): State<Arc<HttpApi>>, request: Request) -> Res
                 "userAgent": parts.headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or(""),
             },
             "requestId": request_id,
-            "routeKey": format!("{method} {path}"),
+            "routeKey": source.route_key,
             "stage": "$default",
             "time": now.format("%d/%b/%Y:%H:%M:%S %z").to_string(),
             "timeEpoch": now.timestamp_millis(),
         },
         "isBase64Encoded": true,
-        "body": base64::engine::general_purpose::STANDARD.encode(&body),
+        "body": base64::engine::general_purpose::STANDARD.encode(body),
     });
     if !query.is_empty() {
         let params: serde_json::Map<String, Value> = url::form_urlencoded::parse(query.as_bytes())
@@ -162,16 +197,101 @@ async fn route_request(State(api): State<Arc<HttpApi>>, request: Request) -> Res
             .collect();
         event["queryStringParameters"] = Value::Object(params);
     }
-    let payload = event.to_string().into_bytes();
-    let timeout = Duration::from_millis(route.timeout_ms);
-    let outcome = match tokio::time::timeout(timeout, pool.invoke(&payload, None)).await {
-        Ok(o) => o,
-        Err(_) => return json_response(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable"),
+    event.to_string().into_bytes()
+}
+
+// ---- Lambda function URLs ----------------------------------------------------------------------
+
+/// A function URL as the template declares it (`AWS::Lambda::Url`).
+pub struct FunctionUrlSource {
+    /// The URL.
+    pub url: FunctionUrl,
+    /// Who may invoke which function (`AWS::Lambda::Permission`).
+    pub permissions: Vec<Permission>,
+    /// Its function.
+    pub function: Arc<Pool>,
+    /// Where a URL its function's policy does not open is reported.
+    pub problems: Arc<Mutex<Vec<String>>>,
+    /// Requests it received.
+    pub requests: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for FunctionUrlSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FunctionUrlSource").field("url", &self.url.url).finish()
+    }
+}
+
+/// Serves one function URL on `listener` (every path and method) until the task is dropped.
+pub fn serve_function_url(listener: tokio::net::TcpListener, source: FunctionUrlSource) -> tokio::task::JoinHandle<()> {
+    let app = Router::new().fallback(url_request).with_state(Arc::new(source));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    })
+}
+
+/// Whether the function's resource policy opens a URL of this auth type to everyone: with
+/// AuthType NONE, `lambda:InvokeFunctionUrl` (FunctionUrlAuthType NONE) and, for URLs created
+/// since October 2025, `lambda:InvokeFunction` too (limited to the URL, or not limited).
+fn url_permitted(url: &FunctionUrl, permissions: &[Permission]) -> Result<(), String> {
+    if url.auth_type != "NONE" {
+        return Err(format!("{}: the rehearsal serves only AuthType NONE", url.logical_id));
+    }
+    let mine = |p: &&Permission| p.function == url.function && p.principal == "*";
+    let invoke_url = permissions
+        .iter()
+        .filter(mine)
+        .any(|p| p.action == "lambda:InvokeFunctionUrl" && p.function_url_auth_type == "NONE");
+    let invoke = permissions
+        .iter()
+        .filter(mine)
+        .any(|p| p.action == "lambda:InvokeFunction" && (p.invoked_via_function_url || p.source_arn.is_empty()));
+    let missing: Vec<&str> =
+        [(invoke_url, "lambda:InvokeFunctionUrl (FunctionUrlAuthType NONE)"), (invoke, "lambda:InvokeFunction")]
+            .into_iter()
+            .filter_map(|(ok, what)| (!ok).then_some(what))
+            .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "function URL {} of {}: no AWS::Lambda::Permission allows {} to everyone, so the URL answers 403",
+            url.logical_id,
+            url.function,
+            missing.join(" or ")
+        ))
+    }
+}
+
+async fn url_request(State(source): State<Arc<FunctionUrlSource>>, request: Request) -> Response {
+    source.requests.fetch_add(1, Ordering::Relaxed);
+    let (parts, body) = request.into_parts();
+    // Function URLs take at most 6 MB of request.
+    let Ok(body) = axum::body::to_bytes(body, 6 * 1024 * 1024).await else {
+        return json_response(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large");
     };
-    let Outcome::Ok(bytes) = outcome else {
-        return json_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error");
+    if let Err(problem) = url_permitted(&source.url, &source.permissions) {
+        if let Ok(mut p) = source.problems.lock() {
+            p.push(problem);
+        }
+        return (
+            StatusCode::FORBIDDEN,
+            [("content-type", "application/json")],
+            json!({"Message": "Forbidden"}).to_string(),
+        )
+            .into_response();
+    }
+    let event_source = EventSource {
+        route_key: "$default".into(),
+        account: "anonymous",
+        api_id: &source.url.url_id,
+        domain_name: format!("{}.lambda-url.us-east-1.on.aws", source.url.url_id),
     };
-    proxy_response(&bytes, method == "HEAD")
+    let event = proxy_event(&event_source, &parts, &body);
+    match source.function.invoke(&event, None).await {
+        Outcome::Ok(bytes) => proxy_response(&bytes, parts.method == axum::http::Method::HEAD),
+        _ => json_response(StatusCode::BAD_GATEWAY, "Internal Server Error"),
+    }
 }
 
 /// Reads a payload format 2.0 response.
@@ -457,6 +577,37 @@ fn failures(bytes: &[u8], ids: &[&str]) -> Option<Vec<String>> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn a_public_function_url_needs_both_permissions() {
+        let url = FunctionUrl {
+            logical_id: "HookUrl".into(),
+            function: "Hook".into(),
+            url_id: "abc".into(),
+            url: "https://abc.lambda-url.us-east-1.on.aws/".into(),
+            auth_type: "NONE".into(),
+            invoke_mode: "BUFFERED".into(),
+        };
+        let permission = |action: &str, auth: &str, via_url: bool| Permission {
+            logical_id: format!("{action}{auth}"),
+            function: "Hook".into(),
+            action: action.into(),
+            principal: "*".into(),
+            source_arn: String::new(),
+            function_url_auth_type: auth.into(),
+            invoked_via_function_url: via_url,
+        };
+        let url_only = permission("lambda:InvokeFunctionUrl", "NONE", false);
+        let invoke_via_url = permission("lambda:InvokeFunction", "", true);
+        assert_eq!(url_permitted(&url, &[url_only.clone(), invoke_via_url.clone()]), Ok(()));
+        let err = url_permitted(&url, std::slice::from_ref(&url_only)).unwrap_err();
+        assert!(err.contains("HookUrl of Hook") && err.contains("allows lambda:InvokeFunction to everyone"), "{err}");
+        let err = url_permitted(&url, std::slice::from_ref(&invoke_via_url)).unwrap_err();
+        assert!(err.contains("lambda:InvokeFunctionUrl (FunctionUrlAuthType NONE)"), "{err}");
+        let mut other = invoke_via_url;
+        other.function = "Other".into();
+        assert!(url_permitted(&url, &[url_only, other]).is_err(), "another function's permission does not count");
+    }
 
     #[test]
     fn batch_failures_are_read_as_lambda_reads_them() {

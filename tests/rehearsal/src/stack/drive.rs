@@ -20,6 +20,16 @@ impl Rehearsal {
         &self.api_url
     }
 
+    /// Where the function URL `logical` (an `AWS::Lambda::Url`) is served, when the stack has it.
+    pub fn function_url(&self, logical: &str) -> Option<&str> {
+        self.function_urls.get(logical).map(|u| u.local.as_str())
+    }
+
+    /// How many requests the function URL `logical` received.
+    pub fn function_url_requests(&self, logical: &str) -> u64 {
+        self.function_urls.get(logical).map_or(0, |u| u.requests.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
     /// SDK configuration of the administrator, straight to moto (the harness's own reads).
     pub fn admin_sdk(&self) -> &SdkConfig {
         &self.admin

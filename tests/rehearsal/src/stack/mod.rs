@@ -61,6 +61,14 @@ pub struct Extra {
     pub enterprise_group: u64,
 }
 
+/// A function URL as the rehearsal serves it.
+struct ServedUrl {
+    /// `http://127.0.0.1:<port>/`.
+    local: String,
+    /// Requests it received.
+    requests: Arc<std::sync::atomic::AtomicU64>,
+}
+
 /// A running rehearsal. Everything stops when it is dropped.
 pub struct Rehearsal {
     /// The deployed stack.
@@ -83,9 +91,11 @@ pub struct Rehearsal {
     pub config_text: String,
     problems: Arc<Mutex<Vec<String>>>,
     api_url: String,
+    function_urls: BTreeMap<String, ServedUrl>,
     admin: SdkConfig,
     bin_dir: PathBuf,
     _api: tokio::task::JoinHandle<()>,
+    _urls: Vec<tokio::task::JoinHandle<()>>,
     _evaluator: Arc<Evaluator>,
     _dir: tempfile::TempDir,
     moto: Moto,
@@ -255,6 +265,34 @@ impl Rehearsal {
         intercom.set_webhook_target(Some(format!("{api_url}/webhooks/intercom")));
         zendesk.set_webhook_target(Some(format!("{api_url}/webhooks/zendesk")));
 
+        // Function URLs (WebhookFunctionUrls=enabled): each on its own listener, and the
+        // vendors send to them, as an operator who chose them would set it up.
+        let mut function_urls = BTreeMap::new();
+        let mut url_tasks = Vec::new();
+        for url in &manifest.function_urls {
+            let function =
+                functions.get(&url.function).with_context(|| format!("{}: unknown function", url.logical_id))?;
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let local = format!("http://{}/", listener.local_addr()?);
+            let requests = Arc::new(std::sync::atomic::AtomicU64::new(0));
+            url_tasks.push(sources::serve_function_url(
+                listener,
+                sources::FunctionUrlSource {
+                    url: url.clone(),
+                    permissions: manifest.permissions.clone(),
+                    function: function.clone(),
+                    problems: problems.clone(),
+                    requests: requests.clone(),
+                },
+            ));
+            match url.function.as_str() {
+                "IntercomWebhookFunction" => intercom.set_webhook_target(Some(local.clone())),
+                "ZendeskWebhookFunction" => zendesk.set_webhook_target(Some(local.clone())),
+                _ => {}
+            }
+            function_urls.insert(url.logical_id.clone(), ServedUrl { local, requests });
+        }
+
         let mut pollers = BTreeMap::new();
         for m in manifest.event_source_mappings.iter().filter(|m| m.enabled) {
             let pool = functions.get(&m.function).with_context(|| format!("{}: unknown function", m.logical_id))?;
@@ -285,9 +323,11 @@ impl Rehearsal {
             config_text,
             problems,
             api_url,
+            function_urls,
             admin,
             bin_dir,
             _api: api,
+            _urls: url_tasks,
             _evaluator: evaluator,
             _dir: dir,
             moto,

@@ -1,10 +1,10 @@
 //! Operating the stack: the operator's `bridge` under the operator policy, metrics and logs at
-//! `LogLevel` WARN, and a deploy with a secret made beforehand.
+//! `LogLevel` WARN, a deploy with a secret made beforehand, and webhooks through function URLs.
 
 use bridge_rehearsal::{Options, SecretSetup};
 use serde_json::Value;
 
-use crate::support::{escalated, rehearse};
+use crate::support::{WAIT, escalated, quiet, rehearse, sim};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_operator_runs_the_bridge_command_with_the_operator_policy() {
@@ -80,5 +80,41 @@ async fn an_existing_secret_with_the_four_keys_the_readme_lists_deploys() {
             Ok(())
         },
     )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn with_function_urls_both_vendors_webhooks_reach_their_jobs_without_the_http_api() {
+    let options = Options { params: vec![("WebhookFunctionUrls".into(), "enabled".into())], ..Options::default() };
+    rehearse(options, async |r| {
+        for logical in ["IntercomWebhookFunctionUrl", "ZendeskWebhookFunctionUrl"] {
+            let output = r.manifest.outputs.get(logical).and_then(Value::as_str).unwrap_or_default();
+            anyhow::ensure!(
+                output.starts_with("https://") && output.ends_with(".lambda-url.us-east-1.on.aws/"),
+                "the stack outputs {logical}: {output:?}"
+            );
+            anyhow::ensure!(r.function_url(logical).is_some(), "{logical} is served");
+        }
+
+        // Whatever reaches the URL meets the function's own checks: unsigned is refused.
+        let intercom_url = r.function_url("IntercomWebhookFunctionUrl").unwrap_or_default();
+        let refused = bridge_sim::http_client().post(intercom_url).body("{}").send().await?;
+        anyhow::ensure!(refused.status() == 401, "an unsigned webhook: {}", refused.status());
+
+        // Job 1 from Intercom's webhooks, job 3 from Zendesk's, both sent to the URLs.
+        let (conv, ticket) = escalated(r, "<p>Through the function URL</p>").await?;
+        sim(r.zendesk.set_status(r.seeded.zendesk_agent, ticket, "solved"))?;
+        bridge_e2e::eventually(WAIT, "the close", || {
+            r.intercom.conversation(&conv).is_some_and(|c| c.state == "closed")
+        })
+        .await?;
+        quiet(r).await?;
+        let served = (
+            r.function_url_requests("IntercomWebhookFunctionUrl"),
+            r.function_url_requests("ZendeskWebhookFunctionUrl"),
+        );
+        anyhow::ensure!(served.0 >= 3 && served.1 >= 1, "requests through the URLs (Intercom, Zendesk): {served:?}");
+        Ok(())
+    })
     .await;
 }

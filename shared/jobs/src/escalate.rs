@@ -20,7 +20,7 @@ use bridge_domain::event::{Entity, QueuedEvent};
 use bridge_domain::ids::{PartId, TicketId};
 use bridge_domain::keys::{DocKey, Intent};
 use bridge_domain::model::{Conversation, FieldValue, Link, PartKind, TicketComment, TicketUpdate};
-use bridge_domain::ports::{Claim, Document, Helpdesk, Lease, LinkCreated, Messenger, PortError, Store, WithLink};
+use bridge_domain::ports::{Claim, Helpdesk, Lease, LinkCreated, Messenger, PortError, Store, WithLink};
 use bridge_domain::text::render;
 use serde::{Deserialize, Serialize};
 
@@ -32,7 +32,8 @@ const LEASE_SECS: i64 = 120;
 /// How long to wait before retrying when another worker holds the lease.
 const BUSY_RETRY: Duration = Duration::from_secs(5);
 
-/// Per-conversation state kept beside the link: which parts are already on the ticket.
+/// Per-conversation state kept beside the link: which parts are already on the ticket. Written
+/// by the first follow-up; until then the link's `transcript_parts` says which are.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct EscalationDoc {
     ticket: Option<TicketId>,
@@ -107,7 +108,7 @@ pub async fn run<S: Store, I: Messenger, Z: Helpdesk>(p: &Ports<'_, S, I, Z>, ev
 ///
 /// No lease guards the create: the ticket's `Idempotency-Key` and external id make a second
 /// attempt find the first one's ticket, and the link is written only if absent. One
-/// transaction writes the link, the record of the parts the transcript holds, the requester's
+/// transaction writes the link (with how many parts the transcript holds), the requester's
 /// cached identity and the write-back's lease, so an escalation costs two store writes.
 async fn escalate<S: Store, I: Messenger, Z: Helpdesk>(
     p: &Ports<'_, S, I, Z>,
@@ -134,7 +135,7 @@ async fn escalate<S: Store, I: Messenger, Z: Helpdesk>(
 
     let external_id = escalation::external_id(config, &conversation.id);
     let existing = p.zendesk.tickets_by_external_id(&external_id).await?;
-    let (ticket, copied_parts) = match existing.into_iter().min_by_key(|t| t.id) {
+    let (ticket, transcript_parts) = match existing.into_iter().min_by_key(|t| t.id) {
         // An earlier attempt created the ticket and died before the link: its transcript holds
         // the parts made up to its creation.
         Some(t) => (t.id, parts_up_to(conversation, t.created_at)),
@@ -161,16 +162,16 @@ async fn escalate<S: Store, I: Messenger, Z: Helpdesk>(
                 PortError::Conflict { .. } => JobError::Retry { after: Some(BUSY_RETRY), source: e },
                 e => e.into(),
             })?;
-            (created.id, conversation.parts.iter().map(|part| part.id.to_string()).collect())
+            (created.id, conversation.parts.len())
         }
     };
 
-    let link =
+    let mut link =
         Link::new(conversation.id.clone(), ticket, Some(requester.user_id), Some(contact_id.clone()), p.clock.now());
-    let record = EscalationDoc { ticket: Some(ticket), copied_parts };
+    link.transcript_parts = Some(u32::try_from(transcript_parts).unwrap_or(u32::MAX));
     let writeback = Intent::Writeback(conversation.id.clone(), ticket);
     let mut with = WithLink {
-        docs: vec![(DocKey::Escalation(conversation.id.clone()), &record as &dyn Document)],
+        docs: Vec::new(),
         lease: Some(Lease {
             intent: writeback.clone(),
             holder: holder.to_owned(),
@@ -240,9 +241,10 @@ async fn mirror_change<S: Store, I: Messenger, Z: Helpdesk>(
     Ok(Some(format!("conversation {}: ticket {} set to {what}", conversation.id, ticket.id)))
 }
 
-/// The ids of the parts made at or before `at` (the transcript of a ticket created then).
-fn parts_up_to(conversation: &Conversation, at: bridge_domain::model::Timestamp) -> BTreeSet<String> {
-    conversation.parts.iter().filter(|part| part.created_at <= at).map(|part| part.id.to_string()).collect()
+/// How many parts, from the first, were made at or before `at` (the transcript of a ticket
+/// created then). Intercom lists a conversation's parts oldest first.
+fn parts_up_to(conversation: &Conversation, at: bridge_domain::model::Timestamp) -> usize {
+    conversation.parts.iter().take_while(|part| part.created_at <= at).count()
 }
 
 /// Writes the ticket id and URL onto the conversation and adds the internal note, each once
@@ -363,18 +365,20 @@ async fn append_follow_ups<S: Store, I: Messenger, Z: Helpdesk>(
     let (mut doc, mut version) = match loaded {
         Some(v) => (v.value, Some(v.version)),
         None => {
-            // No record (ticket made by an older version, or lost): everything up to the
-            // link's creation counts as already in the transcript.
+            // No record yet (the first follow-up): the parts the transcript holds, as many from
+            // the first as the link says. A link made by an older version does not say: then
+            // everything up to the link's creation counts as in the transcript.
             let created = link.history.iter().find_map(|h| match h {
                 bridge_domain::model::LinkEvent::Created { at, .. } => Some(*at),
                 _ => None,
             });
-            let copied = conversation
-                .parts
-                .iter()
-                .filter(|part| created.is_none_or(|at| part.created_at <= at))
-                .map(|part| part.id.to_string())
-                .collect();
+            let in_transcript: Vec<&bridge_domain::model::Part> = match link.transcript_parts {
+                Some(n) => conversation.parts.iter().take(usize::try_from(n).unwrap_or(usize::MAX)).collect(),
+                None => {
+                    conversation.parts.iter().filter(|part| created.is_none_or(|at| part.created_at <= at)).collect()
+                }
+            };
+            let copied = in_transcript.into_iter().map(|part| part.id.to_string()).collect();
             (EscalationDoc { ticket: Some(link.ticket_id), copied_parts: copied }, None)
         }
     };

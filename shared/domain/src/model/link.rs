@@ -68,6 +68,11 @@ pub struct Link {
     /// conversations that have since moved on: check their own link.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shared_with: Vec<ConversationId>,
+    /// How many of the conversation's parts, from the first, the ticket's transcript holds (its
+    /// first comment). Job 1 counts them as on the ticket until it keeps its own record of the
+    /// parts it appended; `None` on links made before the count was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcript_parts: Option<u32>,
 }
 
 impl Link {
@@ -88,6 +93,7 @@ impl Link {
             version: 1,
             history: vec![LinkEvent::Created { ticket: ticket_id, at }],
             shared_with: Vec::new(),
+            transcript_parts: None,
         }
     }
 }

@@ -221,6 +221,34 @@ async fn follow_ups_are_appended_once_and_own_notes_never() {
 }
 
 #[tokio::test]
+async fn a_reply_made_in_the_second_of_the_escalation_but_after_its_transcript_is_appended() {
+    // The escalation writes no record of the parts on the ticket: the link counts the parts its
+    // transcript holds. A reply stamped with the link's second (Intercom's clock has whole
+    // seconds) is not in the transcript, and a cut-off by time would lose it.
+    let p = TestPorts::new(CONFIG);
+    seed(&p, &["escalate"]);
+    run(&p.ports(), &event("conversation_part.tag.created")).await.unwrap();
+    let conv = ConversationId::parse("42").unwrap();
+    let link = p.store.link_by_conversation(&conv).await.unwrap().unwrap();
+    assert_eq!(link.transcript_parts, Some(1), "the opening part");
+    let escalated_at = link
+        .history
+        .iter()
+        .find_map(|h| match h {
+            LinkEvent::Created { at, .. } => Some(*at),
+            _ => None,
+        })
+        .unwrap();
+    let same_second = part("p2", PartKind::Comment, AuthorRole::User, "c1", "One more detail", escalated_at.0);
+    p.intercom.conversations.lock().unwrap().get_mut("42").unwrap().parts.push(same_second);
+    run(&p.ports(), &event("conversation.user.replied")).await.unwrap();
+    let comments = p.zendesk.comments(link.ticket_id);
+    assert_eq!(comments.len(), 2, "transcript + the reply: {comments:?}");
+    assert!(comments[1].html_body.contains("One more detail"));
+    assert!(!comments[1].html_body.contains("Invoice is wrong"), "the transcript's part is not appended again");
+}
+
+#[tokio::test]
 async fn a_visitor_without_email_or_external_id_is_escalated_and_found_again_once_identified() {
     let p = TestPorts::new(CONFIG);
     seed(&p, &["escalate"]);

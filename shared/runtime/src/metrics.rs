@@ -1,9 +1,12 @@
 //! Counters, kept in memory (tests and `bridge serve` read them) and, in a Lambda, written as
 //! CloudWatch Embedded Metric Format (EMF) documents, the convention of AWS Lambda Powertools:
 //!
-//! - one document per run (an SQS batch, a schedule) and per set of dimension values, written
-//!   when the run ends ([`Counters::flush`], called by `App::after_run`); the ingress, which has
-//!   no end-of-request hook, writes one per call ([`Flush::EachCall`]);
+//! - written when a run ends ([`Counters::flush`], called by `App::after_run` for an SQS batch
+//!   or a schedule, and by the ingress after each request), or per call ([`Flush::EachCall`]);
+//! - as few documents as the run's sets of dimension values allow: one `_aws.CloudWatchMetrics`
+//!   directive per set, and sets share a document when neither a dimension nor a metric name
+//!   clashes (`Job=escalate` with `Vendor=zendesk,Status=200`, but not with `Job=tag-sync`), so a
+//!   run usually writes one log line of metrics;
 //! - every metric under its own dimension set (`["Job"]`, `["Vendor", "Status"]`: the alarms
 //!   read those) and the same set with `service` first (`["service", "Job"]`), `service` being
 //!   the function's name (`AWS_LAMBDA_FUNCTION_NAME`, else `bridge`);
@@ -52,6 +55,8 @@ enum Sink {
 
 /// Dimension values of one group of metrics, in the order they were given.
 type Dimensions = Vec<(String, String)>;
+/// One set of dimension values and its counts: a directive of an EMF document.
+type Group = (Dimensions, BTreeMap<String, u64>);
 
 /// In-process counters by name, and their EMF documents.
 #[derive(Debug)]
@@ -143,15 +148,13 @@ impl Counters {
         if matches!(self.sink, Sink::Off) {
             return;
         }
-        let pending = std::mem::take(&mut *lock(&self.pending));
-        let timestamp = chrono::Utc::now().timestamp_millis();
-        let mut documents = Vec::new();
+        let mut groups: Vec<Group> = Vec::new();
         if self.cold_start.swap(false, Ordering::SeqCst) {
-            documents.push(self.document(timestamp, &[], &BTreeMap::from([(COLD_START.to_string(), 1)])));
+            groups.push((Vec::new(), BTreeMap::from([(COLD_START.to_string(), 1)])));
         }
-        for (dims, metrics) in &pending {
-            documents.push(self.document(timestamp, dims, metrics));
-        }
+        groups.extend(std::mem::take(&mut *lock(&self.pending)));
+        let timestamp = chrono::Utc::now().timestamp_millis();
+        let documents: Vec<Value> = pack(&groups).iter().map(|doc| self.document(timestamp, doc)).collect();
         match &self.sink {
             Sink::Off => {}
             Sink::Stdout => {
@@ -166,33 +169,32 @@ impl Counters {
         }
     }
 
-    /// One EMF document: the metrics of one set of dimension values.
-    fn document(&self, timestamp: i64, dims: &[(String, String)], metrics: &BTreeMap<String, u64>) -> Value {
-        let names: Vec<&str> = dims.iter().map(|(k, _)| k.as_str()).collect();
-        let with_service: Vec<&str> = std::iter::once(SERVICE_DIMENSION).chain(names.iter().copied()).collect();
-        let sets: Vec<Vec<&str>> = match names.is_empty() {
-            true => vec![with_service],
-            false => vec![names, with_service],
-        };
+    /// One EMF document: a directive per set of dimension values, their values and counts at
+    /// the root (the sets were packed so that none clash).
+    fn document(&self, timestamp: i64, groups: &[&Group]) -> Value {
         let mut root = Map::new();
-        root.insert(
-            "_aws".into(),
-            json!({
-                "Timestamp": timestamp,
-                "CloudWatchMetrics": [{
-                    "Namespace": NAMESPACE,
-                    "Dimensions": sets,
-                    "Metrics": metrics.keys().map(|name| json!({ "Name": name, "Unit": "Count" })).collect::<Vec<_>>(),
-                }],
-            }),
-        );
+        let mut directives = Vec::with_capacity(groups.len());
+        for (dims, metrics) in groups {
+            let names: Vec<&str> = dims.iter().map(|(k, _)| k.as_str()).collect();
+            let with_service: Vec<&str> = std::iter::once(SERVICE_DIMENSION).chain(names.iter().copied()).collect();
+            let sets: Vec<Vec<&str>> = match names.is_empty() {
+                true => vec![with_service],
+                false => vec![names, with_service],
+            };
+            directives.push(json!({
+                "Namespace": NAMESPACE,
+                "Dimensions": sets,
+                "Metrics": metrics.keys().map(|name| json!({ "Name": name, "Unit": "Count" })).collect::<Vec<_>>(),
+            }));
+            for (k, v) in dims {
+                root.insert(k.clone(), Value::from(v.as_str()));
+            }
+            for (name, n) in metrics {
+                root.insert(name.clone(), Value::from(*n));
+            }
+        }
+        root.insert("_aws".into(), json!({ "Timestamp": timestamp, "CloudWatchMetrics": directives }));
         root.insert(SERVICE_DIMENSION.into(), Value::from(self.service.as_str()));
-        for (k, v) in dims {
-            root.insert(k.clone(), Value::from(v.as_str()));
-        }
-        for (name, n) in metrics {
-            root.insert(name.clone(), Value::from(*n));
-        }
         Value::Object(root)
     }
 
@@ -221,6 +223,25 @@ impl Counters {
     pub fn snapshot(&self) -> BTreeMap<String, u64> {
         lock(&self.values).clone()
     }
+}
+
+/// Groups the sets of dimension values into documents, in order: each set joins the first
+/// document in which none of its dimension names and none of its metric names is taken (one
+/// root member per name, and a dimension has one value per document).
+fn pack(groups: &[Group]) -> Vec<Vec<&Group>> {
+    let mut documents: Vec<(std::collections::BTreeSet<&str>, Vec<&Group>)> = Vec::new();
+    for group in groups {
+        let (dims, metrics) = group;
+        let names: Vec<&str> = dims.iter().map(|(k, _)| k.as_str()).chain(metrics.keys().map(String::as_str)).collect();
+        match documents.iter_mut().find(|(taken, _)| names.iter().all(|n| !taken.contains(n))) {
+            Some((taken, members)) => {
+                taken.extend(names);
+                members.push(group);
+            }
+            None => documents.push((names.into_iter().collect(), vec![group])),
+        }
+    }
+    documents.into_iter().map(|(_, members)| members).collect()
 }
 
 fn key(name: &str, dimensions: &[(&str, &str)]) -> String {
@@ -256,57 +277,84 @@ mod emf_tests {
         lock(buffer).iter().map(|line| serde_json::from_str(line).unwrap()).collect()
     }
 
+    /// The directive of `doc` whose metrics include `metric`.
+    fn directive<'a>(doc: &'a Value, metric: &str) -> &'a Value {
+        doc["_aws"]["CloudWatchMetrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["Metrics"].as_array().unwrap().iter().any(|m| m["Name"] == metric))
+            .unwrap_or_else(|| panic!("no directive for {metric} in {doc}"))
+    }
+
     #[test]
-    fn a_run_is_one_document_per_set_of_dimension_values_with_service_and_cold_start() {
+    fn a_run_packs_its_sets_of_dimension_values_into_as_few_documents_as_do_not_clash() {
         let (c, buffer) = Counters::capturing(Flush::PerRun);
         let c = c.with_service("stack-escalate");
         c.incr("ActionsDone", ("Job", "escalate"));
         c.incr("ActionsDone", ("Job", "escalate"));
         c.incr("Retries", ("Job", "escalate"));
         c.add2("VendorCalls", ("Vendor", "zendesk"), ("Status", "200"), 3);
+        c.add2("VendorCalls", ("Vendor", "zendesk"), ("Status", "429"), 1);
         assert!(lock(&buffer).is_empty(), "nothing is written before the run ends");
         c.flush();
         let docs = documents(&buffer);
-        assert_eq!(docs.len(), 3, "{docs:#?}");
+        // The cold start, the job's counters and one vendor status share a document; the
+        // second status cannot (Vendor and Status already have values there).
+        assert_eq!(docs.len(), 2, "{docs:#?}");
+        let first = &docs[0];
+        let aws = first["_aws"].as_object().unwrap();
+        assert!(aws["Timestamp"].as_i64().unwrap() > 1_600_000_000_000, "milliseconds since the epoch");
+        assert_eq!(aws["CloudWatchMetrics"].as_array().unwrap().len(), 3, "one directive per set: {first}");
+        assert_eq!(first["service"], "stack-escalate");
+        assert!(first.get("level").is_none() && first.get("message").is_none(), "not a log line");
 
         // The cold start: ["service"] only.
-        let cold = &docs[0];
-        assert_eq!(cold["ColdStart"], 1);
-        assert_eq!(cold["service"], "stack-escalate");
-        assert_eq!(cold["_aws"]["CloudWatchMetrics"][0]["Dimensions"], json!([["service"]]));
+        assert_eq!(first["ColdStart"], 1);
+        assert_eq!(directive(first, "ColdStart")["Dimensions"], json!([["service"]]));
 
-        // The job's counters: one document, the alarms' dimension set and the service's.
-        let job = docs.iter().find(|d| d.get("Job").is_some()).unwrap();
-        let aws = job["_aws"].as_object().unwrap();
-        assert!(aws["Timestamp"].as_i64().unwrap() > 1_600_000_000_000, "milliseconds since the epoch");
-        let directives = aws["CloudWatchMetrics"].as_array().unwrap();
-        assert_eq!(directives.len(), 1, "one _aws.CloudWatchMetrics directive");
-        assert_eq!(directives[0]["Namespace"], NAMESPACE);
-        assert_eq!(directives[0]["Dimensions"], json!([["Job"], ["service", "Job"]]));
+        // The job's counters: the alarms' dimension set and the service's.
+        let job = directive(first, "ActionsDone");
+        assert_eq!(job["Namespace"], NAMESPACE);
+        assert_eq!(job["Dimensions"], json!([["Job"], ["service", "Job"]]));
         assert_eq!(
-            directives[0]["Metrics"],
+            job["Metrics"],
             json!([{ "Name": "ActionsDone", "Unit": "Count" }, { "Name": "Retries", "Unit": "Count" }])
         );
-        assert_eq!((job["service"].as_str(), job["Job"].as_str()), (Some("stack-escalate"), Some("escalate")));
-        assert_eq!((job["ActionsDone"].as_u64(), job["Retries"].as_u64()), (Some(2), Some(1)));
-        assert!(job.get("level").is_none() && job.get("message").is_none(), "not a log line");
+        assert_eq!(first["Job"], "escalate");
+        assert_eq!((first["ActionsDone"].as_u64(), first["Retries"].as_u64()), (Some(2), Some(1)));
 
-        let vendor = docs.iter().find(|d| d.get("Vendor").is_some()).unwrap();
-        assert_eq!(
-            vendor["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
-            json!([["Vendor", "Status"], ["service", "Vendor", "Status"]])
-        );
-        assert_eq!((vendor["Status"].as_str(), vendor["VendorCalls"].as_u64()), (Some("200"), Some(3)));
+        let vendor = directive(first, "VendorCalls");
+        assert_eq!(vendor["Dimensions"], json!([["Vendor", "Status"], ["service", "Vendor", "Status"]]));
+        assert_eq!((first["Status"].as_str(), first["VendorCalls"].as_u64()), (Some("200"), Some(3)));
+        let second = &docs[1];
+        assert_eq!(second["_aws"]["CloudWatchMetrics"].as_array().unwrap().len(), 1);
+        assert_eq!((second["Vendor"].as_str(), second["Status"].as_str()), (Some("zendesk"), Some("429")));
+        assert_eq!((second["VendorCalls"].as_u64(), second["service"].as_str()), (Some(1), Some("stack-escalate")));
+        assert!(second.get("Job").is_none() && second.get("ColdStart").is_none());
 
         // The next run: no second cold start; an empty run writes nothing.
         c.incr("ActionsDone", ("Job", "escalate"));
         c.flush();
         c.flush();
         let docs = documents(&buffer);
-        assert_eq!(docs.len(), 4);
-        assert_eq!(docs[3]["ActionsDone"], 1);
-        assert!(docs[3].get("ColdStart").is_none());
+        assert_eq!(docs.len(), 3);
+        assert_eq!(docs[2]["ActionsDone"], 1);
+        assert!(docs[2].get("ColdStart").is_none());
         assert_eq!(c.get("ActionsDone", ("Job", "escalate")), 3, "the in-memory totals keep counting");
+    }
+
+    #[test]
+    fn the_same_metric_under_two_dimension_names_takes_two_documents() {
+        let (c, buffer) = Counters::capturing(Flush::PerRun);
+        c.flush(); // the cold start
+        c.incr("Errors", ("Job", "escalate"));
+        c.incr("Errors", ("Vendor", "zendesk"));
+        c.flush();
+        let docs = documents(&buffer);
+        assert_eq!(docs.len(), 3, "one root member per metric name: {docs:#?}");
+        assert_eq!((docs[1]["Job"].as_str(), docs[1]["Errors"].as_u64()), (Some("escalate"), Some(1)));
+        assert_eq!((docs[2]["Vendor"].as_str(), docs[2]["Errors"].as_u64()), (Some("zendesk"), Some(1)));
     }
 
     #[test]
@@ -314,11 +362,11 @@ mod emf_tests {
         let (c, buffer) = Counters::capturing(Flush::EachCall);
         c.incr("EventsReceived", ("Vendor", "intercom"));
         let docs = documents(&buffer);
-        assert_eq!(docs.len(), 2, "the cold start and the count");
-        assert_eq!(docs[1]["EventsReceived"], 1);
-        assert_eq!(docs[1]["service"], c.service());
+        assert_eq!(docs.len(), 1, "the count, with the cold start");
+        assert_eq!((docs[0]["EventsReceived"].as_u64(), docs[0]["ColdStart"].as_u64()), (Some(1), Some(1)));
+        assert_eq!(docs[0]["service"], c.service());
         c.incr("EventsQueued", ("Vendor", "intercom"));
-        assert_eq!(documents(&buffer).len(), 3);
+        assert_eq!(documents(&buffer).len(), 2);
 
         let quiet = Counters::default();
         quiet.incr("EventsReceived", ("Vendor", "intercom"));

@@ -298,7 +298,7 @@ impl Store for DynamoStore {
     async fn create_link_with(&self, link: &Link, with: WithLink<'_>) -> PortResult<LinkCreated> {
         let tickets = link_tickets(link);
         let body = encode_link(link)?;
-        let mut items = Vec::with_capacity(tickets.len() + 1 + with.docs.len() + 1);
+        let mut items = Vec::with_capacity(tickets.len() + 1 + with.docs.len());
         items.push(self.link_put(
             conversation_key(&link.conversation_id),
             link,
@@ -315,13 +315,6 @@ impl Store for DynamoStore {
             let mut item = key(doc_key(doc), sort::DOC);
             item.insert("body".into(), text(body));
             item.insert("version".into(), num(1));
-            items.push(transact_put(&self.table, item)?);
-        }
-        if let Some(lease) = &with.lease {
-            let mut item = key(intent_key(&lease.intent), sort::INTENT);
-            item.insert("state".into(), text(CLAIMED));
-            item.insert("holder".into(), text(lease.holder.as_str()));
-            item.insert("lease_until".into(), num(lease.until.0));
             items.push(transact_put(&self.table, item)?);
         }
         for _ in 0..CLAIM_ATTEMPTS {

@@ -15,7 +15,7 @@ use bridge_domain::event::Vendor;
 use bridge_domain::ids::{ContactId, ConversationId, PartId, TicketId};
 use bridge_domain::keys::{DocKey, Intent};
 use bridge_domain::model::{Link, LinkEvent, Timestamp};
-use bridge_domain::ports::{Claim, Doc, Document, Lease, LinkCreated, Queue, Store, WithLink};
+use bridge_domain::ports::{Claim, Doc, Document, LinkCreated, Queue, Store, WithLink};
 use bridge_domain::routing::JobKind;
 use bridge_sim::moto::{Moto, unique_name};
 
@@ -169,43 +169,27 @@ async fn create_link_twice_answers_already_linked() {
 }
 
 #[tokio::test]
-async fn a_link_carries_its_documents_and_lease_or_none_of_them() {
+async fn a_link_carries_its_documents_or_none_of_them() {
     let (_moto, store) = store().await;
     let (record, person) = (DocKey::Escalation(conv("c1")), DocKey::IntercomPerson(contact("k1")));
-    let writeback = Intent::Writeback(conv("c1"), ticket(100));
-    let with = |holder: &str| WithLink {
+    let with = || WithLink {
         docs: vec![(record.clone(), &["p1", "p2"] as &dyn Document), (person.clone(), &"zendesk user 7")],
-        lease: Some(Lease { intent: writeback.clone(), holder: holder.into(), until: Timestamp(2_000) }),
     };
 
     // Nothing yet: one batched read answers both.
     let (found, doc) = store.link_and_doc::<Vec<String>>(&conv("c1"), &record).await.unwrap();
     assert_eq!((found, doc), (None, None));
 
-    assert_eq!(store.create_link_with(&link("c1", 100), with("h1")).await.unwrap(), LinkCreated::Created);
+    assert_eq!(store.create_link_with(&link("c1", 100), with()).await.unwrap(), LinkCreated::Created);
     let (found, doc) = store.link_and_doc::<Vec<String>>(&conv("c1"), &record).await.unwrap();
     assert_eq!(found, Some(link("c1", 100)));
     assert_eq!(doc, Some(Doc { value: vec!["p1".to_string(), "p2".to_string()], version: 1 }));
     assert_eq!(store.load::<String>(&person).await.unwrap().unwrap().value, "zendesk user 7");
-    // The lease is held by the link's creator: another holder is told to wait.
-    assert_eq!(store.claim(&writeback, "h2", Duration::from_secs(60), Timestamp(1_000)).await.unwrap(), Claim::Busy);
-    assert_eq!(
-        store.claim(&writeback, "h1", Duration::from_secs(60), Timestamp(1_000)).await.unwrap(),
-        Claim::Acquired
-    );
 
     // A second link for the same conversation writes none of its companions.
-    store.complete(&writeback, "note 1").await.unwrap();
     store.delete(&person).await.unwrap();
-    assert!(matches!(
-        store.create_link_with(&link("c1", 101), with("h3")).await.unwrap(),
-        LinkCreated::AlreadyLinked(_)
-    ));
+    assert!(matches!(store.create_link_with(&link("c1", 101), with()).await.unwrap(), LinkCreated::AlreadyLinked(_)));
     assert_eq!(store.load::<String>(&person).await.unwrap(), None);
-    assert_eq!(
-        store.claim(&writeback, "h3", Duration::from_secs(60), Timestamp(1_000)).await.unwrap(),
-        Claim::Done("note 1".into())
-    );
 }
 
 #[tokio::test]

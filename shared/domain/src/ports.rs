@@ -182,32 +182,18 @@ impl<T: Serialize + Send + Sync> Document for T {
     }
 }
 
-/// A lease taken on an intent in the same transaction as a new link, so the step after the
-/// link (the write-back) is held by its creator from the start.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lease {
-    /// The intent.
-    pub intent: Intent,
-    /// Who holds it.
-    pub holder: String,
-    /// When it expires.
-    pub until: Timestamp,
-}
-
 /// Writes made in the same transaction as a new link: they happen if and only if the link is
 /// created (see [`Store::create_link_with`]). Folding them in saves a request each.
 #[derive(Default)]
 pub struct WithLink<'a> {
     /// Documents written as version 1, replacing what was there.
     pub docs: Vec<(DocKey, &'a dyn Document)>,
-    /// An intent claimed for its holder.
-    pub lease: Option<Lease>,
 }
 
 impl std::fmt::Debug for WithLink<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let docs: Vec<String> = self.docs.iter().map(|(k, _)| k.to_string()).collect();
-        f.debug_struct("WithLink").field("docs", &docs).field("lease", &self.lease).finish()
+        f.debug_struct("WithLink").field("docs", &docs).finish()
     }
 }
 
@@ -268,7 +254,7 @@ pub trait Store: Send + Sync {
         self.create_link_with(link, WithLink::default())
     }
 
-    /// Like [`Store::create_link`], with `with`'s documents and lease written in the same
+    /// Like [`Store::create_link`], with `with`'s documents written in the same
     /// transaction: all of them, or (when the link already exists) none.
     fn create_link_with(&self, link: &Link, with: WithLink<'_>)
     -> impl Future<Output = PortResult<LinkCreated>> + Send;

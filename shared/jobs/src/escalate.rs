@@ -6,8 +6,8 @@
 //! - before creating, tickets already carrying the conversation's external id are reused, and
 //!   the create itself sends a stable `Idempotency-Key`, so a crash between the create and the
 //!   link write, or two attempts at once, never give a second ticket;
-//! - one transaction writes the link (only if absent), the record of the parts the transcript
-//!   holds, the cached identity and the write-back's lease;
+//! - one transaction writes the link (only if absent, counting the parts the transcript holds)
+//!   and the cached identity; the link implies its creator's lease on the write-back;
 //! - the write-back (attributes, then note) and each appended part has its own intent with a
 //!   done marker; the note and the appended comments are also looked for on the vendor side
 //!   before being written again, since neither vendor deduplicates them.
@@ -20,7 +20,7 @@ use bridge_domain::event::{Entity, QueuedEvent};
 use bridge_domain::ids::{PartId, TicketId};
 use bridge_domain::keys::{DocKey, Intent};
 use bridge_domain::model::{Conversation, FieldValue, Link, PartKind, TicketComment, TicketUpdate};
-use bridge_domain::ports::{Claim, Helpdesk, Lease, LinkCreated, Messenger, PortError, Store, WithLink};
+use bridge_domain::ports::{Claim, Helpdesk, LinkCreated, Messenger, PortError, Store, WithLink};
 use bridge_domain::text::render;
 use serde::{Deserialize, Serialize};
 
@@ -75,7 +75,7 @@ pub async fn run<S: Store, I: Messenger, Z: Helpdesk>(p: &Ports<'_, S, I, Z>, ev
         // dead-lettered, naming it, by the message that escalated. Later events retry it, so it
         // heals once the attribute exists, but do not fail for it: their replies and changes
         // still reach the ticket, and one setup slip is one dead letter, not one per event.
-        match finish_writeback(p, &conversation, link.ticket_id, &holder).await {
+        match finish_writeback(p, &conversation, &link, link.ticket_id, &holder).await {
             Err(JobError::Permanent { reason, .. }) => tracing::warn!(
                 conversation_id = %conversation_id,
                 ticket_id = %link.ticket_id,
@@ -108,8 +108,9 @@ pub async fn run<S: Store, I: Messenger, Z: Helpdesk>(p: &Ports<'_, S, I, Z>, ev
 ///
 /// No lease guards the create: the ticket's `Idempotency-Key` and external id make a second
 /// attempt find the first one's ticket, and the link is written only if absent. One
-/// transaction writes the link (with how many parts the transcript holds), the requester's
-/// cached identity and the write-back's lease, so an escalation costs two store writes.
+/// transaction writes the link (with how many parts the transcript holds) and the requester's
+/// cached identity; the link implies the write-back's lease ([`implied_lease`]), so an
+/// escalation costs two store writes, the second the write-back's done marker.
 async fn escalate<S: Store, I: Messenger, Z: Helpdesk>(
     p: &Ports<'_, S, I, Z>,
     esc: &bridge_domain::config::EscalationConfig,
@@ -166,27 +167,21 @@ async fn escalate<S: Store, I: Messenger, Z: Helpdesk>(
         }
     };
 
-    let mut link =
-        Link::new(conversation.id.clone(), ticket, Some(requester.user_id), Some(contact_id.clone()), p.clock.now());
+    let now = p.clock.now();
+    let mut link = Link::new(conversation.id.clone(), ticket, Some(requester.user_id), Some(contact_id.clone()), now);
     link.transcript_parts = Some(u32::try_from(transcript_parts).unwrap_or(u32::MAX));
-    let writeback = Intent::Writeback(conversation.id.clone(), ticket);
-    let mut with = WithLink {
-        docs: Vec::new(),
-        lease: Some(Lease {
-            intent: writeback.clone(),
-            holder: holder.to_owned(),
-            until: p.clock.now().plus(LEASE_SECS),
-        }),
-    };
+    let mut with = WithLink { docs: Vec::new() };
     if new_person {
         with.docs.push((DocKey::IntercomPerson(contact_id.clone()), &person));
     }
     match p.store.create_link_with(&link, with).await? {
         LinkCreated::Created => {
-            // The lease came with the link: write back at once.
+            // The write-back's lease came with the link (implied by it, see `implied_lease`):
+            // write back at once.
+            let writeback = Intent::Writeback(conversation.id.clone(), ticket);
             let url = p.zendesk.ticket_url(ticket);
             let result = write_back(p, conversation, ticket, &url).await;
-            crate::settle(p.store, &writeback, holder, result).await?;
+            settle_writeback(p.store, &writeback, holder, now, result).await?;
             Ok(ticket)
         }
         LinkCreated::AlreadyLinked(other) => {
@@ -198,7 +193,7 @@ async fn escalate<S: Store, I: Messenger, Z: Helpdesk>(
                     "conversation was already linked to another ticket; keeping the existing link"
                 );
             }
-            finish_writeback(p, conversation, other.ticket_id, holder).await?;
+            finish_writeback(p, conversation, &other, other.ticket_id, holder).await?;
             Ok(other.ticket_id)
         }
     }
@@ -247,12 +242,26 @@ fn parts_up_to(conversation: &Conversation, at: bridge_domain::model::Timestamp)
     conversation.parts.iter().take_while(|part| part.created_at <= at).count()
 }
 
+/// Until when the escalation that created `link` holds the write-back of `ticket`, when that is
+/// the ticket it linked: it writes back at once, so its lease is implied by the link instead of
+/// being an item of the link's transaction (two write units less per escalation). An item for
+/// the intent, once there (done, given up, or claimed by a later attempt), says more.
+fn implied_lease(link: &Link, ticket: TicketId) -> Option<bridge_domain::model::Timestamp> {
+    link.history.iter().find_map(|event| match event {
+        bridge_domain::model::LinkEvent::Created { ticket: linked, at } if *linked == ticket => {
+            Some(at.plus(LEASE_SECS))
+        }
+        _ => None,
+    })
+}
+
 /// Writes the ticket id and URL onto the conversation and adds the internal note, each once
 /// per (conversation, ticket): after an escalation, and when the link moves to a merge target
 /// or a follow-up (job 3 calls it then).
 pub(crate) async fn finish_writeback<S: Store, I: Messenger, Z: Helpdesk>(
     p: &Ports<'_, S, I, Z>,
     conversation: &Conversation,
+    link: &Link,
     ticket: TicketId,
     holder: &str,
 ) -> Result<(), JobError> {
@@ -264,11 +273,37 @@ pub(crate) async fn finish_writeback<S: Store, I: Messenger, Z: Helpdesk>(
     // is harmless, and the note is looked for before it is posted, so a retry after a crash
     // between the two adds nothing.
     let intent = Intent::Writeback(conversation.id.clone(), ticket);
+    if implied_lease(link, ticket).is_some_and(|until| now < until) && store.intent_state(&intent).await?.is_none() {
+        // The escalation that made the link is writing back.
+        return Ok(());
+    }
     if store.claim(&intent, holder, LEASE, now).await? != Claim::Acquired {
         return Ok(());
     }
     let result = write_back(p, conversation, ticket, &url).await;
-    crate::settle(store, &intent, holder, result).await.map(|_| ())
+    settle_writeback(store, &intent, holder, now, result).await
+}
+
+/// Completes the write-back, or gives its lease up after a failure so that the next attempt
+/// writes back at once. Giving up leaves the intent's item, claimed with a lease that has run
+/// out: unlike [`Store::release`], which deletes it, since no item would mean the escalation's
+/// implied lease again ([`implied_lease`]).
+async fn settle_writeback<S: Store>(
+    store: &S,
+    intent: &Intent,
+    holder: &str,
+    now: bridge_domain::model::Timestamp,
+    result: Result<String, PortError>,
+) -> Result<(), JobError> {
+    match result {
+        Ok(note) => Ok(store.complete(intent, &note).await?),
+        Err(e) => {
+            if let Err(give_up) = store.claim(intent, holder, Duration::ZERO, now.plus(-1)).await {
+                tracing::warn!(intent = %intent, error = %give_up, "could not give the write-back's lease up");
+            }
+            Err(e.into())
+        }
+    }
 }
 
 /// Sets the ticket attributes, then posts the note unless an earlier attempt already did.
@@ -413,7 +448,7 @@ async fn append_follow_ups<S: Store, I: Messenger, Z: Helpdesk>(
                 let comment = follow_up_comment(first, kind, author, files);
                 let moved = crate::lifecycle::create_followup(p, link, &live, comment).await?;
                 ticket = moved.ticket_id;
-                finish_writeback(p, conversation, ticket, holder).await?;
+                finish_writeback(p, conversation, &moved, ticket, holder).await?;
             }
             bridge_domain::links::AppendTarget::Comment { reopens: true } => {
                 let fp = bridge_domain::loop_guard::fingerprint([bridge_domain::model::TicketStatus::Open.as_str()]);

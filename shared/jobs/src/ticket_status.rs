@@ -108,7 +108,7 @@ async fn reflect<S: Store, I: Messenger, Z: Helpdesk>(
     if moved_here && doc.ticket != Some(live.id) {
         // The conversation's ticket attribute and note follow the ticket the link moved to.
         let conversation = p.intercom.conversation(&link.conversation_id).await?;
-        crate::escalate::finish_writeback(p, &conversation, live.id, &holder).await?;
+        crate::escalate::finish_writeback(p, &conversation, link, live.id, &holder).await?;
     }
     doc.ticket = Some(live.id);
 

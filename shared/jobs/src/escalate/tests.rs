@@ -249,6 +249,33 @@ async fn a_reply_made_in_the_second_of_the_escalation_but_after_its_transcript_i
 }
 
 #[tokio::test]
+async fn another_delivery_leaves_the_write_back_to_the_escalation_until_its_implied_lease_runs_out() {
+    // An escalation has just written the link and is writing back: its lease is implied by the
+    // link (no item for the intent), so a concurrent delivery must not write back too.
+    let p = TestPorts::new(CONFIG);
+    seed(&p, &["escalate"]);
+    let conv = ConversationId::parse("42").unwrap();
+    let ticket = TicketId::new(500).unwrap();
+    let link = Link::new(conv.clone(), ticket, None, Some(ContactId::parse("c1").unwrap()), crate::fakes::START);
+    p.store.create_link_with(&link, bridge_domain::ports::WithLink::default()).await.unwrap();
+    let writeback = bridge_domain::keys::Intent::Writeback(conv.clone(), ticket);
+
+    run(&p.ports(), &event("conversation.user.replied")).await.unwrap();
+    assert!(p.intercom.notes.lock().unwrap().is_empty(), "the escalation holds the write-back");
+    assert!(p.intercom.attributes.lock().unwrap().is_empty());
+    assert_eq!(p.store.intent_state(&writeback).await.unwrap(), None, "nothing claimed while it holds it");
+
+    // The escalation died: once its lease has run out, the next delivery writes back, once.
+    *p.clock.0.lock().unwrap() = crate::fakes::START.plus(121);
+    run(&p.ports(), &event("conversation.user.replied")).await.unwrap();
+    run(&p.ports(), &event("conversation.user.replied")).await.unwrap();
+    assert_eq!(p.intercom.notes.lock().unwrap().len(), 1, "one note");
+    let attrs = p.intercom.attributes.lock().unwrap().clone();
+    assert_eq!(attrs.last().unwrap().1.get("zendesk_ticket_id"), Some(&FieldValue::Text("500".into())));
+    assert!(matches!(p.store.intent_state(&writeback).await.unwrap(), Some(bridge_domain::ports::Claim::Done(_))));
+}
+
+#[tokio::test]
 async fn a_visitor_without_email_or_external_id_is_escalated_and_found_again_once_identified() {
     let p = TestPorts::new(CONFIG);
     seed(&p, &["escalate"]);

@@ -57,7 +57,8 @@ impl Store for MemStore {
         let key = intent.to_string();
         match m.get(&key) {
             Some(Marker::Done(r)) => return Ok(Claim::Done(r.clone())),
-            Some(Marker::Claimed { until, .. }) if *until > now => return Ok(Claim::Busy),
+            // Like the DynamoDB store: a holder may claim again what it holds (re-entrant).
+            Some(Marker::Claimed { until, holder: h }) if *until > now && h != holder => return Ok(Claim::Busy),
             _ => {}
         }
         m.insert(key, Marker::Claimed { holder: holder.into(), until: now.plus(lease.as_secs() as i64) });
@@ -117,10 +118,6 @@ impl Store for MemStore {
         }
         for (key, value) in docs {
             self.docs.lock().unwrap().insert(key, Doc { value, version: 1 });
-        }
-        if let Some(lease) = with.lease {
-            let marker = Marker::Claimed { holder: lease.holder, until: lease.until };
-            self.intents.lock().unwrap().insert(lease.intent.to_string(), marker);
         }
         Ok(LinkCreated::Created)
     }

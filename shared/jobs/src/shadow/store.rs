@@ -110,9 +110,6 @@ impl<S: Store> Store for ShadowStore<'_, S> {
             for (key, value) in docs {
                 o.docs.insert(key, Some(Doc { value, version: 1 }));
             }
-            if let Some(lease) = with.lease {
-                o.intents.insert(lease.intent.to_string(), None);
-            }
         });
         Ok(LinkCreated::Created)
     }

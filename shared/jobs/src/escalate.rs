@@ -273,9 +273,12 @@ pub(crate) async fn finish_writeback<S: Store, I: Messenger, Z: Helpdesk>(
     // is harmless, and the note is looked for before it is posted, so a retry after a crash
     // between the two adds nothing.
     let intent = Intent::Writeback(conversation.id.clone(), ticket);
-    if implied_lease(link, ticket).is_some_and(|until| now < until) && store.intent_state(&intent).await?.is_none() {
-        // The escalation that made the link is writing back.
-        return Ok(());
+    if implied_lease(link, ticket).is_some_and(|until| now < until) {
+        match store.intent_state(&intent).await? {
+            // The escalation that made the link is writing back, or has written back.
+            None | Some(Claim::Done(_)) => return Ok(()),
+            Some(_) => {}
+        }
     }
     if store.claim(&intent, holder, LEASE, now).await? != Claim::Acquired {
         return Ok(());

@@ -28,6 +28,11 @@ pub struct Classified {
     pub operation: String,
     /// What IAM evaluates for it. Empty for calls IAM always allows (`sts:GetCallerIdentity`).
     pub accesses: Vec<Access>,
+    /// DynamoDB write request units the request is billed on demand when it succeeds (also when
+    /// a condition fails): per item, 1 per KB of the item written, twice that in a transaction.
+    /// An update, delete or condition check counts 1 per item, a lower bound (its size is the
+    /// stored item's). 0 for every other request.
+    pub write_units: u32,
 }
 
 /// Where the request went, for the ARNs.
@@ -67,6 +72,10 @@ pub fn classify(
         return Err(format!("unexpected credential scope {credential}"));
     };
     let target = headers.get("x-amz-target").map(String::as_str);
+    let write_units = match *service {
+        "dynamodb" => dynamodb_write_units(target, body),
+        _ => 0,
+    };
     let (operation, accesses) = match *service {
         "dynamodb" => dynamodb(target, body, cx)?,
         "sqs" => sqs(target, body, cx)?,
@@ -76,7 +85,66 @@ pub fn classify(
         "sts" => sts(target, body)?,
         other => return Err(format!("the rehearsal cannot read {other} requests")),
     };
-    Ok(Classified { access_key_id: (*akid).to_string(), operation, accesses })
+    Ok(Classified { access_key_id: (*akid).to_string(), operation, accesses, write_units })
+}
+
+/// See [`Classified::write_units`].
+fn dynamodb_write_units(target: Option<&str>, body: &[u8]) -> u32 {
+    let Ok(b) = json_body(body) else { return 0 };
+    let units = |item: Option<&Value>| item.map_or(1, |item| item_size(item).div_ceil(1024).max(1));
+    match target.and_then(|t| t.strip_prefix("DynamoDB_20120810.")) {
+        Some("PutItem") => units(b.get("Item")),
+        Some("UpdateItem" | "DeleteItem") => 1,
+        Some("BatchWriteItem") => b
+            .get("RequestItems")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flat_map(|tables| tables.values())
+            .filter_map(Value::as_array)
+            .flatten()
+            .map(|request| match request.get("PutRequest") {
+                Some(put) => units(put.get("Item")),
+                None => 1,
+            })
+            .sum(),
+        Some("TransactWriteItems") => b
+            .get("TransactItems")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|item| 2 * units(item.get("Put").and_then(|put| put.get("Item"))))
+            .sum(),
+        _ => 0,
+    }
+}
+
+/// The size DynamoDB bills an item at: each attribute's name and value in bytes (strings as
+/// UTF-8, numbers about one byte per two digits plus one, binaries decoded, 1 for a boolean or
+/// null, 3 more for a list or map and 1 per element).
+fn item_size(item: &Value) -> u32 {
+    let Some(attributes) = item.as_object() else { return 0 };
+    attributes.iter().map(|(name, value)| name.len() as u32 + value_size(value)).sum()
+}
+
+fn value_size(value: &Value) -> u32 {
+    let Some((kind, v)) = value.as_object().and_then(|m| m.iter().next()) else { return 0 };
+    let text = |v: &Value| v.as_str().map_or(0, |s| s.len() as u32);
+    let number =
+        |v: &Value| v.as_str().map_or(0, |s| s.chars().filter(char::is_ascii_digit).count() as u32).div_ceil(2) + 1;
+    let binary = |v: &Value| text(v) * 3 / 4;
+    let each = |v: &Value, f: &dyn Fn(&Value) -> u32| v.as_array().into_iter().flatten().map(f).sum::<u32>();
+    match kind.as_str() {
+        "S" => text(v),
+        "N" => number(v),
+        "B" => binary(v),
+        "BOOL" | "NULL" => 1,
+        "SS" => each(v, &text),
+        "NS" => each(v, &number),
+        "BS" => each(v, &binary),
+        "L" => 3 + v.as_array().into_iter().flatten().map(|e| 1 + value_size(e)).sum::<u32>(),
+        "M" => 3 + v.as_object().into_iter().flatten().map(|(k, e)| 1 + k.len() as u32 + value_size(e)).sum::<u32>(),
+        _ => 0,
+    }
 }
 
 fn json_body(body: &[u8]) -> Result<Value, String> {
@@ -298,6 +366,30 @@ mod tests {
 
     fn read(service: &str, target: Option<&str>, method: &str, path: &str, body: &str) -> Classified {
         classify(method, path, &signed(service, target), body.as_bytes(), &cx()).unwrap()
+    }
+
+    #[test]
+    fn dynamodb_writes_are_billed_per_item_and_kilobyte_and_twice_in_a_transaction() {
+        let target = |op: &str| format!("DynamoDB_20120810.{op}");
+        // "pk" (2) + "IC#CONV#1" (9) + "version" (7) + 3 (1 digit: 1 + 1, rounded up) = 20 B.
+        let small = r#"{"pk":{"S":"IC#CONV#1"},"version":{"N":"3"}}"#;
+        assert_eq!(item_size(&serde_json::from_str(small).unwrap()), 20);
+        let big = format!(r#"{{"pk":{{"S":"x"}},"body":{{"S":"{}"}}}}"#, "a".repeat(1500));
+        let put = |item: &str| format!(r#"{{"TableName":"t","Item":{item}}}"#);
+        let units = |op: &str, body: &str| read("dynamodb", Some(&target(op)), "POST", "/", body).write_units;
+        assert_eq!(units("PutItem", &put(small)), 1);
+        assert_eq!(units("PutItem", &put(&big)), 2, "1,507 B is two kilobytes");
+        let transaction = format!(
+            r#"{{"TransactItems":[{{"Put":{}}},{{"Put":{}}},{{"Update":{{"TableName":"t"}}}}]}}"#,
+            put(small),
+            put(&big)
+        );
+        assert_eq!(units("TransactWriteItems", &transaction), 2 + 4 + 2);
+        assert_eq!(units("GetItem", r#"{"TableName":"t","Key":{}}"#), 0);
+        assert_eq!(
+            read("sqs", Some("AmazonSQS.SendMessage"), "POST", "/", r#"{"QueueUrl":"http://h/1/q"}"#).write_units,
+            0
+        );
     }
 
     #[test]

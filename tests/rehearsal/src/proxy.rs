@@ -47,6 +47,9 @@ pub struct Call {
     pub decision: String,
     /// Why the request could not be read, when it could not.
     pub error: Option<String>,
+    /// The DynamoDB write units of the request ([`aws_request::Classified::write_units`]), on
+    /// its first call only (a request checks one call per action and resource).
+    pub write_units: u32,
 }
 
 impl Call {
@@ -179,6 +182,7 @@ async fn decide(
             resource: a.resource.clone(),
             decision: word,
             error: None,
+            write_units: 0,
         });
     }
     Ok((calls, overall))
@@ -229,6 +233,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
                 resource: String::new(),
                 decision: "Unreadable".into(),
                 error: Some(e.clone()),
+                write_units: 0,
             };
             record(&shared, vec![call]);
             (StatusCode::BAD_REQUEST, format!("the rehearsal could not read this request: {e}")).into_response()
@@ -239,10 +244,13 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
                 arn: String::new(),
                 policies: Some(Vec::new()),
             });
-            let (calls, decision) = match decide(&shared, &principal, &c.operation, &c.accesses).await {
+            let (mut calls, decision) = match decide(&shared, &principal, &c.operation, &c.accesses).await {
                 Ok(x) => x,
                 Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, format!("IAM evaluator: {e:#}")).into_response(),
             };
+            if let Some(first) = calls.first_mut() {
+                first.write_units = c.write_units;
+            }
             let denied = calls
                 .iter()
                 .find(|call| call.refused())

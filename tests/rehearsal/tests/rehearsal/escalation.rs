@@ -50,6 +50,10 @@ async fn escalation_status_and_tags_run_through_the_deployed_stack() {
             .map(|c| c.operation.as_str())
             .collect();
         let writes = store.iter().filter(|op| !matches!(**op, "GetItem" | "BatchGetItem" | "Query" | "Scan")).count();
+        // What DynamoDB bills on demand for them: 1 unit per KB of each item written, twice in
+        // a transaction.
+        let write_units: u32 =
+            calls.iter().filter(|c| c.principal == "EscalateFunction").map(|c| c.write_units).sum();
         // The lines this escalation wrote, as CloudWatch Logs would ingest them (one per line).
         let mut new_lines = log_lines("IntercomWebhookFunction")?.split_off(lines_before[0]);
         new_lines.extend(log_lines("EscalateFunction")?.split_off(lines_before[1]));
@@ -59,7 +63,7 @@ async fn escalation_status_and_tags_run_through_the_deployed_stack() {
         let sizes: Vec<usize> = items.iter().filter(|i| i.contains(second.as_str())).map(String::len).collect();
         eprintln!(
             "an escalation on the Lambda path: {sends} send(s) to the escalate queue, store requests {store:?}, \
-             {logs} log bytes (ingress + worker, metrics included), items naming the conversation (debug-printed \
+             {write_units} DynamoDB write units, {logs} log bytes (ingress + worker, metrics included), items naming the conversation (debug-printed \
              sizes, an upper bound): {sizes:?}\n{}",
             new_lines.join("\n")
         );
@@ -67,6 +71,10 @@ async fn escalation_status_and_tags_run_through_the_deployed_stack() {
         anyhow::ensure!(
             store.len() <= 3 && writes <= 2,
             "store requests of an escalation: {store:?} (at most one read and two writes)"
+        );
+        anyhow::ensure!(
+            write_units <= 5,
+            "write units of an escalation: {write_units} (the link's two halves in a transaction, 4, and the done marker)"
         );
 
         // Job 4: a tag added in Intercom reaches the ticket; one added in Zendesk reaches the

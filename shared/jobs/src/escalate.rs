@@ -272,6 +272,9 @@ pub(crate) async fn finish_writeback<S: Store, I: Messenger, Z: Helpdesk>(
     // One intent for both writes, so one lease and one done marker: setting the attributes again
     // is harmless, and the note is looked for before it is posted, so a retry after a crash
     // between the two adds nothing.
+    if shows_write_back(p.config, conversation, ticket, &url) {
+        return Ok(());
+    }
     let intent = Intent::Writeback(conversation.id.clone(), ticket);
     if implied_lease(link, ticket).is_some_and(|until| now < until) {
         match store.intent_state(&intent).await? {
@@ -285,6 +288,36 @@ pub(crate) async fn finish_writeback<S: Store, I: Messenger, Z: Helpdesk>(
     }
     let result = write_back(p, conversation, ticket, &url).await;
     settle_writeback(store, &intent, holder, now, result).await
+}
+
+/// The bridge's own note carrying `url` on the conversation, if it is there.
+fn own_note_with<'c>(
+    conversation: &'c Conversation,
+    bot: &bridge_domain::ids::AdminId,
+    url: &str,
+) -> Option<&'c bridge_domain::model::Part> {
+    conversation.parts.iter().find(|part| {
+        part.kind == PartKind::Note
+            && escalation::is_own(part, bot)
+            && part.body.as_deref().is_some_and(|b| b.contains(url))
+    })
+}
+
+/// Whether the conversation already shows the write-back of the ticket at `url`: the ticket
+/// attributes hold it and the bridge's note is there. Then writing back again would change
+/// nothing, and no intent needs claiming (a claim that finds the intent done is still a billed
+/// write).
+fn shows_write_back(
+    config: &bridge_domain::config::Config,
+    conversation: &Conversation,
+    ticket: TicketId,
+    url: &str,
+) -> bool {
+    let holds =
+        |name: &str, value: &str| matches!(conversation.attributes.get(name), Some(FieldValue::Text(v)) if v == value);
+    holds(&config.intercom.ticket_id_attribute, &ticket.to_string())
+        && config.intercom.ticket_url_attribute.as_deref().is_none_or(|name| holds(name, url))
+        && own_note_with(conversation, &config.intercom.bot_admin_id, url).is_some()
 }
 
 /// Completes the write-back, or gives its lease up after a failure so that the next attempt
@@ -322,12 +355,7 @@ async fn write_back<S: Store, I: Messenger, Z: Helpdesk>(
     // The note first: a conversation attribute that fails (missing in the workspace, a setup
     // slip) must not keep the team from the ticket link. A previous attempt may have posted it
     // and died before recording it.
-    let already = conversation.parts.iter().find(|part| {
-        part.kind == PartKind::Note
-            && escalation::is_own(part, bot)
-            && part.body.as_deref().is_some_and(|b| b.contains(url))
-    });
-    let note = match already {
+    let note = match own_note_with(conversation, bot, url) {
         Some(part) => part.id.to_string(),
         None => {
             let esc = config.escalation.as_ref();

@@ -276,6 +276,29 @@ async fn another_delivery_leaves_the_write_back_to_the_escalation_until_its_impl
 }
 
 #[tokio::test]
+async fn a_write_back_the_conversation_already_shows_costs_no_store_write() {
+    let p = TestPorts::new(CONFIG);
+    seed(&p, &["escalate"]);
+    run(&p.ports(), &event("conversation_part.tag.created")).await.unwrap();
+    // The first later event records the bridge's own note as seen (its document).
+    run(&p.ports(), &event("conversation.user.replied")).await.unwrap();
+    // Past the escalation's implied lease (within it the done intent is read, not claimed).
+    *p.clock.0.lock().unwrap() = crate::fakes::START.plus(121);
+    let (_, writes) = p.store.requests.get();
+    // The attributes and the note are on the conversation: nothing to claim, nothing written.
+    run(&p.ports(), &event("conversation.user.replied")).await.unwrap();
+    assert_eq!(p.store.requests.get().1, writes, "no claim of the done write-back");
+    assert_eq!(p.intercom.notes.lock().unwrap().len(), 1);
+
+    // A conversation that does not show it (an agent cleared the attribute) falls back to the
+    // intent: claimed, found done, not written again.
+    p.intercom.conversations.lock().unwrap().get_mut("42").unwrap().attributes.clear();
+    run(&p.ports(), &event("conversation.user.replied")).await.unwrap();
+    assert_eq!(p.store.requests.get().1, writes + 1, "the claim");
+    assert_eq!(p.intercom.notes.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
 async fn a_visitor_without_email_or_external_id_is_escalated_and_found_again_once_identified() {
     let p = TestPorts::new(CONFIG);
     seed(&p, &["escalate"]);

@@ -122,6 +122,10 @@ impl Messenger for FakeIntercom {
             return Err(PortError::rejected(Service::Intercom, "custom attribute does not exist"));
         }
         self.attributes.lock().unwrap().push((id.to_string(), a.clone()));
+        // Like Intercom: the conversation shows them from now on.
+        if let Some(c) = self.conversations.lock().unwrap().get_mut(id.as_str()) {
+            c.attributes.extend(a.clone());
+        }
         Ok(())
     }
     async fn add_note(&self, id: &ConversationId, admin: &AdminId, html: &str) -> PortResult<PartId> {

@@ -41,6 +41,8 @@ pub struct HttpApi {
     pub account: String,
     /// Where a route that may not invoke its function is reported.
     pub problems: Arc<Mutex<Vec<String>>>,
+    /// Requests it received.
+    pub requests: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for HttpApi {
@@ -88,6 +90,7 @@ fn wildcard_match(pattern: &str, text: &str) -> bool {
 }
 
 async fn route_request(State(api): State<Arc<HttpApi>>, request: Request) -> Response {
+    api.requests.fetch_add(1, Ordering::Relaxed);
     let (parts, body) = request.into_parts();
     let Ok(body) = axum::body::to_bytes(body, 10 * 1024 * 1024).await else {
         return json_response(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large");

@@ -25,6 +25,11 @@ impl Rehearsal {
         self.function_urls.get(logical).map(|u| u.local.as_str())
     }
 
+    /// How many requests the HTTP API received.
+    pub fn api_requests(&self) -> u64 {
+        self.api_requests.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// How many requests the function URL `logical` received.
     pub fn function_url_requests(&self, logical: &str) -> u64 {
         self.function_urls.get(logical).map_or(0, |u| u.requests.load(std::sync::atomic::Ordering::Relaxed))

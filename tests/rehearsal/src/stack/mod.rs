@@ -91,6 +91,7 @@ pub struct Rehearsal {
     pub config_text: String,
     problems: Arc<Mutex<Vec<String>>>,
     api_url: String,
+    api_requests: Arc<std::sync::atomic::AtomicU64>,
     function_urls: BTreeMap<String, ServedUrl>,
     admin: SdkConfig,
     bin_dir: PathBuf,
@@ -251,9 +252,11 @@ impl Rehearsal {
             .find(|r| r.kind == "AWS::ApiGatewayV2::Api")
             .and_then(|r| r.reference.as_str().map(str::to_string))
             .unwrap_or_default();
+        let api_requests = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let api = sources::serve_http_api(
             listener,
             sources::HttpApi {
+                requests: api_requests.clone(),
                 routes: manifest.http_routes.clone(),
                 permissions: manifest.permissions.clone(),
                 functions: functions.clone(),
@@ -323,6 +326,7 @@ impl Rehearsal {
             config_text,
             problems,
             api_url,
+            api_requests,
             function_urls,
             admin,
             bin_dir,

@@ -114,6 +114,7 @@ async fn with_function_urls_both_vendors_webhooks_reach_their_jobs_without_the_h
             r.function_url_requests("ZendeskWebhookFunctionUrl"),
         );
         anyhow::ensure!(served.0 >= 3 && served.1 >= 1, "requests through the URLs (Intercom, Zendesk): {served:?}");
+        anyhow::ensure!(r.api_requests() == 0, "the HTTP API received {} requests", r.api_requests());
         Ok(())
     })
     .await;

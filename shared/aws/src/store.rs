@@ -48,6 +48,9 @@ pub(crate) const DONE: &str = "done";
 const TRANSACTION_ATTEMPTS: u32 = 6;
 /// Attempts at a claim whose conflicting item vanished before it could be read.
 const CLAIM_ATTEMPTS: u32 = 3;
+/// How long a released claim is kept (its TTL), its lease run out: the same week a delivery's
+/// done marker is kept.
+const RELEASED_KEEP_SECS: i64 = 7 * 24 * 3600;
 /// How long `create_table` waits for a new table to become active.
 const TABLE_ACTIVE_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -225,18 +228,22 @@ impl Store for DynamoStore {
     }
 
     async fn release(&self, intent: &Intent, holder: &str) -> PortResult<()> {
-        let deleted = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(intent_key(intent), sort::INTENT)))
+        // The item stays, its lease run out (0 is before any `now`), until its TTL. A put, not
+        // an update: the roles already grant it, and the claim is all the item holds.
+        let mut item = key(intent_key(intent), sort::INTENT);
+        item.insert("state".into(), text(CLAIMED));
+        item.insert("holder".into(), text(holder));
+        item.insert("lease_until".into(), num(0));
+        item.insert(TTL_ATTRIBUTE.into(), num(unix_now().saturating_add(RELEASED_KEEP_SECS)));
+        let released = self
+            .put(item)
             .condition_expression("#st = :claimed AND holder = :holder")
             .expression_attribute_names("#st", "state")
             .expression_attribute_values(":claimed", text(CLAIMED))
             .expression_attribute_values(":holder", text(holder))
             .send()
             .await;
-        match deleted {
+        match released {
             Ok(_) => Ok(()),
             // Not ours any more (expired and taken, done, or gone): nothing to release.
             Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),

@@ -133,6 +133,15 @@ async fn a_delivery_marker_expires_and_an_effect_intent_does_not() {
     // The expiring marker still answers Done while it lives.
     let claim = store.claim(&delivery, "h", keep, Timestamp(1)).await.unwrap();
     assert_eq!(claim, Claim::Done("done".into()));
+
+    // A released claim stays, its lease run out, and is forgotten after a week.
+    let given_up = Intent::Append(conv("c1"), PartId::parse("9").unwrap());
+    store.claim(&given_up, "h", keep, Timestamp(1)).await.unwrap();
+    assert_eq!(expires_at(&given_up).await, None, "a held claim is kept");
+    store.release(&given_up, "h").await.unwrap();
+    let at = expires_at(&given_up).await.expect("the released claim has a TTL");
+    assert!((now + 7 * 86_400 - 10..=now + 7 * 86_400 + 10).contains(&at), "expires in a week: {at} vs now {now}");
+    assert_eq!(store.claim(&given_up, "h2", keep, Timestamp(1)).await.unwrap(), Claim::Acquired);
 }
 
 #[tokio::test]

@@ -227,7 +227,10 @@ pub trait Store: Send + Sync {
         keep: Duration,
     ) -> impl Future<Output = PortResult<()>> + Send;
 
-    /// Gives up a lease early (after a failure) so a retry need not wait for it to expire.
+    /// Gives up a lease early (after a failure) so a retry need not wait for it to expire. The
+    /// intent stays claimed, its lease run out (a store may forget it after a while): an intent
+    /// with no record at all can mean something else to its use case (job 1's write-back lease
+    /// is implied by the link it came with while nothing is recorded).
     fn release(&self, intent: &Intent, holder: &str) -> impl Future<Output = PortResult<()>> + Send;
 
     /// The link of a conversation.

@@ -181,7 +181,12 @@ async fn escalate<S: Store, I: Messenger, Z: Helpdesk>(
             let writeback = Intent::Writeback(conversation.id.clone(), ticket);
             let url = p.zendesk.ticket_url(ticket);
             let result = write_back(p, conversation, ticket, &url).await;
-            settle_writeback(p.store, &writeback, holder, now, result).await?;
+            if result.is_err() {
+                // An implied lease has no record to release: take it for real, so that the
+                // release below leaves the intent free for the next attempt at once.
+                p.store.claim(&writeback, holder, LEASE, now).await?;
+            }
+            crate::settle(p.store, &writeback, holder, result).await?;
             Ok(ticket)
         }
         LinkCreated::AlreadyLinked(other) => {
@@ -287,7 +292,7 @@ pub(crate) async fn finish_writeback<S: Store, I: Messenger, Z: Helpdesk>(
         return Ok(());
     }
     let result = write_back(p, conversation, ticket, &url).await;
-    settle_writeback(store, &intent, holder, now, result).await
+    crate::settle(store, &intent, holder, result).await.map(|_| ())
 }
 
 /// The bridge's own note carrying `url` on the conversation, if it is there.
@@ -318,28 +323,6 @@ fn shows_write_back(
     holds(&config.intercom.ticket_id_attribute, &ticket.to_string())
         && config.intercom.ticket_url_attribute.as_deref().is_none_or(|name| holds(name, url))
         && own_note_with(conversation, &config.intercom.bot_admin_id, url).is_some()
-}
-
-/// Completes the write-back, or gives its lease up after a failure so that the next attempt
-/// writes back at once. Giving up leaves the intent's item, claimed with a lease that has run
-/// out: unlike [`Store::release`], which deletes it, since no item would mean the escalation's
-/// implied lease again ([`implied_lease`]).
-async fn settle_writeback<S: Store>(
-    store: &S,
-    intent: &Intent,
-    holder: &str,
-    now: bridge_domain::model::Timestamp,
-    result: Result<String, PortError>,
-) -> Result<(), JobError> {
-    match result {
-        Ok(note) => Ok(store.complete(intent, &note).await?),
-        Err(e) => {
-            if let Err(give_up) = store.claim(intent, holder, Duration::ZERO, now.plus(-1)).await {
-                tracing::warn!(intent = %intent, error = %give_up, "could not give the write-back's lease up");
-            }
-            Err(e.into())
-        }
-    }
 }
 
 /// Sets the ticket attributes, then posts the note unless an earlier attempt already did.

@@ -83,8 +83,10 @@ impl Store for MemStore {
         self.requests.write();
         let mut m = self.intents.lock().unwrap();
         let key = intent.to_string();
-        if matches!(m.get(&key), Some(Marker::Claimed { holder: h, .. }) if h == holder) {
-            m.remove(&key);
+        if let Some(Marker::Claimed { holder: h, until }) = m.get_mut(&key)
+            && h == holder
+        {
+            *until = Timestamp(0);
         }
         Ok(())
     }

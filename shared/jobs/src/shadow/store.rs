@@ -77,8 +77,8 @@ impl<S: Store> Store for ShadowStore<'_, S> {
     async fn complete_for(&self, intent: &Intent, result: &str, _keep: Duration) -> PortResult<()> {
         self.complete(intent, result).await
     }
-    async fn release(&self, intent: &Intent, _holder: &str) -> PortResult<()> {
-        self.with(|o| o.intents.remove(&intent.to_string()));
+    async fn release(&self, _intent: &Intent, _holder: &str) -> PortResult<()> {
+        // The overlay's claim stays (a claim here always answers Acquired again).
         Ok(())
     }
     async fn link_by_conversation(&self, c: &ConversationId) -> PortResult<Option<Link>> {
